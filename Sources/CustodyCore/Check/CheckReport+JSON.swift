@@ -1,0 +1,36 @@
+extension CheckReport {
+    /// The `custody.check.v1` document described in the contract.
+    public var json: JSONValue {
+        .object([
+            ("schema", .string("custody.check.v1")),
+            ("policy", .string(policyID)),
+            ("as_of", .string(asOf.description)),
+            ("since", since.map { .string($0.description) } ?? .null),
+            ("timezone", .string(timeZone)),
+            ("inputs", .object([
+                ("files", .int(inputs.files)),
+                ("records", .int(inputs.records)),
+                ("rejected_lines", .int(inputs.rejectedLines)),
+                ("unreadable_files", .int(inputs.unreadableFiles)),
+            ])),
+            ("retention", .object([
+                ("minimum_days", .int(retention.minimumDays)),
+                ("window_start", .string(retention.windowStart.description)),
+                ("window_end", .string(retention.windowEnd.description)),
+                ("covered_days", .int(retention.coveredDays)),
+                ("exempt_days", .int(retention.exemptDays)),
+                ("missing_days", .array(retention.missingDays.map { .string($0.description) })),
+                ("compliant", .bool(retention.compliant)),
+            ])),
+            ("real_name", .object([
+                ("users_seen", .int(realName.usersSeen)),
+                ("verified_users", .int(realName.verifiedUsers)),
+                ("violating_users", .int(realName.violatingUsers.count)),
+                ("violating_events", .int(realName.violatingEvents)),
+                ("compliant", .bool(realName.compliant)),
+            ])),
+            ("findings", .array(findings.map(\.json))),
+            ("compliant", .bool(compliant)),
+        ])
+    }
+}

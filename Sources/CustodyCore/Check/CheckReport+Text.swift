@@ -1,0 +1,33 @@
+extension CheckReport {
+    /// How many findings of one rule the text report lists before it only counts the rest.
+    public static let textListLimit = 20
+
+    /// A report for people: a summary, then findings grouped by rule, long lists truncated.
+    public func text(listLimit: Int = CheckReport.textListLimit) -> String {
+        var out = ""
+        let verdict = compliant ? "COMPLIANT" : "NOT COMPLIANT"
+        out += "custody check — policy \(policyID), as of \(asOf) (\(timeZone)): \(verdict)\n\n"
+        out += "Inputs     \(inputs.files) file\(plural(inputs.files)), \(inputs.records) record\(plural(inputs.records)), "
+        out += "\(inputs.rejectedLines) rejected line\(plural(inputs.rejectedLines)), \(inputs.unreadableFiles) unreadable file\(plural(inputs.unreadableFiles))\n"
+        out += "Retention  \(retention.coveredDays) of \(retention.minimumDays) days covered, \(retention.windowStart) … \(retention.windowEnd)"
+        if retention.exemptDays > 0, let since { out += " (\(retention.exemptDays) before \(since) exempt)" }
+        out += retention.compliant ? ": ok\n" : ": \(retention.missingDays.count) missing\n"
+        out += "Real name  \(realName.usersSeen) user\(plural(realName.usersSeen)) seen, \(realName.verifiedUsers) verified"
+        out += realName.compliant ? ": ok\n" : ", \(realName.violatingUsers.count) published before verifying (\(realName.violatingEvents) event\(plural(realName.violatingEvents)))\n"
+
+        for rule in Finding.Rule.allCases {
+            let group = findings.filter { $0.rule == rule }
+            guard !group.isEmpty else { continue }
+            out += "\n\(rule.title) (\(group.count), \(group[0].severity.rawValue)\(group.count == 1 ? "" : "s"))\n"
+            for finding in group.prefix(listLimit) {
+                out += "  \(finding.message)\n"
+            }
+            if group.count > listLimit {
+                out += "  … and \(group.count - listLimit) more (use --format json for the full list)\n"
+            }
+        }
+        return out
+    }
+
+    private func plural(_ n: Int) -> String { n == 1 ? "" : "s" }
+}

@@ -1,0 +1,80 @@
+/// How much a finding matters: errors make a check fail (exit status 1), warnings do not.
+public enum Severity: String, Sendable, Comparable {
+    case error
+    case warning
+
+    public static func < (a: Severity, b: Severity) -> Bool { a == .error && b == .warning }
+}
+
+/// One aggregated result of a check. Findings grow with users, days and files, never with events:
+/// one per missing day, per violating user, per unreadable file, per file with rejected lines.
+public struct Finding: Sendable, Equatable {
+    public var rule: Rule
+    public var severity: Severity
+    public var message: String
+    public var day: CivilDay?
+    public var user: String?
+    public var file: String?
+    public var line: Int?
+    /// RFC 3339 UTC time of the event the finding points at.
+    public var time: String?
+    /// Compressed byte offset of a gzip fault.
+    public var offset: Int?
+    /// Events (violating user) or lines (rejected lines) the finding stands for.
+    public var count: Int?
+    /// The first few line numbers of rejected lines.
+    public var lines: [Int]?
+
+    public init(rule: Rule, severity: Severity, message: String, day: CivilDay? = nil, user: String? = nil,
+                file: String? = nil, line: Int? = nil, time: String? = nil, offset: Int? = nil,
+                count: Int? = nil, lines: [Int]? = nil) {
+        self.rule = rule
+        self.severity = severity
+        self.message = message
+        self.day = day
+        self.user = user
+        self.file = file
+        self.line = line
+        self.time = time
+        self.offset = offset
+        self.count = count
+        self.lines = lines
+    }
+
+    /// The rules a finding can come from, in the order reports list them.
+    public enum Rule: String, Sendable, CaseIterable, Comparable {
+        case unreadableFile = "input.unreadable_file"
+        case rejectedLines = "input.rejected_lines"
+        case missingDay = "retention.missing_day"
+        case violatingUser = "real_name.violating_user"
+
+        public static func < (a: Rule, b: Rule) -> Bool {
+            allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+        }
+
+        /// A heading for people.
+        public var title: String {
+            switch self {
+            case .unreadableFile: return "Unreadable files"
+            case .rejectedLines: return "Rejected lines"
+            case .missingDay: return "Missing days"
+            case .violatingUser: return "Users who published before verifying their real identity"
+            }
+        }
+    }
+
+    public var json: JSONValue {
+        var pairs: [(String, JSONValue)] = [
+            ("rule", .string(rule.rawValue)), ("severity", .string(severity.rawValue)), ("message", .string(message)),
+        ]
+        if let day { pairs.append(("day", .string(day.description))) }
+        if let user { pairs.append(("user", .string(user))) }
+        if let file { pairs.append(("file", .string(file))) }
+        if let line { pairs.append(("line", .int(line))) }
+        if let time { pairs.append(("time", .string(time))) }
+        if let offset { pairs.append(("offset", .int(offset))) }
+        if let count { pairs.append(("count", .int(count))) }
+        if let lines { pairs.append(("lines", .array(lines.map { .int($0) }))) }
+        return .object(pairs)
+    }
+}

@@ -1,0 +1,80 @@
+/// One user's publish events in one file that no verification seen so far covers.
+///
+/// The real-name rule needs, per user, the number of publish events earlier than the user's
+/// verification time, which may only be known after every file is read. Keeping every publish
+/// time would grow with events, so a few times are kept exactly and beyond that only the count
+/// and the span. A span that ends up straddling the final verification time is settled by
+/// re-reading that one file (see `RealNameRegistry.recountsNeeded`).
+public struct PendingPublishes: Sendable, Equatable {
+    /// How many times are kept exactly before falling back to count and span.
+    public static let exactLimit = 8
+
+    public private(set) var count = 0
+    public private(set) var earliest = Int64.max
+    public private(set) var latest = Int64.min
+    /// Every time, while `count <= exactLimit`.
+    public private(set) var exact: [Int64] = []
+
+    public init() {}
+
+    public var isEmpty: Bool { count == 0 }
+    public var isExact: Bool { exact.count == count }
+
+    @inline(__always)
+    public mutating func add(_ millis: Int64) {
+        count += 1
+        if millis < earliest { earliest = millis }
+        if millis > latest { latest = millis }
+        if count <= Self.exactLimit {
+            exact.append(millis)
+        } else if !exact.isEmpty {
+            exact = []
+        }
+    }
+
+    /// Drops the events a verification at `verifiedAt` covers, where that can be known exactly.
+    public mutating func prune(verifiedAt: Int64) {
+        if isExact {
+            let kept = exact.filter { $0 < verifiedAt }
+            self = PendingPublishes()
+            for t in kept { add(t) }
+        } else if earliest >= verifiedAt {
+            self = PendingPublishes()
+        }
+    }
+}
+
+/// Where an event sits: its time, then the input file (by position in the sorted input list) and
+/// line. Ordered by time first, so "the first violating event" is the same for any read order.
+public struct EventLocation: Sendable, Comparable, Hashable {
+    public var millis: Int64
+    public var file: Int32
+    public var line: Int
+
+    public init(millis: Int64, file: Int32, line: Int) {
+        self.millis = millis
+        self.file = file
+        self.line = line
+    }
+
+    public static func < (a: EventLocation, b: EventLocation) -> Bool {
+        (a.millis, a.file, a.line) < (b.millis, b.file, b.line)
+    }
+}
+
+/// What one file says about one user: the earliest accepted verification it holds and its
+/// publish events not covered by it.
+public struct UserFileActivity: Sendable {
+    public var user: String
+    public var verifiedAt: Int64?
+    public var pending: PendingPublishes
+    /// The earliest of `pending` events as first seen (before any pruning).
+    public var firstPending: EventLocation?
+
+    public init(user: String, verifiedAt: Int64?, pending: PendingPublishes, firstPending: EventLocation?) {
+        self.user = user
+        self.verifiedAt = verifiedAt
+        self.pending = pending
+        self.firstPending = firstPending
+    }
+}

@@ -1,0 +1,148 @@
+/// Parses the timestamp forms Custody accepts, straight from bytes, into Unix milliseconds.
+///
+/// - RFC 3339 / ISO 8601 with `Z` or an offset (`2026-10-10T13:55:36.123+08:00`); the date and
+///   time may be separated by `T`, `t` or a space; a fraction of any length is truncated to
+///   milliseconds. A time without a zone is refused: it would mean a different day in each zone.
+/// - Unix epoch numbers: below 1e11 they are seconds (a fraction allowed), otherwise milliseconds.
+/// - The combined log format's `10/Oct/2026:13:55:36 +0800`.
+public enum TimestampParser {
+    /// RFC 3339 text → milliseconds, or nil.
+    public static func parseISO(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
+        let n = b.count
+        guard n >= 20 else { return nil }
+        guard let year = digits(b, 0, 4), b[4] == 0x2D, let month = digits(b, 5, 2), b[7] == 0x2D,
+              let day = digits(b, 8, 2) else { return nil }
+        let sep = b[10]
+        guard sep == 0x54 || sep == 0x74 || sep == 0x20 else { return nil }
+        guard let hour = digits(b, 11, 2), b[13] == 0x3A, let minute = digits(b, 14, 2), b[16] == 0x3A,
+              let second = digits(b, 17, 2) else { return nil }
+        guard (1...12).contains(month), day >= 1, day <= CivilDay.daysIn(month: month, year: year),
+              hour <= 23, minute <= 59, second <= 60 else { return nil }
+        var i = 19
+        var millis = 0
+        if i < n && (b[i] == 0x2E || b[i] == 0x2C) {
+            i += 1
+            let start = i
+            var scale = 100
+            while i < n, b[i] &- 0x30 < 10 {
+                if scale > 0 { millis += Int(b[i] &- 0x30) * scale; scale /= 10 }
+                i += 1
+            }
+            if i == start { return nil }
+        }
+        guard i < n else { return nil }
+        var offsetSeconds = 0
+        switch b[i] {
+        case 0x5A, 0x7A: // Z z
+            i += 1
+        case 0x2B, 0x2D: // + -
+            let negative = b[i] == 0x2D
+            i += 1
+            guard let oh = digits(b, i, 2) else { return nil }
+            i += 2
+            var om = 0
+            if i < n && b[i] == 0x3A { i += 1 }
+            if i + 2 <= n, let m = digits(b, i, 2) { om = m; i += 2 }
+            guard oh <= 23, om <= 59 else { return nil }
+            offsetSeconds = (oh * 3600 + om * 60) * (negative ? -1 : 1)
+        default:
+            return nil
+        }
+        guard i == n else { return nil }
+        let days = CivilDay.daysFromCivil(year: year, month: month, day: day)
+        let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
+        return Int64(seconds) * 1000 + Int64(millis)
+    }
+
+    /// A JSON/logfmt number of epoch seconds (< 1e11, may have a fraction) or milliseconds.
+    public static func parseEpoch(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
+        let n = b.count
+        guard n > 0, n <= 24 else { return nil }
+        var i = 0
+        var whole: Int64 = 0
+        while i < n, b[i] &- 0x30 < 10 {
+            whole = whole * 10 + Int64(b[i] &- 0x30)
+            i += 1
+            if whole > 9_999_999_999_999_999 { return nil }
+        }
+        if i == 0 { return nil }
+        var fractionMillis: Int64 = 0
+        if i < n && b[i] == 0x2E {
+            i += 1
+            let start = i
+            var scale: Int64 = 100
+            while i < n, b[i] &- 0x30 < 10 {
+                fractionMillis += Int64(b[i] &- 0x30) * scale
+                scale /= 10
+                i += 1
+            }
+            if i == start { return nil }
+        }
+        guard i == n else { return nil }
+        if whole < 100_000_000_000 { return whole * 1000 + fractionMillis }
+        return whole
+    }
+
+    /// The combined log format's `[dd/Mon/yyyy:HH:MM:SS +zzzz]` (without the brackets).
+    public static func parseCLF(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard b.count == 26 else { return nil }
+        guard let day = digits(b, 0, 2), b[2] == 0x2F, b[6] == 0x2F, let year = digits(b, 7, 4), b[11] == 0x3A,
+              let hour = digits(b, 12, 2), b[14] == 0x3A, let minute = digits(b, 15, 2), b[17] == 0x3A,
+              let second = digits(b, 18, 2), b[20] == 0x20, b[21] == 0x2B || b[21] == 0x2D,
+              let oh = digits(b, 22, 2), let om = digits(b, 24, 2) else { return nil }
+        guard let month = monthNumber(b[3], b[4], b[5]) else { return nil }
+        guard day >= 1, day <= CivilDay.daysIn(month: month, year: year), hour <= 23, minute <= 59, second <= 60,
+              oh <= 23, om <= 59 else { return nil }
+        let offset = (oh * 3600 + om * 60) * (b[21] == 0x2D ? -1 : 1)
+        let days = CivilDay.daysFromCivil(year: year, month: month, day: day)
+        return Int64(days * 86_400 + hour * 3600 + minute * 60 + second - offset) * 1000
+    }
+
+    /// Convenience for tests and configuration: parses any accepted form from a string.
+    public static func parse(_ text: String) -> Int64? {
+        var copy = text
+        return copy.withUTF8 { b in parseISO(b) ?? parseEpoch(b) ?? parseCLF(b) }
+    }
+
+    @inline(__always)
+    static func digits(_ b: UnsafeBufferPointer<UInt8>, _ at: Int, _ count: Int) -> Int? {
+        guard at + count <= b.count else { return nil }
+        var v = 0
+        for k in at..<(at + count) {
+            let d = b[k] &- 0x30
+            if d > 9 { return nil }
+            v = v * 10 + Int(d)
+        }
+        return v
+    }
+
+    static func monthNumber(_ a: UInt8, _ b: UInt8, _ c: UInt8) -> Int? {
+        // Case-insensitive three-letter English month names, as nginx and Apache write them.
+        let key = (UInt32(a | 0x20) << 16) | (UInt32(b | 0x20) << 8) | UInt32(c | 0x20)
+        switch key {
+        case 0x6A616E: return 1  // jan
+        case 0x666562: return 2  // feb
+        case 0x6D6172: return 3  // mar
+        case 0x617072: return 4  // apr
+        case 0x6D6179: return 5  // may
+        case 0x6A756E: return 6  // jun
+        case 0x6A756C: return 7  // jul
+        case 0x617567: return 8  // aug
+        case 0x736570: return 9  // sep
+        case 0x6F6374: return 10 // oct
+        case 0x6E6F76: return 11 // nov
+        case 0x646563: return 12 // dec
+        default: return nil
+        }
+    }
+
+    /// Formats milliseconds as RFC 3339 UTC with milliseconds: `2026-10-10T05:55:36.123Z`.
+    public static func formatUTC(_ millis: Int64) -> String {
+        let seconds = floorDiv(millis, 1000)
+        let ms = Int(millis - seconds * 1000)
+        let days = floorDiv(seconds, 86_400)
+        let rem = Int(seconds - days * 86_400)
+        let day = CivilDay(daysSinceEpoch: Int32(days))
+        return "\(day)T\(CivilDay.pad(rem / 3600, 2)):\(CivilDay.pad(rem / 60 % 60, 2)):\(CivilDay.pad(rem % 60, 2)).\(CivilDay.pad(ms, 3))Z"
+    }
+}

@@ -1,0 +1,94 @@
+import CustodyCore
+import Foundation
+
+/// What `custody check` was asked to do.
+public struct CheckRequest: Sendable {
+    public var paths: [String]
+    public var policy: Policy
+    public var asOf: CivilDay
+    public var since: CivilDay?
+    public var inputFormat: LogFormat
+    /// Files decoded at once; defaults to the number of cores.
+    public var parallelism: Int
+
+    public init(paths: [String], policy: Policy, asOf: CivilDay, since: CivilDay? = nil,
+                inputFormat: LogFormat = .auto, parallelism: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.paths = paths
+        self.policy = policy
+        self.asOf = asOf
+        self.since = since
+        self.inputFormat = inputFormat
+        self.parallelism = max(1, parallelism)
+    }
+}
+
+/// Progress of a running check, for a terminal status line.
+public struct CheckProgress: Sendable {
+    public var filesDone: Int
+    public var filesTotal: Int
+    public var records: Int
+}
+
+/// Runs a stateless check: reads every file (several at once), merges the per-file results, and
+/// builds the report. The merge is order-independent, so the report is the same for any number
+/// of workers and any completion order.
+public enum CheckRunner {
+    public static func run(_ request: CheckRequest,
+                           progress: (@Sendable (CheckProgress) -> Void)? = nil) async throws -> CheckReport {
+        let files = try InputCollector.collect(request.paths)
+        var merged = MergedAudit(fileCount: files.count)
+        let policy = request.policy
+        let format = request.inputFormat
+
+        await withTaskGroup(of: FileAudit.self) { group in
+            var next = 0
+            func startNext() {
+                guard next < files.count else { return }
+                let path = files[next]
+                let index = Int32(next)
+                group.addTask { FileAudit.scan(path: path, index: index, policy: policy, format: format) }
+                next += 1
+            }
+            for _ in 0..<min(request.parallelism, files.count) { startNext() }
+            while let audit = await group.next() {
+                merged.add(audit)
+                progress?(CheckProgress(filesDone: merged.filesDone, filesTotal: files.count, records: merged.records))
+                startNext()
+            }
+        }
+
+        var recounted: [RealNameRegistry.Recount: Int] = [:]
+        let recounts = merged.registry.recountsNeeded()
+        for (file, group) in Dictionary(grouping: recounts, by: \.file).sorted(by: { $0.key < $1.key }) {
+            let targets = Dictionary(uniqueKeysWithValues: group.map { ($0.user, $0.verifiedAt) })
+            let counts = FileAudit.recount(path: files[Int(file)], policy: policy, format: format, verifiedAt: targets)
+            for recount in group { recounted[recount] = counts[recount.user] ?? 0 }
+        }
+
+        let rule = RetentionRule(minimumDays: policy.retention.minimumDays, asOf: request.asOf, since: request.since)
+        let retention = rule.evaluate(daysWithRecords: Set(merged.dayCounts.keys))
+        let realName = merged.registry.result(recounted: recounted)
+        let outcomes = zip(files, merged.issues).map { CheckReport.FileOutcome(path: $0, issues: $1) }
+        return CheckReport.build(policy: policy, rule: rule, files: outcomes, records: merged.records,
+                                 retention: retention, realName: realName)
+    }
+}
+
+/// The running merge of per-file audits.
+struct MergedAudit {
+    var records = 0
+    var dayCounts: [Int32: Int] = [:]
+    var registry = RealNameRegistry()
+    var issues: [InputIssues]
+    var filesDone = 0
+
+    init(fileCount: Int) { issues = Array(repeating: InputIssues(), count: fileCount) }
+
+    mutating func add(_ audit: FileAudit) {
+        records += audit.records
+        for (day, count) in audit.dayCounts { dayCounts[day, default: 0] += count }
+        registry.merge(fileIndex: audit.index, activities: audit.users)
+        issues[Int(audit.index)] = audit.issues
+        filesDone += 1
+    }
+}

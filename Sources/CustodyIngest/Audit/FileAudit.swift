@@ -1,0 +1,113 @@
+import CustodyCore
+
+/// Everything the check needs from one file; small (grows with the file's users and days).
+public struct FileAudit: Sendable {
+    public var path: String
+    /// Position of the file in the sorted input list.
+    public var index: Int32
+    public var records: Int
+    /// Records per calendar day (days since 1970-01-01 in the policy's zone).
+    public var dayCounts: [Int32: Int]
+    public var issues: InputIssues
+    public var users: [UserFileActivity]
+    public var compressed: Bool
+    public var bytesRead: Int
+
+    /// Reads and audits one file.
+    public static func scan(path: String, index: Int32, policy: Policy, format: LogFormat) -> FileAudit {
+        var calendar = DayCalendar(timeZone: policy.timeZone)
+        let roles = EventRoleTable(policy: policy)
+        let users = ByteInterner()
+        var verifiedAt: [Int64] = []
+        var pending: [PendingPublishes] = []
+        var firstPending: [EventLocation?] = []
+        var days = DayTally()
+
+        let outcome = RecordReader.read(path: path, policy: policy, format: format) { record, line in
+            days.add(calendar.day(ofMillis: record.millis))
+            guard let user = record.user else { return }
+            let id = Int(users.intern(user))
+            if id == verifiedAt.count {
+                verifiedAt.append(.max)
+                pending.append(PendingPublishes())
+                firstPending.append(nil)
+            }
+            guard let event = record.event else { return }
+            let t = record.millis
+            switch roles.role(of: event) {
+            case .acceptedVerification:
+                if t < verifiedAt[id] { verifiedAt[id] = t }
+            case .publish:
+                // Covered by a verification already seen: never violating, whatever comes later.
+                guard t < verifiedAt[id] else { return }
+                pending[id].add(t)
+                if firstPending[id].map({ t < $0.millis }) ?? true {
+                    firstPending[id] = EventLocation(millis: t, file: index, line: line)
+                }
+            case .other, .registration, .otherVerification:
+                break
+            }
+        }
+
+        var activities: [UserFileActivity] = []
+        activities.reserveCapacity(users.count)
+        for id in 0..<users.count {
+            let v = verifiedAt[id] == .max ? nil : verifiedAt[id]
+            var p = pending[id]
+            if let v { p.prune(verifiedAt: v) }
+            activities.append(UserFileActivity(user: users.string(Int32(id)), verifiedAt: v, pending: p, firstPending: firstPending[id]))
+        }
+        return FileAudit(path: path, index: index, records: outcome.records, dayCounts: days.finish(),
+                         issues: outcome.issues, users: activities, compressed: outcome.compressed, bytesRead: outcome.bytesRead)
+    }
+
+    /// Counts, in one file, each listed user's publish events strictly before their verification
+    /// time. Used only for the rare users `RealNameRegistry.recountsNeeded` names.
+    public static func recount(path: String, policy: Policy, format: LogFormat,
+                               verifiedAt targets: [String: Int64]) -> [String: Int] {
+        let roles = EventRoleTable(policy: policy)
+        let wanted = ByteInterner()
+        var limits: [Int64] = []
+        var names: [String] = []
+        for (user, v) in targets.sorted(by: { $0.key < $1.key }) {
+            var bytes = Array(user.utf8)
+            _ = bytes.withUnsafeMutableBufferPointer { wanted.intern(UnsafeBufferPointer($0)) }
+            limits.append(v)
+            names.append(user)
+        }
+        var counts = Array(repeating: 0, count: names.count)
+        _ = RecordReader.read(path: path, policy: policy, format: format) { record, _ in
+            guard let user = record.user, let event = record.event, let id = wanted.find(user) else { return }
+            if record.millis < limits[Int(id)] && roles.role(of: event) == .publish { counts[Int(id)] += 1 }
+        }
+        return Dictionary(uniqueKeysWithValues: zip(names, counts))
+    }
+}
+
+/// Per-day record counts without a dictionary update per record: lines arrive mostly in day order.
+struct DayTally {
+    private var counts: [Int32: Int] = [:]
+    private var current: Int32 = .min
+    private var run = 0
+
+    @inline(__always)
+    mutating func add(_ day: Int32) {
+        if day == current {
+            run += 1
+        } else {
+            flush()
+            current = day
+            run = 1
+        }
+    }
+
+    private mutating func flush() {
+        if run > 0 { counts[current, default: 0] += run }
+        run = 0
+    }
+
+    mutating func finish() -> [Int32: Int] {
+        flush()
+        return counts
+    }
+}

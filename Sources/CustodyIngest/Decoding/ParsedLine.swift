@@ -1,0 +1,48 @@
+/// The fields Custody needs from one log line. `user` and `event` point into the line or into the
+/// parser's scratch space: valid only until the parser is used again.
+public struct ParsedLine {
+    public var millis: Int64
+    /// nil for anonymous records.
+    public var user: UnsafeBufferPointer<UInt8>?
+    public var event: UnsafeBufferPointer<UInt8>?
+
+    public init(millis: Int64, user: UnsafeBufferPointer<UInt8>?, event: UnsafeBufferPointer<UInt8>?) {
+        self.millis = millis
+        self.user = user
+        self.event = event
+    }
+}
+
+/// Why a line is not a record. A switch returning literals keeps this cheap on the hot path.
+public enum Rejection: UInt8, Sendable {
+    case notJSONObject
+    case invalidJSON
+    case missingTimestamp
+    case invalidTimestamp
+    case invalidUser
+    case notCombined
+    case notLogfmt
+    case unrecognisedFormat
+    case overlong
+    case cutOffByFault
+
+    public var cause: String {
+        switch self {
+        case .notJSONObject: return "not a JSON object"
+        case .invalidJSON: return "invalid JSON"
+        case .missingTimestamp: return "no timestamp field"
+        case .invalidTimestamp: return "timestamp is not RFC 3339 with a zone, or Unix seconds/milliseconds"
+        case .invalidUser: return "user is not a string or an integer"
+        case .notCombined: return "not in the combined log format"
+        case .notLogfmt: return "not logfmt key=value pairs"
+        case .unrecognisedFormat: return "format not recognised (JSON lines, combined or logfmt)"
+        case .overlong: return "line longer than 1 MiB"
+        case .cutOffByFault: return "incomplete line cut off by a read fault"
+        }
+    }
+}
+
+public enum ParseOutcome {
+    case record(ParsedLine)
+    case rejected(Rejection)
+}

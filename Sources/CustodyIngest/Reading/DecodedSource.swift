@@ -1,0 +1,34 @@
+import CustodyCore
+import Foundation
+
+/// A file's content as decoded bytes: plain files as they are, gzip files inflated.
+///
+/// `read` fills the buffer and returns how many bytes it wrote; 0 means the end, or a fault that
+/// `fault` then describes. Bytes decoded before a fault are returned first.
+public protocol DecodedSource: AnyObject {
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> Int
+    var fault: ReadFault? { get }
+    /// Whether the file was gzip-compressed (detected by its magic bytes, not its name).
+    var isCompressed: Bool { get }
+    /// Bytes of the file consumed so far.
+    var compressedBytesRead: Int { get }
+}
+
+public enum DecodedSources {
+    /// Opens a file, choosing plain or gzip decoding by its first two bytes (`1f 8b`).
+    public static func open(path: String) throws(ReadFault) -> DecodedSource {
+        let fd = Foundation.open(path, O_RDONLY)
+        guard fd >= 0 else { throw ReadFault(offset: 0, message: "cannot open: \(String(cString: strerror(errno)))") }
+        var magic: (UInt8, UInt8) = (0, 0)
+        let n = withUnsafeMutableBytes(of: &magic) { pread(fd, $0.baseAddress, 2, 0) }
+        if n < 0 {
+            let message = String(cString: strerror(errno))
+            close(fd)
+            throw ReadFault(offset: 0, message: "cannot read: \(message)")
+        }
+        if n == 2 && magic.0 == 0x1F && magic.1 == 0x8B {
+            return GzipFileSource(fd: fd)
+        }
+        return PlainFileSource(fd: fd)
+    }
+}

@@ -1,0 +1,152 @@
+import CustodyCore
+import CZlib
+import Foundation
+
+/// A gzip file inflated through the system zlib with fixed-size buffers.
+///
+/// Every member of a multi-member file is read. zlib checks each member's CRC-32 and length;
+/// a mismatch, a truncated member or bytes after a member that do not start another one are
+/// faults, reported with the file offset where inflation stopped. Zero bytes after the last
+/// member (tape or block padding) are ignored, as GNU gzip does.
+final class GzipFileSource: DecodedSource {
+    static let inputCapacity = 256 * 1024
+
+    private let fd: Int32
+    private var stream = z_stream()
+    private let input: UnsafeMutablePointer<UInt8>
+    /// File offset of `input[0]`.
+    private var inputFileOffset = 0
+    private var inputCount = 0
+    private var endOfFile = false
+    private var betweenMembers = false
+    private var finished = false
+    private var initialised = false
+    private(set) var fault: ReadFault?
+    let isCompressed = true
+
+    init(fd: Int32) {
+        self.fd = fd
+        input = .allocate(capacity: Self.inputCapacity)
+        // 15 + 16: a 32 KiB window and a gzip wrapper (header, CRC-32 and length checked by zlib).
+        if custody_inflateInit2(&stream, 15 + 16) == Z_OK {
+            initialised = true
+        } else {
+            fault = ReadFault(offset: 0, message: "zlib could not be initialised")
+        }
+    }
+
+    deinit {
+        if initialised { inflateEnd(&stream) }
+        input.deallocate()
+        close(fd)
+    }
+
+    /// Offset in the file of the next byte zlib would consume.
+    private var position: Int { inputFileOffset + (inputCount - Int(stream.avail_in)) }
+
+    var compressedBytesRead: Int { position }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        guard fault == nil, !finished, buffer.count > 0 else { return 0 }
+        stream.next_out = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        stream.avail_out = UInt32(buffer.count)
+        while stream.avail_out > 0 {
+            if stream.avail_in == 0 || (betweenMembers && stream.avail_in < 2 && !endOfFile) {
+                refill()
+                if fault != nil { break }
+            }
+            if betweenMembers {
+                if !startNextMember() { break }
+                continue
+            }
+            if stream.avail_in == 0 && endOfFile {
+                fault = ReadFault(offset: position, message: "unexpected end of file: the gzip member is truncated")
+                break
+            }
+            let status = inflate(&stream, Z_NO_FLUSH)
+            switch status {
+            case Z_OK:
+                continue
+            case Z_STREAM_END:
+                betweenMembers = true
+            case Z_BUF_ERROR:
+                // No progress without more input; the loop refills or reports truncation.
+                if stream.avail_in != 0 {
+                    fault = ReadFault(offset: position, message: "zlib could not make progress")
+                }
+            case Z_DATA_ERROR:
+                let message = stream.msg.map { String(cString: $0) } ?? "invalid compressed data"
+                fault = ReadFault(offset: position, message: "corrupt gzip data: \(message)")
+            case Z_MEM_ERROR:
+                fault = ReadFault(offset: position, message: "zlib ran out of memory")
+            default:
+                fault = ReadFault(offset: position, message: "zlib error \(status)")
+            }
+            if fault != nil { break }
+        }
+        return buffer.count - Int(stream.avail_out)
+    }
+
+    /// After a member ends: another member, zero padding to the end, or a fault.
+    private func startNextMember() -> Bool {
+        if stream.avail_in == 0 && endOfFile {
+            finished = true
+            return false
+        }
+        let next = stream.next_in!
+        if next[0] == 0 {
+            return skipZeroPadding()
+        }
+        if stream.avail_in >= 2 && next[0] == 0x1F && next[1] == 0x8B {
+            inflateReset(&stream)
+            betweenMembers = false
+            return true
+        }
+        fault = ReadFault(offset: position, message: "trailing garbage after the last gzip member")
+        return false
+    }
+
+    private func skipZeroPadding() -> Bool {
+        while true {
+            let next = stream.next_in!
+            for i in 0..<Int(stream.avail_in) where next[i] != 0 {
+                stream.next_in = next + i
+                stream.avail_in -= UInt32(i)
+                fault = ReadFault(offset: position, message: "trailing garbage after the last gzip member")
+                return false
+            }
+            stream.avail_in = 0
+            if endOfFile {
+                finished = true
+                return false
+            }
+            refill()
+            if fault != nil { return false }
+        }
+    }
+
+    /// Keeps unread input at the front and reads more after it.
+    private func refill() {
+        let unread = Int(stream.avail_in)
+        let start = position
+        if unread > 0, let next = stream.next_in, next != input {
+            input.update(from: next, count: unread)
+        }
+        inputFileOffset = start
+        inputCount = unread
+        while !endOfFile && inputCount < Self.inputCapacity {
+            let n = Foundation.read(fd, input + inputCount, Self.inputCapacity - inputCount)
+            if n > 0 {
+                inputCount += n
+                break
+            } else if n == 0 {
+                endOfFile = true
+            } else if errno != EINTR {
+                fault = ReadFault(offset: inputFileOffset + inputCount, message: "read error: \(String(cString: strerror(errno)))")
+                break
+            }
+        }
+        stream.next_in = input
+        stream.avail_in = UInt32(inputCount)
+    }
+}

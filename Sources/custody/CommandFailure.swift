@@ -1,0 +1,32 @@
+import CustodyCore
+import CustodyIngest
+
+/// The exit statuses of the contract.
+enum ExitStatus: Int32 {
+    case compliant = 0
+    case notCompliant = 1
+    case usage = 2
+    /// Another run holds the lock (EX_TEMPFAIL).
+    case busy = 75
+}
+
+/// A failure to report as one line on stderr with a given status.
+struct CommandFailure: Error {
+    var message: String
+    var status: ExitStatus
+
+    init(_ message: String, status: ExitStatus = .usage) {
+        self.message = message
+        self.status = status
+    }
+
+    /// Maps library errors to the one line a user sees.
+    static func from(_ error: Error) -> CommandFailure {
+        switch error {
+        case let failure as CommandFailure: return failure
+        case let config as ConfigurationError: return CommandFailure(config.description)
+        case let missing as InputCollector.MissingInput: return CommandFailure(missing.description)
+        default: return CommandFailure("\(error)")
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import CustodyCore
+import CustodyIngest
+import Foundation
+
+/// Options shared by the commands that read a policy.
+struct PolicyOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Policy YAML file.", discussion: "Default: Policies/\(PolicyLocator.defaultName) in the current directory, else the copy installed with custody.", valueName: "file"))
+    var policy: String?
+
+    func load() throws -> Policy {
+        try PolicyLoader.load(path: try PolicyLocator.resolve(policy))
+    }
+}
+
+/// Finds the shipped default policy when none is named.
+enum PolicyLocator {
+    static let defaultName = "cn-cac-2016-apps.yaml"
+
+    static func resolve(_ explicit: String?) throws -> String {
+        if let explicit { return explicit }
+        var candidates = ["Policies/\(defaultName)"]
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let prefix = executable.deletingLastPathComponent().deletingLastPathComponent()
+        candidates.append(prefix.appendingPathComponent("share/custody/policies/\(defaultName)").path)
+        if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) { return found }
+        throw CommandFailure("no policy given and the default \(defaultName) was not found (looked in \(candidates.joined(separator: ", "))); pass --policy FILE")
+    }
+}
+
+extension CivilDay: ExpressibleByArgument {
+    public init?(argument: String) { self.init(iso: argument) }
+    public static var defaultCompletionKind: CompletionKind { .default }
+}
+
+extension LogFormat: ExpressibleByArgument {}
+
+/// `text` for people, `json` for machines.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text
+    case json
+}
+
+/// Today's date in a time zone.
+func today(in zone: TimeZone) -> CivilDay {
+    var calendar = DayCalendar(timeZone: zone)
+    return calendar.day(of: Date())
+}
+
+/// Writes a status line to stderr, only when stderr is a terminal.
+final class TerminalProgress: Sendable {
+    let enabled = isatty(2) == 1
+
+    func update(_ text: String) {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+    }
+
+    func finish() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}

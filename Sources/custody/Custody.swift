@@ -1,0 +1,57 @@
+import ArgumentParser
+import CustodyCore
+import Foundation
+
+/// The root command. Subcommands live one per file.
+struct Custody: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "custody",
+        abstract: "Keep app activity logs honest: retention, real-name registration, disclosures.",
+        discussion: """
+        Custody reads app activity logs (JSON lines, nginx/Apache combined, logfmt; plain or \
+        gzip) and checks them against a policy: every day of the retention window must hold \
+        records, and users must verify their real identity before they publish.
+
+        Exit status: 0 compliant, 1 not compliant, 2 usage or configuration error.
+        """,
+        version: CustodyVersion.string,
+        subcommands: [CheckCommand.self])
+}
+
+enum CustodyVersion {
+    static let string = "0.1.0"
+}
+
+@main
+enum Main {
+    static func main() async {
+        do {
+            var command = try Custody.parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(for: error)
+        }
+    }
+
+    /// Help and version go to stdout with status 0; every other error is one line on stderr and
+    /// the contract's status (2 for usage and configuration errors).
+    static func exit(for error: Error) -> Never {
+        switch error {
+        case let status as ExitCode:
+            Foundation.exit(status.rawValue)
+        case let failure as CommandFailure:
+            FileHandle.standardError.write(Data("custody: \(failure.message)\n".utf8))
+            Foundation.exit(failure.status.rawValue)
+        default:
+            if Custody.exitCode(for: error) == .success { Custody.exit(withError: error) }
+            let message = Custody.message(for: error)
+            FileHandle.standardError.write(Data("custody: \(message)\n".utf8))
+            FileHandle.standardError.write(Data("Run 'custody help' or 'custody <command> --help' for usage.\n".utf8))
+            Foundation.exit(ExitStatus.usage.rawValue)
+        }
+    }
+}
