@@ -42,6 +42,7 @@ let package = Package(
         .testTarget(name: "CustodyCoreTests", dependencies: ["CustodyCore", "CustodyTesting"]),
         .testTarget(name: "CustodyIngestTests", dependencies: ["CustodyIngest", "CustodyCore", "CustodyTesting"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "CustodyCLITests", dependencies: ["CustodyTesting", "CustodyCore"]),
+        // Runs the built `custody` executable end to end.
+        .testTarget(name: "CustodyCLITests", dependencies: ["custody", "CustodyTesting", "CustodyCore"]),
     ]
 )

@@ -1,0 +1,77 @@
+import ArgumentParser
+import CustodyCore
+import CustodyTesting
+import Foundation
+
+/// Development tool: writes the repository's sample logs and the benchmark's inputs.
+@main
+struct LogGen: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "custody-loggen",
+        abstract: "Generate deterministic app activity logs (sample logs, benchmark inputs).",
+        subcommands: [Sample.self, Bench.self])
+
+    struct Sample: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write the SampleLogs/logs tree.")
+
+        @Option(help: "Directory to write (created if needed).")
+        var out: String = "SampleLogs/logs"
+
+        func run() throws {
+            try SampleLogsWriter.write(to: out)
+            let events = SampleLogsWriter.events()
+            let policy = try PolicyLoader.load(path: "Policies/cn-cac-2016-apps.yaml")
+            let truth = ReferenceAudit(events: events, policy: policy)
+            print("wrote \(out): \(truth.records) records, \(truth.usersSeen) users, \(truth.verifiedUsers) verified, violating: \(truth.violations.sorted { $0.key < $1.key })")
+        }
+    }
+
+    struct Bench: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write gzip JSON-lines files for the benchmark.")
+
+        @Option(help: "Directory to write (created if needed).")
+        var out: String
+
+        @Option(help: "Files to write.")
+        var files: Int = 1
+
+        @Option(help: "Lines per file (approximately).")
+        var lines: Int = 2_000_000
+
+        @Option(help: "Distinct users.")
+        var users: Int = 50_000
+
+        @Option(help: "Days covered by each file.")
+        var days: Int = 60
+
+        @Option(help: "Random seed.")
+        var seed: UInt64 = 7
+
+        @Option(help: "Format: jsonl, combined or logfmt.")
+        var format: String = "jsonl"
+
+        func run() throws {
+            guard let format = LogLineRenderer.Format(rawValue: format) else { throw ValidationError("unknown format \(format)") }
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            let renderer = LogLineRenderer(format: format)
+            for index in 0..<files {
+                let scenario = ActivityGenerator.Scenario(
+                    firstDay: CivilDay(year: 2026, month: 9, day: 20)!, days: days, users: users,
+                    eventsPerDay: max(1, (lines - users * 2) / days), seed: seed &+ UInt64(index),
+                    lateVerifiers: users / 200, neverVerified: users / 200)
+                let events = ActivityGenerator(scenario).events()
+                let path = "\(out)/app-\(index + 1).\(format.rawValue).gz"
+                let writer = try GzipWriter(path: path, level: 6)
+                var batch = ""
+                for (i, e) in events.enumerated() {
+                    batch += renderer.line(e, sequence: i)
+                    batch += "\n"
+                    if batch.utf8.count > 1 << 20 { try writer.write(batch); batch = "" }
+                }
+                try writer.write(batch)
+                try writer.close()
+                print("wrote \(path): \(events.count) lines")
+            }
+        }
+    }
+}
