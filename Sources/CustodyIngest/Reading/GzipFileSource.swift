@@ -76,7 +76,10 @@ final class GzipFileSource: DecodedSource {
                 }
             case Z_DATA_ERROR:
                 let message = stream.msg.map { String(cString: $0) } ?? "invalid compressed data"
-                fault = ReadFault(offset: position, message: "corrupt gzip data: \(message)")
+                // zlib reports a trailer mismatch after consuming the 4-byte field: point at its first byte.
+                let trailerField = message == "incorrect data check" || message == "incorrect length check"
+                let what = message == "incorrect data check" ? "CRC-32 mismatch" : message == "incorrect length check" ? "length (ISIZE) mismatch" : "corrupt gzip data"
+                fault = ReadFault(offset: position - (trailerField ? 4 : 0), message: "\(what): \(message)")
             case Z_MEM_ERROR:
                 fault = ReadFault(offset: position, message: "zlib ran out of memory")
             default:

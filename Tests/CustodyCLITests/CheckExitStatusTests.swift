@@ -1,0 +1,149 @@
+import CustodyCore
+import CustodyTesting
+import Foundation
+import Testing
+
+/// Exit statuses and error lines of `custody check` (contract: 0 compliant, 1 not, 2 usage).
+@Suite struct CheckExitStatusTests {
+    let policy = CustodyProcess.repositoryRoot.appendingPathComponent("Policies/cn-cac-2016-apps.yaml").path
+
+    /// 61 days of honest activity ending the day before --as-of.
+    func writeCompliantLogs(in dir: TemporaryDirectory) throws {
+        let scenario = ActivityGenerator.Scenario(firstDay: CivilDay(year: 2026, month: 9, day: 20)!, days: 61,
+                                                  users: 40, eventsPerDay: 30, seed: 3)
+        let renderer = LogLineRenderer(format: .jsonl)
+        let lines = ActivityGenerator(scenario).events().enumerated().map { renderer.line($0.element, sequence: $0.offset) }
+        let writer = try GzipWriter(path: dir.path("app.log.gz"))
+        try writer.write(lines.joined(separator: "\n") + "\n")
+        try writer.close()
+    }
+
+    @Test func compliantLogsExitZero() throws {
+        let dir = try TemporaryDirectory()
+        try writeCompliantLogs(in: dir)
+        let result = try CustodyProcess.run(["check", dir.url.path, "--policy", policy, "--as-of", "2026-11-20", "--format", "json"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let json = try CustodyProcess.json(result)
+        #expect(json["compliant"] as? Bool == true)
+        #expect((json["findings"] as? [Any])?.isEmpty == true)
+    }
+
+    @Test func rejectedLinesAloneAreWarningsAndStillCompliant() throws {
+        let dir = try TemporaryDirectory()
+        try writeCompliantLogs(in: dir)
+        try dir.write("extra.jsonl", "{\"ts\":\"2026-11-01T00:00:00Z\",\"event\":\"view\"}\nthis is not a log line\n")
+        let result = try CustodyProcess.run(["check", dir.url.path, "--policy", policy, "--as-of", "2026-11-20", "--format", "json"])
+        #expect(result.status == 0)
+        let json = try CustodyProcess.json(result)
+        let findings = try #require(json["findings"] as? [[String: Any]])
+        #expect(findings.count == 1)
+        #expect(findings.first?["severity"] as? String == "warning")
+        #expect(findings.first?["line"] as? Int == 2)
+    }
+
+    @Test func corruptGzipIsAnErrorWithItsOffsetButOtherFilesAreRead() throws {
+        let dir = try TemporaryDirectory()
+        try writeCompliantLogs(in: dir)
+        var bytes = GzipWriter.compress(Array("{\"ts\":\"2026-11-01T00:00:00Z\",\"user\":\"x\",\"event\":\"view\"}\n".utf8))
+        bytes[bytes.count - 6] ^= 0xFF // inside the CRC-32 trailer
+        FileManager.default.createFile(atPath: dir.path("broken.gz"), contents: Data(bytes))
+        let result = try CustodyProcess.run(["check", dir.url.path, "--policy", policy, "--as-of", "2026-11-20", "--format", "json"])
+        #expect(result.status == 1)
+        let json = try CustodyProcess.json(result)
+        let inputs = try #require(json["inputs"] as? [String: Any])
+        #expect(inputs["unreadable_files"] as? Int == 1)
+        let findings = try #require(json["findings"] as? [[String: Any]])
+        let fault = try #require(findings.first { $0["rule"] as? String == "input.unreadable_file" })
+        #expect(fault["file"] as? String == dir.path("broken.gz"))
+        #expect(fault["offset"] as? Int == bytes.count - 8) // the CRC-32 field
+        #expect((fault["message"] as? String)?.contains("incorrect data check") == true)
+        // The record decoded before the fault was kept: user x is seen.
+        let realName = try #require(json["real_name"] as? [String: Any])
+        #expect(realName["users_seen"] as? Int == 41)
+    }
+
+    @Test func policyErrorNamesFileLineAndKey() throws {
+        let dir = try TemporaryDirectory()
+        let bad = try dir.write("bad.yaml", """
+            id: test
+            jurisdiction: CN
+            timezone: Asia/Shanghai
+            retention:
+              minimum_days: 60
+              maximun_days: 90
+            """)
+        try dir.write("logs/a.jsonl", "{\"ts\":\"2026-11-01T00:00:00Z\"}\n")
+        let result = try CustodyProcess.run(["check", dir.path("logs"), "--policy", bad])
+        #expect(result.status == 2)
+        #expect(result.stdout.isEmpty)
+        let line = result.stderr.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(line.contains("\(bad):6"))
+        #expect(line.contains("retention.maximun_days"))
+        #expect(line.contains("unknown key"))
+    }
+
+    @Test func usageErrorsExitTwo() throws {
+        let missing = try CustodyProcess.run(["check", "/nonexistent/custody-logs", "--policy", policy])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("/nonexistent/custody-logs: no such file or directory"))
+
+        let badDay = try CustodyProcess.run(["check", ".", "--policy", policy, "--as-of", "2026-02-30"])
+        #expect(badDay.status == 2)
+        #expect(badDay.stderr.contains("--as-of"))
+
+        let noPaths = try CustodyProcess.run(["check", "--policy", policy])
+        #expect(noPaths.status == 2)
+
+        let badFormat = try CustodyProcess.run(["check", ".", "--format", "yaml"])
+        #expect(badFormat.status == 2)
+
+        let missingPolicy = try CustodyProcess.run(["check", ".", "--policy", "/nonexistent/policy.yaml"])
+        #expect(missingPolicy.status == 2)
+        #expect(missingPolicy.stderr.contains("/nonexistent/policy.yaml"))
+    }
+
+    @Test func helpTeachesAndExitsZero() throws {
+        let result = try CustodyProcess.run(["check", "--help"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("--as-of"))
+        #expect(result.stdout.contains("Exit status"))
+    }
+
+    @Test func sinceExemptsEarlierDays() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write("a.jsonl", """
+            {"ts":"2026-11-18T12:00:00+08:00","event":"view"}
+            {"ts":"2026-11-19T12:00:00+08:00","event":"view"}
+            """)
+        let result = try CustodyProcess.run(["check", dir.url.path, "--policy", policy, "--as-of", "2026-11-20",
+                                             "--since", "2026-11-18", "--format", "json"])
+        #expect(result.status == 0, "\(result.stdout)")
+        let json = try CustodyProcess.json(result)
+        let retention = try #require(json["retention"] as? [String: Any])
+        #expect(retention["covered_days"] as? Int == 2)
+        #expect(retention["exempt_days"] as? Int == 58)
+        #expect(retention["missing_days"] as? [String] == [])
+    }
+
+    @Test func fileOrderDoesNotChangeTheOutput() throws {
+        let dir = try TemporaryDirectory()
+        let scenario = ActivityGenerator.Scenario(firstDay: CivilDay(year: 2026, month: 10, day: 1)!, days: 20,
+                                                  users: 60, eventsPerDay: 40, seed: 11, lateVerifiers: 3, neverVerified: 2)
+        let events = ActivityGenerator(scenario).events()
+        let formats: [LogLineRenderer.Format] = [.jsonl, .combined, .logfmt]
+        var paths: [String] = []
+        for part in 0..<3 {
+            let renderer = LogLineRenderer(format: formats[part])
+            let slice = events.enumerated().filter { $0.offset % 3 == part }
+            let text = slice.map { renderer.line($0.element, sequence: $0.offset) }.joined(separator: "\n")
+            paths.append(try dir.write("part\(part).log", text + "\n"))
+        }
+        let forward = try CustodyProcess.run(["check"] + paths + ["--policy", policy, "--as-of", "2026-10-21", "--format", "json", "--jobs", "1"])
+        let backward = try CustodyProcess.run(["check"] + paths.reversed() + ["--policy", policy, "--as-of", "2026-10-21", "--format", "json", "--jobs", "3"])
+        #expect(forward.stdout == backward.stdout)
+        #expect(forward.status == 1)
+        let json = try CustodyProcess.json(forward)
+        let realName = try #require(json["real_name"] as? [String: Any])
+        #expect(realName["violating_users"] as? Int == 5)
+    }
+}
