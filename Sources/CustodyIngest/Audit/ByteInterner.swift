@@ -1,55 +1,78 @@
 /// Assigns dense ids to byte strings (user ids, event names) without building a `String` per
 /// line: an open-addressing hash table over keys copied once into an arena.
 ///
+/// Every record with a user costs one lookup, and with tens of thousands of users the table
+/// does not fit in L1/L2, so a lookup is designed to touch one cache line: a slot holds the key
+/// itself when it is at most eight bytes (most user ids and event names), else its hash, plus
+/// its length and id. Only longer keys are compared against the arena.
+///
 /// Not thread-safe; each file scan owns its own.
 final class ByteInterner {
+    private struct Slot {
+        /// The key's bytes (little-endian, zero-padded) if ≤ 8 bytes, else its 64-bit hash.
+        var word: UInt64
+        /// `length << 32 | (id + 1)`; 0 marks an empty slot.
+        var meta: UInt64
+    }
+
     private var arena: UnsafeMutablePointer<UInt8>
     private var arenaCapacity: Int
     private var arenaCount = 0
     private var offsets: [Int] = []
     private var lengths: [Int32] = []
-    private var hashes: [UInt64] = []
-    private var slots: [Int32]
+    private var slots: UnsafeMutablePointer<Slot>
+    private var slotCount: Int
     private var slotMask: Int
 
     init() {
         arenaCapacity = 4096
         arena = .allocate(capacity: arenaCapacity)
-        slots = Array(repeating: -1, count: 256)
-        slotMask = 255
+        slotCount = 256
+        slots = .allocate(capacity: slotCount)
+        slots.initialize(repeating: Slot(word: 0, meta: 0), count: slotCount)
+        slotMask = slotCount - 1
     }
 
-    deinit { arena.deallocate() }
+    deinit {
+        arena.deallocate()
+        slots.deallocate()
+    }
 
     var count: Int { offsets.count }
 
     /// The id of `key`, adding it if new. New ids are `count - 1` after the call.
     @inline(__always)
     func intern(_ key: UnsafeBufferPointer<UInt8>) -> Int32 {
-        let hash = Self.hash(key)
+        let (word, hash) = Self.wordAndHash(key)
         var slot = Int(truncatingIfNeeded: hash) & slotMask
         while true {
-            let id = slots[slot]
-            if id < 0 { break }
-            if hashes[Int(id)] == hash && equals(Int(id), key) { return id }
+            let s = slots[slot]
+            if s.meta == 0 { break }
+            if s.word == word && Int(s.meta >> 32) == key.count {
+                let id = Int32(truncatingIfNeeded: s.meta & 0xFFFF_FFFF) - 1
+                if key.count <= 8 || equalsArena(Int(id), key) { return id }
+            }
             slot = (slot + 1) & slotMask
         }
         let id = Int32(offsets.count)
-        append(key, hash: hash)
-        slots[slot] = id
-        if offsets.count * 2 > slots.count { grow() }
+        append(key)
+        slots[slot] = Slot(word: word, meta: UInt64(key.count) << 32 | UInt64(id + 1))
+        if offsets.count * 2 > slotCount { grow() }
         return id
     }
 
     /// The id of `key` if present.
     @inline(__always)
     func find(_ key: UnsafeBufferPointer<UInt8>) -> Int32? {
-        let hash = Self.hash(key)
+        let (word, hash) = Self.wordAndHash(key)
         var slot = Int(truncatingIfNeeded: hash) & slotMask
         while true {
-            let id = slots[slot]
-            if id < 0 { return nil }
-            if hashes[Int(id)] == hash && equals(Int(id), key) { return id }
+            let s = slots[slot]
+            if s.meta == 0 { return nil }
+            if s.word == word && Int(s.meta >> 32) == key.count {
+                let id = Int32(truncatingIfNeeded: s.meta & 0xFFFF_FFFF) - 1
+                if key.count <= 8 || equalsArena(Int(id), key) { return id }
+            }
             slot = (slot + 1) & slotMask
         }
     }
@@ -60,14 +83,12 @@ final class ByteInterner {
 
     func string(_ id: Int32) -> String { String(decoding: key(id), as: UTF8.self) }
 
-    @inline(__always)
-    private func equals(_ id: Int, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard Int(lengths[id]) == key.count else { return false }
-        guard let base = key.baseAddress else { return true }
+    private func equalsArena(_ id: Int, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = key.baseAddress else { return lengths[id] == 0 }
         return memcmp(arena + offsets[id], base, key.count) == 0
     }
 
-    private func append(_ key: UnsafeBufferPointer<UInt8>, hash: UInt64) {
+    private func append(_ key: UnsafeBufferPointer<UInt8>) {
         if arenaCount + key.count > arenaCapacity {
             let newCapacity = max(arenaCapacity * 2, arenaCount + key.count)
             let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
@@ -79,43 +100,60 @@ final class ByteInterner {
         if let base = key.baseAddress { (arena + arenaCount).update(from: base, count: key.count) }
         offsets.append(arenaCount)
         lengths.append(Int32(key.count))
-        hashes.append(hash)
         arenaCount += key.count
     }
 
     private func grow() {
-        let size = slots.count * 2
-        slots = Array(repeating: -1, count: size)
-        slotMask = size - 1
-        for id in 0..<offsets.count {
-            var slot = Int(truncatingIfNeeded: hashes[id]) & slotMask
-            while slots[slot] >= 0 { slot = (slot + 1) & slotMask }
-            slots[slot] = Int32(id)
+        let old = slots
+        let oldCount = slotCount
+        slotCount *= 2
+        slotMask = slotCount - 1
+        slots = .allocate(capacity: slotCount)
+        slots.initialize(repeating: Slot(word: 0, meta: 0), count: slotCount)
+        for i in 0..<oldCount where old[i].meta != 0 {
+            let id = Int32(truncatingIfNeeded: old[i].meta & 0xFFFF_FFFF) - 1
+            let (_, hash) = Self.wordAndHash(key(id))
+            var slot = Int(truncatingIfNeeded: hash) & slotMask
+            while slots[slot].meta != 0 { slot = (slot + 1) & slotMask }
+            slots[slot] = old[i]
         }
+        old.deallocate()
     }
 
-    /// A fast 64-bit mix over 8-byte words; keys are short ids and event names.
+    /// The slot word (the key itself if short, else a hash) and the hash that picks the slot.
     @inline(__always)
-    static func hash(_ key: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(key.count)
-        guard let base = key.baseAddress else { return h }
+    static func wordAndHash(_ key: UnsafeBufferPointer<UInt8>) -> (word: UInt64, hash: UInt64) {
+        guard let base = key.baseAddress else { return (0, 0x9E37_79B9_7F4A_7C15) }
+        let n = key.count
+        if n <= 8 {
+            var w: UInt64 = 0
+            var shift: UInt64 = 0
+            for i in 0..<n {
+                w |= UInt64(base[i]) << shift
+                shift += 8
+            }
+            var h = (w ^ UInt64(n)) &* 0xBF58_476D_1CE4_E5B9
+            h ^= h >> 31
+            return (w, h)
+        }
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(n)
         let raw = UnsafeRawPointer(base)
         var i = 0
-        while i + 8 <= key.count {
+        while i + 8 <= n {
             h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
             h ^= h >> 31
             i += 8
         }
         var tail: UInt64 = 0
         var shift: UInt64 = 0
-        while i < key.count {
+        while i < n {
             tail |= UInt64(base[i]) << shift
             shift += 8
             i += 1
         }
         h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
         h ^= h >> 29
-        return h
+        return (h, h)
     }
 }
 

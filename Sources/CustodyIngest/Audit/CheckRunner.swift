@@ -40,13 +40,15 @@ public enum CheckRunner {
         let policy = request.policy
         let format = request.inputFormat
 
+        // With fewer files than cores, each file's decoding gets a thread of its own.
+        let prefetch = files.count < request.parallelism
         await withTaskGroup(of: FileAudit.self) { group in
             var next = 0
             func startNext() {
                 guard next < files.count else { return }
                 let path = files[next]
                 let index = Int32(next)
-                group.addTask { FileAudit.scan(path: path, index: index, policy: policy, format: format) }
+                group.addTask { FileAudit.scan(path: path, index: index, policy: policy, format: format, prefetch: prefetch) }
                 next += 1
             }
             for _ in 0..<min(request.parallelism, files.count) { startNext() }

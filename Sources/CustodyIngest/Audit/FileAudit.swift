@@ -14,7 +14,7 @@ public struct FileAudit: Sendable {
     public var bytesRead: Int
 
     /// Reads and audits one file.
-    public static func scan(path: String, index: Int32, policy: Policy, format: LogFormat) -> FileAudit {
+    public static func scan(path: String, index: Int32, policy: Policy, format: LogFormat, prefetch: Bool = false) -> FileAudit {
         var calendar = DayCalendar(timeZone: policy.timeZone)
         let roles = EventRoleTable(policy: policy)
         let users = ByteInterner()
@@ -23,7 +23,7 @@ public struct FileAudit: Sendable {
         var firstPending: [EventLocation?] = []
         var days = DayTally()
 
-        let outcome = RecordReader.read(path: path, policy: policy, format: format) { record, line in
+        let outcome = RecordReader.read(path: path, policy: policy, format: format, prefetch: prefetch) { record, line in
             days.add(calendar.day(ofMillis: record.millis))
             guard let user = record.user else { return }
             let id = Int(users.intern(user))

@@ -11,12 +11,14 @@ public enum RecordReader {
     }
 
     /// Calls `body` with each record and its line number, in file order.
-    public static func read(path: String, policy: Policy, format: LogFormat,
+    /// With `prefetch`, decoding runs on a second thread ahead of parsing.
+    public static func read(path: String, policy: Policy, format: LogFormat, prefetch: Bool = false,
                             _ body: (ParsedLine, Int) -> Void) -> Outcome {
         var outcome = Outcome()
         let source: DecodedSource
         do {
-            source = try DecodedSources.open(path: path)
+            let opened = try DecodedSources.open(path: path)
+            source = prefetch ? PrefetchingSource(opened) : opened
         } catch {
             outcome.issues.fault = error
             return outcome

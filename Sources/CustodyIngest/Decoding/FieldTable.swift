@@ -2,30 +2,98 @@ import CustodyCore
 
 /// The policy's candidate field names as bytes, for matching keys without building strings.
 /// Each name maps to its field and its rank in the policy's list (lower wins).
+///
+/// Every key of every line is looked up here, so it is a small open-addressing table: names of
+/// up to eight bytes are compared as one integer, longer ones with `memcmp`. Owns its slots:
+/// the owning parser calls `deallocate()`.
 struct FieldTable {
     enum Field: UInt8 { case timestamp, user, event }
 
-    private var names: [[UInt8]] = []
-    private var fields: [Field] = []
-    private var ranks: [UInt8] = []
+    private struct Slot {
+        var word: UInt64 = 0
+        var length = 0
+        var field = Field.timestamp
+        var rank: UInt8 = 0
+        var longName: UnsafeMutablePointer<UInt8>?
+        var used = false
+    }
+
+    private static let slotBits: UInt64 = 6
+    private let slots: UnsafeMutablePointer<Slot>
 
     init(_ names: Policy.FieldNames) {
+        let count = 1 << Int(Self.slotBits)
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: Slot(), count: count)
         for (field, list) in [(Field.timestamp, names.timestamp), (.user, names.user), (.event, names.event)] {
             for (rank, name) in list.enumerated() {
-                self.names.append(Array(name.utf8))
-                fields.append(field)
-                ranks.append(UInt8(min(rank, 254)))
+                let bytes = Array(name.utf8)
+                let word = Self.word(bytes)
+                var index = Self.index(word, bytes.count)
+                var duplicate = false
+                while slots[index].used {
+                    if slots[index].length == bytes.count && slots[index].word == word && Self.sameLongName(slots[index], bytes) {
+                        duplicate = true // the same name listed twice: the first listing wins
+                        break
+                    }
+                    index = (index + 1) & (count - 1)
+                }
+                if duplicate { continue }
+                var longName: UnsafeMutablePointer<UInt8>?
+                if bytes.count > 8 {
+                    longName = .allocate(capacity: bytes.count)
+                    longName!.initialize(from: bytes, count: bytes.count)
+                }
+                slots[index] = Slot(word: word, length: bytes.count, field: field, rank: UInt8(min(rank, 254)), longName: longName, used: true)
             }
         }
     }
 
+    func deallocate() {
+        for i in 0..<(1 << Int(Self.slotBits)) { slots[i].longName?.deallocate() }
+        slots.deallocate()
+    }
+
+    private static func sameLongName(_ slot: Slot, _ bytes: [UInt8]) -> Bool {
+        guard let long = slot.longName else { return true }
+        return bytes.withUnsafeBufferPointer { memcmp(long, $0.baseAddress!, bytes.count) == 0 }
+    }
+
+    /// The first eight bytes, little-endian; longer names share a word with their prefix.
+    private static func word(_ bytes: [UInt8]) -> UInt64 {
+        var w: UInt64 = 0
+        for (i, b) in bytes.prefix(8).enumerated() { w |= UInt64(b) << UInt64(8 * i) }
+        return w
+    }
+
+    @inline(__always)
+    private static func index(_ word: UInt64, _ length: Int) -> Int {
+        Int(truncatingIfNeeded: ((word ^ UInt64(length)) &* 0x9E37_79B9_7F4A_7C15) >> (64 - slotBits))
+    }
+
     @inline(__always)
     func match(_ key: UnsafeBufferPointer<UInt8>) -> (Field, UInt8)? {
-        for i in 0..<names.count where names[i].count == key.count {
-            let equal = names[i].withUnsafeBufferPointer { memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0 }
-            if equal { return (fields[i], ranks[i]) }
+        let n = key.count
+        guard n > 0, let base = key.baseAddress else { return nil }
+        var w: UInt64 = 0
+        var shift: UInt64 = 0
+        for i in 0..<min(n, 8) {
+            w |= UInt64(base[i]) << shift
+            shift += 8
         }
-        return nil
+        var index = Self.index(w, n)
+        while true {
+            let slot = slots[index]
+            if !slot.used { return nil }
+            if slot.length == n && slot.word == w {
+                if let long = slot.longName {
+                    if memcmp(long, base, n) == 0 { return (slot.field, slot.rank) }
+                } else {
+                    return (slot.field, slot.rank)
+                }
+            }
+            index = (index + 1) & ((1 << Int(Self.slotBits)) - 1)
+        }
     }
 }
 

@@ -11,10 +11,11 @@ public struct LineParser {
     private let json: JSONLineParser
     private let logfmt: LogfmtParser
     private let combined: CombinedParser
+    private let fields: FieldTable
 
     public init(policy: Policy, format: LogFormat) {
         self.format = format
-        let fields = FieldTable(policy.fields)
+        fields = FieldTable(policy.fields)
         json = JSONLineParser(fields: fields)
         logfmt = LogfmtParser(fields: fields)
         combined = CombinedParser(rules: policy.httpEvents)
@@ -24,6 +25,7 @@ public struct LineParser {
         json.deallocate()
         logfmt.deallocate()
         combined.deallocate()
+        fields.deallocate()
     }
 
     /// Parses one line (without its newline). Empty lines must not be passed in.

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# make bench: custody check against pigz -dc on the same files, in one session.
+#
+#   LINES=2000000 FILES=4 USERS=50000 SEED=7 RUNS=5 bash Benchmarks/run.sh
+#
+# Inputs are generated deterministically under Benchmarks/work/ (ignored by git) and reused
+# while the parameters are unchanged. Prints medians, ratios and peak RSS; copy the summary
+# into Benchmarks/RESULTS.md with the date and the machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+LINES=${LINES:-2000000}
+FILES=${FILES:-4}
+USERS=${USERS:-50000}
+SEED=${SEED:-7}
+RUNS=${RUNS:-5}
+WORK=Benchmarks/work/l${LINES}-f${FILES}-u${USERS}-s${SEED}
+AS_OF=2026-11-19
+
+need() { command -v "$1" >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2"; }; }
+need pigz pigz
+need hyperfine hyperfine
+[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time; }
+
+swift build -c release --product custody --product custody-loggen 2>/dev/null || {
+  swift build -c release --product custody && swift build -c release --product custody-loggen; }
+BIN=.build/release/custody
+
+if [ ! -f "$WORK/.complete" ]; then
+  rm -rf "$WORK"; mkdir -p "$WORK"
+  .build/release/custody-loggen bench --out "$WORK" --files "$FILES" --lines "$LINES" --users "$USERS" --seed "$SEED"
+  touch "$WORK/.complete"
+fi
+FIRST=$(ls "$WORK"/*.gz | head -n 1)
+ALL=$(ls "$WORK"/*.gz | tr '\n' ' ')
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB"
+echo "inputs:  $FILES × $(basename "$FIRST") ($(du -m "$FIRST" | cut -f1) MB gzip, $(pigz -dc "$FIRST" | wc -c | awk '{printf "%d", $1/1e6}') MB raw, $LINES lines, $USERS users)"
+
+JSON=$(mktemp)
+hyperfine -N -i -w 1 -r "$RUNS" --export-json "$JSON" \
+  -n pigz-1 "pigz -dc $FIRST" \
+  -n check-1 "$BIN check $FIRST --as-of $AS_OF --format json" \
+  -n pigz-all "bash -c 'for f in $ALL; do pigz -dc \$f; done'" \
+  -n check-all "$BIN check $ALL --as-of $AS_OF --format json" \
+  -n check-all-1core "$BIN check $ALL --as-of $AS_OF --format json --jobs 1" >/dev/null
+
+# The parallel and the one-core runs must print the same report.
+diff <($BIN check $ALL --as-of $AS_OF --format json) <($BIN check $ALL --as-of $AS_OF --format json --jobs 1) >/dev/null \
+  && echo "check-all output identical with --jobs 1: yes" || { echo "check-all output differs with --jobs 1"; exit 1; }
+
+RSS1=$( { /usr/bin/time -f %M $BIN check $FIRST --as-of $AS_OF --format json >/dev/null || true; } 2>&1 | tail -n 1)
+RSSALL=$( { /usr/bin/time -f %M $BIN check $ALL --as-of $AS_OF --format json >/dev/null || true; } 2>&1 | tail -n 1)
+
+python3 - "$JSON" "$RSS1" "$RSSALL" "$USERS" <<'PY'
+import json, statistics, sys
+data = {r["command"]: statistics.median(r["times"]) for r in json.load(open(sys.argv[1]))["results"]}
+rss1, rssall, users = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+budget = 64 * 1024 + users * 200 / 1024
+print(f"median wall time (s): " + ", ".join(f"{k} {v:.3f}" for k, v in data.items()))
+print(f"one file:  check / pigz -dc          = {data['check-1'] / data['pigz-1']:.2f}  (target ≤ 1.35)")
+print(f"all files: check / pigz -dc in turn  = {data['check-all'] / data['pigz-all']:.2f}  (target ≤ 0.65)")
+print(f"all files: one core / all cores      = {data['check-all-1core'] / data['check-all']:.2f}")
+print(f"peak RSS: one file {rss1/1024:.1f} MiB, all files {rssall/1024:.1f} MiB (budget {budget/1024:.1f} MiB = 64 MiB + 200 B × {users} users)")
+PY
+rm -f "$JSON"
