@@ -11,6 +11,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // The system zlib (libz-dev); the shim header wraps the macros Swift cannot import.
@@ -27,12 +30,21 @@ let package = Package(
                     .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
                 ]),
 
+        // Durable state (SQLite through GRDB), the content-addressed vault, exactly-once ingestion.
+        .target(name: "CustodyStore", dependencies: [
+            "CustodyCore", "CustodyIngest", "CZlib",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         // Thin command-line front end: parses arguments, calls the libraries.
         .executableTarget(
             name: "custody",
             dependencies: [
-                "CustodyCore", "CustodyIngest",
+                "CustodyCore", "CustodyIngest", "CustodyStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
 
         // Fixture builders shared by tests, the sample-log generator and the benchmark.
@@ -44,6 +56,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        .testTarget(name: "CustodyStoreTests", dependencies: ["CustodyStore", "CustodyCore", "CustodyIngest", "CustodyTesting"]),
         .testTarget(name: "CustodyCoreTests", dependencies: ["CustodyCore", "CustodyTesting"]),
         .testTarget(name: "CustodyIngestTests", dependencies: ["CustodyIngest", "CustodyCore", "CustodyTesting"],
                     resources: [.copy("Fixtures")]),

@@ -1,5 +1,6 @@
 import CustodyCore
 import CustodyIngest
+import CustodyStore
 
 /// The exit statuses of the contract.
 enum ExitStatus: Int32 {
@@ -26,6 +27,9 @@ struct CommandFailure: Error {
         case let failure as CommandFailure: return failure
         case let config as ConfigurationError: return CommandFailure(config.description)
         case let missing as InputCollector.MissingInput: return CommandFailure(missing.description)
+        case let store as StoreError:
+            if case .busy = store { return CommandFailure(store.description, status: .busy) }
+            return CommandFailure(store.description)
         default: return CommandFailure("\(error)")
         }
     }

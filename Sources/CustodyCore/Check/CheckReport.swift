@@ -37,10 +37,11 @@ public struct CheckReport: Sendable, Equatable {
         }
     }
 
-    /// Assembles the report and its findings. `files` are in input order: `EventLocation.file`
-    /// indexes into it.
+    /// Assembles the report and its findings. `locate` names the file of an event location;
+    /// by default `EventLocation.file` indexes `files`.
     public static func build(policy: Policy, rule: RetentionRule, files: [FileOutcome], records: Int,
-                             retention: RetentionResult, realName: RealNameResult) -> CheckReport {
+                             retention: RetentionResult, realName: RealNameResult,
+                             locate: ((EventLocation) -> String)? = nil) -> CheckReport {
         var findings: [Finding] = []
         for file in files {
             if let fault = file.issues.fault {
@@ -64,7 +65,7 @@ public struct CheckReport: Sendable, Equatable {
                                     message: "no records on \(day) (\(policy.timeZoneIdentifier))", day: day))
         }
         for user in realName.violatingUsers {
-            let path = files.indices.contains(Int(user.first.file)) ? files[Int(user.first.file)].path : "?"
+            let path = locate?(user.first) ?? (files.indices.contains(Int(user.first.file)) ? files[Int(user.first.file)].path : "?")
             let time = TimestampParser.formatUTC(user.first.millis)
             let status = user.verifiedAt.map { "verified at \(TimestampParser.formatUTC($0))" } ?? "never verified"
             findings.append(Finding(rule: .violatingUser, severity: .error,

@@ -47,6 +47,9 @@ public struct Finding: Sendable, Equatable {
         case rejectedLines = "input.rejected_lines"
         case missingDay = "retention.missing_day"
         case violatingUser = "real_name.violating_user"
+        case vaultObjectMissing = "vault.object_missing"
+        case vaultObjectAltered = "vault.object_altered"
+        case vaultDayNotCovered = "vault.day_not_covered"
 
         public static func < (a: Rule, b: Rule) -> Bool {
             allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
@@ -59,6 +62,9 @@ public struct Finding: Sendable, Equatable {
             case .rejectedLines: return "Rejected lines"
             case .missingDay: return "Missing days"
             case .violatingUser: return "Users who published before verifying their real identity"
+            case .vaultObjectMissing: return "Vault objects missing"
+            case .vaultObjectAltered: return "Vault objects altered"
+            case .vaultDayNotCovered: return "Days of the retention window the vault does not cover"
             }
         }
     }

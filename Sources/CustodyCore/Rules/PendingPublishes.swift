@@ -17,6 +17,14 @@ public struct PendingPublishes: Sendable, Equatable {
 
     public init() {}
 
+    /// Restores a saved value: `exact` holds every time when there were few enough to keep.
+    public init(count: Int, earliest: Int64, latest: Int64, exact: [Int64]?) {
+        self.count = count
+        self.earliest = earliest
+        self.latest = latest
+        self.exact = exact ?? []
+    }
+
     public var isEmpty: Bool { count == 0 }
     public var isExact: Bool { exact.count == count }
 

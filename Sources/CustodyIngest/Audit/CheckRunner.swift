@@ -48,7 +48,7 @@ public enum CheckRunner {
                 guard next < files.count else { return }
                 let path = files[next]
                 let index = Int32(next)
-                group.addTask { FileAudit.scan(path: path, index: index, policy: policy, format: format, prefetch: prefetch) }
+                group.addTask { FileAudit.scan(path: path, index: index, policy: policy, format: format, plan: RecordReader.Plan(prefetch: prefetch)) }
                 next += 1
             }
             for _ in 0..<min(request.parallelism, files.count) { startNext() }

@@ -12,9 +12,14 @@ public struct FileAudit: Sendable {
     public var users: [UserFileActivity]
     public var compressed: Bool
     public var bytesRead: Int
+    /// Where reading stopped in the decoded content (bytes and lines).
+    public var end: LineReader.Position
+    /// Earliest and latest record time read, in Unix milliseconds.
+    public var timeRange: ClosedRange<Int64>?
 
-    /// Reads and audits one file.
-    public static func scan(path: String, index: Int32, policy: Policy, format: LogFormat, prefetch: Bool = false) -> FileAudit {
+    /// Reads and audits one file, or the part of it that `plan` names.
+    public static func scan(path: String, index: Int32, policy: Policy, format: LogFormat,
+                            plan: RecordReader.Plan = RecordReader.Plan()) -> FileAudit {
         var calendar = DayCalendar(timeZone: policy.timeZone)
         let roles = EventRoleTable(policy: policy)
         let users = ByteInterner()
@@ -22,9 +27,13 @@ public struct FileAudit: Sendable {
         var pending: [PendingPublishes] = []
         var firstPending: [EventLocation?] = []
         var days = DayTally()
+        var earliest = Int64.max
+        var latest = Int64.min
 
-        let outcome = RecordReader.read(path: path, policy: policy, format: format, prefetch: prefetch) { record, line in
+        let outcome = RecordReader.read(path: path, policy: policy, format: format, plan: plan) { record, line in
             days.add(calendar.day(ofMillis: record.millis))
+            if record.millis < earliest { earliest = record.millis }
+            if record.millis > latest { latest = record.millis }
             guard let user = record.user else { return }
             let id = Int(users.intern(user))
             if id == verifiedAt.count {
@@ -58,7 +67,8 @@ public struct FileAudit: Sendable {
             activities.append(UserFileActivity(user: users.string(Int32(id)), verifiedAt: v, pending: p, firstPending: firstPending[id]))
         }
         return FileAudit(path: path, index: index, records: outcome.records, dayCounts: days.finish(),
-                         issues: outcome.issues, users: activities, compressed: outcome.compressed, bytesRead: outcome.bytesRead)
+                         issues: outcome.issues, users: activities, compressed: outcome.compressed, bytesRead: outcome.bytesRead,
+                         end: outcome.end, timeRange: earliest <= latest ? earliest...latest : nil)
     }
 
     /// Counts, in one file, each listed user's publish events strictly before their verification

@@ -1,26 +1,47 @@
 import CustodyCore
 
 /// Reads one file's records: decoding, line splitting and parsing, with every rejected line and
-/// any fault collected in `InputIssues`. The one loop both the audit and the recount use.
+/// any fault collected in `InputIssues`. The one loop the check, the recount and ingestion use.
 public enum RecordReader {
     public struct Outcome: Sendable {
         public var records = 0
         public var issues = InputIssues()
         public var compressed = false
         public var bytesRead = 0
+        /// Where reading stopped in the decoded content.
+        public var end = LineReader.Position.start
+    }
+
+    /// Where to start and what to pass on besides records.
+    public struct Plan {
+        public var start: LineReader.Position
+        /// Leave an unfinished last line for later (files that may still be growing).
+        public var completeLinesOnly: Bool
+        /// Decode on a second thread ahead of parsing.
+        public var prefetch: Bool
+        /// Receives every decoded byte read, in order (for vault copies).
+        public var consumed: ((UnsafeRawBufferPointer) -> Void)?
+
+        public init(start: LineReader.Position = .start, completeLinesOnly: Bool = false, prefetch: Bool = false,
+                    consumed: ((UnsafeRawBufferPointer) -> Void)? = nil) {
+            self.start = start
+            self.completeLinesOnly = completeLinesOnly
+            self.prefetch = prefetch
+            self.consumed = consumed
+        }
     }
 
     /// Calls `body` with each record and its line number, in file order.
-    /// With `prefetch`, decoding runs on a second thread ahead of parsing.
-    public static func read(path: String, policy: Policy, format: LogFormat, prefetch: Bool = false,
+    public static func read(path: String, policy: Policy, format: LogFormat, plan: Plan = Plan(),
                             _ body: (ParsedLine, Int) -> Void) -> Outcome {
         var outcome = Outcome()
         let source: DecodedSource
         do {
             let opened = try DecodedSources.open(path: path)
-            source = prefetch ? PrefetchingSource(opened) : opened
+            source = plan.prefetch ? PrefetchingSource(opened) : opened
         } catch {
             outcome.issues.fault = error
+            outcome.end = plan.start
             return outcome
         }
         outcome.compressed = source.isCompressed
@@ -28,7 +49,8 @@ public enum RecordReader {
         defer { parser.deallocate() }
         var records = 0
         var issues = InputIssues()
-        let fault = LineReader.forEachLine(in: source) { event in
+        let result = LineReader.forEachLine(in: source, from: plan.start, completeLinesOnly: plan.completeLinesOnly,
+                                            consumed: plan.consumed) { event in
             switch event {
             case .line(let bytes, let number):
                 if bytes.isEmpty || LineParser.isBlank(bytes) { return }
@@ -45,10 +67,11 @@ public enum RecordReader {
                 issues.reject(line: number, cause: Rejection.cutOffByFault.cause)
             }
         }
-        issues.fault = fault
+        issues.fault = result.fault
         outcome.records = records
         outcome.issues = issues
         outcome.bytesRead = source.compressedBytesRead
+        outcome.end = result.end
         return outcome
     }
 }

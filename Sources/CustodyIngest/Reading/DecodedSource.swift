@@ -12,6 +12,22 @@ public protocol DecodedSource: AnyObject {
     var isCompressed: Bool { get }
     /// Bytes of the file consumed so far.
     var compressedBytesRead: Int { get }
+    /// Skips `bytes` decoded bytes; returns how many were skipped (fewer at the end or a fault).
+    func skip(bytes: Int) -> Int
+}
+
+extension DecodedSource {
+    public func skip(bytes: Int) -> Int {
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
+        defer { scratch.deallocate() }
+        var skipped = 0
+        while skipped < bytes {
+            let n = read(into: UnsafeMutableRawBufferPointer(rebasing: scratch[0..<min(scratch.count, bytes - skipped)]))
+            if n == 0 { break }
+            skipped += n
+        }
+        return skipped
+    }
 }
 
 public enum DecodedSources {

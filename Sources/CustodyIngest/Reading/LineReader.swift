@@ -3,9 +3,10 @@ import Foundation
 
 /// Splits a decoded source into lines without unbounded buffering.
 ///
-/// Lines end at `\n`; a `\r` before it is dropped; a last line without a newline counts. A line
-/// longer than `maximumLineLength` is reported through `overlong` and skipped, never buffered
-/// whole. Line numbers start at 1 and count every line, empty ones included.
+/// Lines end at `\n`; a `\r` before it is dropped; a last line without a newline counts (unless
+/// `completeLinesOnly`, for files that may still be growing). A line longer than
+/// `maximumLineLength` is reported through `overlong` and skipped, never buffered whole. Line
+/// numbers start at 1 and count every line, empty ones included.
 public struct LineReader {
     public static let maximumLineLength = 1 << 20
     /// Decoded bytes requested from the source at a time.
@@ -18,25 +19,71 @@ public struct LineReader {
         case cutOff(number: Int)
     }
 
-    /// Reads the whole source, calling `body` for each line in order. Returns the fault that
-    /// stopped the source early, if any.
+    /// How far into a file's decoded content reading has got: bytes and lines.
+    public struct Position: Sendable, Equatable {
+        public var bytes: Int
+        public var lines: Int
+
+        public init(bytes: Int, lines: Int) {
+            self.bytes = bytes
+            self.lines = lines
+        }
+
+        public static let start = Position(bytes: 0, lines: 0)
+    }
+
+    public struct Outcome {
+        public var fault: ReadFault?
+        /// Where the consumed content ends. Less than the start means the file is shorter than
+        /// the start position (it shrank).
+        public var end: Position
+    }
+
+    /// Reads the whole source, calling `body` for each line in order.
     @discardableResult
     public static func forEachLine(in source: DecodedSource, _ body: (Event) -> Void) -> ReadFault? {
+        forEachLine(in: source, from: .start, completeLinesOnly: false, consumed: nil, body).fault
+    }
+
+    /// Reads from `start` (skipping that many decoded bytes), calling `body` for each line and
+    /// `consumed` with every decoded byte passed over, in order and exactly once (rejected and
+    /// overlong lines included): what a vault copy of the content must hold.
+    public static func forEachLine(in source: DecodedSource, from start: Position, completeLinesOnly: Bool,
+                                   consumed: ((UnsafeRawBufferPointer) -> Void)?,
+                                   _ body: (Event) -> Void) -> Outcome {
+        if start.bytes > 0 {
+            let skipped = source.skip(bytes: start.bytes)
+            if skipped < start.bytes {
+                return Outcome(fault: source.fault, end: Position(bytes: skipped, lines: 0))
+            }
+        }
         let capacity = maximumLineLength + readSize + 1
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
         defer { buffer.deallocate() }
         let base = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        var start = 0          // first byte of the current, unfinished line
-        var end = 0            // end of valid data
-        var lineNumber = 0
+        var lineStart = 0       // first byte of the current, unfinished line
+        var end = 0             // end of valid data
+        var teed = 0            // bytes before this offset have been passed to `consumed`
+        var bufferOffset = start.bytes  // decoded offset of base[0]
+        var lineNumber = start.lines
         var skippingOverlong = false
+
+        func tee(upTo offset: Int) {
+            if offset > teed {
+                consumed?(UnsafeRawBufferPointer(start: base + teed, count: offset - teed))
+                teed = offset
+            }
+        }
 
         while true {
             if end + readSize > capacity {
                 // Move the unfinished line to the front to make room.
-                let pending = end - start
-                if pending > 0 && start > 0 { memmove(base, base + start, pending) }
-                start = 0
+                tee(upTo: lineStart)
+                let pending = end - lineStart
+                if pending > 0 && lineStart > 0 { memmove(base, base + lineStart, pending) }
+                bufferOffset += lineStart
+                lineStart = 0
+                teed = 0
                 end = pending
             }
             let n = source.read(into: UnsafeMutableRawBufferPointer(start: base + end, count: capacity - end))
@@ -49,32 +96,42 @@ public struct LineReader {
                     skippingOverlong = false
                 } else {
                     lineNumber += 1
-                    if newline - start > maximumLineLength {
+                    if newline - lineStart > maximumLineLength {
                         body(.overlong(number: lineNumber))
                     } else {
-                        emit(base, start, newline, lineNumber, body)
+                        emit(base, lineStart, newline, lineNumber, body)
                     }
                 }
-                start = newline + 1
-                scan = start
+                lineStart = newline + 1
+                scan = lineStart
             }
-            if !skippingOverlong && end - start > maximumLineLength {
+            if !skippingOverlong && end - lineStart > maximumLineLength {
                 lineNumber += 1
                 body(.overlong(number: lineNumber))
                 skippingOverlong = true
             }
-            if skippingOverlong { start = end }
-            if start == end { start = 0; end = 0 }
-        }
-        if end > start && !skippingOverlong {
-            lineNumber += 1
-            if source.fault != nil {
-                body(.cutOff(number: lineNumber))
-            } else {
-                emit(base, start, end, lineNumber, body)
+            if skippingOverlong { lineStart = end }
+            if lineStart == end {
+                tee(upTo: end)
+                bufferOffset += end
+                lineStart = 0
+                end = 0
+                teed = 0
             }
         }
-        return source.fault
+        if end > lineStart && !skippingOverlong {
+            if source.fault != nil {
+                lineNumber += 1
+                body(.cutOff(number: lineNumber))
+                lineStart = end
+            } else if !completeLinesOnly {
+                lineNumber += 1
+                emit(base, lineStart, end, lineNumber, body)
+                lineStart = end
+            }
+        }
+        tee(upTo: lineStart)
+        return Outcome(fault: source.fault, end: Position(bytes: bufferOffset + lineStart, lines: lineNumber))
     }
 
     @inline(__always)

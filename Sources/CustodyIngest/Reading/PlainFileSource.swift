@@ -12,6 +12,16 @@ final class PlainFileSource: DecodedSource {
 
     deinit { close(fd) }
 
+    /// Plain files seek instead of reading what they skip.
+    func skip(bytes: Int) -> Int {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return 0 }
+        let target = min(bytes, Int(st.st_size))
+        guard lseek(fd, off_t(target), SEEK_SET) >= 0 else { return 0 }
+        compressedBytesRead = target
+        return target
+    }
+
     func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         guard fault == nil else { return 0 }
         while true {

@@ -1,0 +1,68 @@
+import CustodyCore
+import CustodyIngest
+import Foundation
+import GRDB
+
+/// The retention and real-name audit over everything the state holds (not only this run's
+/// files): the same rules and the same report as `custody check`.
+public enum StateAudit {
+    public static func report(database: StateDatabase, vault: Vault, policy: Policy, asOf: CivilDay,
+                              since: CivilDay?) throws -> CheckReport {
+        try database.pool.read { db in
+            var days = Set<Int32>()
+            for text in try String.fetchAll(db, sql: "SELECT DISTINCT day FROM daily_records WHERE records > 0") {
+                if let day = CivilDay(iso: text) { days.insert(day.daysSinceEpoch) }
+            }
+
+            var registry = RealNameRegistry()
+            let users = try Row.fetchCursor(db, sql: """
+                SELECT user, verified_at_ms, first_unverified_publish_ms, first_unverified_publish_segment,
+                       first_unverified_publish_line FROM users
+                """)
+            while let row = try users.next() {
+                var first: EventLocation?
+                if let ms: Int64 = row[2], let segment: Int64 = row[3], let line: Int = row[4] {
+                    first = EventLocation(millis: ms, file: Int32(truncatingIfNeeded: segment), line: line)
+                }
+                registry.merge(fileIndex: 0, activities: [
+                    UserFileActivity(user: row[0], verifiedAt: row[1], pending: PendingPublishes(), firstPending: first),
+                ])
+            }
+            let spans = try Row.fetchCursor(db, sql: """
+                SELECT user, segment_id, events, earliest_ms, latest_ms, exact_times_ms FROM pending_publishes
+                """)
+            while let row = try spans.next() {
+                let exactText: String? = row[5]
+                let exact = exactText.flatMap { try? JSONDecoder().decode([Int64].self, from: Data($0.utf8)) }
+                let pending = PendingPublishes(count: row[2], earliest: row[3], latest: row[4], exact: exact)
+                registry.merge(fileIndex: Int32(truncatingIfNeeded: row[1] as Int64), activities: [
+                    UserFileActivity(user: row[0], verifiedAt: nil, pending: pending, firstPending: nil),
+                ])
+            }
+
+            // Spans straddling a verification are settled from the vault copy of their segment.
+            var recounted: [RealNameRegistry.Recount: Int] = [:]
+            for (segment, group) in Dictionary(grouping: registry.recountsNeeded(), by: \.file) {
+                guard let object = try String.fetchOne(db, sql: "SELECT vault_object FROM segments WHERE id = ?", arguments: [Int64(segment)]),
+                      vault.contains(object) else { continue }
+                let targets = Dictionary(uniqueKeysWithValues: group.map { ($0.user, $0.verifiedAt) })
+                let counts = FileAudit.recount(path: vault.path(of: object), policy: policy, format: .auto, verifiedAt: targets)
+                for recount in group { recounted[recount] = counts[recount.user] ?? 0 }
+            }
+
+            let files = try LogFileRecord.order(Column("last_path")).fetchAll(db)
+            let records = files.reduce(0) { $0 + $1.records }
+            var segmentPaths: [Int64: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT segments.id, log_files.last_path FROM segments JOIN log_files ON log_files.id = segments.log_file_id") {
+                segmentPaths[row[0]] = row[1]
+            }
+            let rule = RetentionRule(minimumDays: policy.retention.minimumDays, asOf: asOf, since: since)
+            return CheckReport.build(
+                policy: policy, rule: rule,
+                files: files.map { CheckReport.FileOutcome(path: $0.lastPath, issues: $0.issues) },
+                records: records, retention: rule.evaluate(daysWithRecords: days),
+                realName: registry.result(recounted: recounted),
+                locate: { segmentPaths[Int64($0.file)] ?? "?" })
+        }
+    }
+}

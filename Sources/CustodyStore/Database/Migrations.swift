@@ -1,0 +1,134 @@
+import GRDB
+
+/// The state schema, as named, append-only migrations: never edit one that has shipped; add a
+/// new one. Tables and columns are named for the operator reading them with `sqlite3`.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+
+        migrator.registerMigration("2026-11-27 ingestion, vault and real-name state") { db in
+            // One row per log file, identified by its decompressed first bytes, not its name:
+            // app.log → app.log.1 → app.log.2.gz is one row.
+            try db.execute(sql: """
+                CREATE TABLE log_files (
+                  id INTEGER PRIMARY KEY,
+                  fingerprint TEXT NOT NULL,              -- SHA-256 of the first fingerprint_length decoded bytes
+                  fingerprint_length INTEGER NOT NULL,
+                  first_path TEXT NOT NULL,
+                  last_path TEXT NOT NULL,
+                  compressed INTEGER NOT NULL,            -- gzip when last read
+                  bytes_read INTEGER NOT NULL,            -- decoded bytes ingested (whole lines)
+                  lines_read INTEGER NOT NULL,
+                  records INTEGER NOT NULL,
+                  rejected_lines INTEGER NOT NULL,
+                  first_rejected_lines TEXT NOT NULL,     -- JSON array of line numbers
+                  first_rejection_cause TEXT,
+                  fault_offset INTEGER,                   -- compressed byte offset of a read fault
+                  fault_message TEXT,
+                  read_to_end INTEGER NOT NULL,           -- nothing left to read at last_size/last_mtime
+                  last_inode INTEGER,
+                  last_size INTEGER,
+                  last_mtime_ns INTEGER,
+                  first_seen_at TEXT NOT NULL,
+                  last_read_at TEXT NOT NULL
+                );
+                CREATE INDEX log_files_by_fingerprint ON log_files(fingerprint_length, fingerprint);
+
+                -- Verified copies of log content, named by the SHA-256 of the uncompressed bytes.
+                CREATE TABLE vault_objects (
+                  sha256 TEXT PRIMARY KEY,
+                  size INTEGER NOT NULL,                  -- uncompressed bytes
+                  stored_size INTEGER NOT NULL,           -- gzip bytes on disk
+                  records INTEGER NOT NULL,
+                  first_record_at_ms INTEGER,
+                  last_record_at_ms INTEGER,
+                  first_day TEXT,
+                  last_day TEXT,
+                  stored_at TEXT NOT NULL,
+                  purged_at TEXT
+                );
+
+                -- Which stretch of which log file a vault object holds (a growing file is
+                -- ingested in several segments, one per run that found new lines).
+                CREATE TABLE segments (
+                  id INTEGER PRIMARY KEY,
+                  log_file_id INTEGER NOT NULL REFERENCES log_files(id),
+                  vault_object TEXT NOT NULL REFERENCES vault_objects(sha256),
+                  start_offset INTEGER NOT NULL,
+                  end_offset INTEGER NOT NULL,
+                  first_line INTEGER NOT NULL,            -- line number of the segment's first line, minus one
+                  records INTEGER NOT NULL,
+                  run_id INTEGER REFERENCES runs(id)
+                );
+                CREATE INDEX segments_by_object ON segments(vault_object);
+
+                CREATE TABLE daily_records (
+                  segment_id INTEGER NOT NULL REFERENCES segments(id),
+                  day TEXT NOT NULL,                      -- YYYY-MM-DD in the policy's time zone
+                  records INTEGER NOT NULL,
+                  PRIMARY KEY (segment_id, day)
+                );
+                CREATE INDEX daily_records_by_day ON daily_records(day);
+
+                -- The real-name registry: verification times outlive the logs they came from.
+                CREATE TABLE users (
+                  user TEXT PRIMARY KEY,
+                  verified_at_ms INTEGER,                 -- earliest accepted verification
+                  first_unverified_publish_ms INTEGER,    -- earliest publish not yet known to be covered
+                  first_unverified_publish_segment INTEGER,
+                  first_unverified_publish_line INTEGER
+                );
+
+                -- Publish events of a user in a segment not covered by a verification known so far.
+                CREATE TABLE pending_publishes (
+                  user TEXT NOT NULL,
+                  segment_id INTEGER NOT NULL REFERENCES segments(id),
+                  events INTEGER NOT NULL,
+                  earliest_ms INTEGER NOT NULL,
+                  latest_ms INTEGER NOT NULL,
+                  exact_times_ms TEXT,                    -- JSON array when few enough to keep
+                  PRIMARY KEY (user, segment_id)
+                );
+
+                CREATE TABLE runs (
+                  id INTEGER PRIMARY KEY,
+                  started_at TEXT NOT NULL,
+                  finished_at TEXT,
+                  outcome TEXT NOT NULL,                  -- running, compliant, not_compliant, failed
+                  files_read INTEGER NOT NULL DEFAULT 0,
+                  records_added INTEGER NOT NULL DEFAULT 0,
+                  duration_seconds REAL
+                );
+
+                CREATE TABLE findings (
+                  run_id INTEGER NOT NULL REFERENCES runs(id),
+                  rule TEXT NOT NULL,
+                  severity TEXT NOT NULL,
+                  message TEXT NOT NULL,
+                  day TEXT, user TEXT, file TEXT, line INTEGER, time TEXT, byte_offset INTEGER, count INTEGER
+                );
+                CREATE INDEX findings_by_run ON findings(run_id);
+
+                -- Placed by disclosure requests; purge never deletes a held object.
+                CREATE TABLE legal_holds (
+                  id INTEGER PRIMARY KEY,
+                  request_id TEXT NOT NULL,
+                  vault_object TEXT NOT NULL REFERENCES vault_objects(sha256),
+                  placed_at TEXT NOT NULL,
+                  released_at TEXT
+                );
+                CREATE INDEX legal_holds_by_object ON legal_holds(vault_object);
+
+                CREATE TABLE purges (
+                  id INTEGER PRIMARY KEY,
+                  vault_object TEXT NOT NULL,
+                  purged_at TEXT NOT NULL,
+                  records INTEGER NOT NULL,
+                  last_record_at_ms INTEGER,
+                  reason TEXT NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+}

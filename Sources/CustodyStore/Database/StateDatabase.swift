@@ -1,0 +1,47 @@
+import Foundation
+import GRDB
+
+/// The state database (`state.db` in the state directory): SQLite in WAL mode, mode 0600,
+/// migrated on open.
+public final class StateDatabase: Sendable {
+    public let path: String
+    public let pool: DatabasePool
+
+    public static let fileName = "state.db"
+
+    public init(directory: String) throws {
+        let fm = FileManager.default
+        do {
+            try fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw StoreError.io(path: directory, reason: "cannot create the state directory")
+        }
+        path = directory + "/" + Self.fileName
+        // Create the file private before SQLite does; the WAL and shared-memory files copy its mode.
+        if !fm.fileExists(atPath: path) {
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+            if fd >= 0 { close(fd) }
+        }
+        chmod(path, 0o600)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Migrations.migrator.migrate(pool)
+        } catch {
+            throw StoreError.database(path: path, reason: "\(error)")
+        }
+    }
+
+    /// ISO 8601 UTC with seconds, for the `*_at` text columns.
+    public static func timestamp(_ date: Date = Date()) -> String {
+        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
+        return String(TimestampFormatting.utc(seconds * 1000).prefix(19)) + "Z"
+    }
+}
+
+import CustodyCore
+
+enum TimestampFormatting {
+    static func utc(_ millis: Int64) -> String { TimestampParser.formatUTC(millis) }
+}

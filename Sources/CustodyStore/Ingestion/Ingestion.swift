@@ -1,0 +1,60 @@
+import CustodyCore
+import CustodyIngest
+import Foundation
+
+/// One unit of ingestion work: read `path` onwards from where `record` (the same file, seen
+/// before under this or another name) stopped, or from the start for a new file.
+struct IngestionPlan: Sendable {
+    var path: String
+    var format: LogFormat
+    var identity: FileIdentity
+    var record: LogFileRecord?
+
+    var start: LineReader.Position {
+        record.map { LineReader.Position(bytes: $0.bytesRead, lines: $0.linesRead) } ?? .start
+    }
+}
+
+/// What reading a plan produced, ready to be committed in one transaction.
+struct IngestedPart: Sendable {
+    struct StoredObject: Sendable {
+        var sha256: String
+        var size: Int
+        var storedSize: Int
+    }
+
+    var plan: IngestionPlan
+    var audit: FileAudit
+    /// The vault copy of the new content; nil when nothing new was read.
+    var object: StoredObject?
+    /// Nothing is left to read at the identity's size and modification time.
+    var readToEnd: Bool
+    /// The file is shorter than what was already ingested from it.
+    var shrank: Bool
+
+    var start: LineReader.Position { plan.start }
+    var addedBytes: Int { max(0, audit.end.bytes - start.bytes) }
+}
+
+enum Ingestion {
+    /// Reads the new part of a file, copying exactly the bytes it consumes into the vault.
+    /// Plain files may still be growing: an unfinished last line is left for the next run.
+    static func read(_ plan: IngestionPlan, policy: Policy, vault: Vault, prefetch: Bool = false) throws -> IngestedPart {
+        let writer = try vault.beginObject()
+        var writeError: Error?
+        let readerPlan = RecordReader.Plan(start: plan.start, completeLinesOnly: !plan.identity.compressed, prefetch: prefetch) { bytes in
+            guard writeError == nil else { return }
+            do { try writer.append(bytes) } catch { writeError = error }
+        }
+        let audit = FileAudit.scan(path: plan.path, index: 0, policy: policy, format: plan.format, plan: readerPlan)
+        if let writeError { throw writeError }
+        let shrank = audit.end.bytes < plan.start.bytes
+        var object: IngestedPart.StoredObject?
+        if writer.size > 0 && !shrank {
+            let stored = try writer.commit()
+            object = IngestedPart.StoredObject(sha256: stored.sha256, size: writer.size, storedSize: stored.storedSize)
+        }
+        let readToEnd = plan.identity.compressed || audit.issues.fault != nil || Int64(audit.end.bytes) == plan.identity.size
+        return IngestedPart(plan: plan, audit: audit, object: object, readToEnd: readToEnd, shrank: shrank)
+    }
+}

@@ -1,0 +1,174 @@
+import CustodyCore
+import CustodyIngest
+import Foundation
+import GRDB
+
+/// Commits ingested parts to the state, each in one transaction together with the record of
+/// having read it: a run killed at any moment leaves the state as it was before some part, never
+/// half of one, and the next run reads that part again.
+///
+/// Keeps the real-name registry's per-user row in memory for the run, so a file touching tens of
+/// thousands of users writes only the rows it changes.
+final class StateWriter {
+    private struct UserRow {
+        var verifiedAt: Int64?
+        var firstPending: EventLocation?
+    }
+
+    private let database: StateDatabase
+    private let policy: Policy
+    private let runID: Int64
+    private var users: [String: UserRow] = [:]
+
+    init(database: StateDatabase, policy: Policy, runID: Int64) throws {
+        self.database = database
+        self.policy = policy
+        self.runID = runID
+        try database.pool.read { db in
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT user, verified_at_ms, first_unverified_publish_ms, first_unverified_publish_segment,
+                       first_unverified_publish_line FROM users
+                """)
+            while let row = try rows.next() {
+                var first: EventLocation?
+                if let ms: Int64 = row[2], let segment: Int64 = row[3], let line: Int = row[4] {
+                    first = EventLocation(millis: ms, file: Int32(truncatingIfNeeded: segment), line: line)
+                }
+                users[row[0]] = UserRow(verifiedAt: row[1], firstPending: first)
+            }
+        }
+    }
+
+    /// Commits one part. Returns the log file's row id.
+    @discardableResult
+    func commit(_ part: IngestedPart) throws -> Int64 {
+        var changedUsers: [String: UserRow] = [:]
+        let now = StateDatabase.timestamp()
+        let fileID = try database.pool.write { db -> Int64 in
+            changedUsers = [:]
+            var record = part.plan.record ?? LogFileRecord(
+                id: nil, fingerprint: part.plan.identity.fingerprint, fingerprintLength: part.plan.identity.prefix.count,
+                firstPath: part.plan.path, lastPath: part.plan.path, compressed: part.plan.identity.compressed,
+                bytesRead: 0, linesRead: 0, records: 0, rejectedLines: 0, firstRejectedLines: "[]",
+                firstRejectionCause: nil, faultOffset: nil, faultMessage: nil, readToEnd: false,
+                lastInode: nil, lastSize: nil, lastMtimeNs: nil, firstSeenAt: now, lastReadAt: now)
+            if record.id == nil { try record.insert(db) }
+            let fileID = record.id!
+
+            if let object = part.object, !part.shrank {
+                let segmentID = try insertSegment(db, part: part, object: object, fileID: fileID)
+                try mergeUsers(db, part.audit.users, segmentID: segmentID, changed: &changedUsers)
+                record.bytesRead = part.audit.end.bytes
+                record.linesRead = part.audit.end.lines
+                record.records += part.audit.records
+                mergeIssues(into: &record, part.audit.issues)
+            } else if !part.shrank {
+                // Nothing new; a fault found without new bytes is still worth keeping.
+                if let fault = part.audit.issues.fault { record.faultOffset = fault.offset; record.faultMessage = fault.message }
+            }
+            // A longer prefix identifies the file better next time.
+            if part.plan.identity.prefix.count > record.fingerprintLength {
+                record.fingerprint = part.plan.identity.fingerprint
+                record.fingerprintLength = part.plan.identity.prefix.count
+            }
+            record.lastPath = part.plan.path
+            record.compressed = part.plan.identity.compressed
+            record.readToEnd = part.readToEnd
+            record.lastInode = Int64(bitPattern: part.plan.identity.inode)
+            record.lastSize = part.plan.identity.size
+            record.lastMtimeNs = part.plan.identity.modifiedNanoseconds
+            record.lastReadAt = now
+            try record.update(db)
+            return fileID
+        }
+        for (user, row) in changedUsers { users[user] = row }
+        return fileID
+    }
+
+    private func insertSegment(_ db: Database, part: IngestedPart, object: IngestedPart.StoredObject, fileID: Int64) throws -> Int64 {
+        var calendar = DayCalendar(timeZone: policy.timeZone)
+        let range = part.audit.timeRange
+        let firstDay = range.map { CivilDay(daysSinceEpoch: calendar.day(ofMillis: $0.lowerBound)).description }
+        let lastDay = range.map { CivilDay(daysSinceEpoch: calendar.day(ofMillis: $0.upperBound)).description }
+        try db.execute(sql: """
+            INSERT INTO vault_objects (sha256, size, stored_size, records, first_record_at_ms, last_record_at_ms,
+                                       first_day, last_day, stored_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(sha256) DO UPDATE SET purged_at = NULL
+            """, arguments: [object.sha256, object.size, object.storedSize, part.audit.records,
+                             range?.lowerBound, range?.upperBound, firstDay, lastDay, StateDatabase.timestamp()])
+        try db.execute(sql: """
+            INSERT INTO segments (log_file_id, vault_object, start_offset, end_offset, first_line, records, run_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [fileID, object.sha256, part.start.bytes, part.audit.end.bytes, part.start.lines,
+                             part.audit.records, runID])
+        let segmentID = db.lastInsertedRowID
+        let insertDay = try db.cachedStatement(sql: "INSERT INTO daily_records (segment_id, day, records) VALUES (?, ?, ?)")
+        for (day, count) in part.audit.dayCounts.sorted(by: { $0.key < $1.key }) {
+            try insertDay.execute(arguments: [segmentID, CivilDay(daysSinceEpoch: day).description, count])
+        }
+        return segmentID
+    }
+
+    private func mergeUsers(_ db: Database, _ activities: [UserFileActivity], segmentID: Int64,
+                            changed: inout [String: UserRow]) throws {
+        let insertUser = try db.cachedStatement(sql: """
+            INSERT INTO users (user, verified_at_ms, first_unverified_publish_ms, first_unverified_publish_segment,
+                               first_unverified_publish_line)
+            VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(user) DO UPDATE SET verified_at_ms = excluded.verified_at_ms,
+              first_unverified_publish_ms = excluded.first_unverified_publish_ms,
+              first_unverified_publish_segment = excluded.first_unverified_publish_segment,
+              first_unverified_publish_line = excluded.first_unverified_publish_line
+            """)
+        let coverSpans = try db.cachedStatement(sql: "DELETE FROM pending_publishes WHERE user = ? AND earliest_ms >= ?")
+        let insertSpan = try db.cachedStatement(sql: """
+            INSERT INTO pending_publishes (user, segment_id, events, earliest_ms, latest_ms, exact_times_ms)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """)
+        let segment = Int32(truncatingIfNeeded: segmentID)
+        for activity in activities {
+            let old = users[activity.user]
+            var row = old ?? UserRow()
+            var verificationMovedEarlier = false
+            if let v = activity.verifiedAt, row.verifiedAt.map({ v < $0 }) ?? true {
+                row.verifiedAt = v
+                verificationMovedEarlier = old?.verifiedAt != nil
+            }
+            if var first = activity.firstPending {
+                first.file = segment
+                if row.firstPending.map({ first < $0 }) ?? true { row.firstPending = first }
+            }
+            if old == nil || old?.verifiedAt != row.verifiedAt || old?.firstPending != row.firstPending {
+                try insertUser.execute(arguments: [activity.user, row.verifiedAt, row.firstPending?.millis,
+                                                   row.firstPending.map { Int64($0.file) }, row.firstPending?.line])
+                changed[activity.user] = row
+            }
+            if verificationMovedEarlier, let v = row.verifiedAt {
+                try coverSpans.execute(arguments: [activity.user, v])
+            }
+            var pending = activity.pending
+            if let v = row.verifiedAt { pending.prune(verifiedAt: v) }
+            if !pending.isEmpty {
+                let exact = pending.isExact ? "[" + pending.exact.map(String.init).joined(separator: ",") + "]" : nil
+                try insertSpan.execute(arguments: [activity.user, segmentID, pending.count, pending.earliest, pending.latest, exact])
+            }
+        }
+    }
+
+    private func mergeIssues(into record: inout LogFileRecord, _ issues: InputIssues) {
+        guard issues.rejectedLines > 0 || issues.fault != nil else { return }
+        var merged = record.issues
+        merged.rejectedLines += issues.rejectedLines
+        for line in issues.firstRejectedLines where merged.firstRejectedLines.count < InputIssues.listedLines {
+            merged.firstRejectedLines.append(line)
+        }
+        record.rejectedLines = merged.rejectedLines
+        record.firstRejectedLines = "[" + merged.firstRejectedLines.map(String.init).joined(separator: ",") + "]"
+        record.firstRejectionCause = record.firstRejectionCause ?? issues.firstRejectionCause
+        if let fault = issues.fault {
+            record.faultOffset = fault.offset
+            record.faultMessage = fault.message
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import CustodyCore
+import CustodyIngest
+import Foundation
+import GRDB
+import Logging
+
+/// What a `custody run` did.
+public struct RunSummary: Sendable {
+    public var runID: Int64
+    public var report: CheckReport
+    public var filesSeen: Int
+    public var filesRead: Int
+    public var recordsAdded: Int
+    public var bytesAdded: Int
+    public var duration: TimeInterval
+    /// A stop was requested (SIGTERM) before every file was read.
+    public var stoppedEarly: Bool
+}
+
+/// `custody run`: ingest what is new from the configured sources, exactly once, into the state
+/// and the vault; then audit everything the state holds.
+public enum IngestionRun {
+    public static func run(configuration: CustodyConfiguration, policy: Policy, asOf: CivilDay,
+                           jobs: Int = ProcessInfo.processInfo.activeProcessorCount, logger: Logger,
+                           shouldStop: @escaping @Sendable () -> Bool = { false }) async throws -> RunSummary {
+        let started = Date()
+        let lock = try RunLock(stateDirectory: configuration.stateDirectory)
+        defer { withExtendedLifetime(lock) {} }
+        let database = try StateDatabase(directory: configuration.stateDirectory)
+        let vault = try Vault(directory: configuration.vaultDirectory)
+        let runID = try await database.pool.write { db -> Int64 in
+            // We hold the lock: a run still marked running was killed.
+            try db.execute(sql: "UPDATE runs SET outcome = 'interrupted' WHERE outcome = 'running'")
+            try db.execute(sql: "INSERT INTO runs (started_at, outcome) VALUES (?, 'running')", arguments: [StateDatabase.timestamp(started)])
+            return db.lastInsertedRowID
+        }
+
+        let inputs = SourceExpander.expand(configuration.sources) { logger.warning("\($0)") }
+        let plans = try plan(inputs, database: database, logger: logger)
+        logger.info("run \(runID): \(inputs.count) files in sources, \(plans.count) with something new")
+
+        let writer = try StateWriter(database: database, policy: policy, runID: runID)
+        var filesRead = 0
+        var recordsAdded = 0
+        var bytesAdded = 0
+        var stoppedEarly = false
+        let prefetch = plans.count < jobs
+        try await withThrowingTaskGroup(of: IngestedPart.self) { group in
+            var next = 0
+            func startNext() -> Bool {
+                guard next < plans.count else { return false }
+                if shouldStop() { stoppedEarly = true; return false }
+                let plan = plans[next]
+                next += 1
+                group.addTask { try Ingestion.read(plan, policy: policy, vault: vault, prefetch: prefetch) }
+                return true
+            }
+            for _ in 0..<max(1, jobs) { _ = startNext() }
+            while let part = try await group.next() {
+                try writer.commit(part)
+                filesRead += 1
+                recordsAdded += part.shrank ? 0 : part.audit.records
+                bytesAdded += part.shrank ? 0 : part.addedBytes
+                log(part, logger: logger)
+                _ = startNext()
+            }
+        }
+        if stoppedEarly { logger.notice("stop requested: \(plans.count - filesRead) files left for the next run") }
+
+        let report = try StateAudit.report(database: database, vault: vault, policy: policy, asOf: asOf, since: configuration.since)
+        let duration = Date().timeIntervalSince(started)
+        let (read, added) = (filesRead, recordsAdded)
+        try await database.pool.write { db in
+            try FindingStore.save(report.findings, runID: runID, db: db)
+            try db.execute(sql: """
+                UPDATE runs SET finished_at = ?, outcome = ?, files_read = ?, records_added = ?, duration_seconds = ?
+                WHERE id = ?
+                """, arguments: [StateDatabase.timestamp(), report.compliant ? "compliant" : "not_compliant",
+                                 read, added, duration, runID])
+        }
+        return RunSummary(runID: runID, report: report, filesSeen: inputs.count, filesRead: filesRead,
+                          recordsAdded: recordsAdded, bytesAdded: bytesAdded, duration: duration, stoppedEarly: stoppedEarly)
+    }
+
+    /// Matches each input with what the state knows of it and keeps only those with something
+    /// new. Several names for one file (a copy beside a rotated original) are read once.
+    static func plan(_ inputs: [SourceExpander.Input], database: StateDatabase, logger: Logger) throws -> [IngestionPlan] {
+        let known = try database.pool.read { db in try LogFileRecord.fetchAll(db) }
+        let byFingerprint = Dictionary(known.filter { $0.fingerprintLength == FileIdentity.fingerprintLength }.map { ($0.fingerprint, $0) },
+                                       uniquingKeysWith: { a, b in a.bytesRead >= b.bytesRead ? a : b })
+        let short = known.filter { $0.fingerprintLength < FileIdentity.fingerprintLength }
+        var plans: [IngestionPlan] = []
+        var claimed = Set<String>()
+        for input in inputs {
+            let identity: FileIdentity
+            do {
+                guard let read = try FileIdentity.read(path: input.path) else { continue } // empty: nothing yet
+                identity = read
+            } catch {
+                logger.warning("\(input.path): \(error.message)")
+                continue
+            }
+            var record = identity.prefix.count == FileIdentity.fingerprintLength ? byFingerprint[identity.fingerprint] : nil
+            if record == nil {
+                record = short.filter { identity.continues(fingerprint: $0.fingerprint, length: $0.fingerprintLength) }
+                    .max { $0.fingerprintLength < $1.fingerprintLength }
+            }
+            let key = record.map { "id:\($0.id!)" } ?? "new:\(identity.fingerprint)"
+            if let record, record.isUnchanged(identity) { continue }
+            guard claimed.insert(key).inserted else {
+                logger.info("\(input.path): same content as another file in this run; read once")
+                continue
+            }
+            plans.append(IngestionPlan(path: input.path, format: input.format, identity: identity, record: record))
+        }
+        return plans
+    }
+
+    static func log(_ part: IngestedPart, logger: Logger) {
+        let path = part.plan.path
+        if part.shrank {
+            logger.warning("\(path): shorter than the \(part.start.bytes) bytes already ingested from it; skipped")
+        } else if let object = part.object {
+            logger.info("\(path): +\(part.audit.records) records, +\(part.addedBytes) bytes → vault \(object.sha256.prefix(16))")
+        }
+        if let fault = part.audit.issues.fault {
+            logger.error("\(path): unreadable at byte \(fault.offset): \(fault.message)")
+        }
+        if part.audit.issues.rejectedLines > 0 {
+            logger.warning("\(path): \(part.audit.issues.rejectedLines) rejected lines (first at line \(part.audit.issues.firstRejectedLines.first ?? 0))")
+        }
+    }
+}
+
+/// Findings of a run, kept for `status` and for people reading the state.
+enum FindingStore {
+    static func save(_ findings: [Finding], runID: Int64, db: Database) throws {
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO findings (run_id, rule, severity, message, day, user, file, line, time, byte_offset, count)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for f in findings {
+            try insert.execute(arguments: [runID, f.rule.rawValue, f.severity.rawValue, f.message, f.day?.description,
+                                           f.user, f.file, f.line, f.time, f.offset, f.count])
+        }
+    }
+}

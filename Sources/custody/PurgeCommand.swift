@@ -1,0 +1,41 @@
+import ArgumentParser
+import CustodyCore
+import CustodyStore
+import Foundation
+
+struct PurgeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "purge",
+        abstract: "List (or, with --apply, delete) vault objects kept past the policy's maximum_days.",
+        discussion: """
+        An object is over-retained when its newest record is older than maximum_days before \
+        --as-of. Nothing is deleted without --apply; an object under a legal hold is never \
+        deleted; every deletion is recorded in the state (table purges).
+        """)
+
+    @OptionGroup var options: ConfigOptions
+
+    @Flag(help: "Delete the listed objects (those not under a legal hold).")
+    var apply = false
+
+    func run() async throws {
+        do {
+            let (configuration, policy) = try options.load()
+            let purge = try Purge.run(configuration: configuration, policy: policy, asOf: options.day(for: policy), apply: apply)
+            guard let cutoff = purge.cutoff else {
+                print("policy \(policy.id) sets no retention.maximum_days: nothing is over-retained")
+                return
+            }
+            print("over-retained: newest record before \(cutoff) (\(policy.retention.maximumDays ?? 0) days): \(purge.candidates.count) object\(purge.candidates.count == 1 ? "" : "s")")
+            for c in purge.candidates {
+                let state = !c.holds.isEmpty ? "HELD by \(c.holds.joined(separator: ", ")), kept" : purge.deleted.contains(c.sha256) ? "deleted" : "would delete"
+                print("  \(c.sha256)  newest \(c.lastDay)  \(c.records) records  \(c.storedSize) bytes  \(state)")
+            }
+            if !apply && purge.candidates.contains(where: { $0.holds.isEmpty }) {
+                print("(dry run: pass --apply to delete)")
+            }
+        } catch {
+            throw CommandFailure.from(error)
+        }
+    }
+}
