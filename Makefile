@@ -15,7 +15,7 @@ DEBUG   := .build/debug/custody
 AS_OF   := 2026-11-19
 POLICY  := Policies/cn-cac-2016-apps.yaml
 
-APT_PACKAGES := libz-dev libsqlite3-dev pkg-config
+APT_PACKAGES := libz-dev libsqlite3-dev pkg-config logrotate
 
 .PHONY: all deps build release test demo bench install uninstall samples clean
 
@@ -28,6 +28,7 @@ deps:
 	  case $$p in \
 	    libz-dev) pkg-config --exists zlib 2>/dev/null || missing="$$missing $$p" ;; \
 	    libsqlite3-dev) [ -f /usr/include/sqlite3.h ] || missing="$$missing $$p" ;; \
+	    logrotate) command -v logrotate >/dev/null 2>&1 || [ -x /usr/sbin/logrotate ] || missing="$$missing $$p" ;; \
 	    *) command -v $$p >/dev/null 2>&1 || missing="$$missing $$p" ;; \
 	  esac; \
 	done; \

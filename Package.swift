@@ -61,6 +61,8 @@ let package = Package(
         .testTarget(name: "CustodyIngestTests", dependencies: ["CustodyIngest", "CustodyCore", "CustodyTesting"],
                     resources: [.copy("Fixtures")]),
         // Runs the built `custody` executable end to end.
-        .testTarget(name: "CustodyCLITests", dependencies: ["custody", "CustodyTesting", "CustodyCore"]),
+        .testTarget(name: "CustodyCLITests", dependencies: [
+            "custody", "CustodyTesting", "CustodyCore", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
     ]
 )

@@ -28,6 +28,7 @@ public enum IngestionRun {
         defer { withExtendedLifetime(lock) {} }
         let database = try StateDatabase(directory: configuration.stateDirectory)
         let vault = try Vault(directory: configuration.vaultDirectory)
+        vault.removeIncomplete()
         let runID = try await database.pool.write { db -> Int64 in
             // We hold the lock: a run still marked running was killed.
             try db.execute(sql: "UPDATE runs SET outcome = 'interrupted' WHERE outcome = 'running'")

@@ -18,6 +18,14 @@ public struct Vault: Sendable {
                                                 attributes: [.posixPermissions: 0o700])
     }
 
+    /// Deletes half-written objects left by a killed run. Call only while holding the run lock.
+    public func removeIncomplete() {
+        let fm = FileManager.default
+        for name in (try? fm.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(".incoming-") {
+            try? fm.removeItem(atPath: directory + "/" + name)
+        }
+    }
+
     public func path(of sha256: String) -> String {
         "\(directory)/\(sha256.prefix(2))/\(sha256).gz"
     }
