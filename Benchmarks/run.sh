@@ -49,18 +49,49 @@ hyperfine -N -i -w 1 -r "$RUNS" --export-json "$JSON" \
 diff <($BIN check $ALL --as-of $AS_OF --format json) <($BIN check $ALL --as-of $AS_OF --format json --jobs 1) >/dev/null \
   && echo "check-all output identical with --jobs 1: yes" || { echo "check-all output differs with --jobs 1"; exit 1; }
 
+# custody run: the same files into fresh state, then again with nothing new.
+RUNDIR=$(mktemp -d)
+printf 'sources:\n  - path: %s\npolicy: %s\nstate_directory: %s/state\n' "$PWD/$WORK" "$PWD/Policies/cn-cac-2016-apps.yaml" "$RUNDIR" > "$RUNDIR/custody.yaml"
+RUNJSON=$(mktemp)
+hyperfine -N -i -r "$RUNS" --export-json "$RUNJSON" --prepare "rm -rf $RUNDIR/state" \
+  -n run-fresh "$BIN run --config $RUNDIR/custody.yaml --as-of $AS_OF --quiet" >/dev/null
+$BIN run --config "$RUNDIR/custody.yaml" --as-of $AS_OF --quiet >/dev/null || true
+hyperfine -N -i -w 1 -r "$RUNS" --export-json "$RUNJSON.2" -n run-nothing-new "$BIN run --config $RUNDIR/custody.yaml --as-of $AS_OF --quiet" >/dev/null
+
+# 1,000 small unchanged files: the cost of a run with nothing new.
+MANY=Benchmarks/work/many-1000
+if [ ! -f "$MANY/.complete" ]; then
+  rm -rf "$MANY"; mkdir -p "$MANY"
+  python3 - "$MANY" <<'GEN'
+import gzip, sys
+for i in range(1000):
+    lines = "".join('{"ts":"2026-10-%02dT%02d:00:00+08:00","user":"u%05d","event":"view"}\n' % (1 + i % 28, h, i) for h in range(24))
+    with gzip.open(f"{sys.argv[1]}/app-{i:04d}.log.gz", "wt") as f: f.write(lines)
+GEN
+  touch "$MANY/.complete"
+fi
+MANYDIR=$(mktemp -d)
+printf 'sources:\n  - path: %s\npolicy: %s\nstate_directory: %s/state\n' "$PWD/$MANY" "$PWD/Policies/cn-cac-2016-apps.yaml" "$MANYDIR" > "$MANYDIR/custody.yaml"
+$BIN run --config "$MANYDIR/custody.yaml" --as-of $AS_OF --quiet >/dev/null || true
+hyperfine -N -i -w 1 -r "$RUNS" --export-json "$RUNJSON.3" -n run-1000-unchanged "$BIN run --config $MANYDIR/custody.yaml --as-of $AS_OF --quiet" >/dev/null
+rm -rf "$RUNDIR" "$MANYDIR"
+
 RSS1=$( { /usr/bin/time -f %M $BIN check $FIRST --as-of $AS_OF --format json >/dev/null || true; } 2>&1 | tail -n 1)
 RSSALL=$( { /usr/bin/time -f %M $BIN check $ALL --as-of $AS_OF --format json >/dev/null || true; } 2>&1 | tail -n 1)
 
-python3 - "$JSON" "$RSS1" "$RSSALL" "$USERS" <<'PY'
+python3 - "$JSON" "$RSS1" "$RSSALL" "$USERS" "$RUNJSON" "$RUNJSON.2" "$RUNJSON.3" <<'PY'
 import json, statistics, sys
-data = {r["command"]: statistics.median(r["times"]) for r in json.load(open(sys.argv[1]))["results"]}
+data = {}
+for f in [sys.argv[1]] + sys.argv[5:]:
+    data.update({r["command"]: statistics.median(r["times"]) for r in json.load(open(f))["results"]})
 rss1, rssall, users = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 budget = 64 * 1024 + users * 200 / 1024
 print(f"median wall time (s): " + ", ".join(f"{k} {v:.3f}" for k, v in data.items()))
 print(f"one file:  check / pigz -dc          = {data['check-1'] / data['pigz-1']:.2f}  (target ≤ 1.35)")
 print(f"all files: check / pigz -dc in turn  = {data['check-all'] / data['pigz-all']:.2f}  (target ≤ 0.65)")
 print(f"all files: one core / all cores      = {data['check-all-1core'] / data['check-all']:.2f}")
+print(f"run, fresh state / check all files = {data['run-fresh'] / data['check-all']:.2f}  (target ≤ 1.6)")
+print(f"run with nothing new: {data['run-nothing-new']:.3f} s; over 1,000 unchanged files: {data['run-1000-unchanged']:.3f} s  (target ≤ 0.2 s)")
 print(f"peak RSS: one file {rss1/1024:.1f} MiB, all files {rssall/1024:.1f} MiB (budget {budget/1024:.1f} MiB = 64 MiB + 200 B × {users} users)")
 PY
-rm -f "$JSON"
+rm -f "$JSON" "$RUNJSON" "$RUNJSON.2" "$RUNJSON.3"

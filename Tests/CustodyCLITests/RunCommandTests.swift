@@ -137,6 +137,18 @@ import Testing
         #expect(inputs["records"] as? Int == StateFixture.events().count)
     }
 
+    /// Regression: `--config out/custody.yaml` with `policy: ../Policies/…` resolved to `/Policies/…`.
+    @Test func relativeConfigPathsResolveAgainstTheConfigFile() throws {
+        let fixture = try StateFixture()
+        try fixture.append(StateFixture.lines(StateFixture.events()), to: "app.log")
+        try FileManager.default.createDirectory(atPath: fixture.dir.path("etc"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: fixture.policy, toPath: fixture.dir.path("policy.yaml"))
+        try fixture.dir.write("etc/custody.yaml", "sources:\n  - path: ../logs\npolicy: ../policy.yaml\nstate_directory: ../state\n")
+        let result = try CustodyProcess.run(["run", "--config", "etc/custody.yaml", "--as-of", "2026-11-19"], in: fixture.dir.url)
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(try fixture.totalRecords() == StateFixture.events().count)
+    }
+
     @Test func configurationErrorsNameFileLineAndKey() throws {
         let fixture = try StateFixture(extraConfig: "vault_dir: elsewhere")
         let result = try fixture.custody("run")
