@@ -12,7 +12,10 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
         case let .io(path, reason): return "\(path): \(reason)"
         case let .busy(lockFile, holder):
             return "another custody run is using this state directory (\(lockFile)\(holder.map { ", held by pid \($0)" } ?? "")); try again when it finishes"
-        case let .database(path, reason): return "\(path): \(reason)"
+        case let .database(path, reason):
+            // SQLite errors can quote whole statements: one line is enough for the user.
+            let first = reason.split(separator: "\n").first.map(String.init) ?? reason
+            return "\(path): \(first.count > 200 ? first.prefix(200) + "…" : first)"
         }
     }
 }

@@ -1,6 +1,7 @@
 import CustodyCore
 import CustodyIngest
 import CustodyStore
+import CustodyDisclosure
 
 /// The exit statuses of the contract.
 enum ExitStatus: Int32 {
@@ -27,6 +28,7 @@ struct CommandFailure: Error {
         case let failure as CommandFailure: return failure
         case let config as ConfigurationError: return CommandFailure(config.description)
         case let missing as InputCollector.MissingInput: return CommandFailure(missing.description)
+        case let disclosure as DisclosureError: return CommandFailure(disclosure.message)
         case let store as StoreError:
             if case .busy = store { return CommandFailure(store.description, status: .busy) }
             return CommandFailure(store.description)

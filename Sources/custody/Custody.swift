@@ -15,7 +15,8 @@ struct Custody: AsyncParsableCommand {
         Exit status: 0 compliant, 1 not compliant, 2 usage or configuration error.
         """,
         version: CustodyVersion.string,
-        subcommands: [CheckCommand.self, RunCommand.self, DaemonCommand.self, StatusCommand.self, VerifyCommand.self, PurgeCommand.self])
+        subcommands: [CheckCommand.self, RunCommand.self, DaemonCommand.self, StatusCommand.self, VerifyCommand.self, PurgeCommand.self,
+                      RequestCommand.self, HoldCommand.self, LedgerCommand.self])
 }
 
 enum CustodyVersion {

@@ -50,6 +50,8 @@ public struct Finding: Sendable, Equatable {
         case vaultObjectMissing = "vault.object_missing"
         case vaultObjectAltered = "vault.object_altered"
         case vaultDayNotCovered = "vault.day_not_covered"
+        case ledgerBroken = "ledger.broken"
+        case packageAltered = "package.altered"
 
         public static func < (a: Rule, b: Rule) -> Bool {
             allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
@@ -65,6 +67,8 @@ public struct Finding: Sendable, Equatable {
             case .vaultObjectMissing: return "Vault objects missing"
             case .vaultObjectAltered: return "Vault objects altered"
             case .vaultDayNotCovered: return "Days of the retention window the vault does not cover"
+            case .ledgerBroken: return "Ledger entries that fail verification"
+            case .packageAltered: return "Evidence packages that fail verification"
             }
         }
     }

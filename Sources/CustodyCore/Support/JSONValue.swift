@@ -23,6 +23,38 @@ public indirect enum JSONValue: Equatable, Sendable {
         }
     }
 
+    /// The same value with every object's keys sorted: with `rendered(pretty: false)`, the
+    /// canonical form that ledger hashes are computed over.
+    public var canonicalized: JSONValue {
+        switch self {
+        case .array(let items): return .array(items.map(\.canonicalized))
+        case .object(let pairs): return .object(pairs.sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }.map { ($0.0, $0.1.canonicalized) })
+        default: return self
+        }
+    }
+
+    /// Canonical JSON text: sorted keys, no whitespace.
+    public var canonicalText: String { canonicalized.rendered(pretty: false) }
+
+    /// Parses JSON text into a value (object keys in their order); nil if it is not one JSON value.
+    public static func parse(_ text: String) -> JSONValue? {
+        var parser = JSONTextParser(Array(text.utf8))
+        guard let value = parser.value() else { return nil }
+        parser.skipSpace()
+        return parser.atEnd ? value : nil
+    }
+
+    /// Member of an object, if this is one.
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let pairs) = self { return pairs.first { $0.0 == key }?.1 }
+        return nil
+    }
+
+    public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
+    public var intValue: Int? { if case .int(let i) = self { return i }; return nil }
+    public var boolValue: Bool? { if case .bool(let b) = self { return b }; return nil }
+    public var arrayValue: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
+
     /// Pretty-printed with two-space indentation (`pretty`) or compact on one line.
     public func rendered(pretty: Bool = true) -> String {
         var out = ""

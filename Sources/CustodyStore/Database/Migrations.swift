@@ -129,6 +129,71 @@ enum Migrations {
                 );
                 """)
         }
+        migrator.registerMigration("2026-11-27 disclosures and ledger") { db in
+            try db.execute(sql: """
+                -- Append-only, hash-chained: each entry's canonical JSON names the hash of the one before.
+                CREATE TABLE ledger_entries (
+                  seq INTEGER PRIMARY KEY,
+                  kind TEXT NOT NULL,
+                  recorded_at TEXT NOT NULL,
+                  entry TEXT NOT NULL,                    -- canonical JSON: body, kind, previous, recorded_at, seq
+                  hash TEXT NOT NULL                      -- SHA-256 of entry
+                );
+                CREATE TRIGGER ledger_entries_append_only_update BEFORE UPDATE ON ledger_entries
+                  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+                CREATE TRIGGER ledger_entries_append_only_delete BEFORE DELETE ON ledger_entries
+                  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+
+                -- Ed25519 signatures over the ledger head, made after every command that appends.
+                CREATE TABLE ledger_checkpoints (
+                  seq INTEGER PRIMARY KEY REFERENCES ledger_entries(seq),
+                  hash TEXT NOT NULL,
+                  signed_at TEXT NOT NULL,
+                  public_key TEXT NOT NULL,               -- base64 raw Ed25519 public key
+                  signature TEXT NOT NULL                 -- base64, over the text custody-ledger-checkpoint, seq, hash, signed_at (one per line)
+                );
+
+                CREATE TABLE requests (
+                  id TEXT PRIMARY KEY,
+                  received_at TEXT NOT NULL,              -- RFC 3339
+                  authority TEXT NOT NULL,
+                  jurisdiction TEXT NOT NULL,             -- ISO 3166-1 alpha-2
+                  legal_basis TEXT NOT NULL,
+                  process_type TEXT NOT NULL,             -- criminal_evidence, administrative, court_order, subpoena, emergency, preservation, other
+                  scope_users TEXT NOT NULL,              -- JSON array
+                  scope_start_ms INTEGER NOT NULL,
+                  scope_end_ms INTEGER NOT NULL,
+                  data_categories TEXT NOT NULL,          -- JSON array of content, non_content
+                  due_date TEXT,                          -- YYYY-MM-DD
+                  nondisclosure_until TEXT,               -- YYYY-MM-DD: no detailed reporting before this day
+                  foreign_requester INTEGER NOT NULL,
+                  status TEXT NOT NULL,                   -- received, under_review, decided, produced, closed, withdrawn
+                  outcome TEXT,                           -- fully_complied, partially_complied, rejected, no_data_found, withdrawn, preserved
+                  decided_at TEXT,
+                  produced_at TEXT,
+                  closed_at TEXT
+                );
+
+                CREATE TABLE request_decisions (
+                  request_id TEXT NOT NULL REFERENCES requests(id),
+                  user TEXT NOT NULL,
+                  produce INTEGER NOT NULL,
+                  reason TEXT NOT NULL,
+                  decided_at TEXT NOT NULL,
+                  PRIMARY KEY (request_id, user)
+                );
+
+                CREATE TABLE productions (
+                  id INTEGER PRIMARY KEY,
+                  request_id TEXT NOT NULL REFERENCES requests(id),
+                  produced_at TEXT NOT NULL,
+                  directory TEXT NOT NULL,
+                  manifest_sha256 TEXT NOT NULL,
+                  records INTEGER NOT NULL,
+                  users_affected TEXT NOT NULL            -- JSON array of users whose records were produced
+                );
+                """)
+        }
         return migrator
     }
 }

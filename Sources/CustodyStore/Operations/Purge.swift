@@ -40,6 +40,7 @@ public struct Purge: Sendable {
             }
         }
         var deleted: [String] = []
+        let ledger = Ledger(stateDirectory: configuration.stateDirectory)
         if apply {
             for candidate in candidates where candidate.holds.isEmpty {
                 // Record first, then delete: a crash in between leaves a recorded purge of an object
@@ -51,6 +52,10 @@ public struct Purge: Sendable {
                         INSERT INTO purges (vault_object, purged_at, records, last_record_at_ms, reason)
                         SELECT sha256, ?, records, last_record_at_ms, ? FROM vault_objects WHERE sha256 = ?
                         """, arguments: [StateDatabase.timestamp(), "newest record \(candidate.lastDay) is past maximum_days \(maximum)", candidate.sha256])
+                    try ledger.append("purge.deleted", .object([
+                        ("vault_object", .string(candidate.sha256)), ("last_day", .string(candidate.lastDay)),
+                        ("records", .int(candidate.records)), ("maximum_days", .int(maximum)),
+                    ]), db: db)
                 }
                 try vault.remove(candidate.sha256)
                 deleted.append(candidate.sha256)
@@ -60,6 +65,7 @@ public struct Purge: Sendable {
                 try String.fetchAll(db, sql: "SELECT sha256 FROM vault_objects WHERE purged_at IS NOT NULL")
             }
             for sha in leftovers where vault.contains(sha) { try vault.remove(sha) }
+            if !deleted.isEmpty { try ledger.checkpoint(database: database) }
         }
         return Purge(cutoff: cutoff, candidates: candidates, deleted: deleted)
     }

@@ -5,6 +5,7 @@ import GRDB
 /// `custody verify`: re-hashes every vault object and finds the days of the retention window
 /// the vault no longer covers (early deletion).
 public struct VaultVerification: Sendable {
+    // `custody verify` adds ledger and package findings to these.
     public var objectsChecked: Int
     public var findings: [Finding]
     public var window: ClosedRange<CivilDay>

@@ -1,0 +1,198 @@
+import Crypto
+import CustodyCore
+import CustodyIngest
+import CustodyStore
+import Foundation
+import GRDB
+
+/// Writes the evidence package for a decided request: the matching records of each user whose
+/// production was approved, as the original lines unaltered (gzip JSON lines… or whatever format
+/// the app logged), and `manifest.json` with every file's SHA-256 (of its bytes and of its
+/// uncompressed content), record counts, and each record's source vault object and line — the
+/// integrity check value the 2016 electronic-data rules ask for.
+///
+/// Only vault objects whose time range meets the scope are read. Records files are byte-identical
+/// when the same request is produced twice.
+public enum EvidencePackage {
+    public struct Summary: Sendable {
+        public var directory: String
+        public var manifestSHA256: String
+        public var records: Int
+        public var usersAffected: [String]
+        public var files: Int
+    }
+
+    public static func produce(book: RequestBook, policy: Policy, id: String, out directory: String) throws -> Summary {
+        let current = try book.record(id)
+        guard current.request.processType != .preservation else {
+            throw DisclosureError("request \(id) is a preservation request: it holds records and produces none")
+        }
+        guard current.status == .decided || current.status == .produced else {
+            throw DisclosureError("request \(id) is \(current.status.rawValue): only a decided request can be produced")
+        }
+        let approved = Set(current.decisions.filter(\.produce).map(\.user))
+        guard !approved.isEmpty else { throw DisclosureError("request \(id) was rejected for every user: nothing to produce") }
+        try prepare(directory)
+
+        let request = current.request
+        let objects = try book.database.pool.read { db in
+            try String.fetchAll(db, sql: """
+                SELECT sha256 FROM vault_objects
+                WHERE purged_at IS NULL AND first_record_at_ms <= ? AND last_record_at_ms >= ?
+                ORDER BY first_record_at_ms, sha256
+                """, arguments: [request.scopeEnd, request.scopeStart])
+        }
+        let writers = PackageWriters(directory: directory)
+        let wantContent = request.dataCategories.contains(.content)
+        let wantNonContent = request.dataCategories.contains(.nonContent)
+        for object in objects {
+            guard book.vault.contains(object) else { throw DisclosureError("vault object \(object) is missing: run custody verify") }
+            let source = try DecodedSources.open(path: book.vault.path(of: object))
+            // Each object is sniffed on its own: objects may hold different formats.
+            var parser = LineParser(policy: policy, format: .auto)
+            defer { parser.deallocate() }
+            var failure: Error?
+            LineReader.forEachLine(in: source) { event in
+                guard failure == nil, case .line(let bytes, let number) = event, !bytes.isEmpty else { return }
+                guard case .record(let record) = parser.parse(bytes), let userBytes = record.user,
+                      record.millis >= request.scopeStart, record.millis <= request.scopeEnd else { return }
+                let user = String(decoding: userBytes, as: UTF8.self)
+                guard approved.contains(user) else { return }
+                let isContent = record.event.map { policy.role(ofEvent: String(decoding: $0, as: UTF8.self)) == .publish } ?? false
+                guard isContent ? wantContent : wantNonContent else { return }
+                do { try writers.append(line: bytes, user: user, object: object, line: number) } catch { failure = error }
+            }
+            if let failure { throw failure }
+            if let fault = source.fault { throw DisclosureError("vault object \(object) is damaged (\(fault.message)): run custody verify") }
+        }
+        let files = try writers.finish()
+        let producedAt = StateDatabase.timestamp()
+        let affected = files.map(\.user)
+        let total = files.reduce(0) { $0 + $1.records }
+        let manifest = JSONValue.object([
+            ("schema", .string("custody.production.v1")),
+            ("request", request.json),
+            ("produced_at", .string(producedAt)),
+            ("policy", .string(policy.id)),
+            ("hash_algorithm", .string("SHA-256")),
+            ("records", .int(total)),
+            ("users_affected", .array(affected.map { .string($0) })),
+            ("users_without_records", .array(approved.subtracting(affected).sorted().map { .string($0) })),
+            ("users_not_produced", .array(Set(request.users).subtracting(approved).sorted().map { .string($0) })),
+            ("files", .array(files.map(\.json))),
+        ]).rendered() + "\n"
+        let manifestPath = directory + "/manifest.json"
+        try write(manifest, to: manifestPath)
+        let manifestSHA = SHA256.hash(data: Data(manifest.utf8)).map { String(format: "%02x", $0) }.joined()
+
+        try book.database.pool.write { db in
+            try db.execute(sql: "INSERT INTO productions (request_id, produced_at, directory, manifest_sha256, records, users_affected) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [id, producedAt, directory, manifestSHA, total, JSONValue.array(affected.map { .string($0) }).rendered(pretty: false)])
+            let outcome = total == 0 ? RequestOutcome.noDataFound.rawValue : current.outcome?.rawValue
+            try db.execute(sql: "UPDATE requests SET status = 'produced', outcome = ?, produced_at = ? WHERE id = ?",
+                           arguments: [outcome, producedAt, id])
+            try book.ledger.append("request.produced", .object([
+                ("request", .string(id)), ("directory", .string(directory)), ("manifest_sha256", .string(manifestSHA)),
+                ("records", .int(total)), ("users_affected", .array(affected.map { .string($0) })),
+                ("files", .array(files.map { .object([("path", .string($0.path)), ("sha256", .string($0.sha256))]) })),
+            ]), db: db)
+        }
+        try book.ledger.checkpoint(database: book.database)
+        return Summary(directory: directory, manifestSHA256: manifestSHA, records: total, usersAffected: affected, files: files.count)
+    }
+
+    /// The output directory must be new or empty; it is made private (0700).
+    static func prepare(_ directory: String) throws {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: directory, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw DisclosureError("\(directory) exists and is not a directory") }
+            guard (try fm.contentsOfDirectory(atPath: directory)).isEmpty else {
+                throw DisclosureError("\(directory) exists and is not empty: choose a new directory for the package")
+            }
+        }
+        try fm.createDirectory(atPath: directory + "/records", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        chmod(directory, 0o700)
+    }
+
+    static func write(_ text: String, to path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw DisclosureError("\(path): cannot write")
+        }
+    }
+}
+
+/// One gzip records file per user, opened on the user's first record.
+final class PackageWriters {
+    struct File {
+        var user: String
+        var path: String
+        var sha256: String
+        var contentSHA256: String
+        var records: Int
+        var sources: [(object: String, line: Int)]
+
+        var json: JSONValue {
+            .object([("path", .string(path)), ("user", .string(user)), ("sha256", .string(sha256)),
+                     ("content_sha256", .string(contentSHA256)), ("records", .int(records)),
+                     ("sources", .array(sources.map { .object([("vault_object", .string($0.object)), ("line", .int($0.line))]) }))])
+        }
+    }
+
+    private struct Open {
+        var writer: GzipWriter
+        var hasher: SHA256
+        var records: Int
+        var sources: [(object: String, line: Int)]
+        var relativePath: String
+    }
+
+    private let directory: String
+    private var open: [String: Open] = [:]
+
+    init(directory: String) { self.directory = directory }
+
+    func append(line: UnsafeBufferPointer<UInt8>, user: String, object: String, line number: Int) throws {
+        if open[user] == nil {
+            let relative = "records/\(Self.fileName(for: user)).log.gz"
+            open[user] = Open(writer: try GzipWriter(path: directory + "/" + relative, level: 6, mode: 0o600),
+                              hasher: SHA256(), records: 0, sources: [], relativePath: relative)
+        }
+        let bytes = UnsafeRawBufferPointer(line)
+        try open[user]!.writer.write(bytes)
+        open[user]!.hasher.update(bufferPointer: bytes)
+        var newline: UInt8 = 0x0A
+        try withUnsafeBytes(of: &newline) { nl in
+            try open[user]!.writer.write(nl)
+            open[user]!.hasher.update(bufferPointer: nl)
+        }
+        open[user]!.records += 1
+        open[user]!.sources.append((object, number))
+    }
+
+    func finish() throws -> [File] {
+        var files: [File] = []
+        for (user, file) in open.sorted(by: { $0.key < $1.key }) {
+            try file.writer.close(sync: true)
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + file.relativePath))
+            files.append(File(user: user, path: file.relativePath, sha256: SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined(),
+                              contentSHA256: file.hasher.finalize().map { String(format: "%02x", $0) }.joined(),
+                              records: file.records, sources: file.sources))
+        }
+        return files
+    }
+
+    /// User ids become file names: anything but letters, digits, `-`, `_` and `.` is %-escaped.
+    static func fileName(for user: String) -> String {
+        var out = ""
+        for byte in user.utf8 {
+            let c = Character(Unicode.Scalar(byte))
+            if byte < 0x80 && (c.isLetter || c.isNumber || c == "-" || c == "_" || (c == "." && !out.isEmpty)) {
+                out.append(c)
+            } else {
+                out += String(format: "%%%02X", byte)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,283 @@
+import ArgumentParser
+import CustodyCore
+import CustodyDisclosure
+import CustodyStore
+import Foundation
+
+/// `custody request …`: the disclosure workflow.
+struct RequestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "request",
+        abstract: "Record government requests for user data, decide them, produce evidence packages.",
+        discussion: """
+        A request moves received → under_review → decided → produced → closed (or withdrawn). \
+        Intake places a legal hold on the vault objects its time range meets; closing releases \
+        it. Every step is appended to the tamper-evident ledger (see custody verify).
+
+        Example:
+          custody request add --id REQ-1 --received 2026-11-20T09:00:00+08:00 \\
+            --authority "Shanghai PSB" --jurisdiction CN --legal-basis "CPL art. 54" \\
+            --process-type criminal_evidence --user u00001 --from 2026-10-01 --to 2026-11-18 --due 2026-12-05
+          custody request decide REQ-1 --all --produce --reason "valid request, scope proportionate"
+          custody request produce REQ-1 --out /secure/REQ-1
+          custody request close REQ-1
+        """,
+        subcommands: [Add.self, Import.self, List.self, Show.self, Decide.self, Produce.self, Close.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record a new request (from flags or --file JSON) and place its legal hold.")
+
+        @OptionGroup var options: ConfigOptions
+        @Option(help: ArgumentHelp("The request as a JSON object (see README); replaces the flags.", valueName: "file")) var file: String?
+        @Option(help: "Request id (letters, digits, - _ . : /).") var id: String?
+        @Option(help: ArgumentHelp("When it was received (RFC 3339).", valueName: "time")) var received: String?
+        @Option(help: "The requesting authority.") var authority: String?
+        @Option(help: ArgumentHelp("ISO 3166-1 alpha-2 code of the authority's jurisdiction.", valueName: "code")) var jurisdiction: String?
+        @Option(name: .customLong("legal-basis"), help: "The legal basis cited, as free text.") var legalBasis: String?
+        @Option(name: .customLong("process-type"), help: ArgumentHelp("One of: \(ProcessType.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "type"))
+        var processType: String?
+        @Option(name: .customLong("user"), help: ArgumentHelp("A user id in scope (repeat for several).", valueName: "id")) var users: [String] = []
+        @Option(help: ArgumentHelp("Start of the time range (YYYY-MM-DD or RFC 3339).", valueName: "time")) var from: String?
+        @Option(help: ArgumentHelp("End of the time range (YYYY-MM-DD, inclusive, or RFC 3339).", valueName: "time")) var to: String?
+        @Option(help: ArgumentHelp("Data categories: content, non_content (comma-separated).", valueName: "list")) var data: String = "content,non_content"
+        @Option(help: ArgumentHelp("Due date (YYYY-MM-DD).", valueName: "day")) var due: String?
+        @Option(name: .customLong("nondisclosure-until"), help: ArgumentHelp("A non-disclosure order ends on this day (YYYY-MM-DD).", valueName: "day")) var nondisclosureUntil: String?
+        @Flag(help: "The requester is foreign: producing is a cross-border transfer.") var foreign = false
+        @Option(help: ArgumentHelp("Output: text or json.", valueName: "format")) var format: OutputFormat = .text
+
+        func run() async throws {
+            try await CLI.guarded {
+                let request: DisclosureRequest
+                if let file {
+                    guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw DisclosureError("\(file): cannot read") }
+                    guard let json = JSONValue.parse(text) else { throw DisclosureError("\(file): not valid JSON") }
+                    do { request = try DisclosureRequest(json: json) } catch let e as DisclosureError { throw DisclosureError("\(file): \(e.message)") }
+                } else {
+                    func need(_ value: String?, _ flag: String) throws -> String {
+                        guard let value, !value.isEmpty else { throw DisclosureError("missing --\(flag) (or give the request as --file JSON)") }
+                        return value
+                    }
+                    let typeName = try need(processType, "process-type")
+                    guard let type = ProcessType(rawValue: typeName) else {
+                        throw DisclosureError("unknown --process-type '\(typeName)' (one of \(ProcessType.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    }
+                    let categories = try data.split(separator: ",").map { part -> DataCategory in
+                        guard let c = DataCategory(rawValue: part.trimmingCharacters(in: .whitespaces)) else { throw DisclosureError("unknown data category '\(part)' (content, non_content)") }
+                        return c
+                    }
+                    request = try DisclosureRequest(
+                        id: need(id, "id"), receivedAt: need(received, "received"), authority: need(authority, "authority"),
+                        jurisdiction: need(jurisdiction, "jurisdiction"), legalBasis: need(legalBasis, "legal-basis"), processType: type,
+                        users: users, scopeStart: need(from, "from"), scopeEnd: need(to, "to"), dataCategories: categories,
+                        due: due, nondisclosureUntil: nondisclosureUntil, foreign: foreign)
+                }
+                let (configuration, _) = try options.load()
+                let record = try RequestBook(configuration: configuration).add(request)
+                CLI.print(record, format: format, headline: "recorded \(record.request.id): \(record.heldObjects) vault object\(record.heldObjects == 1 ? "" : "s") placed under legal hold")
+            }
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record many requests from JSON lines, all or nothing.")
+
+        @OptionGroup var options: ConfigOptions
+        @Argument(help: ArgumentHelp("JSON-lines file, one request object a line ('-' for stdin).", valueName: "file")) var file: String
+
+        func run() async throws {
+            try await CLI.guarded {
+                let text: String
+                if file == "-" {
+                    text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+                } else {
+                    guard let read = try? String(contentsOfFile: file, encoding: .utf8) else { throw DisclosureError("\(file): cannot read") }
+                    text = read
+                }
+                let (configuration, _) = try options.load()
+                let records = try RequestBook(configuration: configuration).importLines(text, source: file == "-" ? "stdin" : file)
+                Swift.print("imported \(records.count) request\(records.count == 1 ? "" : "s"): \(records.map(\.request.id).joined(separator: ", "))")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List requests, optionally filtered.")
+
+        @OptionGroup var options: ConfigOptions
+        @Option(help: ArgumentHelp("Only this status: \(RequestStatus.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "status")) var status: String?
+        @Option(help: ArgumentHelp("Only authorities whose name contains this text.", valueName: "text")) var authority: String?
+        @Flag(help: "Only requests past their due date and not yet produced or closed.") var overdue = false
+        @Option(help: ArgumentHelp("Output: text or json.", valueName: "format")) var format: OutputFormat = .text
+
+        func run() async throws {
+            try await CLI.guarded {
+                var wanted: RequestStatus?
+                if let status {
+                    guard let s = RequestStatus(rawValue: status) else { throw DisclosureError("unknown --status '\(status)' (one of \(RequestStatus.allCases.map(\.rawValue).joined(separator: ", ")))") }
+                    wanted = s
+                }
+                let (configuration, policy) = try options.load()
+                let asOf = options.day(for: policy)
+                let records = try RequestBook(configuration: configuration).list(status: wanted, authority: authority, overdueAsOf: overdue ? asOf : nil)
+                switch format {
+                case .json:
+                    Swift.print(JSONValue.object([("schema", .string("custody.requests.v1")), ("requests", .array(records.map(\.json)))]).rendered())
+                case .text:
+                    if records.isEmpty { Swift.print("no requests"); return }
+                    for r in records {
+                        let due = r.request.dueDate.map { " due \($0)\(r.isOverdue(asOf: asOf) ? " OVERDUE" : "")" } ?? ""
+                        Swift.print("\(r.request.id)  \(r.status.rawValue)\(r.outcome.map { "/\($0.rawValue)" } ?? "")  \(r.request.jurisdiction)  \(r.request.authority)  \(r.request.processType.rawValue)  \(r.request.users.count) user\(r.request.users.count == 1 ? "" : "s")\(due)")
+                    }
+                }
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one request: scope, decisions, holds, productions.")
+
+        @OptionGroup var options: ConfigOptions
+        @Argument(help: "Request id.") var id: String
+        @Option(help: ArgumentHelp("Output: text or json.", valueName: "format")) var format: OutputFormat = .text
+
+        func run() async throws {
+            try await CLI.guarded {
+                let (configuration, _) = try options.load()
+                CLI.print(try RequestBook(configuration: configuration).record(id), format: format, headline: nil)
+            }
+        }
+    }
+
+    struct Decide: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Decide, per user in scope, whether to produce their records.",
+            discussion: "Once every user in scope has a decision the request is decided; its outcome is fully complied, partially complied or rejected.")
+
+        @OptionGroup var options: ConfigOptions
+        @Argument(help: "Request id.") var id: String
+        @Option(name: .customLong("user"), help: ArgumentHelp("A user in scope (repeat for several).", valueName: "id")) var users: [String] = []
+        @Flag(help: "Apply the decision to every user in scope.") var all = false
+        @Flag(help: "Produce these users' records.") var produce = false
+        @Flag(help: "Do not produce these users' records.") var withhold = false
+        @Option(help: "Why (kept in the ledger).") var reason: String = ""
+        @Option(help: ArgumentHelp("Output: text or json.", valueName: "format")) var format: OutputFormat = .text
+
+        func validate() throws {
+            if produce == withhold { throw ValidationError("give exactly one of --produce or --withhold") }
+            if all == !users.isEmpty { throw ValidationError("name users with --user, or pass --all") }
+        }
+
+        func run() async throws {
+            try await CLI.guarded {
+                let (configuration, _) = try options.load()
+                let record = try RequestBook(configuration: configuration).decide(id, users: all ? nil : users, produce: produce, reason: reason)
+                CLI.print(record, format: format, headline: "\(id): \(record.status.rawValue)\(record.outcome.map { " (\($0.rawValue))" } ?? "")")
+            }
+        }
+    }
+
+    struct Produce: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the evidence package of a decided request.",
+            discussion: "Writes records/<user>.log.gz (the original lines) and manifest.json with SHA-256 values into --out (created 0700; must not exist or be empty).")
+
+        @OptionGroup var options: ConfigOptions
+        @Argument(help: "Request id.") var id: String
+        @Option(help: ArgumentHelp("Directory for the package.", valueName: "dir")) var out: String
+
+        func run() async throws {
+            try await CLI.guarded {
+                let (configuration, policy) = try options.load()
+                let summary = try EvidencePackage.produce(book: RequestBook(configuration: configuration), policy: policy, id: id, out: out)
+                Swift.print("produced \(id): \(summary.records) records of \(summary.usersAffected.count) user\(summary.usersAffected.count == 1 ? "" : "s") in \(summary.files) file\(summary.files == 1 ? "" : "s") → \(summary.directory)")
+                Swift.print("manifest.json SHA-256 \(summary.manifestSHA256)")
+            }
+        }
+    }
+
+    struct Close: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Close (or withdraw) a request and release its legal hold.")
+
+        @OptionGroup var options: ConfigOptions
+        @Argument(help: "Request id.") var id: String
+        @Flag(help: "The authority withdrew the request.") var withdrawn = false
+
+        func run() async throws {
+            try await CLI.guarded {
+                let (configuration, _) = try options.load()
+                let record = try RequestBook(configuration: configuration).close(id, withdrawn: withdrawn)
+                Swift.print("\(id): \(record.status.rawValue)\(record.outcome.map { " (\($0.rawValue))" } ?? ""); legal hold released")
+            }
+        }
+    }
+}
+
+struct HoldCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "hold", abstract: "Legal holds placed by requests.", subcommands: [List.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List active legal holds.")
+        @OptionGroup var options: ConfigOptions
+
+        func run() async throws {
+            try await CLI.guarded {
+                let (configuration, _) = try options.load()
+                let holds = try RequestBook(configuration: configuration).holds()
+                if holds.isEmpty { Swift.print("no active legal holds") }
+                for h in holds { Swift.print("\(h.request)  \(h.object)  newest \(h.lastDay ?? "?")  since \(h.placedAt)") }
+            }
+        }
+    }
+}
+
+struct LedgerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ledger", abstract: "The tamper-evident ledger.", subcommands: [Key.self])
+
+    struct Key: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the ledger's Ed25519 public key (base64), to publish beside reports.")
+        @OptionGroup var options: ConfigOptions
+
+        func run() async throws {
+            try await CLI.guarded {
+                let (configuration, _) = try options.load()
+                Swift.print(try Ledger(stateDirectory: configuration.stateDirectory).publicKey())
+            }
+        }
+    }
+}
+
+/// Small helpers shared by the disclosure commands.
+enum CLI {
+    /// Runs `body`, turning library errors into one line and exit status 2.
+    static func guarded(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            throw CommandFailure.from(error)
+        }
+    }
+
+    static func print(_ record: RequestRecord, format: OutputFormat, headline: String?) {
+        switch format {
+        case .json:
+            Swift.print(record.json.rendered())
+        case .text:
+            if let headline { Swift.print(headline) }
+            let r = record.request
+            Swift.print("""
+                \(r.id)  \(record.status.rawValue)\(record.outcome.map { " (\($0.rawValue))" } ?? "")
+                  received      \(r.receivedAt)
+                  authority     \(r.authority) (\(r.jurisdiction))\(r.foreign ? ", foreign: cross-border transfer" : "")
+                  legal basis   \(r.legalBasis) [\(r.processType.rawValue)]
+                  scope         \(r.users.joined(separator: ", ")); \(TimestampParser.formatUTC(r.scopeStart)) … \(TimestampParser.formatUTC(r.scopeEnd)); \(r.dataCategories.map(\.rawValue).joined(separator: ", "))
+                  due           \(r.dueDate?.description ?? "-")
+                  nondisclosure \(r.nondisclosureUntil.map { "until \($0)" } ?? "none")
+                  legal hold    \(record.heldObjects) vault object\(record.heldObjects == 1 ? "" : "s")
+                """)
+            for d in record.decisions { Swift.print("  decision      \(d.user): \(d.produce ? "produce" : "withhold") — \(d.reason)") }
+            for p in record.productions { Swift.print("  produced      \(p.producedAt): \(p.records) records → \(p.directory) (manifest \(p.manifestSHA256.prefix(16))…)") }
+        }
+    }
+}
