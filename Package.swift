@@ -38,11 +38,18 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // Government requests for user data: intake, legal holds, decisions, evidence packages.
+        .target(name: "CustodyDisclosure", dependencies: [
+            "CustodyCore", "CustodyIngest", "CustodyStore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+
         // Thin command-line front end: parses arguments, calls the libraries.
         .executableTarget(
             name: "custody",
             dependencies: [
-                "CustodyCore", "CustodyIngest", "CustodyStore",
+                "CustodyCore", "CustodyIngest", "CustodyStore", "CustodyDisclosure",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -56,7 +63,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "CustodyStoreTests", dependencies: ["CustodyStore", "CustodyCore", "CustodyIngest", "CustodyTesting"]),
+        .testTarget(name: "CustodyStoreTests", dependencies: [
+            "CustodyStore", "CustodyCore", "CustodyIngest", "CustodyTesting",
+            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "CustodyCoreTests", dependencies: ["CustodyCore", "CustodyTesting"]),
         .testTarget(name: "CustodyIngestTests", dependencies: ["CustodyIngest", "CustodyCore", "CustodyTesting"],
                     resources: [.copy("Fixtures")]),

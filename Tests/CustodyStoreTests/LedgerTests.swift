@@ -1,0 +1,101 @@
+import CustodyCore
+import CustodyStore
+import Foundation
+import GRDB
+import Testing
+
+/// The ledger detects any change to any byte of any entry, and names the entry.
+@Suite struct LedgerTests {
+    func makeLedger() throws -> (StateDatabase, Ledger, URL) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("custody-ledger-\(UUID().uuidString)")
+        let database = try StateDatabase(directory: dir.path)
+        let ledger = Ledger(stateDirectory: dir.path)
+        try database.pool.write { db in
+            try ledger.append("request.received", .object([("id", .string("REQ-1")), ("users", .array([.string("u1"), .string("é")]))]), db: db)
+            try ledger.append("hold.placed", .object([("request", .string("REQ-1")), ("vault_objects", .array([]))]), db: db)
+            try ledger.append("decision.recorded", .object([("request", .string("REQ-1")), ("user", .string("u1")), ("produce", .bool(true))]), db: db)
+        }
+        try ledger.checkpoint(database: database)
+        return (database, ledger, dir)
+    }
+
+    func allowTampering(_ database: StateDatabase) throws {
+        try database.pool.write { db in
+            try db.execute(sql: "DROP TRIGGER ledger_entries_append_only_update; DROP TRIGGER ledger_entries_append_only_delete")
+        }
+    }
+
+    @Test func intactLedgerVerifies() throws {
+        let (database, ledger, dir) = try makeLedger()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try ledger.verify(database: database)
+        #expect(result.entries == 3)
+        #expect(result.checkpoints == 1)
+        #expect(result.lastSignedSeq == 3)
+        #expect(result.firstFailure == nil)
+        #expect(try ledger.publicKey().count == 44)
+        let mode = try FileManager.default.attributesOfItem(atPath: dir.path + "/" + Ledger.keyFileName)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+    }
+
+    @Test func theLedgerRefusesUpdatesAndDeletes() throws {
+        let (database, _, dir) = try makeLedger()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(throws: (any Error).self) { try database.pool.write { db in try db.execute(sql: "UPDATE ledger_entries SET kind = 'x' WHERE seq = 1") } }
+        #expect(throws: (any Error).self) { try database.pool.write { db in try db.execute(sql: "DELETE FROM ledger_entries WHERE seq = 1") } }
+    }
+
+    @Test func everyFlippedByteOfAnEntryIsDetected() throws {
+        let (database, ledger, dir) = try makeLedger()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try allowTampering(database)
+        for seq in 1...3 {
+            let (entry, hash) = try database.pool.read { db in
+                try Row.fetchOne(db, sql: "SELECT entry, hash FROM ledger_entries WHERE seq = ?", arguments: [seq]).map { ($0[0] as String, $0[1] as String) }!
+            }
+            for (column, original) in [("entry", entry), ("hash", hash)] {
+                let bytes = Array(original.utf8)
+                for index in bytes.indices {
+                    var flipped = bytes
+                    // XOR 1 keeps ASCII ASCII, so the column stays valid text; non-ASCII bytes get
+                    // their lowest bit flipped inside a multi-byte sequence.
+                    flipped[index] ^= 0x01
+                    guard let text = String(bytes: flipped, encoding: .utf8) else { continue }
+                    try database.pool.write { db in
+                        try db.execute(sql: "UPDATE ledger_entries SET \(column) = ? WHERE seq = ?", arguments: [text, seq])
+                    }
+                    let failure = try ledger.verify(database: database).firstFailure
+                    #expect(failure?.seq == Int64(seq), "\(column) byte \(index) of entry \(seq) not detected")
+                    try database.pool.write { db in
+                        try db.execute(sql: "UPDATE ledger_entries SET \(column) = ? WHERE seq = ?", arguments: [original, seq])
+                    }
+                }
+            }
+        }
+        #expect(try ledger.verify(database: database).firstFailure == nil)
+    }
+
+    @Test func aRewrittenChainFailsItsSignature() throws {
+        let (database, ledger, dir) = try makeLedger()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try allowTampering(database)
+        // Rewrite the last entry consistently (new body, recomputed hash): only the signature can tell.
+        try database.pool.write { db in
+            let entry = try String.fetchOne(db, sql: "SELECT entry FROM ledger_entries WHERE seq = 3")!
+            let forged = entry.replacingOccurrences(of: "\"produce\":true", with: "\"produce\":false")
+            #expect(forged != entry)
+            let hash = SHA256Hex.of(forged)
+            try db.execute(sql: "UPDATE ledger_entries SET entry = ?, hash = ? WHERE seq = 3", arguments: [forged, hash])
+            try db.execute(sql: "UPDATE ledger_checkpoints SET hash = ? WHERE seq = 3", arguments: [hash])
+        }
+        let failure = try ledger.verify(database: database).firstFailure
+        #expect(failure?.seq == 3)
+        #expect(failure?.reason.contains("signature") == true)
+    }
+}
+
+import Crypto
+
+enum SHA256Hex {
+    static func of(_ text: String) -> String { SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined() }
+}
