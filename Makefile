@@ -48,19 +48,7 @@ test: deps
 	$(SWIFT) test
 
 demo: release
-	@mkdir -p out
-	@echo "== custody check SampleLogs/logs --as-of $(AS_OF) (expected: NOT COMPLIANT, see SampleLogs/README.md)"
-	@$(RELEASE) check SampleLogs/logs --policy $(POLICY) --as-of $(AS_OF) | tee out/check.txt; test $${PIPESTATUS[0]} -le 1
-	@$(RELEASE) check SampleLogs/logs --policy $(POLICY) --as-of $(AS_OF) --format json > out/check.json || test $$? -eq 1
-	@echo "== wrote out/check.txt and out/check.json"
-	@rm -rf out/state
-	@printf 'sources:\n  - path: ../SampleLogs/logs\npolicy: ../$(POLICY)\nstate_directory: state\nmetrics_file: custody.prom\n' > out/custody.yaml
-	@echo "== custody run --config out/custody.yaml (first run: ingests everything into out/state)"
-	@$(RELEASE) run --config out/custody.yaml --as-of $(AS_OF) > out/run1.txt || test $$? -eq 1
-	@echo "== custody run again (nothing new: reads nothing, same result)"
-	@$(RELEASE) run --config out/custody.yaml --as-of $(AS_OF) > out/run2.txt || test $$? -eq 1
-	@$(RELEASE) status --config out/custody.yaml --as-of $(AS_OF) || true
-	@$(RELEASE) verify --config out/custody.yaml --as-of $(AS_OF) | tail -n 3 || true
+	@BIN=$(RELEASE) bash scripts/demo.sh
 
 # Regenerates SampleLogs/logs deterministically (only needed when the generator changes).
 samples: deps

@@ -45,11 +45,18 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
+        // Transparency and compliance reports and their renderers (Markdown, HTML, JSON, CSV).
+        .target(name: "CustodyReports", dependencies: [
+            "CustodyCore", "CustodyIngest", "CustodyStore", "CustodyDisclosure",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+
         // Thin command-line front end: parses arguments, calls the libraries.
         .executableTarget(
             name: "custody",
             dependencies: [
-                "CustodyCore", "CustodyIngest", "CustodyStore", "CustodyDisclosure",
+                "CustodyCore", "CustodyIngest", "CustodyStore", "CustodyDisclosure", "CustodyReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

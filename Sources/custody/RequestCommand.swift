@@ -160,6 +160,7 @@ struct RequestCommand: AsyncParsableCommand {
         @Flag(help: "Produce these users' records.") var produce = false
         @Flag(help: "Do not produce these users' records.") var withhold = false
         @Option(help: "Why (kept in the ledger).") var reason: String = ""
+        @Option(help: ArgumentHelp("When the decision was made (RFC 3339); default now.", valueName: "time")) var at: String?
         @Option(help: ArgumentHelp("Output: text or json.", valueName: "format")) var format: OutputFormat = .text
 
         func validate() throws {
@@ -170,7 +171,7 @@ struct RequestCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLI.guarded {
                 let (configuration, _) = try options.load()
-                let record = try RequestBook(configuration: configuration).decide(id, users: all ? nil : users, produce: produce, reason: reason)
+                let record = try RequestBook(configuration: configuration).decide(id, users: all ? nil : users, produce: produce, reason: reason, at: CLI.time(at))
                 CLI.print(record, format: format, headline: "\(id): \(record.status.rawValue)\(record.outcome.map { " (\($0.rawValue))" } ?? "")")
             }
         }
@@ -184,11 +185,12 @@ struct RequestCommand: AsyncParsableCommand {
         @OptionGroup var options: ConfigOptions
         @Argument(help: "Request id.") var id: String
         @Option(help: ArgumentHelp("Directory for the package.", valueName: "dir")) var out: String
+        @Option(help: ArgumentHelp("When the package was handed over (RFC 3339); default now.", valueName: "time")) var at: String?
 
         func run() async throws {
             try await CLI.guarded {
                 let (configuration, policy) = try options.load()
-                let summary = try EvidencePackage.produce(book: RequestBook(configuration: configuration), policy: policy, id: id, out: out)
+                let summary = try EvidencePackage.produce(book: RequestBook(configuration: configuration), policy: policy, id: id, out: out, at: CLI.time(at))
                 Swift.print("produced \(id): \(summary.records) records of \(summary.usersAffected.count) user\(summary.usersAffected.count == 1 ? "" : "s") in \(summary.files) file\(summary.files == 1 ? "" : "s") → \(summary.directory)")
                 Swift.print("manifest.json SHA-256 \(summary.manifestSHA256)")
             }
@@ -201,11 +203,12 @@ struct RequestCommand: AsyncParsableCommand {
         @OptionGroup var options: ConfigOptions
         @Argument(help: "Request id.") var id: String
         @Flag(help: "The authority withdrew the request.") var withdrawn = false
+        @Option(help: ArgumentHelp("When it was closed (RFC 3339); default now.", valueName: "time")) var at: String?
 
         func run() async throws {
             try await CLI.guarded {
                 let (configuration, _) = try options.load()
-                let record = try RequestBook(configuration: configuration).close(id, withdrawn: withdrawn)
+                let record = try RequestBook(configuration: configuration).close(id, withdrawn: withdrawn, at: CLI.time(at))
                 Swift.print("\(id): \(record.status.rawValue)\(record.outcome.map { " (\($0.rawValue))" } ?? ""); legal hold released")
             }
         }
@@ -248,6 +251,13 @@ struct LedgerCommand: AsyncParsableCommand {
 
 /// Small helpers shared by the disclosure commands.
 enum CLI {
+    /// `--at`: an RFC 3339 time, or now.
+    static func time(_ text: String?) throws -> Date {
+        guard let text else { return Date() }
+        guard let millis = TimestampParser.parse(text) else { throw DisclosureError("--at '\(text)' is not an RFC 3339 time with a zone") }
+        return Date(timeIntervalSince1970: TimeInterval(millis) / 1000)
+    }
+
     /// Runs `body`, turning library errors into one line and exit status 2.
     static func guarded(_ body: () async throws -> Void) async throws {
         do {

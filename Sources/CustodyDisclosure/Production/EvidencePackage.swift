@@ -22,7 +22,7 @@ public enum EvidencePackage {
         public var files: Int
     }
 
-    public static func produce(book: RequestBook, policy: Policy, id: String, out directory: String) throws -> Summary {
+    public static func produce(book: RequestBook, policy: Policy, id: String, out directory: String, at: Date = Date()) throws -> Summary {
         let current = try book.record(id)
         guard current.request.processType != .preservation else {
             throw DisclosureError("request \(id) is a preservation request: it holds records and produces none")
@@ -66,7 +66,7 @@ public enum EvidencePackage {
             if let fault = source.fault { throw DisclosureError("vault object \(object) is damaged (\(fault.message)): run custody verify") }
         }
         let files = try writers.finish()
-        let producedAt = StateDatabase.timestamp()
+        let producedAt = StateDatabase.timestamp(at)
         let affected = files.map(\.user)
         let total = files.reduce(0) { $0 + $1.records }
         let manifest = JSONValue.object([

@@ -109,7 +109,7 @@ public final class RequestBook: Sendable {
     /// Records a produce / do-not-produce decision for some (or all) of the users in scope.
     /// Once every user has one, the request is decided and its outcome follows.
     @discardableResult
-    public func decide(_ id: String, users: [String]?, produce: Bool, reason: String) throws -> RequestRecord {
+    public func decide(_ id: String, users: [String]?, produce: Bool, reason: String, at: Date = Date()) throws -> RequestRecord {
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw DisclosureError("a decision needs a reason (--reason)") }
         let record = try database.pool.write { db -> RequestRecord in
             guard let current = try RequestRecord.load(id: id, db: db) else { throw DisclosureError("unknown request id '\(id)'") }
@@ -124,7 +124,7 @@ public final class RequestBook: Sendable {
             for user in targets where !current.request.users.contains(user) {
                 throw DisclosureError("user '\(user)' is not in the scope of request \(id) (scope: \(current.request.users.joined(separator: ", ")))")
             }
-            let now = StateDatabase.timestamp()
+            let now = StateDatabase.timestamp(at)
             for user in targets {
                 try db.execute(sql: """
                     INSERT INTO request_decisions (request_id, user, produce, reason, decided_at) VALUES (?, ?, ?, ?, ?)
@@ -153,7 +153,7 @@ public final class RequestBook: Sendable {
 
     /// Closes (or withdraws) a request and releases its legal holds.
     @discardableResult
-    public func close(_ id: String, withdrawn: Bool) throws -> RequestRecord {
+    public func close(_ id: String, withdrawn: Bool, at: Date = Date()) throws -> RequestRecord {
         let record = try database.pool.write { db -> RequestRecord in
             guard let current = try RequestRecord.load(id: id, db: db) else { throw DisclosureError("unknown request id '\(id)'") }
             let next: RequestStatus = withdrawn ? .withdrawn : .closed
@@ -168,7 +168,7 @@ public final class RequestBook: Sendable {
             } else if outcome == nil {
                 throw DisclosureError("request \(id) has no decision yet: decide it first, or close it with --withdrawn")
             }
-            let now = StateDatabase.timestamp()
+            let now = StateDatabase.timestamp(at)
             try db.execute(sql: "UPDATE requests SET status = ?, outcome = ?, closed_at = ? WHERE id = ?",
                            arguments: [next.rawValue, outcome?.rawValue, now, id])
             try ledger.append(withdrawn ? "request.withdrawn" : "request.closed",

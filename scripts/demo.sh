@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# make demo: the main jobs on SampleLogs/, everything written under out/.
+#   1. custody check            (app teams, CI)
+#   2. custody run, twice       (operators: the second run reads nothing new)
+#   3. the disclosure workflow  (legal teams: requests, decisions, a package, verify)
+#   4. reports                  (transparency and compliance, every format)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-.build/release/custody}
+AS_OF=2026-11-19
+POLICY=Policies/cn-cac-2016-apps.yaml
+ok_or_findings() { local s=$?; [ $s -le 1 ] || { echo "demo: unexpected exit status $s" >&2; exit $s; }; }
+
+rm -rf out && mkdir -p out
+echo "== 1. custody check SampleLogs/logs --as-of $AS_OF (expected: NOT COMPLIANT, see SampleLogs/README.md)"
+$BIN check SampleLogs/logs --policy $POLICY --as-of $AS_OF | tee out/check.txt; (exit ${PIPESTATUS[0]}); ok_or_findings
+$BIN check SampleLogs/logs --policy $POLICY --as-of $AS_OF --format json > out/check.json; ok_or_findings
+
+printf 'sources:\n  - path: ../SampleLogs/logs\npolicy: ../%s\nstate_directory: state\nmetrics_file: custody.prom\n' "$POLICY" > out/custody.yaml
+C="--config out/custody.yaml --as-of $AS_OF"
+echo; echo "== 2. custody run (first: ingests everything into out/state), then again (nothing new)"
+$BIN run $C --quiet > out/run1.txt; ok_or_findings
+$BIN run $C > out/run2.txt; ok_or_findings
+$BIN status $C; ok_or_findings
+
+echo; echo "== 3. requests for user data (SampleLogs/requests/2026H2.jsonl)"
+$BIN request import $C SampleLogs/requests/2026H2.jsonl || exit 2
+D() { $BIN request decide $C "$@" >/dev/null || exit 2; }
+D REQ-2026-001 --user u00001 --produce --reason "valid evidence request; scope proportionate" --at 2026-11-24T10:00:00+08:00
+D REQ-2026-001 --user u09001 --withhold --reason "not named in the case file" --at 2026-11-24T10:05:00+08:00
+D REQ-2026-002 --all --produce --reason "court order" --at 2026-10-20T15:00:00+08:00
+D REQ-2026-003 --all --withhold --reason "no legal basis for content of these accounts" --at 2026-10-09T11:00:00+08:00
+D REQ-2026-004 --all --produce --reason "MLA channel, non-content only" --at 2026-11-12T09:30:00+08:00
+D REQ-2026-007 --all --produce --reason "court order" --at 2026-11-25T16:00:00+08:00
+for r in REQ-2026-001:2026-11-25 REQ-2026-002:2026-10-22 REQ-2026-004:2026-11-13 REQ-2026-007:2026-11-26; do
+  $BIN request produce $C ${r%%:*} --out out/packages/${r%%:*} --at ${r##*:}T10:00:00+08:00 || exit 2
+done
+$BIN request close $C REQ-2026-002 --at 2026-10-23T10:00:00+08:00 >/dev/null || exit 2
+$BIN request close $C REQ-2026-003 --at 2026-10-09T12:00:00+08:00 >/dev/null || exit 2
+$BIN request close $C REQ-2026-006 --withdrawn --at 2026-11-15T12:00:00+08:00 >/dev/null || exit 2
+$BIN request list $C
+$BIN hold list $C | head -n 5
+echo; echo "== custody verify (vault, ledger, packages; day 2026-10-03 was never logged)"
+$BIN verify $C; ok_or_findings
+echo "ledger public key: $($BIN ledger key $C)"
+
+echo; echo "== 4. reports (as of 2026-12-31, the end of the period)"
+R="--config out/custody.yaml --as-of 2026-12-31"
+$BIN report transparency $R --period 2026H2 --format md,html,json,csv --out out/reports || exit 2
+$BIN report compliance $R --period 2026-09-20..2026-11-18 --format md,html,json,csv --out out/reports || exit 2
+echo; echo "== everything is under out/"
