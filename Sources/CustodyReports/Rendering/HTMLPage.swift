@@ -45,21 +45,23 @@ struct HTMLPage {
         raw(t + "</tbody></table></div>")
     }
 
-    /// A horizontal bar chart with a title and a text alternative listing every value.
+    /// A horizontal bar chart with a title and a text alternative listing every value. Labels sit
+    /// above their bars so long names stay readable on a phone.
     mutating func barChart(title: String, bars: [(label: String, value: Int)]) {
         guard !bars.isEmpty else { return }
         let maxValue = max(1, bars.map(\.value).max() ?? 1)
-        let rowHeight = 28
-        let height = bars.count * rowHeight + 10
+        let rowHeight = 50
+        let height = bars.count * rowHeight + 6
         let alternative = bars.map { "\($0.label): \($0.value)" }.joined(separator: "; ")
-        var svg = "<figure><svg role=\"img\" aria-labelledby=\"t\(Self.id(title)) d\(Self.id(title))\" viewBox=\"0 0 640 \(height)\" width=\"100%\" preserveAspectRatio=\"xMinYMin meet\">"
-        svg += "<title id=\"t\(Self.id(title))\">\(Self.escape(title))</title><desc id=\"d\(Self.id(title))\">\(Self.escape(alternative))</desc>"
+        let id = Self.id(title)
+        var svg = "<figure><svg role=\"img\" aria-labelledby=\"t\(id) d\(id)\" viewBox=\"0 0 640 \(height)\" width=\"100%\" preserveAspectRatio=\"xMinYMin meet\">"
+        svg += "<title id=\"t\(id)\">\(Self.escape(title))</title><desc id=\"d\(id)\">\(Self.escape(alternative))</desc>"
         for (i, bar) in bars.enumerated() {
-            let y = 5 + i * rowHeight
-            let width = Int((Double(bar.value) / Double(maxValue)) * 330)
-            svg += "<text x=\"0\" y=\"\(y + 17)\" class=\"label\">\(Self.escape(String(bar.label.prefix(34))))</text>"
-            svg += "<rect x=\"250\" y=\"\(y + 4)\" width=\"\(max(width, bar.value > 0 ? 2 : 0))\" height=\"18\" class=\"bar\"/>"
-            svg += "<text x=\"\(256 + width)\" y=\"\(y + 17)\" class=\"value\">\(bar.value)</text>"
+            let y = i * rowHeight
+            let width = Int((Double(bar.value) / Double(maxValue)) * 540)
+            svg += "<text x=\"0\" y=\"\(y + 20)\" class=\"label\">\(Self.escape(String(bar.label.prefix(48))))</text>"
+            svg += "<rect x=\"0\" y=\"\(y + 27)\" width=\"\(max(width, bar.value > 0 ? 2 : 0))\" height=\"16\" class=\"bar\"/>"
+            svg += "<text x=\"\(width + 8)\" y=\"\(y + 41)\" class=\"value\">\(bar.value)</text>"
         }
         svg += "</svg><figcaption>\(Self.escape(title))</figcaption></figure>"
         raw(svg)
@@ -88,10 +90,11 @@ struct HTMLPage {
         th, td { border: 1px solid var(--line); padding: .35rem .5rem; text-align: left; vertical-align: top; }
         thead th { background: var(--bg-alt); }
         td.num { text-align: right; font-variant-numeric: tabular-nums; }
-        .summary { display: grid; grid-template-columns: repeat(auto-fit, minmax(11rem, 1fr)); gap: .5rem; padding: 0; list-style: none; }
+        .summary { display: grid; grid-template-columns: repeat(auto-fit, minmax(9rem, 1fr)); gap: .5rem; padding: 0; list-style: none; }
         .summary li { border: 1px solid var(--line); border-radius: 6px; padding: .5rem .75rem; }
         .summary strong { display: block; font-size: 1.4rem; }
-        figure { margin: 1rem 0; } svg text { font: 13px system-ui, sans-serif; fill: var(--ink); } svg .bar { fill: var(--bar); }
+        figure { margin: 1rem 0; max-width: 40rem; } svg text { font: 16px system-ui, sans-serif; fill: var(--ink); } svg .bar { fill: var(--bar); }
+        @media (max-width: 40rem) { svg text { font-size: 24px; } }
         .note { border-left: 4px solid var(--bar); padding: .25rem .75rem; background: var(--bg-alt); }
         code { font-size: .85rem; word-break: break-all; }
         @media print { body { max-width: none; } h2 { break-after: avoid; } table, figure { break-inside: avoid; } svg .bar { fill: #555; } }
