@@ -24,7 +24,15 @@ public enum ReportFormat: String, CaseIterable, Sendable {
     }
 }
 
-extension TransparencyReport {
+/// A report that can be written in every `ReportFormat`.
+public protocol RenderableReport {
+    var markdown: String { get }
+    var html: String { get }
+    var json: JSONValue { get }
+    var csv: String { get }
+}
+
+extension RenderableReport {
     public func render(_ format: ReportFormat) -> String {
         switch format {
         case .md: return markdown
@@ -35,13 +43,5 @@ extension TransparencyReport {
     }
 }
 
-extension ComplianceReport {
-    public func render(_ format: ReportFormat) -> String {
-        switch format {
-        case .md: return markdown
-        case .html: return html
-        case .json: return json.rendered() + "\n"
-        case .csv: return csv
-        }
-    }
-}
+extension TransparencyReport: RenderableReport {}
+extension ComplianceReport: RenderableReport {}

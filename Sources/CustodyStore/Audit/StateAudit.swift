@@ -15,17 +15,9 @@ public enum StateAudit {
             }
 
             var registry = RealNameRegistry()
-            let users = try Row.fetchCursor(db, sql: """
-                SELECT user, verified_at_ms, first_unverified_publish_ms, first_unverified_publish_segment,
-                       first_unverified_publish_line FROM users
-                """)
-            while let row = try users.next() {
-                var first: EventLocation?
-                if let ms: Int64 = row[2], let segment: Int64 = row[3], let line: Int = row[4] {
-                    first = EventLocation(millis: ms, file: Int32(truncatingIfNeeded: segment), line: line)
-                }
+            try UserRegistryRows.forEach(db) { user, verifiedAt, first in
                 registry.merge(fileIndex: 0, activities: [
-                    UserFileActivity(user: row[0], verifiedAt: row[1], pending: PendingPublishes(), firstPending: first),
+                    UserFileActivity(user: user, verifiedAt: verifiedAt, pending: PendingPublishes(), firstPending: first),
                 ])
             }
             let spans = try Row.fetchCursor(db, sql: """

@@ -25,16 +25,8 @@ final class StateWriter {
         self.policy = policy
         self.runID = runID
         try database.pool.read { db in
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT user, verified_at_ms, first_unverified_publish_ms, first_unverified_publish_segment,
-                       first_unverified_publish_line FROM users
-                """)
-            while let row = try rows.next() {
-                var first: EventLocation?
-                if let ms: Int64 = row[2], let segment: Int64 = row[3], let line: Int = row[4] {
-                    first = EventLocation(millis: ms, file: Int32(truncatingIfNeeded: segment), line: line)
-                }
-                users[row[0]] = UserRow(verifiedAt: row[1], firstPending: first)
+            try UserRegistryRows.forEach(db) { user, verifiedAt, first in
+                users[user] = UserRow(verifiedAt: verifiedAt, firstPending: first)
             }
         }
     }
