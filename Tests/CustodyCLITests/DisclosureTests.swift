@@ -7,15 +7,7 @@ import Testing
 /// The disclosure workflow end to end on the sample logs: intake, hold, decide, produce,
 /// verify, close; and bad input.
 @Suite struct DisclosureTests {
-    /// A state holding the repository's sample logs.
-    func ingestedSamples() throws -> StateFixture {
-        let fixture = try StateFixture()
-        try FileManager.default.removeItem(atPath: fixture.logs)
-        try FileManager.default.copyItem(atPath: CustodyProcess.repositoryRoot.appendingPathComponent("SampleLogs/logs").path, toPath: fixture.logs)
-        let run = try fixture.custody("run")
-        try #require(run.status == 1, "\(run.stderr)")
-        return fixture
-    }
+    func ingestedSamples() throws -> StateFixture { try StateFixture.withSampleLogs() }
 
     func add(_ fixture: StateFixture, _ extra: [String] = [], id: String = "REQ-1", users: [String] = ["u00001", "u09001"]) throws -> CustodyProcess.Result {
         return try CustodyProcess.run(["request", "add", "--config", fixture.config, "--id", id, "--received", "2026-11-20T09:00:00+08:00",

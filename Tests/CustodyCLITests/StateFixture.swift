@@ -26,6 +26,16 @@ final class StateFixture {
             """)
     }
 
+    /// A state holding the repository's sample logs, ingested once.
+    static func withSampleLogs(extraConfig: String = "") throws -> StateFixture {
+        let fixture = try StateFixture(extraConfig: extraConfig)
+        try FileManager.default.removeItem(atPath: fixture.logs)
+        try FileManager.default.copyItem(atPath: CustodyProcess.repositoryRoot.appendingPathComponent("SampleLogs/logs").path, toPath: fixture.logs)
+        let run = try fixture.custody("run")
+        try #require(run.status == 1, "\(run.stderr)")
+        return fixture
+    }
+
     /// `custody COMMAND --config … --as-of …` plus arguments.
     func custody(_ command: String, _ arguments: [String] = [], asOf: String = "2026-11-19") throws -> CustodyProcess.Result {
         try CustodyProcess.run([command, "--config", config, "--as-of", asOf] + arguments)
