@@ -147,3 +147,38 @@ import Testing
         #expect(realName["violating_users"] as? Int == 5)
     }
 }
+
+/// The optimised paths (decoding on a second thread, several files at once) print exactly what
+/// the plain one-core path prints.
+@Suite struct OptimisedPathTests {
+    @Test func prefetchAndParallelismDoNotChangeTheReport() throws {
+        let dir = try TemporaryDirectory()
+        let policy = CustodyProcess.repositoryRoot.appendingPathComponent("Policies/cn-cac-2016-apps.yaml").path
+        let scenario = ActivityGenerator.Scenario(firstDay: CivilDay(year: 2026, month: 9, day: 1)!, days: 40, users: 2_000,
+                                                  eventsPerDay: 1_500, seed: 77, lateVerifiers: 20, neverVerified: 10)
+        let renderer = LogLineRenderer(format: .jsonl)
+        let events = ActivityGenerator(scenario).events()
+        // One file larger than the 1 MiB prefetch block and the 256 KiB read size, so blocks and
+        // lines straddle every boundary, plus a second file for the parallel run.
+        for (name, slice) in [("big.jsonl.gz", events[0..<(events.count * 3 / 4)]), ("rest.jsonl.gz", events[(events.count * 3 / 4)...])] {
+            let writer = try GzipWriter(path: dir.path(name))
+            var batch = ""
+            for (i, e) in slice.enumerated() {
+                batch += renderer.line(e, sequence: i) + "\n"
+                if batch.utf8.count > 1 << 20 { try writer.write(batch); batch = "" }
+            }
+            try writer.write(batch)
+            try writer.close()
+        }
+        let common = ["--policy", policy, "--as-of", "2026-10-12", "--format", "json"]
+        // One file: --jobs 1 reads on one thread, --jobs 2 decodes on a second (prefetch).
+        let plain = try CustodyProcess.run(["check", dir.path("big.jsonl.gz"), "--jobs", "1"] + common)
+        let prefetched = try CustodyProcess.run(["check", dir.path("big.jsonl.gz"), "--jobs", "2"] + common)
+        #expect(plain.stdout == prefetched.stdout)
+        #expect(plain.stdout.contains("\"records\": \(events.count * 3 / 4)"))
+        let oneCore = try CustodyProcess.run(["check", dir.url.path, "--jobs", "1"] + common)
+        let twoCores = try CustodyProcess.run(["check", dir.url.path, "--jobs", "2"] + common)
+        #expect(oneCore.stdout == twoCores.stdout)
+        #expect(oneCore.stdout.contains("\"records\": \(events.count)"))
+    }
+}
