@@ -151,7 +151,7 @@ struct JSONLineParserTests {
     }
 
     /// Number values are scanned as any run of number characters and never validated.
-    @Test(.disabled("bug: JSONLineParser accepts malformed numbers such as `-` or `1-2` and takes them as integer user ids"))
+    @Test
     func malformedNumbersAreNotUsers() {
         #expect(parse(#"{"ts":"2026-10-10T05:55:36Z","user":-,"event":"post"}"#).millis == nil)
         #expect(parse(#"{"ts":"2026-10-10T05:55:36Z","user":1-2,"event":"post"}"#).millis == nil)
@@ -160,8 +160,7 @@ struct JSONLineParserTests {
 
     /// FieldTable is a fixed 64-slot open-addressing table with no capacity check: with 64 names
     /// an unknown key is probed forever; with more, building the table never ends.
-    @Test(.disabled("bug: FieldTable hangs (infinite probe loop) when a policy lists 64 or more field names in total; PolicyLoader does not limit them"),
-          .timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(1)))
     func manyFieldNames() throws {
         let names = (0..<70).map { "f\($0)" }
         let text = policyYAML.replacingOccurrences(of: "  timestamp: [ts, timestamp, time, \"@timestamp\"]",

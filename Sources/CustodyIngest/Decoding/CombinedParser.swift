@@ -35,6 +35,22 @@ struct CombinedParser {
         defaultEvent.deallocate()
     }
 
+    /// `host ident user [dd/Mon/yyyy:HH:MM:SS +zzzz] "`: the shape of the format, whatever the
+    /// values.
+    static func hasLayout(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        let n = line.count
+        for _ in 0..<3 {
+            let start = i
+            while i < n, line[i] != 0x20 { i += 1 }
+            guard i > start, i < n else { return false }
+            i += 1
+        }
+        guard i + 30 <= n, line[i] == 0x5B, line[i + 3] == 0x2F, line[i + 7] == 0x2F, line[i + 27] == 0x5D,
+              line[i + 28] == 0x20, line[i + 29] == 0x22 else { return false }
+        return true
+    }
+
     func parse(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
         guard let p = line.baseAddress else { return .rejected(.notCombined) }
         let n = line.count

@@ -18,18 +18,23 @@ struct FieldTable {
         var used = false
     }
 
-    private static let slotBits: UInt64 = 6
+    /// log2 of the slot count: at least 64 slots and at most half full, so probes always end.
+    private let slotBits: UInt64
     private let slots: UnsafeMutablePointer<Slot>
 
     init(_ names: Policy.FieldNames) {
-        let count = 1 << Int(Self.slotBits)
+        let total = names.timestamp.count + names.user.count + names.event.count
+        var bits: UInt64 = 6
+        while (1 << Int(bits)) < 2 * total { bits += 1 }
+        slotBits = bits
+        let count = 1 << Int(bits)
         slots = .allocate(capacity: count)
         slots.initialize(repeating: Slot(), count: count)
         for (field, list) in [(Field.timestamp, names.timestamp), (.user, names.user), (.event, names.event)] {
             for (rank, name) in list.enumerated() {
                 let bytes = Array(name.utf8)
                 let word = Self.word(bytes)
-                var index = Self.index(word, bytes.count)
+                var index = Self.index(word, bytes.count, bits: slotBits)
                 var duplicate = false
                 while slots[index].used {
                     if slots[index].length == bytes.count && slots[index].word == word && Self.sameLongName(slots[index], bytes) {
@@ -50,7 +55,7 @@ struct FieldTable {
     }
 
     func deallocate() {
-        for i in 0..<(1 << Int(Self.slotBits)) { slots[i].longName?.deallocate() }
+        for i in 0..<(1 << Int(slotBits)) { slots[i].longName?.deallocate() }
         slots.deallocate()
     }
 
@@ -67,8 +72,8 @@ struct FieldTable {
     }
 
     @inline(__always)
-    private static func index(_ word: UInt64, _ length: Int) -> Int {
-        Int(truncatingIfNeeded: ((word ^ UInt64(length)) &* 0x9E37_79B9_7F4A_7C15) >> (64 - slotBits))
+    private static func index(_ word: UInt64, _ length: Int, bits: UInt64) -> Int {
+        Int(truncatingIfNeeded: ((word ^ UInt64(length)) &* 0x9E37_79B9_7F4A_7C15) >> (64 - bits))
     }
 
     @inline(__always)
@@ -81,7 +86,8 @@ struct FieldTable {
             w |= UInt64(base[i]) << shift
             shift += 8
         }
-        var index = Self.index(w, n)
+        var index = Self.index(w, n, bits: slotBits)
+        let mask = (1 << Int(slotBits)) - 1
         while true {
             let slot = slots[index]
             if !slot.used { return nil }
@@ -92,7 +98,7 @@ struct FieldTable {
                     return (slot.field, slot.rank)
                 }
             }
-            index = (index + 1) & ((1 << Int(Self.slotBits)) - 1)
+            index = (index + 1) & mask
         }
     }
 }

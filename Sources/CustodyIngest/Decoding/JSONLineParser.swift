@@ -71,8 +71,8 @@ struct JSONLineParser {
                     kind = .null
                     i += 4
                 case 0x2D, 0x30...0x39:
-                    i += 1
-                    while i < n, isNumberByte(p[i]) { i += 1 }
+                    guard let end = numberEnd(p, i, n) else { return .rejected(.invalidJSON) }
+                    i = end
                     kind = .number
                 default:
                     return .rejected(.invalidJSON)
@@ -150,9 +150,27 @@ struct JSONLineParser {
         return i
     }
 
+    /// The end of a JSON number starting at `start`: `-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?`.
     @inline(__always)
-    private func isNumberByte(_ c: UInt8) -> Bool {
-        (c &- 0x30) < 10 || c == 0x2E || c == 0x65 || c == 0x45 || c == 0x2B || c == 0x2D
+    private func numberEnd(_ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int) -> Int? {
+        var i = start
+        if p[i] == 0x2D { i += 1 }
+        guard i < n, p[i] &- 0x30 < 10 else { return nil }
+        if p[i] == 0x30 { i += 1 } else { while i < n, p[i] &- 0x30 < 10 { i += 1 } }
+        if i < n && p[i] == 0x2E {
+            i += 1
+            let digits = i
+            while i < n, p[i] &- 0x30 < 10 { i += 1 }
+            if i == digits { return nil }
+        }
+        if i < n && (p[i] == 0x65 || p[i] == 0x45) {
+            i += 1
+            if i < n && (p[i] == 0x2B || p[i] == 0x2D) { i += 1 }
+            let digits = i
+            while i < n, p[i] &- 0x30 < 10 { i += 1 }
+            if i == digits { return nil }
+        }
+        return i
     }
 
     /// From an opening quote at `start`: the index after the closing quote and whether escapes occur.

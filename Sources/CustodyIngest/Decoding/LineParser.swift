@@ -51,6 +51,12 @@ public struct LineParser {
             format = .combined
             return asCombined
         }
+        // The combined layout with a bad field (a mistyped date, say) is still combined: taking
+        // it for logfmt because its query string has an `=` would lose the whole file.
+        if CombinedParser.hasLayout(line) {
+            format = .combined
+            return asCombined
+        }
         if Self.looksLikeLogfmt(line) {
             format = .logfmt
             return logfmt.parse(line)

@@ -26,9 +26,11 @@ struct LogfmtParser {
         let n = line.count
         var i = 0
         var pairs = 0
-        var ts: (rank: UInt8, value: UnsafeBufferPointer<UInt8>)? = nil
-        var user: (rank: UInt8, value: UnsafeBufferPointer<UInt8>)? = nil
-        var event: (rank: UInt8, value: UnsafeBufferPointer<UInt8>)? = nil
+        // Raw values (escapes still in) of the best-ranked candidates; only the winners are
+        // unescaped, each into its own scratch space.
+        var ts: (rank: UInt8, value: UnsafeBufferPointer<UInt8>, escaped: Bool)? = nil
+        var user: (rank: UInt8, value: UnsafeBufferPointer<UInt8>, escaped: Bool)? = nil
+        var event: (rank: UInt8, value: UnsafeBufferPointer<UInt8>, escaped: Bool)? = nil
         while true {
             while i < n, p[i] == 0x20 || p[i] == 0x09 { i += 1 }
             if i >= n { break }
@@ -41,10 +43,10 @@ struct LogfmtParser {
             i += 1
             pairs += 1
             let field = fields.match(key)
-            var value: UnsafeBufferPointer<UInt8>
+            let value: UnsafeBufferPointer<UInt8>
+            var escaped = false
             if i < n && p[i] == 0x22 {
                 let start = i + 1
-                var escaped = false
                 i += 1
                 while i < n, p[i] != 0x22 {
                     if p[i] == 0x5C { escaped = true; i += 1 }
@@ -53,15 +55,6 @@ struct LogfmtParser {
                 guard i < n else { return .rejected(.notLogfmt) }
                 value = UnsafeBufferPointer(start: p + start, count: i - start)
                 i += 1
-                if escaped, let (which, _) = field {
-                    let scratch: UnsafeMutablePointer<UInt8>
-                    switch which {
-                    case .timestamp: scratch = timeScratch
-                    case .user: scratch = userScratch
-                    case .event: scratch = eventScratch
-                    }
-                    value = Self.unescape(value, into: scratch, capacity: which == .timestamp ? 64 : LineReader.maximumLineLength)
-                }
             } else {
                 let start = i
                 while i < n, p[i] != 0x20, p[i] != 0x09 { i += 1 }
@@ -69,19 +62,29 @@ struct LogfmtParser {
             }
             if let (which, rank) = field {
                 switch which {
-                case .timestamp: if rank < (ts?.rank ?? 255) { ts = (rank, value) }
-                case .user: if rank < (user?.rank ?? 255) { user = (rank, value) }
-                case .event: if rank < (event?.rank ?? 255) { event = (rank, value) }
+                case .timestamp: if rank < (ts?.rank ?? 255) { ts = (rank, value, escaped) }
+                case .user: if rank < (user?.rank ?? 255) { user = (rank, value, escaped) }
+                case .event: if rank < (event?.rank ?? 255) { event = (rank, value, escaped) }
                 }
             }
         }
         guard pairs > 0 else { return .rejected(.notLogfmt) }
         guard let ts else { return .rejected(.missingTimestamp) }
-        guard let millis = TimestampParser.parseISO(ts.value) ?? TimestampParser.parseEpoch(ts.value) else {
+        let timeText = ts.escaped ? Self.unescape(ts.value, into: timeScratch, capacity: 64) : ts.value
+        guard let millis = TimestampParser.parseISO(timeText) ?? TimestampParser.parseEpoch(timeText) else {
             return .rejected(.invalidTimestamp)
         }
-        let userBytes = user.flatMap { $0.value.isEmpty || ($0.value.count == 1 && $0.value[0] == 0x2D) ? nil : $0.value }
-        return .record(ParsedLine(millis: millis, user: userBytes, event: event.flatMap { $0.value.isEmpty ? nil : $0.value }))
+        var userBytes: UnsafeBufferPointer<UInt8>?
+        if let user {
+            let bytes = user.escaped ? Self.unescape(user.value, into: userScratch, capacity: LineReader.maximumLineLength) : user.value
+            userBytes = bytes.isEmpty || (bytes.count == 1 && bytes[0] == 0x2D) ? nil : bytes
+        }
+        var eventBytes: UnsafeBufferPointer<UInt8>?
+        if let event {
+            let bytes = event.escaped ? Self.unescape(event.value, into: eventScratch, capacity: LineReader.maximumLineLength) : event.value
+            eventBytes = bytes.isEmpty ? nil : bytes
+        }
+        return .record(ParsedLine(millis: millis, user: userBytes, event: eventBytes))
     }
 
     private static func unescape(_ value: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt8>, capacity: Int) -> UnsafeBufferPointer<UInt8> {

@@ -67,6 +67,8 @@ public struct LineReader {
         var bufferOffset = start.bytes  // decoded offset of base[0]
         var lineNumber = start.lines
         var skippingOverlong = false
+        // Where the overlong line being skipped began: it is reported when its end is seen.
+        var overlongStart = 0
 
         func tee(upTo offset: Int) {
             if offset > teed {
@@ -92,11 +94,14 @@ public struct LineReader {
             end += n
             while scan < end, let hit = memchr(base + scan, 0x0A, end - scan) {
                 let newline = UnsafeMutablePointer<UInt8>(OpaquePointer(hit)) - base
+                lineNumber += 1
                 if skippingOverlong {
                     skippingOverlong = false
+                    body(.overlong(number: lineNumber))
                 } else {
-                    lineNumber += 1
-                    if newline - lineStart > maximumLineLength {
+                    // The limit is on content: a `\r` before the newline does not count.
+                    let contentEnd = newline > lineStart && base[newline - 1] == 0x0D ? newline - 1 : newline
+                    if contentEnd - lineStart > maximumLineLength {
                         body(.overlong(number: lineNumber))
                     } else {
                         emit(base, lineStart, newline, lineNumber, body)
@@ -105,10 +110,10 @@ public struct LineReader {
                 lineStart = newline + 1
                 scan = lineStart
             }
-            if !skippingOverlong && end - lineStart > maximumLineLength {
-                lineNumber += 1
-                body(.overlong(number: lineNumber))
+            // Longer than the limit plus a possible `\r`, with no newline yet: skip the rest of it.
+            if !skippingOverlong && end - lineStart > maximumLineLength + 1 {
                 skippingOverlong = true
+                overlongStart = bufferOffset + lineStart
             }
             if skippingOverlong { lineStart = end }
             if lineStart == end {
@@ -119,14 +124,28 @@ public struct LineReader {
                 teed = 0
             }
         }
-        if end > lineStart && !skippingOverlong {
+        if skippingOverlong {
+            if completeLinesOnly && source.fault == nil {
+                // Still being written: leave the whole line for the next pass, which reports it
+                // once it ends. (Its first bytes were passed to `consumed`; the next pass passes
+                // them again from `end`.)
+                return Outcome(fault: nil, end: Position(bytes: overlongStart, lines: lineNumber))
+            }
+            lineNumber += 1
+            body(.overlong(number: lineNumber))
+        } else if end > lineStart {
             if source.fault != nil {
                 lineNumber += 1
                 body(.cutOff(number: lineNumber))
                 lineStart = end
             } else if !completeLinesOnly {
                 lineNumber += 1
-                emit(base, lineStart, end, lineNumber, body)
+                let contentEnd = base[end - 1] == 0x0D ? end - 1 : end
+                if contentEnd - lineStart > maximumLineLength {
+                    body(.overlong(number: lineNumber))
+                } else {
+                    emit(base, lineStart, end, lineNumber, body)
+                }
                 lineStart = end
             }
         }
