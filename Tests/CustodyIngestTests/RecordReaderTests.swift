@@ -16,6 +16,17 @@ struct RecordReaderTests {
         return (outcome, records)
     }
 
+    /// A UTF-8 byte-order mark before the first line made that line a rejected line.
+    @Test func byteOrderMarkOnTheFirstLineIsSkipped() throws {
+        let dir = try TemporaryDirectory()
+        let path = try dir.write("bom.jsonl", "\u{FEFF}{\"ts\":\"2026-10-10T05:55:36Z\",\"user\":\"a\",\"event\":\"post\"}\n\u{FEFF}{\"ts\":1}\n")
+        let (outcome, records) = read(path)
+        #expect(records.map(\.1) == ["a"])
+        // Only the first line may carry one; elsewhere it is content.
+        #expect(outcome.issues.rejectedLines == 1)
+        #expect(outcome.issues.firstRejectedLines == [2])
+    }
+
     @Test func emptyAndBlankLinesAreIgnoredAndRejectedLinesCounted() throws {
         let dir = try TemporaryDirectory()
         let path = try dir.write("a.jsonl", """

@@ -52,7 +52,11 @@ public enum RecordReader {
         let result = LineReader.forEachLine(in: source, from: plan.start, completeLinesOnly: plan.completeLinesOnly,
                                             consumed: plan.consumed) { event in
             switch event {
-            case .line(let bytes, let number):
+            case .line(var bytes, let number):
+                // Editors on some systems start a UTF-8 file with a byte-order mark.
+                if number == 1, bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
+                    bytes = UnsafeBufferPointer(rebasing: bytes[3...])
+                }
                 if bytes.isEmpty || LineParser.isBlank(bytes) { return }
                 switch parser.parse(bytes) {
                 case .record(let record):
