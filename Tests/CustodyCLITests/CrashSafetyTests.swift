@@ -53,8 +53,8 @@ import Testing
                 completedEarly += 1
             }
             process.waitUntilExit()
-            if FileManager.default.fileExists(atPath: crashed.state + "/state.db"), try crashed.totalRecords() > 0,
-               try crashed.digest() != expected {
+            // A kill before the first migration leaves an empty state.db: no tables yet, nothing to compare.
+            if let records = try? crashed.totalRecords(), records > 0, try crashed.digest() != expected {
                 partialStates += 1
             }
         }

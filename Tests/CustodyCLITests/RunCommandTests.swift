@@ -79,7 +79,16 @@ import Testing
         holder.arguments = [fixture.state + "/custody.lock", "sleep", "5"]
         try holder.run()
         defer { holder.terminate() }
-        Thread.sleep(forTimeInterval: 0.3)
+        // Wait until the holder really has the lock (`flock -n` fails while it is held).
+        for _ in 0..<50 {
+            let probe = Process()
+            probe.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+            probe.arguments = ["-n", fixture.state + "/custody.lock", "true"]
+            try probe.run()
+            probe.waitUntilExit()
+            if probe.terminationStatus != 0 { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
         let before = try fixture.digest()
         let busy = try fixture.custody("run")
         #expect(busy.status == 75)
