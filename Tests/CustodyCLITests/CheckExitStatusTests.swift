@@ -46,7 +46,7 @@ import Testing
         try writeCompliantLogs(in: dir)
         var bytes = GzipWriter.compress(Array("{\"ts\":\"2026-11-01T00:00:00Z\",\"user\":\"x\",\"event\":\"view\"}\n".utf8))
         bytes[bytes.count - 6] ^= 0xFF // inside the CRC-32 trailer
-        FileManager.default.createFile(atPath: dir.path("broken.gz"), contents: Data(bytes))
+        try Data(bytes).write(to: URL(fileURLWithPath: dir.path("broken.gz")))
         let result = try CustodyProcess.run(["check", dir.url.path, "--policy", policy, "--as-of", "2026-11-20", "--format", "json"])
         #expect(result.status == 1)
         let json = try CustodyProcess.json(result)

@@ -21,7 +21,7 @@ import Testing
             }
             return false
         }
-        #expect(try waitFor { FileManager.default.fileExists(atPath: fixture.state + "/state.db") && (try? fixture.totalRecords()) ?? 0 > 0 })
+        #expect(waitFor { FileManager.default.fileExists(atPath: fixture.state + "/state.db") && (try? fixture.totalRecords()) ?? 0 > 0 })
         // New lines are picked up on a later tick.
         try fixture.append(StateFixture.lines(Array(StateFixture.events(seed: 99).prefix(10)), from: 10_000), to: "app.log")
         #expect(try waitFor { try fixture.totalRecords() == StateFixture.events().count + 10 })

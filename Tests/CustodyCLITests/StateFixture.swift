@@ -54,7 +54,7 @@ final class StateFixture {
 
     func append(_ text: String, to name: String) throws {
         let path = dir.path("logs/" + name)
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) { try Data().write(to: URL(fileURLWithPath: path)) }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         try handle.seekToEnd()
         try handle.write(contentsOf: Data(text.utf8))
