@@ -126,6 +126,33 @@ import Testing
         #expect(rules.filter { $0 == "vault.day_not_covered" }.count == 60)
     }
 
+    /// A whole gzip file is stored in the vault as it is; one with a fault is stored as the
+    /// content decoded before the fault. Both must verify.
+    @Test func vaultCopiesOfGzipFilesVerify() throws {
+        let fixture = try StateFixture()
+        let events = StateFixture.events()
+        let good = try GzipWriter(path: fixture.dir.path("logs/good.jsonl.gz"))
+        try good.write(StateFixture.lines(Array(events.prefix(200))))
+        try good.finishMember()
+        try good.write(StateFixture.lines(Array(events.dropFirst(200)), from: 200))
+        try good.close()
+        var broken = GzipWriter.compress(Array(StateFixture.lines(Array(events.prefix(50)), from: 9_000).utf8))
+        broken[broken.count - 6] ^= 0xFF
+        try Data(broken).write(to: URL(fileURLWithPath: fixture.dir.path("logs/broken.jsonl.gz")))
+        let run = try fixture.custody("run", ["--format", "json"])
+        #expect(run.status == 1)
+        let inputs = try #require(try CustodyProcess.json(run)["inputs"] as? [String: Any])
+        #expect(inputs["unreadable_files"] as? Int == 1)
+        // The adopted copy is byte for byte the original file.
+        let vault = fixture.state + "/vault"
+        let stored = try FileManager.default.subpathsOfDirectory(atPath: vault).filter { $0.hasSuffix(".gz") }
+        #expect(stored.count == 2)
+        let original = FileManager.default.contents(atPath: fixture.dir.path("logs/good.jsonl.gz"))
+        #expect(stored.contains { FileManager.default.contents(atPath: vault + "/" + $0) == original })
+        let verify = try fixture.custody("verify", ["--format", "json"], asOf: "2026-11-11")
+        #expect(!verify.stdout.contains("vault.object"), "\(verify.stdout)")
+    }
+
     @Test func statusReadsTheStateOnly() throws {
         let fixture = try StateFixture()
         try fixture.append(StateFixture.lines(StateFixture.events()), to: "app.log")

@@ -40,7 +40,9 @@ enum Ingestion {
     /// Reads the new part of a file, copying exactly the bytes it consumes into the vault.
     /// Plain files may still be growing: an unfinished last line is left for the next run.
     static func read(_ plan: IngestionPlan, policy: Policy, vault: Vault, prefetch: Bool = false) throws -> IngestedPart {
-        let writer = try vault.beginObject()
+        // A gzip file read whole from its start is stored as it is; anything else is compressed.
+        let whole = plan.identity.compressed && plan.start.bytes == 0
+        let writer = try vault.beginObject(adoptingGzip: whole ? plan.path : nil)
         var writeError: Error?
         let readerPlan = RecordReader.Plan(start: plan.start, completeLinesOnly: !plan.identity.compressed, prefetch: prefetch) { bytes in
             guard writeError == nil else { return }
@@ -51,10 +53,27 @@ enum Ingestion {
         let shrank = audit.end.bytes < plan.start.bytes
         var object: IngestedPart.StoredObject?
         if writer.size > 0 && !shrank {
-            let stored = try writer.commit()
+            // A fault means the file holds more than its decoded prefix: compress what was read.
+            let stored = try (whole && audit.issues.fault != nil ? recompressed(plan, audit: audit, vault: vault) : writer.commit())
             object = IngestedPart.StoredObject(sha256: stored.sha256, size: writer.size, storedSize: stored.storedSize)
         }
         let readToEnd = plan.identity.compressed || audit.issues.fault != nil || Int64(audit.end.bytes) == plan.identity.size
         return IngestedPart(plan: plan, audit: audit, object: object, readToEnd: readToEnd, shrank: shrank)
+    }
+
+    /// The decoded content of a faulty gzip file up to where reading stopped, as a new object.
+    private static func recompressed(_ plan: IngestionPlan, audit: FileAudit, vault: Vault) throws -> (sha256: String, storedSize: Int) {
+        let writer = try vault.beginObject()
+        var remaining = audit.end.bytes
+        let source = try DecodedSources.open(path: plan.path)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
+        defer { buffer.deallocate() }
+        while remaining > 0 {
+            let n = source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<min(buffer.count, remaining)]))
+            if n == 0 { break }
+            try writer.append(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            remaining -= n
+        }
+        return try writer.commit()
     }
 }
