@@ -22,8 +22,10 @@ need pigz pigz
 need hyperfine hyperfine
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time; }
 
-swift build -c release --product custody --product custody-loggen 2>/dev/null || {
-  swift build -c release --product custody && swift build -c release --product custody-loggen; }
+# One product per call: with two --product flags SwiftPM builds only the last one, and the
+# benchmark then measured a stale custody.
+swift build -c release --product custody
+swift build -c release --product custody-loggen
 BIN=.build/release/custody
 
 if [ ! -f "$WORK/.complete" ]; then
