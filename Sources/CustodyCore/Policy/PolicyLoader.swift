@@ -4,13 +4,7 @@ import Foundation
 /// file, line and key.
 public enum PolicyLoader {
     public static func load(path: String) throws -> Policy {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ConfigurationError(file: path, line: nil, key: nil, message: "cannot read the policy file (\(Self.reason(error)))")
-        }
-        return try parse(text, file: path)
+        try parse(YAMLMapping.readText(path, what: "the policy file"), file: path)
     }
 
     public static func parse(_ text: String, file: String) throws -> Policy {
@@ -81,14 +75,5 @@ public enum PolicyLoader {
         return Policy(id: id, title: title, jurisdiction: jurisdiction, timeZoneIdentifier: zone,
                       retention: .init(minimumDays: minimum, maximumDays: maximum), realName: realName,
                       fields: fields, httpEvents: httpEvents, reportingBandWidth: bandWidth)
-    }
-
-    static func reason(_ error: Error) -> String {
-        let ns = error as NSError
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain,
-           let message = strerror(Int32(underlying.code)) {
-            return String(cString: message)
-        }
-        return ns.localizedDescription
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// A YAML mapping read strictly: every key must be known, every value of the expected type, and
@@ -9,6 +10,18 @@ public struct YAMLMapping {
     public let keyPath: String
     public let line: Int?
     private let pairs: [(key: String, keyLine: Int?, value: Node)]
+
+    /// Reads a YAML file's text, or fails with one line naming the file and the reason.
+    public static func readText(_ path: String, what: String, hint: String? = nil) throws -> String {
+        do {
+            return try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            // Foundation's message here is generic; errno says what happened.
+            let reason = access(path, R_OK) != 0 ? String(cString: strerror(errno)).lowercased() : "not UTF-8 text"
+            throw ConfigurationError(file: path, line: nil, key: nil,
+                                     message: "cannot read \(what) (\(reason))\(hint.map { "; \($0)" } ?? "")")
+        }
+    }
 
     /// Parses a whole document whose root must be a mapping.
     public static func parseDocument(_ text: String, file: String) throws -> YAMLMapping {

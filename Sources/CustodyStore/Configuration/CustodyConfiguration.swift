@@ -33,13 +33,7 @@ public struct CustodyConfiguration: Sendable, Equatable {
     public static let defaultPath = "/etc/custody/custody.yaml"
 
     public static func load(path: String) throws -> CustodyConfiguration {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ConfigurationError(file: path, line: nil, key: nil, message: "cannot read the configuration file (pass --config FILE; see contrib/custody.yaml)")
-        }
-        return try parse(text, file: path)
+        try parse(YAMLMapping.readText(path, what: "the configuration file", hint: "pass --config FILE; see contrib/custody.yaml"), file: path)
     }
 
     public static func parse(_ text: String, file: String) throws -> CustodyConfiguration {
