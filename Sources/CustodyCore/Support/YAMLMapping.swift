@@ -17,7 +17,10 @@ public struct YAMLMapping {
             return try String(contentsOfFile: path, encoding: .utf8)
         } catch {
             // Foundation's message here is generic; errno says what happened.
-            let reason = access(path, R_OK) != 0 ? String(cString: strerror(errno)).lowercased() : "not UTF-8 text"
+            var isDirectory: ObjCBool = false
+            let reason = access(path, R_OK) != 0 ? String(cString: strerror(errno)).lowercased()
+                : FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue ? "it is a directory"
+                : "not UTF-8 text"
             throw ConfigurationError(file: path, line: nil, key: nil,
                                      message: "cannot read \(what) (\(reason))\(hint.map { "; \($0)" } ?? "")")
         }
