@@ -12,7 +12,12 @@ struct Custody: AsyncParsableCommand {
         gzip) and checks them against a policy: every day of the retention window must hold \
         records, and users must verify their real identity before they publish.
 
-        Exit status: 0 compliant, 1 not compliant, 2 usage or configuration error.
+          App teams and CI   custody check LOGS...
+          Operators          custody run | daemon | status | verify | purge   (--config custody.yaml)
+          Legal and policy   custody request ... | hold list | ledger key | report ...
+
+        Exit status: 0 compliant, 1 not compliant, 2 usage or configuration error, 75 another \
+        run holds the state directory's lock.
         """,
         version: CustodyVersion.string,
         subcommands: [CheckCommand.self, RunCommand.self, DaemonCommand.self, StatusCommand.self, VerifyCommand.self, PurgeCommand.self,
