@@ -13,7 +13,7 @@ struct Custody: AsyncParsableCommand {
         records, and users must verify their real identity before they publish.
 
           App teams and CI   custody check LOGS...
-          Operators          custody run | daemon | status | verify | purge   (--config custody.yaml)
+          Operators          custody run | daemon | status | verify | purge
           Legal and policy   custody request ... | hold list | ledger key | report ...
 
         Exit status: 0 compliant, 1 not compliant, 2 usage or configuration error, 75 another \
