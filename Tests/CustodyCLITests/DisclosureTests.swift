@@ -94,6 +94,25 @@ import Testing
         #expect(shown["jurisdiction"] as? String == "CN")
     }
 
+    /// Logs ingested after intake, for a time the request covers, are held too.
+    @Test func contentArrivingAfterIntakeIsHeld() throws {
+        let fixture = try ingestedSamples()
+        let added = try CustodyProcess.run(["request", "add", "--config", fixture.config, "--id", "LATE-1", "--received", "2026-11-19T09:00:00+08:00",
+                                            "--authority", "A", "--jurisdiction", "CN", "--legal-basis", "B", "--process-type", "preservation",
+                                            "--user", "u00001", "--from", "2026-11-19T00:00:00+08:00", "--to", "2026-11-30T00:00:00+08:00"])
+        #expect(added.stdout.contains("0 vault objects placed under legal hold"), "\(added.stdout)")
+        try fixture.append("{\"ts\":\"2026-11-20T10:00:00+08:00\",\"user\":\"u00001\",\"event\":\"view\"}\n", to: "late.jsonl")
+        _ = try fixture.custody("run", asOf: "2026-11-21")
+        let show = try CustodyProcess.json(try request(fixture, ["show", "LATE-1", "--format", "json"]))
+        #expect(show["held_objects"] as? Int == 1)
+        let verify = try fixture.custody("verify", [], asOf: "2026-11-21")
+        #expect(!verify.stdout.contains("ledger entry"), "\(verify.stdout)")
+        let closed = try request(fixture, ["close", "LATE-1"])
+        #expect(closed.status == 0)
+        let after = try CustodyProcess.json(try request(fixture, ["show", "LATE-1", "--format", "json"]))
+        #expect(after["held_objects"] as? Int == 0)
+    }
+
     @Test func badInputIsOneLineAndExitTwo() throws {
         let fixture = try ingestedSamples()
         let noUsers = try add(fixture, users: [])

@@ -5,6 +5,7 @@ import GRDB
 /// migrated on open.
 public final class StateDatabase: Sendable {
     public let path: String
+    public let directory: String
     public let pool: DatabasePool
 
     public static let fileName = "state.db"
@@ -16,6 +17,7 @@ public final class StateDatabase: Sendable {
         } catch {
             throw StoreError.io(path: directory, reason: "cannot create the state directory")
         }
+        self.directory = directory
         path = directory + "/" + Self.fileName
         // Create the file private before SQLite does; the WAL and shared-memory files copy its mode.
         if !fm.fileExists(atPath: path) {

@@ -19,11 +19,15 @@ final class StateWriter {
     private let policy: Policy
     private let runID: Int64
     private var users: [String: UserRow] = [:]
+    private let ledger: Ledger
+    /// Set when a commit placed a hold: the run signs the ledger head before it ends.
+    private(set) var heldAfterIntake = false
 
     init(database: StateDatabase, policy: Policy, runID: Int64) throws {
         self.database = database
         self.policy = policy
         self.runID = runID
+        ledger = Ledger(stateDirectory: database.directory)
         try database.pool.read { db in
             try UserRegistryRows.forEach(db) { user, verifiedAt, first in
                 users[user] = UserRow(verifiedAt: verifiedAt, firstPending: first)
@@ -95,11 +99,30 @@ final class StateWriter {
             """, arguments: [fileID, object.sha256, part.start.bytes, part.audit.end.bytes, part.start.lines,
                              part.audit.records, runID])
         let segmentID = db.lastInsertedRowID
+        if let range { try holdForOpenRequests(db, object: object.sha256, range: range) }
         let insertDay = try db.cachedStatement(sql: "INSERT INTO daily_records (segment_id, day, records) VALUES (?, ?, ?)")
         for (day, count) in part.audit.dayCounts.sorted(by: { $0.key < $1.key }) {
             try insertDay.execute(arguments: [segmentID, CivilDay(daysSinceEpoch: day).description, count])
         }
         return segmentID
+    }
+
+    /// Content that arrives after a request was recorded, for a time the request covers, is held
+    /// too: a hold covers the scope, not only what the vault had at intake.
+    private func holdForOpenRequests(_ db: Database, object: String, range: ClosedRange<Int64>) throws {
+        let requests = try String.fetchAll(db, sql: """
+            SELECT id FROM requests
+            WHERE status NOT IN ('closed', 'withdrawn') AND scope_start_ms <= ? AND scope_end_ms >= ?
+              AND NOT EXISTS (SELECT 1 FROM legal_holds WHERE request_id = requests.id AND vault_object = ? AND released_at IS NULL)
+            ORDER BY id
+            """, arguments: [range.upperBound, range.lowerBound, object])
+        for request in requests {
+            try db.execute(sql: "INSERT INTO legal_holds (request_id, vault_object, placed_at) VALUES (?, ?, ?)",
+                           arguments: [request, object, StateDatabase.timestamp()])
+            try ledger.append("hold.placed", .object([("request", .string(request)), ("vault_objects", .array([.string(object)])),
+                                                      ("reason", .string("content ingested after intake"))]), db: db)
+            heldAfterIntake = true
+        }
     }
 
     private func mergeUsers(_ db: Database, _ activities: [UserFileActivity], segmentID: Int64,
