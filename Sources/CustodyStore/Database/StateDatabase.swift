@@ -1,3 +1,4 @@
+import CustodyCore
 import Foundation
 import GRDB
 
@@ -38,12 +39,6 @@ public final class StateDatabase: Sendable {
     /// ISO 8601 UTC with seconds, for the `*_at` text columns.
     public static func timestamp(_ date: Date = Date()) -> String {
         let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
-        return String(TimestampFormatting.utc(seconds * 1000).prefix(19)) + "Z"
+        return String(TimestampParser.formatUTC(seconds * 1000).prefix(19)) + "Z"
     }
-}
-
-import CustodyCore
-
-enum TimestampFormatting {
-    static func utc(_ millis: Int64) -> String { TimestampParser.formatUTC(millis) }
 }
