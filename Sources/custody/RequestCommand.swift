@@ -37,7 +37,7 @@ struct RequestCommand: AsyncParsableCommand {
         @Option(name: .customLong("process-type"), help: ArgumentHelp("One of: \(ProcessType.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "type"))
         var processType: String?
         @Option(name: .customLong("user"), help: ArgumentHelp("A user id in scope (repeat for several).", valueName: "id")) var users: [String] = []
-        @Option(help: ArgumentHelp("Start of the time range (YYYY-MM-DD or RFC 3339).", valueName: "time")) var from: String?
+        @Option(help: ArgumentHelp("Start of the time range (YYYY-MM-DD, a day in the policy's time zone, or RFC 3339).", valueName: "time")) var from: String?
         @Option(help: ArgumentHelp("End of the time range (YYYY-MM-DD, inclusive, or RFC 3339).", valueName: "time")) var to: String?
         @Option(help: ArgumentHelp("Data categories: content, non_content (comma-separated).", valueName: "list")) var data: String = "content,non_content"
         @Option(help: ArgumentHelp("Due date (YYYY-MM-DD).", valueName: "day")) var due: String?
@@ -47,11 +47,12 @@ struct RequestCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLI.guarded {
+                let (configuration, policy) = try options.load()
                 let request: DisclosureRequest
                 if let file {
                     guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw DisclosureError("\(file): cannot read") }
                     guard let json = JSONValue.parse(text) else { throw DisclosureError("\(file): not valid JSON") }
-                    do { request = try DisclosureRequest(json: json) } catch let e as DisclosureError { throw DisclosureError("\(file): \(e.message)") }
+                    do { request = try DisclosureRequest(json: json, timeZone: policy.timeZone) } catch let e as DisclosureError { throw DisclosureError("\(file): \(e.message)") }
                 } else {
                     func need(_ value: String?, _ flag: String) throws -> String {
                         guard let value, !value.isEmpty else { throw DisclosureError("missing --\(flag) (or give the request as --file JSON)") }
@@ -69,9 +70,8 @@ struct RequestCommand: AsyncParsableCommand {
                         id: need(id, "id"), receivedAt: need(received, "received"), authority: need(authority, "authority"),
                         jurisdiction: need(jurisdiction, "jurisdiction"), legalBasis: need(legalBasis, "legal-basis"), processType: type,
                         users: users, scopeStart: need(from, "from"), scopeEnd: need(to, "to"), dataCategories: categories,
-                        due: due, nondisclosureUntil: nondisclosureUntil, foreign: foreign)
+                        due: due, nondisclosureUntil: nondisclosureUntil, foreign: foreign, timeZone: policy.timeZone)
                 }
-                let (configuration, _) = try options.load()
                 let record = try RequestBook(configuration: configuration).add(request)
                 CLI.print(record, format: format, headline: "recorded \(record.request.id): \(record.heldObjects) vault object\(record.heldObjects == 1 ? "" : "s") placed under legal hold")
             }
@@ -93,8 +93,9 @@ struct RequestCommand: AsyncParsableCommand {
                     guard let read = try? String(contentsOfFile: file, encoding: .utf8) else { throw DisclosureError("\(file): cannot read") }
                     text = read
                 }
-                let (configuration, _) = try options.load()
-                let records = try RequestBook(configuration: configuration).importLines(text, source: file == "-" ? "stdin" : file)
+                let (configuration, policy) = try options.load()
+                let records = try RequestBook(configuration: configuration).importLines(text, source: file == "-" ? "stdin" : file,
+                                                                                        timeZone: policy.timeZone)
                 Swift.print("imported \(records.count) request\(records.count == 1 ? "" : "s"): \(records.map(\.request.id).joined(separator: ", "))")
             }
         }

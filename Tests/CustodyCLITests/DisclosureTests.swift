@@ -113,6 +113,17 @@ import Testing
         #expect(after["held_objects"] as? Int == 0)
     }
 
+    /// Scope days without a time are days in the policy's zone (Asia/Shanghai, UTC+8).
+    @Test func scopeDaysAreDaysInThePolicyZone() throws {
+        let fixture = try ingestedSamples()
+        let added = try add(fixture, id: "TZ-1")
+        #expect(added.status == 0)
+        let shown = try CustodyProcess.json(try request(fixture, ["show", "TZ-1", "--format", "json"]))
+        let scope = try #require(shown["scope"] as? [String: Any])
+        #expect(scope["start"] as? String == "2026-10-24T16:00:00.000Z")
+        #expect(scope["end"] as? String == "2026-11-05T15:59:59.999Z")
+    }
+
     @Test func badInputIsOneLineAndExitTwo() throws {
         let fixture = try ingestedSamples()
         let noUsers = try add(fixture, users: [])

@@ -33,7 +33,8 @@ public struct DisclosureRequest: Sendable, Equatable {
     ///            "data": ["content", "non_content"]},
     ///  "due": "2026-12-05", "nondisclosure_until": "2027-06-01", "foreign": false}
     /// ```
-    public init(json: JSONValue) throws {
+    /// Days given without a time (`"start": "2026-10-01"`) are days in `timeZone` (the policy's).
+    public init(json: JSONValue, timeZone: TimeZone) throws {
         guard case .object(let pairs) = json else { throw DisclosureError("a request must be a JSON object") }
         let known = ["id", "received_at", "authority", "jurisdiction", "legal_basis", "process_type", "scope", "due",
                      "nondisclosure_until", "foreign"]
@@ -79,13 +80,15 @@ public struct DisclosureRequest: Sendable, Equatable {
                       jurisdiction: string("jurisdiction")!, legalBasis: string("legal_basis")!, processType: process,
                       users: users, scopeStart: string("start", in: scope)!, scopeEnd: string("end", in: scope)!,
                       dataCategories: data, due: string("due", required: false),
-                      nondisclosureUntil: string("nondisclosure_until", required: false), foreign: foreign)
+                      nondisclosureUntil: string("nondisclosure_until", required: false), foreign: foreign, timeZone: timeZone)
     }
 
-    /// Validates and builds a request from text fields (the `add` flags).
+    /// Validates and builds a request from text fields (the `add` flags). Scope days without a
+    /// time are days in `timeZone`.
     public init(id: String, receivedAt: String, authority: String, jurisdiction: String, legalBasis: String,
                 processType: ProcessType, users: [String], scopeStart: String, scopeEnd: String,
-                dataCategories: [DataCategory], due: String?, nondisclosureUntil: String?, foreign: Bool) throws {
+                dataCategories: [DataCategory], due: String?, nondisclosureUntil: String?, foreign: Bool,
+                timeZone: TimeZone) throws {
         guard !id.isEmpty, id.allSatisfy({ $0.isLetter || $0.isNumber || "-_.:/".contains($0) }) else {
             throw DisclosureError("request id '\(id)' must be letters, digits and - _ . : /")
         }
@@ -96,8 +99,8 @@ public struct DisclosureRequest: Sendable, Equatable {
         }
         let uniqueUsers = Array(Set(users)).sorted()
         guard !uniqueUsers.isEmpty else { throw DisclosureError("the scope names no users: a request must specify the accounts it asks about") }
-        guard let start = Self.instant(scopeStart, endOfDay: false) else { throw DisclosureError("scope start '\(scopeStart)' is not a day or an RFC 3339 time") }
-        guard let end = Self.instant(scopeEnd, endOfDay: true) else { throw DisclosureError("scope end '\(scopeEnd)' is not a day or an RFC 3339 time") }
+        guard let start = Self.instant(scopeStart, endOfDay: false, timeZone: timeZone) else { throw DisclosureError("scope start '\(scopeStart)' is not a day or an RFC 3339 time") }
+        guard let end = Self.instant(scopeEnd, endOfDay: true, timeZone: timeZone) else { throw DisclosureError("scope end '\(scopeEnd)' is not a day or an RFC 3339 time") }
         guard start <= end else { throw DisclosureError("the scope's time range is reversed: \(scopeStart) is after \(scopeEnd)") }
         guard !dataCategories.isEmpty else { throw DisclosureError("the scope names no data categories (content, non_content)") }
         var dueDay: CivilDay?
@@ -125,12 +128,16 @@ public struct DisclosureRequest: Sendable, Equatable {
         self.foreign = foreign
     }
 
-    /// An RFC 3339 time, or a UTC day (its first or last millisecond).
-    static func instant(_ text: String, endOfDay: Bool) -> Int64? {
+    /// An RFC 3339 time, or a day in `timeZone` (its first or last millisecond).
+    static func instant(_ text: String, endOfDay: Bool, timeZone: TimeZone) -> Int64? {
         if let millis = TimestampParser.parse(text) { return millis }
         guard let day = CivilDay(iso: text) else { return nil }
-        let start = Int64(day.daysSinceEpoch) * 86_400_000
-        return endOfDay ? start + 86_399_999 : start
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let (y, m, d) = (endOfDay ? day.adding(days: 1) : day).components
+        guard let midnight = calendar.date(from: DateComponents(year: y, month: m, day: d)) else { return nil }
+        let millis = Int64((midnight.timeIntervalSince1970 * 1000).rounded())
+        return endOfDay ? millis - 1 : millis
     }
 
     public var json: JSONValue {

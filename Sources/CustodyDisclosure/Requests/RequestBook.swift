@@ -32,14 +32,14 @@ public final class RequestBook: Sendable {
 
     /// Imports JSON lines, one request each, all or nothing: a bad line names its number and
     /// nothing is imported.
-    public func importLines(_ text: String, source: String) throws -> [RequestRecord] {
+    public func importLines(_ text: String, source: String, timeZone: TimeZone) throws -> [RequestRecord] {
         var requests: [DisclosureRequest] = []
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty { continue }
             guard let json = JSONValue.parse(trimmed) else { throw DisclosureError("\(source):\(index + 1): not valid JSON; nothing imported") }
             do {
-                requests.append(try DisclosureRequest(json: json))
+                requests.append(try DisclosureRequest(json: json, timeZone: timeZone))
             } catch let error as DisclosureError {
                 throw DisclosureError("\(source):\(index + 1): \(error.message); nothing imported")
             }
