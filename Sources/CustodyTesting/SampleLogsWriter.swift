@@ -18,9 +18,7 @@ public enum SampleLogsWriter {
     /// A user who posts late on 31 October (in the October file) and verifies the next morning
     /// (in the November file): the verification sits in a later file than the violation.
     public static var plantedEvents: [ActivityEvent] {
-        let renderer = LogLineRenderer(format: .jsonl)
         func at(_ text: String) -> Int64 { TimestampParser.parse(text)! }
-        _ = renderer
         return [
             ActivityEvent(millis: at("2026-10-31T22:40:00+08:00"), user: "u09001", event: "register"),
             ActivityEvent(millis: at("2026-10-31T23:20:00+08:00"), user: "u09001", event: "post"),
