@@ -79,7 +79,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         // Runs the built `custody` executable end to end.
         .testTarget(name: "CustodyCLITests", dependencies: [
-            "custody", "CustodyTesting", "CustodyCore", "CustodyReports", .product(name: "GRDB", package: "GRDB.swift"),
+            "custody", "CustodyTesting", "CustodyCore", "CustodyIngest", "CustodyReports", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ]
 )

@@ -1,4 +1,5 @@
 import CustodyCore
+import CustodyIngest
 import CustodyTesting
 import Foundation
 import Testing
@@ -61,6 +62,31 @@ import Testing
         let findings = try #require(json["findings"] as? [[String: Any]])
         let users = findings.compactMap { $0["user"] as? String }
         #expect(users == truth.violations.keys.sorted())
+    }
+
+    /// `make samples` regenerates exactly the committed logs (compared decompressed: gzip bytes
+    /// may differ between zlib versions).
+    @Test func committedSamplesAreWhatTheGeneratorWrites() throws {
+        let dir = try TemporaryDirectory()
+        try SampleLogsWriter.write(to: dir.url.path)
+        let committed = CustodyProcess.repositoryRoot.appendingPathComponent("SampleLogs/logs").path
+        let names = try FileManager.default.subpathsOfDirectory(atPath: committed).filter { $0.contains(".") && !$0.hasPrefix(".") }.sorted()
+        #expect(names.count == 6)
+        for name in names {
+            #expect(try decoded(committed + "/" + name) == decoded(dir.path(name)), "\(name)")
+        }
+    }
+
+    func decoded(_ path: String) throws -> [UInt8] {
+        let source = try DecodedSources.open(path: path)
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { source.read(into: $0) }
+            if n == 0 { break }
+            bytes += buffer[0..<n]
+        }
+        return bytes
     }
 
     @Test func textReportSummarisesAndTruncates() throws {
