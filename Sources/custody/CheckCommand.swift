@@ -53,7 +53,7 @@ struct CheckCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        do {
+        try await CLI.guarded {
             let policy = try policyOptions.load()
             let request = CheckRequest(paths: paths, policy: policy, asOf: asOf ?? today(in: policy.timeZone),
                                        since: since, inputFormat: inputFormat,
@@ -67,11 +67,7 @@ struct CheckCommand: AsyncParsableCommand {
             case .json: print(report.json.rendered())
             case .text: print(report.text(), terminator: "")
             }
-            throw ExitCode(report.compliant ? ExitStatus.compliant.rawValue : ExitStatus.notCompliant.rawValue)
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw CommandFailure.from(error)
+            throw ExitStatus.of(compliant: report.compliant)
         }
     }
 }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import CustodyCore
 import CustodyIngest
 import CustodyStore
@@ -10,6 +11,11 @@ enum ExitStatus: Int32 {
     case usage = 2
     /// Another run holds the lock (EX_TEMPFAIL).
     case busy = 75
+
+    /// 0 when compliant, else 1, as the exit of a command.
+    static func of(compliant: Bool) -> ExitCode {
+        ExitCode((compliant ? ExitStatus.compliant : .notCompliant).rawValue)
+    }
 }
 
 /// A failure to report as one line on stderr with a given status.

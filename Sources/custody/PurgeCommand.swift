@@ -19,7 +19,7 @@ struct PurgeCommand: AsyncParsableCommand {
     var apply = false
 
     func run() async throws {
-        do {
+        try await CLI.guarded {
             let (configuration, policy) = try options.load()
             let purge = try Purge.run(configuration: configuration, policy: policy, asOf: options.day(for: policy), apply: apply)
             guard let cutoff = purge.cutoff else {
@@ -34,8 +34,6 @@ struct PurgeCommand: AsyncParsableCommand {
             if !apply && purge.candidates.contains(where: { $0.holds.isEmpty }) {
                 print("(dry run: pass --apply to delete)")
             }
-        } catch {
-            throw CommandFailure.from(error)
         }
     }
 }

@@ -250,26 +250,7 @@ struct LedgerCommand: AsyncParsableCommand {
     }
 }
 
-/// Small helpers shared by the disclosure commands.
-enum CLI {
-    /// `--at`: an RFC 3339 time, or now.
-    static func time(_ text: String?) throws -> Date {
-        guard let text else { return Date() }
-        guard let millis = TimestampParser.parse(text) else { throw DisclosureError("--at '\(text)' is not an RFC 3339 time with a zone") }
-        return Date(timeIntervalSince1970: TimeInterval(millis) / 1000)
-    }
-
-    /// Runs `body`, turning library errors into one line and exit status 2.
-    static func guarded(_ body: () async throws -> Void) async throws {
-        do {
-            try await body()
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw CommandFailure.from(error)
-        }
-    }
-
+extension CLI {
     static func print(_ record: RequestRecord, format: OutputFormat, headline: String?) {
         switch format {
         case .json:

@@ -34,7 +34,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         Logs.bootstrap(level: quiet ? .warning : .info)
-        do {
+        try await CLI.guarded {
             let (configuration, policy) = try options.load()
             let summary = try await Operations.runOnce(configuration: configuration, policy: policy, asOf: options.day(for: policy),
                                                        jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, shouldStop: { false })
@@ -42,11 +42,7 @@ struct RunCommand: AsyncParsableCommand {
             case .json: print(summary.report.json.rendered())
             case .text: print(summary.report.text(), terminator: "")
             }
-            throw ExitCode(summary.report.compliant ? ExitStatus.compliant.rawValue : ExitStatus.notCompliant.rawValue)
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw CommandFailure.from(error)
+            throw ExitStatus.of(compliant: summary.report.compliant)
         }
     }
 }

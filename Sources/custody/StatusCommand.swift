@@ -15,18 +15,14 @@ struct StatusCommand: AsyncParsableCommand {
     var format: OutputFormat = .text
 
     func run() async throws {
-        do {
+        try await CLI.guarded {
             let (configuration, policy) = try options.load()
             let status = try StateStatus.load(configuration: configuration, policy: policy, asOf: options.day(for: policy))
             switch format {
             case .json: print(status.json.rendered())
             case .text: print(status.text, terminator: "")
             }
-            throw ExitCode(status.report.compliant ? ExitStatus.compliant.rawValue : ExitStatus.notCompliant.rawValue)
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw CommandFailure.from(error)
+            throw ExitStatus.of(compliant: status.report.compliant)
         }
     }
 }

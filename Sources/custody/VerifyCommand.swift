@@ -25,7 +25,7 @@ struct VerifyCommand: AsyncParsableCommand {
     var format: OutputFormat = .text
 
     func run() async throws {
-        do {
+        try await CLI.guarded {
             let (configuration, policy) = try options.load()
             var result = try VaultVerification.run(configuration: configuration, policy: policy, asOf: options.day(for: policy))
             let book = try RequestBook(configuration: configuration)
@@ -59,11 +59,7 @@ struct VerifyCommand: AsyncParsableCommand {
                 for finding in result.findings { print("  \(finding.severity.rawValue): \(finding.message)") }
                 print(result.ok ? "OK: every object intact, every day covered" : "FAILED: \(result.findings.count) problem\(result.findings.count == 1 ? "" : "s")")
             }
-            throw ExitCode(result.ok ? 0 : 1)
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw CommandFailure.from(error)
+            throw ExitStatus.of(compliant: result.ok)
         }
     }
 }
