@@ -75,6 +75,18 @@ public struct RealNameRegistry: Sendable {
         return result.sorted { ($0.file, $0.user) < ($1.file, $1.user) }
     }
 
+    /// Settles the rule, asking `recount` to re-read one file: given users and their
+    /// verification times, how many of each one's publish events in that file come before it
+    /// (nil when the file can no longer be read; its straddling events then count as none).
+    public func result(recount: (_ file: Int32, _ verifiedAt: [String: Int64]) throws -> [String: Int]?) rethrows -> RealNameResult {
+        var recounted: [Recount: Int] = [:]
+        for (file, group) in Dictionary(grouping: recountsNeeded(), by: \.file).sorted(by: { $0.key < $1.key }) {
+            guard let counts = try recount(file, Dictionary(uniqueKeysWithValues: group.map { ($0.user, $0.verifiedAt) })) else { continue }
+            for entry in group { recounted[entry] = counts[entry.user] ?? 0 }
+        }
+        return result(recounted: recounted)
+    }
+
     /// Settles the rule. `recounted` holds, for each pair from `recountsNeeded()`, the number of
     /// the user's publish events in that file strictly before their verification time.
     public func result(recounted: [Recount: Int] = [:]) -> RealNameResult {

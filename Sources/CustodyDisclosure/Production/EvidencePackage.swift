@@ -83,7 +83,7 @@ public enum EvidencePackage {
         ]).rendered() + "\n"
         let manifestPath = directory + "/manifest.json"
         try write(manifest, to: manifestPath)
-        let manifestSHA = SHA256.hash(data: Data(manifest.utf8)).map { String(format: "%02x", $0) }.joined()
+        let manifestSHA = SHA256.hash(data: Data(manifest.utf8)).hex
 
         try book.database.pool.write { db in
             try db.execute(sql: "INSERT INTO productions (request_id, produced_at, directory, manifest_sha256, records, users_affected) VALUES (?, ?, ?, ?, ?, ?)",
@@ -175,8 +175,8 @@ final class PackageWriters {
         for (user, file) in open.sorted(by: { $0.key < $1.key }) {
             try file.writer.close(sync: true)
             let bytes = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + file.relativePath))
-            files.append(File(user: user, path: file.relativePath, sha256: SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined(),
-                              contentSHA256: file.hasher.finalize().map { String(format: "%02x", $0) }.joined(),
+            files.append(File(user: user, path: file.relativePath, sha256: SHA256.hash(data: bytes).hex,
+                              contentSHA256: file.hasher.finalize().hex,
                               records: file.records, sources: file.sources))
         }
         return files

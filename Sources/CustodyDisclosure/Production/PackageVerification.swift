@@ -32,7 +32,7 @@ public enum PackageVerification {
             func fail(_ message: String) {
                 problems.append(Problem(request: production.request, directory: production.directory, message: message, isError: true))
             }
-            guard hex(SHA256.hash(data: manifestData)) == production.sha else {
+            guard SHA256.hash(data: manifestData).hex == production.sha else {
                 fail("\(manifestPath) does not match the SHA-256 recorded in the ledger")
                 continue
             }
@@ -43,11 +43,9 @@ public enum PackageVerification {
                     fail("\(production.directory)/\(path) listed in the manifest is missing")
                     continue
                 }
-                if hex(SHA256.hash(data: bytes)) != sha { fail("\(production.directory)/\(path) does not match its SHA-256 in the manifest") }
+                if SHA256.hash(data: bytes).hex != sha { fail("\(production.directory)/\(path) does not match its SHA-256 in the manifest") }
             }
         }
         return (checked, problems)
     }
-
-    static func hex(_ digest: SHA256.Digest) -> String { digest.map { String(format: "%02x", $0) }.joined() }
 }

@@ -59,17 +59,11 @@ public enum CheckRunner {
             }
         }
 
-        var recounted: [RealNameRegistry.Recount: Int] = [:]
-        let recounts = merged.registry.recountsNeeded()
-        for (file, group) in Dictionary(grouping: recounts, by: \.file).sorted(by: { $0.key < $1.key }) {
-            let targets = Dictionary(uniqueKeysWithValues: group.map { ($0.user, $0.verifiedAt) })
-            let counts = FileAudit.recount(path: files[Int(file)], policy: policy, format: format, verifiedAt: targets)
-            for recount in group { recounted[recount] = counts[recount.user] ?? 0 }
-        }
-
         let rule = RetentionRule(minimumDays: policy.retention.minimumDays, asOf: request.asOf, since: request.since)
         let retention = rule.evaluate(daysWithRecords: Set(merged.dayCounts.keys))
-        let realName = merged.registry.result(recounted: recounted)
+        let realName = merged.registry.result { file, verifiedAt in
+            FileAudit.recount(path: files[Int(file)], policy: policy, format: format, verifiedAt: verifiedAt)
+        }
         let outcomes = zip(files, merged.issues).map { CheckReport.FileOutcome(path: $0, issues: $1) }
         return CheckReport.build(policy: policy, rule: rule, files: outcomes, records: merged.records,
                                  retention: retention, realName: realName)

@@ -33,13 +33,10 @@ public enum StateAudit {
             }
 
             // Spans straddling a verification are settled from the vault copy of their segment.
-            var recounted: [RealNameRegistry.Recount: Int] = [:]
-            for (segment, group) in Dictionary(grouping: registry.recountsNeeded(), by: \.file) {
+            let realName = try registry.result { segment, verifiedAt in
                 guard let object = try String.fetchOne(db, sql: "SELECT vault_object FROM segments WHERE id = ?", arguments: [Int64(segment)]),
-                      vault.contains(object) else { continue }
-                let targets = Dictionary(uniqueKeysWithValues: group.map { ($0.user, $0.verifiedAt) })
-                let counts = FileAudit.recount(path: vault.path(of: object), policy: policy, format: .auto, verifiedAt: targets)
-                for recount in group { recounted[recount] = counts[recount.user] ?? 0 }
+                      vault.contains(object) else { return nil }
+                return FileAudit.recount(path: vault.path(of: object), policy: policy, format: .auto, verifiedAt: verifiedAt)
             }
 
             let files = try LogFileRecord.order(Column("last_path")).fetchAll(db)
@@ -53,7 +50,7 @@ public enum StateAudit {
                 policy: policy, rule: rule,
                 files: files.map { CheckReport.FileOutcome(path: $0.lastPath, issues: $0.issues) },
                 records: records, retention: rule.evaluate(daysWithRecords: days),
-                realName: registry.result(recounted: recounted),
+                realName: realName,
                 locate: { segmentPaths[Int64($0.file)] ?? "?" })
         }
     }

@@ -190,8 +190,8 @@ func syncDirectory(_ path: String) {
 }
 
 extension Digest {
-    /// Lower-case hexadecimal.
-    var hex: String {
+    /// Lower-case hexadecimal, as vault names and manifests write SHA-256 values.
+    public var hex: String {
         var s = ""
         s.reserveCapacity(64)
         for byte in self {
