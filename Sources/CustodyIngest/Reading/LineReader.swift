@@ -99,13 +99,7 @@ public struct LineReader {
                     skippingOverlong = false
                     body(.overlong(number: lineNumber))
                 } else {
-                    // The limit is on content: a `\r` before the newline does not count.
-                    let contentEnd = newline > lineStart && base[newline - 1] == 0x0D ? newline - 1 : newline
-                    if contentEnd - lineStart > maximumLineLength {
-                        body(.overlong(number: lineNumber))
-                    } else {
-                        emit(base, lineStart, newline, lineNumber, body)
-                    }
+                    emit(base, lineStart, newline, lineNumber, body)
                 }
                 lineStart = newline + 1
                 scan = lineStart
@@ -140,12 +134,7 @@ public struct LineReader {
                 lineStart = end
             } else if !completeLinesOnly {
                 lineNumber += 1
-                let contentEnd = base[end - 1] == 0x0D ? end - 1 : end
-                if contentEnd - lineStart > maximumLineLength {
-                    body(.overlong(number: lineNumber))
-                } else {
-                    emit(base, lineStart, end, lineNumber, body)
-                }
+                emit(base, lineStart, end, lineNumber, body)
                 lineStart = end
             }
         }
@@ -153,10 +142,15 @@ public struct LineReader {
         return Outcome(fault: source.fault, end: Position(bytes: bufferOffset + lineStart, lines: lineNumber))
     }
 
+    /// Delivers one complete line, without its `\r`; the length limit applies to that content.
     @inline(__always)
     private static func emit(_ base: UnsafeMutablePointer<UInt8>, _ start: Int, _ stop: Int, _ number: Int, _ body: (Event) -> Void) {
         var stop = stop
         if stop > start && base[stop - 1] == 0x0D { stop -= 1 }
-        body(.line(UnsafeBufferPointer(start: base + start, count: stop - start), number: number))
+        if stop - start > maximumLineLength {
+            body(.overlong(number: number))
+        } else {
+            body(.line(UnsafeBufferPointer(start: base + start, count: stop - start), number: number))
+        }
     }
 }
