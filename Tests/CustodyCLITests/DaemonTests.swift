@@ -26,8 +26,14 @@ import Testing
         try fixture.append(StateFixture.lines(Array(StateFixture.events(seed: 99).prefix(10)), from: 10_000), to: "app.log")
         #expect(try waitFor { try fixture.totalRecords() == StateFixture.events().count + 10 })
 
+        // SIGHUP re-reads custody.yaml: a source added to it is read on the next tick.
+        try FileManager.default.createDirectory(atPath: fixture.dir.path("extra"), withIntermediateDirectories: true)
+        try fixture.append(StateFixture.lines(Array(StateFixture.events(seed: 7).prefix(25)), from: 20_000), to: "../extra/extra.log")
+        var config = try String(contentsOfFile: fixture.config, encoding: .utf8)
+        config = config.replacingOccurrences(of: "  - path: logs\n", with: "  - path: logs\n  - path: extra\n")
+        try config.write(toFile: fixture.config, atomically: true, encoding: .utf8)
         kill(process.processIdentifier, SIGHUP)
-        Thread.sleep(forTimeInterval: 0.5)
+        #expect(try waitFor { try fixture.totalRecords() == StateFixture.events().count + 10 + 25 })
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
