@@ -19,11 +19,14 @@ let package = Package(
         // The system zlib (libz-dev); the shim header wraps the macros Swift cannot import.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["libz-dev"])]),
 
+        // A cache prefetch hint for hash-table lookups (Swift cannot import clang's macro).
+        .target(name: "CPrefetch"),
+
         // Policy, rules, findings and the check report: pure, no file I/O.
         .target(name: "CustodyCore", dependencies: [.product(name: "Yams", package: "Yams")]),
 
         // Files, gzip streaming, line splitting, format parsers and the audit pipeline.
-        .target(name: "CustodyIngest", dependencies: ["CustodyCore", "CZlib"],
+        .target(name: "CustodyIngest", dependencies: ["CustodyCore", "CZlib", "CPrefetch"],
                 swiftSettings: [
                     // The per-line loop touches a few class-owned tables; dynamic exclusivity
                     // checks on them cost ~5% of a check (measured with perf, Benchmarks/RESULTS.md).

@@ -40,11 +40,33 @@ final class ByteInterner {
 
     var count: Int { offsets.count }
 
+    /// A key's slot word and hash, computed once when a lookup is queued (see `probe(_:)`).
+    struct Probe {
+        var word: UInt64
+        var hash: UInt64
+    }
+
+    /// Hashes `key` and asks the CPU to fetch its slot, so that an `intern(_:probe:)` a little
+    /// later finds the slot in cache instead of waiting for main memory.
+    @inline(__always)
+    func probe(_ key: UnsafeBufferPointer<UInt8>) -> Probe {
+        let (word, hash) = Self.wordAndHash(key)
+        custody_prefetch(slots + (Int(truncatingIfNeeded: hash) & slotMask))
+        return Probe(word: word, hash: hash)
+    }
+
     /// The id of `key`, adding it if new. New ids are `count - 1` after the call.
     @inline(__always)
     func intern(_ key: UnsafeBufferPointer<UInt8>) -> Int32 {
         let (word, hash) = Self.wordAndHash(key)
-        var slot = Int(truncatingIfNeeded: hash) & slotMask
+        return intern(key, probe: Probe(word: word, hash: hash))
+    }
+
+    /// `intern(_:)` with the hash already computed by `probe(_:)` for the same bytes.
+    @inline(__always)
+    func intern(_ key: UnsafeBufferPointer<UInt8>, probe: Probe) -> Int32 {
+        let word = probe.word
+        var slot = Int(truncatingIfNeeded: probe.hash) & slotMask
         while true {
             let s = slots[slot]
             if s.meta == 0 { break }
@@ -160,3 +182,4 @@ final class ByteInterner {
 #if canImport(Glibc)
 import Glibc
 #endif
+import CPrefetch

@@ -22,10 +22,7 @@ public struct FileAudit: Sendable {
                             plan: RecordReader.Plan = RecordReader.Plan()) -> FileAudit {
         var calendar = DayCalendar(timeZone: policy.timeZone)
         let roles = EventRoleTable(policy: policy)
-        let users = ByteInterner()
-        var verifiedAt: [Int64] = []
-        var pending: [PendingPublishes] = []
-        var firstPending: [EventLocation?] = []
+        let users = UserActivityTally(file: index)
         var days = DayTally()
         var earliest = Int64.max
         var latest = Int64.min
@@ -35,37 +32,9 @@ public struct FileAudit: Sendable {
             if record.millis < earliest { earliest = record.millis }
             if record.millis > latest { latest = record.millis }
             guard let user = record.user else { return }
-            let id = Int(users.intern(user))
-            if id == verifiedAt.count {
-                verifiedAt.append(.max)
-                pending.append(PendingPublishes())
-                firstPending.append(nil)
-            }
-            guard let event = record.event else { return }
-            let t = record.millis
-            switch roles.role(of: event) {
-            case .acceptedVerification:
-                if t < verifiedAt[id] { verifiedAt[id] = t }
-            case .publish:
-                // Covered by a verification already seen: never violating, whatever comes later.
-                guard t < verifiedAt[id] else { return }
-                pending[id].add(t)
-                if firstPending[id].map({ t < $0.millis }) ?? true {
-                    firstPending[id] = EventLocation(millis: t, file: index, line: line)
-                }
-            case .other, .registration, .otherVerification:
-                break
-            }
+            users.add(user: user, role: record.event.map(roles.role(of:)), millis: record.millis, line: line)
         }
-
-        var activities: [UserFileActivity] = []
-        activities.reserveCapacity(users.count)
-        for id in 0..<users.count {
-            let v = verifiedAt[id] == .max ? nil : verifiedAt[id]
-            var p = pending[id]
-            if let v { p.prune(verifiedAt: v) }
-            activities.append(UserFileActivity(user: users.string(Int32(id)), verifiedAt: v, pending: p, firstPending: firstPending[id]))
-        }
+        let activities = users.finish()
         return FileAudit(path: path, index: index, records: outcome.records, dayCounts: days.finish(),
                          issues: outcome.issues, users: activities, compressed: outcome.compressed, bytesRead: outcome.bytesRead,
                          end: outcome.end, timeRange: earliest <= latest ? earliest...latest : nil)

@@ -1,0 +1,148 @@
+import CPrefetch
+import CustodyCore
+
+/// One file's real-name facts per user: the earliest accepted verification, and the publish
+/// events no verification seen so far covers.
+///
+/// A log can name tens of thousands of users, so the user table and the per-user times live in
+/// main memory, and a lookup per record would stall on a cache miss: a quarter of a file's
+/// check time on the benchmark machine (Benchmarks/RESULTS.md). Records with a user therefore
+/// pass through a short queue. On arrival a record's table slot is prefetched; `resolveLag`
+/// records later its id is looked up (by then in cache) and its verification time prefetched;
+/// when the queue is full it is applied. Records are resolved and applied in arrival order, so
+/// ids, times and first events are exactly those of a record-by-record pass.
+///
+/// Not thread-safe; each file scan owns its own. Call `finish()` once, after the last record.
+final class UserActivityTally {
+    private let file: Int32
+    private let users = ByteInterner()
+    private var verifiedAt: [Int64] = []
+    private var pending: [PendingPublishes] = []
+    private var firstPending: [EventLocation?] = []
+
+    private struct Waiting {
+        var probe: ByteInterner.Probe
+        var keyLength: Int
+        var millis: Int64
+        var role: EventRole?
+        var line: Int
+        var id: Int32
+    }
+
+    /// Records held back; a power of two. At ~150 ns per line and one user record in four lines
+    /// (the benchmark's mix), eight records are a few microseconds: ample for a memory fetch.
+    private static let capacity = 8
+    /// Records between a slot's prefetch and the lookup that uses it.
+    private static let resolveLag = 4
+    /// Longer user ids are not queued (their records are applied at once, after the queue).
+    private static let longestQueuedKey = 64
+
+    private let queue: UnsafeMutablePointer<Waiting>
+    private let keys: UnsafeMutablePointer<UInt8>
+    private var head = 0
+    private var count = 0
+    private var resolved = 0
+
+    init(file: Int32) {
+        self.file = file
+        queue = .allocate(capacity: Self.capacity)
+        keys = .allocate(capacity: Self.capacity * Self.longestQueuedKey)
+    }
+
+    deinit {
+        queue.deallocate()
+        keys.deallocate()
+    }
+
+    /// Counts one record of `user` (whose bytes need stay valid only during the call).
+    @inline(__always)
+    func add(user: UnsafeBufferPointer<UInt8>, role: EventRole?, millis: Int64, line: Int) {
+        guard user.count <= Self.longestQueuedKey else {
+            drain()
+            let id = users.intern(user)
+            register(id)
+            apply(id: id, role: role, millis: millis, line: line)
+            return
+        }
+        if count == Self.capacity { applyOldest() }
+        let slot = (head + count) & (Self.capacity - 1)
+        let key = keys + slot * Self.longestQueuedKey
+        if let base = user.baseAddress { key.update(from: base, count: user.count) }
+        let stored = UnsafeBufferPointer(start: key, count: user.count)
+        queue[slot] = Waiting(probe: users.probe(stored), keyLength: user.count, millis: millis, role: role, line: line, id: -1)
+        count += 1
+        if count - resolved > Self.resolveLag { resolveNext() }
+    }
+
+    /// Applies every queued record, then returns each user's activity in first-seen order.
+    func finish() -> [UserFileActivity] {
+        drain()
+        var activities: [UserFileActivity] = []
+        activities.reserveCapacity(users.count)
+        for id in 0..<users.count {
+            let v = verifiedAt[id] == .max ? nil : verifiedAt[id]
+            var p = pending[id]
+            if let v { p.prune(verifiedAt: v) }
+            activities.append(UserFileActivity(user: users.string(Int32(id)), verifiedAt: v, pending: p, firstPending: firstPending[id]))
+        }
+        return activities
+    }
+
+    // MARK: the queue
+
+    private func drain() {
+        while count > 0 { applyOldest() }
+    }
+
+    @inline(__always)
+    private func resolveNext() {
+        let slot = (head + resolved) & (Self.capacity - 1)
+        let key = UnsafeBufferPointer(start: keys + slot * Self.longestQueuedKey, count: queue[slot].keyLength)
+        let id = users.intern(key, probe: queue[slot].probe)
+        register(id)
+        queue[slot].id = id
+        if let role = queue[slot].role, role == .acceptedVerification || role == .publish {
+            verifiedAt.withUnsafeBufferPointer { custody_prefetch($0.baseAddress! + Int(id)) }
+        }
+        resolved += 1
+    }
+
+    @inline(__always)
+    private func applyOldest() {
+        if resolved == 0 { resolveNext() }
+        let waiting = queue[head]
+        head = (head + 1) & (Self.capacity - 1)
+        count -= 1
+        resolved -= 1
+        apply(id: waiting.id, role: waiting.role, millis: waiting.millis, line: waiting.line)
+    }
+
+    // MARK: per-user state
+
+    @inline(__always)
+    private func register(_ id: Int32) {
+        if Int(id) == verifiedAt.count {
+            verifiedAt.append(.max)
+            pending.append(PendingPublishes())
+            firstPending.append(nil)
+        }
+    }
+
+    @inline(__always)
+    private func apply(id: Int32, role: EventRole?, millis t: Int64, line: Int) {
+        let id = Int(id)
+        switch role {
+        case .acceptedVerification:
+            if t < verifiedAt[id] { verifiedAt[id] = t }
+        case .publish:
+            // Covered by a verification already seen: never violating, whatever comes later.
+            guard t < verifiedAt[id] else { return }
+            pending[id].add(t)
+            if firstPending[id].map({ t < $0.millis }) ?? true {
+                firstPending[id] = EventLocation(millis: t, file: file, line: line)
+            }
+        case .other, .registration, .otherVerification, nil:
+            break
+        }
+    }
+}
