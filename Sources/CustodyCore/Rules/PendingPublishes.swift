@@ -42,6 +42,7 @@ public struct PendingPublishes: Sendable, Equatable {
 
     /// Drops the events a verification at `verifiedAt` covers, where that can be known exactly.
     public mutating func prune(verifiedAt: Int64) {
+        if isEmpty { return }
         if isExact {
             let kept = exact.filter { $0 < verifiedAt }
             self = PendingPublishes()

@@ -40,25 +40,30 @@ public struct RealNameRegistry: Sendable {
 
     /// Folds one file's per-user activity in. Merge order never changes the result.
     public mutating func merge(fileIndex: Int32, activities: [UserFileActivity]) {
+        // Most users of a file appear in the others too: sizing for the first file's users
+        // spares the rehashing without reserving for users that never come.
+        if entries.isEmpty { entries.reserveCapacity(activities.count) }
         for activity in activities {
-            var entry = entries[activity.user] ?? Entry()
-            if let v = activity.verifiedAt, entry.verifiedAt.map({ v < $0 }) ?? true {
-                entry.verifiedAt = v
-                entry.cover(by: v)
+            Self.fold(activity, from: fileIndex, into: &entries[activity.user, default: Entry()])
+        }
+    }
+
+    private static func fold(_ activity: UserFileActivity, from fileIndex: Int32, into entry: inout Entry) {
+        if let v = activity.verifiedAt, entry.verifiedAt.map({ v < $0 }) ?? true {
+            entry.verifiedAt = v
+            entry.cover(by: v)
+        }
+        var pending = activity.pending
+        if let v = entry.verifiedAt { pending.prune(verifiedAt: v) }
+        if !pending.isEmpty {
+            if pending.isExact && entry.exact.count + pending.count <= 2 * PendingPublishes.exactLimit {
+                entry.exact += pending.exact
+            } else {
+                entry.spans.append(Span(file: fileIndex, count: pending.count, earliest: pending.earliest, latest: pending.latest))
             }
-            var pending = activity.pending
-            if let v = entry.verifiedAt { pending.prune(verifiedAt: v) }
-            if !pending.isEmpty {
-                if pending.isExact && entry.exact.count + pending.count <= 2 * PendingPublishes.exactLimit {
-                    entry.exact += pending.exact
-                } else {
-                    entry.spans.append(Span(file: fileIndex, count: pending.count, earliest: pending.earliest, latest: pending.latest))
-                }
-            }
-            if let first = activity.firstPending, entry.firstPending.map({ first < $0 }) ?? true {
-                entry.firstPending = first
-            }
-            entries[activity.user] = entry
+        }
+        if let first = activity.firstPending, entry.firstPending.map({ first < $0 }) ?? true {
+            entry.firstPending = first
         }
     }
 
