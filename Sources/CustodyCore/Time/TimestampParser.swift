@@ -8,19 +8,34 @@
 public enum TimestampParser {
     /// RFC 3339 text → milliseconds, or nil.
     public static func parseISO(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
-        let n = b.count
-        guard n >= 20 else { return nil }
+        guard let minute = isoMinute(b), let (secondMillis, zoneStart) = isoSeconds(b),
+              let offsetSeconds = isoZoneOffset(b, from: zoneStart) else { return nil }
+        return (minute - Int64(offsetSeconds)) * 1000 + Int64(secondMillis)
+    }
+
+    /// `YYYY-MM-DDTHH:MM` (bytes 0..<16, validated) as seconds since the epoch, before the zone.
+    /// Needs at least 20 bytes.
+    static func isoMinute(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard b.count >= 20 else { return nil }
         guard let year = digits(b, 0, 4), b[4] == 0x2D, let month = digits(b, 5, 2), b[7] == 0x2D,
               let day = digits(b, 8, 2) else { return nil }
         let sep = b[10]
         guard sep == 0x54 || sep == 0x74 || sep == 0x20 else { return nil }
-        guard let hour = digits(b, 11, 2), b[13] == 0x3A, let minute = digits(b, 14, 2), b[16] == 0x3A,
-              let second = digits(b, 17, 2) else { return nil }
+        guard let hour = digits(b, 11, 2), b[13] == 0x3A, let minute = digits(b, 14, 2) else { return nil }
         guard (1...12).contains(month), day >= 1, day <= CivilDay.daysIn(month: month, year: year),
-              hour <= 23, minute <= 59, second <= 60 else { return nil }
+              hour <= 23, minute <= 59 else { return nil }
+        return Int64(CivilDay.daysFromCivil(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60)
+    }
+
+    /// `:SS` and an optional fraction from byte 16: milliseconds into the minute, and where the
+    /// zone starts (there must be one).
+    @inline(__always)
+    static func isoSeconds(_ b: UnsafeBufferPointer<UInt8>) -> (millis: Int, zoneStart: Int)? {
+        let n = b.count
+        guard n >= 20, b[16] == 0x3A, let second = digits(b, 17, 2), second <= 60 else { return nil }
         var i = 19
         var millis = 0
-        if i < n && (b[i] == 0x2E || b[i] == 0x2C) {
+        if b[i] == 0x2E || b[i] == 0x2C {
             i += 1
             let start = i
             var scale = 100
@@ -31,6 +46,13 @@ public enum TimestampParser {
             if i == start { return nil }
         }
         guard i < n else { return nil }
+        return (second * 1000 + millis, i)
+    }
+
+    /// `Z`, `±HH:MM`, `±HHMM` or `±HH` running to the end: the offset east of UTC in seconds.
+    static func isoZoneOffset(_ b: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        let n = b.count
+        var i = start
         var offsetSeconds = 0
         switch b[i] {
         case 0x5A, 0x7A: // Z z
@@ -49,9 +71,7 @@ public enum TimestampParser {
             return nil
         }
         guard i == n else { return nil }
-        let days = CivilDay.daysFromCivil(year: year, month: month, day: day)
-        let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
-        return Int64(seconds) * 1000 + Int64(millis)
+        return offsetSeconds
     }
 
     /// A JSON/logfmt number of epoch seconds (< 1e11, may have a fraction) or milliseconds.

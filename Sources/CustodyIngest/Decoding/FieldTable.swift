@@ -86,6 +86,14 @@ struct FieldTable {
             w |= UInt64(base[i]) << shift
             shift += 8
         }
+        return match(key, word: w)
+    }
+
+    /// `match(_:)` with the key's first eight bytes already loaded (zero-padded, little-endian).
+    @inline(__always)
+    func match(_ key: UnsafeBufferPointer<UInt8>, word w: UInt64) -> (Field, UInt8)? {
+        let n = key.count
+        guard n > 0, let base = key.baseAddress else { return nil }
         var index = Self.index(w, n, bits: slotBits)
         let mask = (1 << Int(slotBits)) - 1
         while true {

@@ -9,6 +9,7 @@ struct JSONLineParser {
     private let fields: FieldTable
     private let userScratch: UnsafeMutablePointer<UInt8>
     private let eventScratch: UnsafeMutablePointer<UInt8>
+    private var timestamps = ISOTimestampCache()
 
     private enum Kind { case string, escapedString, number, null, other }
 
@@ -30,7 +31,7 @@ struct JSONLineParser {
         eventScratch.deallocate()
     }
 
-    func parse(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
+    mutating func parse(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
         guard let p = line.baseAddress else { return .rejected(.notJSONObject) }
         let n = line.count
         var i = skipSpace(p, 0, n)
@@ -45,7 +46,10 @@ struct JSONLineParser {
                 guard i < n, p[i] == 0x22 else { return .rejected(.invalidJSON) }
                 let keyStart = i + 1
                 guard let (keyEnd, _) = stringEnd(p, i, n) else { return .rejected(.invalidJSON) }
-                let field = fields.match(UnsafeBufferPointer(start: p + keyStart, count: keyEnd - 1 - keyStart))
+                let key = UnsafeBufferPointer(start: p + keyStart, count: keyEnd - 1 - keyStart)
+                let field = keyStart + 8 <= n
+                    ? fields.match(key, word: ByteScan.prefixWord(p + keyStart, count: key.count))
+                    : fields.match(key)
                 i = skipSpace(p, keyEnd, n)
                 guard i < n, p[i] == 0x3A else { return .rejected(.invalidJSON) }
                 i = skipSpace(p, i + 1, n)
@@ -103,7 +107,7 @@ struct JSONLineParser {
         switch ts.kind {
         case .string:
             let text = UnsafeBufferPointer(start: p + ts.start + 1, count: ts.end - ts.start - 2)
-            millis = TimestampParser.parseISO(text) ?? TimestampParser.parseEpoch(text)
+            millis = timestamps.parse(text) ?? TimestampParser.parseEpoch(text)
         case .number:
             millis = TimestampParser.parseEpoch(UnsafeBufferPointer(start: p + ts.start, count: ts.end - ts.start))
         default:
@@ -177,6 +181,15 @@ struct JSONLineParser {
     @inline(__always)
     private func stringEnd(_ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int) -> (Int, Bool)? {
         var i = start + 1
+        // Whole blocks inside the line; a block with a backslash before any quote goes to the
+        // byte loop, which understands escapes.
+        while i + ByteScan.blockSize <= n {
+            let (quotes, backslashes) = ByteScan.quotesAndBackslashes(p + i)
+            let quote = quotes.trailingZeroBitCount
+            if quote < backslashes.trailingZeroBitCount { return (i + quote + 1, false) }
+            if backslashes != 0 { break }
+            i += ByteScan.blockSize
+        }
         var escaped = false
         while i < n {
             let c = p[i]

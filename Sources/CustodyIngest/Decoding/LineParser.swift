@@ -8,7 +8,7 @@ import CustodyCore
 /// Owns scratch memory: call `deallocate()` when done.
 public struct LineParser {
     public private(set) var format: LogFormat
-    private let json: JSONLineParser
+    private var json: JSONLineParser
     private let logfmt: LogfmtParser
     private let combined: CombinedParser
     private let fields: FieldTable
