@@ -82,4 +82,30 @@ struct JSONLineParserBlockTests {
             }
         }
     }
+
+    /// The prefix words the lookups use must be the values' first eight bytes, whether the
+    /// value sits mid-line, at the line's end, in the unescaping scratch space or is a number.
+    @Test func prefixWordsAreTheFirstEightBytes() {
+        func firstEight(_ bytes: UnsafeBufferPointer<UInt8>?) -> UInt64 {
+            guard let bytes else { return 0 }
+            return bytes.prefix(8).enumerated().reduce(0) { $0 | UInt64($1.element) << UInt64(8 * $1.offset) }
+        }
+        var random = SplitMix64(seed: 18)
+        var lines = (0..<500).map { _ in randomLine(random: &random).line }
+        lines += [#"{"ts":"2026-10-10T05:55:36Z","event":"post","user":"abc"}"#, #"{"ts":"2026-10-10T05:55:36Z","user":12345678901,"event":"x"}"#,
+                  #"{"ts":"2026-10-10T05:55:36Z","user":"\u0061b","event":"p\u006fst"}"#, #"{"ts":"2026-10-10T05:55:36Z","user":"a"}"#]
+        var parser = LineParser(policy: policy, format: .jsonl)
+        defer { parser.deallocate() }
+        for line in lines {
+            let bytes = Array(line.utf8)
+            bytes.withUnsafeBufferPointer { buffer in
+                guard case .record(let record) = parser.parse(buffer) else {
+                    Issue.record("not a record: \(line)")
+                    return
+                }
+                #expect(record.userPrefix == firstEight(record.user), "\(line)")
+                #expect(record.eventPrefix == firstEight(record.event), "\(line)")
+            }
+        }
+    }
 }

@@ -46,13 +46,20 @@ final class ByteInterner {
         var hash: UInt64
     }
 
-    /// Hashes `key` and asks the CPU to fetch its slot, so that an `intern(_:probe:)` a little
+    /// Hashes `key` (whose first eight bytes, zero-padded, are `prefix`) and asks the CPU to fetch its slot, so that an `intern(_:probe:)` a little
     /// later finds the slot in cache instead of waiting for main memory.
     @inline(__always)
-    func probe(_ key: UnsafeBufferPointer<UInt8>) -> Probe {
-        let (word, hash) = Self.wordAndHash(key)
+    func probe(_ key: UnsafeBufferPointer<UInt8>, prefix: UInt64) -> Probe {
+        let (word, hash) = Self.wordAndHash(key, prefix: prefix)
         custody_prefetch(slots + (Int(truncatingIfNeeded: hash) & slotMask))
         return Probe(word: word, hash: hash)
+    }
+
+    /// `intern(_:)` for a key whose first eight bytes, zero-padded, are `prefix`.
+    @inline(__always)
+    func intern(_ key: UnsafeBufferPointer<UInt8>, prefix: UInt64) -> Int32 {
+        let (word, hash) = Self.wordAndHash(key, prefix: prefix)
+        return intern(key, probe: Probe(word: word, hash: hash))
     }
 
     /// The id of `key`, adding it if new. New ids are `count - 1` after the call.
@@ -145,18 +152,18 @@ final class ByteInterner {
     /// The slot word (the key itself if short, else a hash) and the hash that picks the slot.
     @inline(__always)
     static func wordAndHash(_ key: UnsafeBufferPointer<UInt8>) -> (word: UInt64, hash: UInt64) {
+        wordAndHash(key, prefix: key.count <= 8 ? ByteScan.prefixWord(key) : 0)
+    }
+
+    /// `wordAndHash(_:)` given the key's first eight bytes (used as they are for short keys).
+    @inline(__always)
+    static func wordAndHash(_ key: UnsafeBufferPointer<UInt8>, prefix: UInt64) -> (word: UInt64, hash: UInt64) {
         guard let base = key.baseAddress else { return (0, 0x9E37_79B9_7F4A_7C15) }
         let n = key.count
         if n <= 8 {
-            var w: UInt64 = 0
-            var shift: UInt64 = 0
-            for i in 0..<n {
-                w |= UInt64(base[i]) << shift
-                shift += 8
-            }
-            var h = (w ^ UInt64(n)) &* 0xBF58_476D_1CE4_E5B9
+            var h = (prefix ^ UInt64(n)) &* 0xBF58_476D_1CE4_E5B9
             h ^= h >> 31
-            return (w, h)
+            return (prefix, h)
         }
         var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(n)
         let raw = UnsafeRawPointer(base)

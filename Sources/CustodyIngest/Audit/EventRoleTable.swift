@@ -10,7 +10,13 @@ final class EventRoleTable {
 
     @inline(__always)
     func role(of event: UnsafeBufferPointer<UInt8>) -> EventRole {
-        let id = Int(names.intern(event))
+        role(of: event, prefix: ByteScan.prefixWord(event))
+    }
+
+    /// `role(of:)` given the name's first eight bytes, zero-padded (see `ParsedLine`).
+    @inline(__always)
+    func role(of event: UnsafeBufferPointer<UInt8>, prefix: UInt64) -> EventRole {
+        let id = Int(names.intern(event, prefix: prefix))
         if id == roles.count { roles.append(policy.role(ofEvent: names.string(Int32(id)))) }
         return roles[id]
     }

@@ -32,7 +32,8 @@ public struct FileAudit: Sendable {
             if record.millis < earliest { earliest = record.millis }
             if record.millis > latest { latest = record.millis }
             guard let user = record.user else { return }
-            users.add(user: user, role: record.event.map(roles.role(of:)), millis: record.millis, line: line)
+            let role: EventRole? = if let event = record.event { roles.role(of: event, prefix: record.eventPrefix) } else { nil }
+            users.add(user: user, prefix: record.userPrefix, role: role, millis: record.millis, line: line)
         }
         let activities = users.finish()
         return FileAudit(path: path, index: index, records: outcome.records, dayCounts: days.finish(),

@@ -34,7 +34,8 @@ final class UserActivityTally {
     private static let capacity = 8
     /// Records between a slot's prefetch and the lookup that uses it.
     private static let resolveLag = 4
-    /// Longer user ids are not queued (their records are applied at once, after the queue).
+    /// Longer user ids are not queued (their records are applied at once, after the queue);
+    /// ids of nine to this many bytes are copied into the queue, shorter ones live in its words.
     private static let longestQueuedKey = 64
 
     private let queue: UnsafeMutablePointer<Waiting>
@@ -54,9 +55,10 @@ final class UserActivityTally {
         keys.deallocate()
     }
 
-    /// Counts one record of `user` (whose bytes need stay valid only during the call).
+    /// Counts one record of `user` (whose bytes need stay valid only during the call), given its
+    /// first eight bytes, zero-padded: for ids of eight bytes or fewer the queue keeps only those.
     @inline(__always)
-    func add(user: UnsafeBufferPointer<UInt8>, role: EventRole?, millis: Int64, line: Int) {
+    func add(user: UnsafeBufferPointer<UInt8>, prefix: UInt64, role: EventRole?, millis: Int64, line: Int) {
         guard user.count <= Self.longestQueuedKey else {
             drain()
             let id = users.intern(user)
@@ -66,10 +68,15 @@ final class UserActivityTally {
         }
         if count == Self.capacity { applyOldest() }
         let slot = (head + count) & (Self.capacity - 1)
-        let key = keys + slot * Self.longestQueuedKey
-        if let base = user.baseAddress { key.update(from: base, count: user.count) }
-        let stored = UnsafeBufferPointer(start: key, count: user.count)
-        queue[slot] = Waiting(probe: users.probe(stored), keyLength: user.count, millis: millis, role: role, line: line, id: -1)
+        let probe: ByteInterner.Probe
+        if user.count <= 8 {
+            probe = users.probe(user, prefix: prefix)
+        } else {
+            let key = keys + slot * Self.longestQueuedKey
+            key.update(from: user.baseAddress!, count: user.count)
+            probe = users.probe(UnsafeBufferPointer(start: key, count: user.count), prefix: prefix)
+        }
+        queue[slot] = Waiting(probe: probe, keyLength: user.count, millis: millis, role: role, line: line, id: -1)
         count += 1
         if count - resolved > Self.resolveLag { resolveNext() }
     }
@@ -97,8 +104,15 @@ final class UserActivityTally {
     @inline(__always)
     private func resolveNext() {
         let slot = (head + resolved) & (Self.capacity - 1)
-        let key = UnsafeBufferPointer(start: keys + slot * Self.longestQueuedKey, count: queue[slot].keyLength)
-        let id = users.intern(key, probe: queue[slot].probe)
+        let length = queue[slot].keyLength
+        let id: Int32
+        if length <= 8 {
+            // A short key is its probe word (little-endian bytes).
+            var word = UInt64(littleEndian: queue[slot].probe.word)
+            id = withUnsafeBytes(of: &word) { users.intern(UnsafeBufferPointer(start: $0.baseAddress!.assumingMemoryBound(to: UInt8.self), count: length), probe: queue[slot].probe) }
+        } else {
+            id = users.intern(UnsafeBufferPointer(start: keys + slot * Self.longestQueuedKey, count: length), probe: queue[slot].probe)
+        }
         register(id)
         queue[slot].id = id
         if let role = queue[slot].role, role == .acceptedVerification || role == .publish {

@@ -38,4 +38,13 @@ enum ByteScan {
         let word = UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self))
         return count >= 8 ? word : word & ((1 << UInt64(8 * count)) &- 1)
     }
+
+    /// `prefixWord(_:count:)` for bytes that may not be followed by eight readable ones.
+    @inline(__always)
+    static func prefixWord(_ bytes: UnsafeBufferPointer<UInt8>?) -> UInt64 {
+        guard let bytes, let base = bytes.baseAddress else { return 0 }
+        var word: UInt64 = 0
+        for i in 0..<min(bytes.count, 8) { word |= UInt64(base[i]) << UInt64(8 * i) }
+        return word
+    }
 }

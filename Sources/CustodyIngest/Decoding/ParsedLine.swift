@@ -5,11 +5,22 @@ public struct ParsedLine {
     /// nil for anonymous records.
     public var user: UnsafeBufferPointer<UInt8>?
     public var event: UnsafeBufferPointer<UInt8>?
+    /// The first eight bytes of `user` and `event` as little-endian integers, zero-padded (0
+    /// when absent): with most user ids and event names eight bytes or shorter, these are the
+    /// whole key for the per-record table lookups, and parsers get them for one load.
+    public var userPrefix: UInt64
+    public var eventPrefix: UInt64
 
     public init(millis: Int64, user: UnsafeBufferPointer<UInt8>?, event: UnsafeBufferPointer<UInt8>?) {
+        self.init(millis: millis, user: user, userPrefix: ByteScan.prefixWord(user), event: event, eventPrefix: ByteScan.prefixWord(event))
+    }
+
+    init(millis: Int64, user: UnsafeBufferPointer<UInt8>?, userPrefix: UInt64, event: UnsafeBufferPointer<UInt8>?, eventPrefix: UInt64) {
         self.millis = millis
         self.user = user
         self.event = event
+        self.userPrefix = userPrefix
+        self.eventPrefix = eventPrefix
     }
 }
 
