@@ -22,7 +22,8 @@ let package = Package(
         // A cache prefetch hint for hash-table lookups (Swift cannot import clang's macro).
         .target(name: "CPrefetch"),
 
-        // gzip's CRC-32 with carry-less multiplication (PCLMULQDQ), about 2.4 times zlib 1.2.13's.
+        // gzip's CRC-32 with carry-less multiplication (PCLMULQDQ, and AVX-512's VPCLMULQDQ
+        // where present), 2.4 and 5 times zlib 1.2.13's speed here.
         .target(name: "CCRC32"),
 
         // Policy, rules, findings and the check report: pure, no file I/O.
@@ -81,7 +82,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "CustodyCoreTests", dependencies: ["CustodyCore", "CustodyTesting"]),
-        .testTarget(name: "CustodyIngestTests", dependencies: ["CustodyIngest", "CustodyCore", "CustodyTesting"],
+        .testTarget(name: "CustodyIngestTests", dependencies: ["CustodyIngest", "CustodyCore", "CustodyTesting", "CCRC32"],
                     resources: [.copy("Fixtures")]),
         // Runs the built `custody` executable end to end.
         .testTarget(name: "CustodyCLITests", dependencies: [

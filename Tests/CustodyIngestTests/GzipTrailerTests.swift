@@ -1,3 +1,4 @@
+import CCRC32
 import CustodyCore
 import CustodyIngest
 import CustodyTesting
@@ -51,6 +52,25 @@ struct GzipTrailerTests {
                 for length in 0...(all.count - 16) where length < 300 || length % 97 == 0 {
                     let slice = UnsafeRawBufferPointer(rebasing: all[offset..<(offset + length)])
                     if CRC32.update(0, slice) != referenceCRC32(slice) { mismatches.append("\(offset)+\(length)") }
+                }
+            }
+        }
+        #expect(mismatches.isEmpty, "first: \(mismatches.prefix(5))")
+    }
+
+    /// The folding code without AVX-512 (the path CPUs without it take) on the same lengths.
+    @Test func crc32WithoutAVX512MatchesTheDefinition() throws {
+        try #require(custody_crc32_fold_available() != 0, "this CPU has no PCLMULQDQ: zlib computes the CRC")
+        let bytes = pseudoRandomBytes(1_100, seed: 34)
+        var mismatches: [String] = []
+        bytes.withUnsafeBufferPointer { all in
+            for offset in 0..<16 {
+                for length in stride(from: 64, through: all.count - 16, by: 16) {
+                    let slice = UnsafeBufferPointer(rebasing: all[offset..<(offset + length)])
+                    let start = UInt32(truncatingIfNeeded: length &* 2_654_435_761)
+                    if custody_crc32_fold_sse(start, slice.baseAddress!, length) != referenceCRC32(slice, start) {
+                        mismatches.append("\(offset)+\(length)")
+                    }
                 }
             }
         }
