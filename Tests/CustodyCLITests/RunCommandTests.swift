@@ -147,6 +147,9 @@ import Testing
         let vault = fixture.state + "/vault"
         let stored = try FileManager.default.subpathsOfDirectory(atPath: vault).filter { $0.hasSuffix(".gz") }
         #expect(stored.count == 2)
+        // The broken file's copy, made in the background while it was read, was abandoned and
+        // removed, not left behind half-made.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: vault).filter { $0.hasPrefix(".incoming") }.isEmpty)
         let original = FileManager.default.contents(atPath: fixture.dir.path("logs/good.jsonl.gz"))
         #expect(stored.contains { FileManager.default.contents(atPath: vault + "/" + $0) == original })
         let verify = try fixture.custody("verify", ["--format", "json"], asOf: "2026-11-11")

@@ -107,18 +107,22 @@ public final class VaultObjectWriter {
     private let vault: Vault
     private let temporaryPath: String
     private let writer: GzipWriter?
-    private let adopted: String?
+    private let adopted: BackgroundCopy?
     private var hasher = SHA256()
     public private(set) var size = 0
 
     init(vault: Vault, adopting source: String?) throws {
         self.vault = vault
-        temporaryPath = "\(vault.directory)/.incoming-\(UUID().uuidString).gz"
-        adopted = source
+        let temporaryPath = "\(vault.directory)/.incoming-\(UUID().uuidString).gz"
+        self.temporaryPath = temporaryPath
+        adopted = source.map { BackgroundCopy(from: $0, to: temporaryPath) }
         writer = source == nil ? try GzipWriter(path: temporaryPath, level: Self.compressionLevel, mode: 0o600) : nil
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: temporaryPath) }
+    deinit {
+        _ = try? adopted?.wait() // the copy must not create the file after it is removed
+        try? FileManager.default.removeItem(atPath: temporaryPath)
+    }
 
     public func append(_ bytes: UnsafeRawBufferPointer) throws {
         hasher.update(bufferPointer: bytes)
@@ -137,7 +141,7 @@ public final class VaultObjectWriter {
         }
         let storedSize: Int
         if let adopted {
-            storedSize = try Self.copy(adopted, to: temporaryPath)
+            storedSize = try adopted.wait()
         } else {
             try writer!.close(sync: true)
             storedSize = writer!.bytesWritten
@@ -159,9 +163,27 @@ public final class VaultObjectWriter {
         let output = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard output >= 0 else { throw StoreError.io(path: destination, reason: String(cString: strerror(errno))) }
         defer { close(output) }
+        var total = 0
+        // In the kernel (sendfile), without a round trip through user memory: the copy of a 40 MB log
+        // was 9% of a `run` as read + write (perf). Other file systems may refuse: then copy.
+        while true {
+            let n = sendfile(output, input, nil, 1 << 30)
+            if n < 0 && errno == EINTR { continue }
+            if n > 0 {
+                total += n
+                continue
+            }
+            if n == 0 {
+                guard fsync(output) == 0 else { throw StoreError.io(path: destination, reason: "fsync: \(String(cString: strerror(errno)))") }
+                return total
+            }
+            guard total == 0, [EXDEV, ENOSYS, EINVAL, EOPNOTSUPP].contains(errno) else {
+                throw StoreError.io(path: destination, reason: String(cString: strerror(errno)))
+            }
+            break
+        }
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
-        var total = 0
         while true {
             let n = read(input, buffer, 1 << 20)
             if n < 0 && errno == EINTR { continue }
@@ -178,6 +200,29 @@ public final class VaultObjectWriter {
         }
         guard fsync(output) == 0 else { throw StoreError.io(path: destination, reason: "fsync: \(String(cString: strerror(errno)))") }
         return total
+    }
+}
+
+/// Copies an adopted gzip file into the vault's incoming area on its own thread, started with
+/// the object: the copy and its fsync wait on the disk while the caller decodes and hashes the
+/// same file (in `run`, they were a fifth of the wall time when done at commit).
+final class BackgroundCopy: @unchecked Sendable {
+    private let finished = DispatchSemaphore(value: 0)
+    // Written once by the copying thread before `finished` is signalled; read after waiting.
+    private var result: Result<Int, Error> = .success(0)
+
+    init(from source: String, to destination: String) {
+        Thread.detachNewThread { [self] in
+            result = Result { try VaultObjectWriter.copy(source, to: destination) }
+            finished.signal()
+        }
+    }
+
+    /// The copied size, once the copy is on disk; waiting again returns the same.
+    func wait() throws -> Int {
+        finished.wait()
+        finished.signal()
+        return try result.get()
     }
 }
 
