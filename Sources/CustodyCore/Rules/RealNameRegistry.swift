@@ -20,8 +20,10 @@ public struct RealNameRegistry: Sendable {
         var firstPending: EventLocation?
 
         mutating func cover(by verifiedAt: Int64) {
-            exact.removeAll { $0 >= verifiedAt }
-            spans.removeAll { $0.earliest >= verifiedAt }
+            // Most users have nothing pending, and removeAll(where:) on an empty array still
+            // makes it unique (an allocation per verified user and file).
+            if !exact.isEmpty { exact.removeAll { $0 >= verifiedAt } }
+            if !spans.isEmpty { spans.removeAll { $0.earliest >= verifiedAt } }
         }
     }
 
