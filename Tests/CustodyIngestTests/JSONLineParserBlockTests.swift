@@ -109,3 +109,52 @@ struct JSONLineParserBlockTests {
         }
     }
 }
+
+/// The parser remembers which key followed which and checks the next line's keys against that
+/// guess. A parser that has seen many lines must answer exactly as a fresh one does.
+@Suite("JSON lines parser: remembered key order")
+struct JSONLineParserKeyOrderTests {
+    let policy = try! loadPolicy()
+
+    /// Keys near the policy's names (prefixes, extensions, escapes, case), in shuffled orders.
+    private let keys = [#""ts""#, #""user""#, #""event""#, #""use""#, #""users""#, #""t\u0073""#, #""ts ""#, #""TS""#,
+                        #""timestamp""#, #""user_id""#, #""uid""#, #""action""#, #""ip""#, #""a_rather_long_key""#,
+                        #""sixteen_bytes_k""#, #""sixteen_bytes_ke""#, #""""#, #""ev\"ent""#]
+
+    private func line(_ random: inout SplitMix64) -> String {
+        var pairs: [String] = []
+        for _ in 0..<Int.random(in: 1...6, using: &random) {
+            let key = keys[Int.random(in: 0..<keys.count, using: &random)]
+            let value: String
+            switch Int.random(in: 0..<5, using: &random) {
+            case 0: value = #""2026-10-10T13:55:36.123+08:00""#
+            case 1: value = "\(Int.random(in: 1_700_000_000...1_800_000_000, using: &random))"
+            case 2: value = "null"
+            case 3: value = #""a\"b""#
+            default: value = "\"v\(Int.random(in: 0..<50, using: &random))\""
+            }
+            pairs.append("\(key):\(value)")
+        }
+        // Usually the same shape as a recent line: the order is what the guesses learn from.
+        return "{" + pairs.joined(separator: Int.random(in: 0..<8, using: &random) == 0 ? " , " : ",") + "}"
+    }
+
+    @Test func aLongLivedParserAgreesWithAFreshOnePerLine() {
+        var random = SplitMix64(seed: 19)
+        var shapes: [String] = []
+        var lines: [String] = []
+        for _ in 0..<20_000 {
+            if shapes.isEmpty || Int.random(in: 0..<4, using: &random) == 0 {
+                shapes.append(line(&random))
+                if shapes.count > 6 { shapes.removeFirst() }
+            }
+            lines.append(shapes[Int.random(in: 0..<shapes.count, using: &random)])
+        }
+        let together = parseLines(lines, format: .jsonl, policy: policy).results
+        var disagreements: [String] = []
+        for (line, result) in zip(lines, together) where parseLine(line, format: .jsonl, policy: policy) != result {
+            disagreements.append(line)
+        }
+        #expect(disagreements.isEmpty, "first: \(disagreements.prefix(3))")
+    }
+}

@@ -10,6 +10,7 @@ struct JSONLineParser {
     private let userScratch: UnsafeMutablePointer<UInt8>
     private let eventScratch: UnsafeMutablePointer<UInt8>
     private var timestamps = ISOTimestampCache()
+    private let successors = KeySuccessors()
 
     enum Kind { case string, escapedString, number, null, other }
 
@@ -47,6 +48,7 @@ struct JSONLineParser {
     func deallocate() {
         userScratch.deallocate()
         eventScratch.deallocate()
+        successors.deallocate()
     }
 
     mutating func parse(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
@@ -67,14 +69,25 @@ struct JSONLineParser {
         if i < n && p[i] == 0x7D {
             i += 1
         } else {
+            var previousKey = KeySuccessors.objectStart
             while true {
                 guard i < n, p[i] == 0x22 else { return .invalidJSON }
                 let keyStart = i + 1
-                guard let (keyEnd, _) = stringEnd(p, i, n) else { return .invalidJSON }
-                let key = UnsafeBufferPointer(start: p + keyStart, count: keyEnd - 1 - keyStart)
-                let field = keyStart + 8 <= n
-                    ? fields.match(key, word: ByteScan.prefixWord(p + keyStart, count: key.count))
-                    : fields.match(key)
+                let keyEnd: Int
+                let field: (FieldTable.Field, UInt8)?
+                if let guess = successors.predict(after: previousKey, p + keyStart, available: n - keyStart) {
+                    keyEnd = keyStart + guess.length + 1
+                    field = guess.field
+                    previousKey = guess.index
+                } else {
+                    guard let (end, escaped) = stringEnd(p, i, n) else { return .invalidJSON }
+                    keyEnd = end
+                    let key = UnsafeBufferPointer(start: p + keyStart, count: keyEnd - 1 - keyStart)
+                    field = keyStart + 8 <= n
+                        ? fields.match(key, word: ByteScan.prefixWord(p + keyStart, count: key.count))
+                        : fields.match(key)
+                    previousKey = successors.learn(after: previousKey, key, escaped: escaped, field: field)
+                }
                 i = skipSpace(p, keyEnd, n)
                 guard i < n, p[i] == 0x3A else { return .invalidJSON }
                 i = skipSpace(p, i + 1, n)
