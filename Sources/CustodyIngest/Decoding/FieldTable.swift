@@ -78,15 +78,7 @@ struct FieldTable {
 
     @inline(__always)
     func match(_ key: UnsafeBufferPointer<UInt8>) -> (Field, UInt8)? {
-        let n = key.count
-        guard n > 0, let base = key.baseAddress else { return nil }
-        var w: UInt64 = 0
-        var shift: UInt64 = 0
-        for i in 0..<min(n, 8) {
-            w |= UInt64(base[i]) << shift
-            shift += 8
-        }
-        return match(key, word: w)
+        match(key, word: ByteScan.prefixWord(key))
     }
 
     /// `match(_:)` with the key's first eight bytes already loaded (zero-padded, little-endian).
