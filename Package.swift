@@ -87,6 +87,7 @@ let package = Package(
         // Runs the built `custody` executable end to end.
         .testTarget(name: "CustodyCLITests", dependencies: [
             "custody", "CustodyTesting", "CustodyCore", "CustodyIngest", "CustodyReports", .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
     ]
 )

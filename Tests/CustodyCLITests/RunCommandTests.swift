@@ -1,3 +1,4 @@
+import Crypto
 import CustodyCore
 import CustodyTesting
 import Foundation
@@ -150,10 +151,22 @@ import Testing
         // The broken file's copy, made in the background while it was read, was abandoned and
         // removed, not left behind half-made.
         #expect(try FileManager.default.contentsOfDirectory(atPath: vault).filter { $0.hasPrefix(".incoming") }.isEmpty)
-        let original = FileManager.default.contents(atPath: fixture.dir.path("logs/good.jsonl.gz"))
-        #expect(stored.contains { FileManager.default.contents(atPath: vault + "/" + $0) == original })
+        let original = try #require(FileManager.default.contents(atPath: fixture.dir.path("logs/good.jsonl.gz")))
+        let adopted = try #require(stored.first { FileManager.default.contents(atPath: vault + "/" + $0) == original })
+        // Named by the SHA-256 of the bytes it holds (the gzip file), not of their decoded content.
+        let name = SHA256.hash(data: original).map { String(format: "%02x", $0) }.joined()
+        #expect(adopted.hasSuffix("/\(name).gz"))
         let verify = try fixture.custody("verify", ["--format", "json"], asOf: "2026-11-11")
         #expect(!verify.stdout.contains("vault.object"), "\(verify.stdout)")
+
+        // One flipped byte in the adopted copy is found, whichever way the object is named.
+        var bytes = [UInt8](original)
+        bytes[bytes.count / 2] ^= 0x01
+        chmod(vault + "/" + adopted, 0o640)
+        try Data(bytes).write(to: URL(fileURLWithPath: vault + "/" + adopted))
+        let tampered = try fixture.custody("verify", ["--format", "json"], asOf: "2026-11-11")
+        #expect(tampered.status == 1)
+        #expect(tampered.stdout.contains("vault.object_altered"), "\(tampered.stdout)")
     }
 
     @Test func statusReadsTheStateOnly() throws {

@@ -55,6 +55,10 @@ enum Ingestion {
         if writer.size > 0 && !shrank {
             // A fault means the file holds more than its decoded prefix: compress what was read.
             let stored = try (whole && audit.issues.fault != nil ? recompressed(plan, audit: audit, vault: vault) : writer.commit())
+            // An adopted copy is named by its own bytes; they must be the bytes just decoded.
+            if whole && audit.issues.fault == nil && stored.storedSize != audit.bytesRead {
+                throw StoreError.io(path: plan.path, reason: "changed while it was being read (\(audit.bytesRead) bytes decoded, \(stored.storedSize) copied); the next run reads it again")
+            }
             object = IngestedPart.StoredObject(sha256: stored.sha256, size: writer.size, storedSize: stored.storedSize)
         }
         let readToEnd = plan.identity.compressed || audit.issues.fault != nil || Int64(audit.end.bytes) == plan.identity.size
