@@ -39,9 +39,10 @@ public struct Vault: Sendable {
 
     /// Starts a new object; feed it bytes, then `commit` it.
     ///
-    /// With `adoptingGzip`, the bytes fed in are only hashed, and `commit` stores a copy of that
-    /// gzip file as it is: its decompressed content is exactly the bytes fed in (the caller read
-    /// the whole file from its start without a fault), and copying it is far cheaper than
+    /// With `adoptingGzip`, the bytes fed in are only counted, and the object is a copy of that
+    /// gzip file as it is, named by the hash of its bytes: its decompressed content is exactly
+    /// the bytes fed in (the caller reads the whole file from its start without a fault and
+    /// checks the copy's size against what it decoded), and copying it is far cheaper than
     /// compressing the content again.
     public func beginObject(adoptingGzip source: String? = nil) throws -> VaultObjectWriter {
         try VaultObjectWriter(vault: self, adopting: source)
@@ -112,8 +113,9 @@ public struct Vault: Sendable {
     }
 }
 
-/// Streams one object into the vault: hashes and compresses as it goes (or, adopting a gzip
-/// file, hashes only and copies the file at commit).
+/// Streams one object into the vault: hashes and compresses as it goes; or, adopting a gzip
+/// file, only counts the decoded bytes fed in while a background copy stores and hashes the
+/// file itself.
 public final class VaultObjectWriter {
     /// zlib level for content compressed here: plain (usually still-growing) log files. Level 3
     /// is several times faster than the default 6 for a few percent more bytes.
