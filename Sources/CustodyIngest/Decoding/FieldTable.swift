@@ -33,7 +33,7 @@ struct FieldTable {
         for (field, list) in [(Field.timestamp, names.timestamp), (.user, names.user), (.event, names.event)] {
             for (rank, name) in list.enumerated() {
                 let bytes = Array(name.utf8)
-                let word = Self.word(bytes)
+                let word = bytes.withUnsafeBufferPointer { ByteScan.prefixWord($0) }
                 var index = Self.index(word, bytes.count, bits: slotBits)
                 var duplicate = false
                 while slots[index].used {
@@ -62,13 +62,6 @@ struct FieldTable {
     private static func sameLongName(_ slot: Slot, _ bytes: [UInt8]) -> Bool {
         guard let long = slot.longName else { return true }
         return bytes.withUnsafeBufferPointer { memcmp(long, $0.baseAddress!, bytes.count) == 0 }
-    }
-
-    /// The first eight bytes, little-endian; longer names share a word with their prefix.
-    private static func word(_ bytes: [UInt8]) -> UInt64 {
-        var w: UInt64 = 0
-        for (i, b) in bytes.prefix(8).enumerated() { w |= UInt64(b) << UInt64(8 * i) }
-        return w
     }
 
     @inline(__always)

@@ -6,15 +6,15 @@ import CustodyCore
 /// skips everything else (nested values are skipped by bracket matching, not validated deeply).
 /// About twenty times cheaper than Foundation's JSONDecoder per line on this workload.
 struct JSONLineParser {
-    let fields: FieldTable
+    private let fields: FieldTable
     private let userScratch: UnsafeMutablePointer<UInt8>
     private let eventScratch: UnsafeMutablePointer<UInt8>
     private var timestamps = ISOTimestampCache()
     private let successors = KeySuccessors()
 
-    enum Kind { case string, escapedString, number, null, other }
+    private enum Kind { case string, escapedString, number, null, other }
 
-    struct Capture {
+    private struct Capture {
         var rank: UInt8 = 255
         var start = 0
         var end = 0
@@ -22,7 +22,7 @@ struct JSONLineParser {
     }
 
     /// The best-ranked value seen so far for each field.
-    struct Captures {
+    private struct Captures {
         var ts = Capture()
         var user = Capture()
         var event = Capture()
@@ -192,7 +192,7 @@ struct JSONLineParser {
     // MARK: scanning
 
     @inline(__always)
-    func skipSpace(_ p: UnsafePointer<UInt8>, _ from: Int, _ n: Int) -> Int {
+    private func skipSpace(_ p: UnsafePointer<UInt8>, _ from: Int, _ n: Int) -> Int {
         var i = from
         // Every byte above 0x20 ends the run: one compare in the usual case of no whitespace.
         while i < n, p[i] <= 0x20 {
@@ -205,7 +205,7 @@ struct JSONLineParser {
 
     /// The end of a JSON number starting at `start`: `-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?`.
     @inline(__always)
-    func numberEnd(_ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int) -> Int? {
+    private func numberEnd(_ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int) -> Int? {
         var i = start
         if p[i] == 0x2D { i += 1 }
         guard i < n, p[i] &- 0x30 < 10 else { return nil }
@@ -273,7 +273,7 @@ struct JSONLineParser {
         return nil
     }
 
-    func literal(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int, _ word: StaticString) -> Bool {
+    private func literal(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int, _ word: StaticString) -> Bool {
         let count = word.utf8CodeUnitCount
         guard i + count <= n else { return false }
         return memcmp(p + i, word.utf8Start, count) == 0
