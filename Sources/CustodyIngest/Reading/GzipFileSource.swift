@@ -10,8 +10,8 @@ import Foundation
 /// last member (tape or block padding) are ignored, as GNU gzip does.
 ///
 /// The trailer is checked here rather than by zlib, because zlib 1.2's table-driven CRC-32 was
-/// a seventh of a check's time and `CRC32` is 2.4 times faster (Benchmarks/RESULTS.md). A
-/// member whose header carries its own CRC (FHCRC, rare) is left to zlib entirely.
+/// 7% of a check's time and `CRC32` is 2.4 to 5 times faster (Benchmarks/RESULTS.md). A member
+/// whose header carries its own CRC (FHCRC, rare) is left to zlib entirely.
 final class GzipFileSource: DecodedSource {
     static let inputCapacity = 256 * 1024
 
@@ -29,8 +29,9 @@ final class GzipFileSource: DecodedSource {
     private var checkingTrailer: Bool?
     private var memberCRC: UInt32 = 0
     private var memberLength: UInt32 = 0
-    /// The last bytes consumed before the current input fill (the trailer may straddle fills).
-    private var consumedTail: (UInt64, Int) = (0, 0)
+    /// The last eight bytes consumed before the current input fill, the latest in the top byte
+    /// (a trailer may straddle two fills).
+    private var consumedTail: UInt64 = 0
     private(set) var fault: ReadFault?
     let isCompressed = true
 
@@ -125,7 +126,7 @@ final class GzipFileSource: DecodedSource {
         var trailer: UInt64 = 0
         for k in 0..<8 {
             let back = 8 - k // bytes before the end of the consumed input
-            let byte = back <= consumed ? input[consumed - back] : UInt8(truncatingIfNeeded: consumedTail.0 >> UInt64(8 * (8 - (back - consumed))))
+            let byte = back <= consumed ? input[consumed - back] : UInt8(truncatingIfNeeded: consumedTail >> UInt64(8 * (8 - (back - consumed))))
             trailer |= UInt64(byte) << UInt64(8 * k)
         }
         let storedCRC = UInt32(truncatingIfNeeded: trailer)
@@ -203,14 +204,11 @@ final class GzipFileSource: DecodedSource {
         stream.avail_in = UInt32(inputCount)
     }
 
-    /// Keeps the last eight of all bytes consumed so far, as the high bytes of a word (the
-    /// latest in the top byte), before a refill overwrites the first `consumed` input bytes.
+    /// Keeps the last eight of all bytes consumed so far in `consumedTail`, before a refill
+    /// overwrites the first `consumed` input bytes.
     private func rememberConsumedTail(_ consumed: Int) {
-        var (word, count) = consumedTail
         for i in max(0, consumed - 8)..<consumed {
-            word = word >> 8 | UInt64(input[i]) << 56
-            count = min(count + 1, 8)
+            consumedTail = consumedTail >> 8 | UInt64(input[i]) << 56
         }
-        consumedTail = (word, count)
     }
 }
