@@ -40,14 +40,14 @@ final class ByteInterner {
 
     var count: Int { offsets.count }
 
-    /// A key's slot word and hash, computed once when a lookup is queued (see `probe(_:)`).
+    /// A key's slot word and hash, computed once when a lookup is queued (see `probe(_:prefix:)`).
     struct Probe {
         var word: UInt64
         var hash: UInt64
     }
 
-    /// Hashes `key` (whose first eight bytes, zero-padded, are `prefix`) and asks the CPU to fetch its slot, so that an `intern(_:probe:)` a little
-    /// later finds the slot in cache instead of waiting for main memory.
+    /// Hashes `key` (whose first eight bytes, zero-padded, are `prefix`) and asks the CPU to
+    /// fetch its slot, so that an `intern(_:probe:)` a little later finds it in cache.
     @inline(__always)
     func probe(_ key: UnsafeBufferPointer<UInt8>, prefix: UInt64) -> Probe {
         let (word, hash) = Self.wordAndHash(key, prefix: prefix)
@@ -69,7 +69,7 @@ final class ByteInterner {
         return intern(key, probe: Probe(word: word, hash: hash))
     }
 
-    /// `intern(_:)` with the hash already computed by `probe(_:)` for the same bytes.
+    /// `intern(_:)` with the hash already computed by `probe(_:prefix:)` for the same bytes.
     @inline(__always)
     func intern(_ key: UnsafeBufferPointer<UInt8>, probe: Probe) -> Int32 {
         let word = probe.word
