@@ -65,6 +65,33 @@ struct CheckRunnerReferenceTests {
         compare(report, events)
     }
 
+    /// User ids of every length the per-file tally stores differently: up to eight bytes (kept as
+    /// one word), nine to 64 (copied into its queue) and longer (applied past the queue), all
+    /// interleaved in the same files.
+    @Test func userIdsOfEveryStoredLength() async throws {
+        let scenario = ActivityGenerator.Scenario(
+            firstDay: CivilDay(iso: "2026-09-10")!, days: 70, users: 120, eventsPerDay: 150, seed: 31,
+            lateVerifiers: 6, neverVerified: 4)
+        let lengths = [3, 7, 8, 9, 16, 63, 64, 65, 200]
+        var renamed: [String: String] = [:]
+        let events = ActivityGenerator(scenario).events().map { e -> ActivityEvent in
+            guard let user = e.user else { return e }
+            let name = renamed[user] ?? {
+                let n = renamed.count
+                let id = String(format: "%03d", n) + String(repeating: "x", count: lengths[n % lengths.count] - 3)
+                renamed[user] = id
+                return id
+            }()
+            return ActivityEvent(millis: e.millis, user: name, event: e.event)
+        }
+        #expect(Set(renamed.values.map(\.count)) == Set(lengths))
+        let dir = try TemporaryDirectory()
+        try writeLogs(events, files: Array(mixedLogFiles.prefix(3)), in: dir, assign: { i, _ in i % 3 })
+        let report = try await runCheck([dir.path], policy: policy, asOf: asOf, parallelism: 2)
+        compare(report, events)
+        #expect(!report.realName.violatingUsers.isEmpty)
+    }
+
     @Test func sinceExemptsEarlyDays() async throws {
         let scenario = ActivityGenerator.Scenario(
             firstDay: CivilDay(iso: "2026-10-20")!, days: 30, users: 30, eventsPerDay: 60, seed: 77,
