@@ -92,6 +92,21 @@ struct CheckRunnerReferenceTests {
         #expect(!report.realName.violatingUsers.isEmpty)
     }
 
+    /// More users than the per-file tables start with, so every one of them grows mid-file
+    /// (the tally's verification times start with room for 1,024 users).
+    @Test func usersBeyondTheTablesFirstCapacity() async throws {
+        let scenario = ActivityGenerator.Scenario(
+            firstDay: CivilDay(iso: "2026-09-10")!, days: 70, users: 5000, eventsPerDay: 600, seed: 53,
+            lateVerifiers: 40, neverVerified: 30)
+        let events = ActivityGenerator(scenario).events()
+        let dir = try TemporaryDirectory()
+        try writeLogs(events, files: Array(mixedLogFiles.prefix(2)), in: dir, assign: { i, _ in i % 2 })
+        let report = try await runCheck([dir.path], policy: policy, asOf: asOf, parallelism: 2)
+        #expect(report.realName.usersSeen > 2048)
+        compare(report, events)
+        #expect(!report.realName.violatingUsers.isEmpty)
+    }
+
     @Test func sinceExemptsEarlyDays() async throws {
         let scenario = ActivityGenerator.Scenario(
             firstDay: CivilDay(iso: "2026-10-20")!, days: 30, users: 30, eventsPerDay: 60, seed: 77,
