@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "CCRC32"),
 
         // Policy, rules, findings and the check report: pure, no file I/O.
-        .target(name: "CustodyCore", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "CustodyCore", dependencies: ["CPrefetch", .product(name: "Yams", package: "Yams")]),
 
         // Files, gzip streaming, line splitting, format parsers and the audit pipeline.
         .target(name: "CustodyIngest", dependencies: ["CustodyCore", "CZlib", "CPrefetch", "CCRC32"],

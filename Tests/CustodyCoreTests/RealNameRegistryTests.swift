@@ -238,6 +238,31 @@ struct RealNameRegistryTests {
         #expect(result.compliant)
     }
 
+    /// Enough users to grow the registry's user table several times, with names of every
+    /// length it stores differently (up to eight UTF-8 bytes as a word, longer ones hashed),
+    /// long names sharing their first eight bytes, and non-ASCII names.
+    @Test func manyUsersWithNamesOfEveryShape() {
+        var rng = SplitMix64(seed: 99)
+        let shapes: [(Int) -> String] = [
+            { "\($0)" }, { "u\($0)" }, { String(format: "%08d", $0) }, { String(format: "user-%06d", $0) },
+            { "same-prefix-\($0)" }, { "用户\($0)" }, { String(repeating: "x", count: 40) + "\($0)" },
+        ]
+        var logs: [UserFileLog] = []
+        for u in 0..<1200 {
+            let name = shapes[u % shapes.count](u)
+            for f in 0..<3 where Int.random(in: 0..<3, using: &rng) > 0 {
+                let publishes = (0..<Int.random(in: 0...2, using: &rng)).map { _ in Int64.random(in: 0..<60, using: &rng) * 10 }
+                let verifications = Int.random(in: 0..<3, using: &rng) == 0 ? [Int64.random(in: 0..<60, using: &rng) * 10] : []
+                logs.append(UserFileLog(user: name, file: Int32(f), publishes: publishes, verifications: verifications))
+            }
+        }
+        #expect(Set(logs.map(\.user)).count > 1000)
+        check(RealNameOracle(logs: logs))
+        let (result, _) = RealNameOracle(logs: logs).run(order: [2, 0, 1])
+        #expect(result.usersSeen == Set(logs.map(\.user)).count)
+        #expect(result.verifiedUsers == Set(logs.filter { !$0.verifications.isEmpty }.map(\.user)).count)
+    }
+
     /// Random users, files and times: every merge order gives the result the definition gives.
     @Test(arguments: 1...12)
     func mergeOrderIndependence(seed: UInt64) {

@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// The real-name rule over all inputs: merges what each file says about each user, in any order,
 /// and settles who published before verifying.
 ///
@@ -34,7 +36,9 @@ public struct RealNameRegistry: Sendable {
         public var verifiedAt: Int64
     }
 
-    private var entries: [String: Entry] = [:]
+    private var users = UserIndex()
+    /// By user id (see `UserIndex`).
+    private var entries: [Entry] = []
 
     public init() {}
 
@@ -42,11 +46,22 @@ public struct RealNameRegistry: Sendable {
 
     /// Folds one file's per-user activity in. Merge order never changes the result.
     public mutating func merge(fileIndex: Int32, activities: [UserFileActivity]) {
-        // Most users of a file appear in the others too: sizing for the first file's users
-        // spares the rehashing without reserving for users that never come.
-        if entries.isEmpty { entries.reserveCapacity(activities.count) }
-        for activity in activities {
-            Self.fold(activity, from: fileIndex, into: &entries[activity.user, default: Entry()])
+        let ids = users.intern(count: activities.count) { activities[$0].user }
+        if entries.count < users.count {
+            entries.append(contentsOf: repeatElement(Entry(), count: users.count - entries.count))
+        }
+        activities.withUnsafeBufferPointer { activities in
+            entries.withUnsafeMutableBufferPointer { entries in
+                for i in activities.indices {
+                    // Entries are visited in the file's order, not theirs: fetch a few ahead.
+                    if i + 8 < ids.count { custody_prefetch(entries.baseAddress! + Int(ids[i + 8])) }
+                    // Most users neither verify nor publish in a given file: being seen is all
+                    // there is. (Checked in place: copying each activity out costs a retain and
+                    // a release.)
+                    if activities[i].verifiedAt == nil && activities[i].pending.isEmpty && activities[i].firstPending == nil { continue }
+                    Self.fold(activities[i], from: fileIndex, into: &entries[Int(ids[i])])
+                }
+            }
         }
     }
 
@@ -73,8 +88,9 @@ public struct RealNameRegistry: Sendable {
     /// only re-reading the file can say how many came before it.
     public func recountsNeeded() -> [Recount] {
         var result: [Recount] = []
-        for (user, entry) in entries {
+        for (id, entry) in entries.enumerated() {
             guard let v = entry.verifiedAt else { continue }
+            let user = users.names[id]
             for span in entry.spans where span.earliest < v && span.latest >= v {
                 result.append(Recount(file: span.file, user: user, verifiedAt: v))
             }
@@ -100,7 +116,8 @@ public struct RealNameRegistry: Sendable {
         var verified = 0
         var violating: [ViolatingUser] = []
         var events = 0
-        for (user, entry) in entries {
+        for (id, entry) in entries.enumerated() {
+            let user = users.names[id]
             if entry.verifiedAt != nil { verified += 1 }
             let v = entry.verifiedAt ?? Int64.max
             var count = entry.exact.reduce(0) { $0 + ($1 < v ? 1 : 0) }

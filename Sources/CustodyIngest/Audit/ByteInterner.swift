@@ -1,3 +1,4 @@
+import CustodyCore
 /// Assigns dense ids to byte strings (user ids, event names) without building a `String` per
 /// line: an open-addressing hash table over keys copied once into an arena.
 ///
@@ -149,40 +150,14 @@ final class ByteInterner {
         old.deallocate()
     }
 
-    /// The slot word (the key itself if short, else a hash) and the hash that picks the slot.
     @inline(__always)
     static func wordAndHash(_ key: UnsafeBufferPointer<UInt8>) -> (word: UInt64, hash: UInt64) {
-        wordAndHash(key, prefix: key.count <= 8 ? ByteScan.prefixWord(key) : 0)
+        KeyHash.wordAndHash(key, prefix: key.count <= 8 ? ByteScan.prefixWord(key) : 0)
     }
 
-    /// `wordAndHash(_:)` given the key's first eight bytes (used as they are for short keys).
     @inline(__always)
     static func wordAndHash(_ key: UnsafeBufferPointer<UInt8>, prefix: UInt64) -> (word: UInt64, hash: UInt64) {
-        guard let base = key.baseAddress else { return (0, 0x9E37_79B9_7F4A_7C15) }
-        let n = key.count
-        if n <= 8 {
-            var h = (prefix ^ UInt64(n)) &* 0xBF58_476D_1CE4_E5B9
-            h ^= h >> 31
-            return (prefix, h)
-        }
-        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(n)
-        let raw = UnsafeRawPointer(base)
-        var i = 0
-        while i + 8 <= n {
-            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
-            h ^= h >> 31
-            i += 8
-        }
-        var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while i < n {
-            tail |= UInt64(base[i]) << shift
-            shift += 8
-            i += 1
-        }
-        h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
-        h ^= h >> 29
-        return (h, h)
+        KeyHash.wordAndHash(key, prefix: prefix)
     }
 }
 

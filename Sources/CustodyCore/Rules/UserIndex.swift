@@ -1,0 +1,94 @@
+import CPrefetch
+
+/// Dense ids for user names, for merging per-file results: the registry looks up every user of
+/// every file (200,000 lookups for four benchmark files), the last file's merge runs after all
+/// other work is done, and a `[String: Entry]` dictionary spent ~220 ns a user there, mostly
+/// waiting for memory (perf, Benchmarks/RESULTS.md).
+///
+/// An open-addressing table whose slot holds a short name itself (or a longer name's hash), its
+/// length and its id, so a lookup compares one word in one cache line. Names are looked up in
+/// batches, each slot fetched `lookahead` names before it is needed.
+struct UserIndex: Sendable {
+    private struct Slot {
+        /// The name's UTF-8 bytes (little-endian, zero-padded) if ≤ 8 bytes, else its hash.
+        var word: UInt64
+        /// `length << 32 | (id + 1)`; 0 marks an empty slot.
+        var meta: UInt64
+
+        static let empty = Slot(word: 0, meta: 0)
+    }
+
+    private struct Probe {
+        var word: UInt64 = 0
+        var hash: UInt64 = 0
+        var length = 0
+        var name = ""
+    }
+
+    private static let lookahead = 8
+
+    private var slots = [Slot](repeating: .empty, count: 256)
+    /// The names by id, in first-seen order.
+    private(set) var names: [String] = []
+
+    var count: Int { names.count }
+
+    /// The ids of `count` names (`name(i)` for i in 0..<count), adding new names in order.
+    mutating func intern(count: Int, _ name: (Int) -> String) -> [Int32] {
+        reserve(names.count + count)
+        var ids = [Int32](repeating: 0, count: count)
+        var ring = [Probe](repeating: Probe(), count: Self.lookahead)
+        let mask = slots.count - 1
+        // Taken out while names are added, so that the two can be mutated together.
+        var table = slots
+        slots = []
+        defer { slots = table }
+        table.withUnsafeMutableBufferPointer { table in
+            for i in 0..<(count + Self.lookahead) {
+                let j = i - Self.lookahead
+                if j >= 0 { ids[j] = resolve(ring[j % Self.lookahead], in: table, mask: mask) }
+                if i < count {
+                    var key = name(i)
+                    let (word, hash) = key.withUTF8 { KeyHash.wordAndHash($0) }
+                    ring[i % Self.lookahead] = Probe(word: word, hash: hash, length: key.utf8.count, name: key)
+                    custody_prefetch(table.baseAddress! + (Int(truncatingIfNeeded: hash) & mask))
+                }
+            }
+        }
+        return ids
+    }
+
+    private mutating func resolve(_ probe: Probe, in table: UnsafeMutableBufferPointer<Slot>, mask: Int) -> Int32 {
+        var slot = Int(truncatingIfNeeded: probe.hash) & mask
+        while true {
+            let s = table[slot]
+            if s.meta == 0 { break }
+            if s.word == probe.word && Int(s.meta >> 32) == probe.length {
+                let id = Int32(truncatingIfNeeded: s.meta & 0xFFFF_FFFF) - 1
+                if probe.length <= 8 || names[Int(id)] == probe.name { return id }
+            }
+            slot = (slot + 1) & mask
+        }
+        let id = Int32(names.count)
+        names.append(probe.name)
+        table[slot] = Slot(word: probe.word, meta: UInt64(probe.length) << 32 | UInt64(id + 1))
+        return id
+    }
+
+    /// Grows the table so that `total` names keep it at most half full.
+    private mutating func reserve(_ total: Int) {
+        guard total * 2 > slots.count else { return }
+        var size = slots.count
+        while total * 2 > size { size *= 2 }
+        var table = [Slot](repeating: .empty, count: size)
+        let mask = size - 1
+        for (id, var name) in names.enumerated() {
+            let (word, hash) = name.withUTF8 { KeyHash.wordAndHash($0) }
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            while table[slot].meta != 0 { slot = (slot + 1) & mask }
+            table[slot] = Slot(word: word, meta: UInt64(name.utf8.count) << 32 | UInt64(id + 1))
+        }
+        slots = table
+    }
+
+}

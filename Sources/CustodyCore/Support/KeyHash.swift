@@ -1,0 +1,45 @@
+/// The hash behind Custody's byte-keyed tables (`ByteInterner` while scanning a file,
+/// `UserIndex` when merging files): keys of up to eight bytes are their own slot word, so a
+/// lookup compares one word; longer keys are hashed eight bytes at a time.
+package enum KeyHash {
+    /// The slot word (the key itself, little-endian and zero-padded, if at most eight bytes;
+    /// else a hash) and the hash that picks the slot.
+    @inlinable @inline(__always)
+    package static func wordAndHash(_ key: UnsafeBufferPointer<UInt8>) -> (word: UInt64, hash: UInt64) {
+        var prefix: UInt64 = 0
+        if key.count <= 8 {
+            for i in 0..<key.count { prefix |= UInt64(key[i]) << UInt64(8 * i) }
+        }
+        return wordAndHash(key, prefix: prefix)
+    }
+
+    /// `wordAndHash(_:)` given the key's first eight bytes (used as they are for short keys).
+    @inlinable @inline(__always)
+    package static func wordAndHash(_ key: UnsafeBufferPointer<UInt8>, prefix: UInt64) -> (word: UInt64, hash: UInt64) {
+        guard let base = key.baseAddress else { return (0, 0x9E37_79B9_7F4A_7C15) }
+        let n = key.count
+        if n <= 8 {
+            var h = (prefix ^ UInt64(n)) &* 0xBF58_476D_1CE4_E5B9
+            h ^= h >> 31
+            return (prefix, h)
+        }
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(n)
+        let raw = UnsafeRawPointer(base)
+        var i = 0
+        while i + 8 <= n {
+            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
+            h ^= h >> 31
+            i += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < n {
+            tail |= UInt64(base[i]) << shift
+            shift += 8
+            i += 1
+        }
+        h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
+        h ^= h >> 29
+        return (h, h)
+    }
+}
