@@ -39,6 +39,19 @@ struct JSONValueTests {
         #expect(decoded == [raw])
     }
 
+    /// Every ASCII character, and some that are not, alone inside a string: each comes back
+    /// from a JSON reader unchanged, and no raw control character reaches the output.
+    @Test func everyCharacterAloneRoundTrips() throws {
+        let scalars = (0..<0x80).map { Unicode.Scalar(UInt8($0)) } + ["é", "用", "\u{7F}", "😀"].flatMap(\.unicodeScalars)
+        for scalar in scalars {
+            let raw = "a" + String(Character(scalar)) + "b"
+            let text = JSONValue.string(raw).rendered()
+            #expect(!text.utf8.contains { $0 < 0x20 }, "\(scalar.value)")
+            let decoded = try JSONSerialization.jsonObject(with: Data("[\(text)]".utf8)) as? [String]
+            #expect(decoded == [raw], "\(scalar.value)")
+        }
+    }
+
     @Test func numbers() {
         #expect(JSONValue.int(-42).rendered() == "-42")
         #expect(JSONValue.double(2).rendered() == "2")

@@ -99,6 +99,13 @@ public indirect enum JSONValue: Equatable, Sendable {
 
     public static func quote(_ s: String, into out: inout String) {
         out += "\""
+        // Most strings need no escape: appended whole, not scalar by scalar (a check report's
+        // JSON for 500 findings took 7 ms, all of it after the files were read).
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            out += s
+            out += "\""
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
