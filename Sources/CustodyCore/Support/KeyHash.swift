@@ -1,11 +1,14 @@
 /// The hash behind Custody's byte-keyed tables (`ByteInterner` while scanning a file,
 /// `UserIndex` when merging files): keys of up to eight bytes are their own slot word, so a
 /// lookup compares one word; longer keys are hashed eight bytes at a time.
-package enum KeyHash {
+///
+/// Public and `@inlinable` only so that the per-record lookups in CustodyIngest inline it: as a
+/// `package` function it was called, not inlined (0.8% of a check, perf).
+public enum KeyHash {
     /// The slot word (the key itself, little-endian and zero-padded, if at most eight bytes;
     /// else a hash) and the hash that picks the slot.
     @inlinable @inline(__always)
-    package static func wordAndHash(_ key: UnsafeBufferPointer<UInt8>) -> (word: UInt64, hash: UInt64) {
+    public static func wordAndHash(_ key: UnsafeBufferPointer<UInt8>) -> (word: UInt64, hash: UInt64) {
         var prefix: UInt64 = 0
         if key.count <= 8 {
             for i in 0..<key.count { prefix |= UInt64(key[i]) << UInt64(8 * i) }
@@ -15,7 +18,7 @@ package enum KeyHash {
 
     /// `wordAndHash(_:)` given the key's first eight bytes (used as they are for short keys).
     @inlinable @inline(__always)
-    package static func wordAndHash(_ key: UnsafeBufferPointer<UInt8>, prefix: UInt64) -> (word: UInt64, hash: UInt64) {
+    public static func wordAndHash(_ key: UnsafeBufferPointer<UInt8>, prefix: UInt64) -> (word: UInt64, hash: UInt64) {
         guard let base = key.baseAddress else { return (0, 0x9E37_79B9_7F4A_7C15) }
         let n = key.count
         if n <= 8 {
