@@ -1,3 +1,4 @@
+import CLineScan
 import CustodyCore
 import Foundation
 
@@ -11,6 +12,8 @@ public struct LineReader {
     public static let maximumLineLength = 1 << 20
     /// Decoded bytes requested from the source at a time.
     public static let readSize = 256 * 1024
+    /// Line ends found per `custody_newlines` call (at least 64).
+    static let newlineBatch = 1024
 
     public enum Event {
         case line(UnsafeBufferPointer<UInt8>, number: Int)
@@ -61,6 +64,8 @@ public struct LineReader {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
         defer { buffer.deallocate() }
         let base = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let newlines = UnsafeMutablePointer<UInt32>.allocate(capacity: Self.newlineBatch)
+        defer { newlines.deallocate() }
         var lineStart = 0       // first byte of the current, unfinished line
         var end = 0             // end of valid data
         var teed = 0            // bytes before this offset have been passed to `consumed`
@@ -92,17 +97,21 @@ public struct LineReader {
             if n == 0 { break }
             var scan = end
             end += n
-            while scan < end, let hit = memchr(base + scan, 0x0A, end - scan) {
-                let newline = UnsafeMutablePointer<UInt8>(OpaquePointer(hit)) - base
-                lineNumber += 1
-                if skippingOverlong {
-                    skippingOverlong = false
-                    body(.overlong(number: lineNumber))
-                } else {
-                    emit(base, lineStart, newline, lineNumber, body)
+            while scan < end {
+                var scanned = 0
+                let found = custody_newlines(base + scan, end - scan, newlines, Self.newlineBatch, &scanned)
+                for k in 0..<found {
+                    let newline = scan + Int(newlines[k])
+                    lineNumber += 1
+                    if skippingOverlong {
+                        skippingOverlong = false
+                        body(.overlong(number: lineNumber))
+                    } else {
+                        emit(base, lineStart, newline, lineNumber, body)
+                    }
+                    lineStart = newline + 1
                 }
-                lineStart = newline + 1
-                scan = lineStart
+                scan += scanned
             }
             // Longer than the limit plus a possible `\r`, with no newline yet: skip the rest of it.
             if !skippingOverlong && end - lineStart > maximumLineLength + 1 {

@@ -1,0 +1,73 @@
+import CLineScan
+import CustodyIngest
+import CustodyTesting
+import Foundation
+import Testing
+
+/// `custody_newlines` (the line splitter's search for line ends) against a byte loop.
+@Suite("Newline scan")
+struct NewlineScanTests {
+    typealias Scan = @Sendable (UnsafePointer<UInt8>?, Int, UnsafeMutablePointer<UInt32>?, Int, UnsafeMutablePointer<Int>?) -> Int
+
+    static let scans: [(String, Scan)] = [("dispatched", { custody_newlines($0, $1, $2, $3, $4) }),
+                                          ("sse2", { custody_newlines_sse2($0, $1, $2, $3, $4) })]
+
+    /// Every newline offset of `bytes`, found by calling `scan` until it has looked at all of
+    /// them, with room for `capacity` offsets per call.
+    func offsets(_ bytes: UnsafeBufferPointer<UInt8>, capacity: Int, scan: Scan) -> [Int] {
+        let out = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity)
+        defer { out.deallocate() }
+        var result: [Int] = []
+        var from = 0
+        repeat {
+            var scanned = 0
+            let found = scan(bytes.baseAddress.map { $0 + from }, bytes.count - from, out, capacity, &scanned)
+            #expect(scanned > 0 || from == bytes.count, "no progress at \(from) of \(bytes.count)")
+            if scanned == 0 { break }
+            result += (0..<found).map { from + Int(out[$0]) }
+            from += scanned
+        } while from < bytes.count
+        return result
+    }
+
+    @Test(arguments: [0, 1, 2, 3])
+    func everyLengthDensityAndAlignment(offset: Int) {
+        var random = SplitMix64(seed: UInt64(offset) + 40)
+        for (name, scan) in Self.scans {
+            for length in 0...300 {
+                // No newlines, all newlines, and densities in between.
+                for density in [0, 1, 8, 64, 256] {
+                    let buffer = (0..<(length + offset)).map { _ -> UInt8 in
+                        density == 1 ? 0x0A : density != 0 && random.next() % UInt64(density) == 0 ? 0x0A : UInt8(truncatingIfNeeded: random.next() | 1)
+                    }
+                    let expected = (0..<length).filter { buffer[offset + $0] == 0x0A }
+                    for capacity in [64, 65, 100, 1024] {
+                        let found = buffer.withUnsafeBufferPointer { offsets(UnsafeBufferPointer(rebasing: $0[offset...]), capacity: capacity, scan: scan) }
+                        if found != expected {
+                            Issue.record("\(name): length \(length), density \(density), capacity \(capacity): \(found) != \(expected)")
+                            return
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The last partial block is read with a masked load: data that ends where an unreadable
+    /// page begins is scanned without a fault, whatever its length.
+    @Test func readsNothingPastTheEnd() throws {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let region = try #require(mmap(nil, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
+        defer { munmap(region, 2 * page) }
+        #expect(mprotect(region + page, page, PROT_NONE) == 0)
+        let pageEnd = (region + page).assumingMemoryBound(to: UInt8.self)
+        for (name, scan) in Self.scans {
+            for length in 0...200 {
+                let start = pageEnd - length
+                for i in 0..<length { start[i] = i % 7 == 0 ? 0x0A : 0x61 }
+                let found = offsets(UnsafeBufferPointer(start: start, count: length), capacity: 64, scan: scan)
+                #expect(found == (0..<length).filter { $0 % 7 == 0 }, "\(name), length \(length)")
+            }
+        }
+    }
+}
