@@ -263,6 +263,21 @@ struct RealNameRegistryTests {
         #expect(result.verifiedUsers == Set(logs.filter { !$0.verifications.isEmpty }.map(\.user)).count)
     }
 
+    /// Merges larger than the user table's lookup batches (4,096 names): each user counted
+    /// once, whatever the order and the overlap between files.
+    @Test func largeMergesCountEachUserOnce() {
+        func activity(_ n: Int, verifiedAt: Int64? = nil) -> UserFileActivity {
+            UserFileActivity(user: n % 3 == 0 ? "long-user-name-\(n)" : "u\(n)", verifiedAt: verifiedAt, pending: PendingPublishes(), firstPending: nil)
+        }
+        var registry = RealNameRegistry()
+        registry.merge(fileIndex: 0, activities: (0..<10_000).map { activity($0) })
+        registry.merge(fileIndex: 1, activities: (5_000..<15_000).reversed().map { activity($0, verifiedAt: Int64($0)) })
+        #expect(registry.usersSeen == 15_000)
+        let result = registry.result()
+        #expect(result.usersSeen == 15_000)
+        #expect(result.verifiedUsers == 10_000)
+    }
+
     /// Random users, files and times: every merge order gives the result the definition gives.
     @Test(arguments: 1...12)
     func mergeOrderIndependence(seed: UInt64) {

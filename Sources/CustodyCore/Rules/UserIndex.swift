@@ -33,10 +33,24 @@ struct UserIndex: Sendable {
 
     var count: Int { names.count }
 
+    /// Names looked up per table reservation: the table is sized for all of them being new, and
+    /// sizing for a whole file's users at once doubled it when most of them were already known.
+    private static let batch = 4096
+
     /// The ids of `count` names (`name(i)` for i in 0..<count), adding new names in order.
     mutating func intern(count: Int, _ name: (Int) -> String) -> [Int32] {
-        reserve(names.count + count)
         var ids = [Int32](repeating: 0, count: count)
+        var start = 0
+        while start < count {
+            let end = min(start + Self.batch, count)
+            intern(start..<end, name, into: &ids)
+            start = end
+        }
+        return ids
+    }
+
+    private mutating func intern(_ range: Range<Int>, _ name: (Int) -> String, into ids: inout [Int32]) {
+        reserve(names.count + range.count)
         var ring = [Probe](repeating: Probe(), count: Self.lookahead)
         let mask = slots.count - 1
         // Taken out while names are added, so that the two can be mutated together.
@@ -44,10 +58,10 @@ struct UserIndex: Sendable {
         slots = []
         defer { slots = table }
         table.withUnsafeMutableBufferPointer { table in
-            for i in 0..<(count + Self.lookahead) {
+            for i in range.lowerBound..<(range.upperBound + Self.lookahead) {
                 let j = i - Self.lookahead
-                if j >= 0 { ids[j] = resolve(ring[j % Self.lookahead], in: table, mask: mask) }
-                if i < count {
+                if j >= range.lowerBound { ids[j] = resolve(ring[j % Self.lookahead], in: table, mask: mask) }
+                if i < range.upperBound {
                     var key = name(i)
                     let (word, hash) = key.withUTF8 { KeyHash.wordAndHash($0) }
                     ring[i % Self.lookahead] = Probe(word: word, hash: hash, length: key.utf8.count, name: key)
@@ -55,7 +69,6 @@ struct UserIndex: Sendable {
                 }
             }
         }
-        return ids
     }
 
     private mutating func resolve(_ probe: Probe, in table: UnsafeMutableBufferPointer<Slot>, mask: Int) -> Int32 {
