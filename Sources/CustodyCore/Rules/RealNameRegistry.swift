@@ -54,7 +54,7 @@ public struct RealNameRegistry: Sendable {
             entries.withUnsafeMutableBufferPointer { entries in
                 for i in activities.indices {
                     // Entries are visited in the file's order, not theirs: fetch a few ahead.
-                    if i + 8 < ids.count { custody_prefetch(entries.baseAddress! + Int(ids[i + 8])) }
+                    if i + UserIndex.lookahead < ids.count { custody_prefetch(entries.baseAddress! + Int(ids[i + UserIndex.lookahead])) }
                     // Most users neither verify nor publish in a given file: being seen is all
                     // there is. (Checked in place: copying each activity out costs a retain and
                     // a release.)

@@ -25,7 +25,8 @@ struct UserIndex: Sendable {
         var name = ""
     }
 
-    private static let lookahead = 8
+    /// Names between a slot's prefetch and its lookup; also how far ahead the registry fetches entries.
+    static let lookahead = 8
 
     private var slots = [Slot](repeating: .empty, count: 256)
     /// The names by id, in first-seen order.
