@@ -14,12 +14,14 @@ public enum StateAudit {
                 if let day = CivilDay(iso: text) { days.insert(day.daysSinceEpoch) }
             }
 
+            // Merged in batches (one per segment): the registry looks names up a batch at a time.
             var registry = RealNameRegistry()
+            var users: [UserFileActivity] = []
             try UserRegistryRows.forEach(db) { user, verifiedAt, first in
-                registry.merge(fileIndex: 0, activities: [
-                    UserFileActivity(user: user, verifiedAt: verifiedAt, pending: PendingPublishes(), firstPending: first),
-                ])
+                users.append(UserFileActivity(user: user, verifiedAt: verifiedAt, pending: PendingPublishes(), firstPending: first))
             }
+            registry.merge(fileIndex: 0, activities: users)
+            var pendingBySegment: [Int32: [UserFileActivity]] = [:]
             let spans = try Row.fetchCursor(db, sql: """
                 SELECT user, segment_id, events, earliest_ms, latest_ms, exact_times_ms FROM pending_publishes
                 """)
@@ -27,9 +29,11 @@ public enum StateAudit {
                 let exactText: String? = row[5]
                 let exact = exactText.flatMap { try? JSONDecoder().decode([Int64].self, from: Data($0.utf8)) }
                 let pending = PendingPublishes(count: row[2], earliest: row[3], latest: row[4], exact: exact)
-                registry.merge(fileIndex: Int32(truncatingIfNeeded: row[1] as Int64), activities: [
-                    UserFileActivity(user: row[0], verifiedAt: nil, pending: pending, firstPending: nil),
-                ])
+                pendingBySegment[Int32(truncatingIfNeeded: row[1] as Int64), default: []]
+                    .append(UserFileActivity(user: row[0], verifiedAt: nil, pending: pending, firstPending: nil))
+            }
+            for (segment, activities) in pendingBySegment {
+                registry.merge(fileIndex: segment, activities: activities)
             }
 
             // Spans straddling a verification are settled from the vault copy of their segment.
