@@ -24,8 +24,10 @@ need hyperfine hyperfine
 
 # One product per call: with two --product flags SwiftPM builds only the last one, and the
 # benchmark then measured a stale custody.
-swift build -c release --product custody
-swift build -c release --product custody-loggen
+# Linked as `make release` links it (statically); both products alike, or each build redoes
+# the other's.
+swift build -c release --static-swift-stdlib --product custody
+swift build -c release --static-swift-stdlib --product custody-loggen
 BIN=.build/release/custody
 
 if [ ! -f "$WORK/.complete" ]; then
