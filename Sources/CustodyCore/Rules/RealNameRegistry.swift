@@ -3,8 +3,9 @@ import CPrefetch
 /// The real-name rule over all inputs: merges what each file says about each user, in any order,
 /// and settles who published before verifying.
 ///
-/// Memory grows with users (one entry each) and, briefly, with files whose publish events are
-/// not yet known to be covered; never with events.
+/// Memory grows with users (12 bytes and a name each, more for users with uncovered publish
+/// events) and, briefly, with files whose publish events are not yet known to be covered;
+/// never with events.
 public struct RealNameRegistry: Sendable {
     struct Span: Sendable {
         var file: Int32
@@ -13,17 +14,17 @@ public struct RealNameRegistry: Sendable {
         var latest: Int64
     }
 
-    struct Entry: Sendable {
-        var verifiedAt: Int64?
-        /// Exact times of publish events not (yet) covered by `verifiedAt`.
+    /// A user's publish events not (yet) covered by their verification time, and the first of
+    /// them: kept only for users who have some (`uncoveredIndex`).
+    struct Uncovered: Sendable {
+        /// Exact times of publish events not (yet) covered.
         var exact: [Int64] = []
         /// Per-file spans of uncovered publish events too many to keep exactly.
         var spans: [Span] = []
         var firstPending: EventLocation?
 
         mutating func cover(by verifiedAt: Int64) {
-            // Most users have nothing pending, and removeAll(where:) on an empty array still
-            // makes it unique (an allocation per verified user and file).
+            // removeAll(where:) on an empty array still makes it unique (an allocation).
             if !exact.isEmpty { exact.removeAll { $0 >= verifiedAt } }
             if !spans.isEmpty { spans.removeAll { $0.earliest >= verifiedAt } }
         }
@@ -36,51 +37,75 @@ public struct RealNameRegistry: Sendable {
         public var verifiedAt: Int64
     }
 
+    // Per user, by id (see `UserIndex`): 12 bytes for every user, more only for those with
+    // uncovered publish events (with 500,000 users, a 64-byte entry each was 33 MB).
     private var users = UserIndex()
-    /// By user id (see `UserIndex`).
-    private var entries: [Entry] = []
+    /// Earliest accepted verification; `.max` for none.
+    private var verifiedAt: [Int64] = []
+    /// Index into `uncovered`, or -1.
+    private var uncoveredIndex: [Int32] = []
+    private var uncovered: [Uncovered] = []
 
     public init() {}
 
-    public var usersSeen: Int { entries.count }
+    public var usersSeen: Int { verifiedAt.count }
 
     /// Folds one file's per-user activity in. Merge order never changes the result.
     public mutating func merge(fileIndex: Int32, activities: [UserFileActivity]) {
         let ids = users.intern(count: activities.count) { activities[$0].user }
-        if entries.count < users.count {
-            entries.append(contentsOf: repeatElement(Entry(), count: users.count - entries.count))
+        if verifiedAt.count < users.count {
+            verifiedAt.append(contentsOf: repeatElement(.max, count: users.count - verifiedAt.count))
+            uncoveredIndex.append(contentsOf: repeatElement(-1, count: users.count - uncoveredIndex.count))
         }
+        // Taken out while the columns are borrowed, so that all can be mutated together.
+        var uncovered = self.uncovered
+        self.uncovered = []
+        defer { self.uncovered = uncovered }
         activities.withUnsafeBufferPointer { activities in
-            entries.withUnsafeMutableBufferPointer { entries in
-                for i in activities.indices {
-                    // Entries are visited in the file's order, not theirs: fetch a few ahead.
-                    if i + UserIndex.lookahead < ids.count { custody_prefetch(entries.baseAddress! + Int(ids[i + UserIndex.lookahead])) }
-                    // Most users neither verify nor publish in a given file: being seen is all
-                    // there is. (Checked in place: copying each activity out costs a retain and
-                    // a release.)
-                    if activities[i].verifiedAt == nil && activities[i].pending.isEmpty && activities[i].firstPending == nil { continue }
-                    Self.fold(activities[i], from: fileIndex, into: &entries[Int(ids[i])])
+            verifiedAt.withUnsafeMutableBufferPointer { verifiedAt in
+                uncoveredIndex.withUnsafeMutableBufferPointer { uncoveredIndex in
+                    for i in activities.indices {
+                        // Users are visited in the file's order, not theirs: fetch a few ahead.
+                        if i + UserIndex.lookahead < ids.count {
+                            custody_prefetch(verifiedAt.baseAddress! + Int(ids[i + UserIndex.lookahead]))
+                        }
+                        // Most users neither verify nor publish in a given file: being seen is
+                        // all there is. (Checked in place: copying each activity out costs a
+                        // retain and a release.)
+                        if activities[i].isOnlySeen { continue }
+                        let id = Int(ids[i])
+                        Self.fold(activities[i], from: fileIndex, verifiedAt: &verifiedAt[id], uncoveredIndex: &uncoveredIndex[id],
+                                  uncovered: &uncovered)
+                    }
                 }
             }
         }
     }
 
-    private static func fold(_ activity: UserFileActivity, from fileIndex: Int32, into entry: inout Entry) {
-        if let v = activity.verifiedAt, entry.verifiedAt.map({ v < $0 }) ?? true {
-            entry.verifiedAt = v
-            entry.cover(by: v)
+    private static func fold(_ activity: UserFileActivity, from fileIndex: Int32, verifiedAt: inout Int64,
+                             uncoveredIndex: inout Int32, uncovered: inout [Uncovered]) {
+        if let v = activity.verifiedAt, v < verifiedAt {
+            verifiedAt = v
+            if uncoveredIndex >= 0 { uncovered[Int(uncoveredIndex)].cover(by: v) }
         }
         var pending = activity.pending
-        if let v = entry.verifiedAt { pending.prune(verifiedAt: v) }
+        if verifiedAt != .max { pending.prune(verifiedAt: verifiedAt) }
+        let first = activity.firstPending
+        guard !pending.isEmpty || first != nil else { return }
+        if uncoveredIndex < 0 {
+            uncoveredIndex = Int32(uncovered.count)
+            uncovered.append(Uncovered())
+        }
+        let k = Int(uncoveredIndex)
         if !pending.isEmpty {
-            if pending.isExact && entry.exact.count + pending.count <= 2 * PendingPublishes.exactLimit {
-                entry.exact += pending.exact
+            if pending.isExact && uncovered[k].exact.count + pending.count <= 2 * PendingPublishes.exactLimit {
+                uncovered[k].exact += pending.exact
             } else {
-                entry.spans.append(Span(file: fileIndex, count: pending.count, earliest: pending.earliest, latest: pending.latest))
+                uncovered[k].spans.append(Span(file: fileIndex, count: pending.count, earliest: pending.earliest, latest: pending.latest))
             }
         }
-        if let first = activity.firstPending, entry.firstPending.map({ first < $0 }) ?? true {
-            entry.firstPending = first
+        if let first, uncovered[k].firstPending.map({ first < $0 }) ?? true {
+            uncovered[k].firstPending = first
         }
     }
 
@@ -88,11 +113,10 @@ public struct RealNameRegistry: Sendable {
     /// only re-reading the file can say how many came before it.
     public func recountsNeeded() -> [Recount] {
         var result: [Recount] = []
-        for (id, entry) in entries.enumerated() {
-            guard let v = entry.verifiedAt else { continue }
-            let user = users.names[id]
-            for span in entry.spans where span.earliest < v && span.latest >= v {
-                result.append(Recount(file: span.file, user: user, verifiedAt: v))
+        for id in verifiedAt.indices where verifiedAt[id] != .max && uncoveredIndex[id] >= 0 {
+            let v = verifiedAt[id]
+            for span in uncovered[Int(uncoveredIndex[id])].spans where span.earliest < v && span.latest >= v {
+                result.append(Recount(file: span.file, user: users.names[id], verifiedAt: v))
             }
         }
         return result.sorted { ($0.file, $0.user) < ($1.file, $1.user) }
@@ -113,13 +137,12 @@ public struct RealNameRegistry: Sendable {
     /// Settles the rule. `recounted` holds, for each pair from `recountsNeeded()`, the number of
     /// the user's publish events in that file strictly before their verification time.
     public func result(recounted: [Recount: Int] = [:]) -> RealNameResult {
-        var verified = 0
         var violating: [ViolatingUser] = []
         var events = 0
-        for (id, entry) in entries.enumerated() {
+        for id in verifiedAt.indices where uncoveredIndex[id] >= 0 {
+            let entry = uncovered[Int(uncoveredIndex[id])]
             let user = users.names[id]
-            if entry.verifiedAt != nil { verified += 1 }
-            let v = entry.verifiedAt ?? Int64.max
+            let v = verifiedAt[id]
             var count = entry.exact.reduce(0) { $0 + ($1 < v ? 1 : 0) }
             for span in entry.spans {
                 if span.latest < v {
@@ -129,12 +152,13 @@ public struct RealNameRegistry: Sendable {
                 }
             }
             if count > 0, let first = entry.firstPending, first.millis < v {
-                violating.append(ViolatingUser(user: user, events: count, first: first, verifiedAt: entry.verifiedAt))
+                violating.append(ViolatingUser(user: user, events: count, first: first, verifiedAt: v == .max ? nil : v))
                 events += count
             }
         }
         violating.sort { $0.user < $1.user }
-        return RealNameResult(usersSeen: entries.count, verifiedUsers: verified, violatingUsers: violating, violatingEvents: events)
+        let verified = verifiedAt.reduce(0) { $0 + ($1 != .max ? 1 : 0) }
+        return RealNameResult(usersSeen: verifiedAt.count, verifiedUsers: verified, violatingUsers: violating, violatingEvents: events)
     }
 }
 
