@@ -19,8 +19,8 @@ final class ByteInterner {
     private var arena: UnsafeMutablePointer<UInt8>
     private var arenaCapacity: Int
     private var arenaCount = 0
-    private var offsets: [Int] = []
-    private var lengths: [Int32] = []
+    /// Where each key ends in the arena (keys are stored back to back): 4 bytes per key.
+    private var ends: [UInt32] = []
     private var slots: UnsafeMutablePointer<Slot>
     private var slotCount: Int
     private var slotMask: Int
@@ -39,7 +39,7 @@ final class ByteInterner {
         slots.deallocate()
     }
 
-    var count: Int { offsets.count }
+    var count: Int { ends.count }
 
     /// A key's slot word and hash, computed once when a lookup is queued (see `probe(_:prefix:)`).
     struct Probe {
@@ -84,10 +84,10 @@ final class ByteInterner {
             }
             slot = (slot + 1) & slotMask
         }
-        let id = Int32(offsets.count)
+        let id = Int32(ends.count)
         append(key)
         slots[slot] = Slot(word: word, meta: UInt64(key.count) << 32 | UInt64(id + 1))
-        if offsets.count * 2 > slotCount { grow() }
+        if ends.count * 2 > slotCount { grow() }
         return id
     }
 
@@ -107,18 +107,33 @@ final class ByteInterner {
         }
     }
 
-    func key(_ id: Int32) -> UnsafeBufferPointer<UInt8> {
-        UnsafeBufferPointer(start: arena + offsets[Int(id)], count: Int(lengths[Int(id)]))
+    /// Frees the lookup table: afterwards only `count`, `key(_:)` and `string(_:)` may be used.
+    /// (With 500,000 users the table is 16 MB, and a file's results are built after its last
+    /// lookup.)
+    func releaseLookupTable() {
+        slots.deallocate()
+        slotCount = 0
+        slotMask = 0
+        slots = .allocate(capacity: 0)
     }
+
+    func key(_ id: Int32) -> UnsafeBufferPointer<UInt8> {
+        let start = start(Int(id))
+        return UnsafeBufferPointer(start: arena + start, count: Int(ends[Int(id)]) - start)
+    }
+
+    private func start(_ id: Int) -> Int { id == 0 ? 0 : Int(ends[id - 1]) }
 
     func string(_ id: Int32) -> String { String(decoding: key(id), as: UTF8.self) }
 
     private func equalsArena(_ id: Int, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = key.baseAddress else { return lengths[id] == 0 }
-        return memcmp(arena + offsets[id], base, key.count) == 0
+        guard let base = key.baseAddress else { return Int(ends[id]) == start(id) }
+        return memcmp(arena + start(id), base, key.count) == 0
     }
 
     private func append(_ key: UnsafeBufferPointer<UInt8>) {
+        // Four billion bytes of distinct keys in one file would exhaust memory long before.
+        precondition(arenaCount + key.count <= Int(UInt32.max), "more than 4 GiB of distinct user ids in one file")
         if arenaCount + key.count > arenaCapacity {
             let newCapacity = max(arenaCapacity * 2, arenaCount + key.count)
             let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
@@ -128,9 +143,8 @@ final class ByteInterner {
             arenaCapacity = newCapacity
         }
         if let base = key.baseAddress { (arena + arenaCount).update(from: base, count: key.count) }
-        offsets.append(arenaCount)
-        lengths.append(Int32(key.count))
         arenaCount += key.count
+        ends.append(UInt32(arenaCount))
     }
 
     private func grow() {

@@ -101,6 +101,7 @@ final class UserActivityTally {
     /// Applies every queued record, then returns each user's activity in first-seen order.
     func finish() -> [UserFileActivity] {
         drain()
+        users.releaseLookupTable()
         var activities: [UserFileActivity] = []
         activities.reserveCapacity(users.count)
         for id in 0..<users.count {
