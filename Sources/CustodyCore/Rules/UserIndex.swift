@@ -8,7 +8,7 @@ import CPrefetch
 /// An open-addressing table whose slot holds a short name itself (or a longer name's hash), its
 /// length and its id, so a lookup compares one word in one cache line. Names are looked up in
 /// batches, each slot fetched `lookahead` names before it is needed.
-struct UserIndex: Sendable {
+public struct UserIndex: Sendable {
     private struct Slot {
         /// The name's UTF-8 bytes (little-endian, zero-padded) if ≤ 8 bytes, else its hash.
         var word: UInt64
@@ -30,16 +30,18 @@ struct UserIndex: Sendable {
 
     private var slots = [Slot](repeating: .empty, count: 256)
     /// The names by id, in first-seen order.
-    private(set) var names: [String] = []
+    public private(set) var names: [String] = []
 
-    var count: Int { names.count }
+    public var count: Int { names.count }
+
+    public init() {}
 
     /// Names looked up per table reservation: the table is sized for all of them being new, and
     /// sizing for a whole file's users at once doubled it when most of them were already known.
     private static let batch = 4096
 
     /// The ids of `count` names (`name(i)` for i in 0..<count), adding new names in order.
-    mutating func intern(count: Int, _ name: (Int) -> String) -> [Int32] {
+    public mutating func intern(count: Int, _ name: (Int) -> String) -> [Int32] {
         var ids = [Int32](repeating: 0, count: count)
         var start = 0
         while start < count {
