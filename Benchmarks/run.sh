@@ -26,8 +26,8 @@ need hyperfine hyperfine
 # benchmark then measured a stale custody.
 # Linked as `make release` links it (statically); both products alike, or each build redoes
 # the other's.
-swift build -c release --static-swift-stdlib --product custody
-swift build -c release --static-swift-stdlib --product custody-loggen
+swift build -c release --static-swift-stdlib -Xswiftc -use-ld=lld --product custody
+swift build -c release --static-swift-stdlib -Xswiftc -use-ld=lld --product custody-loggen
 BIN=.build/release/custody
 
 if [ ! -f "$WORK/.complete" ]; then
