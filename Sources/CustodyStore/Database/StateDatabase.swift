@@ -28,6 +28,8 @@ public final class StateDatabase: Sendable {
         chmod(path, 0o600)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        // 32 MiB of page cache: with 500,000 users the users index outgrew SQLite's default 2 MiB
+        // and every upsert re-read pages (a fresh run of the bench files: 7.45 -> 5.7 s).
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -32768") }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)

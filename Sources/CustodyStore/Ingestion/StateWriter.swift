@@ -39,6 +39,7 @@ final class StateWriter {
                 rows.append(UserRow(verifiedAt: verifiedAt, firstPending: first))
             }
         }
+        // The table's names are distinct, so their ids are 0..<count in order, as `rows` is.
         _ = users.intern(count: names.count) { names[$0] }
     }
 
