@@ -133,7 +133,9 @@ struct JSONLineParserKeyOrderTests {
             case 3: value = #""a\"b""#
             default: value = "\"v\(Int.random(in: 0..<50, using: &random))\""
             }
-            pairs.append("\(key):\(value)")
+            // Mostly a bare colon (the guess then covers it), sometimes spaced, rarely missing.
+            let colon = [":", ":", ":", ":", " :", ": ", " : ", " "][Int.random(in: 0..<8, using: &random)]
+            pairs.append("\(key)\(colon)\(value)")
         }
         // Usually the same shape as a recent line: the order is what the guesses learn from.
         return "{" + pairs.joined(separator: Int.random(in: 0..<8, using: &random) == 0 ? " , " : ",") + "}"

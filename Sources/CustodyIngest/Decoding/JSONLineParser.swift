@@ -73,24 +73,29 @@ struct JSONLineParser {
             while true {
                 guard i < n, p[i] == 0x22 else { return .invalidJSON }
                 let keyStart = i + 1
-                let keyEnd: Int
                 let field: (FieldTable.Field, UInt8)?
                 if let guess = successors.predict(after: previousKey, p + keyStart, available: n - keyStart) {
-                    keyEnd = keyStart + guess.length + 1
                     field = guess.field
                     previousKey = guess.index
+                    if guess.throughColon {
+                        // The guess matched the closing quote and the colon too.
+                        i = keyStart + guess.length + 2
+                    } else {
+                        guard let afterColon = colon(p, keyStart + guess.length + 1, n) else { return .invalidJSON }
+                        i = afterColon
+                    }
                 } else {
-                    guard let (end, escaped) = stringEnd(p, i, n) else { return .invalidJSON }
-                    keyEnd = end
+                    guard let (keyEnd, escaped) = stringEnd(p, i, n) else { return .invalidJSON }
                     let key = UnsafeBufferPointer(start: p + keyStart, count: keyEnd - 1 - keyStart)
                     field = keyStart + 8 <= n
                         ? fields.match(key, word: ByteScan.prefixWord(p + keyStart, count: key.count))
                         : fields.match(key)
-                    previousKey = successors.learn(after: previousKey, key, escaped: escaped, field: field)
+                    previousKey = successors.learn(after: previousKey, key, escaped: escaped, field: field,
+                                                   colonFollows: keyEnd < n && p[keyEnd] == 0x3A)
+                    guard let afterColon = colon(p, keyEnd, n) else { return .invalidJSON }
+                    i = afterColon
                 }
-                i = skipSpace(p, keyEnd, n)
-                guard i < n, p[i] == 0x3A else { return .invalidJSON }
-                i = skipSpace(p, i + 1, n)
+                i = skipSpace(p, i, n)
                 guard i < n else { return .invalidJSON }
                 let valueStart = i
                 var kind = Kind.other
@@ -190,6 +195,14 @@ struct JSONLineParser {
     }
 
     // MARK: scanning
+
+    /// After a key's closing quote at `from`: the index after the colon, or nil if there is none.
+    @inline(__always)
+    private func colon(_ p: UnsafePointer<UInt8>, _ from: Int, _ n: Int) -> Int? {
+        let i = skipSpace(p, from, n)
+        guard i < n, p[i] == 0x3A else { return nil }
+        return i + 1
+    }
 
     @inline(__always)
     private func skipSpace(_ p: UnsafePointer<UInt8>, _ from: Int, _ n: Int) -> Int {

@@ -6,6 +6,8 @@
 /// key that followed it last time: its bytes (up to 16, no quote or backslash), and what
 /// `FieldTable` said about it. A prediction is used only when the line holds exactly those
 /// bytes followed by the closing quote, so the walk learns what scanning would have told it.
+/// When the colon followed the quote directly and both fit in the 16 bytes, they are part of
+/// the compared words, and the walk continues after the colon without looking for it.
 /// Owns its memory: the owning parser calls `deallocate()`.
 struct KeySuccessors {
     struct Guess {
@@ -15,6 +17,9 @@ struct KeySuccessors {
         var highMask: UInt64 = 0
         /// 0 for no guess.
         var length = 0
+        /// The words hold the key's closing quote and a colon after it (the key was followed
+        /// directly by its colon, and both fit in the 16 bytes compared).
+        var throughColon = false
         var field: (FieldTable.Field, UInt8)?
         /// This key's own entry.
         var index = 0
@@ -42,23 +47,30 @@ struct KeySuccessors {
         let raw = UnsafeRawPointer(key)
         let low = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
         let high = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-        guard low & guess.lowMask == guess.low, high & guess.highMask == guess.high, key[guess.length] == 0x22 else { return nil }
+        guard low & guess.lowMask == guess.low, high & guess.highMask == guess.high else { return nil }
+        guard guess.throughColon || key[guess.length] == 0x22 else { return nil }
         return guess
     }
 
     /// Records that `key` (scanned, without its quotes) followed `previous`; returns its entry.
+    /// `colonFollows`: the line has the colon right after the key's closing quote (`"key":`).
     @inline(__always)
-    func learn(after previous: Int, _ key: UnsafeBufferPointer<UInt8>, escaped: Bool, field: (FieldTable.Field, UInt8)?) -> Int {
+    func learn(after previous: Int, _ key: UnsafeBufferPointer<UInt8>, escaped: Bool, field: (FieldTable.Field, UInt8)?,
+               colonFollows: Bool) -> Int {
         let length = key.count
-        let low = ByteScan.prefixWord(key)
-        let index = Int(truncatingIfNeeded: ((low ^ UInt64(truncatingIfNeeded: length)) &* 0x9E37_79B9_7F4A_7C15) >> 58)
-        guard !escaped, length > 0, length <= Self.longestKey else {
+        let index = Int(truncatingIfNeeded: ((ByteScan.prefixWord(key) ^ UInt64(truncatingIfNeeded: length)) &* 0x9E37_79B9_7F4A_7C15) >> 58)
+        guard !escaped, length > 0, length <= Self.longestKey, let base = key.baseAddress else {
             entries[previous].length = 0
             return index
         }
-        let high = length > 8 ? ByteScan.prefixWord(UnsafeBufferPointer(rebasing: key[8...])) : 0
-        entries[previous] = Guess(low: low, high: high, lowMask: Self.mask(min(length, 8)), highMask: Self.mask(max(length - 8, 0)),
-                                  length: length, field: field, index: index)
+        // The quote and colon after the key are in the line too, so they can join the words.
+        let throughColon = colonFollows && length + 2 <= Self.longestKey
+        let compared = UnsafeBufferPointer(start: base, count: throughColon ? length + 2 : length)
+        let low = ByteScan.prefixWord(compared)
+        let high = compared.count > 8 ? ByteScan.prefixWord(UnsafeBufferPointer(rebasing: compared[8...])) : 0
+        entries[previous] = Guess(low: low, high: high, lowMask: Self.mask(min(compared.count, 8)),
+                                  highMask: Self.mask(max(compared.count - 8, 0)),
+                                  length: length, throughColon: throughColon, field: field, index: index)
         return index
     }
 
