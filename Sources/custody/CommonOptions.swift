@@ -20,11 +20,28 @@ enum PolicyLocator {
     static func resolve(_ explicit: String?) throws -> String {
         if let explicit { return explicit }
         var candidates = ["Policies/\(defaultName)"]
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        let prefix = executable.deletingLastPathComponent().deletingLastPathComponent()
-        candidates.append(prefix.appendingPathComponent("share/custody/policies/\(defaultName)").path)
+        if let installed = installedPath(executable: executablePath()) { candidates.append(installed) }
         if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) { return found }
         throw CommandFailure("no policy given and the default \(defaultName) was not found (looked in \(candidates.joined(separator: ", "))); pass --policy FILE")
+    }
+
+    /// `<prefix>/share/custody/policies/<default>` for an executable at `<prefix>/bin/custody`.
+    static func installedPath(executable: String?) -> String? {
+        guard let executable, executable.hasPrefix("/") else { return nil }
+        let bin = executable[..<(executable.lastIndex(of: "/") ?? executable.startIndex)]
+        let prefix = bin[..<(bin.lastIndex(of: "/") ?? bin.startIndex)]
+        return "\(prefix)/share/custody/policies/\(defaultName)"
+    }
+
+    /// This process's executable, symbolic links resolved. Not `CommandLine.arguments[0]`: run
+    /// through `PATH` that is a bare `custody`, which named a directory under the current one.
+    static func executablePath() -> String? {
+        #if os(Linux)
+        var buffer = [CChar](repeating: 0, count: 4097)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        if count > 0 { return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        #endif
+        return Bundle.main.executableURL?.resolvingSymlinksInPath().path
     }
 }
 
