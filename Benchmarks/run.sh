@@ -80,6 +80,21 @@ $BIN run --config "$MANYDIR/custody.yaml" --as-of $AS_OF --quiet >/dev/null || t
 hyperfine -N -i -w 1 -r "$RUNS" --export-json "$RUNJSON.3" -n run-1000-unchanged "$BIN run --config $MANYDIR/custody.yaml --as-of $AS_OF --quiet" >/dev/null
 rm -rf "$RUNDIR" "$MANYDIR"
 
+# The other two log formats, one file each (the targets are set for JSON lines; these show
+# the combined and logfmt parsers keep up too).
+OTHER=()
+for FMT in combined logfmt; do
+  DIR=Benchmarks/work/l${LINES}-f1-u${USERS}-s${SEED}-$FMT
+  if [ ! -f "$DIR/.complete" ]; then
+    rm -rf "$DIR"; mkdir -p "$DIR"
+    .build/release/custody-loggen bench --out "$DIR" --files 1 --lines "$LINES" --users "$USERS" --seed "$SEED" --format "$FMT" >/dev/null
+    touch "$DIR/.complete"
+  fi
+  F=$(ls "$DIR"/*.gz | head -n 1)
+  OTHER+=(-n "pigz-$FMT" "pigz -dc $F" -n "check-$FMT" "$BIN check $F --as-of $AS_OF --format json")
+done
+hyperfine -N -i -w 1 -r "$RUNS" --export-json "$RUNJSON.4" "${OTHER[@]}" >/dev/null
+
 # The parser alone, from memory (no inflate, no I/O): a steadier number than wall times.
 PARSE=$(.build/release/custody-loggen parse-timing "$FIRST" --policy Policies/cn-cac-2016-apps.yaml)
 
@@ -97,7 +112,7 @@ if [ ! -f "$BIG/.complete" ]; then
 fi
 RSSBIG=$( { /usr/bin/time -f %M $BIN check "$BIG"/*.gz --as-of $AS_OF --format json >/dev/null || true; } 2>&1 | tail -n 1)
 
-python3 - "$JSON" "$RSS1" "$RSSALL" "$USERS" "$RSSBIG" "$BIGUSERS" "$RUNJSON" "$RUNJSON.2" "$RUNJSON.3" <<'PY'
+python3 - "$JSON" "$RSS1" "$RSSALL" "$USERS" "$RSSBIG" "$BIGUSERS" "$RUNJSON" "$RUNJSON.2" "$RUNJSON.3" "$RUNJSON.4" <<'PY'
 import json, statistics, sys
 data = {}
 for f in [sys.argv[1]] + sys.argv[7:]:
@@ -110,10 +125,12 @@ print(f"all files: check / pigz -dc in turn  = {data['check-all'] / data['pigz-a
 print(f"all files: one core / all cores      = {data['check-all-1core'] / data['check-all']:.2f}")
 print(f"run, fresh state / check all files = {data['run-fresh'] / data['check-all']:.2f}  (target ≤ 1.6)")
 print(f"run with nothing new: {data['run-nothing-new']:.3f} s; over 1,000 unchanged files: {data['run-1000-unchanged']:.3f} s  (target ≤ 0.2 s)")
+print(f"other formats, one file: combined check / pigz -dc = {data['check-combined'] / data['pigz-combined']:.2f}, "
+      f"logfmt {data['check-logfmt'] / data['pigz-logfmt']:.2f}")
 print(f"peak RSS: one file {rss1/1024:.1f} MiB, all files {rssall/1024:.1f} MiB (budget {budget/1024:.1f} MiB = 64 MiB + 200 B × {users} users)")
 rssbig, bigusers = int(sys.argv[5]), int(sys.argv[6])
 bigbudget = 64 * 1024 + bigusers * 200 / 1024
 print(f"peak RSS with {bigusers} users, all files: {rssbig/1024:.1f} MiB (budget {bigbudget/1024:.1f} MiB)")
 PY
 echo "parser alone: $PARSE"
-rm -f "$JSON" "$RUNJSON" "$RUNJSON.2" "$RUNJSON.3"
+rm -f "$JSON" "$RUNJSON" "$RUNJSON.2" "$RUNJSON.3" "$RUNJSON.4"
