@@ -30,9 +30,10 @@ struct CustodyProcess {
         return repositoryRoot.appendingPathComponent(".build/debug/custody")
     }()
 
-    static func run(_ arguments: [String], in directory: URL = repositoryRoot) throws -> Result {
+    /// Runs `custody` (or `program`, given) with `arguments` in `directory`.
+    static func run(_ arguments: [String], in directory: URL = repositoryRoot, program: URL = executable) throws -> Result {
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = program
         process.arguments = arguments
         process.currentDirectoryURL = directory
         let out = Pipe()

@@ -18,21 +18,12 @@ import Testing
             .write(to: work.appendingPathComponent("app.log"), atomically: true, encoding: .utf8)
 
         // Through env, so that the program's argv[0] is the bare name PATH resolved.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["PATH=\(bin.path):/usr/bin:/bin", "custody", "check", "app.log", "--as-of", "2026-11-20", "--format", "json"]
-        process.currentDirectoryURL = work
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let result = try CustodyProcess.run(["PATH=\(bin.path):/usr/bin:/bin", "custody", "check", "app.log", "--as-of", "2026-11-20",
+                                             "--format", "json"],
+                                            in: work, program: URL(fileURLWithPath: "/usr/bin/env"))
 
         // Not compliant (one day of records), but checked: exit 1, not a usage error.
-        #expect(process.terminationStatus == 1, "\(stderr)")
-        #expect(stdout.contains("\"policy\": \"cn-cac-2016-apps\""), "\(stdout)")
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stdout.contains("\"policy\": \"cn-cac-2016-apps\""), "\(result.stdout)")
     }
 }
