@@ -38,6 +38,23 @@ import Testing
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
 
+    /// More publish events than are kept exactly, on both sides of a verification that is in
+    /// another file: the stored span straddles it, and the audit of the state re-reads that
+    /// span's own vault segment to count the ones before (5 of 12), as `check` does.
+    @Test func storedSpanStraddlingAVerificationIsRecountedFromItsSegment() throws {
+        let fixture = try StateFixture()
+        let posts = (0..<12).map { h in #"{"ts":"2026-11-10T\#(String(format: "%02d", h + 1)):00:00Z","user":"s","event":"post"}"# + "\n" }
+        try fixture.append(posts.joined(), to: "posts.jsonl")
+        try fixture.append(#"{"ts":"2026-11-10T05:30:00Z","user":"s","event":"verify_phone"}"# + "\n", to: "verify.jsonl")
+
+        let run = try fixture.custody("run", ["--format", "json"])
+        let check = try CustodyProcess.run(["check", fixture.logs, "--policy", fixture.policy, "--as-of", "2026-11-19", "--format", "json"])
+        let runName = try #require(CustodyProcess.json(run)["real_name"] as? [String: Any], "\(run.stderr)")
+        let checkName = try #require(CustodyProcess.json(check)["real_name"] as? [String: Any])
+        #expect(runName["violating_events"] as? Int == 5)
+        #expect(checkName["violating_events"] as? Int == 5)
+    }
+
     @Test func growingFileIsResumedAndAnUnfinishedLineWaits() throws {
         let fixture = try StateFixture()
         let events = StateFixture.events()
