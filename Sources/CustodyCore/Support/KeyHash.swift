@@ -9,11 +9,16 @@ public enum KeyHash {
     /// else a hash) and the hash that picks the slot.
     @inlinable @inline(__always)
     public static func wordAndHash(_ key: UnsafeBufferPointer<UInt8>) -> (word: UInt64, hash: UInt64) {
-        var prefix: UInt64 = 0
-        if key.count <= 8 {
-            for i in 0..<key.count { prefix |= UInt64(key[i]) << UInt64(8 * i) }
-        }
-        return wordAndHash(key, prefix: prefix)
+        wordAndHash(key, prefix: key.count <= 8 ? prefixWord(key) : 0)
+    }
+
+    /// The first eight bytes (or fewer) as a little-endian integer, zero-padded; reads no byte
+    /// past the key.
+    @inlinable @inline(__always)
+    public static func prefixWord(_ key: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var word: UInt64 = 0
+        for i in 0..<min(key.count, 8) { word |= UInt64(key[i]) << UInt64(8 * i) }
+        return word
     }
 
     /// `wordAndHash(_:)` given the key's first eight bytes (used as they are for short keys).

@@ -51,7 +51,7 @@ final class ByteInterner {
     /// fetch its slot, so that an `intern(_:probe:)` a little later finds it in cache.
     @inline(__always)
     func probe(_ key: UnsafeBufferPointer<UInt8>, prefix: UInt64) -> Probe {
-        let (word, hash) = Self.wordAndHash(key, prefix: prefix)
+        let (word, hash) = KeyHash.wordAndHash(key, prefix: prefix)
         custody_prefetch(slots + (Int(truncatingIfNeeded: hash) & slotMask))
         return Probe(word: word, hash: hash)
     }
@@ -59,14 +59,14 @@ final class ByteInterner {
     /// `intern(_:)` for a key whose first eight bytes, zero-padded, are `prefix`.
     @inline(__always)
     func intern(_ key: UnsafeBufferPointer<UInt8>, prefix: UInt64) -> Int32 {
-        let (word, hash) = Self.wordAndHash(key, prefix: prefix)
+        let (word, hash) = KeyHash.wordAndHash(key, prefix: prefix)
         return intern(key, probe: Probe(word: word, hash: hash))
     }
 
     /// The id of `key`, adding it if new. New ids are `count - 1` after the call.
     @inline(__always)
     func intern(_ key: UnsafeBufferPointer<UInt8>) -> Int32 {
-        let (word, hash) = Self.wordAndHash(key)
+        let (word, hash) = KeyHash.wordAndHash(key)
         return intern(key, probe: Probe(word: word, hash: hash))
     }
 
@@ -94,7 +94,7 @@ final class ByteInterner {
     /// The id of `key` if present.
     @inline(__always)
     func find(_ key: UnsafeBufferPointer<UInt8>) -> Int32? {
-        let (word, hash) = Self.wordAndHash(key)
+        let (word, hash) = KeyHash.wordAndHash(key)
         var slot = Int(truncatingIfNeeded: hash) & slotMask
         while true {
             let s = slots[slot]
@@ -156,22 +156,12 @@ final class ByteInterner {
         slots.initialize(repeating: Slot(word: 0, meta: 0), count: slotCount)
         for i in 0..<oldCount where old[i].meta != 0 {
             let id = Int32(truncatingIfNeeded: old[i].meta & 0xFFFF_FFFF) - 1
-            let (_, hash) = Self.wordAndHash(key(id))
+            let (_, hash) = KeyHash.wordAndHash(key(id))
             var slot = Int(truncatingIfNeeded: hash) & slotMask
             while slots[slot].meta != 0 { slot = (slot + 1) & slotMask }
             slots[slot] = old[i]
         }
         old.deallocate()
-    }
-
-    @inline(__always)
-    static func wordAndHash(_ key: UnsafeBufferPointer<UInt8>) -> (word: UInt64, hash: UInt64) {
-        KeyHash.wordAndHash(key, prefix: key.count <= 8 ? ByteScan.prefixWord(key) : 0)
-    }
-
-    @inline(__always)
-    static func wordAndHash(_ key: UnsafeBufferPointer<UInt8>, prefix: UInt64) -> (word: UInt64, hash: UInt64) {
-        KeyHash.wordAndHash(key, prefix: prefix)
     }
 }
 

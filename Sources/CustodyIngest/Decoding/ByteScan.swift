@@ -1,3 +1,4 @@
+import CustodyCore
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
 #endif
@@ -42,9 +43,6 @@ enum ByteScan {
     /// `prefixWord(_:count:)` for bytes that may not be followed by eight readable ones.
     @inline(__always)
     static func prefixWord(_ bytes: UnsafeBufferPointer<UInt8>?) -> UInt64 {
-        guard let bytes, let base = bytes.baseAddress else { return 0 }
-        var word: UInt64 = 0
-        for i in 0..<min(bytes.count, 8) { word |= UInt64(base[i]) << UInt64(8 * i) }
-        return word
+        bytes.map(KeyHash.prefixWord) ?? 0
     }
 }
