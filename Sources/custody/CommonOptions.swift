@@ -15,7 +15,7 @@ struct PolicyOptions: ParsableArguments {
 
 /// Finds the shipped default policy when none is named.
 enum PolicyLocator {
-    static let defaultName = "cn-cac-2016-apps.yaml"
+    static let defaultName = "cn-apps.yaml"
 
     static func resolve(_ explicit: String?) throws -> String {
         if let explicit { return explicit }
