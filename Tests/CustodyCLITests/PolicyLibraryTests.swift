@@ -80,6 +80,9 @@ import Testing
         let (ok, okJSON) = try Self.check(try Self.logs(days: 90, offset: 0, in: within), policy: "eu-gdpr-storage-limitation")
         #expect(ok.status == 0, "\(ok.stdout)")
         #expect(Self.rules(okJSON).isEmpty)
+        let gdpr = CustodyProcess.repositoryRoot.appendingPathComponent("Policies/eu-gdpr-storage-limitation.yaml").path
+        let text = try CustodyProcess.run(["check", within.path("logs"), "--policy", gdpr, "--as-of", Self.asOf.description])
+        #expect(text.stdout.contains("Retention  no minimum in this policy"), "\(text.stdout)")
     }
 
     @Test func gdprPurgeProposesDeletingWhatIsKeptTooLong() throws {
