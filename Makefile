@@ -17,7 +17,7 @@ AS_OF   := 2026-11-19
 # toolchain, and starts in 4 ms instead of 9 (dynamic loading; Benchmarks/RESULTS.md). Linked
 # with the toolchain's lld: GNU ld warns about mktemp inside the toolchain's static Foundation.
 RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -use-ld=lld
-POLICY  := Policies/cn-cac-2016-apps.yaml
+POLICY  := Policies/cn-apps.yaml
 
 APT_PACKAGES := libz-dev libsqlite3-dev pkg-config logrotate
 

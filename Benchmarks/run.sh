@@ -55,7 +55,7 @@ diff <($BIN check $ALL --as-of $AS_OF --format json) <($BIN check $ALL --as-of $
 
 # custody run: the same files into fresh state, then again with nothing new.
 RUNDIR=$(mktemp -d)
-printf 'sources:\n  - path: %s\npolicy: %s\nstate_directory: %s/state\n' "$PWD/$WORK" "$PWD/Policies/cn-cac-2016-apps.yaml" "$RUNDIR" > "$RUNDIR/custody.yaml"
+printf 'sources:\n  - path: %s\npolicy: %s\nstate_directory: %s/state\n' "$PWD/$WORK" "$PWD/Policies/cn-apps.yaml" "$RUNDIR" > "$RUNDIR/custody.yaml"
 RUNJSON=$(mktemp)
 hyperfine -N -i -r "$RUNS" --export-json "$RUNJSON" --prepare "rm -rf $RUNDIR/state" \
   -n run-fresh "$BIN run --config $RUNDIR/custody.yaml --as-of $AS_OF --quiet" >/dev/null
@@ -75,7 +75,7 @@ GEN
   touch "$MANY/.complete"
 fi
 MANYDIR=$(mktemp -d)
-printf 'sources:\n  - path: %s\npolicy: %s\nstate_directory: %s/state\n' "$PWD/$MANY" "$PWD/Policies/cn-cac-2016-apps.yaml" "$MANYDIR" > "$MANYDIR/custody.yaml"
+printf 'sources:\n  - path: %s\npolicy: %s\nstate_directory: %s/state\n' "$PWD/$MANY" "$PWD/Policies/cn-apps.yaml" "$MANYDIR" > "$MANYDIR/custody.yaml"
 $BIN run --config "$MANYDIR/custody.yaml" --as-of $AS_OF --quiet >/dev/null || true
 hyperfine -N -i -w 1 -r "$RUNS" --export-json "$RUNJSON.3" -n run-1000-unchanged "$BIN run --config $MANYDIR/custody.yaml --as-of $AS_OF --quiet" >/dev/null
 rm -rf "$RUNDIR" "$MANYDIR"
@@ -96,7 +96,7 @@ done
 hyperfine -N -i -w 1 -r "$RUNS" --export-json "$RUNJSON.4" "${OTHER[@]}" >/dev/null
 
 # The parser alone, from memory (no inflate, no I/O): a steadier number than wall times.
-PARSE=$(.build/release/custody-loggen parse-timing "$FIRST" --policy Policies/cn-cac-2016-apps.yaml)
+PARSE=$(.build/release/custody-loggen parse-timing "$FIRST" --policy Policies/cn-apps.yaml)
 
 RSS1=$( { /usr/bin/time -f %M $BIN check $FIRST --as-of $AS_OF --format json >/dev/null || true; } 2>&1 | tail -n 1)
 RSSALL=$( { /usr/bin/time -f %M $BIN check $ALL --as-of $AS_OF --format json >/dev/null || true; } 2>&1 | tail -n 1)

@@ -8,7 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release/custody}
 AS_OF=2026-11-19
-POLICY=Policies/cn-cac-2016-apps.yaml
+POLICY=Policies/cn-apps.yaml
 ok_or_findings() { local s=$?; [ $s -le 1 ] || { echo "demo: unexpected exit status $s" >&2; exit $s; }; }
 
 rm -rf out && mkdir -p out

@@ -21,7 +21,7 @@ struct LogGen: ParsableCommand {
         func run() throws {
             try SampleLogsWriter.write(to: out)
             let events = SampleLogsWriter.events()
-            let policy = try PolicyLoader.load(path: "Policies/cn-cac-2016-apps.yaml")
+            let policy = try PolicyLoader.load(path: "Policies/cn-apps.yaml")
             let truth = ReferenceAudit(events: events, policy: policy)
             print("wrote \(out): \(truth.records) records, \(truth.usersSeen) users, \(truth.verifiedUsers) verified, violating: \(truth.violations.sorted { $0.key < $1.key })")
         }
@@ -86,7 +86,7 @@ struct LogGen: ParsableCommand {
         var file: String
 
         @Option(help: "Policy giving the field names.")
-        var policy: String = "Policies/cn-cac-2016-apps.yaml"
+        var policy: String = "Policies/cn-apps.yaml"
 
         @Option(help: "Passes over the lines; the best is printed.")
         var passes: Int = 5

@@ -22,6 +22,7 @@ struct CheckCommand: AsyncParsableCommand {
           custody check /var/log/app
           custody check logs/ --as-of 2026-11-26 --format json > check.json
           custody check app.log.gz --policy Policies/cn-csl-2017-network-logs.yaml
+          custody check logs/ --policy Policies/cn-apps.yaml --policy Policies/cn-csl-2017-network-logs.yaml
 
         Exit status: 0 compliant, 1 not compliant (errors found, unreadable files included), \
         2 usage or configuration error.
@@ -54,15 +55,26 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CLI.guarded {
-            let policy = try policyOptions.load()
-            let request = CheckRequest(paths: paths, policy: policy, asOf: asOf ?? today(in: policy.timeZone),
-                                       since: since, inputFormat: inputFormat,
-                                       parallelism: jobs ?? ProcessInfo.processInfo.activeProcessorCount)
-            let progress = TerminalProgress()
-            let report = try await CheckRunner.run(request) { p in
-                progress.update("custody: read \(p.filesDone)/\(p.filesTotal) files, \(p.records) records")
+            let policies = try policyOptions.loadAll()
+            var reports: [CheckReport] = []
+            // Several policies: the same check once per policy (a thin layer; each report is
+            // exactly the one that policy alone gives).
+            for policy in policies {
+                let request = CheckRequest(paths: paths, policy: policy, asOf: asOf ?? today(in: policy.timeZone),
+                                           since: since, inputFormat: inputFormat,
+                                           parallelism: jobs ?? ProcessInfo.processInfo.activeProcessorCount)
+                let progress = TerminalProgress()
+                reports.append(try await CheckRunner.run(request) { p in
+                    progress.update("custody: read \(p.filesDone)/\(p.filesTotal) files, \(p.records) records")
+                })
+                progress.finish()
             }
-            progress.finish()
+            if reports.count > 1 {
+                let combined = CombinedCheckReport(reports: reports, policies: policies)
+                print(format == .json ? combined.json.rendered() : combined.text(), terminator: format == .json ? "\n" : "")
+                throw ExitStatus.of(compliant: combined.compliant)
+            }
+            let report = reports[0]
             switch format {
             case .json: print(report.json.rendered())
             case .text: print(report.text(), terminator: "")

@@ -5,17 +5,19 @@ import Foundation
 
 /// Options shared by the commands that read a policy.
 struct PolicyOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Policy YAML file.", discussion: "Default: Policies/\(PolicyLocator.defaultName) in the current directory, else the copy installed with custody.", valueName: "file"))
-    var policy: String?
+    @Option(name: .long, help: ArgumentHelp("Policy YAML file; repeat to audit under several policies at once.", discussion: "Default: Policies/\(PolicyLocator.defaultName) in the current directory, else the copy installed with custody.", valueName: "file"))
+    var policy: [String] = []
 
-    func load() throws -> Policy {
-        try PolicyLoader.load(path: try PolicyLocator.resolve(policy))
+    /// The named policies in order, or the default one.
+    func loadAll() throws -> [Policy] {
+        if policy.isEmpty { return [try PolicyLoader.load(path: try PolicyLocator.resolve(nil))] }
+        return try policy.map { try PolicyLoader.load(path: $0) }
     }
 }
 
 /// Finds the shipped default policy when none is named.
 enum PolicyLocator {
-    static let defaultName = "cn-cac-2016-apps.yaml"
+    static let defaultName = "cn-apps.yaml"
 
     static func resolve(_ explicit: String?) throws -> String {
         if let explicit { return explicit }

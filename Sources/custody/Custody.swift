@@ -15,13 +15,14 @@ struct Custody: AsyncParsableCommand {
           App teams and CI   custody check LOGS...
           Operators          custody run | daemon | status | verify | purge
           Legal and policy   custody request ... | hold list | ledger key | report ...
+          Policies           custody policy list | show ID | lint FILE
 
         Exit status: 0 compliant, 1 not compliant, 2 usage or configuration error, 75 another \
         run holds the state directory's lock.
         """,
         version: CustodyVersion.string,
         subcommands: [CheckCommand.self, RunCommand.self, DaemonCommand.self, StatusCommand.self, VerifyCommand.self, PurgeCommand.self,
-                      RequestCommand.self, HoldCommand.self, LedgerCommand.self, ReportCommand.self])
+                      RequestCommand.self, HoldCommand.self, LedgerCommand.self, ReportCommand.self, PolicyCommand.self])
 }
 
 enum CustodyVersion {

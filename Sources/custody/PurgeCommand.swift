@@ -18,9 +18,13 @@ struct PurgeCommand: AsyncParsableCommand {
     @Flag(help: "Delete the listed objects (those not under a legal hold).")
     var apply = false
 
+    @Option(help: ArgumentHelp("Another policy to combine with the configured one (repeatable): the strictest maximum_days and the longest minimum_days govern what is deleted.", valueName: "file"))
+    var policy: [String] = []
+
     func run() async throws {
         try await CLI.guarded {
-            let (configuration, policy) = try options.load()
+            let (configuration, configured) = try options.load()
+            let policy = try CombinedPurgePolicy.make(configured: configured, extra: self.policy)
             let purge = try Purge.run(configuration: configuration, policy: policy, asOf: options.day(for: policy), apply: apply)
             guard let cutoff = purge.cutoff else {
                 print("policy \(policy.id) sets no retention.maximum_days: nothing is over-retained")
@@ -35,5 +39,20 @@ struct PurgeCommand: AsyncParsableCommand {
                 print("(dry run: pass --apply to delete)")
             }
         }
+    }
+}
+
+/// The configured policy with its maximum replaced by what several policies allow together.
+enum CombinedPurgePolicy {
+    static func make(configured: Policy, extra: [String]) throws -> Policy {
+        guard !extra.isEmpty else { return configured }
+        let policies = [configured] + (try extra.map { try PolicyLoader.load(path: $0) })
+        let bounds = CombinedRetention(policies)
+        var combined = configured
+        combined.retention.maximumDays = bounds.purgeAfterDays
+        if bounds.conflicting {
+            FileHandle.standardError.write(Data("custody: warning: \(bounds.minimumPolicy) requires \(bounds.minimumDays) days but \(bounds.maximumPolicy ?? "?") allows only \(bounds.maximumDays ?? 0): nothing younger than \(bounds.minimumDays) days is deleted\n".utf8))
+        }
+        return combined
     }
 }

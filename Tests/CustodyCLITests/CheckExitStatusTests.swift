@@ -5,7 +5,7 @@ import Testing
 
 /// Exit statuses and error lines of `custody check` (contract: 0 compliant, 1 not, 2 usage).
 @Suite struct CheckExitStatusTests {
-    let policy = CustodyProcess.repositoryRoot.appendingPathComponent("Policies/cn-cac-2016-apps.yaml").path
+    let policy = CustodyProcess.repositoryRoot.appendingPathComponent("Policies/cn-apps.yaml").path
 
     /// 61 days of honest activity ending the day before --as-of.
     func writeCompliantLogs(in dir: TemporaryDirectory) throws {
@@ -153,7 +153,7 @@ import Testing
 @Suite struct OptimisedPathTests {
     @Test func prefetchAndParallelismDoNotChangeTheReport() throws {
         let dir = try TemporaryDirectory()
-        let policy = CustodyProcess.repositoryRoot.appendingPathComponent("Policies/cn-cac-2016-apps.yaml").path
+        let policy = CustodyProcess.repositoryRoot.appendingPathComponent("Policies/cn-apps.yaml").path
         let scenario = ActivityGenerator.Scenario(firstDay: CivilDay(year: 2026, month: 9, day: 1)!, days: 40, users: 2_000,
                                                   eventsPerDay: 1_500, seed: 77, lateVerifiers: 20, neverVerified: 10)
         let renderer = LogLineRenderer(format: .jsonl)

@@ -12,8 +12,8 @@ import Testing
         let work = dir.url.appendingPathComponent("work")
         for folder in [bin, policies, work] { try fm.createDirectory(at: folder, withIntermediateDirectories: true) }
         try fm.copyItem(at: CustodyProcess.executable, to: bin.appendingPathComponent("custody"))
-        try fm.copyItem(at: CustodyProcess.repositoryRoot.appendingPathComponent("Policies/cn-cac-2016-apps.yaml"),
-                        to: policies.appendingPathComponent("cn-cac-2016-apps.yaml"))
+        try fm.copyItem(at: CustodyProcess.repositoryRoot.appendingPathComponent("Policies/cn-apps.yaml"),
+                        to: policies.appendingPathComponent("cn-apps.yaml"))
         try "{\"ts\":\"2026-11-01T00:00:00Z\",\"user\":\"u1\",\"event\":\"view\"}\n"
             .write(to: work.appendingPathComponent("app.log"), atomically: true, encoding: .utf8)
 
@@ -24,6 +24,6 @@ import Testing
 
         // Not compliant (one day of records), but checked: exit 1, not a usage error.
         #expect(result.status == 1, "\(result.stderr)")
-        #expect(result.stdout.contains("\"policy\": \"cn-cac-2016-apps\""), "\(result.stdout)")
+        #expect(result.stdout.contains("\"policy\": \"cn-apps\""), "\(result.stdout)")
     }
 }

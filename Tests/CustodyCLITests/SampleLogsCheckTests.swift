@@ -6,14 +6,14 @@ import Testing
 
 /// `custody check` on the repository's SampleLogs gives the result SampleLogs/README.md documents.
 @Suite struct SampleLogsCheckTests {
-    let policy = "Policies/cn-cac-2016-apps.yaml"
+    let policy = "Policies/cn-apps.yaml"
 
     @Test func jsonMatchesTheDocumentedResult() throws {
         let result = try CustodyProcess.run(["check", "SampleLogs/logs", "--policy", policy, "--as-of", "2026-11-19", "--format", "json"])
         #expect(result.status == 1)
         let json = try CustodyProcess.json(result)
         #expect(json["schema"] as? String == "custody.check.v1")
-        #expect(json["policy"] as? String == "cn-cac-2016-apps")
+        #expect(json["policy"] as? String == "cn-apps")
         #expect(json["timezone"] as? String == "Asia/Shanghai")
         let inputs = try #require(json["inputs"] as? [String: Any])
         #expect(inputs["files"] as? Int == 6)

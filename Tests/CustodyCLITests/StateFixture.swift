@@ -8,7 +8,7 @@ import Testing
 /// against it and to read what the state holds.
 final class StateFixture {
     let dir: TemporaryDirectory
-    let policy = CustodyProcess.repositoryRoot.appendingPathComponent("Policies/cn-cac-2016-apps.yaml").path
+    let policy = CustodyProcess.repositoryRoot.appendingPathComponent("Policies/cn-apps.yaml").path
     var logs: String { dir.path("logs") }
     var config: String { dir.path("custody.yaml") }
     var state: String { dir.path("state") }

@@ -9,9 +9,13 @@ extension CheckReport {
         out += "custody check — policy \(policyID), as of \(asOf) (\(timeZone)): \(verdict)\n\n"
         out += "Inputs     \(inputs.files) file\(plural(inputs.files)), \(inputs.records) record\(plural(inputs.records)), "
         out += "\(inputs.rejectedLines) rejected line\(plural(inputs.rejectedLines)), \(inputs.unreadableFiles) unreadable file\(plural(inputs.unreadableFiles))\n"
-        out += "Retention  \(retention.coveredDays) of \(retention.minimumDays) days covered, \(retention.windowStart) … \(retention.windowEnd)"
-        if retention.exemptDays > 0, let since { out += " (\(retention.exemptDays) before \(since) exempt)" }
-        out += retention.compliant ? ": ok\n" : ": \(retention.missingDays.count) missing\n"
+        if retention.minimumDays == 0 {
+            out += "Retention  no minimum in this policy\n"
+        } else {
+            out += "Retention  \(retention.coveredDays) of \(retention.minimumDays) days covered, \(retention.windowStart) … \(retention.windowEnd)"
+            if retention.exemptDays > 0, let since { out += " (\(retention.exemptDays) before \(since) exempt)" }
+            out += retention.compliant ? ": ok\n" : ": \(retention.missingDays.count) missing\n"
+        }
         out += "Real name  \(realName.usersSeen) user\(plural(realName.usersSeen)) seen, \(realName.verifiedUsers) verified"
         out += realName.compliant ? ": ok\n" : ", \(realName.violatingUsers.count) published before verifying (\(realName.violatingEvents) event\(plural(realName.violatingEvents)))\n"
 

@@ -38,11 +38,14 @@ public struct CheckReport: Sendable, Equatable {
     }
 
     /// Assembles the report and its findings. `locate` names the file of an event location;
-    /// by default `EventLocation.file` indexes `files`.
+    /// by default `EventLocation.file` indexes `files`. `recordsPerDay` (days since the epoch →
+    /// records still kept) lets the report name records kept past `maximum_days`.
     public static func build(policy: Policy, rule: RetentionRule, files: [FileOutcome], records: Int,
                              retention: RetentionResult, realName: RealNameResult,
+                             recordsPerDay: [Int32: Int] = [:],
                              locate: ((EventLocation) -> String)? = nil) -> CheckReport {
         var findings: [Finding] = []
+        if let finding = PolicyFindings.notInForce(policy: policy, rule: rule) { findings.append(finding) }
         for file in files {
             if let fault = file.issues.fault {
                 findings.append(Finding(rule: .unreadableFile, severity: .error,
@@ -63,6 +66,9 @@ public struct CheckReport: Sendable, Equatable {
         for day in retention.missingDays {
             findings.append(Finding(rule: .missingDay, severity: .error,
                                     message: "no records on \(day) (\(policy.timeZoneIdentifier))", day: day))
+        }
+        if let finding = PolicyFindings.overRetained(policy: policy, asOf: rule.asOf, recordsPerDay: recordsPerDay) {
+            findings.append(finding)
         }
         for user in realName.violatingUsers {
             let path = locate?(user.first) ?? (files.indices.contains(Int(user.first.file)) ? files[Int(user.first.file)].path : "?")

@@ -43,9 +43,11 @@ public struct Finding: Sendable, Equatable {
 
     /// The rules a finding can come from, in the order reports list them.
     public enum Rule: String, Sendable, CaseIterable, Comparable {
+        case policyNotInForce = "policy.not_in_force"
         case unreadableFile = "input.unreadable_file"
         case rejectedLines = "input.rejected_lines"
         case missingDay = "retention.missing_day"
+        case overRetained = "retention.over_retained"
         case violatingUser = "real_name.violating_user"
         case vaultObjectMissing = "vault.object_missing"
         case vaultObjectAltered = "vault.object_altered"
@@ -60,9 +62,11 @@ public struct Finding: Sendable, Equatable {
         /// A heading for people.
         public var title: String {
             switch self {
+            case .policyNotInForce: return "Policy not in force during the window"
             case .unreadableFile: return "Unreadable files"
             case .rejectedLines: return "Rejected lines"
             case .missingDay: return "Missing days"
+            case .overRetained: return "Records kept past maximum_days"
             case .violatingUser: return "Users who published before verifying their real identity"
             case .vaultObjectMissing: return "Vault objects missing"
             case .vaultObjectAltered: return "Vault objects altered"

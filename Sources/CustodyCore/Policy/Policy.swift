@@ -14,16 +14,33 @@ public struct Policy: Sendable, Equatable {
     public var httpEvents: [HTTPEventRule]
     /// Width of the bands in which requests under a non-disclosure order are counted in reports.
     public var reportingBandWidth: Int
+    /// Where the rules come from and whether they are in force (`sources`, `status`, dates).
+    public var provenance: Provenance = Provenance()
+    /// How long a preservation request holds records (`preservation:`), when the policy says.
+    public var preservation: Preservation?
 
     public struct Retention: Sendable, Equatable {
         /// Every one of the last `minimumDays` calendar days must have records.
         public var minimumDays: Int
         /// Records older than this many days are over-retained (optional).
         public var maximumDays: Int?
+        /// Who set `minimumDays` (`minimum_days_basis`); nil when the file does not say.
+        public var minimumBasis: RetentionBasis?
+        /// Who set `maximumDays` (`maximum_days_basis`); nil when the file does not say.
+        public var maximumBasis: RetentionBasis?
+        /// The period in the law's own words ("six months"), when it is not a number of days.
+        public var minimumPeriod: String?
+        /// Where the law wants the records kept ("within India"); shown, not checked.
+        public var storageLocation: String?
 
-        public init(minimumDays: Int, maximumDays: Int? = nil) {
+        public init(minimumDays: Int, maximumDays: Int? = nil, minimumBasis: RetentionBasis? = nil,
+                    maximumBasis: RetentionBasis? = nil, minimumPeriod: String? = nil, storageLocation: String? = nil) {
             self.minimumDays = minimumDays
             self.maximumDays = maximumDays
+            self.minimumBasis = minimumBasis
+            self.maximumBasis = maximumBasis
+            self.minimumPeriod = minimumPeriod
+            self.storageLocation = storageLocation
         }
     }
 

@@ -9,7 +9,7 @@ public enum PolicyLoader {
 
     public static func parse(_ text: String, file: String) throws -> Policy {
         let root = try YAMLMapping.parseDocument(text, file: file)
-        try root.requireKnownKeys(["id", "title", "jurisdiction", "timezone", "retention", "real_name", "fields", "http_events", "reporting"])
+        try root.requireKnownKeys(["id", "title", "jurisdiction", "timezone", "retention", "real_name", "fields", "http_events", "reporting"] + provenanceKeys)
 
         let id = try root.requiredString("id")
         let title = try root.string("title") ?? id
@@ -18,9 +18,10 @@ public enum PolicyLoader {
         guard TimeZone(identifier: zone) != nil else { throw root.error("timezone", "unknown time zone '\(zone)' (use an IANA name such as Asia/Shanghai)") }
 
         guard let retentionMap = try root.mapping("retention") else { throw root.missing("retention") }
-        try retentionMap.requireKnownKeys(["minimum_days", "maximum_days"])
+        try retentionMap.requireKnownKeys(["minimum_days", "maximum_days"] + retentionDetailKeys)
         guard let minimum = try retentionMap.int("minimum_days") else { throw retentionMap.missing("minimum_days") }
-        guard minimum >= 1, minimum <= 36_500 else { throw retentionMap.error("minimum_days", "must be between 1 and 36500") }
+        // 0: the instrument sets no minimum (a maximum or a preservation hold only).
+        guard minimum >= 0, minimum <= 36_500 else { throw retentionMap.error("minimum_days", "must be between 0 and 36500") }
         let maximum = try retentionMap.int("maximum_days")
         if let maximum, maximum < minimum {
             throw retentionMap.error("maximum_days", "must not be less than minimum_days (\(minimum))")
@@ -72,8 +73,13 @@ public enum PolicyLoader {
             }
         }
 
-        return Policy(id: id, title: title, jurisdiction: jurisdiction, timeZoneIdentifier: zone,
-                      retention: .init(minimumDays: minimum, maximumDays: maximum), realName: realName,
-                      fields: fields, httpEvents: httpEvents, reportingBandWidth: bandWidth)
+        var retention = Policy.Retention(minimumDays: minimum, maximumDays: maximum)
+        try retentionDetails(retentionMap, into: &retention)
+        var policy = Policy(id: id, title: title, jurisdiction: jurisdiction, timeZoneIdentifier: zone,
+                            retention: retention, realName: realName,
+                            fields: fields, httpEvents: httpEvents, reportingBandWidth: bandWidth)
+        policy.provenance = try provenance(root)
+        policy.preservation = try preservation(root)
+        return policy
     }
 }

@@ -66,7 +66,7 @@ public enum CheckRunner {
         }
         let outcomes = zip(files, merged.issues).map { CheckReport.FileOutcome(path: $0, issues: $1) }
         return CheckReport.build(policy: policy, rule: rule, files: outcomes, records: merged.records,
-                                 retention: retention, realName: realName)
+                                 retention: retention, realName: realName, recordsPerDay: merged.dayCounts)
     }
 }
 

@@ -49,12 +49,22 @@ public enum StateAudit {
             for row in try Row.fetchAll(db, sql: "SELECT segments.id, log_files.last_path FROM segments JOIN log_files ON log_files.id = segments.log_file_id") {
                 segmentPaths[row[0]] = row[1]
             }
+            // Records still in the vault, per day: what a maximum_days finding is about.
+            var kept: [Int32: Int] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT daily_records.day, sum(daily_records.records) FROM daily_records
+                JOIN segments ON segments.id = daily_records.segment_id
+                JOIN vault_objects ON vault_objects.sha256 = segments.vault_object
+                WHERE vault_objects.purged_at IS NULL GROUP BY daily_records.day
+                """) {
+                if let day = CivilDay(iso: row[0]) { kept[day.daysSinceEpoch] = row[1] }
+            }
             let rule = RetentionRule(minimumDays: policy.retention.minimumDays, asOf: asOf, since: since)
             return CheckReport.build(
                 policy: policy, rule: rule,
                 files: files.map { CheckReport.FileOutcome(path: $0.lastPath, issues: $0.issues) },
                 records: records, retention: rule.evaluate(daysWithRecords: days),
-                realName: realName,
+                realName: realName, recordsPerDay: kept,
                 locate: { segmentPaths[Int64($0.file)] ?? "?" })
         }
     }

@@ -8,7 +8,7 @@ import Foundation
 /// sources:
 ///   - path: /var/log/myapp            # a file, a directory (walked recursively) or a glob
 ///     format: jsonl                   # optional: auto (default), jsonl, combined, logfmt
-/// policy: /usr/local/share/custody/policies/cn-cac-2016-apps.yaml
+/// policy: /usr/local/share/custody/policies/cn-apps.yaml
 /// state_directory: /var/lib/custody
 /// vault_directory: /var/lib/custody/vault   # optional, default <state_directory>/vault
 /// metrics_file: /var/lib/prometheus/node-exporter/custody.prom   # optional
