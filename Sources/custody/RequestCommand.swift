@@ -234,22 +234,6 @@ struct HoldCommand: AsyncParsableCommand {
     }
 }
 
-struct LedgerCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ledger", abstract: "The tamper-evident ledger.", subcommands: [Key.self])
-
-    struct Key: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the ledger's Ed25519 public key (base64), to publish beside reports.")
-        @OptionGroup var options: ConfigOptions
-
-        func run() async throws {
-            try await CLI.guarded {
-                let (configuration, _) = try options.load()
-                Swift.print(try Ledger(stateDirectory: configuration.stateDirectory).publicKey())
-            }
-        }
-    }
-}
-
 extension CLI {
     static func print(_ record: RequestRecord, format: OutputFormat, headline: String?) {
         switch format {
