@@ -216,24 +216,6 @@ struct RequestCommand: AsyncParsableCommand {
     }
 }
 
-struct HoldCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "hold", abstract: "Legal holds placed by requests.", subcommands: [List.self])
-
-    struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List active legal holds.")
-        @OptionGroup var options: ConfigOptions
-
-        func run() async throws {
-            try await CLI.guarded {
-                let (configuration, _) = try options.load()
-                let holds = try RequestBook(configuration: configuration).holds()
-                if holds.isEmpty { Swift.print("no active legal holds") }
-                for h in holds { Swift.print("\(h.request)  \(h.object)  newest \(h.lastDay ?? "?")  since \(h.placedAt)") }
-            }
-        }
-    }
-}
-
 extension CLI {
     static func print(_ record: RequestRecord, format: OutputFormat, headline: String?) {
         switch format {

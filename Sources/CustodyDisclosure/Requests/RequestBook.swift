@@ -92,7 +92,9 @@ public final class RequestBook: Sendable {
             try db.execute(sql: "INSERT INTO legal_holds (request_id, vault_object, placed_at) VALUES (?, ?, ?)",
                            arguments: [r.id, object, now])
         }
-        try ledger.append("hold.placed", .object([("request", .string(r.id)), ("vault_objects", .array(objects.map { .string($0) }))]), db: db)
+        var hold: [(String, JSONValue)] = [("request", .string(r.id)), ("vault_objects", .array(objects.map { .string($0) }))]
+        if let expiry = Self.preservationExpiry(r) { hold += [("expires_at", .string(expiry)), ("law", .string(Self.preservationLaw))] }
+        try ledger.append("hold.placed", .object(hold), db: db)
         try recordState(r.id, db: db)
     }
 

@@ -26,6 +26,9 @@ public struct LedgerFacts: Sendable {
 
     /// Held vault objects: object → requests holding it.
     public var holds: [String: Set<String>] = [:]
+    /// Holds that lapse (US preservation, 18 U.S.C. § 2703(f)): request → when, and how often
+    /// the hold was extended.
+    public var holdExpiry: [String: (expiresAt: String, extensions: Int)] = [:]
     /// Purged vault objects and the entry that recorded each purge.
     public var purged: [String: PurgeRecord] = [:]
     /// The request as received (its full encoded form), by id.
@@ -49,6 +52,7 @@ public struct LedgerFacts: Sendable {
                 if let request, let record = body["record"] { states[request] = record }
             case "hold.placed":
                 guard let request else { continue }
+                if let expiry = body["expires_at"]?.stringValue, holdExpiry[request] == nil { holdExpiry[request] = (expiry, 0) }
                 for object in body["vault_objects"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
                     holds[object, default: []].insert(request)
                 }
@@ -59,6 +63,10 @@ public struct LedgerFacts: Sendable {
                 for object in named ?? Array(holds.keys) {
                     holds[object]?.remove(request)
                     if holds[object]?.isEmpty == true { holds[object] = nil }
+                }
+            case "hold.extended":
+                if let request, let expiry = body["expires_at"]?.stringValue {
+                    holdExpiry[request] = (expiry, (holdExpiry[request]?.extensions ?? 0) + 1)
                 }
             case "purge.deleted":
                 if let object = body["vault_object"]?.stringValue {
@@ -81,6 +89,11 @@ public struct LedgerFacts: Sendable {
                 break
             }
         }
+    }
+
+    /// Requests whose holds have lapsed before `day` (YYYY-MM-DD).
+    public func lapsedRequests(before day: String) -> Set<String> {
+        Set(holdExpiry.filter { $0.value.expiresAt < day }.keys)
     }
 
     public static func load(ledger: Ledger, database: StateDatabase) throws -> LedgerFacts {

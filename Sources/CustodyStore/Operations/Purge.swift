@@ -51,6 +51,7 @@ public struct Purge: Sendable {
         let vault = try Vault(directory: configuration.vaultDirectory)
         let ledger = Ledger(configuration: configuration)
         let facts = try LedgerFacts.load(ledger: ledger, database: database)
+        let lapsed = facts.lapsedRequests(before: asOf.description)
         var candidates = try database.pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT sha256, last_day, records, stored_size,
@@ -62,7 +63,9 @@ public struct Purge: Sendable {
                 """, arguments: [cutoff.description]).map { row in
                 let sha: String = row[0]
                 let tableHolds: String? = row["holds"]
+                // A US preservation hold lapses after its 90 days (and one extension).
                 let holds = Set(tableHolds?.split(separator: ",").map(String.init) ?? []).union(facts.holds[sha] ?? [])
+                    .subtracting(lapsed)
                 return Candidate(sha256: sha, lastDay: row[1], records: row[2], storedSize: row[3], holds: holds.sorted())
             }
         }
@@ -96,7 +99,7 @@ public struct Purge: Sendable {
                 deleted.append(candidate.sha256)
             }
             // Finish purges recorded (in the ledger) before an interruption.
-            for sha in facts.purged.keys.sorted() where vault.contains(sha) && (facts.holds[sha] ?? []).isEmpty {
+            for sha in facts.purged.keys.sorted() where vault.contains(sha) && (facts.holds[sha] ?? []).subtracting(lapsed).isEmpty {
                 try vault.remove(sha)
             }
             if !deleted.isEmpty { try ledger.checkpoint(database: database) }
