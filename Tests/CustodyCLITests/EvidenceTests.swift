@@ -209,4 +209,23 @@ import Testing
         #expect(status.stdout.contains("2025-03-03") && status.stdout.contains("purged"), "\(status.stdout)")
         #expect(verify.stdout.contains("2025-03-03") && verify.stdout.contains("purged"), "\(verify.stdout)")
     }
+
+    /// A tampered ledger is never signed again: signing it would launder the tampering.
+    @Test func aTamperedLedgerIsNotSignedAgain() throws {
+        let resigned = try StateFixture.disclosed()
+        try resigned.resignLedger(replacing: "Shanghai Public Security Bureau", with: "Ministry of Nothing")
+        let refused = try resigned.sub(["ledger", "checkpoint"])
+        #expect(refused.status == 1, "\(refused.stdout)")
+        #expect(refused.stderr.contains("not signing"))
+
+        // Rolled back behind the witness's newest checkpoint: the next step refuses to sign.
+        let rolled = try StateFixture.withSampleLogs(extraConfig: "witness_directory: witness")
+        try rolled.addRequest()
+        try rolled.snapshotState(to: "early.db")
+        try #require(try rolled.sub(["request", "decide", StateFixture.requestID, "--all", "--withhold", "--reason", "no"]).status == 0)
+        try rolled.restoreState(from: "early.db")
+        let next = try rolled.sub(["request", "decide", StateFixture.requestID, "--all", "--produce", "--reason", "yes"])
+        #expect(next.status == 1, "\(next.stdout) \(next.stderr)")
+        #expect(next.stderr.contains("witness checkpoint"))
+    }
 }

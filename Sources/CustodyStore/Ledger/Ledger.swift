@@ -52,9 +52,24 @@ public struct Ledger: Sendable {
 
     /// Signs the head if it is not signed yet, and writes that checkpoint to the witness
     /// directory. Called after each command that appended. Returns the head's checkpoint.
+    ///
+    /// Refuses (an `IntegrityError`) to sign a head the ledger cannot vouch for: a chain that
+    /// fails verification, or one that no longer contains the newest checkpoint in the witness
+    /// directory (rolled back or rewritten). Signing it would launder the tampering.
     @discardableResult
     public func checkpoint(database: StateDatabase) throws -> LedgerCheckpoint {
         let key = try signingKey()
+        let newestWitness = witnessDirectory.flatMap { directory in
+            ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+                .filter { $0.hasPrefix("checkpoint-") && $0.hasSuffix(".json") }.max().map { directory + "/" + $0 }
+        }
+        let state = try verify(database: database, checkpoints: newestWitness.map { LedgerCheckpoint.read([$0]) } ?? [])
+        if let failure = state.firstFailure {
+            throw IntegrityError("the ledger fails verification at entry \(failure.seq) (\(failure.reason)): not signing it; run custody verify")
+        }
+        if let failure = state.checkpointFailures.first {
+            throw IntegrityError("the ledger does not contain the witness checkpoint \(failure.source) (\(failure.reason)): not signing it; run custody verify")
+        }
         let (checkpoint, isNew) = try database.pool.write { db -> (LedgerCheckpoint, Bool) in
             guard let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM ledger_entries ORDER BY seq DESC LIMIT 1") else {
                 return (try LedgerCheckpoint.sign(entries: 0, headHash: Self.genesis, signedAt: StateDatabase.timestamp(), key: key), false)
