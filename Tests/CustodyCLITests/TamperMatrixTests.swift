@@ -23,6 +23,20 @@ import Testing
         case fileAddedToPackage
 
         var testDescription: String { rawValue }
+
+        /// The integrity findings that must name the tamper.
+        var expectedRules: [String] {
+            switch self {
+            case .none: return []
+            case .requestAuthorityUpdated, .legalHoldReleasedInTable: return ["state.ledger_mismatch"]
+            case .dailyRecordInserted: return ["state.vault_mismatch"]
+            case .vaultObjectRowDeleted, .orphanObjectPlanted: return ["vault.orphan_object"]
+            case .freshEmptyStateDatabase: return ["vault.orphan_object", "ledger.checkpoint_failed"]
+            case .ledgerTailDeleted, .ledgerWiped, .stateRolledBack: return ["ledger.checkpoint_failed"]
+            case .chainResignedWithNewKey: return ["ledger.broken", "ledger.checkpoint_failed"]
+            case .fileAddedToPackage: return ["package.extra_file"]
+            }
+        }
     }
 
     @Test(arguments: Tamper.allCases)
@@ -98,6 +112,8 @@ import Testing
             #expect(verify.status == 3, "\(tamper) not detected: \(verify.stdout)")
             #expect(integrity["ok"] as? Bool == false)
         }
+        let rules = Set((integrity["findings"] as? [[String: Any]] ?? []).compactMap { $0["rule"] as? String })
+        for rule in tamper.expectedRules { #expect(rules.contains(rule), "\(tamper): no \(rule) in \(rules)") }
         if let mustNotMention { #expect(!verify.stdout.contains(mustNotMention)) }
         // The day no log holds stays missing, whatever a table says.
         #expect(verify.stdout.contains("2026-10-03"))
