@@ -33,6 +33,13 @@ import Testing
         #expect(produced.status == 1, "\(produced.stdout) \(produced.stderr)")
         #expect(produced.stderr.contains(object))
         #expect(!FileManager.default.fileExists(atPath: fixture.package + "/records"))
+
+        // Restored, but its row deleted: the package would silently lack its records.
+        try GzipFixture.gzip(Data(text.utf8)).write(to: URL(fileURLWithPath: path))
+        try queue.write { db in try db.execute(sql: "DELETE FROM vault_objects WHERE sha256 = ?", arguments: [object]) }
+        let partial = try fixture.sub(["request", "produce", StateFixture.requestID, "--out", fixture.package])
+        #expect(partial.status == 1, "\(partial.stdout) \(partial.stderr)")
+        #expect(partial.stderr.contains("not in the state"))
     }
 
     /// One file per user and source format, each in time order; the manifest says which format.

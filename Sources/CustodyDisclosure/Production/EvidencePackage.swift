@@ -32,6 +32,12 @@ public enum EvidencePackage {
         }
         let approved = Set(current.decisions.filter(\.produce).map(\.user))
         guard !approved.isEmpty else { throw DisclosureError("request \(id) was rejected for every user: nothing to produce") }
+        // An object the state does not list might hold the very records asked for: its row was
+        // deleted, or the state replaced. Producing without it would hand over less than the truth.
+        let listed = Set(try book.database.pool.read { db in try String.fetchAll(db, sql: "SELECT sha256 FROM vault_objects") })
+        if let orphan = book.vault.storedObjects().first(where: { !listed.contains($0) }) {
+            throw IntegrityError("vault object \(orphan) is in the vault but not in the state: nothing produced (run custody verify)")
+        }
         try prepare(directory)
 
         let request = current.request
