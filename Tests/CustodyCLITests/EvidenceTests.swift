@@ -235,4 +235,17 @@ import Testing
         #expect(next.status == 1, "\(next.stdout) \(next.stderr)")
         #expect(next.stderr.contains("witness checkpoint"))
     }
+
+    /// Integrity and compliance are two verdicts; a warning (a package handed over and moved
+    /// away) is neither.
+    @Test func verifyKeepsIntegrityComplianceAndWarningsApart() throws {
+        let fixture = try StateFixture.disclosed()
+        try FileManager.default.moveItem(atPath: fixture.package, toPath: fixture.dir.path("handed-over"))
+        let verify = try fixture.custody("verify")
+        #expect(verify.status == 1, "\(verify.stdout)")
+        #expect(verify.stdout.contains("Integrity: OK"))
+        #expect(verify.stdout.contains("Compliance: 1 day of the window not covered"))
+        #expect(verify.stdout.contains("Warnings (not problems):"))
+        #expect(!verify.stdout.contains("FAILED"))
+    }
 }
