@@ -247,5 +247,9 @@ import Testing
         #expect(verify.stdout.contains("Compliance: 1 day of the window not covered"))
         #expect(verify.stdout.contains("Warnings (not problems):"))
         #expect(!verify.stdout.contains("FAILED"))
+        // A checkpoint path that does not exist is a usage error, not a failed check.
+        let typo = try fixture.custody("verify", ["--checkpoint", fixture.dir.path("no-such-checkpoint.json")])
+        #expect(typo.status == 2)
+        #expect(typo.stderr.contains("no such checkpoint"))
     }
 }

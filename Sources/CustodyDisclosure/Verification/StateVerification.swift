@@ -22,6 +22,10 @@ public struct StateVerification: Sendable {
 
     public static func run(configuration: CustodyConfiguration, policy: Policy, asOf: CivilDay,
                            checkpoints: [String]) throws -> StateVerification {
+        // A checkpoint path that does not exist is a mistake in the command, not evidence of tampering.
+        if let missing = checkpoints.first(where: { !FileManager.default.fileExists(atPath: $0) }) {
+            throw StoreError.io(path: missing, reason: "no such checkpoint file or directory")
+        }
         let book = try RequestBook(configuration: configuration, create: false)
         var sources = checkpoints
         var witnessEmpty = false
