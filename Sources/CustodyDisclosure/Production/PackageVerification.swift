@@ -2,7 +2,6 @@ import Crypto
 import CustodyCore
 import CustodyStore
 import Foundation
-import GRDB
 
 /// Re-checks every evidence package still on disk against the hashes the *ledger* recorded
 /// (`request.produced` entries; the `productions` table is only a cache): the manifest's
@@ -18,10 +17,7 @@ public enum PackageVerification {
         public var isExtraFile = false
     }
 
-    public static func run(book: RequestBook) throws -> (checked: Int, problems: [Problem]) {
-        try run(productions: LedgerFacts.load(ledger: book.ledger, database: book.database).productions)
-    }
-
+    /// Checks the packages of `productions` (from `LedgerFacts`).
     public static func run(productions: [LedgerFacts.ProductionRecord]) -> (checked: Int, problems: [Problem]) {
         var problems: [Problem] = []
         var checked = 0
