@@ -16,8 +16,10 @@ echo "== 1. custody check SampleLogs/logs --as-of $AS_OF (expected: NOT COMPLIAN
 $BIN check SampleLogs/logs --policy $POLICY --as-of $AS_OF | tee out/check.txt; (exit ${PIPESTATUS[0]}); ok_or_findings
 $BIN check SampleLogs/logs --policy $POLICY --as-of $AS_OF --format json > out/check.json; ok_or_findings
 
-printf 'sources:\n  - path: ../SampleLogs/logs\npolicy: ../%s\nstate_directory: state\nmetrics_file: custody.prom\n' "$POLICY" > out/custody.yaml
+printf 'sources:\n  - path: ../SampleLogs/logs\npolicy: ../%s\nstate_directory: state\nmetrics_file: custody.prom\nledger_key: ledger.key\nwitness_directory: witness\n' "$POLICY" > out/custody.yaml
 C="--config out/custody.yaml --as-of $AS_OF"
+# The ledger's signing key lives outside the state (here out/ledger.key; in production /etc/custody).
+$BIN ledger init --config out/custody.yaml > /dev/null || exit 2
 echo; echo "== 2. custody run (first: ingests everything into out/state), then again (nothing new)"
 $BIN run $C --quiet > out/run1.txt; ok_or_findings
 $BIN run $C > out/run2.txt; ok_or_findings
@@ -42,7 +44,7 @@ $BIN request list $C
 $BIN hold list $C | head -n 5
 echo; echo "== custody verify (vault, ledger, packages; day 2026-10-03 was never logged)"
 $BIN verify $C; ok_or_findings
-echo "ledger public key: $($BIN ledger key $C)"
+echo "ledger public key: $($BIN ledger key --config out/custody.yaml)"
 
 echo; echo "== 4. reports (as of 2026-12-31, the end of the period)"
 R="--config out/custody.yaml --as-of 2026-12-31"

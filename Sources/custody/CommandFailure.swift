@@ -9,6 +9,9 @@ enum ExitStatus: Int32 {
     case compliant = 0
     case notCompliant = 1
     case usage = 2
+    /// `custody verify`: evidence failed an integrity check (hashes, chain, signatures,
+    /// packages, checkpoints, tables against the ledger or the vault).
+    case integrityFailure = 3
     /// Another run holds the lock (EX_TEMPFAIL).
     case busy = 75
 
@@ -35,6 +38,7 @@ struct CommandFailure: Error {
         case let config as ConfigurationError: return CommandFailure(config.description)
         case let missing as InputCollector.MissingInput: return CommandFailure(missing.description)
         case let disclosure as DisclosureError: return CommandFailure(disclosure.message)
+        case let integrity as IntegrityError: return CommandFailure(integrity.description, status: .notCompliant)
         case let store as StoreError:
             if case .busy = store { return CommandFailure(store.description, status: .busy) }
             return CommandFailure(store.description)

@@ -14,11 +14,12 @@ struct Custody: AsyncParsableCommand {
 
           App teams and CI   custody check LOGS...
           Operators          custody run | daemon | status | verify | purge
-          Legal and policy   custody request ... | hold list | ledger key | report ...
+          Legal and policy   custody request ... | hold list|extend | ledger init|key|checkpoint|export | report ...
           Policies           custody policy list | show ID | lint FILE
+          The public         custody report verify REPORT.json --public-key KEY
 
-        Exit status: 0 compliant, 1 not compliant, 2 usage or configuration error, 75 another \
-        run holds the state directory's lock.
+        Exit status: 0 compliant, 1 not compliant, 2 usage or configuration error, 3 (verify) \
+        an integrity check failed, 75 another run holds the state directory's lock.
         """,
         version: CustodyVersion.string,
         subcommands: [CheckCommand.self, RunCommand.self, DaemonCommand.self, StatusCommand.self, VerifyCommand.self, PurgeCommand.self,

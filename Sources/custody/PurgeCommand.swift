@@ -9,8 +9,12 @@ struct PurgeCommand: AsyncParsableCommand {
         abstract: "List (or, with --apply, delete) vault objects kept past the policy's maximum_days.",
         discussion: """
         An object is over-retained when its newest record is older than maximum_days before \
-        --as-of. Nothing is deleted without --apply; an object under a legal hold is never \
-        deleted; every deletion is recorded in the state (table purges).
+        --as-of. Nothing is deleted without --apply. With --apply: an --as-of later than today is \
+        refused, as is a ledger that fails verification; an object under a legal hold (as the \
+        ledger records holds) is never deleted; each object is read back first, and one holding \
+        a record inside the minimum retention window (counted back from today), or one not \
+        intact, is kept whatever the state's dates say; every deletion is recorded in the ledger \
+        (and the purges table) before the object is removed.
         """)
 
     @OptionGroup var options: ConfigOptions
@@ -32,7 +36,8 @@ struct PurgeCommand: AsyncParsableCommand {
             }
             print("over-retained: newest record before \(cutoff) (\(policy.retention.maximumDays ?? 0) days): \(purge.candidates.count) object\(purge.candidates.count == 1 ? "" : "s")")
             for c in purge.candidates {
-                let state = !c.holds.isEmpty ? "HELD by \(c.holds.joined(separator: ", ")), kept" : purge.deleted.contains(c.sha256) ? "deleted" : "would delete"
+                let state = !c.holds.isEmpty ? "HELD by \(c.holds.joined(separator: ", ")), kept"
+                    : c.keptBecause.map { "kept: \($0)" } ?? (purge.deleted.contains(c.sha256) ? "deleted" : "would delete")
                 print("  \(c.sha256)  newest \(c.lastDay)  \(c.records) records  \(c.storedSize) bytes  \(state)")
             }
             if !apply && purge.candidates.contains(where: { $0.holds.isEmpty }) {

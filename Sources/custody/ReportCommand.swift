@@ -1,13 +1,14 @@
 import ArgumentParser
 import CustodyCore
 import CustodyReports
+import CustodyStore
 import Foundation
 
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Transparency reports for the public, compliance reports for app teams.",
-        subcommands: [Transparency.self, Compliance.self])
+        subcommands: [Transparency.self, Compliance.self, VerifyReport.self])
 
     struct Transparency: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -33,8 +34,13 @@ struct ReportCommand: AsyncParsableCommand {
                 guard let p = ReportPeriod(period) else { throw CommandFailure("--period '\(period)': expected 2026H2, 2026, 2026Q3 or 2026-07-01..2026-12-31") }
                 guard let formats = ReportFormat.list(format) else { throw CommandFailure("--format '\(format)': expected md, html, json and/or csv") }
                 let (configuration, policy) = try options.load()
-                let report = try TransparencyReport.build(configuration: configuration, policy: policy, period: p, asOf: options.day(for: policy))
-                for path in try ReportFormat.write("transparency-\(p.label)", to: out, formats: formats, render: report.render) { print(path) }
+                var report = try TransparencyReport.build(configuration: configuration, policy: policy, period: p, asOf: options.day(for: policy))
+                // The JSON carries the ledger head and a signature anyone can check (custody report verify).
+                let ledger = Ledger(configuration: configuration)
+                report.signingKeyID = LedgerKey.id(ofPublicKey: try ledger.publicKey())
+                let signed = try ReportAttestation.sign(report.json, ledger: ledger)
+                let render: (ReportFormat) -> String = { $0 == .json ? signed.rendered() + "\n" : report.render($0) }
+                for path in try ReportFormat.write("transparency-\(p.label)", to: out, formats: formats, render: render) { print(path) }
             }
         }
     }

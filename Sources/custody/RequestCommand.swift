@@ -216,40 +216,6 @@ struct RequestCommand: AsyncParsableCommand {
     }
 }
 
-struct HoldCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "hold", abstract: "Legal holds placed by requests.", subcommands: [List.self])
-
-    struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List active legal holds.")
-        @OptionGroup var options: ConfigOptions
-
-        func run() async throws {
-            try await CLI.guarded {
-                let (configuration, _) = try options.load()
-                let holds = try RequestBook(configuration: configuration).holds()
-                if holds.isEmpty { Swift.print("no active legal holds") }
-                for h in holds { Swift.print("\(h.request)  \(h.object)  newest \(h.lastDay ?? "?")  since \(h.placedAt)") }
-            }
-        }
-    }
-}
-
-struct LedgerCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ledger", abstract: "The tamper-evident ledger.", subcommands: [Key.self])
-
-    struct Key: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the ledger's Ed25519 public key (base64), to publish beside reports.")
-        @OptionGroup var options: ConfigOptions
-
-        func run() async throws {
-            try await CLI.guarded {
-                let (configuration, _) = try options.load()
-                Swift.print(try Ledger(stateDirectory: configuration.stateDirectory).publicKey())
-            }
-        }
-    }
-}
-
 extension CLI {
     static func print(_ record: RequestRecord, format: OutputFormat, headline: String?) {
         switch format {

@@ -8,25 +8,26 @@ import Testing
 @Suite struct PurgeTests {
     @Test func purgeSparesHeldObjectsAndRecordsDeletions() throws {
         let fixture = try StateFixture()
-        let events = StateFixture.events(days: 20)
-        // Two files from November 2026, one from later: as of mid-2027 the first two are past
-        // the shipped policy's maximum_days (180), the third is not.
+        let events = StateFixture.events(days: 20, firstDay: CivilDay(year: 2025, month: 3, day: 1)!)
+        // Two files from March 2025, one from later: as of mid-2026 the first two are past
+        // the shipped policy's maximum_days (180), the third is not. (--apply takes no day
+        // later than today.)
         try fixture.append(StateFixture.lines(Array(events.prefix(300))), to: "old-a.jsonl")
         try fixture.append(StateFixture.lines(Array(events.dropFirst(300))), to: "old-b.jsonl")
-        try fixture.append("{\"ts\":\"2027-05-20T10:00:00+08:00\",\"event\":\"view\"}\n", to: "recent.jsonl")
-        _ = try fixture.custody("run", asOf: "2027-06-01")
+        try fixture.append("{\"ts\":\"2026-05-20T10:00:00+08:00\",\"event\":\"view\"}\n", to: "recent.jsonl")
+        _ = try fixture.custody("run", asOf: "2026-06-01")
 
         let queue = try DatabaseQueue(path: fixture.state + "/state.db")
         let old = try queue.read { db in
-            try String.fetchAll(db, sql: "SELECT sha256 FROM vault_objects WHERE last_day < '2027-01-01' ORDER BY last_day")
+            try String.fetchAll(db, sql: "SELECT sha256 FROM vault_objects WHERE last_day < '2026-01-01' ORDER BY last_day")
         }
         #expect(old.count == 2)
         try queue.write { db in
-            try db.execute(sql: "INSERT INTO legal_holds (request_id, vault_object, placed_at) VALUES ('REQ-1', ?, '2027-05-01T00:00:00Z')",
+            try db.execute(sql: "INSERT INTO legal_holds (request_id, vault_object, placed_at) VALUES ('REQ-1', ?, '2026-05-01T00:00:00Z')",
                            arguments: [old[0]])
         }
 
-        let dryRun = try fixture.custody("purge", asOf: "2027-06-01")
+        let dryRun = try fixture.custody("purge", asOf: "2026-06-01")
         #expect(dryRun.status == 0)
         #expect(dryRun.stdout.contains("2 objects"))
         #expect(dryRun.stdout.contains("HELD by REQ-1"))
@@ -34,7 +35,7 @@ import Testing
         let vault = fixture.state + "/vault"
         #expect(FileManager.default.fileExists(atPath: "\(vault)/\(old[1].prefix(2))/\(old[1]).gz"))
 
-        let applied = try fixture.custody("purge", ["--apply"], asOf: "2027-06-01")
+        let applied = try fixture.custody("purge", ["--apply"], asOf: "2026-06-01")
         #expect(applied.stdout.contains("deleted"))
         #expect(FileManager.default.fileExists(atPath: "\(vault)/\(old[0].prefix(2))/\(old[0]).gz"))
         #expect(!FileManager.default.fileExists(atPath: "\(vault)/\(old[1].prefix(2))/\(old[1]).gz"))
@@ -42,11 +43,11 @@ import Testing
         #expect(purges == [old[1]])
 
         // Released hold: the next purge deletes it.
-        try queue.write { db in try db.execute(sql: "UPDATE legal_holds SET released_at = '2027-05-30T00:00:00Z'") }
-        _ = try fixture.custody("purge", ["--apply"], asOf: "2027-06-01")
+        try queue.write { db in try db.execute(sql: "UPDATE legal_holds SET released_at = '2026-05-30T00:00:00Z'") }
+        _ = try fixture.custody("purge", ["--apply"], asOf: "2026-06-01")
         #expect(!FileManager.default.fileExists(atPath: "\(vault)/\(old[0].prefix(2))/\(old[0]).gz"))
         // A purged object is not reported as missing by verify.
-        let verify = try fixture.custody("verify", ["--format", "json"], asOf: "2027-06-01")
+        let verify = try fixture.custody("verify", ["--format", "json"], asOf: "2026-06-01")
         #expect(!verify.stdout.contains("vault.object_missing"))
     }
 

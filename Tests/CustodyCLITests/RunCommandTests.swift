@@ -135,7 +135,7 @@ import Testing
         try FileManager.default.removeItem(atPath: vault + "/" + objects[1])
 
         let result = try fixture.custody("verify", ["--format", "json"], asOf: "2026-12-31")
-        #expect(result.status == 1)
+        #expect(result.status == 3) // an integrity failure
         let json = try CustodyProcess.json(result)
         let rules = (json["findings"] as? [[String: Any]] ?? []).compactMap { $0["rule"] as? String }
         #expect(rules.contains("vault.object_altered"))
@@ -182,7 +182,7 @@ import Testing
         chmod(vault + "/" + adopted, 0o640)
         try Data(bytes).write(to: URL(fileURLWithPath: vault + "/" + adopted))
         let tampered = try fixture.custody("verify", ["--format", "json"], asOf: "2026-11-11")
-        #expect(tampered.status == 1)
+        #expect(tampered.status == 3) // an integrity failure
         #expect(tampered.stdout.contains("vault.object_altered"), "\(tampered.stdout)")
     }
 

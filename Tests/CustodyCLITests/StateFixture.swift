@@ -13,7 +13,11 @@ final class StateFixture {
     var config: String { dir.path("custody.yaml") }
     var state: String { dir.path("state") }
 
-    init(extraConfig: String = "") throws {
+    /// The ledger's signing key (`ledger_key` defaults to `ledger.key` beside the configuration).
+    var ledgerKey: String { dir.path("ledger.key") }
+
+    /// With `ledgerKey`, the signing key is created (`custody ledger init`) as an operator would.
+    init(extraConfig: String = "", ledgerKey: Bool = true) throws {
         dir = try TemporaryDirectory()
         try FileManager.default.createDirectory(atPath: dir.path("logs"), withIntermediateDirectories: true)
         try dir.write("custody.yaml", """
@@ -24,6 +28,8 @@ final class StateFixture {
             metrics_file: custody.prom
             \(extraConfig)
             """)
+        // Not required to succeed: some tests write a configuration that is meant to fail.
+        if ledgerKey { _ = try CustodyProcess.run(["ledger", "init", "--config", config]) }
     }
 
     /// A state holding the repository's sample logs, ingested once.
@@ -47,8 +53,9 @@ final class StateFixture {
         return events.enumerated().map { renderer.line($0.element, sequence: offset + $0.offset) + "\n" }.joined()
     }
 
-    static func events(days: Int = 10, users: Int = 30, perDay: Int = 40, seed: UInt64 = 5) -> [ActivityEvent] {
-        ActivityGenerator(.init(firstDay: CivilDay(year: 2026, month: 11, day: 1)!, days: days, users: users,
+    static func events(days: Int = 10, users: Int = 30, perDay: Int = 40, seed: UInt64 = 5,
+                       firstDay: CivilDay = CivilDay(year: 2026, month: 11, day: 1)!) -> [ActivityEvent] {
+        ActivityGenerator(.init(firstDay: firstDay, days: days, users: users,
                                 eventsPerDay: perDay, seed: seed, lateVerifiers: 2, neverVerified: 1)).events()
     }
 

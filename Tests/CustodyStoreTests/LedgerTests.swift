@@ -6,10 +6,18 @@ import Testing
 
 /// The ledger detects any change to any byte of any entry, and names the entry.
 @Suite struct LedgerTests {
+    /// A deployment in a temporary directory: state in `state/`, the key beside the configuration.
+    static func configuration(_ dir: URL, extra: String = "") throws -> CustodyConfiguration {
+        try CustodyConfiguration.parse("sources:\n  - path: logs\npolicy: p.yaml\nstate_directory: state\n" + extra,
+                                       file: dir.appendingPathComponent("custody.yaml").path)
+    }
+
     func makeLedger() throws -> (StateDatabase, Ledger, URL) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("custody-ledger-\(UUID().uuidString)")
-        let database = try StateDatabase(directory: dir.path)
-        let ledger = Ledger(stateDirectory: dir.path)
+        let configuration = try Self.configuration(dir)
+        let database = try StateDatabase(directory: configuration.stateDirectory)
+        try LedgerKey.create(path: configuration.ledgerKey)
+        let ledger = Ledger(configuration: configuration)
         try database.pool.write { db in
             try ledger.append("request.received", .object([("id", .string("REQ-1")), ("users", .array([.string("u1"), .string("é")]))]), db: db)
             try ledger.append("hold.placed", .object([("request", .string("REQ-1")), ("vault_objects", .array([]))]), db: db)
@@ -34,7 +42,7 @@ import Testing
         #expect(result.lastSignedSeq == 3)
         #expect(result.firstFailure == nil)
         #expect(try ledger.publicKey().count == 44)
-        let mode = try FileManager.default.attributesOfItem(atPath: dir.path + "/" + Ledger.keyFileName)[.posixPermissions] as? Int
+        let mode = try FileManager.default.attributesOfItem(atPath: dir.path + "/ledger.key")[.posixPermissions] as? Int
         #expect(mode == 0o600)
     }
 

@@ -54,6 +54,12 @@ public struct Finding: Sendable, Equatable {
         case vaultDayNotCovered = "vault.day_not_covered"
         case ledgerBroken = "ledger.broken"
         case packageAltered = "package.altered"
+        case vaultOrphanObject = "vault.orphan_object"
+        case stateVaultMismatch = "state.vault_mismatch"
+        case stateLedgerMismatch = "state.ledger_mismatch"
+        case ledgerCheckpointFailed = "ledger.checkpoint_failed"
+        case ledgerKeyInState = "ledger.key_in_state"
+        case packageExtraFile = "package.extra_file"
 
         public static func < (a: Rule, b: Rule) -> Bool {
             allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
@@ -73,6 +79,12 @@ public struct Finding: Sendable, Equatable {
             case .vaultDayNotCovered: return "Days of the retention window the vault does not cover"
             case .ledgerBroken: return "Ledger entries that fail verification"
             case .packageAltered: return "Evidence packages that fail verification"
+            case .vaultOrphanObject: return "Vault objects the state does not list"
+            case .stateVaultMismatch: return "State tables the vault contradicts"
+            case .stateLedgerMismatch: return "State tables the ledger contradicts"
+            case .ledgerCheckpointFailed: return "Checkpoints the ledger no longer contains"
+            case .ledgerKeyInState: return "Signing keys inside the state directory"
+            case .packageExtraFile: return "Files in evidence packages their manifest does not list"
             }
         }
     }

@@ -32,6 +32,12 @@ public enum EvidencePackage {
         }
         let approved = Set(current.decisions.filter(\.produce).map(\.user))
         guard !approved.isEmpty else { throw DisclosureError("request \(id) was rejected for every user: nothing to produce") }
+        // An object the state does not list might hold the very records asked for: its row was
+        // deleted, or the state replaced. Producing without it would hand over less than the truth.
+        let listed = Set(try book.database.pool.read { db in try String.fetchAll(db, sql: "SELECT sha256 FROM vault_objects") })
+        if let orphan = book.vault.storedObjects().first(where: { !listed.contains($0) }) {
+            throw IntegrityError("vault object \(orphan) is in the vault but not in the state: nothing produced (run custody verify)")
+        }
         try prepare(directory)
 
         let request = current.request
@@ -45,29 +51,41 @@ public enum EvidencePackage {
         let writers = PackageWriters(directory: directory)
         let wantContent = request.dataCategories.contains(.content)
         let wantNonContent = request.dataCategories.contains(.nonContent)
-        for object in objects {
-            guard book.vault.contains(object) else { throw DisclosureError("vault object \(object) is missing: run custody verify") }
-            let source = try DecodedSources.open(path: book.vault.path(of: object))
+        // Each object is copied to a private file and the copy checked against the object's name
+        // before a line of it is read: only verified bytes reach the package.
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("custody-produce-\(UUID().uuidString)").path
+        defer { unlink(scratch) }
+        for (order, object) in objects.enumerated() {
+            switch book.vault.verifiedCopy(object, to: scratch) {
+            case .intact: break
+            case .missing:
+                try? FileManager.default.removeItem(atPath: directory)
+                throw IntegrityError("vault object \(object) is missing: nothing produced (run custody verify)")
+            case .altered(let why):
+                try? FileManager.default.removeItem(atPath: directory)
+                throw IntegrityError("vault object \(object) does not match its SHA-256 (\(why)): nothing produced (run custody verify)")
+            }
+            let source = try DecodedSources.open(path: scratch)
             // Each object is sniffed on its own: objects may hold different formats.
             var parser = LineParser(policy: policy, format: .auto)
             defer { parser.deallocate() }
-            var failure: Error?
             LineReader.forEachLine(in: source) { event in
-                guard failure == nil, case .line(let bytes, let number) = event, !bytes.isEmpty else { return }
+                guard case .line(let bytes, let number) = event, !bytes.isEmpty else { return }
                 guard case .record(let record) = parser.parse(bytes), let userBytes = record.user,
                       record.millis >= request.scopeStart, record.millis <= request.scopeEnd else { return }
                 let user = String(decoding: userBytes, as: UTF8.self)
                 guard approved.contains(user) else { return }
                 let isContent = record.event.map { policy.role(ofEvent: String(decoding: $0, as: UTF8.self)) == .publish } ?? false
                 guard isContent ? wantContent : wantNonContent else { return }
-                do { try writers.append(line: bytes, user: user, object: object, line: number) } catch { failure = error }
+                writers.append(line: bytes, user: user, format: parser.format, millis: record.millis,
+                               object: object, objectOrder: order, line: number)
             }
-            if let failure { throw failure }
-            if let fault = source.fault { throw DisclosureError("vault object \(object) is damaged (\(fault.message)): run custody verify") }
+            if let fault = source.fault { throw IntegrityError("vault object \(object) is damaged (\(fault.message)): run custody verify") }
         }
         let files = try writers.finish()
         let producedAt = StateDatabase.timestamp(at)
-        let affected = files.map(\.user)
+        var affected: [String] = []
+        for file in files where affected.last != file.user { affected.append(file.user) }
         let total = files.reduce(0) { $0 + $1.records }
         let manifest = JSONValue.object([
             ("schema", .string("custody.production.v1")),
@@ -96,6 +114,7 @@ public enum EvidencePackage {
                 ("records", .int(total)), ("users_affected", .array(affected.map { .string($0) })),
                 ("files", .array(files.map { .object([("path", .string($0.path)), ("sha256", .string($0.sha256))]) })),
             ]), db: db)
+            try book.recordState(id, db: db)
         }
         try book.ledger.checkpoint(database: book.database)
         return Summary(directory: directory, manifestSHA256: manifestSHA, records: total, usersAffected: affected, files: files.count)
@@ -122,10 +141,14 @@ public enum EvidencePackage {
     }
 }
 
-/// One gzip records file per user, opened on the user's first record.
+/// One gzip records file per user and source format (`records/<user>.<format>.gz`), its
+/// records in time order (ties in vault-object and line order): a user's JSON lines and logfmt
+/// lines never share a file. Records are gathered first and written at the end; a package holds
+/// the records of a few users, not a log.
 final class PackageWriters {
     struct File {
         var user: String
+        var format: LogFormat
         var path: String
         var sha256: String
         var contentSHA256: String
@@ -133,55 +156,58 @@ final class PackageWriters {
         var sources: [(object: String, line: Int)]
 
         var json: JSONValue {
-            .object([("path", .string(path)), ("user", .string(user)), ("sha256", .string(sha256)),
-                     ("content_sha256", .string(contentSHA256)), ("records", .int(records)),
+            .object([("path", .string(path)), ("user", .string(user)), ("format", .string(format.rawValue)),
+                     ("sha256", .string(sha256)), ("content_sha256", .string(contentSHA256)), ("records", .int(records)),
                      ("sources", .array(sources.map { .object([("vault_object", .string($0.object)), ("line", .int($0.line))]) }))])
         }
     }
 
-    private struct Open {
-        var writer: GzipWriter
-        var hasher: SHA256
-        var records: Int
-        var sources: [(object: String, line: Int)]
-        var relativePath: String
+    private struct Record {
+        var millis: Int64
+        var objectOrder: Int
+        var line: Int
+        var object: String
+        var bytes: [UInt8]
+    }
+
+    private struct Key: Hashable {
+        var user: String
+        var format: LogFormat
     }
 
     private let directory: String
-    private var open: [String: Open] = [:]
+    private var records: [Key: [Record]] = [:]
 
     init(directory: String) { self.directory = directory }
 
-    func append(line: UnsafeBufferPointer<UInt8>, user: String, object: String, line number: Int) throws {
-        if open[user] == nil {
-            let relative = "records/\(Self.fileName(for: user)).log.gz"
-            open[user] = Open(writer: try GzipWriter(path: directory + "/" + relative, level: 6, mode: 0o600),
-                              hasher: SHA256(), records: 0, sources: [], relativePath: relative)
-        }
-        let bytes = UnsafeRawBufferPointer(line)
-        try open[user]!.writer.write(bytes)
-        open[user]!.hasher.update(bufferPointer: bytes)
-        var newline: UInt8 = 0x0A
-        try withUnsafeBytes(of: &newline) { nl in
-            try open[user]!.writer.write(nl)
-            open[user]!.hasher.update(bufferPointer: nl)
-        }
-        open[user]!.records += 1
-        open[user]!.sources.append((object, number))
+    func append(line: UnsafeBufferPointer<UInt8>, user: String, format: LogFormat, millis: Int64,
+                object: String, objectOrder: Int, line number: Int) {
+        records[Key(user: user, format: format), default: []]
+            .append(Record(millis: millis, objectOrder: objectOrder, line: number, object: object, bytes: Array(line)))
     }
 
     func finish() throws -> [File] {
         var files: [File] = []
-        for (user, file) in open.sorted(by: { $0.key < $1.key }) {
-            try file.writer.close(sync: true)
-            let bytes = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + file.relativePath))
-            files.append(File(user: user, path: file.relativePath, sha256: SHA256.hash(data: bytes).hex,
-                              contentSHA256: file.hasher.finalize().hex,
-                              records: file.records, sources: file.sources))
+        let keys = records.keys.sorted { ($0.user, $0.format.rawValue) < ($1.user, $1.format.rawValue) }
+        for key in keys {
+            let sorted = records[key]!.sorted { ($0.millis, $0.objectOrder, $0.line) < ($1.millis, $1.objectOrder, $1.line) }
+            let relative = "records/\(Self.fileName(for: key.user)).\(key.format.rawValue).gz"
+            let writer = try GzipWriter(path: directory + "/" + relative, level: 6, mode: 0o600)
+            var hasher = SHA256()
+            for record in sorted {
+                try (record.bytes + [0x0A]).withUnsafeBytes { bytes in
+                    try writer.write(bytes)
+                    hasher.update(bufferPointer: bytes)
+                }
+            }
+            try writer.close(sync: true)
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + relative))
+            files.append(File(user: key.user, format: key.format, path: relative, sha256: SHA256.hash(data: bytes).hex,
+                              contentSHA256: hasher.finalize().hex, records: sorted.count,
+                              sources: sorted.map { ($0.object, $0.line) }))
         }
         return files
     }
-
     /// User ids become file names: anything but letters, digits, `-`, `_` and `.` is %-escaped.
     static func fileName(for user: String) -> String {
         var out = ""

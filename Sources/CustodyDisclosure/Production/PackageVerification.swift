@@ -2,9 +2,10 @@ import Crypto
 import CustodyCore
 import CustodyStore
 import Foundation
-import GRDB
 
-/// Re-checks every evidence package still on disk against the hashes the ledger recorded.
+/// Re-checks every evidence package still on disk against the hashes the *ledger* recorded
+/// (`request.produced` entries; the `productions` table is only a cache): the manifest's
+/// SHA-256, every file it lists, and that the package holds no file it does not list.
 public enum PackageVerification {
     public struct Problem: Sendable {
         public var request: String
@@ -12,13 +13,12 @@ public enum PackageVerification {
         public var message: String
         /// A package deleted after hand-over is expected; an altered one is not.
         public var isError: Bool
+        /// A file the manifest does not list (planted, or left behind).
+        public var isExtraFile = false
     }
 
-    public static func run(book: RequestBook) throws -> (checked: Int, problems: [Problem]) {
-        let productions = try book.database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT request_id, directory, manifest_sha256 FROM productions ORDER BY id")
-                .map { (request: $0[0] as String, directory: $0[1] as String, sha: $0[2] as String) }
-        }
+    /// Checks the packages of `productions` (from `LedgerFacts`).
+    public static func run(productions: [LedgerFacts.ProductionRecord]) -> (checked: Int, problems: [Problem]) {
         var problems: [Problem] = []
         var checked = 0
         for production in productions {
@@ -29,23 +29,42 @@ public enum PackageVerification {
                 continue
             }
             checked += 1
-            func fail(_ message: String) {
-                problems.append(Problem(request: production.request, directory: production.directory, message: message, isError: true))
+            func fail(_ message: String, extra: Bool = false) {
+                problems.append(Problem(request: production.request, directory: production.directory, message: message,
+                                        isError: true, isExtraFile: extra))
             }
-            guard SHA256.hash(data: manifestData).hex == production.sha else {
-                fail("\(manifestPath) does not match the SHA-256 recorded in the ledger")
+            guard SHA256.hash(data: manifestData).hex == production.manifestSHA256 else {
+                fail("\(manifestPath) does not match the SHA-256 recorded in the ledger (entry \(production.seq))")
                 continue
             }
             let files = JSONValue.parse(String(decoding: manifestData, as: UTF8.self))?["files"]?.arrayValue ?? []
+            var listed: Set<String> = ["manifest.json"]
             for file in files {
                 guard let path = file["path"]?.stringValue, let sha = file["sha256"]?.stringValue else { continue }
+                listed.insert(path)
                 guard let bytes = FileManager.default.contents(atPath: production.directory + "/" + path) else {
                     fail("\(production.directory)/\(path) listed in the manifest is missing")
                     continue
                 }
                 if SHA256.hash(data: bytes).hex != sha { fail("\(production.directory)/\(path) does not match its SHA-256 in the manifest") }
             }
+            for path in filesOnDisk(production.directory) where !listed.contains(path) {
+                fail("\(production.directory)/\(path) is in the package but not in its manifest", extra: true)
+            }
         }
         return (checked, problems)
+    }
+
+    /// Every file under `directory` (hidden ones too), relative to it, sorted.
+    static func filesOnDisk(_ directory: String) -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: directory) else { return [] }
+        var out: [String] = []
+        while let path = walker.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: directory + "/" + path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                out.append(path)
+            }
+        }
+        return out.sorted()
     }
 }

@@ -11,10 +11,20 @@ public final class RequestBook: Sendable {
     public let vault: Vault
     public let ledger: Ledger
 
-    public init(configuration: CustodyConfiguration) throws {
-        database = try StateDatabase(directory: configuration.stateDirectory)
-        vault = try Vault(directory: configuration.vaultDirectory)
-        ledger = Ledger(stateDirectory: configuration.stateDirectory)
+    /// Opens the state; without `create` (`custody verify`), a missing state is an error.
+    public init(configuration: CustodyConfiguration, create: Bool = true) throws {
+        database = try StateDatabase(directory: configuration.stateDirectory, create: create)
+        vault = try Vault(directory: configuration.vaultDirectory, create: create)
+        ledger = Ledger(configuration: configuration)
+    }
+
+    /// Appends the request's whole record as it now stands (`request.state`), in the caller's
+    /// transaction. Every change to a request ends with one, so whatever a request carries,
+    /// today's fields or tomorrow's, the ledger holds it and `custody verify` can compare the
+    /// `requests` table with it. A change that skips this shows as a disagreement.
+    public func recordState(_ id: String, db: Database) throws {
+        guard let record = try RequestRecord.load(id: id, db: db) else { return }
+        try ledger.append("request.state", .object([("request", .string(id)), ("record", record.ledgerSnapshot)]), db: db)
     }
 
     // MARK: intake
@@ -82,7 +92,10 @@ public final class RequestBook: Sendable {
             try db.execute(sql: "INSERT INTO legal_holds (request_id, vault_object, placed_at) VALUES (?, ?, ?)",
                            arguments: [r.id, object, now])
         }
-        try ledger.append("hold.placed", .object([("request", .string(r.id)), ("vault_objects", .array(objects.map { .string($0) }))]), db: db)
+        var hold: [(String, JSONValue)] = [("request", .string(r.id)), ("vault_objects", .array(objects.map { .string($0) }))]
+        if let expiry = Self.preservationExpiry(r) { hold += [("expires_at", .string(expiry)), ("law", .string(Self.preservationLaw))] }
+        try ledger.append("hold.placed", .object(hold), db: db)
+        try recordState(r.id, db: db)
     }
 
     // MARK: reading
@@ -143,6 +156,7 @@ public final class RequestBook: Sendable {
             } else {
                 try db.execute(sql: "UPDATE requests SET status = 'under_review' WHERE id = ?", arguments: [id])
             }
+            try recordState(id, db: db)
             return try RequestRecord.load(id: id, db: db)!
         }
         try ledger.checkpoint(database: database)
@@ -173,9 +187,10 @@ public final class RequestBook: Sendable {
                            arguments: [next.rawValue, outcome?.rawValue, now, id])
             try ledger.append(withdrawn ? "request.withdrawn" : "request.closed",
                               .object([("request", .string(id)), ("outcome", outcome.map { .string($0.rawValue) } ?? .null)]), db: db)
-            let released = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM legal_holds WHERE request_id = ? AND released_at IS NULL", arguments: [id]) ?? 0
+            let released = try String.fetchAll(db, sql: "SELECT DISTINCT vault_object FROM legal_holds WHERE request_id = ? AND released_at IS NULL ORDER BY vault_object", arguments: [id])
             try db.execute(sql: "UPDATE legal_holds SET released_at = ? WHERE request_id = ? AND released_at IS NULL", arguments: [now, id])
-            try ledger.append("hold.released", .object([("request", .string(id)), ("vault_objects", .int(released))]), db: db)
+            try ledger.append("hold.released", .object([("request", .string(id)), ("vault_objects", .array(released.map { .string($0) }))]), db: db)
+            try recordState(id, db: db)
             return try RequestRecord.load(id: id, db: db)!
         }
         try ledger.checkpoint(database: database)

@@ -62,6 +62,13 @@ public struct RequestRecord: Sendable {
                              decisions: decisions, heldObjects: held, productions: productions)
     }
 
+    /// The record as the ledger keeps it (`request.state` entries): everything but the count of
+    /// held objects, which ingestion changes and the ledger's hold entries track.
+    public var ledgerSnapshot: JSONValue {
+        guard case .object(let pairs) = json else { return json }
+        return .object(pairs.filter { $0.0 != "held_objects" })
+    }
+
     public var json: JSONValue {
         guard case .object(var pairs) = request.json else { return request.json }
         pairs += [

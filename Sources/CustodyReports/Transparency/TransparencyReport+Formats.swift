@@ -30,6 +30,7 @@ extension TransparencyReport {
     var ledgerNote: String {
         guard let ledgerHead, let ledgerSeq, let ledgerTime else { return "The ledger was empty when this report was built." }
         return "Built from ledger entry \(ledgerSeq) (recorded \(ledgerTime)), SHA-256 \(ledgerHead). Anyone holding the ledger can check this report against it."
+            + (signingKeyID.map { " The JSON edition is signed with Ed25519 key \($0): check it with custody report verify and the published public key." } ?? "")
     }
 
     // MARK: JSON

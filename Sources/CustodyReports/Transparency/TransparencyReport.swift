@@ -73,6 +73,8 @@ public struct TransparencyReport: Sendable {
     public var ledgerSeq: Int64?
     public var ledgerHead: String?
     public var ledgerTime: String?
+    /// The id of the key that signs the JSON (`attestation`); shown in the footers.
+    public var signingKeyID: String?
 
     /// `0–249` style band for the withheld count.
     public var withheldBand: String {
@@ -82,6 +84,8 @@ public struct TransparencyReport: Sendable {
 
     public static func build(configuration: CustodyConfiguration, policy: Policy, period: ReportPeriod, asOf: CivilDay) throws -> TransparencyReport {
         let book = try RequestBook(configuration: configuration)
+        // What is published must follow from the ledger, not from tables someone could edit.
+        try LedgerConsistency.requireAgreement(book: book)
         var calendar = DayCalendar(timeZone: policy.timeZone)
         let inPeriod = try book.list().filter { record in
             period.contains(CivilDay(daysSinceEpoch: calendar.day(ofMillis: record.request.receivedMillis)))

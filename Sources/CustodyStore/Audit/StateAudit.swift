@@ -10,7 +10,13 @@ public enum StateAudit {
                               since: CivilDay?) throws -> CheckReport {
         try database.pool.read { db in
             var days = Set<Int32>()
-            for text in try String.fetchAll(db, sql: "SELECT DISTINCT day FROM daily_records WHERE records > 0") {
+            // Only days a vault copy still holds: a purged copy is not retention.
+            for text in try String.fetchAll(db, sql: """
+                SELECT DISTINCT daily_records.day FROM daily_records
+                JOIN segments ON segments.id = daily_records.segment_id
+                JOIN vault_objects ON vault_objects.sha256 = segments.vault_object
+                WHERE daily_records.records > 0 AND vault_objects.purged_at IS NULL
+                """) {
                 if let day = CivilDay(iso: text) { days.insert(day.daysSinceEpoch) }
             }
 

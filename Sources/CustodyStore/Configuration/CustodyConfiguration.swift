@@ -13,6 +13,8 @@ import Foundation
 /// vault_directory: /var/lib/custody/vault   # optional, default <state_directory>/vault
 /// metrics_file: /var/lib/prometheus/node-exporter/custody.prom   # optional
 /// since: 2026-09-01                   # optional: days before it are exempt from retention
+/// ledger_key: /etc/custody/ledger.key # optional, default ledger.key beside this file; never inside the state
+/// witness_directory: /mnt/witness/custody   # optional: a signed checkpoint after every ledger change
 /// ```
 ///
 /// Relative paths are resolved against the directory of the configuration file.
@@ -29,6 +31,11 @@ public struct CustodyConfiguration: Sendable, Equatable {
     public var vaultDirectory: String
     public var metricsFile: String?
     public var since: CivilDay?
+    /// The ledger's Ed25519 signing key (`ledger_key`), kept outside the state directory so that
+    /// whoever can write the state cannot re-sign a rewritten ledger.
+    public var ledgerKey: String = ""
+    /// Where a signed checkpoint is written after every ledger change (`witness_directory`).
+    public var witnessDirectory: String?
 
     public static let defaultPath = "/etc/custody/custody.yaml"
 
@@ -38,7 +45,8 @@ public struct CustodyConfiguration: Sendable, Equatable {
 
     public static func parse(_ text: String, file: String) throws -> CustodyConfiguration {
         let root = try YAMLMapping.parseDocument(text, file: file)
-        try root.requireKnownKeys(["sources", "policy", "state_directory", "vault_directory", "metrics_file", "since"])
+        try root.requireKnownKeys(["sources", "policy", "state_directory", "vault_directory", "metrics_file", "since",
+                                  "ledger_key", "witness_directory"])
         // Absolute first: standardizing a relative URL drops its leading `..` components.
         let base = URL(fileURLWithPath: file).absoluteURL.deletingLastPathComponent()
         func resolve(_ path: String) -> String {
@@ -65,10 +73,25 @@ public struct CustodyConfiguration: Sendable, Equatable {
             guard let day = CivilDay(iso: text) else { throw root.error("since", "expected a day as YYYY-MM-DD") }
             since = day
         }
-        return CustodyConfiguration(
+        var configuration = CustodyConfiguration(
             file: file, sources: sources, policyPath: resolve(try root.requiredString("policy")),
             stateDirectory: state,
             vaultDirectory: try root.string("vault_directory").map(resolve) ?? state + "/vault",
             metricsFile: try root.string("metrics_file").map(resolve), since: since)
+        configuration.ledgerKey = resolve(try root.string("ledger_key") ?? "ledger.key")
+        // A key inside the state directory anchors nothing: whoever rewrites the ledger re-signs it.
+        if Self.isInside(configuration.ledgerKey, state) {
+            throw root.error("ledger_key", "\(configuration.ledgerKey) is inside the state directory \(state); keep the signing key elsewhere (e.g. /etc/custody/ledger.key)")
+        }
+        configuration.witnessDirectory = try root.string("witness_directory").map(resolve)
+        if let witness = configuration.witnessDirectory, Self.isInside(witness, state) {
+            throw root.error("witness_directory", "\(witness) is inside the state directory \(state); witness checkpoints belong on other storage")
+        }
+        return configuration
+    }
+
+    static func isInside(_ path: String, _ directory: String) -> Bool {
+        let dir = directory.hasSuffix("/") ? directory : directory + "/"
+        return path == directory || path.hasPrefix(dir)
     }
 }

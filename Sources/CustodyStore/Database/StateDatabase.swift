@@ -11,8 +11,17 @@ public final class StateDatabase: Sendable {
 
     public static let fileName = "state.db"
 
-    public init(directory: String) throws {
+    /// Opens (and migrates) the state database; with `create`, makes the directory and the file
+    /// when they do not exist yet. Without it (`custody verify`), a missing database is an error:
+    /// checking must never create what it checks.
+    public init(directory: String, create: Bool = true) throws {
         let fm = FileManager.default
+        if !create {
+            guard fm.fileExists(atPath: directory + "/" + Self.fileName) else {
+                throw StoreError.database(path: directory + "/" + Self.fileName,
+                                          reason: "no state database here (verify never creates one; `custody run` does on first use)")
+            }
+        }
         do {
             try fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {

@@ -3,19 +3,35 @@ import CustodyCore
 import Foundation
 import GRDB
 
-/// The tamper-evident ledger: every disclosure event and every purge, appended as canonical JSON
-/// whose `previous` field is the SHA-256 of the entry before; the head is signed with an Ed25519
-/// key kept in the state directory (`ledger-signing.key`, 0600).
+/// The tamper-evident ledger: every disclosure event, legal hold and purge, appended as
+/// canonical JSON whose `previous` field is the SHA-256 of the entry before; the head is signed
+/// with an Ed25519 key kept *outside* the state directory (`ledger_key`), and each signed head
+/// can be written as a checkpoint to a witness directory on other storage.
 ///
 /// Changing any byte of any entry breaks its hash or the next entry's link; rewriting the whole
-/// chain breaks the signatures, and the public key (`custody ledger key`) can be published.
+/// chain breaks the signatures (the key is not in the state); deleting entries at the tail, or
+/// all of them, or rolling `state.db` back, is caught by any checkpoint kept elsewhere.
 public struct Ledger: Sendable {
     public static let genesis = String(repeating: "0", count: 64)
-    public static let keyFileName = "ledger-signing.key"
 
     public let stateDirectory: String
+    /// The signing key's path; nil for a ledger that only appends (signing then fails).
+    public let keyPath: String?
+    /// Where a checkpoint file is written after every newly signed head.
+    public let witnessDirectory: String?
 
-    public init(stateDirectory: String) { self.stateDirectory = stateDirectory }
+    /// A ledger that appends entries; it cannot sign them.
+    public init(stateDirectory: String) {
+        self.stateDirectory = stateDirectory
+        keyPath = nil
+        witnessDirectory = nil
+    }
+
+    public init(configuration: CustodyConfiguration) {
+        stateDirectory = configuration.stateDirectory
+        keyPath = configuration.ledgerKey
+        witnessDirectory = configuration.witnessDirectory
+    }
 
     /// Appends an entry inside the caller's transaction; returns its hash.
     @discardableResult
@@ -34,19 +50,52 @@ public struct Ledger: Sendable {
         return hash
     }
 
-    /// Signs the head if it is not signed yet. Called after each command that appended.
-    public func checkpoint(database: StateDatabase) throws {
+    /// Signs the head if it is not signed yet, and writes that checkpoint to the witness
+    /// directory. Called after each command that appended. Returns the head's checkpoint.
+    ///
+    /// Refuses (an `IntegrityError`) to sign a head the ledger cannot vouch for: a chain that
+    /// fails verification, or one that no longer contains the newest checkpoint in the witness
+    /// directory (rolled back or rewritten). Signing it would launder the tampering.
+    @discardableResult
+    public func checkpoint(database: StateDatabase) throws -> LedgerCheckpoint {
         let key = try signingKey()
-        try database.pool.write { db in
-            guard let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM ledger_entries ORDER BY seq DESC LIMIT 1") else { return }
-            let seq: Int64 = head[0]
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM ledger_checkpoints WHERE seq = ?", arguments: [seq]) == true { return }
-            let signedAt = StateDatabase.timestamp()
-            let signature = try key.signature(for: Data(Self.checkpointMessage(seq: seq, hash: head[1], signedAt: signedAt).utf8))
-            try db.execute(sql: "INSERT INTO ledger_checkpoints (seq, hash, signed_at, public_key, signature) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [seq, head[1] as String, signedAt, key.publicKey.rawRepresentation.base64EncodedString(),
-                                       signature.base64EncodedString()])
+        let newestWitness = witnessDirectory.flatMap { directory in
+            ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+                .filter { $0.hasPrefix("checkpoint-") && $0.hasSuffix(".json") }.max().map { directory + "/" + $0 }
         }
+        let state = try verify(database: database, checkpoints: newestWitness.map { LedgerCheckpoint.read([$0]) } ?? [])
+        if let failure = state.firstFailure {
+            throw IntegrityError("the ledger fails verification at entry \(failure.seq) (\(failure.reason)): not signing it; run custody verify")
+        }
+        if let failure = state.checkpointFailures.first {
+            throw IntegrityError("the ledger does not contain the witness checkpoint \(failure.source) (\(failure.reason)): not signing it; run custody verify")
+        }
+        let (checkpoint, isNew) = try database.pool.write { db -> (LedgerCheckpoint, Bool) in
+            guard let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM ledger_entries ORDER BY seq DESC LIMIT 1") else {
+                return (try LedgerCheckpoint.sign(entries: 0, headHash: Self.genesis, signedAt: StateDatabase.timestamp(), key: key), false)
+            }
+            let seq: Int64 = head[0]
+            let hash: String = head[1]
+            if let row = try Row.fetchOne(db, sql: "SELECT signed_at, public_key, signature FROM ledger_checkpoints WHERE seq = ?", arguments: [seq]),
+               (row[1] as String) == LedgerKey.publicText(key.publicKey) {
+                return (LedgerCheckpoint(entries: seq, headHash: hash, signedAt: row[0], publicKey: row[1], signature: row[2]), false)
+            }
+            let signed = try LedgerCheckpoint.sign(entries: seq, headHash: hash, signedAt: StateDatabase.timestamp(), key: key)
+            try db.execute(sql: "INSERT OR REPLACE INTO ledger_checkpoints (seq, hash, signed_at, public_key, signature) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [seq, hash, signed.signedAt, signed.publicKey, signed.signature])
+            return (signed, true)
+        }
+        if isNew, let witnessDirectory {
+            try FileManager.default.createDirectory(atPath: witnessDirectory, withIntermediateDirectories: true)
+            try checkpoint.write(to: witnessDirectory + "/" + Self.witnessFileName(entries: checkpoint.entries))
+        }
+        return checkpoint
+    }
+
+    /// `checkpoint-000000000042.json`: names sort in ledger order.
+    public static func witnessFileName(entries: Int64) -> String {
+        let digits = String(entries)
+        return "checkpoint-" + String(repeating: "0", count: max(0, 12 - digits.count)) + digits + ".json"
     }
 
     /// The head: its sequence number and hash (nil for an empty ledger).
@@ -57,44 +106,41 @@ public struct Ledger: Sendable {
         }
     }
 
-    /// The base64 raw Ed25519 public key, creating the key pair on first use.
+    /// The base64 raw Ed25519 public key. Never creates a key.
     public func publicKey() throws -> String {
-        try signingKey().publicKey.rawRepresentation.base64EncodedString()
+        LedgerKey.publicText(try signingKey().publicKey)
     }
 
     static func checkpointMessage(seq: Int64, hash: String, signedAt: String) -> String {
-        "custody-ledger-checkpoint\n\(seq)\n\(hash)\n\(signedAt)"
+        LedgerCheckpoint.message(entries: seq, headHash: hash, signedAt: signedAt)
     }
 
     static func sha256(_ text: String) -> String { SHA256.hash(data: Data(text.utf8)).hex }
 
     func signingKey() throws -> Curve25519.Signing.PrivateKey {
-        let path = stateDirectory + "/" + Self.keyFileName
-        if let text = try? String(contentsOfFile: path, encoding: .utf8) {
-            guard let raw = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)),
-                  let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw) else {
-                throw StoreError.io(path: path, reason: "not an Ed25519 private key (base64 of 32 bytes)")
-            }
-            return key
-        }
-        let key = Curve25519.Signing.PrivateKey()
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else { throw StoreError.io(path: path, reason: String(cString: strerror(errno))) }
-        let text = key.rawRepresentation.base64EncodedString() + "\n"
-        _ = text.withCString { write(fd, $0, strlen($0)) }
-        fsync(fd)
-        close(fd)
-        return key
+        guard let keyPath else { throw StoreError.io(path: stateDirectory, reason: "no ledger key configured (ledger_key)") }
+        return try LedgerKey.load(path: keyPath, stateDirectory: stateDirectory)
     }
 
-    /// Re-checks the whole chain and every checkpoint signature.
-    public func verify(database: StateDatabase) throws -> LedgerVerification {
-        let publicKey = try? signingKey().publicKey
-        return try database.pool.read { db in
+    /// Every entry in order, as stored (for replaying facts and for exports).
+    public func entries(database: StateDatabase) throws -> [LedgerEntry] {
+        try database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT seq, kind, recorded_at, entry, hash FROM ledger_entries ORDER BY seq").map {
+                LedgerEntry(seq: $0[0], kind: $0[1], recordedAt: $0[2], text: $0[3], hash: $0[4])
+            }
+        }
+    }
+
+    /// Re-checks the whole chain, every in-state checkpoint signature against this ledger's key,
+    /// and that the ledger still contains and extends every given checkpoint.
+    public func verify(database: StateDatabase, checkpoints given: [(source: String, checkpoint: LedgerCheckpoint?)] = []) throws -> LedgerVerification {
+        let publicKey = try signingKey().publicKey
+        let publicText = LedgerKey.publicText(publicKey)
+        var result = try database.pool.read { db in
             var result = LedgerVerification()
+            result.keyID = LedgerKey.id(ofPublicKey: publicText)
             var previous = Self.genesis
             var expectedSeq: Int64 = 1
-            var hashes: [Int64: String] = [:]
             let rows = try Row.fetchCursor(db, sql: "SELECT seq, kind, recorded_at, entry, hash FROM ledger_entries ORDER BY seq")
             while let row = try rows.next() {
                 let seq: Int64 = row[0]
@@ -114,7 +160,7 @@ public struct Ledger: Sendable {
                 if entry["previous"]?.stringValue != previous { fail("link to the previous entry is broken") }
                 if entry["kind"]?.stringValue != (row[1] as String) { fail("kind column differs from the entry") }
                 if entry["recorded_at"]?.stringValue != (row[2] as String) { fail("recorded_at column differs from the entry") }
-                hashes[seq] = storedHash
+                result.hashes[seq] = storedHash
                 previous = storedHash
             }
             result.headHash = result.entries > 0 ? previous : nil
@@ -123,22 +169,43 @@ public struct Ledger: Sendable {
                 let seq: Int64 = row[0]
                 result.checkpoints += 1
                 let hash: String = row[1]
-                if hashes[seq] != hash {
+                if result.hashes[seq] != hash {
                     if result.firstFailure == nil { result.firstFailure = (seq, "checkpoint hash does not match entry \(seq)") }
                     continue
                 }
                 let message = Data(Self.checkpointMessage(seq: seq, hash: hash, signedAt: row[2]).utf8)
-                guard let signature = Data(base64Encoded: row[4] as String),
-                      let key = publicKey, key.rawRepresentation.base64EncodedString() == (row[3] as String),
-                      key.isValidSignature(signature, for: message) else {
-                    if result.firstFailure == nil { result.firstFailure = (seq, "checkpoint signature is not valid for this state's key") }
+                guard let signature = Data(base64Encoded: row[4] as String), publicText == (row[3] as String),
+                      publicKey.isValidSignature(signature, for: message) else {
+                    if result.firstFailure == nil {
+                        result.firstFailure = (seq, "checkpoint signature is not valid for this ledger's key \(result.keyID) (it names key \(LedgerKey.id(ofPublicKey: row[3])))")
+                    }
                     continue
                 }
                 result.lastSignedSeq = seq
             }
             return result
         }
+        for (source, checkpoint) in given {
+            result.checkpointsGiven += 1
+            if let why = result.contains(checkpoint, publicKey: publicText) {
+                result.checkpointFailures.append((source, why))
+            }
+        }
+        result.legacyKeyInState = FileManager.default.fileExists(atPath: stateDirectory + "/" + LedgerKey.legacyFileName)
+        return result
     }
+}
+
+/// One stored ledger entry.
+public struct LedgerEntry: Sendable {
+    public var seq: Int64
+    public var kind: String
+    public var recordedAt: String
+    /// Canonical JSON of the whole entry.
+    public var text: String
+    public var hash: String
+
+    public var body: JSONValue? { JSONValue.parse(text)?["body"] }
 }
 
 public struct LedgerVerification: Sendable {
@@ -148,4 +215,29 @@ public struct LedgerVerification: Sendable {
     public var headHash: String?
     /// The first entry that fails, and why.
     public var firstFailure: (seq: Int64, reason: String)?
+    /// The key id of the configured signing key.
+    public var keyID = ""
+    /// Checkpoints given (files and the witness directory) and those the ledger fails.
+    public var checkpointsGiven = 0
+    public var checkpointFailures: [(source: String, reason: String)] = []
+    /// An old-layout signing key still sits in the state directory.
+    public var legacyKeyInState = false
+    var hashes: [Int64: String] = [:]
+
+    /// Why the ledger does not contain and extend `checkpoint`, or nil when it does.
+    func contains(_ checkpoint: LedgerCheckpoint?, publicKey: String) -> String? {
+        guard let checkpoint else { return "not a readable custody checkpoint" }
+        guard checkpoint.isValidlySigned else { return "the checkpoint's signature is not valid" }
+        guard checkpoint.publicKey == publicKey else {
+            return "signed by key \(checkpoint.keyID), not this ledger's key \(keyID)"
+        }
+        if checkpoint.entries == 0 { return nil }
+        guard Int64(entries) >= checkpoint.entries else {
+            return "the checkpoint saw \(checkpoint.entries) entries (signed \(checkpoint.signedAt)); the ledger now holds \(entries): entries were deleted or state.db was rolled back"
+        }
+        guard hashes[checkpoint.entries] == checkpoint.headHash else {
+            return "entry \(checkpoint.entries) is not the one the checkpoint signed (signed \(checkpoint.signedAt)): the ledger was rewritten"
+        }
+        return nil
+    }
 }

@@ -66,7 +66,7 @@ public enum IngestionRun {
                 _ = startNext()
             }
         }
-        if writer.heldAfterIntake { try Ledger(stateDirectory: configuration.stateDirectory).checkpoint(database: database) }
+        if writer.heldAfterIntake { try Ledger(configuration: configuration).checkpoint(database: database) }
         if stoppedEarly { logger.notice("stop requested: \(plans.count - filesRead) files left for the next run") }
 
         let report = try StateAudit.report(database: database, vault: vault, policy: policy, asOf: asOf, since: configuration.since)

@@ -1,10 +1,19 @@
 import CustodyCore
+import CustodyIngest
 import Foundation
 import GRDB
 
 /// `custody purge`: vault objects whose newest record is older than the policy's `maximum_days`
-/// are over-retained. Listed by default; deleted only with `apply`, never under a legal hold,
-/// and every deletion is recorded.
+/// are over-retained. Listed by default; deleted only with `apply`, and never one that:
+///
+/// - is under a legal hold, as the *ledger* records holds (a hold released by editing the
+///   `legal_holds` table still holds) or as the table does;
+/// - holds, when its vault copy is read again, a record inside the minimum-retention window
+///   counted back from today, whatever `--as-of` or the `vault_objects` dates say;
+/// - cannot be read back intact.
+///
+/// `--apply` refuses an `--as-of` later than today and a ledger that fails verification. Every
+/// deletion is recorded in the ledger before the object is removed.
 public struct Purge: Sendable {
     public struct Candidate: Sendable {
         public var sha256: String
@@ -13,19 +22,37 @@ public struct Purge: Sendable {
         public var storedSize: Int
         /// Requests holding the object; a held object is never deleted.
         public var holds: [String]
+        /// Why an unheld candidate is kept anyway (set when applying).
+        public var keptBecause: String?
+    }
+
+    /// A purge that must not go ahead; one line for the user (exit status 2).
+    public struct Refusal: Error, CustomStringConvertible, Sendable {
+        public var description: String
     }
 
     public var cutoff: CivilDay?
     public var candidates: [Candidate]
     public var deleted: [String]
 
-    public static func run(configuration: CustodyConfiguration, policy: Policy, asOf: CivilDay, apply: Bool) throws -> Purge {
+    public static func run(configuration: CustodyConfiguration, policy: Policy, asOf: CivilDay, apply: Bool,
+                           today: CivilDay? = nil) throws -> Purge {
         guard let maximum = policy.retention.maximumDays else { return Purge(cutoff: nil, candidates: [], deleted: []) }
+        var calendar = DayCalendar(timeZone: policy.timeZone)
+        let today = today ?? calendar.day(of: Date())
+        if apply && asOf > today {
+            throw Refusal(description: "purge --apply refuses --as-of \(asOf): it is later than today (\(today)); deletion is decided as of today or earlier")
+        }
         // Objects whose newest record falls before this day are past maximum_days.
         let cutoff = asOf.adding(days: -maximum)
+        // Whatever the dates say, nothing with a record on or after this day is deleted.
+        let retentionFloor = min(asOf, today).adding(days: -policy.retention.minimumDays)
         let database = try StateDatabase(directory: configuration.stateDirectory)
         let vault = try Vault(directory: configuration.vaultDirectory)
-        let candidates = try database.pool.read { db in
+        let ledger = Ledger(configuration: configuration)
+        let facts = try LedgerFacts.load(ledger: ledger, database: database)
+        let lapsed = facts.lapsedRequests(before: asOf.description)
+        var candidates = try database.pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT sha256, last_day, records, stored_size,
                        (SELECT group_concat(request_id, ',') FROM legal_holds
@@ -34,15 +61,26 @@ public struct Purge: Sendable {
                 WHERE purged_at IS NULL AND last_day IS NOT NULL AND last_day < ?
                 ORDER BY last_day, sha256
                 """, arguments: [cutoff.description]).map { row in
-                let holds: String? = row["holds"]
-                return Candidate(sha256: row[0], lastDay: row[1], records: row[2], storedSize: row[3],
-                                 holds: holds?.split(separator: ",").map(String.init).sorted() ?? [])
+                let sha: String = row[0]
+                let tableHolds: String? = row["holds"]
+                // A US preservation hold lapses after its 90 days (and one extension).
+                let holds = Set(tableHolds?.split(separator: ",").map(String.init) ?? []).union(facts.holds[sha] ?? [])
+                    .subtracting(lapsed)
+                return Candidate(sha256: sha, lastDay: row[1], records: row[2], storedSize: row[3], holds: holds.sorted())
             }
         }
         var deleted: [String] = []
-        let ledger = Ledger(stateDirectory: configuration.stateDirectory)
         if apply {
-            for candidate in candidates where candidate.holds.isEmpty {
+            let verification = try ledger.verify(database: database)
+            if let failure = verification.firstFailure {
+                throw Refusal(description: "purge --apply refuses to delete while the ledger fails verification (entry \(failure.seq): \(failure.reason)); run custody verify")
+            }
+            for index in candidates.indices where candidates[index].holds.isEmpty {
+                let candidate = candidates[index]
+                if let why = reasonToKeep(candidate.sha256, vault: vault, policy: policy, cutoff: cutoff, floor: retentionFloor) {
+                    candidates[index].keptBecause = why
+                    continue
+                }
                 // Record first, then delete: a crash in between leaves a recorded purge of an object
                 // that still exists, which the next purge finishes.
                 try database.pool.write { db in
@@ -60,13 +98,25 @@ public struct Purge: Sendable {
                 try vault.remove(candidate.sha256)
                 deleted.append(candidate.sha256)
             }
-            // Finish purges recorded before an interruption.
-            let leftovers = try database.pool.read { db in
-                try String.fetchAll(db, sql: "SELECT sha256 FROM vault_objects WHERE purged_at IS NOT NULL")
+            // Finish purges recorded (in the ledger) before an interruption.
+            for sha in facts.purged.keys.sorted() where vault.contains(sha) && (facts.holds[sha] ?? []).subtracting(lapsed).isEmpty {
+                try vault.remove(sha)
             }
-            for sha in leftovers where vault.contains(sha) { try vault.remove(sha) }
             if !deleted.isEmpty { try ledger.checkpoint(database: database) }
         }
         return Purge(cutoff: cutoff, candidates: candidates, deleted: deleted)
+    }
+
+    /// Reads the object back and says why it must stay, or nil when it may go: the dates that
+    /// matter are those of the records it holds, not those a table says it holds.
+    static func reasonToKeep(_ sha: String, vault: Vault, policy: Policy, cutoff: CivilDay, floor: CivilDay) -> String? {
+        guard vault.check(sha) == .intact else { return "its vault copy is not intact (run custody verify)" }
+        let audit = FileAudit.scan(path: vault.path(of: sha), index: 0, policy: policy, format: .auto)
+        guard let newest = audit.dayCounts.keys.max().map({ CivilDay(daysSinceEpoch: $0) }) else {
+            return audit.records == 0 && audit.issues.fault == nil ? nil : "its records could not be dated"
+        }
+        if newest >= floor { return "it holds records of \(newest), inside the minimum retention window (from \(floor))" }
+        if newest >= cutoff { return "it holds records of \(newest), not yet past maximum_days" }
+        return nil
     }
 }

@@ -20,12 +20,25 @@ public struct StateStatus: Sendable {
     public var heldObjects: Int
     public var lastRun: LastRun?
     public var stateDirectory: String
+    /// Missing days of the window whose records were ingested but whose vault copy was purged
+    /// (recorded in the ledger and the purges table), with when.
+    public var purgedDays: [(day: String, purgedAt: String)] = []
 
     public static func load(configuration: CustodyConfiguration, policy: Policy, asOf: CivilDay) throws -> StateStatus {
         let database = try StateDatabase(directory: configuration.stateDirectory)
         let vault = try Vault(directory: configuration.vaultDirectory)
         let report = try StateAudit.report(database: database, vault: vault, policy: policy, asOf: asOf, since: configuration.since)
-        return try database.pool.read { db in
+        let missing = Set(report.retention.missingDays.map(\.description))
+        let purgedDays = try database.pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT daily_records.day, MIN(vault_objects.purged_at) FROM daily_records
+                JOIN segments ON segments.id = daily_records.segment_id
+                JOIN vault_objects ON vault_objects.sha256 = segments.vault_object
+                WHERE daily_records.records > 0 AND vault_objects.purged_at IS NOT NULL
+                GROUP BY daily_records.day ORDER BY daily_records.day
+                """).map { (day: $0[0] as String, purgedAt: $0[1] as String) }.filter { missing.contains($0.day) }
+        }
+        var status = try database.pool.read { db in
             let totals = try Row.fetchOne(db, sql: "SELECT COUNT(*), COALESCE(SUM(stored_size), 0), COALESCE(SUM(size), 0) FROM vault_objects WHERE purged_at IS NULL")!
             let held = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT vault_object) FROM legal_holds WHERE released_at IS NULL") ?? 0
             let run = try Row.fetchOne(db, sql: "SELECT id, started_at, finished_at, outcome, files_read, records_added FROM runs ORDER BY id DESC LIMIT 1")
@@ -34,6 +47,8 @@ public struct StateStatus: Sendable {
                 lastRun: run.map { LastRun(id: $0[0], startedAt: $0[1], finishedAt: $0[2], outcome: $0[3], filesRead: $0[4], recordsAdded: $0[5]) },
                 stateDirectory: configuration.stateDirectory)
         }
+        status.purgedDays = purgedDays
+        return status
     }
 
     public var json: JSONValue {
@@ -50,6 +65,7 @@ public struct StateStatus: Sendable {
                      ("finished_at", run.finishedAt.map { .string($0) } ?? .null), ("outcome", .string(run.outcome)),
                      ("files_read", .int(run.filesRead)), ("records_added", .int(run.recordsAdded))])
         } ?? .null))
+        pairs.append(("purged_days", .array(purgedDays.map { .object([("day", .string($0.day)), ("purged_at", .string($0.purgedAt))]) })))
         pairs.append(("violating_users", .array(report.realName.violatingUsers.map { .string($0.user) })))
         pairs.append(("compliant", .bool(report.compliant)))
         return .object(pairs)
@@ -60,6 +76,9 @@ public struct StateStatus: Sendable {
         let r = report
         out += "Retention  \(r.retention.coveredDays) of \(r.retention.minimumDays) days covered, \(r.retention.windowStart) … \(r.retention.windowEnd)"
         out += r.retention.compliant ? ": ok\n" : "; missing: \(r.retention.missingDays.prefix(10).map(\.description).joined(separator: ", "))\(r.retention.missingDays.count > 10 ? ", …" : "")\n"
+        for purged in purgedDays {
+            out += "Purged     \(purged.day): its vault copy was purged on \(purged.purgedAt) (recorded in the ledger; see custody verify)\n"
+        }
         out += "Real name  \(r.realName.usersSeen) users, \(r.realName.verifiedUsers) verified, \(r.realName.violatingUsers.count) published before verifying (\(r.realName.violatingEvents) events)\n"
         out += "Records    \(r.inputs.records) from \(r.inputs.files) files; \(r.inputs.rejectedLines) rejected lines; \(r.inputs.unreadableFiles) unreadable files\n"
         out += "Vault      \(vaultObjects) objects, \(vaultStoredBytes) bytes stored (\(vaultContentBytes) uncompressed), \(heldObjects) under legal hold\n"

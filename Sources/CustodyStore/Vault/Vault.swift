@@ -15,8 +15,10 @@ import Foundation
 public struct Vault: Sendable {
     public let directory: String
 
-    public init(directory: String) throws {
+    /// Opens the vault; with `create` (the default), makes its directory when missing.
+    public init(directory: String, create: Bool = true) throws {
         self.directory = directory
+        guard create else { return }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
     }
@@ -69,6 +71,26 @@ public struct Vault: Sendable {
         let target = path(of: sha256)
         guard FileManager.default.fileExists(atPath: target) else { return .missing }
         if (try? Self.storedHash(target)) == sha256 { return .intact }
+        return Self.checkContent(of: target, against: sha256)
+    }
+
+    /// Copies an object to `destination` (a private file) and checks the *copy* against the
+    /// object's name, so the bytes checked are exactly the bytes a caller then reads: nothing can
+    /// change between the check and the read (`request produce` reads only verified bytes).
+    public func verifiedCopy(_ sha256: String, to destination: String) -> Integrity {
+        let target = path(of: sha256)
+        guard FileManager.default.fileExists(atPath: target) else { return .missing }
+        let stored: String
+        do {
+            stored = try VaultObjectWriter.copy(target, to: destination).sha256
+        } catch {
+            return .altered("cannot be copied: \(error.message)")
+        }
+        if stored == sha256 { return .intact }
+        return Self.checkContent(of: destination, against: sha256)
+    }
+
+    private static func checkContent(of target: String, against sha256: String) -> Integrity {
         let source: DecodedSource
         do {
             source = try DecodedSources.open(path: target)
@@ -87,6 +109,20 @@ public struct Vault: Sendable {
         if let fault = source.fault { return .altered("\(fault.message) at byte \(fault.offset)") }
         let digest = hasher.finalize().hex
         return digest == sha256 ? .intact : .altered("content hashes to \(digest)")
+    }
+
+    /// Names of every object file in the vault (`ab/abcdef….gz`), whatever the state says.
+    public func storedObjects() -> [String] {
+        let fm = FileManager.default
+        var names: [String] = []
+        for shard in ((try? fm.contentsOfDirectory(atPath: directory)) ?? []).sorted() where !shard.hasPrefix(".") {
+            var isDirectory: ObjCBool = false
+            guard fm.fileExists(atPath: directory + "/" + shard, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
+            for name in ((try? fm.contentsOfDirectory(atPath: directory + "/" + shard)) ?? []).sorted() where name.hasSuffix(".gz") && !name.hasPrefix(".") {
+                names.append(String(name.dropLast(3)))
+            }
+        }
+        return names
     }
 
     private static func storedHash(_ path: String) throws -> String {
