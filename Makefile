@@ -58,6 +58,7 @@ release: deps
 test: deps
 	$(SWIFT) build
 	$(SWIFT) test
+	@$(MAKE) --no-print-directory man-check
 
 demo: release
 	@BIN=$(RELEASE) bash scripts/demo.sh
@@ -100,14 +101,13 @@ uninstall:
 	  $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_custody $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/custody.fish
 
 # Man pages from the command definitions (swift-argument-parser's generate-manual), one per
-# command. The date is fixed so that regenerating unchanged commands changes nothing.
-MAN_DATE := 2026-11-29
+# command; the date in them is fixed in the script, so unchanged commands give unchanged pages.
 man: build
-	bash scripts/generate-man.sh $(DEBUG) docs/man $(MAN_DATE)
+	bash scripts/generate-man.sh $(DEBUG) docs/man
 
 # Fails when docs/man/ is not what the command definitions generate (run `make man`).
 man-check: build
-	bash scripts/generate-man.sh $(DEBUG) --check docs/man $(MAN_DATE)
+	bash scripts/generate-man.sh $(DEBUG) --check docs/man
 
 # The toolchain's swift-format with .swift-format; not yet part of `make test`.
 format-check:

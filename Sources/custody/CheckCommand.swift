@@ -11,8 +11,8 @@ struct CheckCommand: AsyncParsableCommand {
         Reads every file under PATH (directories recursively, hidden files skipped; plain or \
         gzip, detected by content; - is standard input) and checks:
 
-          retention   every calendar day of the window (the policy's minimum_days days before \
-        --as-of, in the policy's time zone) holds at least one record;
+          retention   every day of the window holds at least one record (the window:
+                      the policy's minimum_days days before --as-of, in its time zone);
           real name   no user publishes before their earliest accepted verification.
 
         Bad lines and corrupt gzip files never stop the check: they are reported with file, \

@@ -14,19 +14,36 @@ struct RequestCommand: AsyncParsableCommand {
         Intake places a legal hold on the vault objects its time range meets; closing releases \
         it. Every step is appended to the tamper-evident ledger (see custody verify).
 
-        Example (each line one command):
-          custody request add --id REQ-1 --received 2026-11-20T09:00:00+08:00 --authority "Shanghai PSB" --jurisdiction CN --legal-basis "CPL art. 54" --process-type criminal_evidence --user u00001 --from 2026-10-01 --to 2026-11-18 --due 2026-12-05
-          custody request decide REQ-1 --all --produce --reason "valid request, scope proportionate"
+        Example (request.json as in custody request add --help):
+          custody request add --file request.json
+          custody request decide REQ-1 --all --produce --reason "in scope"
           custody request produce REQ-1 --out /secure/REQ-1
           custody request close REQ-1
         """,
         subcommands: [Add.self, Import.self, List.self, Show.self, Decide.self, Produce.self, Close.self])
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record a new request (from flags or --file JSON) and place its legal hold.")
+        static let configuration = CommandConfiguration(
+            abstract: "Record a new request (from flags or --file JSON) and place its legal hold.",
+            discussion: """
+            A request file holds one JSON object:
+              {"id": "REQ-1", "received_at": "2026-11-20T09:00:00+08:00",
+               "authority": "Shanghai PSB", "jurisdiction": "CN",
+               "legal_basis": "CPL art. 54", "process_type": "criminal_evidence",
+               "scope": {"users": ["u00001"], "start": "2026-10-01",
+                         "end": "2026-11-18", "data": ["content", "non_content"]},
+               "due": "2026-12-05"}
+
+            The same with flags instead of a file: --id, --received, --authority, \
+            --jurisdiction, --legal-basis, --process-type, --user (repeated), --from, \
+            --to, --due (see docs/commands.md for a full command line).
+
+            Example:
+              custody request add --file request.json
+            """)
 
         @OptionGroup var options: StateOptions
-        @Option(help: ArgumentHelp("The request as a JSON object (see README); replaces the flags.", valueName: "file")) var file: String?
+        @Option(help: ArgumentHelp("The request as a JSON object (shown above); replaces the flags.", valueName: "file")) var file: String?
         @Option(help: "Request id (letters, digits, - _ . : /).") var id: String?
         @Option(help: ArgumentHelp("When it was received (RFC 3339).", valueName: "time")) var received: String?
         @Option(help: "The requesting authority.") var authority: String?

@@ -17,7 +17,7 @@ import Testing
     }
 
     static func help(_ command: ParsableCommand.Type) -> String {
-        Custody.helpMessage(for: command, columns: 200)
+        Custody.helpMessage(for: command, columns: 80)
     }
 
     @Test func defaultsArePrintedAsUsersWriteThem() {
@@ -63,7 +63,9 @@ import Testing
                 guard line.hasPrefix("  "), index > 0, lines[index - 1].contains("Example") || lines[index - 1].contains("custody ")
                 else { continue }
                 #expect(!line.hasSuffix("\\"), "custody \(path.joined(separator: " ")): an example continues on the next line: \(line)")
+                // The command itself: up to a redirection or the next command of a pipeline.
                 let words = try #require(Self.shellWords(invocation), "unbalanced quotes: \(invocation)")
+                    .prefix { $0 != ">" && $0 != "|" && $0 != "<" }
                 do {
                     _ = try Custody.parseAsRoot(Array(words.dropFirst()))
                 } catch {
@@ -72,7 +74,7 @@ import Testing
                 examples += 1
             }
         }
-        #expect(examples >= 8, "examples found: \(examples)")
+        #expect(examples >= 7, "examples found: \(examples)")
     }
 
     /// Words as `sh` splits them, for the quoting the examples use ("…" and '…').
