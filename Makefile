@@ -72,8 +72,13 @@ samples: deps
 bench: deps
 	bash Benchmarks/run.sh
 
-install: release
+# `make release && sudo make install`: the build runs as you, the install only copies (root's
+# PATH under sudo usually has no swift). A missing release binary is built first.
+install: $(RELEASE)
 	@$(MAKE) --no-print-directory install-files CUSTODY=$(RELEASE)
+
+$(RELEASE):
+	@$(MAKE) --no-print-directory release
 
 # The install itself, for a custody already built (the test suite runs it on the debug build).
 # The binary is stripped: symbols and debug information are for developers, not for hosts.
