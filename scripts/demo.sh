@@ -17,17 +17,18 @@ $BIN check SampleLogs/logs --policy $POLICY --as-of $AS_OF | tee out/check.txt; 
 $BIN check SampleLogs/logs --policy $POLICY --as-of $AS_OF --format json > out/check.json; ok_or_findings
 
 printf 'sources:\n  - path: ../SampleLogs/logs\npolicy: ../%s\nstate_directory: state\nmetrics_file: custody.prom\nledger_key: ledger.key\nwitness_directory: witness\n' "$POLICY" > out/custody.yaml
-C="--config out/custody.yaml --as-of $AS_OF"
+C="--config out/custody.yaml --as-of $AS_OF"   # commands that judge as of a day
+S="--config out/custody.yaml"                   # commands that only record (no --as-of)
 # The ledger's signing key lives outside the state (here out/ledger.key; in production /etc/custody).
-$BIN ledger init --config out/custody.yaml > /dev/null || exit 2
+$BIN ledger init $S > /dev/null || exit 2
 echo; echo "== 2. custody run (first: ingests everything into out/state), then again (nothing new)"
 $BIN run $C --quiet > out/run1.txt; ok_or_findings
 $BIN run $C > out/run2.txt; ok_or_findings
 $BIN status $C; ok_or_findings
 
 echo; echo "== 3. requests for user data (SampleLogs/requests/2026H2.jsonl)"
-$BIN request import $C SampleLogs/requests/2026H2.jsonl || exit 2
-D() { $BIN request decide $C "$@" >/dev/null || exit 2; }
+$BIN request import $S SampleLogs/requests/2026H2.jsonl || exit 2
+D() { $BIN request decide $S "$@" >/dev/null || exit 2; }
 D REQ-2026-001 --user u00001 --produce --reason "valid evidence request; scope proportionate" --at 2026-11-24T10:00:00+08:00
 D REQ-2026-001 --user u09001 --withhold --reason "not named in the case file" --at 2026-11-24T10:05:00+08:00
 D REQ-2026-002 --all --produce --reason "court order" --at 2026-10-20T15:00:00+08:00
@@ -35,19 +36,24 @@ D REQ-2026-003 --all --withhold --reason "no legal basis for content of these ac
 D REQ-2026-004 --all --produce --reason "MLA channel, non-content only" --at 2026-11-12T09:30:00+08:00
 D REQ-2026-007 --all --produce --reason "court order" --at 2026-11-25T16:00:00+08:00
 for r in REQ-2026-001:2026-11-25 REQ-2026-002:2026-10-22 REQ-2026-004:2026-11-13 REQ-2026-007:2026-11-26; do
-  $BIN request produce $C ${r%%:*} --out out/packages/${r%%:*} --at ${r##*:}T10:00:00+08:00 || exit 2
+  $BIN request produce $S ${r%%:*} --out out/packages/${r%%:*} --at ${r##*:}T10:00:00+08:00 || exit 2
 done
-$BIN request close $C REQ-2026-002 --at 2026-10-23T10:00:00+08:00 >/dev/null || exit 2
-$BIN request close $C REQ-2026-003 --at 2026-10-09T12:00:00+08:00 >/dev/null || exit 2
-$BIN request close $C REQ-2026-006 --withdrawn --at 2026-11-15T12:00:00+08:00 >/dev/null || exit 2
+$BIN request close $S REQ-2026-002 --at 2026-10-23T10:00:00+08:00 >/dev/null || exit 2
+$BIN request close $S REQ-2026-003 --at 2026-10-09T12:00:00+08:00 >/dev/null || exit 2
+$BIN request close $S REQ-2026-006 --withdrawn --at 2026-11-15T12:00:00+08:00 >/dev/null || exit 2
 $BIN request list $C
-$BIN hold list $C | head -n 5
+$BIN hold list $S | head -n 5
 echo; echo "== custody verify (vault, ledger, packages; day 2026-10-03 was never logged)"
 $BIN verify $C; ok_or_findings
-echo "ledger public key: $($BIN ledger key --config out/custody.yaml)"
+echo "ledger public key: $($BIN ledger key $S)"
 
 echo; echo "== 4. reports (as of 2026-12-31, the end of the period)"
 R="--config out/custody.yaml --as-of 2026-12-31"
 $BIN report transparency $R --period 2026H2 --format md,html,json,csv --out out/reports || exit 2
 $BIN report compliance $R --period 2026-09-20..2026-11-18 --format md,html,json,csv --out out/reports || exit 2
-echo; echo "== everything is under out/"
+# A state of your own for the README's walkthrough, apart from the demo's (which already holds
+# the requests above): same sample logs, nothing ingested or recorded yet.
+mkdir -p out/tour
+printf 'sources:\n  - path: ../../SampleLogs/logs\npolicy: ../../%s\nstate_directory: state\nledger_key: ledger.key\n' "$POLICY" > out/tour/custody.yaml
+$BIN ledger init --config out/tour/custody.yaml > /dev/null || exit 2
+echo; echo "== everything is under out/; out/tour/custody.yaml is an empty state for the README's walkthrough"

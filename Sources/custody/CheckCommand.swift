@@ -9,10 +9,10 @@ struct CheckCommand: AsyncParsableCommand {
         abstract: "Audit logs against a policy: retention coverage and real-name registration.",
         discussion: """
         Reads every file under PATH (directories recursively, hidden files skipped; plain or \
-        gzip, detected by content) and checks:
+        gzip, detected by content; - is standard input) and checks:
 
-          retention   every calendar day of the window (the policy's minimum_days days before \
-        --as-of, in the policy's time zone) holds at least one record;
+          retention   every day of the window holds at least one record (the window:
+                      the policy's minimum_days days before --as-of, in its time zone);
           real name   no user publishes before their earliest accepted verification.
 
         Bad lines and corrupt gzip files never stop the check: they are reported with file, \
@@ -23,12 +23,13 @@ struct CheckCommand: AsyncParsableCommand {
           custody check logs/ --as-of 2026-11-26 --format json > check.json
           custody check app.log.gz --policy Policies/cn-csl-2017-network-logs.yaml
           custody check logs/ --policy Policies/cn-apps.yaml --policy Policies/cn-csl-2017-network-logs.yaml
+          zcat old/*.gz | custody check - --as-of 2026-11-26
 
         Exit status: 0 compliant, 1 not compliant (errors found, unreadable files included), \
         2 usage or configuration error.
         """)
 
-    @Argument(help: ArgumentHelp("Log files or directories to read.", valueName: "path"))
+    @Argument(help: ArgumentHelp("Log files or directories to read; - for standard input.", valueName: "path"))
     var paths: [String]
 
     @OptionGroup var policyOptions: PolicyOptions
@@ -50,19 +51,24 @@ struct CheckCommand: AsyncParsableCommand {
 
     func validate() throws {
         if paths.isEmpty { throw ValidationError("name at least one log file or directory") }
+        if paths.filter({ $0 == "-" }).count > 1 { throw ValidationError("- (standard input) can be named only once") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
     }
 
     func run() async throws {
         try await CLI.guarded {
             let policies = try policyOptions.loadAll()
+            // Standard input is spooled once, so every policy reads the same bytes.
+            let stdin = try paths.contains("-") ? StandardInputSpool() : nil
+            defer { withExtendedLifetime(stdin) {} }
             var reports: [CheckReport] = []
             // Several policies: the same check once per policy (a thin layer; each report is
             // exactly the one that policy alone gives).
             for policy in policies {
-                let request = CheckRequest(paths: paths, policy: policy, asOf: asOf ?? today(in: policy.timeZone),
-                                           since: since, inputFormat: inputFormat,
+                var request = CheckRequest(paths: paths.map { $0 == "-" ? stdin!.path : $0 }, policy: policy,
+                                           asOf: asOf ?? today(in: policy.timeZone), since: since, inputFormat: inputFormat,
                                            parallelism: jobs ?? ProcessInfo.processInfo.activeProcessorCount)
+                if let stdin { request.displayNames[stdin.path] = StandardInputSpool.displayName }
                 let progress = TerminalProgress()
                 reports.append(try await CheckRunner.run(request) { p in
                     progress.update("custody: read \(p.filesDone)/\(p.filesTotal) files, \(p.records) records")

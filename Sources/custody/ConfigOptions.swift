@@ -4,12 +4,13 @@ import CustodyStore
 import Foundation
 import Logging
 
-/// Options of the commands that work on the state directory named by `custody.yaml`.
+/// Options of the commands that work on the state directory named by `custody.yaml` and judge
+/// as of a day (audits, reports, overdue requests).
 struct ConfigOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Configuration file (sources, policy, state and vault directories).", valueName: "file"))
+    @Option(name: .long, help: StateOptions.configHelp)
     var config: String = CustodyConfiguration.defaultPath
 
-    @Option(name: .customLong("as-of"), help: ArgumentHelp("Audit as of this day (YYYY-MM-DD). Default: today in the policy's time zone.", valueName: "day"))
+    @Option(name: .customLong("as-of"), help: ArgumentHelp("Take this day (YYYY-MM-DD) as today, e.g. to audit or report as of a past day. Default: today in the policy's time zone.", valueName: "day"))
     var asOf: CivilDay?
 
     func load() throws -> (CustodyConfiguration, Policy) {
@@ -18,6 +19,20 @@ struct ConfigOptions: ParsableArguments {
     }
 
     func day(for policy: Policy) -> CivilDay { asOf ?? today(in: policy.timeZone) }
+}
+
+/// Options of the commands that work on the state but judge nothing as of a day (recording
+/// requests and decisions, listing holds, the ledger key): no `--as-of`, which would mean nothing.
+struct StateOptions: ParsableArguments {
+    static let configHelp = ArgumentHelp("Configuration file (sources, policy, state and vault directories).", valueName: "file")
+
+    @Option(name: .long, help: StateOptions.configHelp)
+    var config: String = CustodyConfiguration.defaultPath
+
+    func load() throws -> (CustodyConfiguration, Policy) {
+        let configuration = try CustodyConfiguration.load(path: config)
+        return (configuration, try PolicyLoader.load(path: configuration.policyPath))
+    }
 }
 
 /// One line per event on stderr, through swift-log.

@@ -13,7 +13,7 @@ struct DaemonCommand: AsyncParsableCommand {
         read finish, commits it, and exits 0; SIGHUP reloads the configuration and the policy \
         before the next run. Logs one line per event on stderr (journald keeps them).
 
-        Example (systemd): see contrib/custody.service.
+        Example (systemd): see contrib/custody-daemon.service.
         """)
 
     @OptionGroup var options: ConfigOptions
@@ -58,7 +58,7 @@ struct DaemonCommand: AsyncParsableCommand {
 }
 
 /// A human duration: `90s`, `15m`, `1h`, `1d`, or plain seconds.
-struct Duration: ExpressibleByArgument, Sendable {
+struct Duration: ExpressibleByArgument, CustomStringConvertible, Sendable {
     var seconds: Int
 
     init(seconds: Int) { self.seconds = seconds }
@@ -74,6 +74,17 @@ struct Duration: ExpressibleByArgument, Sendable {
         guard let value = Int(text), value > 0 else { return nil }
         seconds = value * unit
     }
+
+    /// As a user writes it, in the largest unit that divides it: `15m`, not `900`.
+    var description: String {
+        for (unit, factor) in [("d", 86_400), ("h", 3600), ("m", 60)] where seconds % factor == 0 {
+            return "\(seconds / factor)\(unit)"
+        }
+        return "\(seconds)s"
+    }
+
+    /// `--help` shows the default this way (`(default: 15m)`).
+    var defaultValueDescription: String { description }
 }
 
 /// SIGTERM/SIGINT request a stop, SIGHUP a reload; read from the run loop.

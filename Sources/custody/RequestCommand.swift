@@ -14,21 +14,36 @@ struct RequestCommand: AsyncParsableCommand {
         Intake places a legal hold on the vault objects its time range meets; closing releases \
         it. Every step is appended to the tamper-evident ledger (see custody verify).
 
-        Example:
-          custody request add --id REQ-1 --received 2026-11-20T09:00:00+08:00 \\
-            --authority "Shanghai PSB" --jurisdiction CN --legal-basis "CPL art. 54" \\
-            --process-type criminal_evidence --user u00001 --from 2026-10-01 --to 2026-11-18 --due 2026-12-05
-          custody request decide REQ-1 --all --produce --reason "valid request, scope proportionate"
+        Example (request.json as in custody request add --help):
+          custody request add --file request.json
+          custody request decide REQ-1 --all --produce --reason "in scope"
           custody request produce REQ-1 --out /secure/REQ-1
           custody request close REQ-1
         """,
         subcommands: [Add.self, Import.self, List.self, Show.self, Decide.self, Produce.self, Close.self])
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record a new request (from flags or --file JSON) and place its legal hold.")
+        static let configuration = CommandConfiguration(
+            abstract: "Record a new request (from flags or --file JSON) and place its legal hold.",
+            discussion: """
+            A request file holds one JSON object:
+              {"id": "REQ-1", "received_at": "2026-11-20T09:00:00+08:00",
+               "authority": "Shanghai PSB", "jurisdiction": "CN",
+               "legal_basis": "CPL art. 54", "process_type": "criminal_evidence",
+               "scope": {"users": ["u00001"], "start": "2026-10-01",
+                         "end": "2026-11-18", "data": ["content", "non_content"]},
+               "due": "2026-12-05"}
 
-        @OptionGroup var options: ConfigOptions
-        @Option(help: ArgumentHelp("The request as a JSON object (see README); replaces the flags.", valueName: "file")) var file: String?
+            The same with flags instead of a file: --id, --received, --authority, \
+            --jurisdiction, --legal-basis, --process-type, --user (repeated), --from, \
+            --to, --due (see docs/commands.md for a full command line).
+
+            Example:
+              custody request add --file request.json
+            """)
+
+        @OptionGroup var options: StateOptions
+        @Option(help: ArgumentHelp("The request as a JSON object (shown above); replaces the flags.", valueName: "file")) var file: String?
         @Option(help: "Request id (letters, digits, - _ . : /).") var id: String?
         @Option(help: ArgumentHelp("When it was received (RFC 3339).", valueName: "time")) var received: String?
         @Option(help: "The requesting authority.") var authority: String?
@@ -81,7 +96,7 @@ struct RequestCommand: AsyncParsableCommand {
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Record many requests from JSON lines, all or nothing.")
 
-        @OptionGroup var options: ConfigOptions
+        @OptionGroup var options: StateOptions
         @Argument(help: ArgumentHelp("JSON-lines file, one request object a line ('-' for stdin).", valueName: "file")) var file: String
 
         func run() async throws {
@@ -137,7 +152,7 @@ struct RequestCommand: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one request: scope, decisions, holds, productions.")
 
-        @OptionGroup var options: ConfigOptions
+        @OptionGroup var options: StateOptions
         @Argument(help: "Request id.") var id: String
         @Option(help: ArgumentHelp("Output: text or json.", valueName: "format")) var format: OutputFormat = .text
 
@@ -154,7 +169,7 @@ struct RequestCommand: AsyncParsableCommand {
             abstract: "Decide, per user in scope, whether to produce their records.",
             discussion: "Once every user in scope has a decision the request is decided; its outcome is fully complied, partially complied or rejected.")
 
-        @OptionGroup var options: ConfigOptions
+        @OptionGroup var options: StateOptions
         @Argument(help: "Request id.") var id: String
         @Option(name: .customLong("user"), help: ArgumentHelp("A user in scope (repeat for several).", valueName: "id")) var users: [String] = []
         @Flag(help: "Apply the decision to every user in scope.") var all = false
@@ -183,7 +198,7 @@ struct RequestCommand: AsyncParsableCommand {
             abstract: "Write the evidence package of a decided request.",
             discussion: "Writes records/<user>.log.gz (the original lines) and manifest.json with SHA-256 values into --out (created 0700; must not exist or be empty).")
 
-        @OptionGroup var options: ConfigOptions
+        @OptionGroup var options: StateOptions
         @Argument(help: "Request id.") var id: String
         @Option(help: ArgumentHelp("Directory for the package.", valueName: "dir")) var out: String
         @Option(help: ArgumentHelp("When the package was handed over (RFC 3339); default now.", valueName: "time")) var at: String?
@@ -201,7 +216,7 @@ struct RequestCommand: AsyncParsableCommand {
     struct Close: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Close (or withdraw) a request and release its legal hold.")
 
-        @OptionGroup var options: ConfigOptions
+        @OptionGroup var options: StateOptions
         @Argument(help: "Request id.") var id: String
         @Flag(help: "The authority withdrew the request.") var withdrawn = false
         @Option(help: ArgumentHelp("When it was closed (RFC 3339); default now.", valueName: "time")) var at: String?

@@ -17,6 +17,9 @@ struct RunCommand: AsyncParsableCommand {
         The audit covers everything the state holds, so retention survives the app deleting its \
         own logs. Prints the same report as `custody check`; logs one line per event on stderr.
 
+        With --alert (what contrib/custody.cron uses) a compliant run prints nothing, and a run \
+        that is not compliant prints a short summary on stdout: cron mails it.
+
         Exit status: 0 compliant, 1 not compliant, 2 configuration error, 75 another run holds \
         the state directory's lock.
         """)
@@ -32,18 +35,36 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Log only warnings and errors.")
     var quiet = false
 
+    @Flag(help: "For cron: print nothing when compliant, else a short summary and where to see the details; log only errors.")
+    var alert = false
+
+    func validate() throws {
+        if alert && format != .text { throw ValidationError("--alert prints a summary for people; leave out --format") }
+    }
+
     func run() async throws {
-        Logs.bootstrap(level: quiet ? .warning : .info)
+        Logs.bootstrap(level: alert ? .error : quiet ? .warning : .info)
         try await CLI.guarded {
             let (configuration, policy) = try options.load()
             let summary = try await Operations.runOnce(configuration: configuration, policy: policy, asOf: options.day(for: policy),
                                                        jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, shouldStop: { false })
-            switch format {
-            case .json: print(summary.report.json.rendered())
-            case .text: print(summary.report.text(), terminator: "")
+            if alert {
+                print(summary.report.alert(details: detailsCommand), terminator: "")
+            } else {
+                switch format {
+                case .json: print(summary.report.json.rendered())
+                case .text: print(summary.report.text(), terminator: "")
+                }
             }
             throw ExitStatus.of(compliant: summary.report.compliant)
         }
+    }
+
+    /// The command an alert names for the full list: `status` on the same state and day.
+    private var detailsCommand: String {
+        let safe = options.config.allSatisfy { $0.isLetter || $0.isNumber || "/._-+:@".contains($0) }
+        let config = safe ? options.config : "'" + options.config.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        return "custody status --config \(config)" + (options.asOf.map { " --as-of \($0)" } ?? "")
     }
 }
 

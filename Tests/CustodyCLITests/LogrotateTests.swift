@@ -28,7 +28,7 @@ import Testing
         try #require(process.terminationStatus == 0, "logrotate: \(message)")
     }
 
-    @Test(.enabled(if: LogrotateTests.logrotate != nil, "logrotate is not installed (make deps installs it)"),
+    @Test(.enabled(if: LogrotateTests.logrotate != nil, "logrotate is not installed: skipped (make test-deps installs it; CI does)"),
           arguments: ["compress", "compress\n    delaycompress", "compress\n    copytruncate"])
     func rotationNeitherLosesNorDoublesLines(options: String) throws {
         let fixture = try StateFixture()

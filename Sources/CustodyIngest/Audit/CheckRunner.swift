@@ -10,6 +10,8 @@ public struct CheckRequest: Sendable {
     public var inputFormat: LogFormat
     /// Files decoded at once; defaults to the number of cores.
     public var parallelism: Int
+    /// Names to report instead of paths (standard input is read from a spooled copy).
+    public var displayNames: [String: String] = [:]
 
     public init(paths: [String], policy: Policy, asOf: CivilDay, since: CivilDay? = nil,
                 inputFormat: LogFormat = .auto, parallelism: Int = ProcessInfo.processInfo.activeProcessorCount) {
@@ -64,7 +66,7 @@ public enum CheckRunner {
         let realName = merged.registry.result { file, verifiedAt in
             FileAudit.recount(path: files[Int(file)], policy: policy, format: format, verifiedAt: verifiedAt)
         }
-        let outcomes = zip(files, merged.issues).map { CheckReport.FileOutcome(path: $0, issues: $1) }
+        let outcomes = zip(files, merged.issues).map { CheckReport.FileOutcome(path: request.displayNames[$0] ?? $0, issues: $1) }
         return CheckReport.build(policy: policy, rule: rule, files: outcomes, records: merged.records,
                                  retention: retention, realName: realName, recordsPerDay: merged.dayCounts)
     }
