@@ -34,9 +34,9 @@ struct RequestCommand: AsyncParsableCommand {
                          "end": "2026-11-18", "data": ["content", "non_content"]},
                "due": "2026-12-05"}
 
-            The same with flags instead of a file: --id, --received, --authority, \
-            --jurisdiction, --legal-basis, --process-type, --user (repeated), --from, \
-            --to, --due (see docs/commands.md for a full command line).
+            Or give the request with the options below instead of --file: --id, \
+            --received, --authority, --jurisdiction, --legal-basis, --process-type, \
+            --user (repeated), --from and --to are then required.
 
             Example:
               custody request add --file request.json

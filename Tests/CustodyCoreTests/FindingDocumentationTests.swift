@@ -13,9 +13,11 @@ import Testing
         return url
     }()
 
-    /// Rule ids written in the sources: raw values of `case name = "a.b"` and `rule: "a.b"`
-    /// arguments, wherever they are, so that a rule declared outside `Finding.Rule` is found too.
+    /// Rule ids written in the sources: `rule: "a.b"` arguments, and raw values `case name = "a.b"`
+    /// in a rule family (`input.`, `retention.`, …), wherever they are, so that a rule declared
+    /// outside `Finding.Rule` is found too (and a ledger entry kind such as `hold.placed` is not).
     static func ruleIDsInSources() throws -> Set<String> {
+        let families = Set(Finding.Rule.allCases.map { $0.rawValue.prefix { $0 != "." } })
         let pattern = try NSRegularExpression(pattern: #"(?:\bcase\s+`?\w+`?\s*=\s*|\brule:\s*)"([a-z][a-z_]*\.[a-z][a-z_]*)""#)
         var ids = Set<String>()
         let sources = root.appendingPathComponent("Sources")
@@ -23,7 +25,9 @@ import Testing
         for case let url as URL in walker where url.pathExtension == "swift" {
             let text = try String(contentsOf: url, encoding: .utf8)
             for match in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
-                ids.insert(String(text[Range(match.range(at: 1), in: text)!]))
+                let id = String(text[Range(match.range(at: 1), in: text)!])
+                let isArgument = text[Range(match.range, in: text)!].hasPrefix("rule:")
+                if isArgument || families.contains(id.prefix { $0 != "." }) { ids.insert(id) }
             }
         }
         return ids
