@@ -34,6 +34,7 @@ struct CommandFailure: Error {
         case let failure as CommandFailure: return failure
         case let config as ConfigurationError: return CommandFailure(config.description)
         case let missing as InputCollector.MissingInput: return CommandFailure(missing.description)
+        case let nothing as NothingToAudit: return CommandFailure(nothing.description)
         case let disclosure as DisclosureError: return CommandFailure(disclosure.message)
         case let store as StoreError:
             if case .busy = store { return CommandFailure(store.description, status: .busy) }

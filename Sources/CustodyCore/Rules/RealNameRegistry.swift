@@ -176,5 +176,20 @@ public struct RealNameResult: Sendable, Equatable {
     public var verifiedUsers: Int
     public var violatingUsers: [ViolatingUser]
     public var violatingEvents: Int
-    public var compliant: Bool { violatingUsers.isEmpty }
+    /// Publish events without a user, in every file.
+    public var anonymousPublishes = 0
+    /// Why the rule cannot be judged on these records, if it cannot (set by `CheckReport.build`).
+    public var notEvaluable: String?
+    /// Judged, and no one published unidentified or before verifying.
+    public var compliant: Bool { violatingUsers.isEmpty && anonymousPublishes == 0 && notEvaluable == nil }
+
+    public init(usersSeen: Int, verifiedUsers: Int, violatingUsers: [ViolatingUser], violatingEvents: Int,
+                anonymousPublishes: Int = 0, notEvaluable: String? = nil) {
+        self.usersSeen = usersSeen
+        self.verifiedUsers = verifiedUsers
+        self.violatingUsers = violatingUsers
+        self.violatingEvents = violatingEvents
+        self.anonymousPublishes = anonymousPublishes
+        self.notEvaluable = notEvaluable
+    }
 }

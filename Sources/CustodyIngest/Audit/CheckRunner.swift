@@ -35,7 +35,10 @@ public struct CheckProgress: Sendable {
 public enum CheckRunner {
     public static func run(_ request: CheckRequest,
                            progress: (@Sendable (CheckProgress) -> Void)? = nil) async throws -> CheckReport {
-        let files = try InputCollector.collect(request.paths)
+        let gathered = try InputCollector.gather(request.paths)
+        let files = gathered.files
+        // Fail closed: a verdict on no input at all would say "compliant" about nothing.
+        if files.isEmpty { throw NothingToAudit(paths: request.paths, skipped: gathered.findings.count) }
         var merged = MergedAudit(fileCount: files.count)
         let policy = request.policy
         let format = request.inputFormat
@@ -64,9 +67,11 @@ public enum CheckRunner {
         let realName = merged.registry.result { file, verifiedAt in
             FileAudit.recount(path: files[Int(file)], policy: policy, format: format, verifiedAt: verifiedAt)
         }
-        let outcomes = zip(files, merged.issues).map { CheckReport.FileOutcome(path: $0, issues: $1) }
+        let outcomes = files.indices.map {
+            CheckReport.FileOutcome(path: files[$0], issues: merged.issues[$0], records: merged.fileRecords[$0], bytes: merged.fileBytes[$0])
+        }
         return CheckReport.build(policy: policy, rule: rule, files: outcomes, records: merged.records,
-                                 retention: retention, realName: realName)
+                                 retention: retention, realName: realName, inputFindings: gathered.findings)
     }
 }
 
@@ -76,15 +81,36 @@ struct MergedAudit {
     var dayCounts: [Int32: Int] = [:]
     var registry = RealNameRegistry()
     var issues: [InputIssues]
+    var fileRecords: [Int]
+    var fileBytes: [Int]
     var filesDone = 0
 
-    init(fileCount: Int) { issues = Array(repeating: InputIssues(), count: fileCount) }
+    init(fileCount: Int) {
+        issues = Array(repeating: InputIssues(), count: fileCount)
+        fileRecords = Array(repeating: 0, count: fileCount)
+        fileBytes = Array(repeating: 0, count: fileCount)
+    }
 
     mutating func add(_ audit: FileAudit) {
         records += audit.records
         for (day, count) in audit.dayCounts { dayCounts[day, default: 0] += count }
         registry.merge(fileIndex: audit.index, activities: audit.users)
         issues[Int(audit.index)] = audit.issues
+        fileRecords[Int(audit.index)] = audit.records
+        fileBytes[Int(audit.index)] = audit.end.bytes
         filesDone += 1
+    }
+}
+
+/// `custody check` found no log file to read (an empty directory, or only hidden files).
+public struct NothingToAudit: Error, CustomStringConvertible, Sendable {
+    public var paths: [String]
+    /// Special files and links that were skipped.
+    public var skipped: Int
+
+    public var description: String {
+        let named = paths.map { EscapedText.escape($0) }.joined(separator: ", ")
+        let skippedNote = skipped > 0 ? " (\(skipped) special file\(skipped == 1 ? "" : "s") or link\(skipped == 1 ? "" : "s") skipped)" : ""
+        return "nothing to audit: no log file in \(named)\(skippedNote)"
     }
 }

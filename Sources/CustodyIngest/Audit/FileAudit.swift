@@ -26,18 +26,28 @@ public struct FileAudit: Sendable {
         var days = DayTally()
         var earliest = Int64.max
         var latest = Int64.min
+        var anonymous = InputIssues()
 
         let outcome = RecordReader.read(path: path, policy: policy, format: format, plan: plan) { record, line in
             days.add(calendar.day(ofMillis: record.millis))
             if record.millis < earliest { earliest = record.millis }
             if record.millis > latest { latest = record.millis }
-            guard let user = record.user else { return }
+            guard let user = record.user else {
+                // Whoever publishes must be identified: a publish without a user is a violation.
+                if let event = record.event, roles.role(of: event, prefix: record.eventPrefix) == .publish {
+                    anonymous.anonymousPublish(line: line)
+                }
+                return
+            }
             let role: EventRole? = if let event = record.event { roles.role(of: event, prefix: record.eventPrefix) } else { nil }
             users.add(user: user, prefix: record.userPrefix, role: role, millis: record.millis, line: line)
         }
         let activities = users.finish()
+        var issues = outcome.issues
+        issues.anonymousPublishes = anonymous.anonymousPublishes
+        issues.firstAnonymousPublishLines = anonymous.firstAnonymousPublishLines
         return FileAudit(path: path, index: index, records: outcome.records, dayCounts: days.finish(),
-                         issues: outcome.issues, users: activities, compressed: outcome.compressed, bytesRead: outcome.bytesRead,
+                         issues: issues, users: activities, compressed: outcome.compressed, bytesRead: outcome.bytesRead,
                          end: outcome.end, timeRange: earliest <= latest ? earliest...latest : nil)
     }
 
@@ -50,7 +60,7 @@ public struct FileAudit: Sendable {
         var limits: [Int64] = []
         var names: [String] = []
         for (user, v) in targets.sorted(by: { $0.key < $1.key }) {
-            var bytes = Array(user.utf8)
+            var bytes = EscapedText.unescape(user)
             _ = bytes.withUnsafeMutableBufferPointer { wanted.intern(UnsafeBufferPointer($0)) }
             limits.append(v)
             names.append(user)

@@ -7,7 +7,7 @@ import GRDB
 /// files): the same rules and the same report as `custody check`.
 public enum StateAudit {
     public static func report(database: StateDatabase, vault: Vault, policy: Policy, asOf: CivilDay,
-                              since: CivilDay?) throws -> CheckReport {
+                              since: CivilDay?, inputFindings: [Finding] = []) throws -> CheckReport {
         try database.pool.read { db in
             var days = Set<Int32>()
             for text in try String.fetchAll(db, sql: "SELECT DISTINCT day FROM daily_records WHERE records > 0") {
@@ -52,9 +52,9 @@ public enum StateAudit {
             let rule = RetentionRule(minimumDays: policy.retention.minimumDays, asOf: asOf, since: since)
             return CheckReport.build(
                 policy: policy, rule: rule,
-                files: files.map { CheckReport.FileOutcome(path: $0.lastPath, issues: $0.issues) },
+                files: files.map { CheckReport.FileOutcome(path: $0.lastPath, issues: $0.issues, records: $0.records, bytes: $0.bytesRead) },
                 records: records, retention: rule.evaluate(daysWithRecords: days),
-                realName: realName,
+                realName: realName, inputFindings: inputFindings,
                 locate: { segmentPaths[Int64($0.file)] ?? "?" })
         }
     }

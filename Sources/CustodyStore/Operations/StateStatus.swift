@@ -24,7 +24,10 @@ public struct StateStatus: Sendable {
     public static func load(configuration: CustodyConfiguration, policy: Policy, asOf: CivilDay) throws -> StateStatus {
         let database = try StateDatabase(directory: configuration.stateDirectory)
         let vault = try Vault(directory: configuration.vaultDirectory)
-        let report = try StateAudit.report(database: database, vault: vault, policy: policy, asOf: asOf, since: configuration.since)
+        // The sources are looked at (not read): one that is gone is an error here too.
+        let sourceFindings = SourceExpander.expand(configuration.sources).findings
+        let report = try StateAudit.report(database: database, vault: vault, policy: policy, asOf: asOf, since: configuration.since,
+                                           inputFindings: sourceFindings)
         return try database.pool.read { db in
             let totals = try Row.fetchOne(db, sql: "SELECT COUNT(*), COALESCE(SUM(stored_size), 0), COALESCE(SUM(size), 0) FROM vault_objects WHERE purged_at IS NULL")!
             let held = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT vault_object) FROM legal_holds WHERE released_at IS NULL") ?? 0
