@@ -27,6 +27,8 @@ extension CheckReport {
                 ("verified_users", .int(realName.verifiedUsers)),
                 ("violating_users", .int(realName.violatingUsers.count)),
                 ("violating_events", .int(realName.violatingEvents)),
+                ("anonymous_publishes", .int(realName.anonymousPublishes)),
+                ("not_evaluable", realName.notEvaluable.map { .string($0) } ?? .null),
                 ("compliant", .bool(realName.compliant)),
             ])),
             ("findings", .array(findings.map(\.json))),

@@ -13,7 +13,13 @@ extension CheckReport {
         if retention.exemptDays > 0, let since { out += " (\(retention.exemptDays) before \(since) exempt)" }
         out += retention.compliant ? ": ok\n" : ": \(retention.missingDays.count) missing\n"
         out += "Real name  \(realName.usersSeen) user\(plural(realName.usersSeen)) seen, \(realName.verifiedUsers) verified"
-        out += realName.compliant ? ": ok\n" : ", \(realName.violatingUsers.count) published before verifying (\(realName.violatingEvents) event\(plural(realName.violatingEvents)))\n"
+        if realName.compliant {
+            out += ": ok\n"
+        } else {
+            out += ", \(realName.violatingUsers.count) published before verifying (\(realName.violatingEvents) event\(plural(realName.violatingEvents)))"
+            if realName.anonymousPublishes > 0 { out += ", \(realName.anonymousPublishes) publish event\(plural(realName.anonymousPublishes)) without a user" }
+            out += realName.notEvaluable != nil ? ": not evaluable\n" : "\n"
+        }
 
         for rule in Finding.Rule.allCases {
             let group = findings.filter { $0.rule == rule }
