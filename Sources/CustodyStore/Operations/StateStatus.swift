@@ -54,8 +54,15 @@ public struct StateStatus: Sendable {
                      ("files_read", .int(run.filesRead)), ("records_added", .int(run.recordsAdded))])
         } ?? .null))
         pairs.append(("violating_users", .array(report.realName.violatingUsers.map { .string($0.user) })))
+        pairs.append(("findings", .array(otherFindings.map(\.json))))
         pairs.append(("compliant", .bool(report.compliant)))
         return .object(pairs)
+    }
+
+    /// Findings the summary lines do not already say (missing days and violating users do):
+    /// sources, files and the real-name rule's evaluability.
+    public var otherFindings: [Finding] {
+        report.findings.filter { $0.rule != .missingDay && $0.rule != .violatingUser }
     }
 
     public var text: String {
@@ -71,6 +78,7 @@ public struct StateStatus: Sendable {
         } else {
             out += "Last run   none yet (run `custody run`)\n"
         }
+        for finding in otherFindings { out += "\(finding.severity.rawValue): \(finding.message)\n" }
         out += "\n" + (r.compliant ? "COMPLIANT" : "NOT COMPLIANT") + "\n"
         return out
     }
