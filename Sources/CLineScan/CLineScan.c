@@ -6,8 +6,9 @@
    read buffer's line ends come out of one call. */
 
 /* A lone CR (old Mac line ends) ends a line too; a CR before LF does not (the LF does). Looking
-   for CRs costs one more compare per 16 or 64 bytes and a rarely taken branch: about 2% of a
-   plain-text check (Benchmarks/RESULTS.md has the measurements). */
+   for CRs costs one more compare per 16 or 64 bytes and a rarely taken branch. Measured on
+   256 MiB of 110-byte JSON lines (2 cores, 2026-11-29): with AVX-512 within noise (~0.2 s per
+   1.3 GB either way); the SSE2 path's scan 10-20% slower, which is 1-2% of a check's time. */
 
 /* The lone CRs of a block of `width` bytes at data + i, given its CR and LF masks: a CR whose
    next byte is not LF. For the block's last byte the next byte is read when it is within
