@@ -23,6 +23,10 @@ extension CheckReport {
                 ("compliant", .bool(retention.compliant)),
             ])),
             ("real_name", .object([
+                // What the counts below cover: every record read, whatever its day.
+                ("scope", .object([("records", .string("all_read")),
+                                   ("first_day", recordDays.map { .string($0.lowerBound.description) } ?? .null),
+                                   ("last_day", recordDays.map { .string($0.upperBound.description) } ?? .null)])),
                 ("users_seen", .int(realName.usersSeen)),
                 ("verified_users", .int(realName.verifiedUsers)),
                 ("violating_users", .int(realName.violatingUsers.count)),

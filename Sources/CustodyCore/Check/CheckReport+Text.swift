@@ -12,7 +12,7 @@ extension CheckReport {
         out += "Retention  \(retention.coveredDays) of \(retention.minimumDays) days covered, \(retention.windowStart) … \(retention.windowEnd)"
         if retention.exemptDays > 0, let since { out += " (\(retention.exemptDays) before \(since) exempt)" }
         out += retention.compliant ? ": ok\n" : ": \(retention.missingDays.count) missing\n"
-        out += "Real name  \(realName.usersSeen) user\(plural(realName.usersSeen)) seen, \(realName.verifiedUsers) verified"
+        out += "Real name  \(realNameScope): \(realName.usersSeen) user\(plural(realName.usersSeen)) seen, \(realName.verifiedUsers) verified"
         if realName.compliant {
             out += ": ok\n"
         } else {
@@ -33,6 +33,11 @@ extension CheckReport {
             }
         }
         return out
+    }
+
+    /// The scope of the real-name counts, for people.
+    public var realNameScope: String {
+        "all records read" + (recordDays.map { " (\($0.lowerBound) … \($0.upperBound))" } ?? "")
     }
 
     private func plural(_ n: Int) -> String { n == 1 ? "" : "s" }

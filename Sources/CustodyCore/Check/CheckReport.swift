@@ -23,6 +23,9 @@ public struct CheckReport: Sendable, Equatable {
     public var retention: RetentionResult
     public var realName: RealNameResult
     public var findings: [Finding]
+    /// The first and last calendar day with records among everything read: the scope the
+    /// real-name counts cover (all records read, not only the retention window).
+    public var recordDays: ClosedRange<CivilDay>?
 
     public var compliant: Bool { !findings.contains { $0.severity == .error } }
 
@@ -60,7 +63,7 @@ public struct CheckReport: Sendable, Equatable {
     /// by default `EventLocation.file` indexes `files`.
     public static func build(policy: Policy, rule: RetentionRule, files: [FileOutcome], records: Int,
                              retention: RetentionResult, realName: RealNameResult,
-                             inputFindings: [Finding] = [],
+                             inputFindings: [Finding] = [], recordDays: ClosedRange<CivilDay>? = nil,
                              locate: ((EventLocation) -> String)? = nil) -> CheckReport {
         var findings = inputFindings
         for file in files {
@@ -122,7 +125,7 @@ public struct CheckReport: Sendable, Equatable {
                             rejectedLines: files.reduce(0) { $0 + $1.issues.rejectedLines },
                             unreadableFiles: files.filter { $0.issues.fault != nil }.count)
         return CheckReport(policyID: policy.id, asOf: rule.asOf, since: rule.since, timeZone: policy.timeZoneIdentifier,
-                           inputs: inputs, retention: retention, realName: realName, findings: findings)
+                           inputs: inputs, retention: retention, realName: realName, findings: findings, recordDays: recordDays)
     }
 
     /// Why the real-name rule cannot be judged on what was read, or nil when it can.
@@ -136,6 +139,13 @@ public struct CheckReport: Sendable, Equatable {
             return "\(publishes) publish events were read but no accepted verification event (\(events.isEmpty ? "none configured" : events)) ever was"
         }
         return nil
+    }
+
+    /// The first and last day among `days` (days since 1970-01-01), or nil for none.
+    public static func span<S: Sequence>(ofDays days: S) -> ClosedRange<CivilDay>? where S.Element == Int32 {
+        var low = Int32.max, high = Int32.min
+        for day in days { low = min(low, day); high = max(high, day) }
+        return low <= high ? CivilDay(daysSinceEpoch: low)...CivilDay(daysSinceEpoch: high) : nil
     }
 
     /// A name as it may be printed: control characters and bytes that are not text escaped.

@@ -71,7 +71,8 @@ public enum CheckRunner {
             CheckReport.FileOutcome(path: files[$0], issues: merged.issues[$0], records: merged.fileRecords[$0], bytes: merged.fileBytes[$0])
         }
         return CheckReport.build(policy: policy, rule: rule, files: outcomes, records: merged.records,
-                                 retention: retention, realName: realName, inputFindings: gathered.findings)
+                                 retention: retention, realName: realName, inputFindings: gathered.findings,
+                                 recordDays: CheckReport.span(ofDays: merged.dayCounts.keys))
     }
 }
 

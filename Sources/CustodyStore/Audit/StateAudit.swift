@@ -54,7 +54,7 @@ public enum StateAudit {
                 policy: policy, rule: rule,
                 files: files.map { CheckReport.FileOutcome(path: $0.lastPath, issues: $0.issues, records: $0.records, bytes: $0.bytesRead) },
                 records: records, retention: rule.evaluate(daysWithRecords: days),
-                realName: realName, inputFindings: inputFindings,
+                realName: realName, inputFindings: inputFindings, recordDays: CheckReport.span(ofDays: days),
                 locate: { segmentPaths[Int64($0.file)] ?? "?" })
         }
     }
