@@ -43,7 +43,7 @@ struct FailClosedRunTests {
         #expect(realName["violating_users"] as? Int == 1)
         let violation = try #require(try findings(second).first { $0["rule"] as? String == "real_name.violating_user" })
         #expect(violation["user"] as? String == "\\xfe x")
-        let users = try DatabaseQueue(path: fixture.state + "/state.db").read { db in try String.fetchAll(db, sql: "SELECT user FROM users ORDER BY user") }
+        let users = try fixture.openState().read { db in try String.fetchAll(db, sql: "SELECT user FROM users ORDER BY user") }
         #expect(users == ["\\xfe x", "\\xff x"])
         // check agrees.
         let check = try CustodyProcess.run(["check", fixture.logs, "--policy", fixture.policy, "--as-of", "2026-11-19", "--format", "json"])
@@ -63,7 +63,7 @@ struct FailClosedRunTests {
         let rules = try findings(run).compactMap { $0["rule"] as? String }
         #expect(rules.contains("input.special_file"))
         #expect(rules.contains("input.symlink_outside_source"))
-        let users = try DatabaseQueue(path: fixture.state + "/state.db").read { db in try String.fetchAll(db, sql: "SELECT user FROM users") }
+        let users = try fixture.openState().read { db in try String.fetchAll(db, sql: "SELECT user FROM users") }
         #expect(!users.contains("root"))
         // The lock was released: a second run is not refused.
         #expect(try fixture.custody("run").status != 75)
