@@ -118,4 +118,38 @@ struct FailClosedRunTests {
         #expect(!run.stdout.contains("\u{1B}"))
         #expect(run.stdout.contains("evil\\x0arun 99 done"))
     }
+
+    @Test func packagesKeepIdsThatDifferOnlyInInvalidUTF8Apart() throws {
+        let fixture = try StateFixture()
+        var bytes = jsonLine("2026-10-30T12:00:00+08:00", user: [0xFF, 0x20, 0x78], "view")
+        bytes += jsonLine("2026-10-30T12:00:01+08:00", user: [0xFE, 0x20, 0x78], "view")
+        try Data(bytes).write(to: URL(fileURLWithPath: fixture.logs + "/app.jsonl"))
+        _ = try fixture.custody("run")
+        func request(_ arguments: [String]) throws -> CustodyProcess.Result {
+            try CustodyProcess.run(["request", arguments[0], "--config", fixture.config] + arguments.dropFirst())
+        }
+        // The escaped id names the user, as findings and status show it.
+        let added = try request(["add", "--id", "REQ-1", "--received", "2026-11-20T09:00:00+08:00", "--authority", "A",
+                                 "--jurisdiction", "cn", "--legal-basis", "B", "--process-type", "criminal_evidence",
+                                 "--from", "2026-10-25", "--to", "2026-11-05", "--user", "\\xfe x"])
+        #expect(added.status == 0, "\(added.stderr)")
+        #expect(try request(["decide", "REQ-1", "--user", "\\xfe x", "--produce", "--reason", "named"]).status == 0)
+        let out = fixture.dir.path("package")
+        let produced = try request(["produce", "REQ-1", "--out", out])
+        #expect(produced.status == 0, "\(produced.stderr)")
+        let manifest = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/manifest.json"))) as? [String: Any])
+        #expect(manifest["users_affected"] as? [String] == ["\\xfe x"])
+        #expect(manifest["records"] as? Int == 1)
+        let names = try FileManager.default.contentsOfDirectory(atPath: out + "/records")
+        #expect(names.count == 1)
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        gzip.arguments = ["-dc", out + "/records/" + names[0]]
+        let pipe = Pipe()
+        gzip.standardOutput = pipe
+        try gzip.run()
+        let content = Array(pipe.fileHandleForReading.readDataToEndOfFile())
+        gzip.waitUntilExit()
+        #expect(content == jsonLine("2026-10-30T12:00:01+08:00", user: [0xFE, 0x20, 0x78], "view"))
+    }
 }
