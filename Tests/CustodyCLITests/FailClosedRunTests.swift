@@ -152,4 +152,26 @@ struct FailClosedRunTests {
         gzip.waitUntilExit()
         #expect(content == jsonLine("2026-10-30T12:00:01+08:00", user: [0xFE, 0x20, 0x78], "view"))
     }
+
+    @Test func linksMayLeadAnywhereInsideTheSourcesButNotOut() throws {
+        let fixture = try StateFixture()
+        try fixture.append(StateFixture.lines(StateFixture.events()), to: "app.jsonl")
+        _ = try fixture.dir.write("other/b.log", #"{"ts":"2026-11-05T00:00:00Z","user":"b1","event":"view"}"# + "\n")
+        let secret = try fixture.dir.write("outside/shadow", #"{"ts":"2026-11-05T00:00:00Z","user":"root","event":"view"}"# + "\n")
+        try FileManager.default.createSymbolicLink(atPath: fixture.logs + "/b-link.log", withDestinationPath: fixture.dir.path("other/b.log"))
+        try FileManager.default.createSymbolicLink(atPath: fixture.dir.path("other/evil.log"), withDestinationPath: secret)
+        _ = try fixture.dir.write("custody.yaml", """
+            sources:
+              - path: logs
+              - path: other/*.log
+            policy: \(fixture.policy)
+            state_directory: state
+            """)
+        let run = try fixture.custody("run", ["--format", "json"])
+        let outside = try findings(run).filter { $0["rule"] as? String == "input.symlink_outside_source" }
+        #expect(outside.compactMap { $0["file"] as? String } == [fixture.dir.path("other/evil.log")])
+        let users = try fixture.openState().read { db in try String.fetchAll(db, sql: "SELECT user FROM users") }
+        #expect(users.contains("b1"))
+        #expect(!users.contains("root"))
+    }
 }

@@ -11,11 +11,14 @@ enum SourceExpander {
 
     /// The files to read, and the findings about the sources: a source that does not exist or
     /// holds no log file is an error (`input.missing_source`: an audit of nothing is no audit);
-    /// special files and links leaving the source are warnings.
+    /// special files and links leading out of every source are warnings (a glob's source is the
+    /// directory it names).
     static func expand(_ sources: [CustodyConfiguration.Source]) -> (inputs: [Input], findings: [Finding]) {
         var seen = Set<String>()
         var inputs: [Input] = []
         var findings: [Finding] = []
+        // Links may lead anywhere inside the configured sources, never out of them.
+        let roots = sources.map { isPattern($0.path) ? fixedDirectory(of: $0.path) : $0.path }
         for source in sources {
             let pattern = isPattern(source.path)
             let paths = pattern ? glob(source.path) : [source.path]
@@ -23,8 +26,7 @@ enum SourceExpander {
             var problem: String?
             for path in paths {
                 do {
-                    // A glob's matches may not lead out of the directory the glob names.
-                    let gathered = try InputCollector.gather([path], roots: pattern ? [fixedDirectory(of: source.path)] : nil)
+                    let gathered = try InputCollector.gather([path], roots: roots)
                     findings += gathered.findings
                     found += gathered.files.count
                     for file in gathered.files where seen.insert(file).inserted {
