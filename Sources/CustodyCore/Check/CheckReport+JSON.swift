@@ -31,6 +31,10 @@ extension CheckReport {
                 ("verified_users", .int(realName.verifiedUsers)),
                 ("violating_users", .int(realName.violatingUsers.count)),
                 ("violating_events", .int(realName.violatingEvents)),
+                ("in_retention_window", realName.inRetentionWindow.map { window in
+                    .object([("first_day", .string(retention.windowStart.description)), ("last_day", .string(retention.windowEnd.description)),
+                             ("violating_users", .int(window.users)), ("violating_events", .int(window.events))])
+                } ?? .null),
                 ("anonymous_publishes", .int(realName.anonymousPublishes)),
                 ("not_evaluable", realName.notEvaluable.map { .string($0) } ?? .null),
                 ("compliant", .bool(realName.compliant)),

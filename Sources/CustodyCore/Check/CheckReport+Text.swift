@@ -17,6 +17,9 @@ extension CheckReport {
             out += ": ok\n"
         } else {
             out += ", \(realName.violatingUsers.count) published before verifying (\(realName.violatingEvents) event\(plural(realName.violatingEvents)))"
+            if let window = realName.inRetentionWindow, !realName.violatingUsers.isEmpty {
+                out += "; in the retention window \(window.users) (\(window.events) event\(plural(window.events)))"
+            }
             if realName.anonymousPublishes > 0 { out += ", \(realName.anonymousPublishes) publish event\(plural(realName.anonymousPublishes)) without a user" }
             out += realName.notEvaluable != nil ? ": not evaluable\n" : "\n"
         }

@@ -53,8 +53,10 @@ public struct FileAudit: Sendable {
 
     /// Counts, in one file, each listed user's publish events strictly before their verification
     /// time. Used only for the rare users `RealNameRegistry.recountsNeeded` names.
+    /// With `onDays`, only events on those days (days since 1970-01-01 in the policy's zone) count.
     public static func recount(path: String, policy: Policy, format: LogFormat,
-                               verifiedAt targets: [String: Int64]) -> [String: Int] {
+                               verifiedAt targets: [String: Int64], onDays window: ClosedRange<Int32>? = nil) -> [String: Int] {
+        var calendar = DayCalendar(timeZone: policy.timeZone)
         let roles = EventRoleTable(policy: policy)
         let wanted = ByteInterner()
         var limits: [Int64] = []
@@ -68,7 +70,9 @@ public struct FileAudit: Sendable {
         var counts = Array(repeating: 0, count: names.count)
         _ = RecordReader.read(path: path, policy: policy, format: format) { record, _ in
             guard let user = record.user, let event = record.event, let id = wanted.find(user) else { return }
-            if record.millis < limits[Int(id)] && roles.role(of: event) == .publish { counts[Int(id)] += 1 }
+            guard record.millis < limits[Int(id)] && roles.role(of: event) == .publish else { return }
+            if let window, !window.contains(calendar.day(ofMillis: record.millis)) { return }
+            counts[Int(id)] += 1
         }
         return Dictionary(uniqueKeysWithValues: zip(names, counts))
     }

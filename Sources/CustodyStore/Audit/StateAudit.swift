@@ -37,10 +37,18 @@ public enum StateAudit {
             }
 
             // Spans straddling a verification are settled from the vault copy of their segment.
-            let realName = try registry.result { segment, verifiedAt in
+            var realName = try registry.result { segment, verifiedAt in
                 guard let object = try String.fetchOne(db, sql: "SELECT vault_object FROM segments WHERE id = ?", arguments: [Int64(segment)]),
                       vault.contains(object) else { return nil }
                 return FileAudit.recount(path: vault.path(of: object), policy: policy, format: .auto, verifiedAt: verifiedAt)
+            }
+            let rule = RetentionRule(minimumDays: policy.retention.minimumDays, asOf: asOf, since: since)
+            let window = rule.windowStart.daysSinceEpoch...rule.windowEnd.daysSinceEpoch
+            var calendar = DayCalendar(timeZone: policy.timeZone)
+            realName.inRetentionWindow = try registry.violations(onDays: window, day: { calendar.day(ofMillis: $0) }) { segment, verifiedAt in
+                guard let object = try String.fetchOne(db, sql: "SELECT vault_object FROM segments WHERE id = ?", arguments: [Int64(segment)]),
+                      vault.contains(object) else { return nil }
+                return FileAudit.recount(path: vault.path(of: object), policy: policy, format: .auto, verifiedAt: verifiedAt, onDays: window)
             }
 
             let files = try LogFileRecord.order(Column("last_path")).fetchAll(db)
@@ -49,7 +57,6 @@ public enum StateAudit {
             for row in try Row.fetchAll(db, sql: "SELECT segments.id, log_files.last_path FROM segments JOIN log_files ON log_files.id = segments.log_file_id") {
                 segmentPaths[row[0]] = row[1]
             }
-            let rule = RetentionRule(minimumDays: policy.retention.minimumDays, asOf: asOf, since: since)
             return CheckReport.build(
                 policy: policy, rule: rule,
                 files: files.map { CheckReport.FileOutcome(path: $0.lastPath, issues: $0.issues, records: $0.records, bytes: $0.bytesRead) },

@@ -70,7 +70,9 @@ public struct StateStatus: Sendable {
         let r = report
         out += "Retention  \(r.retention.coveredDays) of \(r.retention.minimumDays) days covered, \(r.retention.windowStart) … \(r.retention.windowEnd)"
         out += r.retention.compliant ? ": ok\n" : "; missing: \(r.retention.missingDays.prefix(10).map(\.description).joined(separator: ", "))\(r.retention.missingDays.count > 10 ? ", …" : "")\n"
-        out += "Real name  \(r.realNameScope): \(r.realName.usersSeen) users, \(r.realName.verifiedUsers) verified, \(r.realName.violatingUsers.count) published before verifying (\(r.realName.violatingEvents) events)\n"
+        out += "Real name  \(r.realNameScope): \(r.realName.usersSeen) users, \(r.realName.verifiedUsers) verified, \(r.realName.violatingUsers.count) published before verifying (\(r.realName.violatingEvents) events)"
+        if let window = r.realName.inRetentionWindow { out += "; in the retention window \(window.users) (\(window.events) events)" }
+        out += "\n"
         out += "Records    \(r.inputs.records) from \(r.inputs.files) files; \(r.inputs.rejectedLines) rejected lines; \(r.inputs.unreadableFiles) unreadable files\n"
         out += "Vault      \(vaultObjects) objects, \(vaultStoredBytes) bytes stored (\(vaultContentBytes) uncompressed), \(heldObjects) under legal hold\n"
         if let run = lastRun {
