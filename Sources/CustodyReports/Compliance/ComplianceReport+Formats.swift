@@ -6,7 +6,7 @@ extension ComplianceReport {
 
     /// Which violations the counts cover, for people.
     var realNameScope: String {
-        "counting publish events with a time in the period (\(period.first) – \(min(period.last, asOf.adding(days: -1)))); `custody check` and `custody status` count all records read"
+        "counting publish events with a time in the period (\(period.first) – \(min(period.last, asOf.adding(days: -1)))); `custody check` and `custody status` count all records read, and the retention window apart"
     }
 
     var usersNote: String {
