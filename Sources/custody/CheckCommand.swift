@@ -25,8 +25,13 @@ struct CheckCommand: AsyncParsableCommand {
           custody check logs/ --policy Policies/cn-apps.yaml --policy Policies/cn-csl-2017-network-logs.yaml
           zcat old/*.gz | custody check - --as-of 2026-11-26
 
+        Input that was not understood is never compliant: a file from which no record was read, \
+        too many rejected lines (the policy's input.max_rejected_share), or records from which \
+        the real-name rule cannot be judged are errors. FIFOs, sockets and devices are skipped, \
+        and links leading out of the named paths are not followed (both with a warning).
+
         Exit status: 0 compliant, 1 not compliant (errors found, unreadable files included), \
-        2 usage or configuration error.
+        2 usage or configuration error, or nothing to audit (no log file under PATH).
         """)
 
     @Argument(help: ArgumentHelp("Log files or directories to read; - for standard input.", valueName: "path"))

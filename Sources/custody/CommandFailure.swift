@@ -37,6 +37,7 @@ struct CommandFailure: Error {
         case let failure as CommandFailure: return failure
         case let config as ConfigurationError: return CommandFailure(config.description)
         case let missing as InputCollector.MissingInput: return CommandFailure(missing.description)
+        case let nothing as NothingToAudit: return CommandFailure(nothing.description)
         case let disclosure as DisclosureError: return CommandFailure(disclosure.message)
         case let integrity as IntegrityError: return CommandFailure(integrity.description, status: .notCompliant)
         case let store as StoreError:

@@ -31,14 +31,16 @@ import Testing
     @Test func rejectedLinesAloneAreWarningsAndStillCompliant() throws {
         let dir = try TemporaryDirectory()
         try writeCompliantLogs(in: dir)
-        try dir.write("extra.jsonl", "{\"ts\":\"2026-11-01T00:00:00Z\",\"event\":\"view\"}\nthis is not a log line\n")
+        // One bad line in 1,000: not above the policy's input.max_rejected_share (0.001).
+        let views = String(repeating: "{\"ts\":\"2026-11-01T00:00:00Z\",\"user\":\"v1\",\"event\":\"view\"}\n", count: 999)
+        try dir.write("extra.jsonl", views + "this is not a log line\n")
         let result = try CustodyProcess.run(["check", dir.url.path, "--policy", policy, "--as-of", "2026-11-20", "--format", "json"])
         #expect(result.status == 0)
         let json = try CustodyProcess.json(result)
         let findings = try #require(json["findings"] as? [[String: Any]])
         #expect(findings.count == 1)
         #expect(findings.first?["severity"] as? String == "warning")
-        #expect(findings.first?["line"] as? Int == 2)
+        #expect(findings.first?["line"] as? Int == 1000)
     }
 
     @Test func corruptGzipIsAnErrorWithItsOffsetButOtherFilesAreRead() throws {
@@ -112,8 +114,8 @@ import Testing
     @Test func sinceExemptsEarlierDays() throws {
         let dir = try TemporaryDirectory()
         try dir.write("a.jsonl", """
-            {"ts":"2026-11-18T12:00:00+08:00","event":"view"}
-            {"ts":"2026-11-19T12:00:00+08:00","event":"view"}
+            {"ts":"2026-11-18T12:00:00+08:00","user":"a","event":"view"}
+            {"ts":"2026-11-19T12:00:00+08:00","user":"a","event":"view"}
             """)
         let result = try CustodyProcess.run(["check", dir.url.path, "--policy", policy, "--as-of", "2026-11-20",
                                              "--since", "2026-11-18", "--format", "json"])

@@ -71,7 +71,7 @@ final class StateFixture {
     /// What the state says, independent of how many runs built it: per-day counts, users and
     /// their verification, files and how far they were read, vault objects.
     func digest() throws -> String {
-        let queue = try DatabaseQueue(path: state + "/state.db")
+        let queue = try openState()
         return try queue.read { db in
             var out = ""
             for row in try Row.fetchAll(db, sql: "SELECT day, SUM(records) FROM daily_records GROUP BY day ORDER BY day") {
@@ -88,8 +88,16 @@ final class StateFixture {
         }
     }
 
+    /// The state database, waiting for a running `custody` (a daemon's tick) to let go of it
+    /// rather than failing at once with "database is locked".
+    func openState() throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        return try DatabaseQueue(path: state + "/state.db", configuration: configuration)
+    }
+
     func totalRecords() throws -> Int {
-        let queue = try DatabaseQueue(path: state + "/state.db")
+        let queue = try openState()
         return try queue.read { db in try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(records), 0) FROM daily_records") ?? 0 }
     }
 }

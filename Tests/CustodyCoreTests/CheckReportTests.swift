@@ -74,8 +74,8 @@ struct CheckReportTests {
         let rule = RetentionRule(minimumDays: 2, asOf: asOf, since: nil)
         let retention = rule.evaluate(daysWithRecords: [asOf.adding(days: -1).daysSinceEpoch, asOf.adding(days: -2).daysSinceEpoch])
         let report = CheckReport.build(policy: policy, rule: rule,
-                                       files: [CheckReport.FileOutcome(path: "x", issues: issues(rejected: [1]))],
-                                       records: 2, retention: retention, realName: RealNameRegistry().result())
+                                       files: [CheckReport.FileOutcome(path: "x", issues: issues(rejected: [1]), records: 2_000)],
+                                       records: 2_000, retention: retention, realName: registryWithOneUser().result())
         #expect(report.findings.count == 1)
         #expect(report.compliant)
         #expect(report.text().contains(": COMPLIANT"))
@@ -155,5 +155,12 @@ struct CheckReportTests {
         #expect(truncated.contains("… and 1 more"))
         #expect(!truncated.contains("2026-10-05 (Asia/Shanghai)"))
         #expect(text.contains("2026-10-05 (Asia/Shanghai)"))
+    }
+
+    /// Records that carry a user, so that the real-name rule can be judged.
+    func registryWithOneUser() -> RealNameRegistry {
+        var registry = RealNameRegistry()
+        registry.merge(fileIndex: 0, activities: [UserFileActivity(user: "u1", verifiedAt: nil, pending: PendingPublishes(), firstPending: nil)])
+        return registry
     }
 }

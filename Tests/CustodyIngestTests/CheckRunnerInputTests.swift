@@ -45,7 +45,10 @@ struct CheckRunnerInputTests {
         for n in [3, 7, 8, 12, 15, 19] { lines[n - 1] = "broken line \(n)" }
         lines.insert("", at: 10) // an empty line is ignored, but counts for numbering
         let path = try dir.write("a.jsonl", lines.joined(separator: "\n") + "\n")
-        let report = try await runCheck([path], policy: try loadPolicy(minimumDays: 1), asOf: asOf, parallelism: 1)
+        // A lenient share: 6 of 20 lines are below it.
+        let lenient = try loadPolicy(policyYAML.replacingOccurrences(of: "  minimum_days: 60", with: "  minimum_days: 1")
+                                     + "\ninput:\n  max_rejected_share: 0.5\n")
+        let report = try await runCheck([path], policy: lenient, asOf: asOf, parallelism: 1)
         #expect(report.inputs.rejectedLines == 6)
         #expect(report.inputs.records == 14)
         #expect(report.compliant)
@@ -71,12 +74,9 @@ struct CheckRunnerInputTests {
         #expect(sequential.inputs.records == events.count)
     }
 
-    @Test func noFilesInADirectory() async throws {
+    @Test func noFilesInADirectoryIsNothingToAudit() async throws {
         let dir = try TemporaryDirectory()
-        let report = try await runCheck([dir.path], policy: policy, asOf: asOf, parallelism: 2)
-        #expect(report.inputs.files == 0)
-        #expect(report.retention.missingDays.count == 60)
-        #expect(!report.compliant)
+        await #expect(throws: NothingToAudit.self) { try await runCheck([dir.path], policy: policy, asOf: asOf, parallelism: 2) }
     }
 
     @Test func missingInputPathThrows() async throws {

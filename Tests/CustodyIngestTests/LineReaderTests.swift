@@ -25,8 +25,10 @@ struct LineReaderTests {
         #expect(try events(of: "a\r\nbc\r\n\r\nd\r\n", gzip: gzip) == [.text("a", 1), .text("bc", 2), .text("", 3), .text("d", 4)])
     }
 
-    @Test func onlyTheCarriageReturnBeforeTheNewlineIsDropped() throws {
-        #expect(try events(of: "a\r\r\nb\rc\n") == [.text("a\r", 1), .text("b\rc", 2)])
+    @Test func aLoneCarriageReturnEndsALine() throws {
+        // Old Mac line ends: a CR not followed by LF is a line end of its own.
+        #expect(try events(of: "a\r\r\nb\rc\n") == [.text("a", 1), .text("", 2), .text("b", 3), .text("c", 4)])
+        #expect(try events(of: "x\ry\rz", gzip: true) == [.text("x", 1), .text("y", 2), .text("z", 3)])
     }
 
     @Test(arguments: [false, true])

@@ -40,7 +40,10 @@ struct NewlineScanTests {
                     let buffer = (0..<(length + offset)).map { _ -> UInt8 in
                         density == 1 ? 0x0A : density != 0 && random.next() % UInt64(density) == 0 ? 0x0A : UInt8(truncatingIfNeeded: random.next() | 1)
                     }
-                    let expected = (0..<length).filter { buffer[offset + $0] == 0x0A }
+                    // Line ends: LF, and CR not followed by LF (a CR in the last byte: unknown).
+                    let expected = (0..<length).filter {
+                        buffer[offset + $0] == 0x0A || (buffer[offset + $0] == 0x0D && $0 + 1 < length && buffer[offset + $0 + 1] != 0x0A)
+                    }
                     for capacity in [64, 65, 100, 1024] {
                         let found = buffer.withUnsafeBufferPointer { offsets(UnsafeBufferPointer(rebasing: $0[offset...]), capacity: capacity, scan: scan) }
                         if found != expected {
@@ -67,6 +70,25 @@ struct NewlineScanTests {
                 for i in 0..<length { start[i] = i % 7 == 0 ? 0x0A : 0x61 }
                 let found = offsets(UnsafeBufferPointer(start: start, count: length), capacity: 64, scan: scan)
                 #expect(found == (0..<length).filter { $0 % 7 == 0 }, "\(name), length \(length)")
+            }
+        }
+    }
+
+    @Test func loneCarriageReturnsEndLinesAndCRLFDoesNot() {
+        for (name, scan) in Self.scans {
+            // CRs at every position of a 64-byte block, the block boundary included.
+            for position in 0..<140 {
+                for next in [UInt8(0x0A), 0x61, 0x0D] {
+                    var buffer = [UInt8](repeating: 0x61, count: 150)
+                    buffer[position] = 0x0D
+                    buffer[position + 1] = next
+                    var expected: [Int] = []
+                    for i in buffer.indices {
+                        if buffer[i] == 0x0A || (buffer[i] == 0x0D && i + 1 < buffer.count && buffer[i + 1] != 0x0A) { expected.append(i) }
+                    }
+                    let found = buffer.withUnsafeBufferPointer { offsets($0, capacity: 64, scan: scan) }
+                    #expect(found == expected, "\(name): CR at \(position) before \(next)")
+                }
             }
         }
     }

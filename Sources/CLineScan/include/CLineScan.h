@@ -4,7 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/// Finds the '\n' bytes of data[0..<length] in order, writes their offsets from `data` into
+/// Finds the line ends of data[0..<length] in order: every '\n', and every '\r' whose next byte
+/// is not '\n' (a lone CR; a CR in the last byte is not reported, its next byte being unknown), writes their offsets from `data` into
 /// `out` and returns how many it wrote. It stops early, at a 64-byte boundary, when `out` could
 /// not take another 64 offsets; `*scanned` tells how many bytes it looked at (`length` unless
 /// it stopped early). `capacity` must be at least 64 and `length` below 2^32.

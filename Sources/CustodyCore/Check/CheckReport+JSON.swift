@@ -23,10 +23,20 @@ extension CheckReport {
                 ("compliant", .bool(retention.compliant)),
             ])),
             ("real_name", .object([
+                // What the counts below cover: every record read, whatever its day.
+                ("scope", .object([("records", .string("all_read")),
+                                   ("first_day", recordDays.map { .string($0.lowerBound.description) } ?? .null),
+                                   ("last_day", recordDays.map { .string($0.upperBound.description) } ?? .null)])),
                 ("users_seen", .int(realName.usersSeen)),
                 ("verified_users", .int(realName.verifiedUsers)),
                 ("violating_users", .int(realName.violatingUsers.count)),
                 ("violating_events", .int(realName.violatingEvents)),
+                ("in_retention_window", realName.inRetentionWindow.map { window in
+                    .object([("first_day", .string(retention.windowStart.description)), ("last_day", .string(retention.windowEnd.description)),
+                             ("violating_users", .int(window.users)), ("violating_events", .int(window.events))])
+                } ?? .null),
+                ("anonymous_publishes", .int(realName.anonymousPublishes)),
+                ("not_evaluable", realName.notEvaluable.map { .string($0) } ?? .null),
                 ("compliant", .bool(realName.compliant)),
             ])),
             ("findings", .array(findings.map(\.json))),

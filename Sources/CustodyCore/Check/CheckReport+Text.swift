@@ -16,8 +16,17 @@ extension CheckReport {
             if retention.exemptDays > 0, let since { out += " (\(retention.exemptDays) before \(since) exempt)" }
             out += retention.compliant ? ": ok\n" : ": \(retention.missingDays.count) missing\n"
         }
-        out += "Real name  \(realName.usersSeen) user\(plural(realName.usersSeen)) seen, \(realName.verifiedUsers) verified"
-        out += realName.compliant ? ": ok\n" : ", \(realName.violatingUsers.count) published before verifying (\(realName.violatingEvents) event\(plural(realName.violatingEvents)))\n"
+        out += "Real name  \(realNameScope): \(realName.usersSeen) user\(plural(realName.usersSeen)) seen, \(realName.verifiedUsers) verified"
+        if realName.compliant {
+            out += ": ok\n"
+        } else {
+            out += ", \(realName.violatingUsers.count) published before verifying (\(realName.violatingEvents) event\(plural(realName.violatingEvents)))"
+            if let window = realName.inRetentionWindow, !realName.violatingUsers.isEmpty {
+                out += "; in the retention window \(window.users) (\(window.events) event\(plural(window.events)))"
+            }
+            if realName.anonymousPublishes > 0 { out += ", \(realName.anonymousPublishes) publish event\(plural(realName.anonymousPublishes)) without a user" }
+            out += realName.notEvaluable != nil ? ": not evaluable\n" : "\n"
+        }
 
         for rule in Finding.Rule.allCases {
             let group = findings.filter { $0.rule == rule }
@@ -31,6 +40,11 @@ extension CheckReport {
             }
         }
         return out
+    }
+
+    /// The scope of the real-name counts, for people.
+    public var realNameScope: String {
+        "all records read" + (recordDays.map { " (\($0.lowerBound) … \($0.upperBound))" } ?? "")
     }
 
     private func plural(_ n: Int) -> String { n == 1 ? "" : "s" }

@@ -1,5 +1,6 @@
 /// What went wrong reading one input file, aggregated: the file's rejected lines (count, first
-/// few line numbers and the first cause) and the gzip fault that stopped it, if any.
+/// few line numbers and the first cause), the gzip fault that stopped it, if any, the bytes of
+/// its rejected lines that are not text, and its publish events without a user.
 public struct InputIssues: Sendable, Equatable {
     /// How many rejected line numbers a finding lists before it only counts.
     public static let listedLines = 5
@@ -8,8 +9,49 @@ public struct InputIssues: Sendable, Equatable {
     public var firstRejectedLines: [Int] = []
     public var firstRejectionCause: String?
     public var fault: ReadFault?
+    /// Bytes of rejected lines that are control characters or not valid UTF-8: many of them
+    /// mean a binary file (a gzip file whose magic bytes were damaged) read as text.
+    public var nonTextBytes = 0
+    /// Publish events with no user (field missing, `null`, `""`, combined `-`).
+    public var anonymousPublishes = 0
+    public var firstAnonymousPublishLines: [Int] = []
 
     public init() {}
+
+    public mutating func anonymousPublish(line: Int) {
+        anonymousPublishes += 1
+        if firstAnonymousPublishLines.count < Self.listedLines { firstAnonymousPublishLines.append(line) }
+    }
+
+    /// Counts the bytes of a rejected line that are not text. Runs on rejected lines only.
+    public mutating func countNonText(_ line: UnsafeBufferPointer<UInt8>) {
+        nonTextBytes += Self.nonTextBytes(in: line)
+    }
+
+    /// Control characters other than tab, and bytes outside valid UTF-8 sequences.
+    static func nonTextBytes(in line: UnsafeBufferPointer<UInt8>) -> Int {
+        var count = 0
+        var i = 0
+        let n = line.count
+        while i < n {
+            let c = line[i]
+            if c < 0x80 {
+                if (c < 0x20 && c != 0x09) || c == 0x7F { count += 1 }
+                i += 1
+                continue
+            }
+            let length = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0
+            var valid = length > 0 && i + length <= n
+            if valid { for k in (i + 1)..<(i + length) where line[k] & 0xC0 != 0x80 { valid = false } }
+            if valid {
+                i += length
+            } else {
+                count += 1
+                i += 1
+            }
+        }
+        return count
+    }
 
     public mutating func reject(line: Int, cause: String) {
         rejectedLines += 1

@@ -44,10 +44,16 @@ public struct Finding: Sendable, Equatable {
     /// The rules a finding can come from, in the order reports list them.
     public enum Rule: String, Sendable, CaseIterable, Comparable {
         case policyNotInForce = "policy.not_in_force"
+        case missingSource = "input.missing_source"
+        case specialFile = "input.special_file"
+        case symlinkOutsideSource = "input.symlink_outside_source"
         case unreadableFile = "input.unreadable_file"
+        case unrecognisedFile = "input.unrecognised_file"
         case rejectedLines = "input.rejected_lines"
         case missingDay = "retention.missing_day"
         case overRetained = "retention.over_retained"
+        case notEvaluable = "real_name.not_evaluable"
+        case anonymousPublish = "real_name.anonymous_publish"
         case violatingUser = "real_name.violating_user"
         case vaultObjectMissing = "vault.object_missing"
         case vaultObjectAltered = "vault.object_altered"
@@ -69,10 +75,16 @@ public struct Finding: Sendable, Equatable {
         public var title: String {
             switch self {
             case .policyNotInForce: return "Policy not in force during the window"
+            case .missingSource: return "Configured sources that hold no log file"
+            case .specialFile: return "Special files skipped (FIFOs, sockets, devices)"
+            case .symlinkOutsideSource: return "Symbolic links leaving the sources, not followed"
             case .unreadableFile: return "Unreadable files"
+            case .unrecognisedFile: return "Files not recognised as logs"
             case .rejectedLines: return "Rejected lines"
             case .missingDay: return "Missing days"
             case .overRetained: return "Records kept past maximum_days"
+            case .notEvaluable: return "Real-name rule not evaluable"
+            case .anonymousPublish: return "Publish events without a user"
             case .violatingUser: return "Users who published before verifying their real identity"
             case .vaultObjectMissing: return "Vault objects missing"
             case .vaultObjectAltered: return "Vault objects altered"

@@ -18,6 +18,20 @@ public struct Policy: Sendable, Equatable {
     public var provenance: Provenance = Provenance()
     /// How long a preservation request holds records (`preservation:`), when the policy says.
     public var preservation: Preservation?
+    /// How much unreadable input a verdict tolerates.
+    public var input: Input
+
+    public struct Input: Sendable, Equatable {
+        /// A file whose rejected lines are a larger share of its lines than this (0…1) is an
+        /// error finding; up to it, a warning.
+        public var maxRejectedShare: Double
+
+        public static let defaultMaxRejectedShare = 0.001
+
+        public init(maxRejectedShare: Double = Input.defaultMaxRejectedShare) {
+            self.maxRejectedShare = maxRejectedShare
+        }
+    }
 
     public struct Retention: Sendable, Equatable {
         /// Every one of the last `minimumDays` calendar days must have records.
@@ -80,7 +94,7 @@ public struct Policy: Sendable, Equatable {
 
     public init(id: String, title: String, jurisdiction: String, timeZoneIdentifier: String,
                 retention: Retention, realName: RealName, fields: FieldNames = .defaults,
-                httpEvents: [HTTPEventRule] = [], reportingBandWidth: Int = 250) {
+                httpEvents: [HTTPEventRule] = [], reportingBandWidth: Int = 250, input: Input = Input()) {
         self.id = id
         self.title = title
         self.jurisdiction = jurisdiction
@@ -90,6 +104,7 @@ public struct Policy: Sendable, Equatable {
         self.fields = fields
         self.httpEvents = httpEvents
         self.reportingBandWidth = reportingBandWidth
+        self.input = input
     }
 
     /// The policy's zone; loading has already checked that the identifier is known.

@@ -9,7 +9,7 @@ public enum PolicyLoader {
 
     public static func parse(_ text: String, file: String) throws -> Policy {
         let root = try YAMLMapping.parseDocument(text, file: file)
-        try root.requireKnownKeys(["id", "title", "jurisdiction", "timezone", "retention", "real_name", "fields", "http_events", "reporting"] + provenanceKeys)
+        try root.requireKnownKeys(["id", "title", "jurisdiction", "timezone", "retention", "real_name", "fields", "http_events", "reporting", "input"] + provenanceKeys)
 
         let id = try root.requiredString("id")
         let title = try root.string("title") ?? id
@@ -23,6 +23,8 @@ public enum PolicyLoader {
         // 0: the instrument sets no minimum (a maximum or a preservation hold only).
         guard minimum >= 0, minimum <= 36_500 else { throw retentionMap.error("minimum_days", "must be between 0 and 36500") }
         let maximum = try retentionMap.int("maximum_days")
+        // Bounded so that date arithmetic on them can never overflow (a century is plenty).
+        if let maximum, maximum > 36_500 { throw retentionMap.error("maximum_days", "must be at most 36500") }
         if let maximum, maximum < minimum {
             throw retentionMap.error("maximum_days", "must not be less than minimum_days (\(minimum))")
         }
@@ -68,8 +70,19 @@ public enum PolicyLoader {
         if let map = try root.mapping("reporting") {
             try map.requireKnownKeys(["nondisclosure_band_width"])
             if let width = try map.int("nondisclosure_band_width") {
-                guard width >= 1 else { throw map.error("nondisclosure_band_width", "must be at least 1") }
+                // Narrow bands would all but disclose the count a non-disclosure order protects.
+                guard width >= 10 else { throw map.error("nondisclosure_band_width", "must be at least 10") }
+                guard width <= 1_000_000 else { throw map.error("nondisclosure_band_width", "must be at most 1000000") }
                 bandWidth = width
+            }
+        }
+
+        var input = Policy.Input()
+        if let map = try root.mapping("input") {
+            try map.requireKnownKeys(["max_rejected_share"])
+            if let share = try map.number("max_rejected_share") {
+                guard share >= 0, share <= 1 else { throw map.error("max_rejected_share", "must be between 0 and 1") }
+                input.maxRejectedShare = share
             }
         }
 
@@ -77,7 +90,7 @@ public enum PolicyLoader {
         try retentionDetails(retentionMap, into: &retention)
         var policy = Policy(id: id, title: title, jurisdiction: jurisdiction, timeZoneIdentifier: zone,
                             retention: retention, realName: realName,
-                            fields: fields, httpEvents: httpEvents, reportingBandWidth: bandWidth)
+                            fields: fields, httpEvents: httpEvents, reportingBandWidth: bandWidth, input: input)
         policy.provenance = try provenance(root)
         policy.preservation = try preservation(root)
         return policy

@@ -162,6 +162,53 @@ public struct RealNameRegistry: Sendable {
     }
 }
 
+extension RealNameRegistry {
+    /// Violations on the days of `window` only (the retention window): the users with at least
+    /// one publish event before their verification time on one of those days, and those events.
+    /// `day` maps a time to its calendar day (it must not decrease as time grows). Spans of
+    /// events that cross the window's edge are settled by `recount`, which re-reads one file:
+    /// for each user, the publish events before the given time whose day is in the window (nil
+    /// when the file can no longer be read: they count as none).
+    public func violations(onDays window: ClosedRange<Int32>, day: (Int64) -> Int32,
+                           recount: (_ file: Int32, _ verifiedAt: [String: Int64]) throws -> [String: Int]?) rethrows -> ViolationCount {
+        var counts: [String: Int] = [:]
+        var needed: [Int32: [String: Int64]] = [:]
+        for id in verifiedAt.indices where uncoveredIndex[id] >= 0 {
+            let entry = uncovered[Int(uncoveredIndex[id])]
+            let v = verifiedAt[id]
+            let user = users.names[id]
+            var count = 0
+            for t in entry.exact where t < v && window.contains(day(t)) { count += 1 }
+            for span in entry.spans where span.earliest < v {
+                let first = day(span.earliest), last = day(span.latest)
+                if last < window.lowerBound || first > window.upperBound { continue }
+                if span.latest < v && first >= window.lowerBound && last <= window.upperBound {
+                    count += span.count
+                } else {
+                    needed[span.file, default: [:]][user] = v
+                }
+            }
+            if count > 0 { counts[user] = count }
+        }
+        for (file, targets) in needed.sorted(by: { $0.key < $1.key }) {
+            guard let found = try recount(file, targets) else { continue }
+            for (user, n) in found where n > 0 { counts[user, default: 0] += n }
+        }
+        return ViolationCount(users: counts.count, events: counts.values.reduce(0, +))
+    }
+}
+
+/// How many users violated, with how many events, in some scope.
+public struct ViolationCount: Sendable, Equatable {
+    public var users: Int
+    public var events: Int
+
+    public init(users: Int, events: Int) {
+        self.users = users
+        self.events = events
+    }
+}
+
 public struct ViolatingUser: Sendable, Equatable {
     public var user: String
     /// Publish events before the user's verification time (or all, if never verified).
@@ -176,5 +223,23 @@ public struct RealNameResult: Sendable, Equatable {
     public var verifiedUsers: Int
     public var violatingUsers: [ViolatingUser]
     public var violatingEvents: Int
-    public var compliant: Bool { violatingUsers.isEmpty }
+    /// Publish events without a user, in every file.
+    public var anonymousPublishes = 0
+    /// Why the rule cannot be judged on these records, if it cannot (set by `CheckReport.build`).
+    public var notEvaluable: String?
+    /// The violations whose publish events fall on a day of the retention window (the counts
+    /// above cover all records read), when computed.
+    public var inRetentionWindow: ViolationCount?
+    /// Judged, and no one published unidentified or before verifying.
+    public var compliant: Bool { violatingUsers.isEmpty && anonymousPublishes == 0 && notEvaluable == nil }
+
+    public init(usersSeen: Int, verifiedUsers: Int, violatingUsers: [ViolatingUser], violatingEvents: Int,
+                anonymousPublishes: Int = 0, notEvaluable: String? = nil) {
+        self.usersSeen = usersSeen
+        self.verifiedUsers = verifiedUsers
+        self.violatingUsers = violatingUsers
+        self.violatingEvents = violatingEvents
+        self.anonymousPublishes = anonymousPublishes
+        self.notEvaluable = notEvaluable
+    }
 }

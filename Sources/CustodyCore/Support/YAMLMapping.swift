@@ -106,6 +106,15 @@ public struct YAMLMapping {
         return int
     }
 
+    /// A finite decimal number (`0.001`, `1e-3`, `0`).
+    public func number(_ key: String) throws -> Double? {
+        guard let value = node(key) else { return nil }
+        guard case .scalar(let scalar) = value, let number = Double(scalar.string), number.isFinite else {
+            throw error(key, "expected a number")
+        }
+        return number
+    }
+
     public func bool(_ key: String) throws -> Bool? {
         guard let value = node(key) else { return nil }
         guard case .scalar = value, let bool = value.bool else { throw error(key, "expected true or false") }

@@ -73,7 +73,7 @@ public enum EvidencePackage {
                 guard case .line(let bytes, let number) = event, !bytes.isEmpty else { return }
                 guard case .record(let record) = parser.parse(bytes), let userBytes = record.user,
                       record.millis >= request.scopeStart, record.millis <= request.scopeEnd else { return }
-                let user = String(decoding: userBytes, as: UTF8.self)
+                let user = EscapedText.escape(bytes: userBytes)
                 guard approved.contains(user) else { return }
                 let isContent = record.event.map { policy.role(ofEvent: String(decoding: $0, as: UTF8.self)) == .publish } ?? false
                 guard isContent ? wantContent : wantNonContent else { return }

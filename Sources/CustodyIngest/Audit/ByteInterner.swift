@@ -124,7 +124,9 @@ final class ByteInterner {
 
     private func start(_ id: Int) -> Int { id == 0 ? 0 : Int(ends[id - 1]) }
 
-    func string(_ id: Int32) -> String { String(decoding: key(id), as: UTF8.self) }
+    /// The key as text: `EscapedText`, so keys that differ only in bytes that are not valid
+    /// UTF-8 stay different.
+    func string(_ id: Int32) -> String { EscapedText.escape(bytes: key(id)) }
 
     private func equalsArena(_ id: Int, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = key.baseAddress else { return Int(ends[id]) == start(id) }

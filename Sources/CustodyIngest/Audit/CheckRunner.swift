@@ -37,7 +37,10 @@ public struct CheckProgress: Sendable {
 public enum CheckRunner {
     public static func run(_ request: CheckRequest,
                            progress: (@Sendable (CheckProgress) -> Void)? = nil) async throws -> CheckReport {
-        let files = try InputCollector.collect(request.paths)
+        let gathered = try InputCollector.gather(request.paths)
+        let files = gathered.files
+        // Fail closed: a verdict on no input at all would say "compliant" about nothing.
+        if files.isEmpty { throw NothingToAudit(paths: request.paths, skipped: gathered.findings.count) }
         var merged = MergedAudit(fileCount: files.count)
         let policy = request.policy
         let format = request.inputFormat
@@ -63,12 +66,20 @@ public enum CheckRunner {
 
         let rule = RetentionRule(minimumDays: policy.retention.minimumDays, asOf: request.asOf, since: request.since)
         let retention = rule.evaluate(daysWithRecords: Set(merged.dayCounts.keys))
-        let realName = merged.registry.result { file, verifiedAt in
+        var realName = merged.registry.result { file, verifiedAt in
             FileAudit.recount(path: files[Int(file)], policy: policy, format: format, verifiedAt: verifiedAt)
         }
-        let outcomes = zip(files, merged.issues).map { CheckReport.FileOutcome(path: request.displayNames[$0] ?? $0, issues: $1) }
+        let window = rule.windowStart.daysSinceEpoch...rule.windowEnd.daysSinceEpoch
+        var calendar = DayCalendar(timeZone: policy.timeZone)
+        realName.inRetentionWindow = merged.registry.violations(onDays: window, day: { calendar.day(ofMillis: $0) }) { file, verifiedAt in
+            FileAudit.recount(path: files[Int(file)], policy: policy, format: format, verifiedAt: verifiedAt, onDays: window)
+        }
+        let outcomes = files.indices.map {
+            CheckReport.FileOutcome(path: request.displayNames[files[$0]] ?? files[$0], issues: merged.issues[$0], records: merged.fileRecords[$0], bytes: merged.fileBytes[$0])
+        }
         return CheckReport.build(policy: policy, rule: rule, files: outcomes, records: merged.records,
-                                 retention: retention, realName: realName, recordsPerDay: merged.dayCounts)
+                                 retention: retention, realName: realName, recordsPerDay: merged.dayCounts, inputFindings: gathered.findings,
+                                 recordDays: CheckReport.span(ofDays: merged.dayCounts.keys))
     }
 }
 
@@ -78,15 +89,36 @@ struct MergedAudit {
     var dayCounts: [Int32: Int] = [:]
     var registry = RealNameRegistry()
     var issues: [InputIssues]
+    var fileRecords: [Int]
+    var fileBytes: [Int]
     var filesDone = 0
 
-    init(fileCount: Int) { issues = Array(repeating: InputIssues(), count: fileCount) }
+    init(fileCount: Int) {
+        issues = Array(repeating: InputIssues(), count: fileCount)
+        fileRecords = Array(repeating: 0, count: fileCount)
+        fileBytes = Array(repeating: 0, count: fileCount)
+    }
 
     mutating func add(_ audit: FileAudit) {
         records += audit.records
         for (day, count) in audit.dayCounts { dayCounts[day, default: 0] += count }
         registry.merge(fileIndex: audit.index, activities: audit.users)
         issues[Int(audit.index)] = audit.issues
+        fileRecords[Int(audit.index)] = audit.records
+        fileBytes[Int(audit.index)] = audit.end.bytes
         filesDone += 1
+    }
+}
+
+/// `custody check` found no log file to read (an empty directory, or only hidden files).
+public struct NothingToAudit: Error, CustomStringConvertible, Sendable {
+    public var paths: [String]
+    /// Special files and links that were skipped.
+    public var skipped: Int
+
+    public var description: String {
+        let named = paths.map { EscapedText.escape($0) }.joined(separator: ", ")
+        let skippedNote = skipped > 0 ? " (\(skipped) special file\(skipped == 1 ? "" : "s") or link\(skipped == 1 ? "" : "s") skipped)" : ""
+        return "nothing to audit: no log file in \(named)\(skippedNote)"
     }
 }

@@ -26,31 +26,43 @@ public struct FileAudit: Sendable {
         var days = DayTally()
         var earliest = Int64.max
         var latest = Int64.min
+        var anonymous = InputIssues()
 
         let outcome = RecordReader.read(path: path, policy: policy, format: format, plan: plan) { record, line in
             days.add(calendar.day(ofMillis: record.millis))
             if record.millis < earliest { earliest = record.millis }
             if record.millis > latest { latest = record.millis }
-            guard let user = record.user else { return }
+            guard let user = record.user else {
+                // Whoever publishes must be identified: a publish without a user is a violation.
+                if let event = record.event, roles.role(of: event, prefix: record.eventPrefix) == .publish {
+                    anonymous.anonymousPublish(line: line)
+                }
+                return
+            }
             let role: EventRole? = if let event = record.event { roles.role(of: event, prefix: record.eventPrefix) } else { nil }
             users.add(user: user, prefix: record.userPrefix, role: role, millis: record.millis, line: line)
         }
         let activities = users.finish()
+        var issues = outcome.issues
+        issues.anonymousPublishes = anonymous.anonymousPublishes
+        issues.firstAnonymousPublishLines = anonymous.firstAnonymousPublishLines
         return FileAudit(path: path, index: index, records: outcome.records, dayCounts: days.finish(),
-                         issues: outcome.issues, users: activities, compressed: outcome.compressed, bytesRead: outcome.bytesRead,
+                         issues: issues, users: activities, compressed: outcome.compressed, bytesRead: outcome.bytesRead,
                          end: outcome.end, timeRange: earliest <= latest ? earliest...latest : nil)
     }
 
     /// Counts, in one file, each listed user's publish events strictly before their verification
     /// time. Used only for the rare users `RealNameRegistry.recountsNeeded` names.
+    /// With `onDays`, only events on those days (days since 1970-01-01 in the policy's zone) count.
     public static func recount(path: String, policy: Policy, format: LogFormat,
-                               verifiedAt targets: [String: Int64]) -> [String: Int] {
+                               verifiedAt targets: [String: Int64], onDays window: ClosedRange<Int32>? = nil) -> [String: Int] {
+        var calendar = DayCalendar(timeZone: policy.timeZone)
         let roles = EventRoleTable(policy: policy)
         let wanted = ByteInterner()
         var limits: [Int64] = []
         var names: [String] = []
         for (user, v) in targets.sorted(by: { $0.key < $1.key }) {
-            var bytes = Array(user.utf8)
+            var bytes = EscapedText.unescape(user)
             _ = bytes.withUnsafeMutableBufferPointer { wanted.intern(UnsafeBufferPointer($0)) }
             limits.append(v)
             names.append(user)
@@ -58,7 +70,9 @@ public struct FileAudit: Sendable {
         var counts = Array(repeating: 0, count: names.count)
         _ = RecordReader.read(path: path, policy: policy, format: format) { record, _ in
             guard let user = record.user, let event = record.event, let id = wanted.find(user) else { return }
-            if record.millis < limits[Int(id)] && roles.role(of: event) == .publish { counts[Int(id)] += 1 }
+            guard record.millis < limits[Int(id)] && roles.role(of: event) == .publish else { return }
+            if let window, !window.contains(calendar.day(ofMillis: record.millis)) { return }
+            counts[Int(id)] += 1
         }
         return Dictionary(uniqueKeysWithValues: zip(names, counts))
     }

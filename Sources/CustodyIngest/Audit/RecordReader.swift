@@ -64,6 +64,7 @@ public enum RecordReader {
                     body(record, number)
                 case .rejected(let rejection):
                     issues.reject(line: number, cause: rejection.cause)
+                    issues.countNonText(bytes)
                 }
             case .overlong(let number):
                 issues.reject(line: number, cause: Rejection.overlong.cause)

@@ -33,8 +33,16 @@ extension DecodedSource {
 public enum DecodedSources {
     /// Opens a file, choosing plain or gzip decoding by its first two bytes (`1f 8b`).
     public static func open(path: String) throws(ReadFault) -> DecodedSource {
-        let fd = Foundation.open(path, O_RDONLY)
+        // Non-blocking, so that a FIFO put in place of a log cannot hang the run that holds the
+        // lock; only regular files are read.
+        let fd = Foundation.open(path, O_RDONLY | O_NONBLOCK)
         guard fd >= 0 else { throw ReadFault(offset: 0, message: "cannot open: \(String(cString: strerror(errno)))") }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw ReadFault(offset: 0, message: "not a regular file")
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         var magic: (UInt8, UInt8) = (0, 0)
         let n = withUnsafeMutableBytes(of: &magic) { pread(fd, $0.baseAddress, 2, 0) }
         if n < 0 {

@@ -4,7 +4,7 @@ import Foundation
 
 /// Splits a decoded source into lines without unbounded buffering.
 ///
-/// Lines end at `\n`; a `\r` before it is dropped; a last line without a newline counts (unless
+/// Lines end at `\n` or at a lone `\r` (old Mac line ends); a `\r` before `\n` is dropped; a last line without a newline counts (unless
 /// `completeLinesOnly`, for files that may still be growing). A line longer than
 /// `maximumLineLength` is reported through `overlong` and skipped, never buffered whole. Line
 /// numbers start at 1 and count every line, empty ones included.
@@ -95,7 +95,9 @@ public struct LineReader {
             }
             let n = source.read(into: UnsafeMutableRawBufferPointer(start: base + end, count: capacity - end))
             if n == 0 { break }
-            var scan = end
+            // A `\r` that ended the data read so far may be a lone line end: look at it again
+            // now that its next byte is known.
+            var scan = end > lineStart && base[end - 1] == 0x0D ? end - 1 : end
             end += n
             while scan < end {
                 var scanned = 0

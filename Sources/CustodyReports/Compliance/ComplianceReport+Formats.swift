@@ -4,6 +4,11 @@ import Foundation
 extension ComplianceReport {
     var title: String { "Compliance report \(period.label): retention and real-name registration" }
 
+    /// Which violations the counts cover, for people.
+    var realNameScope: String {
+        "counting publish events with a time in the period (\(period.first) – \(min(period.last, asOf.adding(days: -1)))); `custody check` and `custody status` count all records read, and the retention window apart"
+    }
+
     var usersNote: String {
         pseudonymised ? "Users are shown as keyed pseudonyms (HMAC-SHA256 with this state's key); pass --reveal-users to show ids." : "User ids are shown as logged."
     }
@@ -22,6 +27,9 @@ extension ComplianceReport {
                                                       ("violating_events", .int($0.violatingEvents))]) })),
             ])),
             ("real_name", .object([
+                // Unlike check and status (all records read), only publish events in the period count.
+                ("scope", .object([("records", .string("period")), ("first_day", .string(period.first.description)),
+                                   ("last_day", .string(min(period.last, asOf.adding(days: -1)).description))])),
                 ("users_seen", .int(usersSeen)), ("verified_users", .int(verifiedUsers)),
                 ("violating_users", .int(users.count)), ("violating_events", .int(violatingEvents)),
                 ("by_event", .array(violationsByEvent.map { .object([("event", .string($0.event)), ("count", .int($0.count))]) })),
@@ -47,7 +55,7 @@ extension ComplianceReport {
         md += "| Day | Records | Vault copy | Violating events |\n|---|---:|---|---:|\n"
         for d in days { md += "| \(d.day) | \(d.records) | \(d.records == 0 ? "no records" : d.earlyDeletion ? "deleted early" : "kept") | \(d.violatingEvents) |\n" }
         md += "\n## Real-name registration\n\n"
-        md += "- \(users.count) users published \(violatingEvents) times before verifying their real identity in this period; \(verifiedUsers) of \(usersSeen) users are verified.\n\n"
+        md += "- \(users.count) users published \(violatingEvents) times before verifying their real identity, \(realNameScope); \(verifiedUsers) of \(usersSeen) users are verified.\n\n"
         md += "| Event type | Violating events |\n|---|---:|\n"
         for e in violationsByEvent { md += "| \(e.event) | \(e.count) |\n" }
         if violationsByEvent.isEmpty { md += "| none | 0 |\n" }
@@ -65,7 +73,7 @@ extension ComplianceReport {
         page.table(caption: "Coverage day by day", headers: ["Day", "Records", "Vault copy", "Violating events"],
                    rows: days.map { [$0.day.description, String($0.records), $0.records == 0 ? "no records" : $0.earlyDeletion ? "deleted early" : "kept", String($0.violatingEvents)] })
         page.heading("Real-name registration")
-        page.paragraph("\(users.count) users published \(violatingEvents) times before verifying their real identity in this period; \(verifiedUsers) of \(usersSeen) users are verified.")
+        page.paragraph("\(users.count) users published \(violatingEvents) times before verifying their real identity, \(realNameScope.replacingOccurrences(of: "`", with: "")); \(verifiedUsers) of \(usersSeen) users are verified.")
         page.barChart(title: "Violating events by event type", bars: violationsByEvent.map { ($0.event, $0.count) })
         page.table(caption: "Violating events by event type", headers: ["Event type", "Violating events"], rows: violationsByEvent.map { [$0.event, String($0.count)] })
         page.paragraph(usersNote, className: "note")

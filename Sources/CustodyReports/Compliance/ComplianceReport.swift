@@ -80,7 +80,7 @@ public struct ComplianceReport: Sendable {
             for object in objects where vault.contains(object) {
                 _ = RecordReader.read(path: vault.path(of: object), policy: policy, format: .auto) { record, _ in
                     guard let userBytes = record.user, let eventBytes = record.event else { return }
-                    let user = String(decoding: userBytes, as: UTF8.self)
+                    let user = EscapedText.escape(bytes: userBytes)
                     guard let v = violators[user], record.millis < v else { return }
                     let event = String(decoding: eventBytes, as: UTF8.self)
                     guard policy.role(ofEvent: event) == .publish else { return }

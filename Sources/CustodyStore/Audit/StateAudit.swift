@@ -7,7 +7,7 @@ import GRDB
 /// files): the same rules and the same report as `custody check`.
 public enum StateAudit {
     public static func report(database: StateDatabase, vault: Vault, policy: Policy, asOf: CivilDay,
-                              since: CivilDay?) throws -> CheckReport {
+                              since: CivilDay?, inputFindings: [Finding] = []) throws -> CheckReport {
         try database.pool.read { db in
             var days = Set<Int32>()
             // Only days a vault copy still holds: a purged copy is not retention.
@@ -43,10 +43,18 @@ public enum StateAudit {
             }
 
             // Spans straddling a verification are settled from the vault copy of their segment.
-            let realName = try registry.result { segment, verifiedAt in
+            var realName = try registry.result { segment, verifiedAt in
                 guard let object = try String.fetchOne(db, sql: "SELECT vault_object FROM segments WHERE id = ?", arguments: [Int64(segment)]),
                       vault.contains(object) else { return nil }
                 return FileAudit.recount(path: vault.path(of: object), policy: policy, format: .auto, verifiedAt: verifiedAt)
+            }
+            let rule = RetentionRule(minimumDays: policy.retention.minimumDays, asOf: asOf, since: since)
+            let window = rule.windowStart.daysSinceEpoch...rule.windowEnd.daysSinceEpoch
+            var calendar = DayCalendar(timeZone: policy.timeZone)
+            realName.inRetentionWindow = try registry.violations(onDays: window, day: { calendar.day(ofMillis: $0) }) { segment, verifiedAt in
+                guard let object = try String.fetchOne(db, sql: "SELECT vault_object FROM segments WHERE id = ?", arguments: [Int64(segment)]),
+                      vault.contains(object) else { return nil }
+                return FileAudit.recount(path: vault.path(of: object), policy: policy, format: .auto, verifiedAt: verifiedAt, onDays: window)
             }
 
             let files = try LogFileRecord.order(Column("last_path")).fetchAll(db)
@@ -65,12 +73,11 @@ public enum StateAudit {
                 """) {
                 if let day = CivilDay(iso: row[0]) { kept[day.daysSinceEpoch] = row[1] }
             }
-            let rule = RetentionRule(minimumDays: policy.retention.minimumDays, asOf: asOf, since: since)
             return CheckReport.build(
                 policy: policy, rule: rule,
-                files: files.map { CheckReport.FileOutcome(path: $0.lastPath, issues: $0.issues) },
+                files: files.map { CheckReport.FileOutcome(path: $0.lastPath, issues: $0.issues, records: $0.records, bytes: $0.bytesRead) },
                 records: records, retention: rule.evaluate(daysWithRecords: days),
-                realName: realName, recordsPerDay: kept,
+                realName: realName, recordsPerDay: kept, inputFindings: inputFindings, recordDays: CheckReport.span(ofDays: days),
                 locate: { segmentPaths[Int64($0.file)] ?? "?" })
         }
     }

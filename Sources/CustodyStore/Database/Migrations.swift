@@ -1,3 +1,4 @@
+import CustodyCore
 import GRDB
 
 /// The state schema, as named, append-only migrations: never edit one that has shipped; add a
@@ -193,6 +194,25 @@ enum Migrations {
                   users_affected TEXT NOT NULL            -- JSON array of users whose records were produced
                 );
                 """)
+        }
+        migrator.registerMigration("2026-11-29 lossless user ids, non-text bytes and anonymous publishes") { db in
+            try db.execute(sql: """
+                ALTER TABLE log_files ADD COLUMN non_text_bytes INTEGER NOT NULL DEFAULT 0;      -- of rejected lines
+                ALTER TABLE log_files ADD COLUMN anonymous_publishes INTEGER NOT NULL DEFAULT 0; -- publish events without a user
+                ALTER TABLE log_files ADD COLUMN first_anonymous_publish_lines TEXT NOT NULL DEFAULT '[]';
+                """)
+            // User ids are now stored as `EscapedText` (`\` and control characters escaped, bytes
+            // that are not UTF-8 as `\xNN`), so that ids differing only in such bytes stay
+            // apart. Ids stored before were decoded text: re-escape the few that change, longest
+            // first, so that no new value meets an old one not yet rewritten.
+            for table in ["users", "pending_publishes"] {
+                let names = try String.fetchAll(db, sql: "SELECT DISTINCT user FROM \(table)")
+                    .filter { EscapedText.escape($0) != $0 }
+                    .sorted { $0.utf8.count > $1.utf8.count }
+                for name in names {
+                    try db.execute(sql: "UPDATE \(table) SET user = ? WHERE user = ?", arguments: [EscapedText.escape(name), name])
+                }
+            }
         }
         return migrator
     }

@@ -28,6 +28,9 @@ struct LogFileRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendab
     var lastMtimeNs: Int64?
     var firstSeenAt: String
     var lastReadAt: String
+    var nonTextBytes: Int
+    var anonymousPublishes: Int
+    var firstAnonymousPublishLines: String
 
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
@@ -38,6 +41,9 @@ struct LogFileRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendab
         issues.firstRejectedLines = (try? JSONDecoder().decode([Int].self, from: Data(firstRejectedLines.utf8))) ?? []
         issues.firstRejectionCause = firstRejectionCause
         if let faultOffset, let faultMessage { issues.fault = ReadFault(offset: faultOffset, message: faultMessage) }
+        issues.nonTextBytes = nonTextBytes
+        issues.anonymousPublishes = anonymousPublishes
+        issues.firstAnonymousPublishLines = (try? JSONDecoder().decode([Int].self, from: Data(firstAnonymousPublishLines.utf8))) ?? []
         return issues
     }
 

@@ -56,7 +56,8 @@ final class StateWriter {
                 firstPath: part.plan.path, lastPath: part.plan.path, compressed: part.plan.identity.compressed,
                 bytesRead: 0, linesRead: 0, records: 0, rejectedLines: 0, firstRejectedLines: "[]",
                 firstRejectionCause: nil, faultOffset: nil, faultMessage: nil, readToEnd: false,
-                lastInode: nil, lastSize: nil, lastMtimeNs: nil, firstSeenAt: now, lastReadAt: now)
+                lastInode: nil, lastSize: nil, lastMtimeNs: nil, firstSeenAt: now, lastReadAt: now,
+                nonTextBytes: 0, anonymousPublishes: 0, firstAnonymousPublishLines: "[]")
             if record.id == nil { try record.insert(db) }
             let fileID = record.id!
 
@@ -209,8 +210,15 @@ final class StateWriter {
     }
 
     private func mergeIssues(into record: inout LogFileRecord, _ issues: InputIssues) {
-        guard issues.rejectedLines > 0 || issues.fault != nil else { return }
+        guard issues.rejectedLines > 0 || issues.fault != nil || issues.anonymousPublishes > 0 else { return }
         var merged = record.issues
+        record.nonTextBytes += issues.nonTextBytes
+        if issues.anonymousPublishes > 0 {
+            var lines = merged.firstAnonymousPublishLines
+            for line in issues.firstAnonymousPublishLines where lines.count < InputIssues.listedLines { lines.append(line) }
+            record.anonymousPublishes += issues.anonymousPublishes
+            record.firstAnonymousPublishLines = "[" + lines.map(String.init).joined(separator: ",") + "]"
+        }
         merged.rejectedLines += issues.rejectedLines
         for line in issues.firstRejectedLines where merged.firstRejectedLines.count < InputIssues.listedLines {
             merged.firstRejectedLines.append(line)

@@ -36,7 +36,10 @@ public enum IngestionRun {
             return db.lastInsertedRowID
         }
 
-        let inputs = SourceExpander.expand(configuration.sources) { logger.warning("\($0)") }
+        let (inputs, sourceFindings) = SourceExpander.expand(configuration.sources)
+        for finding in sourceFindings {
+            if finding.severity == .error { logger.error("\(finding.message)") } else { logger.warning("\(finding.message)") }
+        }
         let plans = try plan(inputs, database: database, logger: logger)
         logger.info("run \(runID): \(inputs.count) files in sources, \(plans.count) with something new")
 
@@ -69,7 +72,8 @@ public enum IngestionRun {
         if writer.heldAfterIntake { try Ledger(configuration: configuration).checkpoint(database: database) }
         if stoppedEarly { logger.notice("stop requested: \(plans.count - filesRead) files left for the next run") }
 
-        let report = try StateAudit.report(database: database, vault: vault, policy: policy, asOf: asOf, since: configuration.since)
+        let report = try StateAudit.report(database: database, vault: vault, policy: policy, asOf: asOf, since: configuration.since,
+                                           inputFindings: sourceFindings)
         let duration = Date().timeIntervalSince(started)
         let (read, added) = (filesRead, recordsAdded)
         try await database.pool.write { db in
@@ -99,7 +103,7 @@ public enum IngestionRun {
                 guard let read = try FileIdentity.read(path: input.path) else { continue } // empty: nothing yet
                 identity = read
             } catch {
-                logger.warning("\(input.path): \(error.message)")
+                logger.warning("\(EscapedText.escape(input.path)): \(error.message)")
                 continue
             }
             var record = identity.prefix.count == FileIdentity.fingerprintLength ? byFingerprint[identity.fingerprint] : nil
@@ -110,7 +114,7 @@ public enum IngestionRun {
             let key = record.map { "id:\($0.id!)" } ?? "new:\(identity.fingerprint)"
             if let record, record.isUnchanged(identity) { continue }
             guard claimed.insert(key).inserted else {
-                logger.info("\(input.path): same content as another file in this run; read once")
+                logger.info("\(EscapedText.escape(input.path)): same content as another file in this run; read once")
                 continue
             }
             plans.append(IngestionPlan(path: input.path, format: input.format, identity: identity, record: record))
@@ -119,7 +123,7 @@ public enum IngestionRun {
     }
 
     static func log(_ part: IngestedPart, logger: Logger) {
-        let path = part.plan.path
+        let path = EscapedText.escape(part.plan.path)
         if part.shrank {
             logger.warning("\(path): shorter than the \(part.start.bytes) bytes already ingested from it; skipped")
         } else if let object = part.object {

@@ -27,7 +27,10 @@ public struct StateStatus: Sendable {
     public static func load(configuration: CustodyConfiguration, policy: Policy, asOf: CivilDay) throws -> StateStatus {
         let database = try StateDatabase(directory: configuration.stateDirectory)
         let vault = try Vault(directory: configuration.vaultDirectory)
-        let report = try StateAudit.report(database: database, vault: vault, policy: policy, asOf: asOf, since: configuration.since)
+        // The sources are looked at (not read): one that is gone is an error here too.
+        let sourceFindings = SourceExpander.expand(configuration.sources).findings
+        let report = try StateAudit.report(database: database, vault: vault, policy: policy, asOf: asOf, since: configuration.since,
+                                           inputFindings: sourceFindings)
         let missing = Set(report.retention.missingDays.map(\.description))
         let purgedDays = try database.pool.read { db in
             try Row.fetchAll(db, sql: """
@@ -67,8 +70,15 @@ public struct StateStatus: Sendable {
         } ?? .null))
         pairs.append(("purged_days", .array(purgedDays.map { .object([("day", .string($0.day)), ("purged_at", .string($0.purgedAt))]) })))
         pairs.append(("violating_users", .array(report.realName.violatingUsers.map { .string($0.user) })))
+        pairs.append(("findings", .array(otherFindings.map(\.json))))
         pairs.append(("compliant", .bool(report.compliant)))
         return .object(pairs)
+    }
+
+    /// Findings the summary lines do not already say (missing days and violating users do):
+    /// sources, files and the real-name rule's evaluability.
+    public var otherFindings: [Finding] {
+        report.findings.filter { $0.rule != .missingDay && $0.rule != .violatingUser }
     }
 
     public var text: String {
@@ -79,7 +89,9 @@ public struct StateStatus: Sendable {
         for purged in purgedDays {
             out += "Purged     \(purged.day): its vault copy was purged on \(purged.purgedAt) (recorded in the ledger; see custody verify)\n"
         }
-        out += "Real name  \(r.realName.usersSeen) users, \(r.realName.verifiedUsers) verified, \(r.realName.violatingUsers.count) published before verifying (\(r.realName.violatingEvents) events)\n"
+        out += "Real name  \(r.realNameScope): \(r.realName.usersSeen) users, \(r.realName.verifiedUsers) verified, \(r.realName.violatingUsers.count) published before verifying (\(r.realName.violatingEvents) events)"
+        if let window = r.realName.inRetentionWindow { out += "; in the retention window \(window.users) (\(window.events) events)" }
+        out += "\n"
         out += "Records    \(r.inputs.records) from \(r.inputs.files) files; \(r.inputs.rejectedLines) rejected lines; \(r.inputs.unreadableFiles) unreadable files\n"
         out += "Vault      \(vaultObjects) objects, \(vaultStoredBytes) bytes stored (\(vaultContentBytes) uncompressed), \(heldObjects) under legal hold\n"
         if let run = lastRun {
@@ -87,6 +99,7 @@ public struct StateStatus: Sendable {
         } else {
             out += "Last run   none yet (run `custody run`)\n"
         }
+        for finding in otherFindings { out += "\(finding.severity.rawValue): \(finding.message)\n" }
         out += "\n" + (r.compliant ? "COMPLIANT" : "NOT COMPLIANT") + "\n"
         return out
     }
