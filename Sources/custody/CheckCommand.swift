@@ -22,8 +22,12 @@ struct CheckCommand: AsyncParsableCommand {
           custody check /var/log/app
           custody check logs/ --as-of 2026-11-26 --format json > check.json
           custody check app.log.gz --policy Policies/cn-csl-2017-network-logs.yaml
-          custody check logs/ --policy Policies/cn-apps.yaml --policy Policies/cn-csl-2017-network-logs.yaml
+          custody check logs/ --policy Policies/cn-apps.yaml --policy gdpr.yaml
           zcat old/*.gz | custody check - --as-of 2026-11-26
+
+        --policy may be given more than once: each policy is audited and reported under its \
+        own id (above, gdpr.yaml stands for your copy of \
+        Policies/eu-gdpr-storage-limitation.yaml with your own period).
 
         Input that was not understood is never compliant: a file from which no record was read, \
         too many rejected lines (the policy's input.max_rejected_share), or records from which \

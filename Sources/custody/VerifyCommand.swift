@@ -53,8 +53,8 @@ struct VerifyCommand: AsyncParsableCommand {
                                         ("key_id", .string(ledger.keyID)),
                                         ("checkpoints_given", .int(ledger.checkpointsGiven))])),
                     ("packages_checked", .int(result.packagesChecked)),
-                    ("window_start", .string(window.lowerBound.description)),
-                    ("window_end", .string(window.upperBound.description)),
+                    ("window_start", .string(window.start.description)),
+                    ("window_end", .string(window.end.description)),
                     ("integrity", .object([("ok", .bool(result.integrityOK)), ("findings", .array(result.integrity.map(\.json)))])),
                     ("compliance", .object([("ok", .bool(result.compliant)), ("findings", .array(result.compliance.map(\.json)))])),
                     ("warnings", .array(result.warnings.map(\.json))),
@@ -62,7 +62,7 @@ struct VerifyCommand: AsyncParsableCommand {
                     ("ok", .bool(result.integrityOK && result.compliant)),
                 ]).rendered())
             case .text:
-                print("custody verify — \(result.vault.objectsChecked) vault objects checked, window \(window.lowerBound) … \(window.upperBound)")
+                print("custody verify — \(result.vault.objectsChecked) vault objects checked, window \(window.start) … \(window.end)")
                 print("  ledger: \(ledger.entries) entries, \(ledger.checkpoints) signed checkpoints\(ledger.headHash.map { ", head \($0.prefix(16))…" } ?? ""), key \(ledger.keyID); \(ledger.checkpointsGiven) checkpoint\(ledger.checkpointsGiven == 1 ? "" : "s") from elsewhere; \(result.packagesChecked) evidence package\(result.packagesChecked == 1 ? "" : "s") re-hashed")
                 print("Integrity: " + (result.integrityOK ? "OK (hashes, chain, signatures, checkpoints, tables, packages)" : "FAILED (\(result.integrity.count) problem\(result.integrity.count == 1 ? "" : "s"))"))
                 for finding in result.integrity { print("  \(finding.rule.rawValue): \(finding.message)") }

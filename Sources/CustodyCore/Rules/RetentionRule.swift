@@ -14,6 +14,11 @@ public struct RetentionRule: Sendable {
     public var windowStart: CivilDay { asOf.adding(days: -minimumDays) }
     /// Last day of the window: the day before `asOf`.
     public var windowEnd: CivilDay { asOf.adding(days: -1) }
+    /// The window's days (days since the epoch), or nil when the policy sets no minimum
+    /// (`minimum_days: 0`): then the window is empty and no count is scoped to it.
+    public var windowDays: ClosedRange<Int32>? {
+        minimumDays > 0 ? windowStart.daysSinceEpoch...windowEnd.daysSinceEpoch : nil
+    }
 
     /// Evaluates coverage given the days that hold records (any order, any extra days).
     public func evaluate(daysWithRecords: Set<Int32>) -> RetentionResult {

@@ -15,7 +15,8 @@ public struct VaultVerification: Sendable {
     public var integrity: [Finding]
     /// Days of the window no intact object covers.
     public var compliance: [Finding]
-    public var window: ClosedRange<CivilDay>
+    /// The retention window's first and last day (first after last when the policy sets no minimum).
+    public var window: (start: CivilDay, end: CivilDay)
 
     public var findings: [Finding] { integrity + compliance }
     public var ok: Bool { !findings.contains { $0.severity == .error } }
@@ -116,6 +117,6 @@ public struct VaultVerification: Sendable {
             compliance.append(Finding(rule: .vaultDayNotCovered, severity: .error, message: why, day: day))
         }
         return VaultVerification(objectsChecked: objects.count, integrity: integrity, compliance: compliance,
-                                 window: rule.windowStart...rule.windowEnd)
+                                 window: (rule.windowStart, rule.windowEnd))
     }
 }
