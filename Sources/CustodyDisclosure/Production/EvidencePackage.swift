@@ -32,6 +32,7 @@ public enum EvidencePackage {
         }
         let approved = Set(current.decisions.filter(\.produce).map(\.user))
         guard !approved.isEmpty else { throw DisclosureError("request \(id) was rejected for every user: nothing to produce") }
+        try RequestBook.requireNotBeforeReceipt(at, current.request, what: "the production time \(StateDatabase.timestamp(at))")
         try prepare(directory)
 
         let request = current.request
@@ -45,6 +46,7 @@ public enum EvidencePackage {
         let writers = PackageWriters(directory: directory)
         let wantContent = request.dataCategories.contains(.content)
         let wantNonContent = request.dataCategories.contains(.nonContent)
+        var contentRecords = 0  // what was produced, not what was asked: reports classify by it
         for object in objects {
             guard book.vault.contains(object) else { throw DisclosureError("vault object \(object) is missing: run custody verify") }
             let source = try DecodedSources.open(path: book.vault.path(of: object))
@@ -61,6 +63,7 @@ public enum EvidencePackage {
                 let isContent = record.event.map { policy.role(ofEvent: String(decoding: $0, as: UTF8.self)) == .publish } ?? false
                 guard isContent ? wantContent : wantNonContent else { return }
                 do { try writers.append(line: bytes, user: user, object: object, line: number) } catch { failure = error }
+                if isContent { contentRecords += 1 }
             }
             if let failure { throw failure }
             if let fault = source.fault { throw DisclosureError("vault object \(object) is damaged (\(fault.message)): run custody verify") }
@@ -86,14 +89,14 @@ public enum EvidencePackage {
         let manifestSHA = SHA256.hash(data: Data(manifest.utf8)).hex
 
         try book.database.pool.write { db in
-            try db.execute(sql: "INSERT INTO productions (request_id, produced_at, directory, manifest_sha256, records, users_affected) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [id, producedAt, directory, manifestSHA, total, JSONValue.array(affected.map { .string($0) }).rendered(pretty: false)])
+            try db.execute(sql: "INSERT INTO productions (request_id, produced_at, directory, manifest_sha256, records, users_affected, content_records) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           arguments: [id, producedAt, directory, manifestSHA, total, JSONValue.array(affected.map { .string($0) }).rendered(pretty: false), contentRecords])
             let outcome = total == 0 ? RequestOutcome.noDataFound.rawValue : current.outcome?.rawValue
             try db.execute(sql: "UPDATE requests SET status = 'produced', outcome = ?, produced_at = ? WHERE id = ?",
                            arguments: [outcome, producedAt, id])
             try book.ledger.append("request.produced", .object([
                 ("request", .string(id)), ("directory", .string(directory)), ("manifest_sha256", .string(manifestSHA)),
-                ("records", .int(total)), ("users_affected", .array(affected.map { .string($0) })),
+                ("records", .int(total)), ("content_records", .int(contentRecords)), ("users_affected", .array(affected.map { .string($0) })),
                 ("files", .array(files.map { .object([("path", .string($0.path)), ("sha256", .string($0.sha256))]) })),
             ]), db: db)
         }
