@@ -96,7 +96,7 @@ struct HTMLPage {
         figure { margin: 1rem 0; max-width: 40rem; } svg text { font: 16px system-ui, sans-serif; fill: var(--ink); } svg .bar { fill: var(--bar); }
         @media (max-width: 40rem) { svg text { font-size: 24px; } }
         .note { border-left: 4px solid var(--bar); padding: .25rem .75rem; background: var(--bg-alt); }
-        .interim { border: 2px solid #9a6700; background: #fff8c5; padding: .5rem .75rem; }
+        .banner { border: 2px solid #9a6700; background: #fff8c5; padding: .5rem .75rem; }
         dt { font-weight: 600; margin-top: .5rem; } dd { margin-left: 1rem; }
         code { font-size: .85rem; word-break: break-all; }
         table { font-size: .9rem; } thead th { vertical-align: bottom; }

@@ -188,7 +188,7 @@ extension TransparencyReport {
 
     public var html: String {
         var page = HTMLPage(title: title)
-        if isInterim { page.raw("<p class=\"interim\"><strong>Interim report.</strong> \(HTMLPage.escape(periodStatement))</p>") }
+        if isInterim { page.raw("<p class=\"banner\"><strong>Interim report.</strong> \(HTMLPage.escape(periodStatement))</p>") }
         else { page.paragraph(periodStatement, className: "meta") }
         page.paragraph(aboutStatement, className: "meta")
         page.heading("Summary")

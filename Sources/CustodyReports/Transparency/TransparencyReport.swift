@@ -180,8 +180,11 @@ public struct TransparencyReport: Sendable {
                 // Packages made before content was counted: fall back to what was asked.
                 total + (production.contentRecords ?? (record.request.dataCategories.contains(.content) ? production.records : 0))
             }
+            // A preservation request holds records from intake on: preserved while open and once closed.
+            let preservation = record.request.processType == .preservation
             switch record.outcome {
             case .withdrawn: c.withdrawn += 1
+            case _ where preservation: c.preserved += 1
             case .rejected: c.rejected += 1
             case .noDataFound: c.noDataFound += 1
             case .preserved: c.preserved += 1
