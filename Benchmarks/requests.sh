@@ -57,9 +57,9 @@ with open(f"{work}/requests.jsonl", "w") as r, open(f"{work}/decisions.jsonl", "
 PY
 step() {
   local name=$1; shift
-  /usr/bin/time -f "%e %M" -o "$WORK/$name.time" "$@" > "$WORK/$name.out"
-  read -r seconds kib < "$WORK/$name.time"
-  printf '%-10s %8.2f s  peak RSS %6d MiB\n' "$name" "$seconds" $((kib / 1024))
+  /usr/bin/time -f "%e %M %U %S" -o "$WORK/$name.time" "$@" > "$WORK/$name.out"
+  read -r seconds kib user sys < "$WORK/$name.time"
+  printf "%-10s %8.2f s wall  %7.2f s CPU  peak RSS %6d MiB\n" "$name" "$seconds" "$(awk "BEGIN { print $user + $sys }")" $((kib / 1024))
 }
 echo "$REQUESTS requests ($(wc -l < "$WORK/decisions.jsonl") decisions, $(wc -l < "$WORK/closings.jsonl") closings)"
 step import $BIN request import $C "$WORK/requests.jsonl"

@@ -98,10 +98,10 @@ struct RequestCommand: AsyncParsableCommand {
                 }
                 let (configuration, policy) = try options.load()
                 let declared = try ReportConfiguration.load(configuration: configuration, about: nil).declaredProcessTypes
-                let records = try RequestBook(configuration: configuration).importLines(text, source: file == "-" ? "stdin" : file,
-                                                                                        timeZone: policy.timeZone, declaredProcessTypes: declared)
-                let ids = records.prefix(10).map(\.request.id).joined(separator: ", ") + (records.count > 10 ? ", …" : "")
-                Swift.print("imported \(records.count) request\(records.count == 1 ? "" : "s"): \(ids)")
+                let imported = try RequestBook(configuration: configuration).importLines(text, source: file == "-" ? "stdin" : file,
+                                                                                         timeZone: policy.timeZone, declaredProcessTypes: declared)
+                let ids = imported.prefix(10).joined(separator: ", ") + (imported.count > 10 ? ", …" : "")
+                Swift.print("imported \(imported.count) request\(imported.count == 1 ? "" : "s"): \(ids)")
             }
         }
     }

@@ -31,8 +31,8 @@ public final class RequestBook: Sendable {
     }
 
     /// Imports JSON lines, one request each, all or nothing: a bad line names its number and
-    /// nothing is imported.
-    public func importLines(_ text: String, source: String, timeZone: TimeZone, declaredProcessTypes: [ProcessType] = []) throws -> [RequestRecord] {
+    /// nothing is imported. Returns the ids imported, in file order.
+    public func importLines(_ text: String, source: String, timeZone: TimeZone, declaredProcessTypes: [ProcessType] = []) throws -> [String] {
         var requests: [DisclosureRequest] = []
         var seen = Set<String>()
         try Self.forEachJSONLine(text, source: source, nothing: "nothing imported") { json, _ in
@@ -41,16 +41,15 @@ public final class RequestBook: Sendable {
             requests.append(request)
         }
         guard !requests.isEmpty else { throw DisclosureError("\(source): no requests to import") }
-        let records = try database.pool.write { db in
-            try requests.enumerated().map { index, request in
+        try database.pool.write { db in
+            for (index, request) in requests.enumerated() {
                 do { try insert(request, db: db) } catch let error as DisclosureError {
                     throw DisclosureError("\(source): request \(index + 1) (\(request.id)): \(error.message); nothing imported")
                 }
-                return try RequestRecord.load(id: request.id, db: db)!
             }
         }
         try ledger.checkpoint(database: database)
-        return records
+        return requests.map(\.id)
     }
 
     /// Calls `body` with each non-empty line's JSON; a line that is not JSON, or that `body`
@@ -69,29 +68,30 @@ public final class RequestBook: Sendable {
     }
 
     private func insert(_ r: DisclosureRequest, db: Database) throws {
-        if try Bool.fetchOne(db, sql: "SELECT 1 FROM requests WHERE id = ?", arguments: [r.id]) == true {
+        // Cached statements: bulk intake runs these once per request.
+        if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM requests WHERE id = ?"), arguments: [r.id]) == true {
             throw DisclosureError("request \(r.id) already exists")
         }
         func jsonArray(_ items: [String]) -> String { JSONValue.array(items.map { .string($0) }).rendered(pretty: false) }
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO requests (id, received_at, authority, jurisdiction, legal_basis, process_type, scope_users,
                                   scope_start_ms, scope_end_ms, data_categories, due_date, nondisclosure_until,
                                   foreign_requester, status, acknowledged_at, member_state, illegal_content_category)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?)
-            """, arguments: [r.id, r.receivedAt, r.authority, r.jurisdiction, r.legalBasis, r.processType.rawValue,
+            """).execute(arguments: [r.id, r.receivedAt, r.authority, r.jurisdiction, r.legalBasis, r.processType.rawValue,
                              jsonArray(r.users), r.scopeStart, r.scopeEnd, jsonArray(r.dataCategories.map(\.rawValue)),
                              r.dueDate?.description, r.nondisclosureUntil?.description, r.foreign,
                              r.acknowledgedAt, r.memberState, r.illegalContentCategory?.rawValue])
         try ledger.append("request.received", r.json, db: db)
-        let objects = try String.fetchAll(db, sql: """
+        let objects = try String.fetchAll(db.cachedStatement(sql: """
             SELECT sha256 FROM vault_objects
             WHERE purged_at IS NULL AND first_record_at_ms <= ? AND last_record_at_ms >= ?
             ORDER BY sha256
-            """, arguments: [r.scopeEnd, r.scopeStart])
+            """), arguments: [r.scopeEnd, r.scopeStart])
         let now = StateDatabase.timestamp()
         for object in objects {
-            try db.execute(sql: "INSERT INTO legal_holds (request_id, vault_object, placed_at) VALUES (?, ?, ?)",
-                           arguments: [r.id, object, now])
+            try db.cachedStatement(sql: "INSERT INTO legal_holds (request_id, vault_object, placed_at) VALUES (?, ?, ?)")
+                .execute(arguments: [r.id, object, now])
         }
         try ledger.append("hold.placed", .object([("request", .string(r.id)), ("vault_objects", .array(objects.map { .string($0) }))]), db: db)
     }
@@ -185,22 +185,22 @@ public final class RequestBook: Sendable {
             throw DisclosureError("user '\(user)' is not in the scope of request \(id) (scope: \(current.request.users.joined(separator: ", ")))")
         }
         for user in targets {
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO request_decisions (request_id, user, produce, reason, decided_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT(request_id, user) DO UPDATE SET produce = excluded.produce, reason = excluded.reason, decided_at = excluded.decided_at
-                """, arguments: [id, user, produce, reason, now])
+                """).execute(arguments: [id, user, produce, reason, now])
             try ledger.append("decision.recorded", .object([("request", .string(id)), ("user", .string(user)),
                                                             ("produce", .bool(produce)), ("reason", .string(reason))]), db: db)
         }
-        let decisions = try Row.fetchAll(db, sql: "SELECT produce FROM request_decisions WHERE request_id = ?", arguments: [id]).map { $0[0] as Bool }
+        let decisions = try Bool.fetchAll(db.cachedStatement(sql: "SELECT produce FROM request_decisions WHERE request_id = ?"), arguments: [id])
         if decisions.count == current.request.users.count {
             let produced = decisions.filter { $0 }.count
             let outcome: RequestOutcome = produced == decisions.count ? .fullyComplied : produced == 0 ? .rejected : .partiallyComplied
-            try db.execute(sql: "UPDATE requests SET status = 'decided', outcome = ?, decided_at = ? WHERE id = ?",
-                           arguments: [outcome.rawValue, now, id])
+            try db.cachedStatement(sql: "UPDATE requests SET status = 'decided', outcome = ?, decided_at = ? WHERE id = ?")
+                .execute(arguments: [outcome.rawValue, now, id])
             try ledger.append("request.decided", .object([("request", .string(id)), ("outcome", .string(outcome.rawValue))]), db: db)
         } else {
-            try db.execute(sql: "UPDATE requests SET status = 'under_review' WHERE id = ?", arguments: [id])
+            try db.cachedStatement(sql: "UPDATE requests SET status = 'under_review' WHERE id = ?").execute(arguments: [id])
         }
     }
 
@@ -305,12 +305,12 @@ public final class RequestBook: Sendable {
         }
         let now = StateDatabase.timestamp(at)
         try Self.requireNotBeforeReceipt(at, current.request, what: "the closing time \(now)")
-        try db.execute(sql: "UPDATE requests SET status = ?, outcome = ?, closed_at = ? WHERE id = ?",
-                       arguments: [next.rawValue, outcome?.rawValue, now, id])
+        try db.cachedStatement(sql: "UPDATE requests SET status = ?, outcome = ?, closed_at = ? WHERE id = ?")
+            .execute(arguments: [next.rawValue, outcome?.rawValue, now, id])
         try ledger.append(withdrawn ? "request.withdrawn" : "request.closed",
                           .object([("request", .string(id)), ("outcome", outcome.map { .string($0.rawValue) } ?? .null)]), db: db)
-        let released = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM legal_holds WHERE request_id = ? AND released_at IS NULL", arguments: [id]) ?? 0
-        try db.execute(sql: "UPDATE legal_holds SET released_at = ? WHERE request_id = ? AND released_at IS NULL", arguments: [now, id])
+        let released = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM legal_holds WHERE request_id = ? AND released_at IS NULL"), arguments: [id]) ?? 0
+        try db.cachedStatement(sql: "UPDATE legal_holds SET released_at = ? WHERE request_id = ? AND released_at IS NULL").execute(arguments: [now, id])
         try ledger.append("hold.released", .object([("request", .string(id)), ("vault_objects", .int(released))]), db: db)
     }
 

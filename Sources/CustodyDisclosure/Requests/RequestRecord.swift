@@ -37,16 +37,16 @@ public struct RequestRecord: Sendable {
     }
 
     static func load(id: String, db: Database) throws -> RequestRecord? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM requests WHERE id = ?", arguments: [id]) else { return nil }
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM requests WHERE id = ?"), arguments: [id]) else { return nil }
         return try load(row: row, db: db)
     }
 
     static func load(row: Row, db: Database) throws -> RequestRecord {
         let id: String = row["id"]
-        let decisions = try Row.fetchAll(db, sql: "SELECT user, produce, reason, decided_at FROM request_decisions WHERE request_id = ? ORDER BY user", arguments: [id])
+        let decisions = try Row.fetchAll(db.cachedStatement(sql: "SELECT user, produce, reason, decided_at FROM request_decisions WHERE request_id = ? ORDER BY user"), arguments: [id])
             .map(decision)
-        let held = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM legal_holds WHERE request_id = ? AND released_at IS NULL", arguments: [id]) ?? 0
-        let productions = try Row.fetchAll(db, sql: "SELECT produced_at, directory, manifest_sha256, records, users_affected, content_records FROM productions WHERE request_id = ? ORDER BY id", arguments: [id])
+        let held = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM legal_holds WHERE request_id = ? AND released_at IS NULL"), arguments: [id]) ?? 0
+        let productions = try Row.fetchAll(db.cachedStatement(sql: "SELECT produced_at, directory, manifest_sha256, records, users_affected, content_records FROM productions WHERE request_id = ? ORDER BY id"), arguments: [id])
             .map(production)
         return record(row: row, decisions: decisions, heldObjects: held, productions: productions)
     }
