@@ -166,6 +166,28 @@ import Testing
         #expect((json["times"] as? [String: Any])?["median_days_to_decision"] as? Double == 4.5)  // A1 4 days, A2 5 days
     }
 
+    /// u00004 published nothing between 10 and 19 October: a request for content and non-content
+    /// answered with their other records is "non-content only", whatever was asked.
+    @Test func contentIsClassifiedByWhatWasProduced() throws {
+        let fixture = try StateFixture.withSampleLogs()
+        let file = try fixture.dir.write("c.jsonl", """
+            {"id":"C1","received_at":"2026-10-20T10:00:00+08:00","authority":"Court","jurisdiction":"CN","legal_basis":"b","process_type":"court_order","scope":{"users":["u00004"],"start":"2026-10-10","end":"2026-10-19","data":["content","non_content"]}}
+
+            """)
+        for step in [["import", file], ["decide", "C1", "--all", "--produce", "--reason", "r", "--at", "2026-10-21T10:00:00+08:00"],
+                     ["produce", "C1", "--out", fixture.dir.path("p"), "--at", "2026-10-22T10:00:00+08:00"]] {
+            let result = try CustodyProcess.run(["request", step[0], "--config", fixture.config] + step.dropFirst())
+            try #require(result.status == 0, "\(step): \(result.stderr)")
+        }
+        let manifest = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture.dir.path("p/manifest.json")))) as? [String: Any])
+        #expect((manifest["records"] as? Int ?? 0) >= 3)
+        let json = try #require(JSONSerialization.jsonObject(with: Data(try report(fixture, asOf: "2027-01-10")["json"]!.utf8)) as? [String: Any])
+        let totals = try #require(json["totals"] as? [String: Any])
+        #expect(totals["some_data_produced"] as? Int == 1)
+        #expect(totals["content_produced"] as? Int == 0)
+        #expect(totals["non_content_only_produced"] as? Int == 1)
+    }
+
     @Test func theStateHasIndexesOnRequestIds() throws {
         let fixture = try fixture()
         let queue = try DatabaseQueue(path: fixture.state + "/state.db")
