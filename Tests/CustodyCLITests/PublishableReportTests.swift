@@ -188,6 +188,30 @@ import Testing
         #expect(totals["non_content_only_produced"] as? Int == 1)
     }
 
+    @Test func oneCommandProducesEveryDecidedRequest() throws {
+        let fixture = try StateFixture.withSampleLogs()
+        let file = try fixture.dir.write("c.jsonl", """
+            {"id":"P1","received_at":"2026-10-20T10:00:00+08:00","authority":"Court","jurisdiction":"CN","legal_basis":"b","process_type":"court_order","scope":{"users":["u00004"],"start":"2026-10-10","end":"2026-10-19"}}
+            {"id":"P2","received_at":"2026-10-20T10:00:00+08:00","authority":"Court","jurisdiction":"CN","legal_basis":"b","process_type":"court_order","scope":{"users":["u00011"],"start":"2026-10-10","end":"2026-10-19"}}
+            {"id":"P3","received_at":"2026-10-20T10:00:00+08:00","authority":"Court","jurisdiction":"CN","legal_basis":"b","process_type":"court_order","scope":{"users":["u00012"],"start":"2026-10-10","end":"2026-10-19"}}
+
+            """)
+        let decisions = try fixture.dir.write("d.jsonl", """
+            {"request":"P1","produce":true,"reason":"r","at":"2026-10-21T10:00:00+08:00"}
+            {"request":"P2","produce":true,"reason":"r","at":"2026-10-21T10:00:00+08:00"}
+            {"request":"P3","produce":false,"reason":"r","at":"2026-10-21T10:00:00+08:00"}
+            """)
+        for step in [["import", file], ["decide", "--file", decisions], ["produce", "--decided", "--out", fixture.dir.path("out"), "--at", "2026-10-22T10:00:00+08:00"]] {
+            let result = try CustodyProcess.run(["request", step[0], "--config", fixture.config] + step.dropFirst())
+            try #require(result.status == 0, "\(step): \(result.stderr)")
+        }
+        #expect(FileManager.default.fileExists(atPath: fixture.dir.path("out/P1/manifest.json")))
+        #expect(FileManager.default.fileExists(atPath: fixture.dir.path("out/P2/manifest.json")))
+        #expect(!FileManager.default.fileExists(atPath: fixture.dir.path("out/P3")))  // rejected: nothing to produce
+        let list = try CustodyProcess.run(["request", "list", "--config", fixture.config, "--status", "produced"])
+        #expect(list.stdout.contains("P1") && list.stdout.contains("P2") && !list.stdout.contains("P3"))
+    }
+
     @Test func theStateHasIndexesOnRequestIds() throws {
         let fixture = try fixture()
         let queue = try DatabaseQueue(path: fixture.state + "/state.db")
