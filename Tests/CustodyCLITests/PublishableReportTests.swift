@@ -16,6 +16,8 @@ import Testing
           process_types:
             pen_register: Pen register order
             wiretap: Wiretap order
+          real_time_process_types: [wiretap, pen_register]
+          barred_from_disclosing: National security demands cannot be reported here.
         """
 
     /// Requests that need no logs to be decided or closed.
@@ -55,6 +57,12 @@ import Testing
         #expect(csv.contains("2026-12-31,United States,US,Wiretap order,1,0,1,0,0,0,0,0,0,0,1"))
         #expect(files["md"]!.contains("| Pen register order | 1 | 2 |") && files["md"]!.contains("| Wiretap order | 1 | 1 |"))
         #expect(files["html"]!.contains("Taiwan, China") && !files["html"]!.contains(">Taiwan<"))
+        // Stored data vs real-time access, and what the provider may not disclose (RDR P11a).
+        let json = try #require(JSONSerialization.jsonObject(with: Data(files["json"]!.utf8)) as? [String: Any])
+        #expect((json["requests"] as? [String: Any])?["stored_data"] as? Int == 1)
+        #expect((json["requests"] as? [String: Any])?["real_time"] as? Int == 2)
+        #expect(files["md"]!.contains("| Requests for real-time access | 2 |"))
+        for format in ["md", "html", "json"] { #expect(files[format]!.contains("National security demands cannot be reported here."), "\(format)") }
         // A type nobody declared is refused at intake, naming the known ones.
         let bad = try fixture.dir.write("bad.jsonl", Self.requests.replacingOccurrences(of: "\"A1\"", with: "\"B1\"")
             .replacingOccurrences(of: "pen_register", with: "trap_and_trace").components(separatedBy: "\n")[0] + "\n")
@@ -77,6 +85,10 @@ import Testing
         let result = try CustodyProcess.run(["report", "transparency", "--config", fixture.config, "--period", "2026H2", "--out", fixture.dir.path("o")])
         #expect(result.status == 2)
         #expect(result.stderr.contains("custody.yaml:7: reporting.provder: unknown key"), "\(result.stderr)")
+        let realTime = try fixture.dir.write("rt.yaml", "real_time_process_types: [tap]\n")
+        let unknown = try CustodyProcess.run(["report", "transparency", "--config", fixture.config, "--about", realTime, "--period", "2026H2", "--out", fixture.dir.path("o")])
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("rt.yaml:1: real_time_process_types: 'tap' is neither"), "\(unknown.stderr)")
         let about = try fixture.dir.write("about.yaml", "process_types:\n  Pen-Register: x\n")
         let typed = try CustodyProcess.run(["report", "transparency", "--config", fixture.config, "--about", about, "--period", "2026H2", "--out", fixture.dir.path("o")])
         #expect(typed.status == 2)

@@ -19,6 +19,11 @@ import Foundation
 ///   process_types:              # optional: the provider's own legal process types
 ///     pen_register: Pen register order
 ///     wiretap: Wiretap order
+///   real_time_process_types:    # optional: processes giving real-time access (not stored data)
+///     - wiretap
+///     - pen_register
+///   barred_from_disclosing: |   # optional: demands the law bars the provider from reporting
+///     National security demands under …
 ///   dsa_corrections:            # optional: corrected DSA reports, newest version wins
 ///     - period: 2026H1
 ///       version: 2
@@ -42,6 +47,10 @@ public struct ReportConfiguration: Sendable, Equatable {
     /// Declared process types with their headings, in file order.
     public var processTypes: [(type: ProcessType, title: String)] = []
     public var dsaCorrections: [Correction] = []
+    /// Process types that give real-time access to communications rather than stored data.
+    public var realTimeProcessTypes: [ProcessType] = []
+    /// What kinds of demands the law bars the provider from reporting (free text).
+    public var barredFromDisclosing: String?
     /// Where it came from, for messages.
     public var source: String?
 
@@ -51,9 +60,11 @@ public struct ReportConfiguration: Sendable, Equatable {
         a.provider == b.provider && a.service == b.service && a.contact == b.contact && a.methodology == b.methodology
             && a.territoryNames == b.territoryNames && a.processTypes.map(\.type) == b.processTypes.map(\.type)
             && a.processTypes.map(\.title) == b.processTypes.map(\.title) && a.dsaCorrections == b.dsaCorrections
+            && a.realTimeProcessTypes == b.realTimeProcessTypes && a.barredFromDisclosing == b.barredFromDisclosing
     }
 
-    public static let keys = ["provider", "service", "contact", "methodology", "territory_names", "process_types", "dsa_corrections"]
+    public static let keys = ["provider", "service", "contact", "methodology", "territory_names", "process_types", "real_time_process_types",
+                              "barred_from_disclosing", "dsa_corrections"]
 
     /// The declared process types (for intake).
     public var declaredProcessTypes: [ProcessType] { processTypes.map(\.type) }
@@ -115,6 +126,16 @@ public struct ReportConfiguration: Sendable, Equatable {
                     throw nested.error(name, "a process type is lower-case letters, digits and _, starting with a letter")
                 }
                 c.processTypes.append((ProcessType(declared: name), title))
+            }
+        }
+        c.barredFromDisclosing = try text("barred_from_disclosing")
+        if let names = try map.stringList("real_time_process_types") {
+            for name in names {
+                let type = ProcessType(rawValue: name) ?? c.processTypes.first { $0.type.rawValue == name }?.type
+                guard let type else {
+                    throw map.error("real_time_process_types", "'\(name)' is neither a built-in process type nor one declared under process_types")
+                }
+                c.realTimeProcessTypes.append(type)
             }
         }
         if let corrections = try map.mappingList("dsa_corrections") {

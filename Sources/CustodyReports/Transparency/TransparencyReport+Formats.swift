@@ -53,6 +53,7 @@ extension TransparencyReport {
          ("Pending", "Received, under review, or decided and not yet produced on the day the report was built."),
          ("Response times", "Medians over the requests that reached each step: hours from receipt to informing the authority of receipt, days from receipt to the decision, and days from receipt to giving effect (handing the data over)."),
          ("Non-disclosure bands", "Requests the provider is barred from disclosing (a non-disclosure order still in force) are not in any table. Their number is given only as a band of \(bandWidth) (for example 0–\(bandWidth - 1)), so that a single request cannot be identified; a band starting at 0 does not mean there were any."),
+         ("Stored data and real-time access", "A request for real-time access asks for communications as they happen (\(about.realTimeProcessTypes.isEmpty ? "no process type is marked real-time in this report" : about.realTimeProcessTypes.map { about.title(of: $0) }.joined(separator: ", "))); every other request asks for data already stored."),
          ("Territory", "The jurisdiction of the requesting authority, by ISO 3166-1 code, named in English as the Unicode CLDR names it\(about.territoryNames.isEmpty ? "" : ", except where this provider names a territory its own way")."),
         ]
     }
@@ -93,7 +94,9 @@ extension TransparencyReport {
                 ("emergency", .int(totals.requests(of: byProcessType, .emergency))),
                 ("asked_for_content", .int(contentRequests)), ("asked_for_non_content_only", .int(nonContentOnlyRequests)),
                 ("cross_border", .int(crossBorderRequests)), ("overdue", .int(overdueRequests)),
+                ("stored_data", .int(storedDataRequests)), ("real_time", .int(realTimeRequests)),
             ])),
+            ("barred_from_disclosing", optional(about.barredFromDisclosing)),
             ("accounts", .object([("specified", .int(totals.accountsSpecified)), ("affected", .int(accountsAffected))])),
             ("by_process_type", rows(byProcessType)),
             ("by_jurisdiction", .array(byJurisdiction.map { .object([("code", .string($0.key)), ("name", .string($0.label)),
@@ -159,6 +162,7 @@ extension TransparencyReport {
         md += "\n## Requests by legal basis\n\n"
         md += Markdown.table(["Legal basis", "Requests"], byLegalBasis.map { [$0.label, String($0.counts.requests)] })
         md += "\n## Requests under a non-disclosure order\n\n\(Markdown.inline(withheldNote))\n"
+        if let barred = about.barredFromDisclosing { md += "\n\(Markdown.paragraph(barred))\n" }
         md += "\n## Definitions\n\n"
         for d in definitions { md += "- **\(Markdown.inline(d.term)).** \(Markdown.inline(d.meaning))\n" }
         md += "\n## Methodology\n\n\(Markdown.paragraph(methodology))\n"
@@ -168,6 +172,8 @@ extension TransparencyReport {
 
     var summaryPairs: [(String, String)] {
         [("Requests received", String(totals.requests)),
+         ("Requests for stored data", String(storedDataRequests)),
+         ("Requests for real-time access", String(realTimeRequests)),
          ("Preservation requests", String(totals.requests(of: byProcessType, .preservation))),
          ("Emergency requests", String(totals.requests(of: byProcessType, .emergency))),
          ("Accounts specified", String(totals.accountsSpecified)),
@@ -220,6 +226,7 @@ extension TransparencyReport {
         page.table(caption: "Requests by the legal basis cited", headers: ["Legal basis", "Requests"], rows: byLegalBasis.map { [$0.label, String($0.counts.requests)] })
         page.heading("Requests under a non-disclosure order")
         page.paragraph(withheldNote, className: "note")
+        if let barred = about.barredFromDisclosing { for paragraph in barred.components(separatedBy: "\n\n") { page.paragraph(paragraph) } }
         page.heading("Definitions")
         page.raw("<dl>" + definitions.map { "<dt>\(HTMLPage.escape($0.term))</dt><dd>\(HTMLPage.escape($0.meaning))</dd>" }.joined() + "</dl>")
         page.heading("Methodology")

@@ -70,6 +70,9 @@ public struct TransparencyReport: Sendable {
     public var nonContentOnlyRequests = 0
     public var crossBorderRequests = 0
     public var overdueRequests = 0
+    /// Requests for real-time access (process types the configuration marks real-time), and the rest.
+    public var realTimeRequests = 0
+    public var storedDataRequests = 0
 
     public var byProcessType: [Row] = []
     public var byJurisdiction: [Row] = []
@@ -134,6 +137,9 @@ public struct TransparencyReport: Sendable {
         contentRequests = records.filter { $0.request.dataCategories.contains(.content) }.count
         nonContentOnlyRequests = records.filter { $0.request.dataCategories == [.nonContent] }.count
         crossBorderRequests = records.filter(\.request.foreign).count
+        let realTime = about.realTimeProcessTypes
+        realTimeRequests = records.filter { realTime.contains($0.request.processType) }.count
+        storedDataRequests = records.count - realTimeRequests
         overdueRequests = records.filter { record in
             guard let due = record.request.dueDate else { return false }
             let answer = (record.givenEffectAt ?? record.decidedAt ?? record.closedAt).flatMap(TimestampParser.parse)
