@@ -17,6 +17,7 @@ import Testing
             pen_register: Pen register order
             wiretap: Wiretap order
           real_time_process_types: [wiretap, pen_register]
+          listed_territories: [AR, US]
           barred_from_disclosing: National security demands cannot be reported here.
         """
 
@@ -55,6 +56,10 @@ import Testing
         #expect(csv.contains("2026-12-31,\"Taiwan, China\",TW,Court order,1,0,1,0,0,0,0,0,0,0,1"))
         #expect(csv.contains("2026-12-31,United States,US,Pen register order,1,0,2,0,0,0,0,0,0,0,1"))
         #expect(csv.contains("2026-12-31,United States,US,Wiretap order,1,0,1,0,0,0,0,0,0,0,1"))
+        // A listed territory with no request keeps its row of zeros; a listed one with requests is not doubled.
+        #expect(csv.contains("2026-12-31,Argentina,AR,All,0,0,0,0,0,0,0,0,0,0,0"))
+        #expect(!csv.contains(",US,All,"))
+        #expect(files["md"]!.contains("| Argentina | AR | 0 | 0 |"))
         #expect(files["md"]!.contains("| Pen register order | 1 | 2 |") && files["md"]!.contains("| Wiretap order | 1 | 1 |"))
         #expect(files["html"]!.contains("Taiwan, China") && !files["html"]!.contains(">Taiwan<"))
         // Stored data vs real-time access, and what the provider may not disclose (RDR P11a).
@@ -106,7 +111,7 @@ import Testing
         #expect(period["interim"] as? Bool == true)
         #expect(period["covered_through"] as? String == "2026-11-18")
         let rows = files["csv"]!.components(separatedBy: "\r\n").dropFirst().filter { !$0.isEmpty }
-        #expect(rows.count == 3)
+        #expect(rows.count == 4)  // three territories and processes with requests, and the listed AR
         #expect(rows.allSatisfy { $0.hasPrefix("2026-11-18 (interim; period ends 2026-12-31),") })
     }
 

@@ -19,6 +19,7 @@ import Foundation
 ///   process_types:              # optional: the provider's own legal process types
 ///     pen_register: Pen register order
 ///     wiretap: Wiretap order
+///   listed_territories: [AR, BE] # optional: listed even with no request (a row of zeros)
 ///   real_time_process_types:    # optional: processes giving real-time access (not stored data)
 ///     - wiretap
 ///     - pen_register
@@ -47,6 +48,8 @@ public struct ReportConfiguration: Sendable, Equatable {
     /// Declared process types with their headings, in file order.
     public var processTypes: [(type: ProcessType, title: String)] = []
     public var dsaCorrections: [Correction] = []
+    /// Territories every report lists, with zeros when no request came from them.
+    public var listedTerritories: [String] = []
     /// Process types that give real-time access to communications rather than stored data.
     public var realTimeProcessTypes: [ProcessType] = []
     /// What kinds of demands the law bars the provider from reporting (free text).
@@ -60,11 +63,11 @@ public struct ReportConfiguration: Sendable, Equatable {
         a.provider == b.provider && a.service == b.service && a.contact == b.contact && a.methodology == b.methodology
             && a.territoryNames == b.territoryNames && a.processTypes.map(\.type) == b.processTypes.map(\.type)
             && a.processTypes.map(\.title) == b.processTypes.map(\.title) && a.dsaCorrections == b.dsaCorrections
-            && a.realTimeProcessTypes == b.realTimeProcessTypes && a.barredFromDisclosing == b.barredFromDisclosing
+            && a.realTimeProcessTypes == b.realTimeProcessTypes && a.listedTerritories == b.listedTerritories && a.barredFromDisclosing == b.barredFromDisclosing
     }
 
     public static let keys = ["provider", "service", "contact", "methodology", "territory_names", "process_types", "real_time_process_types",
-                              "barred_from_disclosing", "dsa_corrections"]
+                              "barred_from_disclosing", "listed_territories", "dsa_corrections"]
 
     /// The declared process types (for intake).
     public var declaredProcessTypes: [ProcessType] { processTypes.map(\.type) }
@@ -129,6 +132,12 @@ public struct ReportConfiguration: Sendable, Equatable {
             }
         }
         c.barredFromDisclosing = try text("barred_from_disclosing")
+        for code in try map.stringList("listed_territories") ?? [] {
+            guard code.count == 2, code.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
+                throw map.error("listed_territories", "'\(code)' is not an ISO 3166-1 alpha-2 code in capitals, such as AR")
+            }
+            if !c.listedTerritories.contains(code) { c.listedTerritories.append(code) }
+        }
         if let names = try map.stringList("real_time_process_types") {
             for name in names {
                 let type = ProcessType(rawValue: name) ?? c.processTypes.first { $0.type.rawValue == name }?.type

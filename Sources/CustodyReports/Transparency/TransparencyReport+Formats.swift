@@ -134,6 +134,10 @@ extension TransparencyReport {
                          String(c.accountsSpecified)]
                         + [c.someDataProduced, c.contentProduced, c.nonContentOnlyProduced, c.rejected, c.noDataFound, c.withdrawn, c.preserved, c.pending].map(String.init))
         }
+        // A listed territory with no request: one row of zeros for all legal processes.
+        for row in byJurisdiction where row.counts.requests == 0 {
+            rows.append([ending, row.label, row.key, "All", "0", "0", "0"] + Array(repeating: "0", count: Self.countCSVHeaders.count))
+        }
         return CSV.render(rows)
     }
 

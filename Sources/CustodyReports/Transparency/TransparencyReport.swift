@@ -161,6 +161,10 @@ public struct TransparencyReport: Sendable {
             return Row(key: type.rawValue, label: about.title(of: type), counts: Self.counts(members), timeline: Self.timeline(members))
         }
         byJurisdiction = rows({ $0.request.jurisdiction }, label: { about.territoryName($0) })
+        // Listed territories keep a row of zeros, as published tables do.
+        for code in about.listedTerritories where !byJurisdiction.contains(where: { $0.key == code }) {
+            byJurisdiction.append(Row(key: code, label: about.territoryName(code), counts: Counts(), timeline: Timeline()))
+        }
         byAuthority = rows({ "\($0.request.authority) (\($0.request.jurisdiction))" }, label: { $0 })
         byLegalBasis = rows({ $0.request.legalBasis }, label: { $0 })
         byJurisdictionAndProcess = Dictionary(grouping: records, by: { "\($0.request.jurisdiction)|\($0.request.processType.rawValue)" })
