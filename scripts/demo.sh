@@ -20,6 +20,15 @@ printf 'sources:\n  - path: ../SampleLogs/logs\npolicy: ../%s\nstate_directory: 
 C="--config out/custody.yaml --as-of $AS_OF"   # commands that judge as of a day
 S="--config out/custody.yaml"                   # commands that only record (no --as-of)
 # The ledger's signing key lives outside the state (here out/ledger.key; in production /etc/custody).
+# Who publishes the reports (docs/reports.md lists every reporting: key).
+cat >> out/custody.yaml <<'YAML'
+reporting:
+  provider: Example Network Technology Co., Ltd.
+  service: Example Social (sample logs)
+  contact: transparency@example.com
+  process_types:
+    pen_register: Pen register order
+YAML
 $BIN ledger init $S > /dev/null || exit 2
 echo; echo "== 2. custody run (first: ingests everything into out/state), then again (nothing new)"
 $BIN run $C --quiet > out/run1.txt; ok_or_findings
@@ -41,16 +50,27 @@ done
 $BIN request close $S REQ-2026-002 --at 2026-10-23T10:00:00+08:00 >/dev/null || exit 2
 $BIN request close $S REQ-2026-003 --at 2026-10-09T12:00:00+08:00 >/dev/null || exit 2
 $BIN request close $S REQ-2026-006 --withdrawn --at 2026-11-15T12:00:00+08:00 >/dev/null || exit 2
+# EU orders to provide information (DSA art. 10): decided and closed in bulk from JSON lines.
+$BIN request import $S SampleLogs/requests/2026H2-eu-orders.jsonl || exit 2
+printf '%s\n' '{"request":"EU-2026-001","produce":true,"reason":"valid order","at":"2026-10-06T09:00:00+02:00"}' \
+  '{"request":"EU-2026-002","produce":true,"reason":"valid order","at":"2026-10-22T09:00:00+02:00"}' \
+  '{"request":"EU-2026-003","produce":false,"reason":"speech lawful where the account is","at":"2026-11-04T09:00:00+01:00"}' > out/eu-decisions.jsonl
+$BIN request decide $S --file out/eu-decisions.jsonl || exit 2
+$BIN request produce $S EU-2026-001 EU-2026-002 --out out/packages --at 2026-10-23T10:00:00+02:00 || exit 2
+printf '%s\n' '{"request":"EU-2026-001","at":"2026-10-24T10:00:00+02:00"}' '{"request":"EU-2026-002","at":"2026-10-24T10:00:00+02:00"}' \
+  '{"request":"EU-2026-003","at":"2026-11-04T10:00:00+01:00"}' > out/eu-closings.jsonl
+$BIN request close $S --file out/eu-closings.jsonl || exit 2
 $BIN request list $C
 $BIN hold list $S | head -n 5
 echo; echo "== custody verify (vault, ledger, packages; day 2026-10-03 was never logged)"
 $BIN verify $C; ok_or_findings
 echo "ledger public key: $($BIN ledger key $S)"
 
-echo; echo "== 4. reports (as of 2026-12-31, the end of the period)"
-R="--config out/custody.yaml --as-of 2026-12-31"
+echo; echo "== 4. reports (as of 2027-01-15, after the period ended: not interim)"
+R="--config out/custody.yaml --as-of 2027-01-15"
 $BIN report transparency $R --period 2026H2 --format md,html,json,csv --out out/reports || exit 2
 $BIN report compliance $R --period 2026-09-20..2026-11-18 --format md,html,json,csv --out out/reports || exit 2
+$BIN report dsa $R --period 2026H2 --out out/reports || exit 2
 # A state of your own for the README's walkthrough, apart from the demo's (which already holds
 # the requests above): same sample logs, nothing ingested or recorded yet.
 mkdir -p out/tour

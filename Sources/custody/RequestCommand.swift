@@ -1,6 +1,7 @@
 import ArgumentParser
 import CustodyCore
 import CustodyDisclosure
+import CustodyReports
 import CustodyStore
 import Foundation
 
@@ -20,7 +21,7 @@ struct RequestCommand: AsyncParsableCommand {
           custody request produce REQ-1 --out /secure/REQ-1
           custody request close REQ-1
         """,
-        subcommands: [Add.self, Import.self, List.self, Show.self, Decide.self, Produce.self, Close.self])
+        subcommands: [Add.self, Import.self, List.self, Show.self, Acknowledge.self, Decide.self, Produce.self, Close.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -49,7 +50,7 @@ struct RequestCommand: AsyncParsableCommand {
         @Option(help: "The requesting authority.") var authority: String?
         @Option(help: ArgumentHelp("ISO 3166-1 alpha-2 code of the authority's jurisdiction.", valueName: "code")) var jurisdiction: String?
         @Option(name: .customLong("legal-basis"), help: "The legal basis cited, as free text.") var legalBasis: String?
-        @Option(name: .customLong("process-type"), help: ArgumentHelp("One of: \(ProcessType.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "type"))
+        @Option(name: .customLong("process-type"), help: ArgumentHelp("One of: \(ProcessType.allCases.map(\.rawValue).joined(separator: ", ")), or a type declared under reporting.process_types.", valueName: "type"))
         var processType: String?
         @Option(name: .customLong("user"), help: ArgumentHelp("A user id in scope (repeat for several).", valueName: "id")) var users: [String] = []
         @Option(help: ArgumentHelp("Start of the time range (YYYY-MM-DD, a day in the policy's time zone, or RFC 3339).", valueName: "time")) var from: String?
@@ -58,25 +59,26 @@ struct RequestCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Due date (YYYY-MM-DD).", valueName: "day")) var due: String?
         @Option(name: .customLong("nondisclosure-until"), help: ArgumentHelp("A non-disclosure order ends on this day (YYYY-MM-DD).", valueName: "day")) var nondisclosureUntil: String?
         @Flag(help: "The requester is foreign: producing is a cross-border transfer.") var foreign = false
+        @Option(help: ArgumentHelp("When the authority was informed of receipt (RFC 3339; not before --received).", valueName: "time")) var acknowledged: String?
+        @Option(name: .customLong("member-state"), help: ArgumentHelp("EU Member State of the issuing authority: the request is a DSA art. 10 order to provide information.", valueName: "code")) var memberState: String?
+        @Option(name: .customLong("illegal-content-category"), help: ArgumentHelp("DSA category of illegal content: \(IllegalContentCategory.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "category")) var illegalContentCategory: String?
         @Option(help: ArgumentHelp("Output: text or json.", valueName: "format")) var format: OutputFormat = .text
 
         func run() async throws {
             try await CLI.guarded {
                 let (configuration, policy) = try options.load()
+                let declared = try ReportConfiguration.load(configuration: configuration, about: nil).declaredProcessTypes
                 let request: DisclosureRequest
                 if let file {
                     guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw DisclosureError("\(file): cannot read") }
                     guard let json = JSONValue.parse(text) else { throw DisclosureError("\(file): not valid JSON") }
-                    do { request = try DisclosureRequest(json: json, timeZone: policy.timeZone) } catch let e as DisclosureError { throw DisclosureError("\(file): \(e.message)") }
+                    do { request = try DisclosureRequest(json: json, timeZone: policy.timeZone, declaredProcessTypes: declared) } catch let e as DisclosureError { throw DisclosureError("\(file): \(e.message)") }
                 } else {
                     func need(_ value: String?, _ flag: String) throws -> String {
                         guard let value, !value.isEmpty else { throw DisclosureError("missing --\(flag) (or give the request as --file JSON)") }
                         return value
                     }
-                    let typeName = try need(processType, "process-type")
-                    guard let type = ProcessType(rawValue: typeName) else {
-                        throw DisclosureError("unknown --process-type '\(typeName)' (one of \(ProcessType.allCases.map(\.rawValue).joined(separator: ", ")))")
-                    }
+                    let type = try ProcessType.resolve(need(processType, "process-type"), declared: declared)
                     let categories = try data.split(separator: ",").map { part -> DataCategory in
                         guard let c = DataCategory(rawValue: part.trimmingCharacters(in: .whitespaces)) else { throw DisclosureError("unknown data category '\(part)' (content, non_content)") }
                         return c
@@ -85,7 +87,8 @@ struct RequestCommand: AsyncParsableCommand {
                         id: need(id, "id"), receivedAt: need(received, "received"), authority: need(authority, "authority"),
                         jurisdiction: need(jurisdiction, "jurisdiction"), legalBasis: need(legalBasis, "legal-basis"), processType: type,
                         users: users, scopeStart: need(from, "from"), scopeEnd: need(to, "to"), dataCategories: categories,
-                        due: due, nondisclosureUntil: nondisclosureUntil, foreign: foreign, timeZone: policy.timeZone)
+                        due: due, nondisclosureUntil: nondisclosureUntil, foreign: foreign, acknowledgedAt: acknowledged,
+                        memberState: memberState, illegalContentCategory: illegalContentCategory, timeZone: policy.timeZone)
                 }
                 let record = try RequestBook(configuration: configuration).add(request)
                 CLI.print(record, format: format, headline: "recorded \(record.request.id): \(record.heldObjects) vault object\(record.heldObjects == 1 ? "" : "s") placed under legal hold")
@@ -109,9 +112,11 @@ struct RequestCommand: AsyncParsableCommand {
                     text = read
                 }
                 let (configuration, policy) = try options.load()
-                let records = try RequestBook(configuration: configuration).importLines(text, source: file == "-" ? "stdin" : file,
-                                                                                        timeZone: policy.timeZone)
-                Swift.print("imported \(records.count) request\(records.count == 1 ? "" : "s"): \(records.map(\.request.id).joined(separator: ", "))")
+                let declared = try ReportConfiguration.load(configuration: configuration, about: nil).declaredProcessTypes
+                let imported = try RequestBook(configuration: configuration).importLines(text, source: file == "-" ? "stdin" : file,
+                                                                                         timeZone: policy.timeZone, declaredProcessTypes: declared)
+                let ids = imported.prefix(10).joined(separator: ", ") + (imported.count > 10 ? ", …" : "")
+                Swift.print("imported \(imported.count) request\(imported.count == 1 ? "" : "s"): \(ids)")
             }
         }
     }
@@ -164,13 +169,39 @@ struct RequestCommand: AsyncParsableCommand {
         }
     }
 
-    struct Decide: AsyncParsableCommand {
+    struct Acknowledge: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Decide, per user in scope, whether to produce their records.",
-            discussion: "Once every user in scope has a decision the request is decided; its outcome is fully complied, partially complied or rejected.")
+            abstract: "Record when the authority was informed that its request was received.",
+            discussion: "The DSA transparency template reports the median time to inform the authority of receipt. A time before the request was received is refused.")
 
         @OptionGroup var options: StateOptions
         @Argument(help: "Request id.") var id: String
+        @Option(help: ArgumentHelp("When the authority was informed (RFC 3339); default now.", valueName: "time")) var at: String?
+
+        func run() async throws {
+            try await CLI.guarded {
+                let (configuration, _) = try options.load()
+                let record = try RequestBook(configuration: configuration).acknowledge(id, at: CLI.time(at))
+                Swift.print("\(id): acknowledged at \(record.request.acknowledgedAt ?? "?")")
+            }
+        }
+    }
+
+    struct Decide: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Decide, per user in scope, whether to produce their records (one request, or many with --file).",
+            discussion: """
+            Once every user in scope has a decision the request is decided; its outcome is fully complied, partially complied or rejected. \
+            A decision dated (--at) before the request was received is refused.
+
+            --file takes JSON lines, one decision a line, all or nothing (a bad line is named and nothing is recorded):
+              {"request": "R1", "users": ["u1"], "produce": true, "reason": "named in the order", "at": "2026-11-24T10:00:00+08:00"}
+            Without "users" a line decides every user in scope.
+            """)
+
+        @OptionGroup var options: StateOptions
+        @Argument(help: "Request id (not with --file).") var id: String?
+        @Option(help: ArgumentHelp("JSON-lines file of decisions ('-' for stdin).", valueName: "file")) var file: String?
         @Option(name: .customLong("user"), help: ArgumentHelp("A user in scope (repeat for several).", valueName: "id")) var users: [String] = []
         @Flag(help: "Apply the decision to every user in scope.") var all = false
         @Flag(help: "Produce these users' records.") var produce = false
@@ -180,6 +211,11 @@ struct RequestCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Output: text or json.", valueName: "format")) var format: OutputFormat = .text
 
         func validate() throws {
+            if file != nil {
+                if id != nil || !users.isEmpty || all || produce || withhold || at != nil { throw ValidationError("--file takes every decision from the file: give no request id, --user, --all, --produce, --withhold or --at") }
+                return
+            }
+            if id == nil { throw ValidationError("name the request, or give --file") }
             if produce == withhold { throw ValidationError("give exactly one of --produce or --withhold") }
             if all == !users.isEmpty { throw ValidationError("name users with --user, or pass --all") }
         }
@@ -187,7 +223,15 @@ struct RequestCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLI.guarded {
                 let (configuration, _) = try options.load()
-                let record = try RequestBook(configuration: configuration).decide(id, users: all ? nil : users, produce: produce, reason: reason, at: CLI.time(at))
+                let book = try RequestBook(configuration: configuration)
+                if let file {
+                    let (text, source) = try CLI.readInput(file)
+                    let count = try book.decideLines(text, source: source)
+                    Swift.print("decisions recorded for \(count) request\(count == 1 ? "" : "s")")
+                    return
+                }
+                let id = id!
+                let record = try book.decide(id, users: all ? nil : users, produce: produce, reason: reason, at: CLI.time(at))
                 CLI.print(record, format: format, headline: "\(id): \(record.status.rawValue)\(record.outcome.map { " (\($0.rawValue))" } ?? "")")
             }
         }
@@ -195,36 +239,71 @@ struct RequestCommand: AsyncParsableCommand {
 
     struct Produce: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write the evidence package of a decided request.",
-            discussion: "Writes records/<user>.log.gz (the original lines) and manifest.json with SHA-256 values into --out (created 0700; must not exist or be empty).")
+            abstract: "Write the evidence package of one or more decided requests.",
+            discussion: """
+            Writes records/<user>.log.gz (the original lines) and manifest.json with SHA-256 values into --out (created 0700; must not exist or be empty). \
+            With several request ids, or --decided (every decided request with something to produce), each package goes to --out/<request id>. \
+            A production dated (--at) before a request was received is refused.
+            """)
 
         @OptionGroup var options: StateOptions
-        @Argument(help: "Request id.") var id: String
-        @Option(help: ArgumentHelp("Directory for the package.", valueName: "dir")) var out: String
+        @Argument(help: "Request ids.") var ids: [String] = []
+        @Flag(help: "Produce every request that is decided and has users to produce.") var decided = false
+        @Option(help: ArgumentHelp("Directory for the package (for several requests: the parent of one directory per request).", valueName: "dir")) var out: String
         @Option(help: ArgumentHelp("When the package was handed over (RFC 3339); default now.", valueName: "time")) var at: String?
+
+        func validate() throws {
+            if decided == !ids.isEmpty { throw ValidationError("name the requests to produce, or pass --decided") }
+        }
 
         func run() async throws {
             try await CLI.guarded {
                 let (configuration, policy) = try options.load()
-                let summary = try EvidencePackage.produce(book: RequestBook(configuration: configuration), policy: policy, id: id, out: out, at: CLI.time(at))
-                Swift.print("produced \(id): \(summary.records) records of \(summary.usersAffected.count) user\(summary.usersAffected.count == 1 ? "" : "s") in \(summary.files) file\(summary.files == 1 ? "" : "s") → \(summary.directory)")
-                Swift.print("manifest.json SHA-256 \(summary.manifestSHA256)")
+                let book = try RequestBook(configuration: configuration)
+                let targets = decided ? try book.list(status: .decided).filter { $0.decisions.contains(where: \.produce) }.map(\.request.id) : ids
+                if targets.isEmpty { Swift.print("no decided request to produce"); return }
+                let time = try CLI.time(at)
+                for id in targets {
+                    let directory = targets.count == 1 && !decided ? out : out + "/" + id.replacingOccurrences(of: "/", with: "_")
+                    let summary = try EvidencePackage.produce(book: book, policy: policy, id: id, out: directory, at: time)
+                    Swift.print("produced \(id): \(summary.records) records of \(summary.usersAffected.count) user\(summary.usersAffected.count == 1 ? "" : "s") in \(summary.files) file\(summary.files == 1 ? "" : "s") → \(summary.directory)")
+                    Swift.print("manifest.json SHA-256 \(summary.manifestSHA256)")
+                }
             }
         }
     }
 
     struct Close: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Close (or withdraw) a request and release its legal hold.")
+        static let configuration = CommandConfiguration(
+            abstract: "Close (or withdraw) a request and release its legal hold (one request, or many with --file).",
+            discussion: """
+            A closing dated (--at) before the request was received is refused. --file takes JSON lines, all or nothing:
+              {"request": "R1", "withdrawn": false, "at": "2026-11-26T10:00:00+08:00"}
+            """)
 
         @OptionGroup var options: StateOptions
-        @Argument(help: "Request id.") var id: String
+        @Argument(help: "Request id (not with --file).") var id: String?
+        @Option(help: ArgumentHelp("JSON-lines file of closings ('-' for stdin).", valueName: "file")) var file: String?
         @Flag(help: "The authority withdrew the request.") var withdrawn = false
         @Option(help: ArgumentHelp("When it was closed (RFC 3339); default now.", valueName: "time")) var at: String?
+
+        func validate() throws {
+            if file != nil && (id != nil || withdrawn || at != nil) { throw ValidationError("--file takes every closing from the file: give no request id, --withdrawn or --at") }
+            if file == nil && id == nil { throw ValidationError("name the request, or give --file") }
+        }
 
         func run() async throws {
             try await CLI.guarded {
                 let (configuration, _) = try options.load()
-                let record = try RequestBook(configuration: configuration).close(id, withdrawn: withdrawn, at: CLI.time(at))
+                let book = try RequestBook(configuration: configuration)
+                if let file {
+                    let (text, source) = try CLI.readInput(file)
+                    let count = try book.closeLines(text, source: source)
+                    Swift.print("closed \(count) request\(count == 1 ? "" : "s"); legal holds released")
+                    return
+                }
+                let id = id!
+                let record = try book.close(id, withdrawn: withdrawn, at: CLI.time(at))
                 Swift.print("\(id): \(record.status.rawValue)\(record.outcome.map { " (\($0.rawValue))" } ?? ""); legal hold released")
             }
         }
@@ -245,8 +324,10 @@ extension CLI {
                   authority     \(r.authority) (\(r.jurisdiction))\(r.foreign ? ", foreign: cross-border transfer" : "")
                   legal basis   \(r.legalBasis) [\(r.processType.rawValue)]
                   scope         \(r.users.joined(separator: ", ")); \(TimestampParser.formatUTC(r.scopeStart)) … \(TimestampParser.formatUTC(r.scopeEnd)); \(r.dataCategories.map(\.rawValue).joined(separator: ", "))
+                  acknowledged  \(r.acknowledgedAt ?? "-")
                   due           \(r.dueDate?.description ?? "-")
                   nondisclosure \(r.nondisclosureUntil.map { "until \($0)" } ?? "none")
+                  DSA order     \(r.memberState.map { "\($0), \(r.illegalContentCategory?.rawValue ?? "category not given")" } ?? "-")
                   legal hold    \(record.heldObjects) vault object\(record.heldObjects == 1 ? "" : "s")
                 """)
             for d in record.decisions { Swift.print("  decision      \(d.user): \(d.produce ? "produce" : "withhold") — \(d.reason)") }

@@ -37,11 +37,14 @@ import Testing
         try run(["decide", "R6", "--all", "--produce", "--reason", "subpoena", "--at", "2026-10-22T10:00:00+08:00"])
         try run(["produce", "R6", "--out", fixture.dir.path("p6"), "--at", "2026-10-23T10:00:00+08:00"])
         try run(["close", "R8", "--withdrawn", "--at", "2026-11-02T12:00:00+08:00"])
+        try run(["acknowledge", "R2", "--at", "2026-09-01T16:00:00+08:00"])
+        try run(["acknowledge", "R3", "--at", "2026-09-05T12:00:00+08:00"])
+        try run(["acknowledge", "R5", "--at", "2026-10-10T20:00:00+08:00"])
     }
 
-    func transparency(_ fixture: StateFixture, out: String, asOf: String = "2026-12-31") throws -> [String: String] {
+    func transparency(_ fixture: StateFixture, out: String, asOf: String = "2027-01-15", extra: [String] = []) throws -> [String: String] {
         let result = try CustodyProcess.run(["report", "transparency", "--config", fixture.config, "--as-of", asOf,
-                                             "--period", "2026H2", "--out", out])
+                                             "--period", "2026H2", "--out", out] + extra)
         try #require(result.status == 0, "\(result.stderr)")
         var files: [String: String] = [:]
         for ext in ["md", "html", "json", "csv"] {
@@ -55,58 +58,84 @@ import Testing
         try prepare(fixture)
         let files = try transparency(fixture, out: fixture.dir.path("reports"))
         let json = try #require(JSONSerialization.jsonObject(with: Data(files["json"]!.utf8)) as? [String: Any])
-        #expect(json["schema"] as? String == "custody.transparency.v1")
+        #expect(json["schema"] as? String == "custody.transparency.v2")
+        #expect((json["period"] as? [String: Any])?["interim"] as? Bool == false)
+        let totals = try #require(json["totals"] as? [String: Any])
+        // R1 R2 R3 R4 R5 R7 R8 are visible (R6 is gagged, R9 before the period).
+        #expect(totals["requests"] as? Int == 7)
+        #expect(totals["accounts_specified"] as? Int == 8)
+        #expect(totals["some_data_produced"] as? Int == 3)          // R1, R2, R5
+        #expect(totals["percent_some_data_produced"] as? Int == 43) // 3/7 = 42.86 %
+        // Classified by what the packages held: R2's package has u00011's posts (content); R1 and
+        // R5 asked for non-content only and got it.
+        #expect(totals["content_produced"] as? Int == 1)
+        #expect(totals["non_content_only_produced"] as? Int == 2)
+        #expect(totals["rejected_or_challenged"] as? Int == 1)      // R3
+        #expect(totals["no_data_found"] as? Int == 1)               // R4
+        #expect(totals["withdrawn"] as? Int == 1)                   // R8
+        #expect(totals["preserved"] as? Int == 1)                   // R7
+        #expect(totals["pending"] as? Int == 0)
+        let times = try #require(json["times"] as? [String: Any])
+        #expect(times["median_hours_to_acknowledge"] as? Double == 6.0)   // 6 h, 2 h, 10 h
+        #expect(times["median_days_to_decision"] as? Double == 3.0)       // 3, 10, 1, 5, 2 days
+        #expect(times["median_days_to_give_effect"] as? Double == 5.0)    // 4, 11, 6, 3 days
         let requests = try #require(json["requests"] as? [String: Any])
-        #expect(requests["total"] as? Int == 7)
-        #expect(requests["stored_data"] as? Int == 5)
         #expect(requests["preservation"] as? Int == 1)
         #expect(requests["emergency"] as? Int == 1)
-        #expect(requests["content"] as? Int == 3)
-        #expect(requests["non_content_only"] as? Int == 4)
+        #expect(requests["asked_for_content"] as? Int == 3)
+        #expect(requests["asked_for_non_content_only"] as? Int == 4)
         #expect(requests["cross_border"] as? Int == 1)
         #expect(requests["overdue"] as? Int == 1)
-        #expect(requests["median_days_to_decision"] as? Double == 3.0)
         let accounts = try #require(json["accounts"] as? [String: Any])
-        #expect(accounts["specified"] as? Int == 8)
         #expect(accounts["affected"] as? Int == 3)
-        let outcomes = try #require(json["outcomes"] as? [String: Any])
-        #expect(outcomes["rejected"] as? Int == 1)
-        #expect(outcomes["no_data"] as? Int == 1)
-        #expect(outcomes["content_disclosed"] as? Int == 1)
-        #expect(outcomes["non_content_disclosed"] as? Int == 2)
-        #expect(outcomes["other"] as? Int == 2)
-        #expect(outcomes["some_data_produced"] as? Int == 3)
-        #expect(outcomes["percent_some_data_produced"] as? Double == 42.9)
         let byProcess = try #require(json["by_process_type"] as? [[String: Any]])
-        func process(_ key: String) -> [String: Any]? { byProcess.first { $0["key"] as? String == key }?["outcomes"] as? [String: Any] }
-        #expect(process("court_order")?["total"] as? Int == 2)
-        #expect(process("court_order")?["percent_some_data_produced"] as? Double == 50.0)
+        // Every process type keeps its row, preservation and emergency included, zeros too.
+        #expect(byProcess.map { $0["key"] as? String ?? "" } == ["criminal_evidence", "administrative", "court_order", "subpoena", "emergency", "preservation", "other"])
+        func process(_ key: String) -> [String: Any]? { byProcess.first { $0["key"] as? String == key }?["counts"] as? [String: Any] }
+        #expect(process("court_order")?["requests"] as? Int == 2)
+        #expect(process("court_order")?["percent_some_data_produced"] as? Int == 50)
+        #expect(process("court_order")?["no_data_found"] as? Int == 1)
         #expect(process("criminal_evidence")?["some_data_produced"] as? Int == 2)
-        #expect(process("administrative")?["rejected"] as? Int == 1)
-        #expect(process("subpoena") == nil)
+        #expect(process("criminal_evidence")?["accounts_specified"] as? Int == 3)
+        #expect(process("administrative")?["rejected_or_challenged"] as? Int == 1)
+        #expect(process("subpoena")?["requests"] as? Int == 0)
+        #expect(process("emergency")?["withdrawn"] as? Int == 1)
+        #expect(process("preservation")?["preserved"] as? Int == 1)
         let byJurisdiction = try #require(json["by_jurisdiction"] as? [[String: Any]])
-        #expect(byJurisdiction.map { "\($0["key"] as? String ?? ""):\($0["requests"] as? Int ?? 0)" } == ["CN:6", "HK:1"])
+        #expect(byJurisdiction.map { "\($0["code"] as? String ?? ""):\($0["name"] as? String ?? ""):\(($0["counts"] as? [String: Any])?["requests"] as? Int ?? 0)" }
+                == ["CN:China:6", "HK:Hong Kong SAR China:1"])
         let nondisclosure = try #require(json["nondisclosure"] as? [String: Any])
         #expect(nondisclosure["band"] as? String == "0–249")
         let ledger = try #require(json["ledger"] as? [String: Any])
         #expect((ledger["head_sha256"] as? String)?.count == 64)
 
-        // The CSV has Google's columns, one row per jurisdiction and legal process.
+        // The CSV: Google's seven columns, then the counts; one row per jurisdiction and process.
         let csvLines = files["csv"]!.components(separatedBy: "\r\n").filter { !$0.isEmpty }
-        #expect(csvLines.first == "Period Ending,Country,CLDR Territory Code,Legal Process,User Data Requests,Percentage of requests where some data produced,Users/Accounts Specified")
+        #expect(csvLines.first == "Period Ending,Country,CLDR Territory Code,Legal Process,User Data Requests,Percentage of requests where some data produced,Users/Accounts Specified,"
+                + "Requests where some data produced,Content produced,Non-content only produced,Rejected or challenged,No data found,Withdrawn,Preserved,Pending")
         #expect(Array(csvLines.dropFirst()) == [
-            "2026-12-31,China,CN,Administrative request,1,0.0,1",
-            "2026-12-31,China,CN,Court order,2,50.0,2",
-            "2026-12-31,China,CN,Criminal evidence collection,1,100.0,2",
-            "2026-12-31,China,CN,Emergency request,1,0.0,1",
-            "2026-12-31,China,CN,Preservation request,1,0.0,1",
-            "2026-12-31,Hong Kong,HK,Criminal evidence collection,1,100.0,1",
+            "2026-12-31,China,CN,Administrative request,1,0,1,0,0,0,1,0,0,0,0",
+            "2026-12-31,China,CN,Court order,2,50,2,1,0,1,0,1,0,0,0",
+            "2026-12-31,China,CN,Criminal evidence collection,1,100,2,1,1,0,0,0,0,0,0",
+            "2026-12-31,China,CN,Emergency request,1,0,1,0,0,0,0,0,1,0,0",
+            "2026-12-31,China,CN,Preservation request,1,0,1,0,0,0,0,0,0,1,0",
+            "2026-12-31,Hong Kong SAR China,HK,Criminal evidence collection,1,100,1,1,0,1,0,0,0,0,0",
         ])
+        // Counts (not only percentages) per country and process in Markdown and HTML too.
+        #expect(files["md"]!.contains("| China | Court order | 2 | 2 | 1 | 50 | 0 | 1 | 0 | 1 | 0 | 0 | 0 |"))
+        #expect(files["html"]!.contains("<th scope=\"row\">Hong Kong SAR China</th><td>HK</td><td class=\"num\">1</td><td class=\"num\">1</td><td class=\"num\">1</td><td class=\"num\">100</td>"))
+        // Definitions and the period in every format; nothing of the provider's own compliance.
+        for (format, text) in files {
+            #expect(text.contains("2026-12-31"), "period in \(format)")
+            if format != "json" { #expect(!text.localizedCaseInsensitiveContains("interim"), "interim in \(format) of a finished period") }
+            #expect(!text.contains("real identity") && !text.contains("violat") && !text.contains("Retention") && !text.contains("missing day"), "compliance data in \(format)")
+            if format != "csv" { #expect(text.contains("Non-disclosure bands") && text.contains("Some data produced") && text.contains("Account specified"), "definitions in \(format)") }
+        }
 
         // No user id and nothing of the gagged request in any format.
         for (format, text) in files {
             #expect(!text.contains("u000") && !text.contains("u999"), "user id in \(format)")
-            #expect(!text.contains("Federal Bureau") && !text.contains("Subpoena"), "gagged request in \(format)")
+            #expect(!text.contains("Federal Bureau") && !text.contains("u00015"), "gagged request in \(format)")
             #expect(!text.contains("Outside Period"), "out-of-period request in \(format)")
         }
         // The HTML stands alone: no scripts, no external resources; tables and charts labelled.

@@ -21,6 +21,14 @@ public struct DisclosureRequest: Sendable, Equatable {
     public var nondisclosureUntil: CivilDay?
     /// The requester is foreign: producing is a cross-border transfer.
     public var foreign: Bool
+    /// When the authority was informed that the request was received (RFC 3339); not before
+    /// `receivedAt`.
+    public var acknowledgedAt: String?
+    /// The EU Member State whose authority issued the order (ISO 3166-1 alpha-2): the request is
+    /// an order to provide information under art. 10 of the Digital Services Act.
+    public var memberState: String?
+    /// The DSA category of illegal content the order concerns.
+    public var illegalContentCategory: IllegalContentCategory?
 
     public var receivedMillis: Int64 { TimestampParser.parse(receivedAt) ?? 0 }
 
@@ -31,13 +39,16 @@ public struct DisclosureRequest: Sendable, Equatable {
     ///  "legal_basis": "…", "process_type": "criminal_evidence",
     ///  "scope": {"users": ["u1"], "start": "2026-10-01T00:00:00+08:00", "end": "2026-11-18T23:59:59+08:00",
     ///            "data": ["content", "non_content"]},
-    ///  "due": "2026-12-05", "nondisclosure_until": "2027-06-01", "foreign": false}
+    ///  "due": "2026-12-05", "nondisclosure_until": "2027-06-01", "foreign": false,
+    ///  "acknowledged_at": "2026-11-20T12:00:00+08:00", "member_state": "DE", "illegal_content_category": "scams_and_fraud"}
     /// ```
     /// Days given without a time (`"start": "2026-10-01"`) are days in `timeZone` (the policy's).
-    public init(json: JSONValue, timeZone: TimeZone) throws {
+    /// `declaredProcessTypes` are the provider's own process types (report configuration),
+    /// accepted beside the built-in ones.
+    public init(json: JSONValue, timeZone: TimeZone, declaredProcessTypes: [ProcessType] = []) throws {
         guard case .object(let pairs) = json else { throw DisclosureError("a request must be a JSON object") }
         let known = ["id", "received_at", "authority", "jurisdiction", "legal_basis", "process_type", "scope", "due",
-                     "nondisclosure_until", "foreign"]
+                     "nondisclosure_until", "foreign", "acknowledged_at", "member_state", "illegal_content_category"]
         if let unknown = pairs.first(where: { !known.contains($0.0) }) {
             throw DisclosureError("unknown field '\(unknown.0)' (known: \(known.joined(separator: ", ")))")
         }
@@ -66,10 +77,7 @@ public struct DisclosureRequest: Sendable, Equatable {
             }
             return category
         }
-        let processName = try string("process_type")!
-        guard let process = ProcessType(rawValue: processName) else {
-            throw DisclosureError("unknown process_type '\(processName)' (one of \(ProcessType.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
+        let process = try ProcessType.resolve(string("process_type")!, declared: declaredProcessTypes)
         let foreign: Bool
         switch json["foreign"] {
         case nil, .some(.null): foreign = false
@@ -80,7 +88,9 @@ public struct DisclosureRequest: Sendable, Equatable {
                       jurisdiction: string("jurisdiction")!, legalBasis: string("legal_basis")!, processType: process,
                       users: users, scopeStart: string("start", in: scope)!, scopeEnd: string("end", in: scope)!,
                       dataCategories: data, due: string("due", required: false),
-                      nondisclosureUntil: string("nondisclosure_until", required: false), foreign: foreign, timeZone: timeZone)
+                      nondisclosureUntil: string("nondisclosure_until", required: false), foreign: foreign,
+                      acknowledgedAt: string("acknowledged_at", required: false), memberState: string("member_state", required: false),
+                      illegalContentCategory: string("illegal_content_category", required: false), timeZone: timeZone)
     }
 
     /// Validates and builds a request from text fields (the `add` flags). Scope days without a
@@ -88,11 +98,31 @@ public struct DisclosureRequest: Sendable, Equatable {
     public init(id: String, receivedAt: String, authority: String, jurisdiction: String, legalBasis: String,
                 processType: ProcessType, users: [String], scopeStart: String, scopeEnd: String,
                 dataCategories: [DataCategory], due: String?, nondisclosureUntil: String?, foreign: Bool,
+                acknowledgedAt: String? = nil, memberState: String? = nil, illegalContentCategory: String? = nil,
                 timeZone: TimeZone) throws {
         guard !id.isEmpty, id.allSatisfy({ $0.isLetter || $0.isNumber || "-_.:/".contains($0) }) else {
             throw DisclosureError("request id '\(id)' must be letters, digits and - _ . : /")
         }
-        guard TimestampParser.parse(receivedAt) != nil else { throw DisclosureError("received_at '\(receivedAt)' is not an RFC 3339 time with a zone") }
+        guard let receivedMillis = TimestampParser.parse(receivedAt) else { throw DisclosureError("received_at '\(receivedAt)' is not an RFC 3339 time with a zone") }
+        if let acknowledgedAt {
+            guard let millis = TimestampParser.parse(acknowledgedAt) else { throw DisclosureError("acknowledged_at '\(acknowledgedAt)' is not an RFC 3339 time with a zone") }
+            try Self.requireNotBeforeReceipt(millis, receivedMillis: receivedMillis, what: "acknowledged_at '\(acknowledgedAt)'", receivedAt: receivedAt)
+        }
+        var state: String?
+        if let memberState {
+            let code = memberState.uppercased() == "EL" ? "GR" : memberState.uppercased()
+            guard MemberStates.codes.contains(code) else {
+                throw DisclosureError("member_state '\(memberState)' is not an EU Member State code (one of \(MemberStates.codes.joined(separator: ", ")))")
+            }
+            state = code
+        }
+        var category: IllegalContentCategory?
+        if let illegalContentCategory {
+            guard let parsed = IllegalContentCategory(rawValue: illegalContentCategory) else {
+                throw DisclosureError("unknown illegal_content_category '\(illegalContentCategory)' (one of \(IllegalContentCategory.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            category = parsed
+        }
         let code = jurisdiction.uppercased()
         guard code.count == 2, code.allSatisfy({ $0.isASCII && $0.isLetter }) else {
             throw DisclosureError("jurisdiction '\(jurisdiction)' must be an ISO 3166-1 alpha-2 code such as CN")
@@ -126,6 +156,17 @@ public struct DisclosureRequest: Sendable, Equatable {
         self.dueDate = dueDay
         self.nondisclosureUntil = gagDay
         self.foreign = foreign
+        self.acknowledgedAt = acknowledgedAt
+        self.memberState = state
+        self.illegalContentCategory = category
+    }
+
+    /// Refuses a step dated before the request was received: such a time would publish a
+    /// negative response time.
+    public static func requireNotBeforeReceipt(_ millis: Int64, receivedMillis: Int64, what: String, receivedAt: String) throws {
+        guard millis >= receivedMillis else {
+            throw DisclosureError("\(what) is before the request was received (\(receivedAt))")
+        }
     }
 
     /// An RFC 3339 time, or a day in `timeZone` (its first or last millisecond).
@@ -154,6 +195,20 @@ public struct DisclosureRequest: Sendable, Equatable {
             ("due", dueDate.map { .string($0.description) } ?? .null),
             ("nondisclosure_until", nondisclosureUntil.map { .string($0.description) } ?? .null),
             ("foreign", .bool(foreign)),
+            ("acknowledged_at", acknowledgedAt.map { .string($0) } ?? .null),
+            ("member_state", memberState.map { .string($0) } ?? .null),
+            ("illegal_content_category", illegalContentCategory.map { .string($0.rawValue) } ?? .null),
         ])
+    }
+}
+
+extension ProcessType {
+    /// A process type named at intake: a built-in one or one of `declared`; anything else is
+    /// refused, naming the types that are known.
+    public static func resolve(_ name: String, declared: [ProcessType]) throws -> ProcessType {
+        if let builtIn = ProcessType(rawValue: name) { return builtIn }
+        if let type = declared.first(where: { $0.rawValue == name }) { return type }
+        let known = (allCases + declared).map(\.rawValue).joined(separator: ", ")
+        throw DisclosureError("unknown process_type '\(name)' (one of \(known); declare others under reporting.process_types in custody.yaml)")
     }
 }

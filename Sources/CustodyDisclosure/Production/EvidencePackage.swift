@@ -38,6 +38,7 @@ public enum EvidencePackage {
         if let orphan = book.vault.storedObjects().first(where: { !listed.contains($0) }) {
             throw IntegrityError("vault object \(orphan) is in the vault but not in the state: nothing produced (run custody verify)")
         }
+        try RequestBook.requireNotBeforeReceipt(at, current.request, what: "the production time \(StateDatabase.timestamp(at))")
         try prepare(directory)
 
         let request = current.request
@@ -51,6 +52,7 @@ public enum EvidencePackage {
         let writers = PackageWriters(directory: directory)
         let wantContent = request.dataCategories.contains(.content)
         let wantNonContent = request.dataCategories.contains(.nonContent)
+        var contentRecords = 0  // what was produced, not what was asked: reports classify by it
         // Each object is copied to a private file and the copy checked against the object's name
         // before a line of it is read: only verified bytes reach the package.
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("custody-produce-\(UUID().uuidString)").path
@@ -79,6 +81,7 @@ public enum EvidencePackage {
                 guard isContent ? wantContent : wantNonContent else { return }
                 writers.append(line: bytes, user: user, format: parser.format, millis: record.millis,
                                object: object, objectOrder: order, line: number)
+                if isContent { contentRecords += 1 }
             }
             if let fault = source.fault { throw IntegrityError("vault object \(object) is damaged (\(fault.message)): run custody verify") }
         }
@@ -104,14 +107,14 @@ public enum EvidencePackage {
         let manifestSHA = SHA256.hash(data: Data(manifest.utf8)).hex
 
         try book.database.pool.write { db in
-            try db.execute(sql: "INSERT INTO productions (request_id, produced_at, directory, manifest_sha256, records, users_affected) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [id, producedAt, directory, manifestSHA, total, JSONValue.array(affected.map { .string($0) }).rendered(pretty: false)])
+            try db.execute(sql: "INSERT INTO productions (request_id, produced_at, directory, manifest_sha256, records, users_affected, content_records) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           arguments: [id, producedAt, directory, manifestSHA, total, JSONValue.array(affected.map { .string($0) }).rendered(pretty: false), contentRecords])
             let outcome = total == 0 ? RequestOutcome.noDataFound.rawValue : current.outcome?.rawValue
             try db.execute(sql: "UPDATE requests SET status = 'produced', outcome = ?, produced_at = ? WHERE id = ?",
                            arguments: [outcome, producedAt, id])
             try book.ledger.append("request.produced", .object([
                 ("request", .string(id)), ("directory", .string(directory)), ("manifest_sha256", .string(manifestSHA)),
-                ("records", .int(total)), ("users_affected", .array(affected.map { .string($0) })),
+                ("records", .int(total)), ("content_records", .int(contentRecords)), ("users_affected", .array(affected.map { .string($0) })),
                 ("files", .array(files.map { .object([("path", .string($0.path)), ("sha256", .string($0.sha256))]) })),
             ]), db: db)
             try book.recordState(id, db: db)

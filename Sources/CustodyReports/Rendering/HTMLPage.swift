@@ -81,7 +81,8 @@ struct HTMLPage {
         <title>\(Self.escape(title))</title>
         <style>
         :root { color-scheme: light; --ink: #1b1f24; --muted: #57606a; --line: #d0d7de; --bar: #1f6feb; --bg-alt: #f6f8fa; }
-        body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", "Noto Sans", "PingFang SC", sans-serif; color: var(--ink); margin: 0 auto; max-width: 60rem; padding: 1rem; }
+        body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", "Noto Sans", "PingFang SC", sans-serif; color: var(--ink); margin: 0 auto; max-width: 84rem; padding: 1rem; }
+        p, ul.summary, dl, figure { max-width: 60rem; }
         h1 { font-size: 1.6rem; margin: .5rem 0; } h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid var(--line); }
         p.meta, figcaption, caption { color: var(--muted); font-size: .9rem; }
         caption { text-align: left; caption-side: top; padding: .25rem 0; }
@@ -96,8 +97,23 @@ struct HTMLPage {
         figure { margin: 1rem 0; max-width: 40rem; } svg text { font: 16px system-ui, sans-serif; fill: var(--ink); } svg .bar { fill: var(--bar); }
         @media (max-width: 40rem) { svg text { font-size: 24px; } }
         .note { border-left: 4px solid var(--bar); padding: .25rem .75rem; background: var(--bg-alt); }
+        .banner { border: 2px solid #9a6700; background: #fff8c5; padding: .5rem .75rem; }
+        dt { font-weight: 600; margin-top: .5rem; } dd { margin-left: 1rem; }
         code { font-size: .85rem; word-break: break-all; }
-        @media print { body { max-width: none; } h2 { break-after: avoid; } table, figure { break-inside: avoid; } svg .bar { fill: #555; } }
+        table { font-size: .85rem; } thead th { vertical-align: bottom; hyphens: auto; }
+        th, td { padding: .3rem .4rem; }
+        tbody tr:nth-child(even) { background: #fbfcfd; }
+        /* Print: wide tables shrink to the page instead of scrolling (a scrollbar would be printed
+           and the last columns lost); long tables break between rows and repeat their header. */
+        @page { size: A4 landscape; margin: 12mm; }
+        @media print {
+          body { max-width: none; padding: 0; font-size: 10pt; }
+          h2 { break-after: avoid; } figure { break-inside: avoid; } svg .bar { fill: #555; }
+          .scroll { overflow: visible; }
+          table { width: 100%; font-size: 7.5pt; table-layout: auto; }
+          th, td { padding: 1px 3px; }
+          thead { display: table-header-group; } tr { break-inside: avoid; }
+        }
         </style>
         </head>
         <body>

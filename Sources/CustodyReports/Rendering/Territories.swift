@@ -1,12 +1,11 @@
-/// English short names for the territory codes reports are likely to meet; others print as
-/// their code. (Google's user-data-requests CSV pairs a country name with its CLDR code.)
+/// Territory names for reports: CLDR English for every ISO 3166-1 code (the generated
+/// `cldrEnglish` table), unless the report configuration names a territory its own way.
 enum Territories {
-    static let names: [String: String] = [
-        "CN": "China", "HK": "Hong Kong", "MO": "Macao", "TW": "Taiwan", "US": "United States", "GB": "United Kingdom",
-        "DE": "Germany", "FR": "France", "JP": "Japan", "KR": "South Korea", "SG": "Singapore", "IN": "India",
-        "AU": "Australia", "CA": "Canada", "RU": "Russia", "BR": "Brazil", "NL": "Netherlands", "IE": "Ireland",
-        "VN": "Vietnam", "TH": "Thailand", "MY": "Malaysia", "ID": "Indonesia", "PH": "Philippines",
-    ]
+    /// The name to print for `code`: the provider's override, else CLDR English, else the code
+    /// itself (a code that is not ISO 3166-1, which intake does not refuse).
+    static func name(_ code: String, overrides: [String: String] = [:]) -> String {
+        overrides[code] ?? cldrEnglish[code] ?? code
+    }
 
-    static func name(_ code: String) -> String { names[code] ?? code }
+    static func isKnown(_ code: String) -> Bool { cldrEnglish[code] != nil }
 }

@@ -45,8 +45,9 @@ public struct CustodyConfiguration: Sendable, Equatable {
 
     public static func parse(_ text: String, file: String) throws -> CustodyConfiguration {
         let root = try YAMLMapping.parseDocument(text, file: file)
+        // `reporting` (the report configuration) is read by CustodyReports.ReportConfiguration.
         try root.requireKnownKeys(["sources", "policy", "state_directory", "vault_directory", "metrics_file", "since",
-                                  "ledger_key", "witness_directory"])
+                                  "ledger_key", "witness_directory", "reporting"])
         // Absolute first: standardizing a relative URL drops its leading `..` components.
         let base = URL(fileURLWithPath: file).absoluteURL.deletingLastPathComponent()
         func resolve(_ path: String) -> String {

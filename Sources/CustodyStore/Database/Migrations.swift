@@ -214,6 +214,18 @@ enum Migrations {
                 }
             }
         }
+        migrator.registerMigration("2026-11-29 request timeline, DSA fields and request-id indexes") { db in
+            try db.execute(sql: """
+                ALTER TABLE requests ADD COLUMN acknowledged_at TEXT;           -- RFC 3339: the authority was told of receipt
+                ALTER TABLE requests ADD COLUMN member_state TEXT;              -- EU Member State of a DSA art. 10 order
+                ALTER TABLE requests ADD COLUMN illegal_content_category TEXT;  -- DSA category of illegal content
+                ALTER TABLE productions ADD COLUMN content_records INTEGER;     -- records of the package that are content (publish events)
+                -- Loading a request reads its holds and productions: without these, every load
+                -- scanned both tables, and import and reports grew with the square of the requests.
+                CREATE INDEX legal_holds_by_request ON legal_holds(request_id);
+                CREATE INDEX productions_by_request ON productions(request_id);
+                """)
+        }
         return migrator
     }
 }
