@@ -41,8 +41,11 @@ struct CheckCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Output: text for people, json for machines (custody.check.v1).", valueName: "format"))
     var format: OutputFormat = .text
 
-    @Option(name: .customLong("input-format"), help: ArgumentHelp("Log format: auto (sniffed per file), jsonl, combined or logfmt.", valueName: "format"))
-    var inputFormat: LogFormat = .auto
+    @Option(name: .customLong("input-format"), help: ArgumentHelp("Log format: auto (sniffed per file), a built-in (jsonl, combined, logfmt, syslog, csv, tsv, cri, docker) or a NAME from --formats.", valueName: "format"))
+    var inputFormat: String = "auto"
+
+    @Option(help: ArgumentHelp("Formats file (YAML, formats.NAME.…) describing log lines; see docs/formats.md.", valueName: "file"))
+    var formats: String?
 
     @Option(help: ArgumentHelp("Files decoded in parallel (default: number of cores).", valueName: "n"))
     var jobs: Int?
@@ -55,8 +58,13 @@ struct CheckCommand: AsyncParsableCommand {
     func run() async throws {
         try await CLI.guarded {
             let policy = try policyOptions.load()
+            let described = try formats.map(FormatsFile.load) ?? [:]
+            guard let logFormat = LogFormat.named(inputFormat, in: described) else {
+                let names = LogFormat.BuiltIn.allCases.map(\.rawValue) + described.keys.sorted()
+                throw CommandFailure("--input-format \(inputFormat): no such format (known: \(names.joined(separator: ", ")))\(formats == nil ? "; describe it in a formats file and pass --formats FILE" : "")")
+            }
             let request = CheckRequest(paths: paths, policy: policy, asOf: asOf ?? today(in: policy.timeZone),
-                                       since: since, inputFormat: inputFormat,
+                                       since: since, inputFormat: logFormat,
                                        parallelism: jobs ?? ProcessInfo.processInfo.activeProcessorCount)
             let progress = TerminalProgress()
             let report = try await CheckRunner.run(request) { p in
