@@ -47,6 +47,9 @@ struct CheckCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Formats file (YAML, formats.NAME.…) describing log lines; see docs/formats.md.", valueName: "file"))
     var formats: String?
 
+    @Option(help: ArgumentHelp("Registry export (CSV with header user,verified_at,method, or JSON lines): verifications from the user database, counted like verification events.", valueName: "file"))
+    var registry: String?
+
     @Option(help: ArgumentHelp("Files decoded in parallel (default: number of cores).", valueName: "n"))
     var jobs: Int?
 
@@ -63,9 +66,12 @@ struct CheckCommand: AsyncParsableCommand {
                 let names = LogFormat.BuiltIn.allCases.map(\.rawValue) + described.keys.sorted()
                 throw CommandFailure("--input-format \(inputFormat): no such format (known: \(names.joined(separator: ", ")))\(formats == nil ? "; describe it in a formats file and pass --formats FILE" : "")")
             }
-            let request = CheckRequest(paths: paths, policy: policy, asOf: asOf ?? today(in: policy.timeZone),
+            var request = CheckRequest(paths: paths, policy: policy, asOf: asOf ?? today(in: policy.timeZone),
                                        since: since, inputFormat: logFormat,
                                        parallelism: jobs ?? ProcessInfo.processInfo.activeProcessorCount)
+            if let registry {
+                do { request.registry = try RegistryFile.load(path: registry) } catch { throw CommandFailure("\(error)") }
+            }
             let progress = TerminalProgress()
             let report = try await CheckRunner.run(request) { p in
                 progress.update("custody: read \(p.filesDone)/\(p.filesTotal) files, \(p.records) records")

@@ -21,7 +21,7 @@ struct Custody: AsyncParsableCommand {
         """,
         version: CustodyVersion.string,
         subcommands: [CheckCommand.self, RunCommand.self, DaemonCommand.self, StatusCommand.self, VerifyCommand.self, PurgeCommand.self,
-                      RequestCommand.self, HoldCommand.self, LedgerCommand.self, ReportCommand.self])
+                      RequestCommand.self, HoldCommand.self, LedgerCommand.self, ReportCommand.self, RegistryCommand.self])
 }
 
 enum CustodyVersion {

@@ -8,6 +8,8 @@ public struct CheckRequest: Sendable {
     public var asOf: CivilDay
     public var since: CivilDay?
     public var inputFormat: LogFormat
+    /// Verifications from the user database (`--registry`), counted like verification events.
+    public var registry: [RegistryVerification] = []
     /// Files decoded at once; defaults to the number of cores.
     public var parallelism: Int
 
@@ -59,6 +61,10 @@ public enum CheckRunner {
             }
         }
 
+        if !request.registry.isEmpty {
+            // As one more input holding only verifications (never re-read: it has no publishes).
+            merged.registry.merge(fileIndex: Int32(files.count), activities: RegistryFile.activities(request.registry, policy: policy))
+        }
         let rule = RetentionRule(minimumDays: policy.retention.minimumDays, asOf: request.asOf, since: request.since)
         let retention = rule.evaluate(daysWithRecords: Set(merged.dayCounts.keys))
         let realName = merged.registry.result { file, verifiedAt in
