@@ -16,6 +16,8 @@ final class DescribedParser {
     }
 
     private let splitter: Splitter
+    /// The dissect layout compiled for the hot path.
+    private let dissect: DissectSplitter?
     let resolver: FieldResolver
     private let appendScratch: UnsafeMutablePointer<UInt8>?
     private let keyScratch: UnsafeMutablePointer<UInt8>
@@ -25,9 +27,11 @@ final class DescribedParser {
     init(splitter: Splitter, resolver: FieldResolver) {
         self.splitter = splitter
         self.resolver = resolver
-        if case .dissect(let layout) = splitter, layout.hasAppends {
-            appendScratch = .allocate(capacity: LineReader.maximumLineLength)
+        if case .dissect(let layout) = splitter {
+            dissect = DissectSplitter(layout)
+            appendScratch = layout.hasAppends ? .allocate(capacity: LineReader.maximumLineLength) : nil
         } else {
+            dissect = nil
             appendScratch = nil
         }
         keyScratch = .allocate(capacity: LineReader.maximumLineLength)
@@ -44,9 +48,9 @@ final class DescribedParser {
         let n = line.count
         let r = resolver
         switch splitter {
-        case .dissect(let layout):
+        case .dissect:
             r.clear()
-            guard layout.split(p, n, starts: r.starts, ends: r.ends, bases: r.bases, scratch: appendScratch ?? keyScratch) else {
+            guard dissect.unsafelyUnwrapped.split(p, n, starts: r.starts, ends: r.ends, bases: r.bases, scratch: appendScratch ?? keyScratch) else {
                 return .rejected(.patternMismatch)
             }
         case .regex(let layout):

@@ -128,53 +128,6 @@ struct DissectLayout: Sendable {
         return DissectLayout(leading: pieces[0].literal, fields: fields, names: names, hasAppends: hasAppends)
     }
 
-    /// Splits a line: `starts[k]`/`ends[k]` of field slot k (appended fields are assembled in
-    /// `scratch`, and their spans then point there). False when the line does not match.
-    func split(_ p: UnsafePointer<UInt8>, _ n: Int, starts: UnsafeMutablePointer<Int>, ends: UnsafeMutablePointer<Int>,
-               bases: UnsafeMutablePointer<UnsafePointer<UInt8>>, scratch: UnsafeMutablePointer<UInt8>) -> Bool {
-        var i = leading.count
-        guard n >= i, leading.withUnsafeBufferPointer({ $0.isEmpty || memcmp($0.baseAddress!, p, $0.count) == 0 }) else { return false }
-        var used = 0
-        for field in fields {
-            let start = i
-            let end: Int
-            if field.delimiter.isEmpty {
-                end = n
-                i = n
-            } else {
-                guard let found = Self.find(field.delimiter, p, from: i, n) else { return false }
-                end = found
-                i = found + field.delimiter.count
-                if field.padded {
-                    while i + field.delimiter.count <= n,
-                          field.delimiter.withUnsafeBufferPointer({ memcmp($0.baseAddress!, p + i, $0.count) == 0 }) {
-                        i += field.delimiter.count
-                    }
-                }
-            }
-            guard let slot = field.slot else { continue }
-            if field.append {
-                // Copy the earlier part and this one, joined by a space, into scratch.
-                let earlier = UnsafeBufferPointer(start: bases[slot] + starts[slot], count: ends[slot] - starts[slot])
-                let total = earlier.count + 1 + (end - start)
-                guard used + total <= LineReader.maximumLineLength else { return false }
-                let out = scratch + used
-                if let e = earlier.baseAddress { memmove(out, e, earlier.count) }
-                out[earlier.count] = 0x20
-                memcpy(out + earlier.count + 1, p + start, end - start)
-                bases[slot] = UnsafePointer(out)
-                starts[slot] = 0
-                ends[slot] = total
-                used += total
-            } else {
-                bases[slot] = p
-                starts[slot] = start
-                ends[slot] = end
-            }
-        }
-        return i == n
-    }
-
     /// The first occurrence of `needle` in `p[from..<n]`.
     @inline(__always)
     static func find(_ needle: [UInt8], _ p: UnsafePointer<UInt8>, from: Int, _ n: Int) -> Int? {
@@ -190,6 +143,114 @@ struct DissectLayout: Sendable {
             }
             return nil
         }
+    }
+}
+
+/// A `DissectLayout` laid out for the hot path: fields and literals in memory it owns, so that
+/// splitting a line touches no array (no retain, release or bounds check per field).
+final class DissectSplitter {
+    private struct CompiledField {
+        /// -1 for a skipped field.
+        var slot: Int
+        var append: Bool
+        var padded: Bool
+        var delimiterOffset: Int
+        var delimiterCount: Int
+    }
+
+    private let fields: UnsafeMutablePointer<CompiledField>
+    private let fieldCount: Int
+    private let bytes: UnsafeMutablePointer<UInt8>
+    private let leadingCount: Int
+
+    init(_ layout: DissectLayout) {
+        let pool = layout.leading + layout.fields.flatMap(\.delimiter)
+        bytes = .allocate(capacity: max(pool.count, 1))
+        bytes.initialize(from: pool, count: pool.count)
+        leadingCount = layout.leading.count
+        fieldCount = layout.fields.count
+        fields = .allocate(capacity: fieldCount)
+        var offset = leadingCount
+        for (k, field) in layout.fields.enumerated() {
+            (fields + k).initialize(to: CompiledField(slot: field.slot ?? -1, append: field.append, padded: field.padded,
+                                                      delimiterOffset: offset, delimiterCount: field.delimiter.count))
+            offset += field.delimiter.count
+        }
+    }
+
+    deinit {
+        fields.deallocate()
+        bytes.deallocate()
+    }
+
+    @inline(__always)
+    private static func same(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        var k = 0
+        while k < count {
+            if a[k] != b[k] { return false }
+            k += 1
+        }
+        return true
+    }
+
+    /// The first occurrence of `count` bytes at `d` in `p[from..<n]`.
+    @inline(__always)
+    private static func find(_ d: UnsafePointer<UInt8>, _ count: Int, _ p: UnsafePointer<UInt8>, from: Int, _ n: Int) -> Int? {
+        var i = from
+        while i + count <= n {
+            guard let hit = memchr(p + i, Int32(d[0]), n - i - count + 1) else { return nil }
+            let at = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - p
+            if same(p + at + 1, d + 1, count - 1) { return at }
+            i = at + 1
+        }
+        return nil
+    }
+
+    /// Splits a line: `starts[k]`/`ends[k]` of field slot k (appended fields are assembled in
+    /// `scratch`, and their spans then point there). False when the line does not match.
+    func split(_ p: UnsafePointer<UInt8>, _ n: Int, starts: UnsafeMutablePointer<Int>, ends: UnsafeMutablePointer<Int>,
+               bases: UnsafeMutablePointer<UnsafePointer<UInt8>>, scratch: UnsafeMutablePointer<UInt8>) -> Bool {
+        guard n >= leadingCount, Self.same(p, bytes, leadingCount) else { return false }
+        var i = leadingCount
+        var used = 0
+        for k in 0..<fieldCount {
+            let field = fields[k]
+            let start = i
+            let end: Int
+            if field.delimiterCount == 0 {
+                end = n
+                i = n
+            } else {
+                let d = UnsafePointer(bytes + field.delimiterOffset)
+                guard let found = Self.find(d, field.delimiterCount, p, from: i, n) else { return false }
+                end = found
+                i = found + field.delimiterCount
+                if field.padded {
+                    while i + field.delimiterCount <= n, Self.same(p + i, d, field.delimiterCount) { i += field.delimiterCount }
+                }
+            }
+            let slot = field.slot
+            if slot < 0 { continue }
+            if field.append {
+                // Copy the earlier part and this one, joined by a space, into scratch.
+                let earlierCount = ends[slot] - starts[slot]
+                let total = earlierCount + 1 + (end - start)
+                guard starts[slot] >= 0, used + total <= LineReader.maximumLineLength else { return false }
+                let out = scratch + used
+                memmove(out, bases[slot] + starts[slot], earlierCount)
+                out[earlierCount] = 0x20
+                memcpy(out + earlierCount + 1, p + start, end - start)
+                bases[slot] = UnsafePointer(out)
+                starts[slot] = 0
+                ends[slot] = total
+                used += total
+            } else {
+                bases[slot] = p
+                starts[slot] = start
+                ends[slot] = end
+            }
+        }
+        return i == n
     }
 }
 

@@ -167,6 +167,12 @@ final class FieldResolver {
     }
 
     private func first(_ refs: [Reference], scratch: UnsafeMutablePointer<UInt8>, capacity: Int) -> Lookup {
+        // The usual case, one plain field: no reference is copied out of the array.
+        if refs.count == 1, refs.withUnsafeBufferPointer({ $0[0].kind == .slot && $0[0].path.isEmpty }) {
+            let slot = refs.withUnsafeBufferPointer { $0[0].slots.withUnsafeBufferPointer { $0[0] } }
+            guard let v = value(slot, scratch: scratch) else { return .absent }
+            return .value(v)
+        }
         for ref in refs {
             let found = resolve(ref, scratch: scratch, capacity: capacity)
             if case .absent = found { continue }
