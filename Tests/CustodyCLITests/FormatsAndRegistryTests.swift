@@ -48,6 +48,9 @@ import Testing
         try dir.write("registry.csv", "user,verified_at,method\nu2,2026-11-01T09:00:00+08:00,phone\nu3,2026-11-01T09:00:00+08:00,email\n")
         let withRegistry = try CustodyProcess.run(args + ["--registry", dir.path("registry.csv")])
         #expect(try realName(withRegistry)["violating_users"] as? Int == 0, "\(withRegistry.stderr)")
+        // u3, in the registry only, is not a user of these logs.
+        #expect(try realName(withRegistry)["users_seen"] as? Int == 2)
+        #expect(try realName(withRegistry)["verified_users"] as? Int == 2)
         // A verification after the post does not cover it.
         try dir.write("late.jsonl", #"{"user":"u2","verified_at":"2026-11-03T00:00:00Z","method":"phone"}"# + "\n")
         let late = try CustodyProcess.run(args + ["--registry", dir.path("late.jsonl")])
@@ -93,18 +96,37 @@ import Testing
         #expect(bad.stderr.contains("bad.csv:3: empty user; nothing imported"), "\(bad.stderr)")
         #expect(try registry(["list"]).stdout.contains("registry") == false)
 
-        try fixture.dir.write("registry.csv", "method,user,verified_at,team\nphone,u2,2026-11-01T09:00:00+08:00,x\n")
+        try fixture.dir.write("registry.csv", "method,user,verified_at,team\nphone,u2,2026-11-01T09:00:00+08:00,x\nphone,u9,2026-11-01T09:00:00+08:00,y\n")
         let first = try registry(["import", fixture.dir.path("registry.csv")])
         #expect(first.status == 0, "\(first.stderr)")
-        #expect(first.stdout.contains("1 rows, 1 new"))
+        #expect(first.stdout.contains("2 rows, 2 new"))
         let again = try registry(["import", fixture.dir.path("registry.csv")])
-        #expect(again.stdout.contains("1 rows, 0 new"))
+        #expect(again.stdout.contains("2 rows, 0 new"))
 
         let after = try #require(try CustodyProcess.json(try fixture.custody("status", ["--format", "json"], asOf: "2026-11-03"))["real_name"] as? [String: Any])
         #expect(after["violating_users"] as? Int == 0)
+        #expect(after["users_seen"] as? Int == 2)
 
         let list = try registry(["list", "--format", "json"])
         let items = try #require(try CustodyProcess.json(list)["verifications"] as? [[String: Any]])
-        #expect(items.map { "\($0["user"]!) \($0["origin"]!)" } == ["u1 log", "u2 registry"])
+        #expect(items.map { "\($0["user"]!) \($0["origin"]!)" } == ["u1 log", "u2 registry", "u9 registry"])
+    }
+
+    /// The numbers SampleLogs/README.md gives for the gateway source and the registry export.
+    @Test func sampleGatewayAndRegistry() throws {
+        let base = ["--policy", policy, "--as-of", "2026-11-19", "--format", "json"]
+        let gateway = ["check", "SampleLogs/gateway", "--formats", "SampleLogs/formats.yaml", "--input-format", "gateway"] + base
+        let plain = try CustodyProcess.json(try CustodyProcess.run(gateway))
+        #expect((plain["inputs"] as? [String: Any])?["records"] as? Int == 110)
+        #expect((plain["inputs"] as? [String: Any])?["rejected_lines"] as? Int == 0)
+        let names = try #require(plain["real_name"] as? [String: Any])
+        #expect(names["users_seen"] as? Int == 11)
+        #expect(names["violating_users"] as? Int == 1)
+        let registry = ["--registry", "SampleLogs/registry/verified-users.csv"]
+        #expect(try realName(try CustodyProcess.run(gateway + registry))["violating_users"] as? Int == 0)
+        let logs = try realName(try CustodyProcess.run(["check", "SampleLogs/logs"] + base + registry))
+        #expect(logs["violating_users"] as? Int == 7)
+        #expect(logs["violating_events"] as? Int == 8)
+        #expect(logs["users_seen"] as? Int == 301)
     }
 }

@@ -44,6 +44,8 @@ public enum CheckRunner {
 
         // With fewer files than cores, each file's decoding gets a thread of its own.
         let prefetch = files.count < request.parallelism
+        // Registry rows count only for users the logs show (a user database holds everyone).
+        var seen = Set<String>()
         await withTaskGroup(of: FileAudit.self) { group in
             var next = 0
             func startNext() {
@@ -55,6 +57,7 @@ public enum CheckRunner {
             }
             for _ in 0..<min(request.parallelism, files.count) { startNext() }
             while let audit = await group.next() {
+                if !request.registry.isEmpty { for activity in audit.users { seen.insert(activity.user) } }
                 merged.add(audit)
                 progress?(CheckProgress(filesDone: merged.filesDone, filesTotal: files.count, records: merged.records))
                 startNext()
@@ -63,7 +66,7 @@ public enum CheckRunner {
 
         if !request.registry.isEmpty {
             // As one more input holding only verifications (never re-read: it has no publishes).
-            merged.registry.merge(fileIndex: Int32(files.count), activities: RegistryFile.activities(request.registry, policy: policy))
+            merged.registry.merge(fileIndex: Int32(files.count), activities: RegistryFile.activities(request.registry.filter { seen.contains($0.user) }, policy: policy))
         }
         let rule = RetentionRule(minimumDays: policy.retention.minimumDays, asOf: request.asOf, since: request.since)
         let retention = rule.evaluate(daysWithRecords: Set(merged.dayCounts.keys))

@@ -28,8 +28,11 @@ public enum RegistryStore {
         }
     }
 
+    /// The imported verifications of users the logs show (a user database holds everyone).
     static func verifications(_ db: Database) throws -> [RegistryVerification] {
-        try Row.fetchAll(db, sql: "SELECT user, verified_at_ms, method FROM registry_verifications").map {
+        try Row.fetchAll(db, sql: """
+            SELECT user, verified_at_ms, method FROM registry_verifications WHERE user IN (SELECT user FROM users)
+            """).map {
             RegistryVerification(user: $0[0], verifiedAt: $0[1], method: $0[2])
         }
     }
