@@ -28,6 +28,11 @@ final class FieldResolver {
     private let timestampRefs: [Reference]
     private let userRefs: [Reference]
     private let eventRefs: [Reference]
+    /// The slot of a list that is one plain field (the usual case), else -1: read without
+    /// looking at the references.
+    private let timestampSlot: Int
+    private let userSlot: Int
+    private let eventSlot: Int
     private let requestSlot: Int?
     private let methodSlot: Int?
     private let uriSlot: Int?
@@ -70,6 +75,10 @@ final class FieldResolver {
         timestampRefs = try compile(timestamp)
         userRefs = try compile(user)
         eventRefs = try compile(event)
+        func simple(_ refs: [Reference]) -> Int { refs.count == 1 && refs[0].kind == .slot && refs[0].path.isEmpty ? refs[0].slots[0] : -1 }
+        timestampSlot = simple(timestampRefs)
+        userSlot = simple(userRefs)
+        eventSlot = simple(eventRefs)
         requestSlot = names.firstIndex(of: "request")
         methodSlot = names.firstIndex(of: "request_method") ?? names.firstIndex(of: "method")
         uriSlot = names.firstIndex(of: "request_uri") ?? names.firstIndex(of: "uri")
@@ -130,7 +139,7 @@ final class FieldResolver {
     /// timestamp field is present (the container runtime's time, for CRI and Docker).
     func record(formatRejection: Rejection = .formatTimestamp, fallbackMillis: Int64? = nil) -> ParseOutcome {
         var millis = fallbackMillis
-        switch first(timestampRefs, scratch: timeScratch, capacity: 256) {
+        switch first(timestampRefs, simple: timestampSlot, scratch: timeScratch, capacity: 256) {
         case .ambiguous: return .rejected(.ambiguousField)
         case .absent: break
         case .value(let text):
@@ -139,13 +148,13 @@ final class FieldResolver {
         }
         guard let millis else { return .rejected(.missingTimestamp) }
         var user: UnsafeBufferPointer<UInt8>?
-        switch first(userRefs, scratch: userScratch, capacity: LineReader.maximumLineLength) {
+        switch first(userRefs, simple: userSlot, scratch: userScratch, capacity: LineReader.maximumLineLength) {
         case .ambiguous: return .rejected(.ambiguousField)
         case .absent: user = nil
         case .value(let v): user = v.isEmpty || (v.count == 1 && v[0] == 0x2D) ? nil : v
         }
         var event: UnsafeBufferPointer<UInt8>?
-        switch first(eventRefs, scratch: eventScratch, capacity: LineReader.maximumLineLength) {
+        switch first(eventRefs, simple: eventSlot, scratch: eventScratch, capacity: LineReader.maximumLineLength) {
         case .ambiguous: return .rejected(.ambiguousField)
         case .absent: event = classifyRequest()
         case .value(let v): event = v.isEmpty || (v.count == 1 && v[0] == 0x2D) ? classifyRequest() : v
@@ -166,11 +175,11 @@ final class FieldResolver {
         return nil
     }
 
-    private func first(_ refs: [Reference], scratch: UnsafeMutablePointer<UInt8>, capacity: Int) -> Lookup {
+    @inline(__always)
+    private func first(_ refs: [Reference], simple: Int, scratch: UnsafeMutablePointer<UInt8>, capacity: Int) -> Lookup {
         // The usual case, one plain field: no reference is copied out of the array.
-        if refs.count == 1, refs.withUnsafeBufferPointer({ $0[0].kind == .slot && $0[0].path.isEmpty }) {
-            let slot = refs.withUnsafeBufferPointer { $0[0].slots.withUnsafeBufferPointer { $0[0] } }
-            guard let v = value(slot, scratch: scratch) else { return .absent }
+        if simple >= 0 {
+            guard let v = value(simple, scratch: scratch) else { return .absent }
             return .value(v)
         }
         for ref in refs {

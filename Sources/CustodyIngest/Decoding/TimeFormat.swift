@@ -17,6 +17,22 @@ struct TimeFormat: Sendable {
 
     let whole: Whole?
     let tokens: [Token]
+    /// `tokens` in memory of their own: the per-line loop then touches no array.
+    private let storage: TokenStorage
+
+    private final class TokenStorage: @unchecked Sendable {
+        let pointer: UnsafeMutablePointer<Token>
+        let count: Int
+        init(_ tokens: [Token]) {
+            count = tokens.count
+            pointer = .allocate(capacity: max(count, 1))
+            pointer.initialize(from: tokens, count: count)
+        }
+        deinit {
+            pointer.deinitialize(count: count)
+            pointer.deallocate()
+        }
+    }
     /// The parsed time carries a zone (`%z`, `%Z`, epoch, ISO with zone, CLF).
     let hasZone: Bool
     let hasYear: Bool
@@ -31,6 +47,7 @@ struct TimeFormat: Sendable {
     private init(whole: Whole?, tokens: [Token], hasZone: Bool, hasYear: Bool) {
         self.whole = whole
         self.tokens = tokens
+        storage = TokenStorage(tokens)
         self.hasZone = hasZone
         self.hasYear = hasYear
     }
@@ -134,8 +151,9 @@ struct TimeFormat: Sendable {
             while i < n, i - start < maxDigits, b[i] &- 0x30 < 10 { v = v * 10 + Int(b[i] &- 0x30); i += 1 }
             return i > start ? v : nil
         }
-        for token in tokens {
-            switch token {
+        let tokenPointer = storage.pointer
+        for t in 0..<storage.count {
+            switch tokenPointer[t] {
             case .literal(let c): guard i < n, b[i] == c else { return nil }; i += 1
             case .space:
                 let start = i
