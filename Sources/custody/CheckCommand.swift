@@ -22,6 +22,8 @@ struct CheckCommand: AsyncParsableCommand {
           custody check /var/log/app
           custody check logs/ --as-of 2026-11-26 --format json > check.json
           custody check app.log.gz --policy Policies/cn-csl-2017-network-logs.yaml
+          custody check /var/log/gateway --formats formats.yaml --input-format gateway
+          custody check /var/log/app --registry verified-users.csv
 
         Exit status: 0 compliant, 1 not compliant (errors found, unreadable files included), \
         2 usage or configuration error.
