@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make demo: the main jobs on SampleLogs/, everything written under out/.
-#   1. custody check            (app teams, CI)
+#   1. custody check            (app teams, CI); a described format and the user database
+#                                (SampleLogs/formats.yaml, SampleLogs/registry/)
 #   2. custody run, twice       (operators: the second run reads nothing new)
 #   3. the disclosure workflow  (legal teams: requests, decisions, a package, verify)
 #   4. reports                  (transparency and compliance, every format)
@@ -16,7 +17,14 @@ echo "== 1. custody check SampleLogs/logs --as-of $AS_OF (expected: NOT COMPLIAN
 $BIN check SampleLogs/logs --policy $POLICY --as-of $AS_OF | tee out/check.txt; (exit ${PIPESTATUS[0]}); ok_or_findings
 $BIN check SampleLogs/logs --policy $POLICY --as-of $AS_OF --format json > out/check.json; ok_or_findings
 
-printf 'sources:\n  - path: ../SampleLogs/logs\npolicy: ../%s\nstate_directory: state\nmetrics_file: custody.prom\nledger_key: ledger.key\nwitness_directory: witness\n' "$POLICY" > out/custody.yaml
+echo; echo "== 1b. an API gateway log in its own nginx log_format, with verifications from the user database"
+$BIN check SampleLogs/gateway --policy $POLICY --as-of $AS_OF --formats SampleLogs/formats.yaml --input-format gateway \
+  --registry SampleLogs/registry/verified-users.csv | tee out/check-gateway.txt | head -n 5; (exit ${PIPESTATUS[0]}); ok_or_findings
+
+# custody.yaml: the app's logs (sniffed) and the gateway's (format described inline under formats:).
+{ printf 'sources:\n  - path: ../SampleLogs/logs\n  - path: ../SampleLogs/gateway\n    format: gateway\n'
+  printf 'policy: ../%s\nstate_directory: state\nmetrics_file: custody.prom\nledger_key: ledger.key\nwitness_directory: witness\n' "$POLICY"
+  sed -n '/^formats:/,$p' SampleLogs/formats.yaml; } > out/custody.yaml
 C="--config out/custody.yaml --as-of $AS_OF"   # commands that judge as of a day
 S="--config out/custody.yaml"                   # commands that only record (no --as-of)
 # The ledger's signing key lives outside the state (here out/ledger.key; in production /etc/custody).
@@ -33,6 +41,9 @@ $BIN ledger init $S > /dev/null || exit 2
 echo; echo "== 2. custody run (first: ingests everything into out/state), then again (nothing new)"
 $BIN run $C --quiet > out/run1.txt; ok_or_findings
 $BIN run $C > out/run2.txt; ok_or_findings
+echo "-- verifications from the user database (SampleLogs/registry/verified-users.csv):"
+$BIN registry import SampleLogs/registry/verified-users.csv --config out/custody.yaml || exit 2
+$BIN registry list --config out/custody.yaml | grep registry
 $BIN status $C; ok_or_findings
 
 echo; echo "== 3. requests for user data (SampleLogs/requests/2026H2.jsonl)"

@@ -91,8 +91,17 @@ struct LogGen: ParsableCommand {
         @Option(help: "Passes over the lines; the best is printed.")
         var passes: Int = 5
 
+        @Option(help: "Formats file describing --input-format.")
+        var formats: String?
+
+        @Option(name: .customLong("input-format"), help: "Log format: auto, a built-in, or a name from --formats.")
+        var inputFormat: String = "auto"
+
         func run() throws {
             let policy = try PolicyLoader.load(path: policy)
+            guard let format = LogFormat.named(inputFormat, in: try formats.map(FormatsFile.load) ?? [:]) else {
+                throw ValidationError("no format named \(inputFormat)")
+            }
             var text: [UInt8] = []
             var lines: [Range<Int>] = []
             let source = try DecodedSources.open(path: file)
@@ -106,7 +115,7 @@ struct LogGen: ParsableCommand {
             var records = 0
             text.withUnsafeBufferPointer { all in
                 for _ in 0..<passes {
-                    var parser = LineParser(policy: policy, format: .auto)
+                    var parser = LineParser(policy: policy, format: format)
                     defer { parser.deallocate() }
                     records = 0
                     var elapsed: UInt64 = 0

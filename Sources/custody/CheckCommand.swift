@@ -24,6 +24,8 @@ struct CheckCommand: AsyncParsableCommand {
           custody check app.log.gz --policy Policies/cn-csl-2017-network-logs.yaml
           custody check logs/ --policy Policies/cn-apps.yaml --policy gdpr.yaml
           zcat old/*.gz | custody check - --as-of 2026-11-26
+          custody check /var/log/gateway --formats formats.yaml --input-format gateway
+          custody check /var/log/app --registry verified-users.csv
 
         --policy may be given more than once: each policy is audited and reported under its \
         own id (above, gdpr.yaml stands for your copy of \
@@ -52,8 +54,14 @@ struct CheckCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Output: text for people, json for machines (custody.check.v1).", valueName: "format"))
     var format: OutputFormat = .text
 
-    @Option(name: .customLong("input-format"), help: ArgumentHelp("Log format: auto (sniffed per file), jsonl, combined or logfmt.", valueName: "format"))
-    var inputFormat: LogFormat = .auto
+    @Option(name: .customLong("input-format"), help: ArgumentHelp("Log format: auto (sniffed per file), a built-in (jsonl, combined, logfmt, syslog, csv, tsv, cri, docker) or a NAME from --formats.", valueName: "format"))
+    var inputFormat: String = "auto"
+
+    @Option(help: ArgumentHelp("Formats file (YAML, formats.NAME.…) describing log lines; see docs/formats.md.", valueName: "file"))
+    var formats: String?
+
+    @Option(help: ArgumentHelp("Registry export (CSV with header user,verified_at,method, or JSON lines): verifications from the user database, counted like verification events.", valueName: "file"))
+    var registry: String?
 
     @Option(help: ArgumentHelp("Files decoded in parallel (default: number of cores).", valueName: "n"))
     var jobs: Int?
@@ -67,6 +75,14 @@ struct CheckCommand: AsyncParsableCommand {
     func run() async throws {
         try await CLI.guarded {
             let policies = try policyOptions.loadAll()
+            let described = try formats.map(FormatsFile.load) ?? [:]
+            guard let logFormat = LogFormat.named(inputFormat, in: described) else {
+                let names = LogFormat.BuiltIn.allCases.map(\.rawValue) + described.keys.sorted()
+                throw CommandFailure("--input-format \(inputFormat): no such format (known: \(names.joined(separator: ", ")))\(formats == nil ? "; describe it in a formats file and pass --formats FILE" : "")")
+            }
+            let registryEntries = try registry.map { path in
+                do { return try RegistryFile.load(path: path) } catch { throw CommandFailure("\(error)") }
+            }
             // Standard input is spooled once, so every policy reads the same bytes.
             let stdin = try paths.contains("-") ? StandardInputSpool() : nil
             defer { withExtendedLifetime(stdin) {} }
@@ -75,9 +91,10 @@ struct CheckCommand: AsyncParsableCommand {
             // exactly the one that policy alone gives).
             for policy in policies {
                 var request = CheckRequest(paths: paths.map { $0 == "-" ? stdin!.path : $0 }, policy: policy,
-                                           asOf: asOf ?? today(in: policy.timeZone), since: since, inputFormat: inputFormat,
+                                           asOf: asOf ?? today(in: policy.timeZone), since: since, inputFormat: logFormat,
                                            parallelism: jobs ?? ProcessInfo.processInfo.activeProcessorCount)
                 if let stdin { request.displayNames[stdin.path] = StandardInputSpool.displayName }
+                if let registryEntries { request.registry = registryEntries }
                 let progress = TerminalProgress()
                 reports.append(try await CheckRunner.run(request) { p in
                     progress.update("custody: read \(p.filesDone)/\(p.filesTotal) files, \(p.records) records")

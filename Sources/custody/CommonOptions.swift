@@ -52,8 +52,6 @@ extension CivilDay: ExpressibleByArgument {
     public static var defaultCompletionKind: CompletionKind { .default }
 }
 
-extension LogFormat: ExpressibleByArgument {}
-
 /// `text` for people, `json` for machines.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text

@@ -23,7 +23,8 @@ struct Custody: AsyncParsableCommand {
         """,
         version: CustodyVersion.string,
         subcommands: [CheckCommand.self, RunCommand.self, DaemonCommand.self, StatusCommand.self, VerifyCommand.self, PurgeCommand.self,
-                      RequestCommand.self, HoldCommand.self, LedgerCommand.self, ReportCommand.self, PolicyCommand.self])
+                      RequestCommand.self, HoldCommand.self, LedgerCommand.self, ReportCommand.self, PolicyCommand.self,
+                      RegistryCommand.self])
 }
 
 enum CustodyVersion {

@@ -32,7 +32,7 @@ struct CombinedParserTests {
         ("POST /api/posts/123/edit HTTP/1.1", "post"),
         ("POST /api/live/start HTTP/1.1", "live_start"),
         ("GET /api/posts HTTP/1.1", "http_request"),
-        ("post /api/posts HTTP/1.1", "http_request"),
+        ("post /api/posts HTTP/1.1", "post"),
         ("POST /api/post HTTP/1.1", "http_request"),
         ("POST /API/posts HTTP/1.1", "http_request"),
         ("POST /x/api/posts HTTP/1.1", "http_request"),

@@ -156,12 +156,14 @@ func loadPolicy(_ text: String = policyYAML) throws -> Policy {
 enum Parsed: Equatable, CustomStringConvertible {
     case record(millis: Int64, user: String?, event: String?)
     case rejected(Rejection)
+    case skipped
 
     var description: String {
         switch self {
         case let .record(millis, user, event):
             return "record(\(TimestampParser.formatUTC(millis)), user: \(user.debugDescription), event: \(event.debugDescription))"
         case .rejected(let r): return "rejected(\(r))"
+        case .skipped: return "skipped"
         }
     }
 
@@ -184,6 +186,8 @@ func parseLines(_ lines: [String], format: LogFormat, policy: Policy) -> (result
                                    event: r.event.map { String(decoding: $0, as: UTF8.self) }))
         case .rejected(let rejection):
             results.append(.rejected(rejection))
+        case .skipped:
+            results.append(.skipped)
         }
     }
     return (results, parser.format)

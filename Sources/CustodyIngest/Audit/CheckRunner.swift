@@ -8,6 +8,8 @@ public struct CheckRequest: Sendable {
     public var asOf: CivilDay
     public var since: CivilDay?
     public var inputFormat: LogFormat
+    /// Verifications from the user database (`--registry`), counted like verification events.
+    public var registry: [RegistryVerification] = []
     /// Files decoded at once; defaults to the number of cores.
     public var parallelism: Int
     /// Names to report instead of paths (standard input is read from a spooled copy).
@@ -47,6 +49,8 @@ public enum CheckRunner {
 
         // With fewer files than cores, each file's decoding gets a thread of its own.
         let prefetch = files.count < request.parallelism
+        // Registry rows count only for users the logs show (a user database holds everyone).
+        var seen = Set<String>()
         await withTaskGroup(of: FileAudit.self) { group in
             var next = 0
             func startNext() {
@@ -58,12 +62,17 @@ public enum CheckRunner {
             }
             for _ in 0..<min(request.parallelism, files.count) { startNext() }
             while let audit = await group.next() {
+                if !request.registry.isEmpty { for activity in audit.users { seen.insert(activity.user) } }
                 merged.add(audit)
                 progress?(CheckProgress(filesDone: merged.filesDone, filesTotal: files.count, records: merged.records))
                 startNext()
             }
         }
 
+        if !request.registry.isEmpty {
+            // As one more input holding only verifications (never re-read: it has no publishes).
+            merged.registry.merge(fileIndex: Int32(files.count), activities: RegistryFile.activities(request.registry.filter { seen.contains($0.user) }, policy: policy))
+        }
         let rule = RetentionRule(minimumDays: policy.retention.minimumDays, asOf: request.asOf, since: request.since)
         let retention = rule.evaluate(daysWithRecords: Set(merged.dayCounts.keys))
         var realName = merged.registry.result { file, verifiedAt in

@@ -45,7 +45,7 @@ public enum RecordReader {
             return outcome
         }
         outcome.compressed = source.isCompressed
-        var parser = LineParser(policy: policy, format: format)
+        var parser = LineParser(policy: policy, format: format, path: path)
         defer { parser.deallocate() }
         var records = 0
         var issues = InputIssues()
@@ -63,8 +63,10 @@ public enum RecordReader {
                     records += 1
                     body(record, number)
                 case .rejected(let rejection):
-                    issues.reject(line: number, cause: rejection.cause)
+                    issues.reject(line: number, cause: parser.cause(of: rejection))
                     issues.countNonText(bytes)
+                case .skipped:
+                    break
                 }
             case .overlong(let number):
                 issues.reject(line: number, cause: Rejection.overlong.cause)

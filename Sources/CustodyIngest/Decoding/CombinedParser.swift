@@ -6,34 +6,13 @@ import CustodyCore
 /// The user is `$remote_user` (`-` is anonymous). The event comes from the policy's
 /// `http_events` rules (method + path prefix); an unmatched request is `http_request`.
 struct CombinedParser {
-    private struct Rule {
-        var method: [UInt8]
-        var prefix: [UInt8]
-        var event: UnsafeBufferPointer<UInt8>
-    }
-
-    private let rules: [Rule]
-    private let defaultEvent: UnsafeBufferPointer<UInt8>
+    private let events: HTTPEventMatcher
 
     init(rules: [HTTPEventRule]) {
-        self.rules = rules.map {
-            Rule(method: Array($0.method.utf8), prefix: Array($0.pathPrefix.utf8), event: Self.permanent($0.event))
-        }
-        defaultEvent = Self.permanent("http_request")
+        events = HTTPEventMatcher(rules: rules)
     }
 
-    /// Event names live as long as the parser; they are copied once into memory it owns.
-    private static func permanent(_ s: String) -> UnsafeBufferPointer<UInt8> {
-        let bytes = Array(s.utf8)
-        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: max(bytes.count, 1))
-        p.initialize(from: bytes, count: bytes.count)
-        return UnsafeBufferPointer(start: p, count: bytes.count)
-    }
-
-    func deallocate() {
-        for rule in rules { rule.event.deallocate() }
-        defaultEvent.deallocate()
-    }
+    func deallocate() {}
 
     /// `host ident user [dd/Mon/yyyy:HH:MM:SS +zzzz] "`: the shape of the format, whatever the
     /// values.
@@ -95,20 +74,7 @@ struct CombinedParser {
     }
 
     private func classify(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> UnsafeBufferPointer<UInt8> {
-        var i = start
-        while i < end, p[i] != 0x20 { i += 1 }
-        let methodLength = i - start
-        guard i < end else { return defaultEvent }
-        let pathStart = i + 1
-        var pathEnd = pathStart
-        while pathEnd < end, p[pathEnd] != 0x20 { pathEnd += 1 }
-        let pathLength = pathEnd - pathStart
-        for rule in rules where rule.method.count == methodLength && rule.prefix.count <= pathLength {
-            let matches = rule.method.withUnsafeBufferPointer { m in memcmp(m.baseAddress!, p + start, methodLength) == 0 }
-                && rule.prefix.withUnsafeBufferPointer { q in memcmp(q.baseAddress!, p + pathStart, q.count) == 0 }
-            if matches { return rule.event }
-        }
-        return defaultEvent
+        events.classify(requestLine: p, start, end)
     }
 }
 

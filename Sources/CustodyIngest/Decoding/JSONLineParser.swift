@@ -9,6 +9,8 @@ struct JSONLineParser {
     private let fields: FieldTable
     private let userScratch: UnsafeMutablePointer<UInt8>
     private let eventScratch: UnsafeMutablePointer<UInt8>
+    /// Escaped keys are unescaped here before they are looked up (rare: most keys have no escapes).
+    private let keyScratch: UnsafeMutablePointer<UInt8>
     private var timestamps = ISOTimestampCache()
     private let successors = KeySuccessors()
 
@@ -27,15 +29,24 @@ struct JSONLineParser {
         var user = Capture()
         var event = Capture()
 
+        /// Keeps the value if it ranks best so far; false when its key was already seen (the same
+        /// name twice, or a name and its escaped spelling): the line is then ambiguous.
         @inline(__always)
-        mutating func offer(_ field: (FieldTable.Field, UInt8)?, start: Int, end: Int, kind: Kind) {
-            guard let (which, rank) = field else { return }
+        mutating func offer(_ field: (FieldTable.Field, UInt8)?, start: Int, end: Int, kind: Kind) -> Bool {
+            guard let (which, rank) = field else { return true }
             let capture = Capture(rank: rank, start: start, end: end, kind: kind)
             switch which {
-            case .timestamp: if rank < ts.rank { ts = capture }
-            case .user: if rank < user.rank { user = capture }
-            case .event: if rank < event.rank { event = capture }
+            case .timestamp:
+                if rank == ts.rank { return false }
+                if rank < ts.rank { ts = capture }
+            case .user:
+                if rank == user.rank { return false }
+                if rank < user.rank { user = capture }
+            case .event:
+                if rank == event.rank { return false }
+                if rank < event.rank { event = capture }
             }
+            return true
         }
     }
 
@@ -43,20 +54,24 @@ struct JSONLineParser {
         self.fields = fields
         userScratch = .allocate(capacity: LineReader.maximumLineLength)
         eventScratch = .allocate(capacity: LineReader.maximumLineLength)
+        keyScratch = .allocate(capacity: LineReader.maximumLineLength)
     }
 
     func deallocate() {
         userScratch.deallocate()
         eventScratch.deallocate()
+        keyScratch.deallocate()
         successors.deallocate()
     }
 
-    mutating func parse(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
+    /// `fallbackMillis`: the time of a line with no timestamp field (a container runtime's time
+    /// around the app's JSON line, for CRI and Docker); nil rejects such lines.
+    mutating func parse(_ line: UnsafeBufferPointer<UInt8>, fallbackMillis: Int64? = nil) -> ParseOutcome {
         guard let p = line.baseAddress else { return .rejected(.notJSONObject) }
         let n = line.count
         var captures = Captures()
         if let rejection = walkObject(p, n, into: &captures) { return .rejected(rejection) }
-        return record(p, n, captures)
+        return record(p, n, captures, fallbackMillis: fallbackMillis)
     }
 
     /// Walks any JSON object, checking its structure, and captures the policy's fields. Nested
@@ -87,9 +102,14 @@ struct JSONLineParser {
                 } else {
                     guard let (keyEnd, escaped) = stringEnd(p, i, n) else { return .invalidJSON }
                     let key = UnsafeBufferPointer(start: p + keyStart, count: keyEnd - 1 - keyStart)
-                    field = keyStart + 8 <= n
-                        ? fields.match(key, word: ByteScan.prefixWord(p + keyStart, count: key.count))
-                        : fields.match(key)
+                    if escaped {
+                        // `"\u0065vent"` is `event`: keys are compared as the JSON text means them.
+                        field = fields.match(unescape(p, i, keyEnd, into: keyScratch))
+                    } else {
+                        field = keyStart + 8 <= n
+                            ? fields.match(key, word: ByteScan.prefixWord(p + keyStart, count: key.count))
+                            : fields.match(key)
+                    }
                     previousKey = successors.learn(after: previousKey, key, escaped: escaped, field: field,
                                                    colonFollows: keyEnd < n && p[keyEnd] == 0x3A)
                     guard let afterColon = colon(p, keyEnd, n) else { return .invalidJSON }
@@ -124,7 +144,7 @@ struct JSONLineParser {
                 default:
                     return .invalidJSON
                 }
-                captures.offer(field, start: valueStart, end: i, kind: kind)
+                guard captures.offer(field, start: valueStart, end: i, kind: kind) else { return .ambiguousField }
                 i = skipSpace(p, i, n)
                 guard i < n else { return .invalidJSON }
                 if p[i] == 0x2C {
@@ -141,11 +161,13 @@ struct JSONLineParser {
     }
 
     /// The record from the captured values, or why there is none.
-    private mutating func record(_ p: UnsafePointer<UInt8>, _ n: Int, _ captures: Captures) -> ParseOutcome {
+    private mutating func record(_ p: UnsafePointer<UInt8>, _ n: Int, _ captures: Captures, fallbackMillis: Int64?) -> ParseOutcome {
         let ts = captures.ts, user = captures.user, event = captures.event
-        guard ts.rank != 255 else { return .rejected(.missingTimestamp) }
+        guard ts.rank != 255 || fallbackMillis != nil else { return .rejected(.missingTimestamp) }
         let millis: Int64?
         switch ts.kind {
+        case _ where ts.rank == 255:
+            millis = fallbackMillis
         case .string:
             let text = UnsafeBufferPointer(start: p + ts.start + 1, count: ts.end - ts.start - 2)
             millis = timestamps.parse(text) ?? TimestampParser.parseEpoch(text)

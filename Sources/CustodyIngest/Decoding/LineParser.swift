@@ -2,23 +2,83 @@ import CustodyCore
 
 /// Parses the lines of one file in one format, sniffing the format when asked to.
 ///
-/// Sniffing looks at the first non-empty line: `{` means JSON lines, a line the combined parser
-/// accepts means combined, a `key=value` pair means logfmt. If the first non-empty line fits
-/// none, it is rejected and the next one is tried, so one bad first line does not lose a file.
+/// Sniffing looks at the first non-empty line: `{"log":` means Docker, `{` JSON lines, a
+/// `<PRI>` or `Mmm dd HH:MM:SS` start syslog, an RFC 3339 time then `stdout`/`stderr` CRI, a
+/// line the combined parser accepts combined, a header naming a timestamp field CSV or TSV,
+/// a `key=value` pair logfmt. If the first non-empty line fits none, it is rejected and the
+/// next one is tried, so one bad first line does not lose a file.
 /// Owns scratch memory: call `deallocate()` when done.
 public struct LineParser {
+    /// The format being read: for `auto`, the built-in sniffed from the file once known.
     public private(set) var format: LogFormat
+    /// The built-in being read (nil for a pattern, nginx or regex format; `auto` until sniffed).
+    private var kind: LogFormat.BuiltIn?
     private var json: JSONLineParser
     private let logfmt: LogfmtParser
     private let combined: CombinedParser
     private let fields: FieldTable
+    private let extras: Extras
 
-    public init(policy: Policy, format: LogFormat) {
+    /// Parsers and state that only some formats need, made when first needed.
+    final class Extras {
+        let policy: Policy
+        let definition: FormatDefinition?
+        let path: String?
+        /// A pattern/nginx/regex format's parser, or a built-in read through field references.
+        var described: DescribedParser?
+        /// For CRI and Docker with a described format's references: the app's JSON line.
+        var inner: DescribedParser?
+        var csvHeaderRead = false
+        /// CRI partial lines (`P`) waiting for their final part.
+        var partial: [UInt8] = []
+        var partialLine: UnsafeMutablePointer<UInt8>?
+        var dockerScratch: UnsafeMutablePointer<UInt8>?
+        var keyScratch: UnsafeMutablePointer<UInt8>?
+        let mismatchCause: String
+        let timeCause: String
+
+        init(policy: Policy, definition: FormatDefinition?, path: String?) {
+            self.policy = policy
+            self.definition = definition
+            self.path = path
+            let name = definition?.name
+            mismatchCause = name.map { "line does not match format '\($0)'" } ?? Rejection.patternMismatch.cause
+            timeCause = name.map { "time does not match the time_format of format '\($0)'" } ?? Rejection.formatTimestamp.cause
+        }
+
+        deinit {
+            partialLine?.deallocate()
+            dockerScratch?.deallocate()
+            keyScratch?.deallocate()
+        }
+
+        /// The definition's field references apply to this built-in.
+        var hasReferences: Bool {
+            guard let d = definition else { return false }
+            return d.fields != FormatDefinition.Fields() || d.timeFormat != nil || d.timezone != nil || d.httpEvents != nil
+        }
+    }
+
+    /// - Parameter path: the file being read, for a `year: file_mtime` rule.
+    public init(policy: Policy, format: LogFormat, path: String? = nil) {
         self.format = format
         fields = FieldTable(policy.fields)
         json = JSONLineParser(fields: fields)
         logfmt = LogfmtParser(fields: fields)
-        combined = CombinedParser(rules: policy.httpEvents)
+        combined = CombinedParser(rules: format.definition?.httpEvents ?? policy.httpEvents)
+        extras = Extras(policy: policy, definition: format.definition, path: path)
+        if let d = format.definition {
+            if case .sniffed = d.layout {
+                kind = .auto
+            } else {
+                kind = nil
+                // Definitions are compiled when the formats file is loaded; this cannot fail then.
+                extras.described = try? FormatCompiler.described(d, policy: policy, path: path)
+            }
+        } else {
+            kind = format.builtIn
+        }
+        if let kind { prepare(kind) }
     }
 
     public func deallocate() {
@@ -28,40 +88,131 @@ public struct LineParser {
         fields.deallocate()
     }
 
-    /// Parses one line (without its newline). Empty lines must not be passed in.
-    @inline(__always)
-    public mutating func parse(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
-        switch format {
-        case .jsonl: return json.parse(line)
-        case .combined: return combined.parse(line)
-        case .logfmt: return logfmt.parse(line)
-        case .auto: return sniff(line)
+    /// The user-facing cause of a rejection, naming a described format where it matters.
+    public func cause(of rejection: Rejection) -> String {
+        switch rejection {
+        case .patternMismatch: return extras.mismatchCause
+        case .formatTimestamp: return extras.timeCause
+        default: return rejection.cause
         }
     }
 
+    /// Sets up what a built-in needs once it is known.
+    private mutating func prepare(_ kind: LogFormat.BuiltIn) {
+        switch kind {
+        case .syslog:
+            extras.described = FormatCompiler.structured(.syslog, definition: extras.definition, policy: extras.policy, path: extras.path)
+        case .jsonl, .logfmt, .combined:
+            if extras.hasReferences {
+                extras.described = FormatCompiler.structured(kind, definition: extras.definition, policy: extras.policy, path: extras.path)
+            }
+        case .cri, .docker:
+            if extras.hasReferences {
+                extras.inner = FormatCompiler.structured(.jsonl, definition: extras.definition, policy: extras.policy, path: extras.path)
+            }
+            if kind == .docker {
+                extras.dockerScratch = .allocate(capacity: LineReader.maximumLineLength)
+                extras.keyScratch = .allocate(capacity: LineReader.maximumLineLength)
+            }
+        case .csv, .tsv, .auto:
+            break
+        }
+    }
+
+    /// Parses one line (without its newline). Empty lines must not be passed in.
+    @inline(__always)
+    public mutating func parse(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
+        switch kind {
+        case .jsonl?: return extras.described?.parse(line) ?? json.parse(line)
+        case .combined?: return extras.described?.parse(line) ?? combined.parse(line)
+        case .logfmt?: return extras.described?.parse(line) ?? logfmt.parse(line)
+        case .auto?: return sniff(line)
+        case .syslog?: return extras.described?.parse(line) ?? .rejected(.notSyslog)
+        case .csv?, .tsv?: return delimited(line)
+        case .cri?: return cri(line)
+        case .docker?: return docker(line)
+        case nil: return extras.described?.parse(line) ?? .rejected(.patternMismatch)
+        }
+    }
+
+    private mutating func delimited(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
+        if !extras.csvHeaderRead {
+            let separator: UInt8 = kind == .tsv ? 0x09 : 0x2C
+            guard let names = DelimitedLayout.header(line, separator: separator) else { return .rejected(.invalidCSV) }
+            extras.csvHeaderRead = true
+            extras.described = FormatCompiler.structured(kind!, header: names, definition: extras.definition,
+                                                         policy: extras.policy, path: extras.path)
+            return .skipped
+        }
+        return extras.described?.parse(line) ?? .rejected(.invalidCSV)
+    }
+
+    private mutating func cri(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
+        guard let (millis, partial, message) = ContainerLayout.cri(line) else { return .rejected(.notCRI) }
+        if partial {
+            if extras.partial.count + message.count <= LineReader.maximumLineLength { extras.partial += message }
+            return .skipped
+        }
+        guard !extras.partial.isEmpty else { return payload(message, millis: millis) }
+        extras.partial += message
+        let whole = extras.partial
+        extras.partial.removeAll(keepingCapacity: true)
+        if extras.partialLine == nil { extras.partialLine = .allocate(capacity: LineReader.maximumLineLength + 1) }
+        let buffer = extras.partialLine!
+        let count = min(whole.count, LineReader.maximumLineLength)
+        whole.withUnsafeBufferPointer { buffer.initialize(from: $0.baseAddress!, count: count) }
+        return payload(UnsafeBufferPointer(start: buffer, count: count), millis: millis)
+    }
+
+    private mutating func docker(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
+        guard let (millis, message) = ContainerLayout.docker(line, scratch: extras.dockerScratch!, keyScratch: extras.keyScratch!) else {
+            return .rejected(.notDocker)
+        }
+        return payload(message, millis: millis)
+    }
+
+    /// The app's line inside a container runtime's: JSON read with the format's fields (the
+    /// runtime's time when it has no timestamp), any other text an anonymous record at the
+    /// runtime's time.
+    private mutating func payload(_ message: UnsafeBufferPointer<UInt8>, millis: Int64) -> ParseOutcome {
+        var i = 0
+        while i < message.count, message[i] == 0x20 || message[i] == 0x09 { i += 1 }
+        if i < message.count, message[i] == 0x7B {
+            if let inner = extras.inner { return inner.parse(message, fallbackMillis: millis) }
+            return json.parse(message, fallbackMillis: millis)
+        }
+        return .record(ParsedLine(millis: millis, user: nil, event: nil))
+    }
+
     private mutating func sniff(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
+        guard let sniffed = Self.sniffFormat(line, policy: extras.policy) else { return .rejected(.unrecognisedFormat) }
+        kind = sniffed
+        if extras.definition == nil { format = LogFormat(sniffed) }
+        prepare(sniffed)
+        return parse(line)
+    }
+
+    /// The built-in a first line belongs to, or nil.
+    static func sniffFormat(_ line: UnsafeBufferPointer<UInt8>, policy: Policy) -> LogFormat.BuiltIn? {
         var i = 0
         while i < line.count, line[i] == 0x20 || line[i] == 0x09 { i += 1 }
+        let rest = UnsafeBufferPointer(rebasing: line[i...])
         if i < line.count && line[i] == 0x7B {
-            format = .jsonl
-            return json.parse(line)
+            return rest.starts(with: #"{"log":"#.utf8) ? .docker : .jsonl
         }
-        let asCombined = combined.parse(line)
-        if case .record = asCombined {
-            format = .combined
-            return asCombined
-        }
+        if SyslogLayout.looksLikeSyslog(line) { return .syslog }
+        if ContainerLayout.cri(line) != nil { return .cri }
         // The combined layout with a bad field (a mistyped date, say) is still combined: taking
         // it for logfmt because its query string has an `=` would lose the whole file.
-        if CombinedParser.hasLayout(line) {
-            format = .combined
-            return asCombined
+        if CombinedParser.hasLayout(line) { return .combined }
+        let combined = CombinedParser(rules: [])
+        if case .record = combined.parse(line) { return .combined }
+        for (separator, kind) in [(UInt8(0x09), LogFormat.BuiltIn.tsv), (0x2C, .csv)] where line.contains(separator) {
+            if let names = DelimitedLayout.header(line, separator: separator),
+               names.contains(where: policy.fields.timestamp.contains) { return kind }
         }
-        if Self.looksLikeLogfmt(line) {
-            format = .logfmt
-            return logfmt.parse(line)
-        }
-        return .rejected(.unrecognisedFormat)
+        if looksLikeLogfmt(line) { return .logfmt }
+        return nil
     }
 
     /// A word of key characters directly followed by `=`.

@@ -61,10 +61,17 @@ struct LogfmtParser {
                 value = UnsafeBufferPointer(start: p + start, count: i - start)
             }
             if let (which, rank) = field {
+                // The same key twice is ambiguous: which one the app meant cannot be known.
                 switch which {
-                case .timestamp: if rank < (ts?.rank ?? 255) { ts = (rank, value, escaped) }
-                case .user: if rank < (user?.rank ?? 255) { user = (rank, value, escaped) }
-                case .event: if rank < (event?.rank ?? 255) { event = (rank, value, escaped) }
+                case .timestamp:
+                    if rank == ts?.rank { return .rejected(.ambiguousField) }
+                    if rank < (ts?.rank ?? 255) { ts = (rank, value, escaped) }
+                case .user:
+                    if rank == user?.rank { return .rejected(.ambiguousField) }
+                    if rank < (user?.rank ?? 255) { user = (rank, value, escaped) }
+                case .event:
+                    if rank == event?.rank { return .rejected(.ambiguousField) }
+                    if rank < (event?.rank ?? 255) { event = (rank, value, escaped) }
                 }
             }
         }

@@ -36,6 +36,13 @@ public enum Rejection: UInt8, Sendable {
     case unrecognisedFormat
     case overlong
     case cutOffByFault
+    case ambiguousField
+    case patternMismatch
+    case formatTimestamp
+    case invalidCSV
+    case notSyslog
+    case notCRI
+    case notDocker
 
     public var cause: String {
         switch self {
@@ -46,9 +53,16 @@ public enum Rejection: UInt8, Sendable {
         case .invalidUser: return "user is not a string or an integer"
         case .notCombined: return "not in the combined log format"
         case .notLogfmt: return "not logfmt key=value pairs"
-        case .unrecognisedFormat: return "format not recognised (JSON lines, combined or logfmt)"
+        case .unrecognisedFormat: return "format not recognised (JSON lines, combined, logfmt, syslog, CSV/TSV, CRI or Docker)"
         case .overlong: return "line longer than 1 MiB"
         case .cutOffByFault: return "incomplete line cut off by a read fault"
+        case .ambiguousField: return "the same field appears twice (ambiguous)"
+        case .patternMismatch: return "line does not match the format's pattern"
+        case .formatTimestamp: return "time does not match the format's time_format"
+        case .invalidCSV: return "not a row of the header's columns"
+        case .notSyslog: return "not a syslog line (RFC 5424 or RFC 3164)"
+        case .notCRI: return "not a CRI container log line (time stream tag message)"
+        case .notDocker: return "not a Docker json-file line"
         }
     }
 }
@@ -56,4 +70,7 @@ public enum Rejection: UInt8, Sendable {
 public enum ParseOutcome {
     case record(ParsedLine)
     case rejected(Rejection)
+    /// A line that carries no record and is not an error: a CSV header, or a CRI partial line
+    /// kept until its final part arrives.
+    case skipped
 }

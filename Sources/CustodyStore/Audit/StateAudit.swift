@@ -27,6 +27,8 @@ public enum StateAudit {
                 users.append(UserFileActivity(user: user, verifiedAt: verifiedAt, pending: PendingPublishes(), firstPending: first))
             }
             registry.merge(fileIndex: 0, activities: users)
+            // Verifications from the user database count like verification events at their time.
+            registry.merge(fileIndex: 0, activities: RegistryFile.activities(try RegistryStore.verifications(db), policy: policy))
             var pendingBySegment: [Int32: [UserFileActivity]] = [:]
             let spans = try Row.fetchCursor(db, sql: """
                 SELECT user, segment_id, events, earliest_ms, latest_ms, exact_times_ms FROM pending_publishes

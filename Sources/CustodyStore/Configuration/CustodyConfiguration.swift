@@ -7,7 +7,7 @@ import Foundation
 /// ```yaml
 /// sources:
 ///   - path: /var/log/myapp            # a file, a directory (walked recursively) or a glob
-///     format: jsonl                   # optional: auto (default), jsonl, combined, logfmt
+///     format: jsonl                   # optional: auto (default), a built-in, or a name under formats:
 /// policy: /usr/local/share/custody/policies/cn-apps.yaml
 /// state_directory: /var/lib/custody
 /// vault_directory: /var/lib/custody/vault   # optional, default <state_directory>/vault
@@ -47,7 +47,8 @@ public struct CustodyConfiguration: Sendable, Equatable {
         let root = try YAMLMapping.parseDocument(text, file: file)
         // `reporting` (the report configuration) is read by CustodyReports.ReportConfiguration.
         try root.requireKnownKeys(["sources", "policy", "state_directory", "vault_directory", "metrics_file", "since",
-                                  "ledger_key", "witness_directory", "reporting"])
+                                  "ledger_key", "witness_directory", "reporting", "formats"])
+        let described = try root.mapping("formats").map(FormatsFile.definitions) ?? [:]
         // Absolute first: standardizing a relative URL drops its leading `..` components.
         let base = URL(fileURLWithPath: file).absoluteURL.deletingLastPathComponent()
         func resolve(_ path: String) -> String {
@@ -61,8 +62,9 @@ public struct CustodyConfiguration: Sendable, Equatable {
             let path = try source.requiredString("path")
             var format = LogFormat.auto
             if let name = try source.string("format") {
-                guard let parsed = LogFormat(rawValue: name) else {
-                    throw source.error("format", "expected one of \(LogFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+                guard let parsed = LogFormat.named(name, in: described) else {
+                    let names = LogFormat.allCases.map(\.rawValue) + described.keys.sorted()
+                    throw source.error("format", "expected one of \(names.joined(separator: ", ")) (other formats are described under formats:)")
                 }
                 format = parsed
             }

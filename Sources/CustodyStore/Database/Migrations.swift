@@ -226,6 +226,20 @@ enum Migrations {
                 CREATE INDEX productions_by_request ON productions(request_id);
                 """)
         }
+        migrator.registerMigration("2026-11-29 registry verifications") { db in
+            try db.execute(sql: """
+                -- Verifications imported from the user database (custody registry import); one row per
+                -- (user, time, method), so importing the same export again changes nothing.
+                CREATE TABLE registry_verifications (
+                  user TEXT NOT NULL,
+                  verified_at_ms INTEGER NOT NULL,
+                  method TEXT NOT NULL,
+                  source TEXT NOT NULL,                   -- the file it was first imported from
+                  imported_at TEXT NOT NULL,
+                  PRIMARY KEY (user, verified_at_ms, method)
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,173 @@
+import CustodyCore
+
+/// Names a request by the policy's (or a format's) `http_events` rules: method and path prefix.
+///
+/// The request target is compared as the server would route it, so that spelling a path
+/// differently cannot hide a publish: the method is compared case-insensitively; an
+/// absolute-form target (`http://host/api/posts`) is reduced to its path; percent-encoded
+/// unreserved characters are decoded (`/api/%70osts` is `/api/posts`); runs of slashes are one
+/// slash; `.` and `..` segments are resolved. Reserved characters stay encoded (`%2F` is not a
+/// slash). Targets that need none of this (nearly all) are compared in place.
+final class HTTPEventMatcher {
+    private struct Rule {
+        var method: [UInt8]
+        var prefix: [UInt8]
+        var event: UnsafeBufferPointer<UInt8>
+    }
+
+    private let rules: [Rule]
+    let defaultEvent: UnsafeBufferPointer<UInt8>
+    /// Normalised targets are written here; a target longer than this is compared as it is.
+    private let scratch: UnsafeMutablePointer<UInt8>
+    private static let scratchSize = 8192
+
+    var isEmpty: Bool { rules.isEmpty }
+
+    init(rules: [HTTPEventRule]) {
+        self.rules = rules.map {
+            Rule(method: Array($0.method.uppercased().utf8), prefix: Array($0.pathPrefix.utf8), event: Self.permanent($0.event))
+        }
+        defaultEvent = Self.permanent("http_request")
+        scratch = .allocate(capacity: Self.scratchSize)
+    }
+
+    deinit {
+        for rule in rules { rule.event.deallocate() }
+        defaultEvent.deallocate()
+        scratch.deallocate()
+    }
+
+    /// Event names live as long as the matcher; they are copied once into memory it owns.
+    private static func permanent(_ s: String) -> UnsafeBufferPointer<UInt8> {
+        let bytes = Array(s.utf8)
+        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: max(bytes.count, 1))
+        p.initialize(from: bytes, count: bytes.count)
+        return UnsafeBufferPointer(start: p, count: bytes.count)
+    }
+
+    /// The event of a request line `METHOD target [PROTOCOL]` (the bytes `start..<end` at `p`).
+    func classify(requestLine p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> UnsafeBufferPointer<UInt8> {
+        var i = start
+        while i < end, p[i] != 0x20 { i += 1 }
+        guard i < end else { return defaultEvent }
+        let targetStart = i + 1
+        var targetEnd = targetStart
+        while targetEnd < end, p[targetEnd] != 0x20 { targetEnd += 1 }
+        return classify(method: UnsafeBufferPointer(start: p + start, count: i - start),
+                        target: UnsafeBufferPointer(start: p + targetStart, count: targetEnd - targetStart))
+    }
+
+    /// The event of a method and a request target given apart.
+    func classify(method: UnsafeBufferPointer<UInt8>, target raw: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        guard !rules.isEmpty, let m = method.baseAddress else { return defaultEvent }
+        let target = Self.needsNormalising(raw) ? normalise(raw) : raw
+        guard let t = target.baseAddress else { return defaultEvent }
+        for rule in rules where rule.method.count == method.count && rule.prefix.count <= target.count {
+            let sameMethod = rule.method.withUnsafeBufferPointer { r in
+                for k in 0..<r.count where r[k] != (m[k] &- 0x61 < 26 ? m[k] &- 0x20 : m[k]) { return false }
+                return true
+            }
+            if sameMethod, rule.prefix.withUnsafeBufferPointer({ memcmp($0.baseAddress!, t, $0.count) == 0 }) {
+                return rule.event
+            }
+        }
+        return defaultEvent
+    }
+
+    /// Whether a target holds anything `normalise` would change: not starting with `/`, a `%`,
+    /// `//` or a `.` segment (before any query).
+    @inline(__always)
+    static func needsNormalising(_ t: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = t.first, first == 0x2F else { return !t.isEmpty }
+        var previous: UInt8 = 0
+        for c in t {
+            if c == 0x3F || c == 0x23 { return false }
+            if c == 0x25 || (previous == 0x2F && (c == 0x2F || c == 0x2E)) { return true }
+            previous = c
+        }
+        return false
+    }
+
+    /// The path of `raw` as a server routes it (see the type's comment), followed by its query.
+    func normalise(_ raw: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        guard raw.count + 1 <= Self.scratchSize, let p = raw.baseAddress else { return raw }
+        var i = 0
+        let n = raw.count
+        // Absolute form: scheme "://" authority, then the path.
+        if n > 0, p[0] != 0x2F {
+            var k = 0
+            while k < n, Self.isSchemeByte(p[k]) { k += 1 }
+            guard k > 0, k + 2 < n, p[k] == 0x3A, p[k + 1] == 0x2F, p[k + 2] == 0x2F else { return raw }
+            k += 3
+            while k < n, p[k] != 0x2F, p[k] != 0x3F, p[k] != 0x23 { k += 1 }
+            i = k
+        }
+        var pathEnd = i
+        while pathEnd < n, p[pathEnd] != 0x3F, p[pathEnd] != 0x23 { pathEnd += 1 }
+        let out = scratch
+        out[0] = 0x2F
+        var o = 1 // `out` always ends just after a slash between segments
+        var lastWasName = false
+        while i < pathEnd {
+            if p[i] == 0x2F { i += 1; continue } // empty segments: `//` is `/`
+            let segmentStart = o
+            while i < pathEnd, p[i] != 0x2F {
+                var c = p[i]
+                if c == 0x25, i + 2 < pathEnd, let h = Self.hex(p[i + 1]), let l = Self.hex(p[i + 2]), Self.isUnreserved(h << 4 | l) {
+                    c = h << 4 | l
+                    i += 2
+                }
+                out[o] = c
+                o += 1
+                i += 1
+            }
+            let length = o - segmentStart
+            if length == 1 && out[segmentStart] == 0x2E {
+                o = segmentStart
+                lastWasName = false
+            } else if length == 2 && out[segmentStart] == 0x2E && out[segmentStart + 1] == 0x2E {
+                o = segmentStart
+                if o > 1 {
+                    o -= 1
+                    while o > 1, out[o - 1] != 0x2F { o -= 1 }
+                }
+                lastWasName = false
+            } else {
+                out[o] = 0x2F
+                o += 1
+                lastWasName = true
+            }
+        }
+        // `/api/posts` keeps no trailing slash; `/api/posts/` keeps it.
+        if lastWasName && p[pathEnd - 1] != 0x2F { o -= 1 }
+        while i < n {
+            out[o] = p[i]
+            o += 1
+            i += 1
+        }
+        return UnsafeBufferPointer(start: out, count: o)
+    }
+
+    private static func isSchemeByte(_ c: UInt8) -> Bool {
+        (c | 0x20) &- 0x61 < 26 || c &- 0x30 < 10 || c == 0x2B || c == 0x2D || c == 0x2E
+    }
+
+    private static func isUnreserved(_ c: UInt8) -> Bool {
+        (c | 0x20) &- 0x61 < 26 || c &- 0x30 < 10 || c == 0x2D || c == 0x2E || c == 0x5F || c == 0x7E
+    }
+
+    private static func hex(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 0x30...0x39: return c - 0x30
+        case 0x61...0x66: return c - 0x61 + 10
+        case 0x41...0x46: return c - 0x41 + 10
+        default: return nil
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
