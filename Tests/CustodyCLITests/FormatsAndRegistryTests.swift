@@ -112,6 +112,35 @@ import Testing
         #expect(items.map { "\($0["user"]!) \($0["origin"]!)" } == ["u1 log", "u2 registry", "u9 registry"])
     }
 
+    /// A vault object of a described-format source is re-read with that format (a described
+    /// format is never sniffed): verify recounts its days, and a package holds its lines.
+    /// Before formats were recorded per object, verify reported the object's days as an
+    /// integrity failure (exit 3) and the package held nothing.
+    @Test func vaultObjectsAreReReadWithTheirSourceFormat() throws {
+        let fixture = try StateFixture(extraConfig: Self.formatsYAML)
+        let config = try String(contentsOfFile: fixture.config, encoding: .utf8)
+            .replacingOccurrences(of: "  - path: logs\n", with: "  - path: logs\n    format: web\n")
+        try fixture.dir.write("custody.yaml", config)
+        try fixture.dir.write("logs/access.log", Self.nginxLog)
+        #expect(try fixture.custody("run", asOf: "2026-11-03").status == 1)
+
+        let verify = try fixture.custody("verify", asOf: "2026-11-03")
+        #expect(verify.status == 1, "integrity must hold; only days are missing: \(verify.stdout)")
+        #expect(verify.stdout.contains("Integrity: OK"), "\(verify.stdout)")
+
+        let c = ["--config", fixture.config]
+        #expect(try CustodyProcess.run(["request", "add"] + c + [
+            "--id", "R1", "--received", "2026-11-03T09:00:00+08:00", "--authority", "A", "--jurisdiction", "CN",
+            "--legal-basis", "B", "--process-type", "criminal_evidence", "--user", "u2",
+            "--from", "2026-11-01", "--to", "2026-11-02"]).status == 0)
+        #expect(try CustodyProcess.run(["request", "decide"] + c + ["R1", "--all", "--produce", "--reason", "order",
+                                                                    "--at", "2026-11-03T10:00:00+08:00"]).status == 0)
+        let produce = try CustodyProcess.run(["request", "produce"] + c + ["R1", "--out", fixture.dir.path("package"),
+                                                                           "--at", "2026-11-03T11:00:00+08:00"])
+        #expect(produce.status == 0, "\(produce.stderr)")
+        #expect(produce.stdout.contains("produced R1: 1 record"), "\(produce.stdout)")
+    }
+
     /// The numbers SampleLogs/README.md gives for the gateway source and the registry export.
     @Test func sampleGatewayAndRegistry() throws {
         let base = ["--policy", policy, "--as-of", "2026-11-19", "--format", "json"]

@@ -69,7 +69,7 @@ public enum EvidencePackage {
             }
             let source = try DecodedSources.open(path: scratch)
             // Each object is sniffed on its own: objects may hold different formats.
-            var parser = LineParser(policy: policy, format: .auto)
+            var parser = LineParser(policy: policy, format: book.formats.format(of: object))
             defer { parser.deallocate() }
             LineReader.forEachLine(in: source) { event in
                 guard case .line(let bytes, let number) = event, !bytes.isEmpty else { return }

@@ -9,6 +9,8 @@ import GRDB
 public final class RequestBook: Sendable {
     public let database: StateDatabase
     public let vault: Vault
+    /// The format each vault object is re-read with (see `VaultFormats`).
+    public let formats: VaultFormats
     public let ledger: Ledger
 
     /// Opens the state; without `create` (`custody verify`), a missing state is an error.
@@ -16,6 +18,7 @@ public final class RequestBook: Sendable {
         database = try StateDatabase(directory: configuration.stateDirectory, create: create)
         vault = try Vault(directory: configuration.vaultDirectory, create: create)
         ledger = Ledger(configuration: configuration)
+        formats = try VaultFormats(database: database, configuration: configuration)
     }
 
     /// Appends the request's whole record as it now stands (`request.state`), in the caller's

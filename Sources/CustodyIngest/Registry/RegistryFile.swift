@@ -95,7 +95,9 @@ public enum RegistryFile {
             throw RegistryFileError(file: file, line: line, message: "verified_at '\(time)' is not an RFC 3339 time with a zone or Unix seconds/milliseconds")
         }
         guard !method.isEmpty else { throw RegistryFileError(file: file, line: line, message: "empty method") }
-        return RegistryVerification(user: user, verifiedAt: millis, method: method)
+        // Ids are compared as the logs' ids are kept: `EscapedText`, so an id holding a `\` or a
+        // control character names the same user in the registry as in the logs.
+        return RegistryVerification(user: EscapedText.escape(user), verifiedAt: millis, method: method)
     }
 
     /// The cells of one CSV line (RFC 4180 quotes); nil when a quote is not closed.

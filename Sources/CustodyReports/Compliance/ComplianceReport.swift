@@ -66,7 +66,9 @@ public struct ComplianceReport: Sendable {
                                        arguments: [lastDay.description, period.first.description])
         }
 
-        let audit = try StateAudit.report(database: database, vault: vault, policy: policy, asOf: lastDay.adding(days: 1), since: configuration.since)
+        let formats = try VaultFormats(database: database, configuration: configuration)
+        let audit = try StateAudit.report(database: database, vault: vault, policy: policy, asOf: lastDay.adding(days: 1), since: configuration.since,
+                                          formats: formats)
         report.usersSeen = audit.realName.usersSeen
         report.verifiedUsers = audit.realName.verifiedUsers
         let violators = Dictionary(uniqueKeysWithValues: audit.realName.violatingUsers.map { ($0.user, $0.verifiedAt ?? .max) })
@@ -78,7 +80,7 @@ public struct ComplianceReport: Sendable {
         var calendar = DayCalendar(timeZone: policy.timeZone)
         if !violators.isEmpty {
             for object in objects where vault.contains(object) {
-                _ = RecordReader.read(path: vault.path(of: object), policy: policy, format: .auto) { record, _ in
+                _ = RecordReader.read(path: vault.path(of: object), policy: policy, format: formats.format(of: object)) { record, _ in
                     guard let userBytes = record.user, let eventBytes = record.event else { return }
                     let user = EscapedText.escape(bytes: userBytes)
                     guard let v = violators[user], record.millis < v else { return }

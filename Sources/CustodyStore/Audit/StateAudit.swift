@@ -7,7 +7,7 @@ import GRDB
 /// files): the same rules and the same report as `custody check`.
 public enum StateAudit {
     public static func report(database: StateDatabase, vault: Vault, policy: Policy, asOf: CivilDay,
-                              since: CivilDay?, inputFindings: [Finding] = []) throws -> CheckReport {
+                              since: CivilDay?, formats: VaultFormats = .sniffed, inputFindings: [Finding] = []) throws -> CheckReport {
         try database.pool.read { db in
             var days = Set<Int32>()
             // Only days a vault copy still holds: a purged copy is not retention.
@@ -48,7 +48,7 @@ public enum StateAudit {
             var realName = try registry.result { segment, verifiedAt in
                 guard let object = try String.fetchOne(db, sql: "SELECT vault_object FROM segments WHERE id = ?", arguments: [Int64(segment)]),
                       vault.contains(object) else { return nil }
-                return FileAudit.recount(path: vault.path(of: object), policy: policy, format: .auto, verifiedAt: verifiedAt)
+                return FileAudit.recount(path: vault.path(of: object), policy: policy, format: formats.format(of: object), verifiedAt: verifiedAt)
             }
             let rule = RetentionRule(minimumDays: policy.retention.minimumDays, asOf: asOf, since: since)
             var calendar = DayCalendar(timeZone: policy.timeZone)
@@ -56,7 +56,7 @@ public enum StateAudit {
                 realName.inRetentionWindow = try registry.violations(onDays: window, day: { calendar.day(ofMillis: $0) }) { segment, verifiedAt in
                     guard let object = try String.fetchOne(db, sql: "SELECT vault_object FROM segments WHERE id = ?", arguments: [Int64(segment)]),
                           vault.contains(object) else { return nil }
-                    return FileAudit.recount(path: vault.path(of: object), policy: policy, format: .auto, verifiedAt: verifiedAt, onDays: window)
+                    return FileAudit.recount(path: vault.path(of: object), policy: policy, format: formats.format(of: object), verifiedAt: verifiedAt, onDays: window)
                 }
             }
 

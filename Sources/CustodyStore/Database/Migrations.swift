@@ -240,6 +240,12 @@ enum Migrations {
                 );
                 """)
         }
+        migrator.registerMigration("2026-11-29 vault object formats") { db in
+            // The format an object's lines were read with, by name (NULL: sniffed line by line).
+            // A described format (formats file) cannot be sniffed: re-reading an object for a
+            // recount, a package or verify must use the format it was ingested with.
+            try db.execute(sql: "ALTER TABLE vault_objects ADD COLUMN format TEXT")
+        }
         return migrator
     }
 }

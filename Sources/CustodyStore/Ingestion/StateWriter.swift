@@ -99,11 +99,12 @@ final class StateWriter {
         let lastDay = range.map { CivilDay(daysSinceEpoch: calendar.day(ofMillis: $0.upperBound)).description }
         try db.execute(sql: """
             INSERT INTO vault_objects (sha256, size, stored_size, records, first_record_at_ms, last_record_at_ms,
-                                       first_day, last_day, stored_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                       first_day, last_day, stored_at, format)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(sha256) DO UPDATE SET purged_at = NULL
             """, arguments: [object.sha256, object.size, object.storedSize, part.audit.records,
-                             range?.lowerBound, range?.upperBound, firstDay, lastDay, StateDatabase.timestamp()])
+                             range?.lowerBound, range?.upperBound, firstDay, lastDay, StateDatabase.timestamp(),
+                             VaultFormats.storedName(of: part.plan.format)])
         try db.execute(sql: """
             INSERT INTO segments (log_file_id, vault_object, start_offset, end_offset, first_line, records, run_id)
             VALUES (?, ?, ?, ?, ?, ?, ?)

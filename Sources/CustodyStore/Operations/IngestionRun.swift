@@ -73,6 +73,7 @@ public enum IngestionRun {
         if stoppedEarly { logger.notice("stop requested: \(plans.count - filesRead) files left for the next run") }
 
         let report = try StateAudit.report(database: database, vault: vault, policy: policy, asOf: asOf, since: configuration.since,
+                                           formats: try VaultFormats(database: database, configuration: configuration),
                                            inputFindings: sourceFindings)
         let duration = Date().timeIntervalSince(started)
         let (read, added) = (filesRead, recordsAdded)

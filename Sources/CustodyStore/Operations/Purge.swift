@@ -50,6 +50,7 @@ public struct Purge: Sendable {
         let database = try StateDatabase(directory: configuration.stateDirectory)
         let vault = try Vault(directory: configuration.vaultDirectory)
         let ledger = Ledger(configuration: configuration)
+        let formats = try VaultFormats(database: database, configuration: configuration)
         let facts = try LedgerFacts.load(ledger: ledger, database: database)
         let lapsed = facts.lapsedRequests(before: asOf.description)
         var candidates = try database.pool.read { db in
@@ -77,7 +78,7 @@ public struct Purge: Sendable {
             }
             for index in candidates.indices where candidates[index].holds.isEmpty {
                 let candidate = candidates[index]
-                if let why = reasonToKeep(candidate.sha256, vault: vault, policy: policy, cutoff: cutoff, floor: retentionFloor) {
+                if let why = reasonToKeep(candidate.sha256, vault: vault, format: formats.format(of: candidate.sha256), policy: policy, cutoff: cutoff, floor: retentionFloor) {
                     candidates[index].keptBecause = why
                     continue
                 }
@@ -109,9 +110,9 @@ public struct Purge: Sendable {
 
     /// Reads the object back and says why it must stay, or nil when it may go: the dates that
     /// matter are those of the records it holds, not those a table says it holds.
-    static func reasonToKeep(_ sha: String, vault: Vault, policy: Policy, cutoff: CivilDay, floor: CivilDay) -> String? {
+    static func reasonToKeep(_ sha: String, vault: Vault, format: LogFormat, policy: Policy, cutoff: CivilDay, floor: CivilDay) -> String? {
         guard vault.check(sha) == .intact else { return "its vault copy is not intact (run custody verify)" }
-        let audit = FileAudit.scan(path: vault.path(of: sha), index: 0, policy: policy, format: .auto)
+        let audit = FileAudit.scan(path: vault.path(of: sha), index: 0, policy: policy, format: format)
         guard let newest = audit.dayCounts.keys.max().map({ CivilDay(daysSinceEpoch: $0) }) else {
             return audit.records == 0 && audit.issues.fault == nil ? nil : "its records could not be dated"
         }

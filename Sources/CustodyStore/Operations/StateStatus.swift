@@ -30,6 +30,7 @@ public struct StateStatus: Sendable {
         // The sources are looked at (not read): one that is gone is an error here too.
         let sourceFindings = SourceExpander.expand(configuration.sources).findings
         let report = try StateAudit.report(database: database, vault: vault, policy: policy, asOf: asOf, since: configuration.since,
+                                           formats: try VaultFormats(database: database, configuration: configuration),
                                            inputFindings: sourceFindings)
         let missing = Set(report.retention.missingDays.map(\.description))
         let purgedDays = try database.pool.read { db in

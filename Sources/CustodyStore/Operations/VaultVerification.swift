@@ -28,12 +28,13 @@ public struct VaultVerification: Sendable {
              Set(try String.fetchAll(db, sql: "SELECT sha256 FROM vault_objects")))
         }
         var integrity: [Finding] = []
+        let formats = try VaultFormats(database: database, configuration: configuration)
         // Days each intact object really holds (days since the epoch → records).
         var recounted: [String: [Int32: Int]] = [:]
         for sha in objects {
             switch vault.check(sha) {
             case .intact:
-                let audit = FileAudit.scan(path: vault.path(of: sha), index: 0, policy: policy, format: .auto)
+                let audit = FileAudit.scan(path: vault.path(of: sha), index: 0, policy: policy, format: formats.format(of: sha))
                 recounted[sha] = audit.dayCounts
             case .missing:
                 let why = facts.purged[sha].map { ": the ledger recorded its purge (entry \($0.seq), \($0.recordedAt)) but the state does not" } ?? ""
