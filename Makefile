@@ -4,7 +4,8 @@
 #   make test    the whole test suite (what CI runs)
 #   make bench   throughput and memory against pigz -dc (see Benchmarks/RESULTS.md)
 #
-# System libraries (libz-dev, libsqlite3-dev) are installed with apt-get when missing.
+# System libraries (libz-dev, libisal-dev, libsqlite3-dev) are installed with apt-get when missing;
+# without libisal-dev the package still builds and zlib inflates every gzip file.
 
 SWIFT   ?= swift
 PREFIX  ?= /usr/local
@@ -19,7 +20,7 @@ AS_OF   := 2026-11-19
 RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -use-ld=lld
 POLICY  := Policies/cn-cac-2016-apps.yaml
 
-APT_PACKAGES := libz-dev libsqlite3-dev pkg-config logrotate
+APT_PACKAGES := libz-dev libisal-dev libsqlite3-dev pkg-config logrotate
 
 .PHONY: all deps build release test demo bench install uninstall samples clean
 
@@ -31,6 +32,7 @@ deps:
 	for p in $(APT_PACKAGES); do \
 	  case $$p in \
 	    libz-dev) pkg-config --exists zlib 2>/dev/null || missing="$$missing $$p" ;; \
+	    libisal-dev) [ -f /usr/include/isa-l/igzip_lib.h ] || missing="$$missing $$p" ;; \
 	    libsqlite3-dev) [ -f /usr/include/sqlite3.h ] || missing="$$missing $$p" ;; \
 	    logrotate) command -v logrotate >/dev/null 2>&1 || [ -x /usr/sbin/logrotate ] || missing="$$missing $$p" ;; \
 	    *) command -v $$p >/dev/null 2>&1 || missing="$$missing $$p" ;; \
