@@ -28,6 +28,8 @@ struct LogFileRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendab
     var lastMtimeNs: Int64?
     var firstSeenAt: String
     var lastReadAt: String
+    /// CRC-32 of the decoded bytes `[0, bytesRead)`; nil for rows from before it was kept.
+    var contentChecksum: Int64?
 
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
@@ -43,7 +45,11 @@ struct LogFileRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendab
 
     /// Unchanged on disk since it was read to its end: nothing new to read.
     func isUnchanged(_ identity: FileIdentity) -> Bool {
-        readToEnd && lastInode == Int64(bitPattern: identity.inode) && lastSize == identity.size
-            && lastMtimeNs == identity.modifiedNanoseconds
+        isUnchanged(FileIdentity.Status(inode: identity.inode, size: identity.size, modifiedNanoseconds: identity.modifiedNanoseconds))
+    }
+
+    func isUnchanged(_ status: FileIdentity.Status) -> Bool {
+        readToEnd && lastInode == Int64(bitPattern: status.inode) && lastSize == status.size
+            && lastMtimeNs == status.modifiedNanoseconds
     }
 }
