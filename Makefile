@@ -6,7 +6,8 @@
 #   make install custody (stripped), policies, man pages and shell completions under $(PREFIX)
 #   make man     regenerate docs/man/ from the command definitions (commit the result)
 #
-# System libraries (libz-dev, libsqlite3-dev) are installed with apt-get when missing, saying so.
+# System libraries (libz-dev, libisal-dev, libsqlite3-dev) are installed with apt-get when missing,
+# saying so; without libisal-dev the package still builds and zlib inflates every gzip file.
 # Tests that drive a real logrotate skip without it: `make test-deps` installs it (CI does).
 
 SWIFT   ?= swift
@@ -22,7 +23,7 @@ AS_OF   := 2026-11-19
 RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -use-ld=lld
 POLICY  := Policies/cn-apps.yaml
 
-APT_PACKAGES := libz-dev libsqlite3-dev pkg-config
+APT_PACKAGES := libz-dev libisal-dev libsqlite3-dev pkg-config
 
 .PHONY: all deps test-deps build release test demo bench install install-files uninstall samples clean man man-check format-check
 
@@ -34,6 +35,7 @@ deps:
 	for p in $(APT_PACKAGES); do \
 	  case $$p in \
 	    libz-dev) pkg-config --exists zlib 2>/dev/null || missing="$$missing $$p" ;; \
+	    libisal-dev) [ -f /usr/include/isa-l/igzip_lib.h ] || missing="$$missing $$p" ;; \
 	    libsqlite3-dev) [ -f /usr/include/sqlite3.h ] || missing="$$missing $$p" ;; \
 	    *) command -v $$p >/dev/null 2>&1 || missing="$$missing $$p" ;; \
 	  esac; \

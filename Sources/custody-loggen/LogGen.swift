@@ -10,7 +10,7 @@ struct LogGen: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "custody-loggen",
         abstract: "Generate deterministic app activity logs (sample logs, benchmark inputs).",
-        subcommands: [Sample.self, Bench.self, ParseTiming.self])
+        subcommands: [Sample.self, Bench.self, BenchEntropy.self, ParseTiming.self])
 
     struct Sample: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write the SampleLogs/logs tree.")

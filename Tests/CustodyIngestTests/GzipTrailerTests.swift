@@ -91,8 +91,8 @@ struct GzipTrailerTests {
 
     /// The reader fills 256 KiB of input at a time, the first fill from offset 0: a member
     /// ending 1 to 7 bytes past 262,144 has its trailer split between two fills.
-    @Test(arguments: 1...7)
-    func trailerSplitBetweenInputFills(bytesPastTheFill: Int) throws {
+    @Test(arguments: GzipInflater.allCases, 1...7)
+    func trailerSplitBetweenInputFills(inflater: GzipInflater, bytesPastTheFill: Int) throws {
         let end = 262_144 + bytesPastTheFill
         let content = pseudoRandomBytes(end - 10 - 5 * 4 - 8, seed: UInt64(bytesPastTheFill))
         let first = storedMember(content)
@@ -100,51 +100,53 @@ struct GzipTrailerTests {
         let second = storedMember(Array("second member\n".utf8))
         let dir = try TemporaryDirectory()
 
-        let good = try decode(try dir.write("good.gz", first + second))
+        let good = try decode(inflater, try dir.write("good.gz", first + second))
         #expect(good.fault == nil)
         #expect(good.bytes == content + Array("second member\n".utf8))
 
         var badCRC = first + second
         badCRC[end - 8] ^= 0x40
-        let crcFault = try #require(try decode(try dir.write("bad-crc.gz", badCRC)).fault)
+        let crcFault = try #require(try decode(inflater, try dir.write("bad-crc.gz", badCRC)).fault)
         #expect(crcFault.offset == end - 8)
         #expect(crcFault.message == "CRC-32 mismatch: incorrect data check")
 
         var badLength = first + second
         badLength[end - 1] ^= 0x01
-        let lengthFault = try #require(try decode(try dir.write("bad-isize.gz", badLength)).fault)
+        let lengthFault = try #require(try decode(inflater, try dir.write("bad-isize.gz", badLength)).fault)
         #expect(lengthFault.offset == end - 4)
         #expect(lengthFault.message == "length (ISIZE) mismatch: incorrect length check")
     }
 
-    @Test func aCorruptByteInTheContentIsACRCMismatch() throws {
+    @Test(arguments: GzipInflater.allCases)
+    func aCorruptByteInTheContentIsACRCMismatch(inflater: GzipInflater) throws {
         let content = pseudoRandomBytes(100_000, seed: 5)
         var member = storedMember(content)
         member[70_000] ^= 0x01
         let dir = try TemporaryDirectory()
-        let decoded = try decode(try dir.write("flipped.gz", member))
+        let decoded = try decode(inflater, try dir.write("flipped.gz", member))
         #expect(decoded.bytes.count == content.count)
         #expect(decoded.fault?.message == "CRC-32 mismatch: incorrect data check")
         #expect(decoded.fault?.offset == member.count - 8)
     }
 
     /// Members whose header carries its own CRC-16 are checked by zlib, header and trailer.
-    @Test func headerCRCMembersAreCheckedByZlib() throws {
+    @Test(arguments: GzipInflater.allCases)
+    func headerCRCMembersAreCheckedByZlib(inflater: GzipInflater) throws {
         let dir = try TemporaryDirectory()
         let content = Array("header crc\n".utf8)
         let plain = storedMember(Array("plain\n".utf8))
 
-        let good = try decode(try dir.write("fhcrc.gz", plain + storedMember(content, headerCRC: true) + plain))
+        let good = try decode(inflater, try dir.write("fhcrc.gz", plain + storedMember(content, headerCRC: true) + plain))
         #expect(good.fault == nil)
         #expect(good.text == "plain\nheader crc\nplain\n")
 
-        let badHeader = try decode(try dir.write("bad-fhcrc.gz", plain + storedMember(content, headerCRC: true, wrongHeaderCRC: true)))
+        let badHeader = try decode(inflater, try dir.write("bad-fhcrc.gz", plain + storedMember(content, headerCRC: true, wrongHeaderCRC: true)))
         #expect(badHeader.text == "plain\n")
         #expect(badHeader.fault?.message.contains("header crc mismatch") == true)
 
         var badTrailer = storedMember(content, headerCRC: true)
         badTrailer[badTrailer.count - 8] ^= 0x01
-        let trailerFault = try decode(try dir.write("bad-fhcrc-trailer.gz", plain + badTrailer)).fault
+        let trailerFault = try decode(inflater, try dir.write("bad-fhcrc-trailer.gz", plain + badTrailer)).fault
         #expect(trailerFault?.message == "CRC-32 mismatch: incorrect data check")
         #expect(trailerFault?.offset == plain.count + badTrailer.count - 8)
     }

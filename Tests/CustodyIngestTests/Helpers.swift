@@ -71,6 +71,11 @@ func decode(_ path: String, chunk: Int = 64 * 1024) throws -> Decoded {
     return drain(source, chunk: chunk)
 }
 
+/// `decode` through the given inflater; the gzip tests run against both.
+func decode(_ inflater: GzipInflater, _ path: String, chunk: Int = 64 * 1024) throws -> Decoded {
+    drain(try DecodedSources.open(path: path, inflater: inflater), chunk: chunk)
+}
+
 func drain(_ source: DecodedSource, chunk: Int = 64 * 1024) -> Decoded {
     var bytes: [UInt8] = []
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
@@ -103,7 +108,11 @@ enum LineEvent: Equatable, CustomStringConvertible {
 }
 
 func lineEvents(_ path: String) throws -> (events: [LineEvent], fault: ReadFault?) {
-    let source = try DecodedSources.open(path: path)
+    try lineEvents(.preferred, path)
+}
+
+func lineEvents(_ inflater: GzipInflater, _ path: String) throws -> (events: [LineEvent], fault: ReadFault?) {
+    let source = try DecodedSources.open(path: path, inflater: inflater)
     var events: [LineEvent] = []
     let fault = LineReader.forEachLine(in: source) { event in
         switch event {

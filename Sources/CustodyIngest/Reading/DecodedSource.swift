@@ -31,8 +31,9 @@ extension DecodedSource {
 }
 
 public enum DecodedSources {
-    /// Opens a file, choosing plain or gzip decoding by its first two bytes (`1f 8b`).
-    public static func open(path: String) throws(ReadFault) -> DecodedSource {
+    /// Opens a file, choosing plain or gzip decoding by its first two bytes (`1f 8b`); gzip is
+    /// inflated by `inflater` (ISA-L when built in, see `GzipInflater.preferred`).
+    public static func open(path: String, inflater: GzipInflater = .preferred) throws(ReadFault) -> DecodedSource {
         // Non-blocking, so that a FIFO put in place of a log cannot hang the run that holds the
         // lock; only regular files are read.
         let fd = Foundation.open(path, O_RDONLY | O_NONBLOCK)
@@ -51,8 +52,16 @@ public enum DecodedSources {
             throw ReadFault(offset: 0, message: "cannot read: \(message)")
         }
         if n == 2 && magic.0 == 0x1F && magic.1 == 0x8B {
+            if inflater == .isal, let source = IsalGzipSource(fd: fd) { return source }
             return GzipFileSource(fd: fd)
         }
         return PlainFileSource(fd: fd)
+    }
+
+    /// The library that decoded `source` so far: nil for plain files; `.zlib` once zlib has
+    /// taken over a file from ISA-L (a fault, FHCRC or bytes after a member).
+    public static func inflater(of source: DecodedSource) -> GzipInflater? {
+        if let isal = source as? IsalGzipSource { return isal.handedToZlib ? .zlib : .isal }
+        return source is GzipFileSource ? .zlib : nil
     }
 }

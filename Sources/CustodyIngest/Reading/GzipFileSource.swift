@@ -35,13 +35,20 @@ final class GzipFileSource: DecodedSource {
     private(set) var fault: ReadFault?
     let isCompressed = true
 
-    init(fd: Int32) {
+    /// Reads `fd` from `startOffset` (where a member starts, or, with `betweenMembers`, where
+    /// one has just ended): `IsalGzipSource` hands a member over to zlib this way.
+    init(fd: Int32, startOffset: Int = 0, betweenMembers: Bool = false) {
         self.fd = fd
         input = .allocate(capacity: Self.inputCapacity)
+        self.betweenMembers = betweenMembers
+        inputFileOffset = startOffset
+        if startOffset != 0 && lseek(fd, off_t(startOffset), SEEK_SET) < 0 {
+            fault = ReadFault(offset: startOffset, message: "cannot seek: \(String(cString: strerror(errno)))")
+        }
         // 15 + 16: a 32 KiB window and a gzip wrapper (header, CRC-32 and length checked by zlib).
         if custody_inflateInit2(&stream, 15 + 16) == Z_OK {
             initialised = true
-        } else {
+        } else if fault == nil {
             fault = ReadFault(offset: 0, message: "zlib could not be initialised")
         }
     }
@@ -71,10 +78,6 @@ final class GzipFileSource: DecodedSource {
                 if !startNextMember() { break }
                 continue
             }
-            if stream.avail_in == 0 && endOfFile {
-                fault = ReadFault(offset: position, message: "unexpected end of file: the gzip member is truncated")
-                break
-            }
             if checkingTrailer == nil { chooseTrailerCheck() }
             let before = stream.next_out!
             let status = inflate(&stream, Z_NO_FLUSH)
@@ -90,9 +93,13 @@ final class GzipFileSource: DecodedSource {
                 if checkingTrailer == true { checkTrailer() }
                 betweenMembers = true
             case Z_BUF_ERROR:
-                // No progress without more input; the loop refills or reports truncation.
+                // No progress without more input: the loop refills, or at the end of the file the
+                // member is truncated. (Only once zlib has given out every byte it could: the
+                // bytes before a truncation do not depend on the sizes of the reads.)
                 if stream.avail_in != 0 {
                     fault = ReadFault(offset: position, message: "zlib could not make progress")
+                } else if endOfFile {
+                    fault = ReadFault(offset: position, message: "unexpected end of file: the gzip member is truncated")
                 }
             case Z_DATA_ERROR:
                 let message = stream.msg.map { String(cString: $0) } ?? "invalid compressed data"

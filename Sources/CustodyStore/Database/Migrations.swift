@@ -246,6 +246,12 @@ enum Migrations {
             // recount, a package or verify must use the format it was ingested with.
             try db.execute(sql: "ALTER TABLE vault_objects ADD COLUMN format TEXT")
         }
+        migrator.registerMigration("2026-11-29 log_files.content_checksum") { db in
+            // CRC-32 of the decoded bytes [0, bytes_read): confirms that a file whose fingerprint
+            // matches is this one before reading on from bytes_read (FileIdentity). NULL for rows
+            // written before it existed: those are trusted on the fingerprint, as they were.
+            try db.execute(sql: "ALTER TABLE log_files ADD COLUMN content_checksum INTEGER")
+        }
         return migrator
     }
 }

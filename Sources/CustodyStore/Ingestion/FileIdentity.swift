@@ -10,7 +10,19 @@ import Foundation
 /// deletion) or names (changed by rotation). A fingerprint of the *decompressed* content makes
 /// `app.log`, `app.log.1` and `app.log.2.gz` one file. Files shorter than `fingerprintLength`
 /// are fingerprinted on what they have; a later, longer read is matched by prefix.
+///
+/// A fingerprint match is only a candidate: two different files can share their first 4 KiB (a
+/// startup banner). `IngestionRun.plan` confirms a candidate before reading on from where it
+/// stopped: the same inode as when last read (renamed or grown in place), or the same CRC-32 over
+/// the bytes already ingested (`contentChecksum`, e.g. a rotated copy compressed).
 public struct FileIdentity: Sendable {
+    /// What `stat` says of a file: enough to tell an untouched file without reading it.
+    public struct Status: Sendable, Equatable {
+        public var inode: UInt64
+        public var size: Int64
+        public var modifiedNanoseconds: Int64
+    }
+
     public static let fingerprintLength = 4096
 
     /// The first `min(fingerprintLength, content length)` decoded bytes.
@@ -40,6 +52,59 @@ public struct FileIdentity: Sendable {
         return FileIdentity(prefix: prefix, fingerprint: Self.hash(prefix[...]), compressed: source.isCompressed,
                             inode: UInt64(st.st_ino), size: Int64(st.st_size),
                             modifiedNanoseconds: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
+    }
+
+    /// The file's `stat`, nil when it cannot be stat'ed.
+    public static func status(path: String) -> Status? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return Status(inode: UInt64(st.st_ino), size: Int64(st.st_size),
+                      modifiedNanoseconds: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
+    }
+
+    /// CRC-32 of the first `length` decoded bytes; nil when the file has fewer or cannot be read.
+    public static func contentChecksum(path: String, length: Int) -> UInt32? {
+        guard let source = try? DecodedSources.open(path: path) else { return nil }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
+        defer { buffer.deallocate() }
+        var crc: UInt32 = 0
+        var remaining = length
+        while remaining > 0 {
+            let n = source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<min(buffer.count, remaining)]))
+            if n == 0 { return nil }
+            crc = CRC32.update(crc, UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            remaining -= n
+        }
+        return crc
+    }
+
+    /// Whether two files' decoded contents agree over the length of the shorter: one is the
+    /// other, a copy of it, or an earlier or later state of it. A read fault ends the comparison
+    /// like the end of the file.
+    public static func oneContinuesTheOther(_ a: String, _ b: String) -> Bool {
+        guard let left = try? DecodedSources.open(path: a), let right = try? DecodedSources.open(path: b) else { return false }
+        let size = 256 * 1024
+        let l = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
+        let r = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
+        defer { l.deallocate(); r.deallocate() }
+        while true {
+            let n = fill(left, l)
+            let m = fill(right, r)
+            let common = min(n, m)
+            if common > 0 && memcmp(l.baseAddress!, r.baseAddress!, common) != 0 { return false }
+            if n < size || m < size { return true }
+        }
+    }
+
+    /// Reads until `buffer` is full or the source ends.
+    private static func fill(_ source: DecodedSource, _ buffer: UnsafeMutableRawBufferPointer) -> Int {
+        var filled = 0
+        while filled < buffer.count {
+            let n = source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+            if n == 0 { break }
+            filled += n
+        }
+        return filled
     }
 
     public static func hash(_ bytes: ArraySlice<UInt8>) -> String {

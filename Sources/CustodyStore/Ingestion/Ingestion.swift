@@ -1,5 +1,6 @@
 import CustodyCore
 import CustodyIngest
+import CZlib
 import Foundation
 
 /// One unit of ingestion work: read `path` onwards from where `record` (the same file, seen
@@ -31,6 +32,9 @@ struct IngestedPart: Sendable {
     var readToEnd: Bool
     /// The file is shorter than what was already ingested from it.
     var shrank: Bool
+    /// CRC-32 of the file's decoded bytes from its start to where this read stopped; nil when
+    /// the earlier part's is unknown (a row from before checksums were kept).
+    var contentChecksum: UInt32?
 
     var start: LineReader.Position { plan.start }
     var addedBytes: Int { max(0, audit.end.bytes - start.bytes) }
@@ -44,7 +48,9 @@ enum Ingestion {
         let whole = plan.identity.compressed && plan.start.bytes == 0
         let writer = try vault.beginObject(adoptingGzip: whole ? plan.path : nil)
         var writeError: Error?
+        var newPartCRC: UInt32 = 0
         let readerPlan = RecordReader.Plan(start: plan.start, completeLinesOnly: !plan.identity.compressed, prefetch: prefetch) { bytes in
+            newPartCRC = CRC32.update(newPartCRC, bytes)
             guard writeError == nil else { return }
             do { try writer.append(bytes) } catch { writeError = error }
         }
@@ -62,7 +68,14 @@ enum Ingestion {
             object = IngestedPart.StoredObject(sha256: stored.sha256, size: writer.size, storedSize: stored.storedSize)
         }
         let readToEnd = plan.identity.compressed || audit.issues.fault != nil || Int64(audit.end.bytes) == plan.identity.size
-        return IngestedPart(plan: plan, audit: audit, object: object, readToEnd: readToEnd, shrank: shrank)
+        var checksum: UInt32?
+        if plan.start.bytes == 0 {
+            checksum = newPartCRC
+        } else if let earlier = plan.record?.contentChecksum {
+            checksum = UInt32(truncatingIfNeeded: crc32_combine(UInt(UInt32(truncatingIfNeeded: earlier)), UInt(newPartCRC),
+                                                                 off_t(max(0, audit.end.bytes - plan.start.bytes))))
+        }
+        return IngestedPart(plan: plan, audit: audit, object: object, readToEnd: readToEnd, shrank: shrank, contentChecksum: checksum)
     }
 
     /// The decoded content of a faulty gzip file up to where reading stopped, as a new object.

@@ -57,7 +57,7 @@ final class StateWriter {
                 bytesRead: 0, linesRead: 0, records: 0, rejectedLines: 0, firstRejectedLines: "[]",
                 firstRejectionCause: nil, faultOffset: nil, faultMessage: nil, readToEnd: false,
                 lastInode: nil, lastSize: nil, lastMtimeNs: nil, firstSeenAt: now, lastReadAt: now,
-                nonTextBytes: 0, anonymousPublishes: 0, firstAnonymousPublishLines: "[]")
+                nonTextBytes: 0, anonymousPublishes: 0, firstAnonymousPublishLines: "[]", contentChecksum: nil)
             if record.id == nil { try record.insert(db) }
             let fileID = record.id!
 
@@ -66,6 +66,7 @@ final class StateWriter {
                 changedUsers = try mergeUsers(db, part.audit.users, ids: ids, segmentID: segmentID)
                 record.bytesRead = part.audit.end.bytes
                 record.linesRead = part.audit.end.lines
+                record.contentChecksum = part.contentChecksum.map { Int64($0) }
                 record.records += part.audit.records
                 mergeIssues(into: &record, part.audit.issues)
             } else if !part.shrank {

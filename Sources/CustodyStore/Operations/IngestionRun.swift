@@ -90,15 +90,16 @@ public enum IngestionRun {
     }
 
     /// Matches each input with what the state knows of it and keeps only those with something
-    /// new. Several names for one file (a copy beside a rotated original) are read once.
+    /// new. Several names for one file (a copy beside a rotated original) are read once; two
+    /// files that only start alike are two files (`KnownFiles.confirmedRecord`).
     static func plan(_ inputs: [SourceExpander.Input], database: StateDatabase, logger: Logger) throws -> [IngestionPlan] {
-        let known = try database.pool.read { db in try LogFileRecord.fetchAll(db) }
-        let byFingerprint = Dictionary(known.filter { $0.fingerprintLength == FileIdentity.fingerprintLength }.map { ($0.fingerprint, $0) },
-                                       uniquingKeysWith: { a, b in a.bytesRead >= b.bytesRead ? a : b })
-        let short = known.filter { $0.fingerprintLength < FileIdentity.fingerprintLength }
+        let known = KnownFiles(try database.pool.read { db in try LogFileRecord.fetchAll(db) })
         var plans: [IngestionPlan] = []
-        var claimed = Set<String>()
+        var claimed = Set<Int64>()
+        /// Files new to the state planned in this run, by fingerprint.
+        var newByFingerprint: [String: [String]] = [:]
         for input in inputs {
+            if let status = FileIdentity.status(path: input.path), known.isUnchanged(path: input.path, status) { continue }
             let identity: FileIdentity
             do {
                 guard let read = try FileIdentity.read(path: input.path) else { continue } // empty: nothing yet
@@ -107,16 +108,20 @@ public enum IngestionRun {
                 logger.warning("\(EscapedText.escape(input.path)): \(error.message)")
                 continue
             }
-            var record = identity.prefix.count == FileIdentity.fingerprintLength ? byFingerprint[identity.fingerprint] : nil
-            if record == nil {
-                record = short.filter { identity.continues(fingerprint: $0.fingerprint, length: $0.fingerprintLength) }
-                    .max { $0.fingerprintLength < $1.fingerprintLength }
-            }
-            let key = record.map { "id:\($0.id!)" } ?? "new:\(identity.fingerprint)"
-            if let record, record.isUnchanged(identity) { continue }
-            guard claimed.insert(key).inserted else {
-                logger.info("\(EscapedText.escape(input.path)): same content as another file in this run; read once")
-                continue
+            let record = known.confirmedRecord(for: identity, path: input.path)
+            if let record {
+                if record.isUnchanged(identity) { continue }
+                guard claimed.insert(record.id!).inserted else {
+                    logger.info("\(EscapedText.escape(input.path)): same content as another file in this run; read once")
+                    continue
+                }
+            } else {
+                let alike = newByFingerprint[identity.fingerprint] ?? []
+                if alike.contains(where: { FileIdentity.oneContinuesTheOther($0, input.path) }) {
+                    logger.info("\(EscapedText.escape(input.path)): same content as another file in this run; read once")
+                    continue
+                }
+                newByFingerprint[identity.fingerprint, default: []].append(input.path)
             }
             plans.append(IngestionPlan(path: input.path, format: input.format, identity: identity, record: record))
         }
