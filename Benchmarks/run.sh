@@ -27,7 +27,7 @@ MANY_BIG=${MANY_BIG:-100000}
 MILLION=${MILLION:-1000000}
 WORK=Benchmarks/work/l${LINES}-f${FILES}-u${USERS}-s${SEED}
 AS_OF=2026-11-19
-POLICY=Policies/cn-cac-2016-apps.yaml
+POLICY=Policies/cn-apps.yaml
 TIME=Benchmarks/interleave.py
 
 need() { command -v "$1" >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2"; }; }

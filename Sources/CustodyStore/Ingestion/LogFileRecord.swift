@@ -98,5 +98,8 @@ extension LogFileRecord {
         firstSeenAt = row[CodingKeys.firstSeenAt.rawValue]
         lastReadAt = row[CodingKeys.lastReadAt.rawValue]
         contentChecksum = row[CodingKeys.contentChecksum.rawValue]
+        nonTextBytes = row[CodingKeys.nonTextBytes.rawValue]
+        anonymousPublishes = row[CodingKeys.anonymousPublishes.rawValue]
+        firstAnonymousPublishLines = row[CodingKeys.firstAnonymousPublishLines.rawValue]
     }
 }
