@@ -22,7 +22,7 @@ struct CheckCommand: AsyncParsableCommand {
           custody check /var/log/app
           custody check logs/ --as-of 2026-11-26 --format json > check.json
           custody check app.log.gz --policy Policies/cn-csl-2017-network-logs.yaml
-          custody check logs/ --policy Policies/cn-apps.yaml --policy Policies/cn-csl-2017-network-logs.yaml
+          custody check logs/ --policy cn-apps.yaml --policy in-certin-2022-logs.yaml
           zcat old/*.gz | custody check - --as-of 2026-11-26
 
         Input that was not understood is never compliant: a file from which no record was read, \
