@@ -101,6 +101,11 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: reports + "/transparency-2026H2.json"))
     }
 
+    @Test func theHelpSaysTheLedgerRecountsTheReport() throws {
+        let help = try CustodyProcess.run(["report", "verify", "--help"])
+        #expect(help.stdout.contains("recounts the report from the export"), "\(help.stdout)")
+    }
+
     /// `value` with the member at `path` (object keys, or array indexes as numbers) replaced.
     static func replacing(_ path: [String], in value: JSONValue, with new: JSONValue) -> JSONValue {
         guard let head = path.first else { return new }
