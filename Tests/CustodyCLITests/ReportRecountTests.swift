@@ -57,6 +57,22 @@ import Testing
         let verified = try CustodyProcess.run(["report", "verify", published.json, "--public-key", published.keyFile, "--ledger", published.export])
         #expect(verified.status == 0, "\(verified.stdout)")
         #expect(verified.stdout.contains("every number in the report follows from the ledger"))
+
+        // The ledger moved on after the report (REQ-2 decided): the recount stops at the report's head.
+        try #require(try fixture.sub(["request", "decide", "REQ-2", "--all", "--withhold", "--reason", "out of scope"]).status == 0)
+        let later = fixture.dir.path("ledger-later.jsonl")
+        try #require(try fixture.sub(["ledger", "export", "--out", later]).status == 0)
+        let again = try CustodyProcess.run(["report", "verify", published.json, "--public-key", published.keyFile, "--ledger", later])
+        #expect(again.status == 0, "\(again.stdout)")
+        // A report built now counts REQ-2 as rejected, and verifies against the same export.
+        let reports = fixture.dir.path("reports-later")
+        try #require(try fixture.sub(["report", "transparency", "--period", "2026H2", "--format", "json", "--out", reports], asOf: "2026-12-31").status == 0)
+        let newer = reports + "/transparency-2026H2.json"
+        let newerReport = try #require(JSONValue.parse(try String(contentsOfFile: newer, encoding: .utf8)))
+        #expect(newerReport["totals"]?["rejected_or_challenged"]?.intValue == report["totals"]!["rejected_or_challenged"]!.intValue! + 1)
+        let newerExport = fixture.dir.path("ledger-newer.jsonl")
+        try #require(try fixture.sub(["ledger", "export", "--out", newerExport]).status == 0)
+        #expect(try CustodyProcess.run(["report", "verify", newer, "--public-key", published.keyFile, "--ledger", newerExport]).status == 0)
     }
 
     @Test func aCountEditedAndReSignedWithTheSameKeyIsCaught() throws {
