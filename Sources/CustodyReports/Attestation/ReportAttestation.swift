@@ -43,8 +43,9 @@ public enum ReportAttestation {
     }
 
     /// Checks a report's signature against `publicKey` and, with `ledgerExport` (the text of
-    /// `custody ledger export`), that the export is an intact chain signed by the same key and
-    /// holds the ledger head the report names.
+    /// `custody ledger export`), that the export is an intact chain signed by the same key,
+    /// holds the ledger head the report names, and gives the report's numbers when the report
+    /// is recounted from it up to that head (`ReportRecount`).
     public static func verify(reportText: String, publicKey: Curve25519.Signing.PublicKey, ledgerExport: String?) -> Outcome {
         var outcome = Outcome()
         guard let report = JSONValue.parse(reportText), case .object = report else {
@@ -67,6 +68,7 @@ public enum ReportAttestation {
         guard let ledgerExport else { return outcome }
         var previous = Ledger.genesis
         var hashes: [Int: String] = [:]
+        var entries: [JSONValue] = []
         var checkpoint: LedgerCheckpoint?
         for (index, line) in ledgerExport.split(separator: "\n").enumerated() {
             let text = String(line)
@@ -84,6 +86,7 @@ public enum ReportAttestation {
             }
             previous = SHA256.hash(data: Data(text.utf8)).hex
             hashes[entrySeq] = previous
+            entries.append(entry)
         }
         if let checkpoint {
             if checkpoint.isValidlySigned, checkpoint.publicKey == publicText,
@@ -98,6 +101,12 @@ public enum ReportAttestation {
         if let seq, let head {
             if hashes[seq] == head {
                 outcome.passed.append("the report's ledger head (entry \(seq), \(head.prefix(16))…) is in the ledger")
+                // The head being in the ledger ties the report to it; recounting shows the numbers follow from it.
+                if let problem = ReportRecount.problem(report: report, entries: entries) {
+                    outcome.problems.append(problem)
+                } else {
+                    outcome.passed.append("every number in the report follows from the ledger up to entry \(seq)")
+                }
             } else {
                 outcome.problems.append("the report's ledger head (entry \(seq), \(head.prefix(16))…) is not in this ledger export")
             }

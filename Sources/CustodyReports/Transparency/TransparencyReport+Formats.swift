@@ -111,6 +111,11 @@ extension TransparencyReport {
             ("nondisclosure", .object([("band", .string(withheldBand)), ("band_width", .int(bandWidth)), ("note", .string(withheldNote))])),
             ("definitions", .object(definitions.map { ($0.term, .string($0.meaning)) })),
             ("methodology", .string(methodology)),
+            // What the counts depend on beyond the request records and the fields above, so that
+            // `custody report verify --ledger` can recount them from a ledger export.
+            ("basis", .object([("time_zone", optional(timeZone)),
+                               ("real_time_process_types", .array(about.realTimeProcessTypes.map { .string($0.rawValue) })),
+                               ("listed_territories", .array(about.listedTerritories.map { .string($0) }))])),
             ("ledger", .object([("seq", ledgerSeq.map { .int(Int($0)) } ?? .null), ("head_sha256", optional(ledgerHead)),
                                 ("recorded_at", optional(ledgerTime))])),
         ])

@@ -84,6 +84,9 @@ public struct TransparencyReport: Sendable {
     /// Requests under a non-disclosure order still in force on `asOf`.
     public var withheldUnderNondisclosure = 0
 
+    /// The time zone days were counted in (the policy's), recorded in the JSON's `basis`.
+    public var timeZone: String?
+
     public var ledgerSeq: Int64?
     public var ledgerHead: String?
     public var ledgerTime: String?
@@ -114,22 +117,33 @@ public struct TransparencyReport: Sendable {
         let book = try RequestBook(configuration: configuration)
         // What is published must follow from the ledger, not from tables someone could edit.
         try LedgerConsistency.requireAgreement(book: book)
-        var calendar = DayCalendar(timeZone: policy.timeZone)
-        let inPeriod = try book.list().filter { record in
+        var report = build(records: try book.list(), period: period, asOf: asOf, about: about,
+                           bandWidth: policy.reportingBandWidth, timeZone: policy.timeZone)
+        if let head = try book.ledger.head(database: book.database) {
+            report.ledgerSeq = head.seq
+            report.ledgerHead = head.hash
+            report.ledgerTime = head.recordedAt
+        }
+        return report
+    }
+
+    /// The report of `records` (every request, in any order; those received outside the period
+    /// are left out): the one path from request records to figures, whether the records come
+    /// from the state (`build(configuration:…)`) or from a ledger export (`ReportRecount`).
+    public static func build(records: [RequestRecord], period: ReportPeriod, asOf: CivilDay, about: ReportConfiguration,
+                             bandWidth: Int, timeZone: TimeZone) -> TransparencyReport {
+        var calendar = DayCalendar(timeZone: timeZone)
+        let inPeriod = records.filter { record in
             period.contains(CivilDay(daysSinceEpoch: calendar.day(ofMillis: record.request.receivedMillis)))
         }
-        var report = TransparencyReport(period: period, asOf: asOf, about: about, bandWidth: policy.reportingBandWidth)
+        var report = TransparencyReport(period: period, asOf: asOf, about: about, bandWidth: bandWidth)
+        report.timeZone = timeZone.identifier
         let visible = inPeriod.filter { record in
             guard let until = record.request.nondisclosureUntil else { return true }
             return until <= asOf
         }
         report.withheldUnderNondisclosure = inPeriod.count - visible.count
         report.tally(visible, calendar: &calendar)
-        if let head = try book.ledger.head(database: book.database) {
-            report.ledgerSeq = head.seq
-            report.ledgerHead = head.hash
-            report.ledgerTime = head.recordedAt
-        }
         return report
     }
 
