@@ -15,7 +15,7 @@ struct RegistryCommand: AsyncParsableCommand {
             abstract: "Record verifications from a registry export (CSV with header user,verified_at,method, or JSON lines).",
             discussion: "All or nothing: a bad row is named by its line and nothing is imported. Importing the same rows again changes nothing. A verification counts like a verification event at its time.")
 
-        @OptionGroup var options: ConfigOptions
+        @OptionGroup var options: StateOptions
 
         @Argument(help: ArgumentHelp("Registry export file.", valueName: "file"))
         var file: String
@@ -35,7 +35,7 @@ struct RegistryCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List every known verification and where it came from (log or registry).")
 
-        @OptionGroup var options: ConfigOptions
+        @OptionGroup var options: StateOptions
 
         @Option(help: ArgumentHelp("Output: text or json (custody.registry.v1).", valueName: "format"))
         var format: OutputFormat = .text

@@ -36,7 +36,7 @@ import Testing
         let judging: Set<String> = ["check", "run", "daemon", "status", "verify", "purge", "request list", "hold list",
                                     "report transparency", "report compliance", "report dsa"]
         let notJudging: Set<String> = ["request add", "request import", "request show", "request decide", "request produce",
-                                       "request close", "request acknowledge", "hold extend", "ledger init", "ledger key", "ledger checkpoint",
+                                       "request close", "request acknowledge", "registry import", "registry list", "hold extend", "ledger init", "ledger key", "ledger checkpoint",
                                        "ledger export", "report verify", "policy list", "policy show", "policy lint"]
         var seen = Set<String>()
         for (path, command) in Self.commands() where command.configuration.subcommands.isEmpty {
