@@ -41,7 +41,7 @@ deps:
 	  esac; \
 	done; \
 	if [ -n "$$missing" ]; then \
-	  echo "make: installing with apt-get:$$missing (zlib and SQLite headers and pkg-config, needed to build custody)"; \
+	  echo "make: installing with apt-get:$$missing (zlib, ISA-L and SQLite headers and pkg-config, needed to build custody)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
