@@ -69,10 +69,14 @@ public enum CheckRunner {
         var realName = merged.registry.result { file, verifiedAt in
             FileAudit.recount(path: files[Int(file)], policy: policy, format: format, verifiedAt: verifiedAt)
         }
-        let window = rule.windowStart.daysSinceEpoch...rule.windowEnd.daysSinceEpoch
-        var calendar = DayCalendar(timeZone: policy.timeZone)
-        realName.inRetentionWindow = merged.registry.violations(onDays: window, day: { calendar.day(ofMillis: $0) }) { file, verifiedAt in
-            FileAudit.recount(path: files[Int(file)], policy: policy, format: format, verifiedAt: verifiedAt, onDays: window)
+        // A policy without a minimum (minimum_days: 0) has no window: nothing to count there
+        // (and an empty range cannot be formed).
+        if rule.windowStart <= rule.windowEnd {
+            let window = rule.windowStart.daysSinceEpoch...rule.windowEnd.daysSinceEpoch
+            var calendar = DayCalendar(timeZone: policy.timeZone)
+            realName.inRetentionWindow = merged.registry.violations(onDays: window, day: { calendar.day(ofMillis: $0) }) { file, verifiedAt in
+                FileAudit.recount(path: files[Int(file)], policy: policy, format: format, verifiedAt: verifiedAt, onDays: window)
+            }
         }
         let outcomes = files.indices.map {
             CheckReport.FileOutcome(path: request.displayNames[files[$0]] ?? files[$0], issues: merged.issues[$0], records: merged.fileRecords[$0], bytes: merged.fileBytes[$0])

@@ -49,12 +49,16 @@ public enum StateAudit {
                 return FileAudit.recount(path: vault.path(of: object), policy: policy, format: .auto, verifiedAt: verifiedAt)
             }
             let rule = RetentionRule(minimumDays: policy.retention.minimumDays, asOf: asOf, since: since)
-            let window = rule.windowStart.daysSinceEpoch...rule.windowEnd.daysSinceEpoch
-            var calendar = DayCalendar(timeZone: policy.timeZone)
-            realName.inRetentionWindow = try registry.violations(onDays: window, day: { calendar.day(ofMillis: $0) }) { segment, verifiedAt in
-                guard let object = try String.fetchOne(db, sql: "SELECT vault_object FROM segments WHERE id = ?", arguments: [Int64(segment)]),
-                      vault.contains(object) else { return nil }
-                return FileAudit.recount(path: vault.path(of: object), policy: policy, format: .auto, verifiedAt: verifiedAt, onDays: window)
+            // A policy without a minimum (minimum_days: 0) has no window: nothing to count there
+            // (and an empty range cannot be formed).
+            if rule.windowStart <= rule.windowEnd {
+                let window = rule.windowStart.daysSinceEpoch...rule.windowEnd.daysSinceEpoch
+                var calendar = DayCalendar(timeZone: policy.timeZone)
+                realName.inRetentionWindow = try registry.violations(onDays: window, day: { calendar.day(ofMillis: $0) }) { segment, verifiedAt in
+                    guard let object = try String.fetchOne(db, sql: "SELECT vault_object FROM segments WHERE id = ?", arguments: [Int64(segment)]),
+                          vault.contains(object) else { return nil }
+                    return FileAudit.recount(path: vault.path(of: object), policy: policy, format: .auto, verifiedAt: verifiedAt, onDays: window)
+                }
             }
 
             let files = try LogFileRecord.order(Column("last_path")).fetchAll(db)
