@@ -52,7 +52,9 @@ struct RunCommand: AsyncParsableCommand {
                 print(summary.report.alert(details: detailsCommand), terminator: "")
             } else {
                 switch format {
-                case .json: print(summary.report.json.rendered())
+                case .json:
+                    summary.report.writeJSON { print($0, terminator: "") }
+                    print()
                 case .text: print(summary.report.text(), terminator: "")
                 }
             }

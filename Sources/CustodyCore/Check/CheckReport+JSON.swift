@@ -1,7 +1,17 @@
 extension CheckReport {
     /// The `custody.check.v1` document described in the contract.
-    public var json: JSONValue {
-        .object([
+    public var json: JSONValue { .object(jsonMembers(findings: .array(findings.map(\.json)))) }
+
+    /// Writes `json.rendered()` to `emit` in pieces, one finding at a time: the same text,
+    /// without the whole report as one value and one string (with a finding for each of
+    /// hundreds of thousands of users, about a kilobyte each).
+    public func writeJSON(to emit: (String) -> Void) {
+        JSONValue.writePretty(object: jsonMembers(findings: .array([])), streaming: "findings", count: findings.count,
+                              item: { findings[$0].jsonMembers }, to: emit)
+    }
+
+    private func jsonMembers(findings: JSONValue) -> [(String, JSONValue)] {
+        [
             ("schema", .string("custody.check.v1")),
             ("policy", .string(policyID)),
             ("as_of", .string(asOf.description)),
@@ -39,8 +49,8 @@ extension CheckReport {
                 ("not_evaluable", realName.notEvaluable.map { .string($0) } ?? .null),
                 ("compliant", .bool(realName.compliant)),
             ])),
-            ("findings", .array(findings.map(\.json))),
+            ("findings", findings),
             ("compliant", .bool(compliant)),
-        ])
+        ]
     }
 }

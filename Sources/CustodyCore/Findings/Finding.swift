@@ -101,7 +101,10 @@ public struct Finding: Sendable, Equatable {
         }
     }
 
-    public var json: JSONValue {
+    public var json: JSONValue { .object(jsonMembers) }
+
+    /// The members of `json`, in order.
+    public var jsonMembers: [(String, JSONValue)] {
         var pairs: [(String, JSONValue)] = [
             ("rule", .string(rule.rawValue)), ("severity", .string(severity.rawValue)), ("message", .string(message)),
         ]
@@ -113,6 +116,6 @@ public struct Finding: Sendable, Equatable {
         if let offset { pairs.append(("offset", .int(offset))) }
         if let count { pairs.append(("count", .int(count))) }
         if let lines { pairs.append(("lines", .array(lines.map { .int($0) }))) }
-        return .object(pairs)
+        return pairs
     }
 }

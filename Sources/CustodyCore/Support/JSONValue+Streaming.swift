@@ -1,0 +1,47 @@
+extension JSONValue {
+    /// Writes exactly what `JSONValue.object(pairs).rendered()` writes (pretty), except that the
+    /// member named `key` is an array of `count` objects made one at a time by `item`, and the
+    /// text is handed to `emit` in pieces of about `chunk` bytes as it is made.
+    ///
+    /// A report can hold a finding for each of hundreds of thousands of users; as one value
+    /// tree and then one string, each finding held about a kilobyte until the end
+    /// (Benchmarks/RESULTS.md). Here only one finding's value and one piece of text live at once.
+    public static func writePretty(object pairs: [(String, JSONValue)], streaming key: String, count: Int,
+                                   item: (Int) -> [(String, JSONValue)], chunk: Int = 1 << 16,
+                                   to emit: (String) -> Void) {
+        var out = ""
+        if pairs.isEmpty {
+            emit("{}")
+            return
+        }
+        out += "{"
+        for (i, (name, value)) in pairs.enumerated() {
+            if i > 0 { out += "," }
+            out += "\n  "
+            quote(name, into: &out)
+            out += ": "
+            guard name == key else {
+                value.write(into: &out, indent: 1)
+                continue
+            }
+            // As `write` lays out an array of objects at depth one (never on one line).
+            if count == 0 {
+                out += "[]"
+                continue
+            }
+            out += "["
+            for j in 0..<count {
+                if j > 0 { out += "," }
+                out += "\n    "
+                JSONValue.object(item(j)).write(into: &out, indent: 2)
+                if out.utf8.count >= chunk {
+                    emit(out)
+                    out = ""
+                }
+            }
+            out += "\n  ]"
+        }
+        out += "\n}"
+        emit(out)
+    }
+}
