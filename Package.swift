@@ -39,34 +39,41 @@ let package = Package(
         .target(name: "CustodyCore", dependencies: ["CPrefetch", .product(name: "Yams", package: "Yams")]),
 
         // Files, gzip streaming, line splitting, format parsers and the audit pipeline.
-        .target(name: "CustodyIngest", dependencies: ["CustodyCore", "CZlib", "CIsal", "CPrefetch", "CCRC32", "CLineScan"],
-                swiftSettings: [
-                    // The per-line loop touches a few class-owned tables; dynamic exclusivity
-                    // checks on them cost ~5% of a check (measured with perf, Benchmarks/RESULTS.md).
-                    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
-                ]),
+        .target(
+            name: "CustodyIngest", dependencies: ["CustodyCore", "CZlib", "CIsal", "CPrefetch", "CCRC32", "CLineScan"],
+            swiftSettings: [
+                // The per-line loop touches a few class-owned tables; dynamic exclusivity
+                // checks on them cost ~5% of a check (measured with perf, Benchmarks/RESULTS.md).
+                .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
+            ]),
 
         // Durable state (SQLite through GRDB), the content-addressed vault, exactly-once ingestion.
-        .target(name: "CustodyStore", dependencies: [
-            "CustodyCore", "CustodyIngest", "CZlib",
-            .product(name: "GRDB", package: "GRDB.swift"),
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .target(
+            name: "CustodyStore",
+            dependencies: [
+                "CustodyCore", "CustodyIngest", "CZlib",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
 
         // Government requests for user data: intake, legal holds, decisions, evidence packages.
-        .target(name: "CustodyDisclosure", dependencies: [
-            "CustodyCore", "CustodyIngest", "CustodyStore",
-            .product(name: "GRDB", package: "GRDB.swift"),
-            .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        .target(
+            name: "CustodyDisclosure",
+            dependencies: [
+                "CustodyCore", "CustodyIngest", "CustodyStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
 
         // Transparency and compliance reports and their renderers (Markdown, HTML, JSON, CSV).
-        .target(name: "CustodyReports", dependencies: [
-            "CustodyCore", "CustodyIngest", "CustodyStore", "CustodyDisclosure",
-            .product(name: "GRDB", package: "GRDB.swift"),
-            .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        .target(
+            name: "CustodyReports",
+            dependencies: [
+                "CustodyCore", "CustodyIngest", "CustodyStore", "CustodyDisclosure",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
 
         // Thin command-line front end: parses arguments, calls the libraries.
         .executableTarget(
@@ -81,22 +88,30 @@ let package = Package(
         .target(name: "CustodyTesting", dependencies: ["CustodyCore", "CustodyIngest", "CZlib"]),
 
         // Deterministic activity-log generator for SampleLogs/ and `make bench`.
-        .executableTarget(name: "custody-loggen", dependencies: [
-            "CustodyTesting",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .executableTarget(
+            name: "custody-loggen",
+            dependencies: [
+                "CustodyTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
 
-        .testTarget(name: "CustodyStoreTests", dependencies: [
-            "CustodyStore", "CustodyCore", "CustodyIngest", "CustodyTesting",
-            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        .testTarget(
+            name: "CustodyStoreTests",
+            dependencies: [
+                "CustodyStore", "CustodyCore", "CustodyIngest", "CustodyTesting",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         .testTarget(name: "CustodyCoreTests", dependencies: ["CustodyCore", "CustodyTesting"]),
-        .testTarget(name: "CustodyIngestTests", dependencies: ["CustodyIngest", "CustodyCore", "CustodyTesting", "CCRC32", "CLineScan"],
-                    resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "CustodyIngestTests", dependencies: ["CustodyIngest", "CustodyCore", "CustodyTesting", "CCRC32", "CLineScan"],
+            resources: [.copy("Fixtures")]),
         // Runs the built `custody` executable end to end.
-        .testTarget(name: "CustodyCLITests", dependencies: [
-            "custody", "CustodyTesting", "CustodyCore", "CustodyIngest", "CustodyReports", .product(name: "GRDB", package: "GRDB.swift"),
-            .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        .testTarget(
+            name: "CustodyCLITests",
+            dependencies: [
+                "custody", "CustodyTesting", "CustodyCore", "CustodyIngest", "CustodyReports",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
     ]
 )

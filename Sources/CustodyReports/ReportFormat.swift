@@ -13,8 +13,10 @@ public enum ReportFormat: String, CaseIterable, Sendable {
     }
 
     /// Writes `contents` as `<directory>/<name>.<format>`; returns the paths written.
-    public static func write(_ name: String, to directory: String, formats: [ReportFormat],
-                             render: (ReportFormat) -> String) throws -> [String] {
+    public static func write(
+        _ name: String, to directory: String, formats: [ReportFormat],
+        render: (ReportFormat) -> String
+    ) throws -> [String] {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         return try formats.map { format in
             let path = "\(directory)/\(name).\(format.rawValue)"

@@ -9,7 +9,8 @@ public struct ReportPeriod: Sendable, Equatable {
     public init?(_ text: String) {
         let t = text.trimmingCharacters(in: .whitespaces)
         if let range = t.range(of: "..") {
-            guard let a = CivilDay(iso: String(t[..<range.lowerBound])), let b = CivilDay(iso: String(t[range.upperBound...])), a <= b else { return nil }
+            guard let a = CivilDay(iso: String(t[..<range.lowerBound])), let b = CivilDay(iso: String(t[range.upperBound...])), a <= b
+            else { return nil }
             (label, first, last) = (t, a, b)
             return
         }

@@ -11,7 +11,8 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
         switch self {
         case let .io(path, reason): return "\(path): \(reason)"
         case let .busy(lockFile, holder):
-            return "another custody run is using this state directory (\(lockFile)\(holder.map { ", held by pid \($0)" } ?? "")); try again when it finishes"
+            return
+                "another custody run is using this state directory (\(lockFile)\(holder.map { ", held by pid \($0)" } ?? "")); try again when it finishes"
         case let .database(path, reason):
             // SQLite errors can quote whole statements: one line is enough for the user.
             let first = reason.split(separator: "\n").first.map(String.init) ?? reason

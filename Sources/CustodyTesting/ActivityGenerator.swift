@@ -21,9 +21,11 @@ public struct ActivityGenerator: Sendable {
         /// Share of events with no user (anonymous browsing), in percent.
         public var anonymousPercent: Int
 
-        public init(firstDay: CivilDay, days: Int, users: Int, eventsPerDay: Int, seed: UInt64 = 1,
-                    lateVerifiers: Int = 0, neverVerified: Int = 0, silentDays: Set<CivilDay> = [],
-                    utcOffsetSeconds: Int = 8 * 3600, anonymousPercent: Int = 5) {
+        public init(
+            firstDay: CivilDay, days: Int, users: Int, eventsPerDay: Int, seed: UInt64 = 1,
+            lateVerifiers: Int = 0, neverVerified: Int = 0, silentDays: Set<CivilDay> = [],
+            utcOffsetSeconds: Int = 8 * 3600, anonymousPercent: Int = 5
+        ) {
             self.firstDay = firstDay
             self.days = days
             self.users = users

@@ -58,12 +58,18 @@ public struct EntropyLogGenerator: Sendable {
             let name = "u\(String(user &* 2_654_435_761 % 4_294_967_291, radix: 36))"
             switch format {
             case .jsonl:
-                try body("{\"ts\":\"\(renderer.iso(millis))\",\"user\":\"\(name)\",\"event\":\"\(event)\",\"ip\":\"\(ip)\",\"session\":\"\(session)\",\"device\":\"\(device)\",\"app_version\":\"\(version)\"}")
+                try body(
+                    "{\"ts\":\"\(renderer.iso(millis))\",\"user\":\"\(name)\",\"event\":\"\(event)\",\"ip\":\"\(ip)\",\"session\":\"\(session)\",\"device\":\"\(device)\",\"app_version\":\"\(version)\"}"
+                )
             case .logfmt:
-                try body("ts=\(renderer.iso(millis)) user=\(name) event=\(event) ip=\(ip) session=\(session) device=\(device) app_version=\(version)")
+                try body(
+                    "ts=\(renderer.iso(millis)) user=\(name) event=\(event) ip=\(ip) session=\(session) device=\(device) app_version=\(version)"
+                )
             case .combined:
                 let r = LogLineRenderer.request(for: event)
-                try body("\(ip) - \(name) [\(renderer.clf(millis))] \"\(r.method) \(r.path) HTTP/1.1\" \(r.status) \(200 + rng.next() % 30_000) \"-\" \"CustodyApp/\(version) (\(device); s=\(session))\"")
+                try body(
+                    "\(ip) - \(name) [\(renderer.clf(millis))] \"\(r.method) \(r.path) HTTP/1.1\" \(r.status) \(200 + rng.next() % 30_000) \"-\" \"CustodyApp/\(version) (\(device); s=\(session))\""
+                )
             }
         }
     }

@@ -34,13 +34,15 @@ public struct LogLineRenderer: Sendable {
         switch format {
         case .jsonl:
             let user = e.user.map { "\"user\":\"\($0)\"," } ?? ""
-            return "{\"ts\":\"\(iso(e.millis))\",\(user)\"event\":\"\(e.event)\",\"ip\":\"\(ip)\",\"device\":\"\(sequence % 3 == 0 ? "ios" : "android")\",\"app_version\":\"3.\(sequence % 9).1\",\"session\":\"s\(sequence % 100_003)\"}"
+            return
+                "{\"ts\":\"\(iso(e.millis))\",\(user)\"event\":\"\(e.event)\",\"ip\":\"\(ip)\",\"device\":\"\(sequence % 3 == 0 ? "ios" : "android")\",\"app_version\":\"3.\(sequence % 9).1\",\"session\":\"s\(sequence % 100_003)\"}"
         case .logfmt:
             let user = e.user.map { " user=\($0)" } ?? ""
             return "ts=\(iso(e.millis))\(user) event=\(e.event) ip=\(ip) msg=\"\(e.event) handled\" latency_ms=\(sequence % 97)"
         case .combined:
             let r = Self.request(for: e.event)
-            return "\(ip) - \(e.user ?? "-") [\(clf(e.millis))] \"\(r.method) \(r.path) HTTP/1.1\" \(r.status) \(200 + sequence % 3000) \"-\" \"CustodyApp/3.2 (Android 14)\""
+            return
+                "\(ip) - \(e.user ?? "-") [\(clf(e.millis))] \"\(r.method) \(r.path) HTTP/1.1\" \(r.status) \(200 + sequence % 3000) \"-\" \"CustodyApp/3.2 (Android 14)\""
         }
     }
 

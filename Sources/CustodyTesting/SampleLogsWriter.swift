@@ -11,8 +11,9 @@ public enum SampleLogsWriter {
     public static let silentDay = CivilDay(year: 2026, month: 10, day: 3)!
 
     public static var scenario: ActivityGenerator.Scenario {
-        ActivityGenerator.Scenario(firstDay: firstDay, days: days, users: 300, eventsPerDay: 200, seed: 2016,
-                                   lateVerifiers: 3, neverVerified: 4, silentDays: [silentDay])
+        ActivityGenerator.Scenario(
+            firstDay: firstDay, days: days, users: 300, eventsPerDay: 200, seed: 2016,
+            lateVerifiers: 3, neverVerified: 4, silentDays: [silentDay])
     }
 
     /// A user who posts late on 31 October (in the October file) and verifies the next morning
@@ -72,8 +73,9 @@ public enum SampleLogsWriter {
         try writeGzip(lines(september, jsonl, file: "app/2026-09.jsonl.gz"), to: directory + "/app/2026-09.jsonl.gz", membersEvery: nil)
         let october = rest.filter { localDay($0) >= oct1 && localDay($0) < nov1 }
         // One member per week, as a log shipper appending compressed batches would write.
-        try writeGzip(lines(october, jsonl, file: "app/2026-10.jsonl.gz"), to: directory + "/app/2026-10.jsonl.gz",
-                      membersEvery: october.count / 4 + 1)
+        try writeGzip(
+            lines(october, jsonl, file: "app/2026-10.jsonl.gz"), to: directory + "/app/2026-10.jsonl.gz",
+            membersEvery: october.count / 4 + 1)
         let novEarly = rest.filter { localDay($0) >= nov1 && localDay($0) < nov10 }
         try writePlain(lines(novEarly, jsonl, file: "app/2026-11-early.jsonl"), to: directory + "/app/2026-11-early.jsonl")
         let nginxOld = rest.filter { localDay($0) >= nov10 && localDay($0) < nov15 }

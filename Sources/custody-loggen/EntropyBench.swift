@@ -40,7 +40,10 @@ extension LogGen {
                 try generator.forEachLine { line in
                     batch += line
                     batch += "\n"
-                    if batch.utf8.count > 1 << 20 { try writer.write(batch); batch = "" }
+                    if batch.utf8.count > 1 << 20 {
+                        try writer.write(batch)
+                        batch = ""
+                    }
                 }
                 try writer.write(batch)
                 try writer.close()

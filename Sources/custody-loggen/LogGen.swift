@@ -23,7 +23,9 @@ struct LogGen: ParsableCommand {
             let events = SampleLogsWriter.events()
             let policy = try PolicyLoader.load(path: "Policies/cn-apps.yaml")
             let truth = ReferenceAudit(events: events, policy: policy)
-            print("wrote \(out): \(truth.records) records, \(truth.usersSeen) users, \(truth.verifiedUsers) verified, violating: \(truth.violations.sorted { $0.key < $1.key })")
+            print(
+                "wrote \(out): \(truth.records) records, \(truth.usersSeen) users, \(truth.verifiedUsers) verified, violating: \(truth.violations.sorted { $0.key < $1.key })"
+            )
         }
     }
 
@@ -67,7 +69,10 @@ struct LogGen: ParsableCommand {
                 for (i, e) in events.enumerated() {
                     batch += renderer.line(e, sequence: i)
                     batch += "\n"
-                    if batch.utf8.count > 1 << 20 { try writer.write(batch); batch = "" }
+                    if batch.utf8.count > 1 << 20 {
+                        try writer.write(batch)
+                        batch = ""
+                    }
                 }
                 try writer.write(batch)
                 try writer.close()
@@ -124,7 +129,9 @@ struct LogGen: ParsableCommand {
                     for window in stride(from: 0, to: lines.count, by: 2048) {
                         let end = min(window + 2048, lines.count)
                         var touched = 0
-                        for range in lines[window..<end] { for k in stride(from: range.lowerBound, to: range.upperBound, by: 32) { touched &+= Int(all[k]) } }
+                        for range in lines[window..<end] {
+                            for k in stride(from: range.lowerBound, to: range.upperBound, by: 32) { touched &+= Int(all[k]) }
+                        }
                         if touched == -1 { print("") }
                         let start = DispatchTime.now().uptimeNanoseconds
                         for range in lines[window..<end] {

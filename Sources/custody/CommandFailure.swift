@@ -1,8 +1,8 @@
 import ArgumentParser
 import CustodyCore
+import CustodyDisclosure
 import CustodyIngest
 import CustodyStore
-import CustodyDisclosure
 
 /// The exit statuses of the contract.
 enum ExitStatus: Int32 {

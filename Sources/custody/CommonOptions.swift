@@ -5,7 +5,12 @@ import Foundation
 
 /// Options shared by the commands that read a policy.
 struct PolicyOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Policy YAML file; repeat to audit under several policies at once.", discussion: "Default: Policies/\(PolicyLocator.defaultName) in the current directory, else the copy installed with custody.", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Policy YAML file; repeat to audit under several policies at once.",
+            discussion: "Default: Policies/\(PolicyLocator.defaultName) in the current directory, else the copy installed with custody.",
+            valueName: "file"))
     var policy: [String] = []
 
     /// The named policies in order, or the default one.
@@ -24,7 +29,9 @@ enum PolicyLocator {
         var candidates = ["Policies/\(defaultName)"]
         if let installed = installedPath(executable: executablePath()) { candidates.append(installed) }
         if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) { return found }
-        throw CommandFailure("no policy given and the default \(defaultName) was not found (looked in \(candidates.joined(separator: ", "))); pass --policy FILE")
+        throw CommandFailure(
+            "no policy given and the default \(defaultName) was not found (looked in \(candidates.joined(separator: ", "))); pass --policy FILE"
+        )
     }
 
     /// `<prefix>/share/custody/policies/<default>` for an executable at `<prefix>/bin/custody`.

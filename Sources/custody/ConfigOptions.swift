@@ -10,7 +10,11 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .long, help: StateOptions.configHelp)
     var config: String = CustodyConfiguration.defaultPath
 
-    @Option(name: .customLong("as-of"), help: ArgumentHelp("Take this day (YYYY-MM-DD) as today, e.g. to audit or report as of a past day. Default: today in the policy's time zone.", valueName: "day"))
+    @Option(
+        name: .customLong("as-of"),
+        help: ArgumentHelp(
+            "Take this day (YYYY-MM-DD) as today, e.g. to audit or report as of a past day. Default: today in the policy's time zone.",
+            valueName: "day"))
     var asOf: CivilDay?
 
     func load() throws -> (CustodyConfiguration, Policy) {

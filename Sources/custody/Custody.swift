@@ -8,23 +8,25 @@ struct Custody: AsyncParsableCommand {
         commandName: "custody",
         abstract: "Keep app activity logs honest: retention, real-name registration, disclosures.",
         discussion: """
-        Custody reads app activity logs (JSON lines, nginx/Apache combined, logfmt; plain or \
-        gzip) and checks them against a policy: every day of the retention window must hold \
-        records, and users must verify their real identity before they publish.
+            Custody reads app activity logs (JSON lines, nginx/Apache combined, logfmt; plain or \
+            gzip) and checks them against a policy: every day of the retention window must hold \
+            records, and users must verify their real identity before they publish.
 
-          App teams and CI   custody check LOGS...
-          Operators          custody run | daemon | status | verify | purge
-          Legal and policy   custody request ... | hold list|extend | ledger init|key|checkpoint|export | report ...
-          Policies           custody policy list | show ID | lint FILE
-          The public         custody report verify REPORT.json --public-key KEY
+              App teams and CI   custody check LOGS...
+              Operators          custody run | daemon | status | verify | purge
+              Legal and policy   custody request ... | hold list|extend | ledger init|key|checkpoint|export | report ...
+              Policies           custody policy list | show ID | lint FILE
+              The public         custody report verify REPORT.json --public-key KEY
 
-        Exit status: 0 compliant, 1 not compliant, 2 usage or configuration error, 3 (verify) \
-        an integrity check failed, 75 another run holds the state directory's lock.
-        """,
+            Exit status: 0 compliant, 1 not compliant, 2 usage or configuration error, 3 (verify) \
+            an integrity check failed, 75 another run holds the state directory's lock.
+            """,
         version: CustodyVersion.string,
-        subcommands: [CheckCommand.self, RunCommand.self, DaemonCommand.self, StatusCommand.self, VerifyCommand.self, PurgeCommand.self,
-                      RequestCommand.self, HoldCommand.self, LedgerCommand.self, ReportCommand.self, PolicyCommand.self,
-                      RegistryCommand.self])
+        subcommands: [
+            CheckCommand.self, RunCommand.self, DaemonCommand.self, StatusCommand.self, VerifyCommand.self, PurgeCommand.self,
+            RequestCommand.self, HoldCommand.self, LedgerCommand.self, ReportCommand.self, PolicyCommand.self,
+            RegistryCommand.self,
+        ])
 }
 
 enum CustodyVersion {

@@ -9,12 +9,12 @@ struct DaemonCommand: AsyncParsableCommand {
         commandName: "daemon",
         abstract: "Run ingestion in a loop, watching the configured sources.",
         discussion: """
-        Does what `custody run` does every --interval. SIGTERM (or SIGINT) lets the file being \
-        read finish, commits it, and exits 0; SIGHUP reloads the configuration and the policy \
-        before the next run. Logs one line per event on stderr (journald keeps them).
+            Does what `custody run` does every --interval. SIGTERM (or SIGINT) lets the file being \
+            read finish, commits it, and exits 0; SIGHUP reloads the configuration and the policy \
+            before the next run. Logs one line per event on stderr (journald keeps them).
 
-        Example (systemd): see contrib/custody-daemon.service.
-        """)
+            Example (systemd): see contrib/custody-daemon.service.
+            """)
 
     @OptionGroup var options: ConfigOptions
 
@@ -41,9 +41,10 @@ struct DaemonCommand: AsyncParsableCommand {
                 }
             }
             do {
-                _ = try await Operations.runOnce(configuration: loaded.0, policy: loaded.1, asOf: options.day(for: loaded.1),
-                                                 jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
-                                                 shouldStop: { signals.stopRequested })
+                _ = try await Operations.runOnce(
+                    configuration: loaded.0, policy: loaded.1, asOf: options.day(for: loaded.1),
+                    jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
+                    shouldStop: { signals.stopRequested })
             } catch {
                 Logs.logger.error("run failed: \(CommandFailure.from(error).message)")
             }
@@ -95,9 +96,11 @@ final class SignalFlags: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
 
     func install() {
-        for (signal, handler) in [(SIGTERM, { [self] in lock.withLock { stop = true } }),
-                                  (SIGINT, { [self] in lock.withLock { stop = true } }),
-                                  (SIGHUP, { [self] in lock.withLock { reload = true } })] as [(Int32, () -> Void)] {
+        for (signal, handler) in [
+            (SIGTERM, { [self] in lock.withLock { stop = true } }),
+            (SIGINT, { [self] in lock.withLock { stop = true } }),
+            (SIGHUP, { [self] in lock.withLock { reload = true } }),
+        ] as [(Int32, () -> Void)] {
             Foundation.signal(signal, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
             source.setEventHandler(handler: handler)

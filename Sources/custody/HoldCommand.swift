@@ -6,13 +6,16 @@ import Foundation
 
 /// `custody hold …`: legal holds placed by requests.
 struct HoldCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "hold", abstract: "Legal holds placed by requests.",
-                                                    subcommands: [List.self, Extend.self])
+    static let configuration = CommandConfiguration(
+        commandName: "hold", abstract: "Legal holds placed by requests.",
+        subcommands: [List.self, Extend.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List active legal holds, and when expiring ones lapse.",
-            discussion: "US preservation holds (18 U.S.C. § 2703(f)) lapse 90 days after the request, or 180 after one extension; others last until the request is closed. --as-of: the day to judge lapsed holds on.")
+            discussion:
+                "US preservation holds (18 U.S.C. § 2703(f)) lapse 90 days after the request, or 180 after one extension; others last until the request is closed. --as-of: the day to judge lapsed holds on."
+        )
         @OptionGroup var options: ConfigOptions
 
         func run() async throws {
@@ -27,7 +30,8 @@ struct HoldCommand: AsyncParsableCommand {
                     var line = "\(h.request)  \(h.object)  newest \(h.lastDay ?? "?")  since \(h.placedAt)"
                     if let expiry = expiries[h.request] {
                         let state = expiry.expiresAt < now ? "LAPSED" : "expires"
-                        line += "  \(state) \(expiry.expiresAt) (\(RequestBook.preservationLaw)\(expiry.extensions > 0 ? ", extended" : ""))"
+                        line +=
+                            "  \(state) \(expiry.expiresAt) (\(RequestBook.preservationLaw)\(expiry.extensions > 0 ? ", extended" : ""))"
                     }
                     Swift.print(line)
                 }
@@ -38,7 +42,8 @@ struct HoldCommand: AsyncParsableCommand {
     struct Extend: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Extend a US preservation hold by 90 days (once, before it lapses).",
-            discussion: "18 U.S.C. § 2703(f)(2): preserved for 90 days, extended for another 90 upon a renewed request. Recorded in the ledger.")
+            discussion:
+                "18 U.S.C. § 2703(f)(2): preserved for 90 days, extended for another 90 upon a renewed request. Recorded in the ledger.")
         @OptionGroup var options: LedgerCommand.LedgerOptions
         @Argument(help: "Request id.") var id: String
 

@@ -8,11 +8,11 @@ struct PolicyCommand: AsyncParsableCommand {
         commandName: "policy",
         abstract: "List, explain and lint policies.",
         discussion: """
-        Policies live in Policies/ in the current directory, else in the directory installed \
-        with custody (<prefix>/share/custody/policies); --dir names another.
+            Policies live in Policies/ in the current directory, else in the directory installed \
+            with custody (<prefix>/share/custody/policies); --dir names another.
 
-        Exit status: 0 ok; 1 lint found warnings; 2 a policy failed to load, or usage error.
-        """,
+            Exit status: 0 ok; 1 lint found warnings; 2 a policy failed to load, or usage error.
+            """,
         subcommands: [List.self, Show.self, Lint.self])
 
     struct List: AsyncParsableCommand {
@@ -31,13 +31,16 @@ struct PolicyCommand: AsyncParsableCommand {
                 var rows = [["ID", "STATUS", "JURIS.", "MIN", "MAX", "TITLE"]]
                 for case .loaded(_, let policy) in entries {
                     let r = policy.retention
-                    rows.append([policy.id, policy.provenance.status?.rawValue ?? "unstated", policy.jurisdiction,
-                                 r.minimumDays == 0 ? "-" : String(r.minimumDays),
-                                 r.maximumDays.map { String($0) + (r.maximumBasis == .custodyDefault ? "*" : "") } ?? "-",
-                                 policy.title])
+                    rows.append([
+                        policy.id, policy.provenance.status?.rawValue ?? "unstated", policy.jurisdiction,
+                        r.minimumDays == 0 ? "-" : String(r.minimumDays),
+                        r.maximumDays.map { String($0) + (r.maximumBasis == .custodyDefault ? "*" : "") } ?? "-",
+                        policy.title,
+                    ])
                 }
                 print(PolicyLibrary.table(rows), terminator: "")
-                if entries.contains(where: { if case .loaded(_, let p) = $0 { p.retention.maximumBasis == .custodyDefault } else { false } }) {
+                if entries.contains(where: { if case .loaded(_, let p) = $0 { p.retention.maximumBasis == .custodyDefault } else { false } }
+                ) {
                     print("* Custody's default, not set by law")
                 }
                 var failed = false
@@ -74,11 +77,11 @@ struct PolicyCommand: AsyncParsableCommand {
             commandName: "lint",
             abstract: "Load policy files strictly; warn when they do not say where their rules come from.",
             discussion: """
-            Errors (unknown keys, wrong types, bad values) are one line each on stderr naming the \
-            file, line and key: exit status 2. Warnings (no sources, a source without article, \
-            url or document number, no status, no effective_from, no basis for a retention \
-            number) are listed on stdout: exit status 1. A clean file prints "ok": exit status 0.
-            """)
+                Errors (unknown keys, wrong types, bad values) are one line each on stderr naming the \
+                file, line and key: exit status 2. Warnings (no sources, a source without article, \
+                url or document number, no status, no effective_from, no basis for a retention \
+                number) are listed on stdout: exit status 1. A clean file prints "ok": exit status 0.
+                """)
 
         @Argument(help: ArgumentHelp("Policy files.", valueName: "file"))
         var files: [String]

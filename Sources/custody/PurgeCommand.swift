@@ -8,21 +8,24 @@ struct PurgeCommand: AsyncParsableCommand {
         commandName: "purge",
         abstract: "List (or, with --apply, delete) vault objects kept past the policy's maximum_days.",
         discussion: """
-        An object is over-retained when its newest record is older than maximum_days before \
-        --as-of. Nothing is deleted without --apply. With --apply: an --as-of later than today is \
-        refused, as is a ledger that fails verification; an object under a legal hold (as the \
-        ledger records holds) is never deleted; each object is read back first, and one holding \
-        a record inside the minimum retention window (counted back from today), or one not \
-        intact, is kept whatever the state's dates say; every deletion is recorded in the ledger \
-        (and the purges table) before the object is removed.
-        """)
+            An object is over-retained when its newest record is older than maximum_days before \
+            --as-of. Nothing is deleted without --apply. With --apply: an --as-of later than today is \
+            refused, as is a ledger that fails verification; an object under a legal hold (as the \
+            ledger records holds) is never deleted; each object is read back first, and one holding \
+            a record inside the minimum retention window (counted back from today), or one not \
+            intact, is kept whatever the state's dates say; every deletion is recorded in the ledger \
+            (and the purges table) before the object is removed.
+            """)
 
     @OptionGroup var options: ConfigOptions
 
     @Flag(help: "Delete the listed objects (those not under a legal hold).")
     var apply = false
 
-    @Option(help: ArgumentHelp("Another policy to combine with the configured one (repeatable): the strictest maximum_days and the longest minimum_days govern what is deleted.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Another policy to combine with the configured one (repeatable): the strictest maximum_days and the longest minimum_days govern what is deleted.",
+            valueName: "file"))
     var policy: [String] = []
 
     func run() async throws {
@@ -34,9 +37,13 @@ struct PurgeCommand: AsyncParsableCommand {
                 print("policy \(policy.id) sets no retention.maximum_days: nothing is over-retained")
                 return
             }
-            print("over-retained: newest record before \(cutoff) (\(policy.retention.maximumDays ?? 0) days): \(purge.candidates.count) object\(purge.candidates.count == 1 ? "" : "s")")
+            print(
+                "over-retained: newest record before \(cutoff) (\(policy.retention.maximumDays ?? 0) days): \(purge.candidates.count) object\(purge.candidates.count == 1 ? "" : "s")"
+            )
             for c in purge.candidates {
-                let state = !c.holds.isEmpty ? "HELD by \(c.holds.joined(separator: ", ")), kept"
+                let state =
+                    !c.holds.isEmpty
+                    ? "HELD by \(c.holds.joined(separator: ", ")), kept"
                     : c.keptBecause.map { "kept: \($0)" } ?? (purge.deleted.contains(c.sha256) ? "deleted" : "would delete")
                 print("  \(c.sha256)  newest \(c.lastDay)  \(c.records) records  \(c.storedSize) bytes  \(state)")
             }
@@ -56,7 +63,10 @@ enum CombinedPurgePolicy {
         var combined = configured
         combined.retention.maximumDays = bounds.purgeAfterDays
         if bounds.conflicting {
-            FileHandle.standardError.write(Data("custody: warning: \(bounds.minimumPolicy) requires \(bounds.minimumDays) days but \(bounds.maximumPolicy ?? "?") allows only \(bounds.maximumDays ?? 0): nothing younger than \(bounds.minimumDays) days is deleted\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "custody: warning: \(bounds.minimumPolicy) requires \(bounds.minimumDays) days but \(bounds.maximumPolicy ?? "?") allows only \(bounds.maximumDays ?? 0): nothing younger than \(bounds.minimumDays) days is deleted\n"
+                        .utf8))
         }
         return combined
     }

@@ -13,7 +13,9 @@ struct RegistryCommand: AsyncParsableCommand {
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Record verifications from a registry export (CSV with header user,verified_at,method, or JSON lines).",
-            discussion: "All or nothing: a bad row is named by its line and nothing is imported. Importing the same rows again changes nothing. A verification counts like a verification event at its time.")
+            discussion:
+                "All or nothing: a bad row is named by its line and nothing is imported. Importing the same rows again changes nothing. A verification counts like a verification event at its time."
+        )
 
         @OptionGroup var options: StateOptions
 
@@ -47,9 +49,11 @@ struct RegistryCommand: AsyncParsableCommand {
                 switch format {
                 case .json:
                     let items: [JSONValue] = entries.map { e in
-                        .object([("user", .string(e.user)), ("verified_at", .string(TimestampParser.formatUTC(e.verifiedAt))),
-                                 ("origin", .string(e.origin)), ("method", e.method.map(JSONValue.string) ?? .null),
-                                 ("source", e.source.map(JSONValue.string) ?? .null)])
+                        .object([
+                            ("user", .string(e.user)), ("verified_at", .string(TimestampParser.formatUTC(e.verifiedAt))),
+                            ("origin", .string(e.origin)), ("method", e.method.map(JSONValue.string) ?? .null),
+                            ("source", e.source.map(JSONValue.string) ?? .null),
+                        ])
                     }
                     print(JSONValue.object([("schema", .string("custody.registry.v1")), ("verifications", .array(items))]).rendered())
                 case .text:

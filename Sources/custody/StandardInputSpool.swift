@@ -19,7 +19,8 @@ final class StandardInputSpool {
         }
         directory = String(cString: made)
         guard FileManager.default.createFile(atPath: directory + "/stdin", contents: nil, attributes: [.posixPermissions: 0o600]),
-              let out = FileHandle(forWritingAtPath: directory + "/stdin") else {
+            let out = FileHandle(forWritingAtPath: directory + "/stdin")
+        else {
             try? FileManager.default.removeItem(atPath: directory)
             throw CommandFailure("cannot write standard input to \(directory)")
         }

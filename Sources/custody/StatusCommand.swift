@@ -7,7 +7,9 @@ struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show retention coverage, violations, the vault and the last run, from the state alone.",
-        discussion: "Reads the state directory (no log file is read; the configured sources are only looked for: one missing or empty is an error finding). Exit status: 0 compliant, 1 not, 2 configuration error.")
+        discussion:
+            "Reads the state directory (no log file is read; the configured sources are only looked for: one missing or empty is an error finding). Exit status: 0 compliant, 1 not, 2 configuration error."
+    )
 
     @OptionGroup var options: ConfigOptions
 

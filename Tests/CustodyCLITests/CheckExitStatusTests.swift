@@ -9,8 +9,9 @@ import Testing
 
     /// 61 days of honest activity ending the day before --as-of.
     func writeCompliantLogs(in dir: TemporaryDirectory) throws {
-        let scenario = ActivityGenerator.Scenario(firstDay: CivilDay(year: 2026, month: 9, day: 20)!, days: 61,
-                                                  users: 40, eventsPerDay: 30, seed: 3)
+        let scenario = ActivityGenerator.Scenario(
+            firstDay: CivilDay(year: 2026, month: 9, day: 20)!, days: 61,
+            users: 40, eventsPerDay: 30, seed: 3)
         let renderer = LogLineRenderer(format: .jsonl)
         let lines = ActivityGenerator(scenario).events().enumerated().map { renderer.line($0.element, sequence: $0.offset) }
         let writer = try GzipWriter(path: dir.path("app.log.gz"))
@@ -47,7 +48,7 @@ import Testing
         let dir = try TemporaryDirectory()
         try writeCompliantLogs(in: dir)
         var bytes = GzipWriter.compress(Array("{\"ts\":\"2026-11-01T00:00:00Z\",\"user\":\"x\",\"event\":\"view\"}\n".utf8))
-        bytes[bytes.count - 6] ^= 0xFF // inside the CRC-32 trailer
+        bytes[bytes.count - 6] ^= 0xFF  // inside the CRC-32 trailer
         try Data(bytes).write(to: URL(fileURLWithPath: dir.path("broken.gz")))
         let result = try CustodyProcess.run(["check", dir.url.path, "--policy", policy, "--as-of", "2026-11-20", "--format", "json"])
         #expect(result.status == 1)
@@ -57,7 +58,7 @@ import Testing
         let findings = try #require(json["findings"] as? [[String: Any]])
         let fault = try #require(findings.first { $0["rule"] as? String == "input.unreadable_file" })
         #expect(fault["file"] as? String == dir.path("broken.gz"))
-        #expect(fault["offset"] as? Int == bytes.count - 8) // the CRC-32 field
+        #expect(fault["offset"] as? Int == bytes.count - 8)  // the CRC-32 field
         #expect((fault["message"] as? String)?.contains("incorrect data check") == true)
         // The record decoded before the fault was kept: user x is seen.
         let realName = try #require(json["real_name"] as? [String: Any])
@@ -66,7 +67,9 @@ import Testing
 
     @Test func policyErrorNamesFileLineAndKey() throws {
         let dir = try TemporaryDirectory()
-        let bad = try dir.write("bad.yaml", """
+        let bad = try dir.write(
+            "bad.yaml",
+            """
             id: test
             jurisdiction: CN
             timezone: Asia/Shanghai
@@ -113,12 +116,16 @@ import Testing
 
     @Test func sinceExemptsEarlierDays() throws {
         let dir = try TemporaryDirectory()
-        try dir.write("a.jsonl", """
+        try dir.write(
+            "a.jsonl",
+            """
             {"ts":"2026-11-18T12:00:00+08:00","user":"a","event":"view"}
             {"ts":"2026-11-19T12:00:00+08:00","user":"a","event":"view"}
             """)
-        let result = try CustodyProcess.run(["check", dir.url.path, "--policy", policy, "--as-of", "2026-11-20",
-                                             "--since", "2026-11-18", "--format", "json"])
+        let result = try CustodyProcess.run([
+            "check", dir.url.path, "--policy", policy, "--as-of", "2026-11-20",
+            "--since", "2026-11-18", "--format", "json",
+        ])
         #expect(result.status == 0, "\(result.stdout)")
         let json = try CustodyProcess.json(result)
         let retention = try #require(json["retention"] as? [String: Any])
@@ -129,8 +136,9 @@ import Testing
 
     @Test func fileOrderDoesNotChangeTheOutput() throws {
         let dir = try TemporaryDirectory()
-        let scenario = ActivityGenerator.Scenario(firstDay: CivilDay(year: 2026, month: 10, day: 1)!, days: 20,
-                                                  users: 60, eventsPerDay: 40, seed: 11, lateVerifiers: 3, neverVerified: 2)
+        let scenario = ActivityGenerator.Scenario(
+            firstDay: CivilDay(year: 2026, month: 10, day: 1)!, days: 20,
+            users: 60, eventsPerDay: 40, seed: 11, lateVerifiers: 3, neverVerified: 2)
         let events = ActivityGenerator(scenario).events()
         let formats: [LogLineRenderer.Format] = [.jsonl, .combined, .logfmt]
         var paths: [String] = []
@@ -140,8 +148,10 @@ import Testing
             let text = slice.map { renderer.line($0.element, sequence: $0.offset) }.joined(separator: "\n")
             paths.append(try dir.write("part\(part).log", text + "\n"))
         }
-        let forward = try CustodyProcess.run(["check"] + paths + ["--policy", policy, "--as-of", "2026-10-21", "--format", "json", "--jobs", "1"])
-        let backward = try CustodyProcess.run(["check"] + paths.reversed() + ["--policy", policy, "--as-of", "2026-10-21", "--format", "json", "--jobs", "3"])
+        let forward = try CustodyProcess.run(
+            ["check"] + paths + ["--policy", policy, "--as-of", "2026-10-21", "--format", "json", "--jobs", "1"])
+        let backward = try CustodyProcess.run(
+            ["check"] + paths.reversed() + ["--policy", policy, "--as-of", "2026-10-21", "--format", "json", "--jobs", "3"])
         #expect(forward.stdout == backward.stdout)
         #expect(forward.status == 1)
         let json = try CustodyProcess.json(forward)
@@ -156,8 +166,9 @@ import Testing
     @Test func prefetchAndParallelismDoNotChangeTheReport() throws {
         let dir = try TemporaryDirectory()
         let policy = CustodyProcess.repositoryRoot.appendingPathComponent("Policies/cn-apps.yaml").path
-        let scenario = ActivityGenerator.Scenario(firstDay: CivilDay(year: 2026, month: 9, day: 1)!, days: 40, users: 2_000,
-                                                  eventsPerDay: 1_500, seed: 77, lateVerifiers: 20, neverVerified: 10)
+        let scenario = ActivityGenerator.Scenario(
+            firstDay: CivilDay(year: 2026, month: 9, day: 1)!, days: 40, users: 2_000,
+            eventsPerDay: 1_500, seed: 77, lateVerifiers: 20, neverVerified: 10)
         let renderer = LogLineRenderer(format: .jsonl)
         let events = ActivityGenerator(scenario).events()
         // One file larger than the 1 MiB prefetch block and the 256 KiB read size, so blocks and
@@ -167,7 +178,10 @@ import Testing
             var batch = ""
             for (i, e) in slice.enumerated() {
                 batch += renderer.line(e, sequence: i) + "\n"
-                if batch.utf8.count > 1 << 20 { try writer.write(batch); batch = "" }
+                if batch.utf8.count > 1 << 20 {
+                    try writer.write(batch)
+                    batch = ""
+                }
             }
             try writer.write(batch)
             try writer.close()

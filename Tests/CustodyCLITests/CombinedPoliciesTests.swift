@@ -11,8 +11,10 @@ import Testing
     @Test func eachPolicyIsReportedUnderItsOwnId() throws {
         let dir = try TemporaryDirectory()
         let logs = try PolicyLibraryTests.logs(days: 100, offset: 8 * 3600, in: dir)
-        let result = try CustodyProcess.run(["check", logs, "--policy", path("cn-apps"), "--policy", path("cn-csl-2017-network-logs"),
-                                             "--as-of", asOf.description, "--format", "json"])
+        let result = try CustodyProcess.run([
+            "check", logs, "--policy", path("cn-apps"), "--policy", path("cn-csl-2017-network-logs"),
+            "--as-of", asOf.description, "--format", "json",
+        ])
         #expect(result.status == 1, "\(result.stderr)")
         let json = try CustodyProcess.json(result)
         #expect(json["schema"] as? String == "custody.check.combined.v1")
@@ -43,10 +45,14 @@ import Testing
 
     @Test func purgeKeepsWhatAnotherPolicysMinimumRequires() throws {
         let fixture = try StateFixture()
-        try fixture.dir.write("custody.yaml", "sources:\n  - path: logs\npolicy: \(path("eu-gdpr-storage-limitation"))\nstate_directory: state\n")
+        try fixture.dir.write(
+            "custody.yaml", "sources:\n  - path: logs\npolicy: \(path("eu-gdpr-storage-limitation"))\nstate_directory: state\n")
         let renderer = LogLineRenderer(format: .jsonl, utcOffsetSeconds: 0)
-        let events = ActivityGenerator(.init(firstDay: asOf.adding(days: -130), days: 20, users: 8, eventsPerDay: 5,
-                                             seed: 2, utcOffsetSeconds: 0)).events()
+        let events = ActivityGenerator(
+            .init(
+                firstDay: asOf.adding(days: -130), days: 20, users: 8, eventsPerDay: 5,
+                seed: 2, utcOffsetSeconds: 0)
+        ).events()
         try fixture.append(events.enumerated().map { renderer.line($0.element, sequence: $0.offset) + "\n" }.joined(), to: "old.jsonl")
         _ = try fixture.custody("run", asOf: asOf.description)
         let alone = try fixture.custody("purge", asOf: asOf.description)

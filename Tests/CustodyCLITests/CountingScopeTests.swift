@@ -14,7 +14,8 @@ struct CountingScopeTests {
 
     func realName(_ json: [String: Any]) throws -> (Counts, scope: [String: Any]) {
         let realName = try #require(json["real_name"] as? [String: Any])
-        let counts = Counts(users: try #require(realName["violating_users"] as? Int), events: try #require(realName["violating_events"] as? Int))
+        let counts = Counts(
+            users: try #require(realName["violating_users"] as? Int), events: try #require(realName["violating_events"] as? Int))
         return (counts, try #require(realName["scope"] as? [String: Any]))
     }
 
@@ -36,8 +37,10 @@ struct CountingScopeTests {
         // The compliance report over the same days counts the same.
         let after = CivilDay(iso: last)!.adding(days: 1).description
         let out = fixture.dir.path("reports-\(UUID().uuidString)")
-        let report = try CustodyProcess.run(["report", "compliance", "--config", fixture.config, "--as-of", after,
-                                             "--period", "\(first)..\(last)", "--out", out])
+        let report = try CustodyProcess.run([
+            "report", "compliance", "--config", fixture.config, "--as-of", after,
+            "--period", "\(first)..\(last)", "--out", out,
+        ])
         #expect(report.status == 0, "\(report.stderr)")
         let data = try Data(contentsOf: URL(fileURLWithPath: "\(out)/compliance-\(first)..\(last).json"))
         let (reportCounts, reportScope) = try realName(try #require(JSONSerialization.jsonObject(with: data) as? [String: Any]))
@@ -53,12 +56,18 @@ struct CountingScopeTests {
         let checkWindow = try #require(checkRealName["in_retention_window"] as? [String: Any])
         let statusRealName = try #require(CustodyProcess.json(status)["real_name"] as? [String: Any])
         let statusWindow = try #require(statusRealName["in_retention_window"] as? [String: Any])
-        let windowCounts = Counts(users: try #require(checkWindow["violating_users"] as? Int), events: try #require(checkWindow["violating_events"] as? Int))
-        #expect(Counts(users: statusWindow["violating_users"] as? Int ?? -1, events: statusWindow["violating_events"] as? Int ?? -1) == windowCounts)
-        let start = try #require(checkWindow["first_day"] as? String), end = try #require(checkWindow["last_day"] as? String)
+        let windowCounts = Counts(
+            users: try #require(checkWindow["violating_users"] as? Int), events: try #require(checkWindow["violating_events"] as? Int))
+        #expect(
+            Counts(users: statusWindow["violating_users"] as? Int ?? -1, events: statusWindow["violating_events"] as? Int ?? -1)
+                == windowCounts)
+        let start = try #require(checkWindow["first_day"] as? String)
+        let end = try #require(checkWindow["last_day"] as? String)
         let windowOut = fixture.dir.path("window-\(UUID().uuidString)")
-        let windowReport = try CustodyProcess.run(["report", "compliance", "--config", fixture.config, "--as-of", asOf,
-                                                   "--period", "\(start)..\(end)", "--out", windowOut])
+        let windowReport = try CustodyProcess.run([
+            "report", "compliance", "--config", fixture.config, "--as-of", asOf,
+            "--period", "\(start)..\(end)", "--out", windowOut,
+        ])
         #expect(windowReport.status == 0, "\(windowReport.stderr)")
         let windowData = try Data(contentsOf: URL(fileURLWithPath: "\(windowOut)/compliance-\(start)..\(end).json"))
         let (reportWindowCounts, _) = try realName(try #require(JSONSerialization.jsonObject(with: windowData) as? [String: Any]))

@@ -10,7 +10,9 @@ import Testing
             try #require(result.status == 0, "\(arguments): \(result.stderr)")
         }
         try run(["import", CustodyProcess.repositoryRoot.appendingPathComponent("SampleLogs/requests/2026H2-eu-orders.jsonl").path])
-        let decisions = try fixture.dir.write("d.jsonl", """
+        let decisions = try fixture.dir.write(
+            "d.jsonl",
+            """
             {"request":"EU-2026-001","produce":true,"reason":"valid order","at":"2026-10-06T09:00:00+02:00"}
             {"request":"EU-2026-002","produce":true,"reason":"valid order","at":"2026-10-22T09:00:00+02:00"}
             {"request":"EU-2026-003","produce":false,"reason":"lawful speech","at":"2026-11-04T09:00:00+01:00"}
@@ -21,7 +23,9 @@ import Testing
     }
 
     func dsa(_ fixture: StateFixture, out: String) throws -> (name: String, text: String) {
-        let result = try CustodyProcess.run(["report", "dsa", "--config", fixture.config, "--as-of", "2027-01-15", "--period", "2026H2", "--out", out])
+        let result = try CustodyProcess.run([
+            "report", "dsa", "--config", fixture.config, "--as-of", "2027-01-15", "--period", "2026H2", "--out", out,
+        ])
         try #require(result.status == 0, "\(result.stderr)")
         let path = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         return ((path as NSString).lastPathComponent, try String(contentsOfFile: path, encoding: .utf8))
@@ -38,9 +42,27 @@ import Testing
             pending = nil
             if quoted {
                 if c == "\"" {
-                    if let next = iterator.next() { if next == "\"" { field.append("\"") } else { quoted = false; pending = next } } else { quoted = false }
-                } else { field.append(c) }
-            } else if c == "\"" { quoted = true } else if c == "," { fields.append(field); field = "" } else { field.append(c) }
+                    if let next = iterator.next() {
+                        if next == "\"" {
+                            field.append("\"")
+                        } else {
+                            quoted = false
+                            pending = next
+                        }
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    field.append(c)
+                }
+            } else if c == "\"" {
+                quoted = true
+            } else if c == "," {
+                fields.append(field)
+                field = ""
+            } else {
+                field.append(c)
+            }
         }
         fields.append(field)
         return fields
@@ -54,10 +76,17 @@ import Testing
         let lines = text.components(separatedBy: "\r\n").filter { !$0.isEmpty }
         let headers = Self.fields(lines[0])
         #expect(headers.count == 20)
-        #expect(Array(headers.prefix(6)) == ["Applicability", "Service", "Reporting period", "Category of illegal content", "Description of the sub-category \"Other\"", "Scope"])
-        #expect(Array(headers[10...12]) == ["Number of orders to provide information",
-                                            "Median time to inform the authority of the receipt of the order to provide information",
-                                            "Median time to give effect to the order to provide information"])
+        #expect(
+            Array(headers.prefix(6)) == [
+                "Applicability", "Service", "Reporting period", "Category of illegal content", "Description of the sub-category \"Other\"",
+                "Scope",
+            ])
+        #expect(
+            Array(headers[10...12]) == [
+                "Number of orders to provide information",
+                "Median time to inform the authority of the receipt of the order to provide information",
+                "Median time to give effect to the order to provide information",
+            ])
         #expect(lines.count == 3)
         let de = Self.fields(lines[1])
         // DE, scams: informed after 6 h and 24 h (median 15); given effect after 433 h and 72 h (median 252.5).
@@ -73,15 +102,16 @@ import Testing
     }
 
     @Test func aCorrectedReportIsMarkedWithVersionAndDate() throws {
-        let fixture = try prepared(extraConfig: """
-            reporting:
-              service: Example Social
-              dsa_corrections:
-                - period: 2026H2
-                  version: 2
-                  date: 2027-02-01
-                  note: one order recorded under the wrong Member State
-            """)
+        let fixture = try prepared(
+            extraConfig: """
+                reporting:
+                  service: Example Social
+                  dsa_corrections:
+                    - period: 2026H2
+                      version: 2
+                      date: 2027-02-01
+                      note: one order recorded under the wrong Member State
+                """)
         let (name, text) = try dsa(fixture, out: fixture.dir.path("dsa"))
         #expect(name == "dsa-member_states_orders-2026H2-v2.csv")
         #expect(text.contains("Version 2, corrected 2027-02-01: one order recorded under the wrong Member State."))

@@ -9,11 +9,16 @@ import Testing
 @Suite struct DisclosureTests {
     func ingestedSamples() throws -> StateFixture { try StateFixture.withSampleLogs() }
 
-    func add(_ fixture: StateFixture, _ extra: [String] = [], id: String = "REQ-1", users: [String] = ["u00001", "u09001"]) throws -> CustodyProcess.Result {
-        return try CustodyProcess.run(["request", "add", "--config", fixture.config, "--id", id, "--received", "2026-11-20T09:00:00+08:00",
-                                       "--authority", "Shanghai Public Security Bureau", "--jurisdiction", "cn",
-                                       "--legal-basis", "Criminal Procedure Law art. 54", "--process-type", "criminal_evidence",
-                                       "--from", "2026-10-25", "--to", "2026-11-05", "--due", "2026-12-05"] + users.flatMap { ["--user", $0] } + extra)
+    func add(
+        _ fixture: StateFixture, _ extra: [String] = [], id: String = "REQ-1", users: [String] = ["u00001", "u09001"]
+    ) throws -> CustodyProcess.Result {
+        return try CustodyProcess.run(
+            [
+                "request", "add", "--config", fixture.config, "--id", id, "--received", "2026-11-20T09:00:00+08:00",
+                "--authority", "Shanghai Public Security Bureau", "--jurisdiction", "cn",
+                "--legal-basis", "Criminal Procedure Law art. 54", "--process-type", "criminal_evidence",
+                "--from", "2026-10-25", "--to", "2026-11-05", "--due", "2026-12-05",
+            ] + users.flatMap { ["--user", $0] } + extra)
     }
 
     func request(_ fixture: StateFixture, _ arguments: [String]) throws -> CustodyProcess.Result {
@@ -35,7 +40,8 @@ import Testing
         let out = fixture.dir.path("package")
         let produced = try request(fixture, ["produce", "REQ-1", "--out", out])
         #expect(produced.status == 0, "\(produced.stderr)")
-        let manifest = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/manifest.json"))) as? [String: Any])
+        let manifest = try #require(
+            JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/manifest.json"))) as? [String: Any])
         #expect(manifest["users_affected"] as? [String] == ["u00001"])
         #expect(manifest["users_not_produced"] as? [String] == ["u09001"])
         // One file per source format the user's records came in.
@@ -56,7 +62,9 @@ import Testing
         // Produced again into a new directory: byte-identical records files.
         let again = fixture.dir.path("package-again")
         #expect(try request(fixture, ["produce", "REQ-1", "--out", again]).status == 0)
-        for path in paths { #expect(FileManager.default.contents(atPath: out + "/" + path) == FileManager.default.contents(atPath: again + "/" + path)) }
+        for path in paths {
+            #expect(FileManager.default.contents(atPath: out + "/" + path) == FileManager.default.contents(atPath: again + "/" + path))
+        }
         // An --out that exists and is not empty is refused.
         let refused = try request(fixture, ["produce", "REQ-1", "--out", out])
         #expect(refused.status == 2)
@@ -73,7 +81,7 @@ import Testing
         bytes[bytes.count / 2] ^= 0x20
         try Data(bytes).write(to: URL(fileURLWithPath: tampered))
         let caught = try fixture.custody("verify", ["--format", "json"])
-        #expect(caught.status == 3) // an integrity failure
+        #expect(caught.status == 3)  // an integrity failure
         #expect(caught.stdout.contains("package.altered"))
 
         // Held objects survive purge; closing releases the hold.
@@ -99,9 +107,11 @@ import Testing
     /// Logs ingested after intake, for a time the request covers, are held too.
     @Test func contentArrivingAfterIntakeIsHeld() throws {
         let fixture = try ingestedSamples()
-        let added = try CustodyProcess.run(["request", "add", "--config", fixture.config, "--id", "LATE-1", "--received", "2026-11-19T09:00:00+08:00",
-                                            "--authority", "A", "--jurisdiction", "CN", "--legal-basis", "B", "--process-type", "preservation",
-                                            "--user", "u00001", "--from", "2026-11-19T00:00:00+08:00", "--to", "2026-11-30T00:00:00+08:00"])
+        let added = try CustodyProcess.run([
+            "request", "add", "--config", fixture.config, "--id", "LATE-1", "--received", "2026-11-19T09:00:00+08:00",
+            "--authority", "A", "--jurisdiction", "CN", "--legal-basis", "B", "--process-type", "preservation",
+            "--user", "u00001", "--from", "2026-11-19T00:00:00+08:00", "--to", "2026-11-30T00:00:00+08:00",
+        ])
         #expect(added.stdout.contains("0 vault objects placed under legal hold"), "\(added.stdout)")
         try fixture.append("{\"ts\":\"2026-11-20T10:00:00+08:00\",\"user\":\"u00001\",\"event\":\"view\"}\n", to: "late.jsonl")
         _ = try fixture.custody("run", asOf: "2026-11-21")
@@ -131,9 +141,11 @@ import Testing
         let noUsers = try add(fixture, users: [])
         #expect(noUsers.status == 2)
         #expect(noUsers.stderr.contains("names no users"))
-        let reversed = try CustodyProcess.run(["request", "add", "--config", fixture.config, "--id", "R2", "--received", "2026-11-20T09:00:00Z",
-                                               "--authority", "A", "--jurisdiction", "CN", "--legal-basis", "B", "--process-type", "subpoena",
-                                               "--user", "u1", "--from", "2026-11-10", "--to", "2026-11-01"])
+        let reversed = try CustodyProcess.run([
+            "request", "add", "--config", fixture.config, "--id", "R2", "--received", "2026-11-20T09:00:00Z",
+            "--authority", "A", "--jurisdiction", "CN", "--legal-basis", "B", "--process-type", "subpoena",
+            "--user", "u1", "--from", "2026-11-10", "--to", "2026-11-01",
+        ])
         #expect(reversed.status == 2)
         #expect(reversed.stderr.contains("reversed"))
         let unknown = try request(fixture, ["show", "NOPE"])
@@ -146,8 +158,10 @@ import Testing
 
     @Test func importIsAllOrNothingAndNamesTheBadLine() throws {
         let fixture = try ingestedSamples()
-        let good = #"{"id":"I-1","received_at":"2026-11-01T00:00:00Z","authority":"Beijing Internet Court","jurisdiction":"CN","legal_basis":"Civil Procedure Law","process_type":"court_order","scope":{"users":["u00010"],"start":"2026-10-01","end":"2026-10-31","data":["non_content"]},"due":"2026-11-15"}"#
-        let other = #"{"id":"I-2","received_at":"2026-11-02T00:00:00Z","authority":"HK Police","jurisdiction":"HK","legal_basis":"MLA request","process_type":"criminal_evidence","scope":{"users":["u00011",42],"start":"2026-09-01T00:00:00+08:00","end":"2026-09-30T23:59:59+08:00"},"foreign":true}"#
+        let good =
+            #"{"id":"I-1","received_at":"2026-11-01T00:00:00Z","authority":"Beijing Internet Court","jurisdiction":"CN","legal_basis":"Civil Procedure Law","process_type":"court_order","scope":{"users":["u00010"],"start":"2026-10-01","end":"2026-10-31","data":["non_content"]},"due":"2026-11-15"}"#
+        let other =
+            #"{"id":"I-2","received_at":"2026-11-02T00:00:00Z","authority":"HK Police","jurisdiction":"HK","legal_basis":"MLA request","process_type":"criminal_evidence","scope":{"users":["u00011",42],"start":"2026-09-01T00:00:00+08:00","end":"2026-09-30T23:59:59+08:00"},"foreign":true}"#
         let badFile = try fixture.dir.write("bad.jsonl", good + "\n\n" + #"{"id":"I-3","received_at":"2026-11-02T00:00:00Z"}"# + "\n")
         let failed = try request(fixture, ["import", badFile])
         #expect(failed.status == 2)
@@ -168,9 +182,11 @@ import Testing
 
     @Test func preservationHoldsWithoutProducing() throws {
         let fixture = try ingestedSamples()
-        let added = try CustodyProcess.run(["request", "add", "--config", fixture.config, "--id", "P-1", "--received", "2026-11-20T09:00:00Z",
-                                            "--authority", "Cyberspace Administration", "--jurisdiction", "CN", "--legal-basis", "Preservation notice",
-                                            "--process-type", "preservation", "--user", "u00002", "--from", "2026-09-01", "--to", "2026-11-30"])
+        let added = try CustodyProcess.run([
+            "request", "add", "--config", fixture.config, "--id", "P-1", "--received", "2026-11-20T09:00:00Z",
+            "--authority", "Cyberspace Administration", "--jurisdiction", "CN", "--legal-basis", "Preservation notice",
+            "--process-type", "preservation", "--user", "u00002", "--from", "2026-09-01", "--to", "2026-11-30",
+        ])
         #expect(added.status == 0)
         let decide = try request(fixture, ["decide", "P-1", "--all", "--produce", "--reason", "x"])
         #expect(decide.status == 2)

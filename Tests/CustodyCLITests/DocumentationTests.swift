@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Testing
+
 @testable import custody
 
 /// The documentation in `docs/` stands alone and keeps up with the code.
@@ -42,7 +43,8 @@ import Testing
         let docs = try Self.read("docs/schemas.md")
         let pattern = try NSRegularExpression(pattern: #""(custody\.[a-z_]+\.v[0-9]+)""#)
         var found = Set<String>()
-        let walker = try #require(FileManager.default.enumerator(at: Self.root.appendingPathComponent("Sources"), includingPropertiesForKeys: nil))
+        let walker = try #require(
+            FileManager.default.enumerator(at: Self.root.appendingPathComponent("Sources"), includingPropertiesForKeys: nil))
         for case let url as URL in walker where url.pathExtension == "swift" {
             let text = try String(contentsOf: url, encoding: .utf8)
             for m in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
@@ -56,8 +58,10 @@ import Testing
     /// Every field of a real `custody.check.v1` document is in the table of docs/schemas.md.
     @Test func everyCheckFieldIsDocumented() throws {
         let docs = try Self.read("docs/schemas.md")
-        let result = try CustodyProcess.run(["check", "SampleLogs/logs", "--policy", "Policies/cn-cac-2016-apps.yaml",
-                                             "--as-of", "2026-11-19", "--format", "json"])
+        let result = try CustodyProcess.run([
+            "check", "SampleLogs/logs", "--policy", "Policies/cn-cac-2016-apps.yaml",
+            "--as-of", "2026-11-19", "--format", "json",
+        ])
         let json = try CustodyProcess.json(result)
         var paths = Set<String>()
         func walk(_ value: Any, _ path: String) {
@@ -90,8 +94,9 @@ import Testing
             for m in option.matches(in: help, range: NSRange(help.startIndex..., in: help)) {
                 let flag = String(help[Range(m.range, in: help)!])
                 guard !ignored.contains(flag) else { continue }
-                #expect(docs.contains("`\(flag)") || docs.contains(" \(flag) ") || docs.contains("[\(flag)"),
-                        "\(name) \(flag) is documented nowhere in docs/")
+                #expect(
+                    docs.contains("`\(flag)") || docs.contains(" \(flag) ") || docs.contains("[\(flag)"),
+                    "\(name) \(flag) is documented nowhere in docs/")
             }
         }
     }

@@ -1,5 +1,5 @@
-import CustodyCore
 import Crypto
+import CustodyCore
 import Foundation
 import GRDB
 import Testing
@@ -13,7 +13,8 @@ extension StateFixture {
     /// `custody SUBCOMMAND… --config …` for commands with subcommands (`request add`, `ledger init`).
     func sub(_ arguments: [String], asOf: String? = nil) throws -> CustodyProcess.Result {
         let (command, subcommand) = (arguments[0], arguments[1])
-        return try CustodyProcess.run([command, subcommand, "--config", config] + (asOf.map { ["--as-of", $0] } ?? []) + arguments.dropFirst(2))
+        return try CustodyProcess.run(
+            [command, subcommand, "--config", config] + (asOf.map { ["--as-of", $0] } ?? []) + arguments.dropFirst(2))
     }
 
     static func disclosed(extraConfig: String = "") throws -> StateFixture {
@@ -24,10 +25,12 @@ extension StateFixture {
     }
 
     func addRequest(id: String = StateFixture.requestID, from: String = "2026-10-25", to: String = "2026-11-05") throws {
-        let added = try sub(["request", "add", "--id", id, "--received", "2026-11-20T09:00:00+08:00",
-                             "--authority", "Shanghai Public Security Bureau", "--jurisdiction", "CN",
-                             "--legal-basis", "Criminal Procedure Law art. 54", "--process-type", "criminal_evidence",
-                             "--user", "u00001", "--user", "u09001", "--from", from, "--to", to])
+        let added = try sub([
+            "request", "add", "--id", id, "--received", "2026-11-20T09:00:00+08:00",
+            "--authority", "Shanghai Public Security Bureau", "--jurisdiction", "CN",
+            "--legal-basis", "Criminal Procedure Law art. 54", "--process-type", "criminal_evidence",
+            "--user", "u00001", "--user", "u09001", "--from", from, "--to", to,
+        ])
         try #require(added.status == 0, "\(added.stderr)")
     }
 
@@ -47,7 +50,8 @@ extension StateFixture {
 
     /// Drops the triggers that keep the ledger append-only, as an insider can.
     func unlockLedger(_ db: Database) throws {
-        try db.execute(sql: "DROP TRIGGER IF EXISTS ledger_entries_append_only_update; DROP TRIGGER IF EXISTS ledger_entries_append_only_delete")
+        try db.execute(
+            sql: "DROP TRIGGER IF EXISTS ledger_entries_append_only_update; DROP TRIGGER IF EXISTS ledger_entries_append_only_delete")
     }
 
     func vaultPath(_ sha: String) -> String { "\(state)/vault/\(sha.prefix(2))/\(sha).gz" }
@@ -88,9 +92,12 @@ extension StateFixture {
             let head = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM ledger_entries")!
             let signedAt = "2026-11-29T00:00:00Z"
             let signature = try key.signature(for: Data("custody-ledger-checkpoint\n\(head)\n\(previousNew)\n\(signedAt)".utf8))
-            try db.execute(sql: "INSERT INTO ledger_checkpoints (seq, hash, signed_at, public_key, signature) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [head, previousNew, signedAt, key.publicKey.rawRepresentation.base64EncodedString(),
-                                       signature.base64EncodedString()])
+            try db.execute(
+                sql: "INSERT INTO ledger_checkpoints (seq, hash, signed_at, public_key, signature) VALUES (?, ?, ?, ?, ?)",
+                arguments: [
+                    head, previousNew, signedAt, key.publicKey.rawRepresentation.base64EncodedString(),
+                    signature.base64EncodedString(),
+                ])
             try db.execute(sql: "UPDATE requests SET authority = ?", arguments: [new])
         }
     }

@@ -15,11 +15,14 @@ import Testing
         try #require(try fixture.sub(["request", "decide", StateFixture.requestID, "--all", "--produce", "--reason", "ok"]).status == 0)
         // The object holding u00001's November records.
         let queue = try fixture.insider()
-        let object = try #require(try queue.read { db in
-            try String.fetchOne(db, sql: """
-                SELECT sha256 FROM vault_objects WHERE first_day <= '2026-11-02' AND last_day >= '2026-11-02' ORDER BY sha256 LIMIT 1
-                """)
-        })
+        let object = try #require(
+            try queue.read { db in
+                try String.fetchOne(
+                    db,
+                    sql: """
+                        SELECT sha256 FROM vault_objects WHERE first_day <= '2026-11-02' AND last_day >= '2026-11-02' ORDER BY sha256 LIMIT 1
+                        """)
+            })
         let path = fixture.vaultPath(object)
         var content = try GzipFixture.gunzip(Data(contentsOf: URL(fileURLWithPath: path)))
         let text = String(decoding: content, as: UTF8.self)
@@ -47,7 +50,9 @@ import Testing
         let fixture = try StateFixture.withSampleLogs()
         try fixture.addRequest(from: "2026-09-01", to: "2026-11-19")
         try fixture.decideAndProduce()
-        let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture.package + "/manifest.json"))) as? [String: Any])
+        let manifest = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture.package + "/manifest.json")))
+                as? [String: Any])
         let files = try #require(manifest["files"] as? [[String: Any]])
         let formats = files.compactMap { $0["format"] as? String }
         #expect(formats.count == files.count)
@@ -85,7 +90,7 @@ import Testing
         #expect(noState.stderr.contains("state.db"))
         #expect(!FileManager.default.fileExists(atPath: fixture.state + "/state.db"))
 
-        _ = try fixture.custody("status") // creates the state
+        _ = try fixture.custody("status")  // creates the state
         let noKey = try fixture.custody("verify")
         #expect(noKey.status == 2)
         #expect(noKey.stderr.contains("custody ledger init"))
@@ -94,9 +99,11 @@ import Testing
         // Nor does anything that must sign: it fails and says how to create the key.
         try fixture.append(StateFixture.lines(StateFixture.events(days: 2)), to: "a.jsonl")
         _ = try fixture.custody("run")
-        let add = try fixture.sub(["request", "add", "--id", "R", "--received", "2026-11-20T09:00:00+08:00", "--authority", "A",
-                                   "--jurisdiction", "CN", "--legal-basis", "B", "--process-type", "other", "--user", "u1",
-                                   "--from", "2026-11-01", "--to", "2026-11-02"])
+        let add = try fixture.sub([
+            "request", "add", "--id", "R", "--received", "2026-11-20T09:00:00+08:00", "--authority", "A",
+            "--jurisdiction", "CN", "--legal-basis", "B", "--process-type", "other", "--user", "u1",
+            "--from", "2026-11-01", "--to", "2026-11-02",
+        ])
         #expect(add.status == 2)
         #expect(add.stderr.contains("custody ledger init"))
         #expect(!FileManager.default.fileExists(atPath: fixture.ledgerKey))
@@ -184,7 +191,8 @@ import Testing
     /// fall inside the minimum retention window, whatever the state's dates say.
     @Test func purgeRefusesTheFutureAndTheRetentionWindow() throws {
         let fixture = try StateFixture()
-        try fixture.append(StateFixture.lines(StateFixture.events(days: 5, firstDay: CivilDay(year: 2026, month: 11, day: 1)!)), to: "recent.jsonl")
+        try fixture.append(
+            StateFixture.lines(StateFixture.events(days: 5, firstDay: CivilDay(year: 2026, month: 11, day: 1)!)), to: "recent.jsonl")
         _ = try fixture.custody("run")
         let queue = try fixture.insider()
         let object = try #require(try queue.read { db in try String.fetchOne(db, sql: "SELECT sha256 FROM vault_objects") })
@@ -205,7 +213,8 @@ import Testing
     /// After a purge, status and verify agree that the day's copy is gone and name the purge.
     @Test func afterAPurgeStatusAndVerifyNameIt() throws {
         let fixture = try StateFixture()
-        try fixture.append(StateFixture.lines(StateFixture.events(days: 5, firstDay: CivilDay(year: 2025, month: 3, day: 1)!)), to: "old.jsonl")
+        try fixture.append(
+            StateFixture.lines(StateFixture.events(days: 5, firstDay: CivilDay(year: 2025, month: 3, day: 1)!)), to: "old.jsonl")
         _ = try fixture.custody("run", asOf: "2025-03-10")
         let purge = try fixture.custody("purge", ["--apply"], asOf: "2026-11-19")
         #expect(purge.stdout.contains("deleted"), "\(purge.stdout)")

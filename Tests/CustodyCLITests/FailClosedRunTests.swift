@@ -34,7 +34,8 @@ struct FailClosedRunTests {
         let first = try fixture.custody("run", ["--format", "json"])
         #expect(first.status == 1, "\(first.stderr)")
         // A second run with something new must not stop on a UNIQUE constraint.
-        try Data(bytes + jsonLine("2026-11-11T12:00:00+08:00", user: [0xFE, 0x20, 0x78], "view")).write(to: URL(fileURLWithPath: fixture.logs + "/app.jsonl"))
+        try Data(bytes + jsonLine("2026-11-11T12:00:00+08:00", user: [0xFE, 0x20, 0x78], "view")).write(
+            to: URL(fileURLWithPath: fixture.logs + "/app.jsonl"))
         let second = try fixture.custody("run", ["--format", "json"])
         #expect(second.status == 1, "\(second.stderr)")
         let realName = try #require(CustodyProcess.json(second)["real_name"] as? [String: Any])
@@ -76,7 +77,9 @@ struct FailClosedRunTests {
     @Test func missingSourceIsAnErrorForRunAndStatus() throws {
         let fixture = try StateFixture()
         try fixture.append(StateFixture.lines(StateFixture.events()), to: "app.jsonl")
-        _ = try fixture.dir.write("custody.yaml", """
+        _ = try fixture.dir.write(
+            "custody.yaml",
+            """
             sources:
               - path: logs
               - path: gone
@@ -129,15 +132,18 @@ struct FailClosedRunTests {
             try CustodyProcess.run(["request", arguments[0], "--config", fixture.config] + arguments.dropFirst())
         }
         // The escaped id names the user, as findings and status show it.
-        let added = try request(["add", "--id", "REQ-1", "--received", "2026-11-20T09:00:00+08:00", "--authority", "A",
-                                 "--jurisdiction", "cn", "--legal-basis", "B", "--process-type", "criminal_evidence",
-                                 "--from", "2026-10-25", "--to", "2026-11-05", "--user", "\\xfe x"])
+        let added = try request([
+            "add", "--id", "REQ-1", "--received", "2026-11-20T09:00:00+08:00", "--authority", "A",
+            "--jurisdiction", "cn", "--legal-basis", "B", "--process-type", "criminal_evidence",
+            "--from", "2026-10-25", "--to", "2026-11-05", "--user", "\\xfe x",
+        ])
         #expect(added.status == 0, "\(added.stderr)")
         #expect(try request(["decide", "REQ-1", "--user", "\\xfe x", "--produce", "--reason", "named"]).status == 0)
         let out = fixture.dir.path("package")
         let produced = try request(["produce", "REQ-1", "--out", out])
         #expect(produced.status == 0, "\(produced.stderr)")
-        let manifest = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/manifest.json"))) as? [String: Any])
+        let manifest = try #require(
+            JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/manifest.json"))) as? [String: Any])
         #expect(manifest["users_affected"] as? [String] == ["\\xfe x"])
         #expect(manifest["records"] as? Int == 1)
         let names = try FileManager.default.contentsOfDirectory(atPath: out + "/records")
@@ -158,9 +164,12 @@ struct FailClosedRunTests {
         try fixture.append(StateFixture.lines(StateFixture.events()), to: "app.jsonl")
         _ = try fixture.dir.write("other/b.log", #"{"ts":"2026-11-05T00:00:00Z","user":"b1","event":"view"}"# + "\n")
         let secret = try fixture.dir.write("outside/shadow", #"{"ts":"2026-11-05T00:00:00Z","user":"root","event":"view"}"# + "\n")
-        try FileManager.default.createSymbolicLink(atPath: fixture.logs + "/b-link.log", withDestinationPath: fixture.dir.path("other/b.log"))
+        try FileManager.default.createSymbolicLink(
+            atPath: fixture.logs + "/b-link.log", withDestinationPath: fixture.dir.path("other/b.log"))
         try FileManager.default.createSymbolicLink(atPath: fixture.dir.path("other/evil.log"), withDestinationPath: secret)
-        _ = try fixture.dir.write("custody.yaml", """
+        _ = try fixture.dir.write(
+            "custody.yaml",
+            """
             sources:
               - path: logs
               - path: other/*.log

@@ -13,10 +13,15 @@ import Testing
         let lines = StateFixture.lines(events).split(separator: "\n").map { $0 + "\n" }
         var headCount = 0
         var headBytes = 0
-        while headBytes < 8_000 { headBytes += lines[headCount].utf8.count; headCount += 1 }
+        while headBytes < 8_000 {
+            headBytes += lines[headCount].utf8.count
+            headCount += 1
+        }
         let tail = 40
-        return (lines[0..<headCount].joined(), lines[headCount..<(headCount + tail)].joined(),
-                lines[(headCount + tail)..<(headCount + 2 * tail)].joined(), headCount, tail)
+        return (
+            lines[0..<headCount].joined(), lines[headCount..<(headCount + tail)].joined(),
+            lines[(headCount + tail)..<(headCount + 2 * tail)].joined(), headCount, tail
+        )
     }
 
     @Test func sameHeadDifferentTailsInOneRunAreTwoFiles() throws {

@@ -33,8 +33,10 @@ import Testing
         let dir = try TemporaryDirectory()
         try dir.write("formats.yaml", Self.formatsYAML)
         try dir.write("logs/access.log", Self.nginxLog)
-        let args = ["check", dir.path("logs"), "--policy", policy, "--as-of", "2026-11-03", "--format", "json",
-                    "--formats", dir.path("formats.yaml"), "--input-format", "web"]
+        let args = [
+            "check", dir.path("logs"), "--policy", policy, "--as-of", "2026-11-03", "--format", "json",
+            "--formats", dir.path("formats.yaml"), "--input-format", "web",
+        ]
         let result = try CustodyProcess.run(args)
         let json = try CustodyProcess.json(result)
         #expect((json["inputs"] as? [String: Any])?["records"] as? Int == 4)
@@ -64,7 +66,9 @@ import Testing
         #expect(unknown.status == 2)
         #expect(unknown.stderr.contains("--input-format web: no such format"))
         try dir.write("formats.yaml", "formats:\n  web:\n    nginx: '$a $b'\n    colour: red\n")
-        let bad = try CustodyProcess.run(["check", dir.path("logs"), "--policy", policy, "--formats", dir.path("formats.yaml"), "--input-format", "web"])
+        let bad = try CustodyProcess.run([
+            "check", dir.path("logs"), "--policy", policy, "--formats", dir.path("formats.yaml"), "--input-format", "web",
+        ])
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("formats.yaml:4: formats.web.colour: unknown key"), "\(bad.stderr)")
         try dir.write("registry.csv", "user,verified_at,method\nu1,2026-11-01T00:00:00Z,phone\nu2,yesterday,phone\n")
@@ -96,14 +100,16 @@ import Testing
         #expect(bad.stderr.contains("bad.csv:3: empty user; nothing imported"), "\(bad.stderr)")
         #expect(try registry(["list"]).stdout.contains("registry") == false)
 
-        try fixture.dir.write("registry.csv", "method,user,verified_at,team\nphone,u2,2026-11-01T09:00:00+08:00,x\nphone,u9,2026-11-01T09:00:00+08:00,y\n")
+        try fixture.dir.write(
+            "registry.csv", "method,user,verified_at,team\nphone,u2,2026-11-01T09:00:00+08:00,x\nphone,u9,2026-11-01T09:00:00+08:00,y\n")
         let first = try registry(["import", fixture.dir.path("registry.csv")])
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("2 rows, 2 new"))
         let again = try registry(["import", fixture.dir.path("registry.csv")])
         #expect(again.stdout.contains("2 rows, 0 new"))
 
-        let after = try #require(try CustodyProcess.json(try fixture.custody("status", ["--format", "json"], asOf: "2026-11-03"))["real_name"] as? [String: Any])
+        let after = try #require(
+            try CustodyProcess.json(try fixture.custody("status", ["--format", "json"], asOf: "2026-11-03"))["real_name"] as? [String: Any])
         #expect(after["violating_users"] as? Int == 0)
         #expect(after["users_seen"] as? Int == 2)
 
@@ -129,14 +135,26 @@ import Testing
         #expect(verify.stdout.contains("Integrity: OK"), "\(verify.stdout)")
 
         let c = ["--config", fixture.config]
-        #expect(try CustodyProcess.run(["request", "add"] + c + [
-            "--id", "R1", "--received", "2026-11-03T09:00:00+08:00", "--authority", "A", "--jurisdiction", "CN",
-            "--legal-basis", "B", "--process-type", "criminal_evidence", "--user", "u2",
-            "--from", "2026-11-01", "--to", "2026-11-02"]).status == 0)
-        #expect(try CustodyProcess.run(["request", "decide"] + c + ["R1", "--all", "--produce", "--reason", "order",
-                                                                    "--at", "2026-11-03T10:00:00+08:00"]).status == 0)
-        let produce = try CustodyProcess.run(["request", "produce"] + c + ["R1", "--out", fixture.dir.path("package"),
-                                                                           "--at", "2026-11-03T11:00:00+08:00"])
+        #expect(
+            try CustodyProcess.run(
+                ["request", "add"] + c + [
+                    "--id", "R1", "--received", "2026-11-03T09:00:00+08:00", "--authority", "A", "--jurisdiction", "CN",
+                    "--legal-basis", "B", "--process-type", "criminal_evidence", "--user", "u2",
+                    "--from", "2026-11-01", "--to", "2026-11-02",
+                ]
+            ).status == 0)
+        #expect(
+            try CustodyProcess.run(
+                ["request", "decide"] + c + [
+                    "R1", "--all", "--produce", "--reason", "order",
+                    "--at", "2026-11-03T10:00:00+08:00",
+                ]
+            ).status == 0)
+        let produce = try CustodyProcess.run(
+            ["request", "produce"] + c + [
+                "R1", "--out", fixture.dir.path("package"),
+                "--at", "2026-11-03T11:00:00+08:00",
+            ])
         #expect(produce.status == 0, "\(produce.stderr)")
         #expect(produce.stdout.contains("produced R1: 1 record"), "\(produce.stdout)")
     }

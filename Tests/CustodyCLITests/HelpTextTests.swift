@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Testing
+
 @testable import custody
 
 /// `--help` teaches: defaults as users write them, options only where they mean something, and
@@ -33,11 +34,16 @@ import Testing
     /// `--as-of` only where a command judges as of a day.
     @Test func asOfOnlyWhereItMeansSomething() {
         // hold list judges which preservation holds have lapsed as of the day.
-        let judging: Set<String> = ["check", "run", "daemon", "status", "verify", "purge", "request list", "hold list",
-                                    "report transparency", "report compliance", "report dsa"]
-        let notJudging: Set<String> = ["request add", "request import", "request show", "request decide", "request produce",
-                                       "request close", "request acknowledge", "registry import", "registry list", "hold extend", "ledger init", "ledger key", "ledger checkpoint",
-                                       "ledger export", "report verify", "policy list", "policy show", "policy lint"]
+        let judging: Set<String> = [
+            "check", "run", "daemon", "status", "verify", "purge", "request list", "hold list",
+            "report transparency", "report compliance", "report dsa",
+        ]
+        let notJudging: Set<String> = [
+            "request add", "request import", "request show", "request decide", "request produce",
+            "request close", "request acknowledge", "registry import", "registry list", "hold extend", "ledger init", "ledger key",
+            "ledger checkpoint",
+            "ledger export", "report verify", "policy list", "policy show", "policy lint",
+        ]
         var seen = Set<String>()
         for (path, command) in Self.commands() where command.configuration.subcommands.isEmpty {
             let name = path.joined(separator: " ")
@@ -59,7 +65,8 @@ import Testing
             for (index, line) in lines.enumerated() {
                 let trimmed = line.trimmingCharacters(in: .whitespaces)
                 guard let start = trimmed.range(of: "custody ")?.lowerBound,
-                      start == trimmed.startIndex || trimmed[..<start].hasSuffix("| ") else { continue }
+                    start == trimmed.startIndex || trimmed[..<start].hasSuffix("| ")
+                else { continue }
                 let invocation = String(trimmed[start...])
                 // Example lines only: indented, right after "Example…:" or another example.
                 guard line.hasPrefix("  "), index > 0, lines[index - 1].contains("Example") || lines[index - 1].contains("custody ")
@@ -71,7 +78,9 @@ import Testing
                 do {
                     _ = try Custody.parseAsRoot(Array(words.dropFirst()))
                 } catch {
-                    Issue.record("custody \(path.joined(separator: " ")) --help example does not parse: \(invocation): \(Custody.message(for: error))")
+                    Issue.record(
+                        "custody \(path.joined(separator: " ")) --help example does not parse: \(invocation): \(Custody.message(for: error))"
+                    )
                 }
                 examples += 1
             }
@@ -113,13 +122,16 @@ import Testing
         let direct = try CustodyProcess.run(["check", log] + common)
         let bin = CustodyProcess.executable.path
         for feed in ["cat app.jsonl", "gzip -c app.jsonl"] {
-            let piped = try CustodyProcess.run(["-c", "\(feed) | '\(bin)' check - " + common.map { "'\($0)'" }.joined(separator: " ")],
-                                               in: dir.url, program: URL(fileURLWithPath: "/bin/sh"))
+            let piped = try CustodyProcess.run(
+                ["-c", "\(feed) | '\(bin)' check - " + common.map { "'\($0)'" }.joined(separator: " ")],
+                in: dir.url, program: URL(fileURLWithPath: "/bin/sh"))
             #expect(piped.status == direct.status, "\(feed): \(piped.stderr)")
             let a = try CustodyProcess.json(piped)
             let b = try CustodyProcess.json(direct)
             for key in ["inputs", "retention", "real_name"] {
-                #expect(NSDictionary(dictionary: a[key] as! [String: Any]) == NSDictionary(dictionary: b[key] as! [String: Any]), "\(feed): \(key)")
+                #expect(
+                    NSDictionary(dictionary: a[key] as! [String: Any]) == NSDictionary(dictionary: b[key] as! [String: Any]),
+                    "\(feed): \(key)")
             }
             // Findings name standard input, not the temporary copy.
             #expect(piped.stdout.contains("\"file\": \"stdin\""), "\(piped.stdout)")

@@ -19,7 +19,11 @@ import Testing
                 batch += line + "\n"
                 n += 1
                 // Members of varied size, as concatenated rotations make them.
-                if n % Int(1 + rng.next() % 9_000) == 0 { try? writer.write(batch); try? writer.finishMember(); batch = "" }
+                if n % Int(1 + rng.next() % 9_000) == 0 {
+                    try? writer.write(batch)
+                    try? writer.finishMember()
+                    batch = ""
+                }
             }
             try writer.write(batch)
             try writer.close()
@@ -31,7 +35,9 @@ import Testing
         bytes[bytes.count - 8] ^= 0x10
         try Data(bytes).write(to: URL(fileURLWithPath: dir.path("bad-crc.gz")))
 
-        let common = [CustodyProcess.executable.path, "check", dir.url.path, "--policy", policy, "--as-of", "2026-11-19", "--format", "json"]
+        let common = [
+            CustodyProcess.executable.path, "check", dir.url.path, "--policy", policy, "--as-of", "2026-11-19", "--format", "json",
+        ]
         let env = URL(fileURLWithPath: "/usr/bin/env")
         let reference = try CustodyProcess.run(common + ["--jobs", "1"], program: env)
         #expect(reference.stdout.contains("unreadable at byte"), "the faulty files are in the report")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import custody
 
 /// `make install` installs a stripped binary, the man pages and shell completions; the man pages
@@ -17,18 +18,23 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: InstallTests.generateManual.path),
-                   "swift-argument-parser's generate-manual tool is not built yet (make man-check builds it and checks the same)"))
+    @Test(
+        .enabled(
+            if: FileManager.default.isExecutableFile(atPath: InstallTests.generateManual.path),
+            "swift-argument-parser's generate-manual tool is not built yet (make man-check builds it and checks the same)"))
     func committedManPagesAreCurrent() throws {
-        let result = try CustodyProcess.run(["scripts/generate-man.sh", CustodyProcess.executable.path, "--check", "docs/man"],
-                                            program: URL(fileURLWithPath: "/bin/bash"))
+        let result = try CustodyProcess.run(
+            ["scripts/generate-man.sh", CustodyProcess.executable.path, "--check", "docs/man"],
+            program: URL(fileURLWithPath: "/bin/bash"))
         #expect(result.status == 0, "\(result.stderr)")
     }
 
     @Test func makeInstallInstallsStrippedBinaryManPagesAndCompletions() throws {
         let dir = try TemporaryDirectory()
-        let make = ["make", "--no-print-directory", "-C", Self.root.path, "CUSTODY=\(CustodyProcess.executable.path)",
-                    "DESTDIR=\(dir.url.path)", "PREFIX=/usr/local"]
+        let make = [
+            "make", "--no-print-directory", "-C", Self.root.path, "CUSTODY=\(CustodyProcess.executable.path)",
+            "DESTDIR=\(dir.url.path)", "PREFIX=/usr/local",
+        ]
         let install = try CustodyProcess.run(make + ["install-files"], program: URL(fileURLWithPath: "/usr/bin/env"))
         try #require(install.status == 0, "\(install.stdout)\(install.stderr)")
 
@@ -49,9 +55,11 @@ import Testing
         for page in ["custody.1", "custody-run.1", "custody-check.1", "custody-request-add.1"] {
             #expect(FileManager.default.fileExists(atPath: man.appendingPathComponent(page).path), "\(page)")
         }
-        let completions = [("share/bash-completion/completions/custody", "_custody"),
-                           ("share/zsh/site-functions/_custody", "#compdef custody"),
-                           ("share/fish/vendor_completions.d/custody.fish", "complete -c 'custody'")]
+        let completions = [
+            ("share/bash-completion/completions/custody", "_custody"),
+            ("share/zsh/site-functions/_custody", "#compdef custody"),
+            ("share/fish/vendor_completions.d/custody.fish", "complete -c 'custody'"),
+        ]
         for (file, marker) in completions {
             let text = try String(contentsOf: prefix.appendingPathComponent(file), encoding: .utf8)
             #expect(text.contains(marker), "\(file)")
@@ -62,7 +70,8 @@ import Testing
         let uninstall = try CustodyProcess.run(make + ["uninstall"], program: URL(fileURLWithPath: "/usr/bin/env"))
         #expect(uninstall.status == 0, "\(uninstall.stderr)")
         for leftover in ["bin/custody", "share/man/man1/custody.1", "share/man/man1/custody-run.1", completions[0].0] {
-            #expect(!FileManager.default.fileExists(atPath: prefix.appendingPathComponent(leftover).path), "\(leftover) left after uninstall")
+            #expect(
+                !FileManager.default.fileExists(atPath: prefix.appendingPathComponent(leftover).path), "\(leftover) left after uninstall")
         }
     }
 }

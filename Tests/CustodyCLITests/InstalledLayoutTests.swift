@@ -12,15 +12,19 @@ import Testing
         let work = dir.url.appendingPathComponent("work")
         for folder in [bin, policies, work] { try fm.createDirectory(at: folder, withIntermediateDirectories: true) }
         try fm.copyItem(at: CustodyProcess.executable, to: bin.appendingPathComponent("custody"))
-        try fm.copyItem(at: CustodyProcess.repositoryRoot.appendingPathComponent("Policies/cn-apps.yaml"),
-                        to: policies.appendingPathComponent("cn-apps.yaml"))
+        try fm.copyItem(
+            at: CustodyProcess.repositoryRoot.appendingPathComponent("Policies/cn-apps.yaml"),
+            to: policies.appendingPathComponent("cn-apps.yaml"))
         try "{\"ts\":\"2026-11-01T00:00:00Z\",\"user\":\"u1\",\"event\":\"view\"}\n"
             .write(to: work.appendingPathComponent("app.log"), atomically: true, encoding: .utf8)
 
         // Through env, so that the program's argv[0] is the bare name PATH resolved.
-        let result = try CustodyProcess.run(["PATH=\(bin.path):/usr/bin:/bin", "custody", "check", "app.log", "--as-of", "2026-11-20",
-                                             "--format", "json"],
-                                            in: work, program: URL(fileURLWithPath: "/usr/bin/env"))
+        let result = try CustodyProcess.run(
+            [
+                "PATH=\(bin.path):/usr/bin:/bin", "custody", "check", "app.log", "--as-of", "2026-11-20",
+                "--format", "json",
+            ],
+            in: work, program: URL(fileURLWithPath: "/usr/bin/env"))
 
         // Not compliant (one day of records), but checked: exit 1, not a usage error.
         #expect(result.status == 1, "\(result.stderr)")

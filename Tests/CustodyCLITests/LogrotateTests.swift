@@ -10,7 +10,9 @@ import Testing
         .first { FileManager.default.isExecutableFile(atPath: $0) }
 
     func rotate(_ fixture: StateFixture, options: String) throws {
-        let conf = try fixture.dir.write("logrotate.conf", """
+        let conf = try fixture.dir.write(
+            "logrotate.conf",
+            """
             \(fixture.logs)/app.log {
                 rotate 5
                 missingok
@@ -28,8 +30,9 @@ import Testing
         try #require(process.terminationStatus == 0, "logrotate: \(message)")
     }
 
-    @Test(.enabled(if: LogrotateTests.logrotate != nil, "logrotate is not installed: skipped (make test-deps installs it; CI does)"),
-          arguments: ["compress", "compress\n    delaycompress", "compress\n    copytruncate"])
+    @Test(
+        .enabled(if: LogrotateTests.logrotate != nil, "logrotate is not installed: skipped (make test-deps installs it; CI does)"),
+        arguments: ["compress", "compress\n    delaycompress", "compress\n    copytruncate"])
     func rotationNeitherLosesNorDoublesLines(options: String) throws {
         let fixture = try StateFixture()
         let events = StateFixture.events(days: 12, users: 50, perDay: 60, seed: 21)

@@ -38,7 +38,9 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("status        in force since 2022-08-01"))
         #expect(result.stdout.contains("every calendar day of the last 60 days holds records — set by law"))
-        #expect(result.stdout.contains("180 days are over-retained (a warning; custody purge proposes deleting them) — Custody's default, not set by law"))
+        #expect(
+            result.stdout.contains(
+                "180 days are over-retained (a warning; custody purge proposes deleting them) — Custody's default, not set by law"))
         #expect(result.stdout.contains("cites 移动互联网应用程序信息服务管理规定 (2022年修订)"))
         #expect(result.stdout.contains("art. 6"))
     }
@@ -58,8 +60,10 @@ import Testing
     }
 
     @Test func lintExitStatuses() throws {
-        let shipped = try FileManager.default.contentsOfDirectory(atPath: CustodyProcess.repositoryRoot.appendingPathComponent("Policies").path)
-            .filter { $0.hasSuffix(".yaml") }.map { "Policies/" + $0 }
+        let shipped = try FileManager.default.contentsOfDirectory(
+            atPath: CustodyProcess.repositoryRoot.appendingPathComponent("Policies").path
+        )
+        .filter { $0.hasSuffix(".yaml") }.map { "Policies/" + $0 }
         let clean = try CustodyProcess.run(["policy", "lint"] + shipped)
         #expect(clean.status == 0, "\(clean.stdout + clean.stderr)")
         #expect(clean.stdout.split(separator: "\n").allSatisfy { $0.hasSuffix(": ok") })
@@ -70,7 +74,8 @@ import Testing
         #expect(warned.status == 1)
         #expect(warned.stdout.contains("warning: sources: none given"), "\(warned.stdout)")
 
-        let broken = try dir.write("broken.yaml", "id: broken\njurisdiction: XX\ntimezone: UTC\nstatus: maybe\nretention:\n  minimum_days: 7\n")
+        let broken = try dir.write(
+            "broken.yaml", "id: broken\njurisdiction: XX\ntimezone: UTC\nstatus: maybe\nretention:\n  minimum_days: 7\n")
         let failed = try CustodyProcess.run(["policy", "lint", broken])
         #expect(failed.status == 2)
         #expect(failed.stderr.contains("broken.yaml:4"), "\(failed.stderr)")

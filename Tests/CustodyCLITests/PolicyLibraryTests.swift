@@ -10,8 +10,9 @@ import Testing
     /// Writes `days` days of honest activity ending the day before `asOf`, in a zone `offset`
     /// seconds east of UTC, and returns the directory.
     static func logs(days: Int, endingBefore asOf: CivilDay = asOf, offset: Int, in dir: TemporaryDirectory) throws -> String {
-        let scenario = ActivityGenerator.Scenario(firstDay: asOf.adding(days: -days), days: days, users: 12,
-                                                  eventsPerDay: 6, seed: 11, utcOffsetSeconds: offset)
+        let scenario = ActivityGenerator.Scenario(
+            firstDay: asOf.adding(days: -days), days: days, users: 12,
+            eventsPerDay: 6, seed: 11, utcOffsetSeconds: offset)
         let renderer = LogLineRenderer(format: .jsonl, utcOffsetSeconds: offset)
         let lines = ActivityGenerator(scenario).events().enumerated().map { renderer.line($0.element, sequence: $0.offset) }
         try dir.write("logs/app.jsonl", lines.joined(separator: "\n") + "\n")
@@ -73,7 +74,9 @@ import Testing
         #expect(finding["rule"] as? String == "retention.over_retained")
         #expect(finding["severity"] as? String == "error")
         #expect(finding["day"] as? String == Self.asOf.adding(days: -100).description)
-        #expect((finding["message"] as? String)?.contains("before \(Self.asOf.adding(days: -90)) are kept past maximum_days 90, stated by the provider") == true)
+        #expect(
+            (finding["message"] as? String)?.contains(
+                "before \(Self.asOf.adding(days: -90)) are kept past maximum_days 90, stated by the provider") == true)
         #expect((json["retention"] as? [String: Any])?["minimum_days"] as? Int == 0)
 
         let within = try TemporaryDirectory()
@@ -92,8 +95,11 @@ import Testing
         // One file wholly older than the 90 days, one recent.
         let renderer = LogLineRenderer(format: .jsonl, utcOffsetSeconds: 0)
         for (name, first, days) in [("old.jsonl", -130, 20), ("new.jsonl", -30, 30)] {
-            let events = ActivityGenerator(.init(firstDay: Self.asOf.adding(days: first), days: days, users: 8, eventsPerDay: 5,
-                                                 seed: 2, utcOffsetSeconds: 0)).events()
+            let events = ActivityGenerator(
+                .init(
+                    firstDay: Self.asOf.adding(days: first), days: days, users: 8, eventsPerDay: 5,
+                    seed: 2, utcOffsetSeconds: 0)
+            ).events()
             try fixture.append(events.enumerated().map { renderer.line($0.element, sequence: $0.offset) + "\n" }.joined(), to: name)
         }
         let run = try fixture.custody("run", ["--format", "json"], asOf: Self.asOf.description)
@@ -130,8 +136,9 @@ import Testing
         // An audit of 2021 under the 2016 Provisions: they were law then.
         let past = try TemporaryDirectory()
         let pastDay = CivilDay(year: 2021, month: 6, day: 1)!
-        let (audit, auditJSON) = try Self.check(try Self.logs(days: 60, endingBefore: pastDay, offset: 8 * 3600, in: past),
-                                                policy: "cn-cac-2016-apps", asOf: pastDay)
+        let (audit, auditJSON) = try Self.check(
+            try Self.logs(days: 60, endingBefore: pastDay, offset: 8 * 3600, in: past),
+            policy: "cn-cac-2016-apps", asOf: pastDay)
         #expect(audit.status == 0)
         #expect(Self.rules(auditJSON).isEmpty)
         // The same window under today's policy: cn-apps was not yet in force.

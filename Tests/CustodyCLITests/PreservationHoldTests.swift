@@ -5,9 +5,11 @@ import Testing
 /// 18 U.S.C. § 2703(f): a US preservation hold lasts 90 days, extendable once by 90.
 @Suite struct PreservationHoldTests {
     func preserve(_ fixture: StateFixture, id: String, jurisdiction: String, received: String, from: String, to: String) throws {
-        let added = try fixture.sub(["request", "add", "--id", id, "--received", received, "--authority", "FBI Field Office",
-                                     "--jurisdiction", jurisdiction, "--legal-basis", "18 U.S.C. 2703(f) letter", "--process-type", "preservation",
-                                     "--user", "u00001", "--from", from, "--to", to])
+        let added = try fixture.sub([
+            "request", "add", "--id", id, "--received", received, "--authority", "FBI Field Office",
+            "--jurisdiction", jurisdiction, "--legal-basis", "18 U.S.C. 2703(f) letter", "--process-type", "preservation",
+            "--user", "u00001", "--from", from, "--to", to,
+        ])
         try #require(added.status == 0, "\(added.stderr)")
     }
 
@@ -33,10 +35,14 @@ import Testing
     @Test func aLapsedHoldNoLongerKeepsObjectsFromPurge() throws {
         for (jurisdiction, kept) in [("US", false), ("CN", true)] {
             let fixture = try StateFixture()
-            try fixture.append(StateFixture.lines(StateFixture.events(days: 5, firstDay: CivilDay(year: 2025, month: 3, day: 1)!)), to: "old.jsonl")
+            try fixture.append(
+                StateFixture.lines(StateFixture.events(days: 5, firstDay: CivilDay(year: 2025, month: 3, day: 1)!)), to: "old.jsonl")
             _ = try fixture.custody("run", asOf: "2025-03-10")
-            try preserve(fixture, id: "P-1", jurisdiction: jurisdiction, received: "2025-03-12T09:00:00Z", from: "2025-03-01", to: "2025-03-05")
-            #expect(try fixture.sub(["hold", "list"], asOf: "2026-11-19").stdout.contains(jurisdiction == "US" ? "LAPSED 2025-06-10T09:00:00Z" : "since"))
+            try preserve(
+                fixture, id: "P-1", jurisdiction: jurisdiction, received: "2025-03-12T09:00:00Z", from: "2025-03-01", to: "2025-03-05")
+            #expect(
+                try fixture.sub(["hold", "list"], asOf: "2026-11-19").stdout.contains(
+                    jurisdiction == "US" ? "LAPSED 2025-06-10T09:00:00Z" : "since"))
             let purge = try fixture.custody("purge", ["--apply"], asOf: "2026-11-19")
             #expect(purge.status == 0, "\(purge.stderr)")
             #expect(purge.stdout.contains("HELD by P-1") == kept, "\(jurisdiction): \(purge.stdout)")

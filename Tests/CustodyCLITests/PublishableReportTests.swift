@@ -38,10 +38,13 @@ import Testing
 
     func report(_ fixture: StateFixture, asOf: String, extra: [String] = []) throws -> [String: String] {
         let out = fixture.dir.path("r-\(asOf)-\(extra.count)")
-        let result = try CustodyProcess.run(["report", "transparency", "--config", fixture.config, "--as-of", asOf, "--period", "2026H2", "--out", out] + extra)
+        let result = try CustodyProcess.run(
+            ["report", "transparency", "--config", fixture.config, "--as-of", asOf, "--period", "2026H2", "--out", out] + extra)
         try #require(result.status == 0, "\(result.stderr)")
         var files: [String: String] = [:]
-        for ext in ["md", "html", "json", "csv"] { files[ext] = try String(contentsOfFile: "\(out)/transparency-2026H2.\(ext)", encoding: .utf8) }
+        for ext in ["md", "html", "json", "csv"] {
+            files[ext] = try String(contentsOfFile: "\(out)/transparency-2026H2.\(ext)", encoding: .utf8)
+        }
         return files
     }
 
@@ -49,7 +52,8 @@ import Testing
         let fixture = try fixture()
         let files = try report(fixture, asOf: "2027-01-10")
         for (format, text) in files where format != "csv" {
-            #expect(text.contains("Example Network Technology Co., Ltd.") && text.contains("transparency@example.com"), "provider in \(format)")
+            #expect(
+                text.contains("Example Network Technology Co., Ltd.") && text.contains("transparency@example.com"), "provider in \(format)")
         }
         // The provider's own process types, each on its own row, named its way; TW named its way.
         let csv = files["csv"]!.components(separatedBy: "\r\n")
@@ -67,10 +71,14 @@ import Testing
         #expect((json["requests"] as? [String: Any])?["stored_data"] as? Int == 1)
         #expect((json["requests"] as? [String: Any])?["real_time"] as? Int == 2)
         #expect(files["md"]!.contains("| Requests for real-time access | 2 |"))
-        for format in ["md", "html", "json"] { #expect(files[format]!.contains("National security demands cannot be reported here."), "\(format)") }
+        for format in ["md", "html", "json"] {
+            #expect(files[format]!.contains("National security demands cannot be reported here."), "\(format)")
+        }
         // A type nobody declared is refused at intake, naming the known ones.
-        let bad = try fixture.dir.write("bad.jsonl", Self.requests.replacingOccurrences(of: "\"A1\"", with: "\"B1\"")
-            .replacingOccurrences(of: "pen_register", with: "trap_and_trace").components(separatedBy: "\n")[0] + "\n")
+        let bad = try fixture.dir.write(
+            "bad.jsonl",
+            Self.requests.replacingOccurrences(of: "\"A1\"", with: "\"B1\"")
+                .replacingOccurrences(of: "pen_register", with: "trap_and_trace").components(separatedBy: "\n")[0] + "\n")
         let refused = try CustodyProcess.run(["request", "import", "--config", fixture.config, bad])
         #expect(refused.status == 2)
         #expect(refused.stderr.contains("bad.jsonl:1: unknown process_type 'trap_and_trace'") && refused.stderr.contains("wiretap"))
@@ -78,7 +86,10 @@ import Testing
 
     @Test func anAboutFileReplacesTheConfigurationSection() throws {
         let fixture = try fixture()
-        let about = try fixture.dir.write("about.yaml", "provider: Other Provider Ltd\nservice: Other\ncontact: legal@other.example\nterritory_names:\n  TW: Chinese Taipei\nprocess_types:\n  pen_register: PR\n  wiretap: WT\n")
+        let about = try fixture.dir.write(
+            "about.yaml",
+            "provider: Other Provider Ltd\nservice: Other\ncontact: legal@other.example\nterritory_names:\n  TW: Chinese Taipei\nprocess_types:\n  pen_register: PR\n  wiretap: WT\n"
+        )
         let files = try report(fixture, asOf: "2027-01-10", extra: ["--about", about])
         #expect(files["md"]!.contains("Other Provider Ltd") && !files["md"]!.contains("Example Network"))
         #expect(files["csv"]!.contains("Chinese Taipei,TW") && files["csv"]!.contains(",PR,"))
@@ -86,16 +97,24 @@ import Testing
 
     @Test func theReportConfigurationIsReadStrictly() throws {
         let fixture = try fixture()
-        try fixture.dir.write("custody.yaml", "sources:\n  - path: logs\npolicy: \(fixture.policy)\nstate_directory: state\nreporting:\n  provider: X\n  provder: Y\n")
-        let result = try CustodyProcess.run(["report", "transparency", "--config", fixture.config, "--period", "2026H2", "--out", fixture.dir.path("o")])
+        try fixture.dir.write(
+            "custody.yaml",
+            "sources:\n  - path: logs\npolicy: \(fixture.policy)\nstate_directory: state\nreporting:\n  provider: X\n  provder: Y\n")
+        let result = try CustodyProcess.run([
+            "report", "transparency", "--config", fixture.config, "--period", "2026H2", "--out", fixture.dir.path("o"),
+        ])
         #expect(result.status == 2)
         #expect(result.stderr.contains("custody.yaml:7: reporting.provder: unknown key"), "\(result.stderr)")
         let realTime = try fixture.dir.write("rt.yaml", "real_time_process_types: [tap]\n")
-        let unknown = try CustodyProcess.run(["report", "transparency", "--config", fixture.config, "--about", realTime, "--period", "2026H2", "--out", fixture.dir.path("o")])
+        let unknown = try CustodyProcess.run([
+            "report", "transparency", "--config", fixture.config, "--about", realTime, "--period", "2026H2", "--out", fixture.dir.path("o"),
+        ])
         #expect(unknown.status == 2)
         #expect(unknown.stderr.contains("rt.yaml:1: real_time_process_types: 'tap' is neither"), "\(unknown.stderr)")
         let about = try fixture.dir.write("about.yaml", "process_types:\n  Pen-Register: x\n")
-        let typed = try CustodyProcess.run(["report", "transparency", "--config", fixture.config, "--about", about, "--period", "2026H2", "--out", fixture.dir.path("o")])
+        let typed = try CustodyProcess.run([
+            "report", "transparency", "--config", fixture.config, "--about", about, "--period", "2026H2", "--out", fixture.dir.path("o"),
+        ])
         #expect(typed.status == 2)
         #expect(typed.stderr.contains("about.yaml:2: process_types.Pen-Register:"), "\(typed.stderr)")
     }
@@ -128,26 +147,33 @@ import Testing
             try CustodyProcess.run(["request", arguments[0], "--config", fixture.config] + arguments.dropFirst())
         }
         let early = "2026-07-01T10:00:00+08:00"
-        for step in [["decide", "A3", "--all", "--withhold", "--reason", "r", "--at", early], ["acknowledge", "A3", "--at", early],
-                     ["close", "A3", "--withdrawn", "--at", early]] {
+        for step in [
+            ["decide", "A3", "--all", "--withhold", "--reason", "r", "--at", early], ["acknowledge", "A3", "--at", early],
+            ["close", "A3", "--withdrawn", "--at", early],
+        ] {
             let result = try custody(step)
             #expect(result.status == 2, "\(step)")
             #expect(result.stderr.contains("is before the request was received (2026-07-04T10:00:00+08:00)"), "\(step): \(result.stderr)")
         }
-        let added = try custody(["add", "--id", "A4", "--received", "2026-07-04T10:00:00+08:00", "--acknowledged", "2026-07-04T09:59:59+08:00",
-                                 "--authority", "X", "--jurisdiction", "US", "--legal-basis", "b", "--process-type", "subpoena",
-                                 "--user", "u9", "--from", "2026-06-01", "--to", "2026-06-02"])
+        let added = try custody([
+            "add", "--id", "A4", "--received", "2026-07-04T10:00:00+08:00", "--acknowledged", "2026-07-04T09:59:59+08:00",
+            "--authority", "X", "--jurisdiction", "US", "--legal-basis", "b", "--process-type", "subpoena",
+            "--user", "u9", "--from", "2026-06-01", "--to", "2026-06-02",
+        ])
         #expect(added.status == 2)
         #expect(added.stderr.contains("acknowledged_at '2026-07-04T09:59:59+08:00' is before the request was received"))
         // The refused steps left nothing: A3 is still received, and a later decision works.
         #expect(try custody(["decide", "A3", "--all", "--withhold", "--reason", "r", "--at", "2026-07-05T10:00:00+08:00"]).status == 0)
-        let json = try #require(JSONSerialization.jsonObject(with: Data(try report(fixture, asOf: "2027-01-10")["json"]!.utf8)) as? [String: Any])
+        let json = try #require(
+            JSONSerialization.jsonObject(with: Data(try report(fixture, asOf: "2027-01-10")["json"]!.utf8)) as? [String: Any])
         #expect((json["times"] as? [String: Any])?["median_days_to_decision"] as? Double == 1.0)
     }
 
     @Test func decisionsAndClosingsImportInBulkAllOrNothing() throws {
         let fixture = try fixture()
-        let bad = try fixture.dir.write("decisions.jsonl", """
+        let bad = try fixture.dir.write(
+            "decisions.jsonl",
+            """
             {"request":"A1","produce":false,"reason":"not valid","at":"2026-07-05T10:00:00+08:00"}
 
             {"request":"A9","produce":true,"reason":"x","at":"2026-07-05T10:00:00+08:00"}
@@ -158,7 +184,9 @@ import Testing
         let list = try CustodyProcess.run(["request", "list", "--config", fixture.config, "--status", "received"])
         #expect(list.stdout.contains("A1"))
 
-        let good = try fixture.dir.write("decisions2.jsonl", """
+        let good = try fixture.dir.write(
+            "decisions2.jsonl",
+            """
             {"request":"A1","users":["u1"],"produce":false,"reason":"not named","at":"2026-07-05T10:00:00+08:00"}
             {"request":"A1","users":["u2"],"produce":false,"reason":"not named","at":"2026-07-06T10:00:00+08:00"}
             {"request":"A2","produce":false,"reason":"no basis","at":"2026-07-08T10:00:00+08:00"}
@@ -166,17 +194,25 @@ import Testing
         let decided = try CustodyProcess.run(["request", "decide", "--config", fixture.config, "--file", good])
         #expect(decided.status == 0, "\(decided.stderr)")
         #expect(decided.stdout.contains("decisions recorded for 2 requests"))
-        let closings = try fixture.dir.write("closings.jsonl", """
+        let closings = try fixture.dir.write(
+            "closings.jsonl",
+            """
             {"request":"A1","at":"2026-07-09T10:00:00+08:00"}
             {"request":"A3","withdrawn":true,"at":"2026-07-09T10:00:00+08:00"}
             {"request":"A2","at":"2026-07-02T10:00:00+08:00"}
             """)
         let badClose = try CustodyProcess.run(["request", "close", "--config", fixture.config, "--file", closings])
         #expect(badClose.status == 2)
-        #expect(badClose.stderr.contains("closings.jsonl:3: the closing time") && badClose.stderr.contains("nothing closed"), "\(badClose.stderr)")
-        try fixture.dir.write("closings.jsonl", "{\"request\":\"A1\",\"at\":\"2026-07-09T10:00:00+08:00\"}\n{\"request\":\"A3\",\"withdrawn\":true,\"at\":\"2026-07-09T10:00:00+08:00\"}\n")
+        #expect(
+            badClose.stderr.contains("closings.jsonl:3: the closing time") && badClose.stderr.contains("nothing closed"),
+            "\(badClose.stderr)")
+        try fixture.dir.write(
+            "closings.jsonl",
+            "{\"request\":\"A1\",\"at\":\"2026-07-09T10:00:00+08:00\"}\n{\"request\":\"A3\",\"withdrawn\":true,\"at\":\"2026-07-09T10:00:00+08:00\"}\n"
+        )
         #expect(try CustodyProcess.run(["request", "close", "--config", fixture.config, "--file", closings]).status == 0)
-        let json = try #require(JSONSerialization.jsonObject(with: Data(try report(fixture, asOf: "2027-01-10")["json"]!.utf8)) as? [String: Any])
+        let json = try #require(
+            JSONSerialization.jsonObject(with: Data(try report(fixture, asOf: "2027-01-10")["json"]!.utf8)) as? [String: Any])
         let totals = try #require(json["totals"] as? [String: Any])
         #expect(totals["rejected_or_challenged"] as? Int == 2)
         #expect(totals["withdrawn"] as? Int == 1)
@@ -187,18 +223,25 @@ import Testing
     /// answered with their other records is "non-content only", whatever was asked.
     @Test func contentIsClassifiedByWhatWasProduced() throws {
         let fixture = try StateFixture.withSampleLogs()
-        let file = try fixture.dir.write("c.jsonl", """
+        let file = try fixture.dir.write(
+            "c.jsonl",
+            """
             {"id":"C1","received_at":"2026-10-20T10:00:00+08:00","authority":"Court","jurisdiction":"CN","legal_basis":"b","process_type":"court_order","scope":{"users":["u00004"],"start":"2026-10-10","end":"2026-10-19","data":["content","non_content"]}}
 
             """)
-        for step in [["import", file], ["decide", "C1", "--all", "--produce", "--reason", "r", "--at", "2026-10-21T10:00:00+08:00"],
-                     ["produce", "C1", "--out", fixture.dir.path("p"), "--at", "2026-10-22T10:00:00+08:00"]] {
+        for step in [
+            ["import", file], ["decide", "C1", "--all", "--produce", "--reason", "r", "--at", "2026-10-21T10:00:00+08:00"],
+            ["produce", "C1", "--out", fixture.dir.path("p"), "--at", "2026-10-22T10:00:00+08:00"],
+        ] {
             let result = try CustodyProcess.run(["request", step[0], "--config", fixture.config] + step.dropFirst())
             try #require(result.status == 0, "\(step): \(result.stderr)")
         }
-        let manifest = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture.dir.path("p/manifest.json")))) as? [String: Any])
+        let manifest = try #require(
+            JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture.dir.path("p/manifest.json"))))
+                as? [String: Any])
         #expect((manifest["records"] as? Int ?? 0) >= 3)
-        let json = try #require(JSONSerialization.jsonObject(with: Data(try report(fixture, asOf: "2027-01-10")["json"]!.utf8)) as? [String: Any])
+        let json = try #require(
+            JSONSerialization.jsonObject(with: Data(try report(fixture, asOf: "2027-01-10")["json"]!.utf8)) as? [String: Any])
         let totals = try #require(json["totals"] as? [String: Any])
         #expect(totals["some_data_produced"] as? Int == 1)
         #expect(totals["content_produced"] as? Int == 0)
@@ -207,18 +250,25 @@ import Testing
 
     @Test func oneCommandProducesEveryDecidedRequest() throws {
         let fixture = try StateFixture.withSampleLogs()
-        let file = try fixture.dir.write("c.jsonl", """
+        let file = try fixture.dir.write(
+            "c.jsonl",
+            """
             {"id":"P1","received_at":"2026-10-20T10:00:00+08:00","authority":"Court","jurisdiction":"CN","legal_basis":"b","process_type":"court_order","scope":{"users":["u00004"],"start":"2026-10-10","end":"2026-10-19"}}
             {"id":"P2","received_at":"2026-10-20T10:00:00+08:00","authority":"Court","jurisdiction":"CN","legal_basis":"b","process_type":"court_order","scope":{"users":["u00011"],"start":"2026-10-10","end":"2026-10-19"}}
             {"id":"P3","received_at":"2026-10-20T10:00:00+08:00","authority":"Court","jurisdiction":"CN","legal_basis":"b","process_type":"court_order","scope":{"users":["u00012"],"start":"2026-10-10","end":"2026-10-19"}}
 
             """)
-        let decisions = try fixture.dir.write("d.jsonl", """
+        let decisions = try fixture.dir.write(
+            "d.jsonl",
+            """
             {"request":"P1","produce":true,"reason":"r","at":"2026-10-21T10:00:00+08:00"}
             {"request":"P2","produce":true,"reason":"r","at":"2026-10-21T10:00:00+08:00"}
             {"request":"P3","produce":false,"reason":"r","at":"2026-10-21T10:00:00+08:00"}
             """)
-        for step in [["import", file], ["decide", "--file", decisions], ["produce", "--decided", "--out", fixture.dir.path("out"), "--at", "2026-10-22T10:00:00+08:00"]] {
+        for step in [
+            ["import", file], ["decide", "--file", decisions],
+            ["produce", "--decided", "--out", fixture.dir.path("out"), "--at", "2026-10-22T10:00:00+08:00"],
+        ] {
             let result = try CustodyProcess.run(["request", step[0], "--config", fixture.config] + step.dropFirst())
             try #require(result.status == 0, "\(step): \(result.stderr)")
         }

@@ -23,8 +23,9 @@ import Testing
         }
         #expect(old.count == 2)
         try queue.write { db in
-            try db.execute(sql: "INSERT INTO legal_holds (request_id, vault_object, placed_at) VALUES ('REQ-1', ?, '2026-05-01T00:00:00Z')",
-                           arguments: [old[0]])
+            try db.execute(
+                sql: "INSERT INTO legal_holds (request_id, vault_object, placed_at) VALUES ('REQ-1', ?, '2026-05-01T00:00:00Z')",
+                arguments: [old[0]])
         }
 
         let dryRun = try fixture.custody("purge", asOf: "2026-06-01")
@@ -58,7 +59,9 @@ import Testing
         let dir = try TemporaryDirectory()
         text = text.replacingOccurrences(of: "/var/lib/custody/vault", with: dir.path("vault"))
             .replacingOccurrences(of: "/var/lib/custody", with: dir.path("state"))
-            .replacingOccurrences(of: "/usr/local/share/custody/policies", with: CustodyProcess.repositoryRoot.appendingPathComponent("Policies").path)
+            .replacingOccurrences(
+                of: "/usr/local/share/custody/policies", with: CustodyProcess.repositoryRoot.appendingPathComponent("Policies").path
+            )
             .replacingOccurrences(of: "/var/lib/prometheus/node-exporter", with: dir.url.path)
         let config = try dir.write("custody.yaml", text)
         let result = try CustodyProcess.run(["status", "--config", config, "--format", "json"])

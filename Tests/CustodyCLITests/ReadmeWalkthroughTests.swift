@@ -37,7 +37,8 @@ import Testing
         let failures = (try? String(contentsOf: clone.url.appendingPathComponent("failures.txt"), encoding: .utf8)) ?? ""
         for failure in failures.split(separator: "\n") {
             // Exit 1 is a verdict ("not compliant": the sample logs miss a day), not a failure.
-            let verdict = failure.hasPrefix("1 custody ")
+            let verdict =
+                failure.hasPrefix("1 custody ")
                 && ["check", "run", "status", "verify"].contains { failure.contains("custody \($0) ") }
             #expect(verdict, "a README command failed: \(failure)\n\(result.stderr)")
         }

@@ -7,7 +7,8 @@ import Testing
     @Test func aSignedReportVerifiesAndAnEditedOneDoesNot() throws {
         let fixture = try StateFixture.disclosed()
         let reports = fixture.dir.path("reports")
-        let built = try fixture.sub(["report", "transparency", "--period", "2026H2", "--format", "json,md", "--out", reports], asOf: "2026-12-31")
+        let built = try fixture.sub(
+            ["report", "transparency", "--period", "2026H2", "--format", "json,md", "--out", reports], asOf: "2026-12-31")
         try #require(built.status == 0, "\(built.stderr)")
         let json = reports + "/transparency-2026H2.json"
         let key = try fixture.sub(["ledger", "key"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)

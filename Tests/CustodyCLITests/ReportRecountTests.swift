@@ -1,5 +1,5 @@
-import CustodyCore
 import Crypto
+import CustodyCore
 import Foundation
 import GRDB
 import Testing
@@ -11,19 +11,22 @@ import Testing
     /// Several requests with different outcomes, jurisdictions and authorities; a listed
     /// territory and a territory named the provider's way, so the recount must restate both.
     static func deployment() throws -> StateFixture {
-        let fixture = try StateFixture.disclosed(extraConfig: """
-            reporting:
-              provider: Example Network
-              listed_territories: [DE]
-              territory_names:
-                CN: China (mainland)
-              real_time_process_types: [emergency]
-            """)
+        let fixture = try StateFixture.disclosed(
+            extraConfig: """
+                reporting:
+                  provider: Example Network
+                  listed_territories: [DE]
+                  territory_names:
+                    CN: China (mainland)
+                  real_time_process_types: [emergency]
+                """)
         try fixture.addRequest(id: "REQ-2")
-        let added = try fixture.sub(["request", "add", "--id", "REQ-3", "--received", "2026-11-21T10:00:00+08:00",
-                                     "--authority", "Hong Kong Police Force", "--jurisdiction", "HK",
-                                     "--legal-basis", "Police Force Ordinance s. 50", "--process-type", "emergency",
-                                     "--user", "u00002", "--from", "2026-10-25", "--to", "2026-11-05"])
+        let added = try fixture.sub([
+            "request", "add", "--id", "REQ-3", "--received", "2026-11-21T10:00:00+08:00",
+            "--authority", "Hong Kong Police Force", "--jurisdiction", "HK",
+            "--legal-basis", "Police Force Ordinance s. 50", "--process-type", "emergency",
+            "--user", "u00002", "--from", "2026-10-25", "--to", "2026-11-05",
+        ])
         try #require(added.status == 0, "\(added.stderr)")
         try #require(try fixture.sub(["request", "decide", "REQ-3", "--all", "--withhold", "--reason", "not urgent"]).status == 0)
         return fixture
@@ -37,7 +40,8 @@ import Testing
 
     static func publish(_ fixture: StateFixture) throws -> Published {
         let reports = fixture.dir.path("reports")
-        let built = try fixture.sub(["report", "transparency", "--period", "2026H2", "--format", "json", "--out", reports], asOf: "2026-12-31")
+        let built = try fixture.sub(
+            ["report", "transparency", "--period", "2026H2", "--format", "json", "--out", reports], asOf: "2026-12-31")
         try #require(built.status == 0, "\(built.stderr)")
         let key = try fixture.sub(["ledger", "key"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let keyFile = try fixture.dir.write("ledger.pub", key + "\n")
@@ -54,7 +58,9 @@ import Testing
         #expect(report["requests"]?["total"]?.intValue == 3)
         #expect(report["basis"]?["time_zone"]?.stringValue?.isEmpty == false)
 
-        let verified = try CustodyProcess.run(["report", "verify", published.json, "--public-key", published.keyFile, "--ledger", published.export])
+        let verified = try CustodyProcess.run([
+            "report", "verify", published.json, "--public-key", published.keyFile, "--ledger", published.export,
+        ])
         #expect(verified.status == 0, "\(verified.stdout)")
         #expect(verified.stdout.contains("every number in the report follows from the ledger"))
 
@@ -66,13 +72,16 @@ import Testing
         #expect(again.status == 0, "\(again.stdout)")
         // A report built now counts REQ-2 as rejected, and verifies against the same export.
         let reports = fixture.dir.path("reports-later")
-        try #require(try fixture.sub(["report", "transparency", "--period", "2026H2", "--format", "json", "--out", reports], asOf: "2026-12-31").status == 0)
+        try #require(
+            try fixture.sub(["report", "transparency", "--period", "2026H2", "--format", "json", "--out", reports], asOf: "2026-12-31")
+                .status == 0)
         let newer = reports + "/transparency-2026H2.json"
         let newerReport = try #require(JSONValue.parse(try String(contentsOfFile: newer, encoding: .utf8)))
         #expect(newerReport["totals"]?["rejected_or_challenged"]?.intValue == report["totals"]!["rejected_or_challenged"]!.intValue! + 1)
         let newerExport = fixture.dir.path("ledger-newer.jsonl")
         try #require(try fixture.sub(["ledger", "export", "--out", newerExport]).status == 0)
-        #expect(try CustodyProcess.run(["report", "verify", newer, "--public-key", published.keyFile, "--ledger", newerExport]).status == 0)
+        #expect(
+            try CustodyProcess.run(["report", "verify", newer, "--public-key", published.keyFile, "--ledger", newerExport]).status == 0)
     }
 
     @Test func aCountEditedAndReSignedWithTheSameKeyIsCaught() throws {
@@ -90,8 +99,9 @@ import Testing
         // With it, the number does not follow.
         let recounted = try CustodyProcess.run(["report", "verify", path, "--public-key", published.keyFile, "--ledger", published.export])
         #expect(recounted.status == 1, "\(recounted.stdout)")
-        #expect(recounted.stdout.contains("by_jurisdiction[0].counts.requests: the report says \(original - 1), the ledger gives \(original)"),
-                "\(recounted.stdout)")
+        #expect(
+            recounted.stdout.contains("by_jurisdiction[0].counts.requests: the report says \(original - 1), the ledger gives \(original)"),
+            "\(recounted.stdout)")
         #expect(recounted.stdout.contains("NOT VERIFIED"))
     }
 
@@ -99,7 +109,10 @@ import Testing
         let fixture = try Self.deployment()
         let published = try Self.publish(fixture)
         let report = try #require(JSONValue.parse(try String(contentsOfFile: published.json, encoding: .utf8)))
-        guard case .object(let pairs) = report else { Issue.record("not an object"); return }
+        guard case .object(let pairs) = report else {
+            Issue.record("not an object")
+            return
+        }
         let older = try Self.resign(.object(pairs.filter { $0.0 != "basis" }), keyFile: fixture.ledgerKey)
         let path = try fixture.dir.write("older.json", older.rendered() + "\n")
         let result = try CustodyProcess.run(["report", "verify", path, "--public-key", published.keyFile, "--ledger", published.export])
@@ -112,7 +125,8 @@ import Testing
         let queue = try fixture.insider()
         try queue.write { db in try db.execute(sql: "UPDATE requests SET authority = 'Ministry of Nothing' WHERE id = 'REQ-3'") }
         let reports = fixture.dir.path("reports")
-        let built = try fixture.sub(["report", "transparency", "--period", "2026H2", "--format", "json", "--out", reports], asOf: "2026-12-31")
+        let built = try fixture.sub(
+            ["report", "transparency", "--period", "2026H2", "--format", "json", "--out", reports], asOf: "2026-12-31")
         #expect(built.status == 1, "\(built.stderr)")
         #expect(!FileManager.default.fileExists(atPath: reports + "/transparency-2026H2.json"))
     }

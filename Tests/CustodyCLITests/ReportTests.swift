@@ -1,4 +1,5 @@
 import CustodyCore
+import CustodyReports
 import Foundation
 import Testing
 
@@ -43,8 +44,11 @@ import Testing
     }
 
     func transparency(_ fixture: StateFixture, out: String, asOf: String = "2027-01-15", extra: [String] = []) throws -> [String: String] {
-        let result = try CustodyProcess.run(["report", "transparency", "--config", fixture.config, "--as-of", asOf,
-                                             "--period", "2026H2", "--out", out] + extra)
+        let result = try CustodyProcess.run(
+            [
+                "report", "transparency", "--config", fixture.config, "--as-of", asOf,
+                "--period", "2026H2", "--out", out,
+            ] + extra)
         try #require(result.status == 0, "\(result.stderr)")
         var files: [String: String] = [:]
         for ext in ["md", "html", "json", "csv"] {
@@ -64,21 +68,21 @@ import Testing
         // R1 R2 R3 R4 R5 R7 R8 are visible (R6 is gagged, R9 before the period).
         #expect(totals["requests"] as? Int == 7)
         #expect(totals["accounts_specified"] as? Int == 8)
-        #expect(totals["some_data_produced"] as? Int == 3)          // R1, R2, R5
-        #expect(totals["percent_some_data_produced"] as? Int == 43) // 3/7 = 42.86 %
+        #expect(totals["some_data_produced"] as? Int == 3)  // R1, R2, R5
+        #expect(totals["percent_some_data_produced"] as? Int == 43)  // 3/7 = 42.86 %
         // Classified by what the packages held: R2's package has u00011's posts (content); R1 and
         // R5 asked for non-content only and got it.
         #expect(totals["content_produced"] as? Int == 1)
         #expect(totals["non_content_only_produced"] as? Int == 2)
-        #expect(totals["rejected_or_challenged"] as? Int == 1)      // R3
-        #expect(totals["no_data_found"] as? Int == 1)               // R4
-        #expect(totals["withdrawn"] as? Int == 1)                   // R8
-        #expect(totals["preserved"] as? Int == 1)                   // R7
+        #expect(totals["rejected_or_challenged"] as? Int == 1)  // R3
+        #expect(totals["no_data_found"] as? Int == 1)  // R4
+        #expect(totals["withdrawn"] as? Int == 1)  // R8
+        #expect(totals["preserved"] as? Int == 1)  // R7
         #expect(totals["pending"] as? Int == 0)
         let times = try #require(json["times"] as? [String: Any])
-        #expect(times["median_hours_to_acknowledge"] as? Double == 6.0)   // 6 h, 2 h, 10 h
-        #expect(times["median_days_to_decision"] as? Double == 3.0)       // 3, 10, 1, 5, 2 days
-        #expect(times["median_days_to_give_effect"] as? Double == 5.0)    // 4, 11, 6, 3 days
+        #expect(times["median_hours_to_acknowledge"] as? Double == 6.0)  // 6 h, 2 h, 10 h
+        #expect(times["median_days_to_decision"] as? Double == 3.0)  // 3, 10, 1, 5, 2 days
+        #expect(times["median_days_to_give_effect"] as? Double == 5.0)  // 4, 11, 6, 3 days
         let requests = try #require(json["requests"] as? [String: Any])
         #expect(requests["preservation"] as? Int == 1)
         #expect(requests["emergency"] as? Int == 1)
@@ -90,7 +94,10 @@ import Testing
         #expect(accounts["affected"] as? Int == 3)
         let byProcess = try #require(json["by_process_type"] as? [[String: Any]])
         // Every process type keeps its row, preservation and emergency included, zeros too.
-        #expect(byProcess.map { $0["key"] as? String ?? "" } == ["criminal_evidence", "administrative", "court_order", "subpoena", "emergency", "preservation", "other"])
+        #expect(
+            byProcess.map { $0["key"] as? String ?? "" } == [
+                "criminal_evidence", "administrative", "court_order", "subpoena", "emergency", "preservation", "other",
+            ])
         func process(_ key: String) -> [String: Any]? { byProcess.first { $0["key"] as? String == key }?["counts"] as? [String: Any] }
         #expect(process("court_order")?["requests"] as? Int == 2)
         #expect(process("court_order")?["percent_some_data_produced"] as? Int == 50)
@@ -102,7 +109,10 @@ import Testing
         #expect(process("emergency")?["withdrawn"] as? Int == 1)
         #expect(process("preservation")?["preserved"] as? Int == 1)
         let byJurisdiction = try #require(json["by_jurisdiction"] as? [[String: Any]])
-        #expect(byJurisdiction.map { "\($0["code"] as? String ?? ""):\($0["name"] as? String ?? ""):\(($0["counts"] as? [String: Any])?["requests"] as? Int ?? 0)" }
+        #expect(
+            byJurisdiction.map {
+                "\($0["code"] as? String ?? ""):\($0["name"] as? String ?? ""):\(($0["counts"] as? [String: Any])?["requests"] as? Int ?? 0)"
+            }
                 == ["CN:China:6", "HK:Hong Kong SAR China:1"])
         let nondisclosure = try #require(json["nondisclosure"] as? [String: Any])
         #expect(nondisclosure["band"] as? String == "0–249")
@@ -111,25 +121,38 @@ import Testing
 
         // The CSV: Google's seven columns, then the counts; one row per jurisdiction and process.
         let csvLines = files["csv"]!.components(separatedBy: "\r\n").filter { !$0.isEmpty }
-        #expect(csvLines.first == "Period Ending,Country,CLDR Territory Code,Legal Process,User Data Requests,Percentage of requests where some data produced,Users/Accounts Specified,"
-                + "Requests where some data produced,Content produced,Non-content only produced,Rejected or challenged,No data found,Withdrawn,Preserved,Pending")
-        #expect(Array(csvLines.dropFirst()) == [
-            "2026-12-31,China,CN,Administrative request,1,0,1,0,0,0,1,0,0,0,0",
-            "2026-12-31,China,CN,Court order,2,50,2,1,0,1,0,1,0,0,0",
-            "2026-12-31,China,CN,Criminal evidence collection,1,100,2,1,1,0,0,0,0,0,0",
-            "2026-12-31,China,CN,Emergency request,1,0,1,0,0,0,0,0,1,0,0",
-            "2026-12-31,China,CN,Preservation request,1,0,1,0,0,0,0,0,0,1,0",
-            "2026-12-31,Hong Kong SAR China,HK,Criminal evidence collection,1,100,1,1,0,1,0,0,0,0,0",
-        ])
+        #expect(
+            csvLines.first
+                == "Period Ending,Country,CLDR Territory Code,Legal Process,User Data Requests,Percentage of requests where some data produced,Users/Accounts Specified,"
+                + "Requests where some data produced,Content produced,Non-content only produced,Rejected or challenged,No data found,Withdrawn,Preserved,Pending"
+        )
+        #expect(
+            Array(csvLines.dropFirst()) == [
+                "2026-12-31,China,CN,Administrative request,1,0,1,0,0,0,1,0,0,0,0",
+                "2026-12-31,China,CN,Court order,2,50,2,1,0,1,0,1,0,0,0",
+                "2026-12-31,China,CN,Criminal evidence collection,1,100,2,1,1,0,0,0,0,0,0",
+                "2026-12-31,China,CN,Emergency request,1,0,1,0,0,0,0,0,1,0,0",
+                "2026-12-31,China,CN,Preservation request,1,0,1,0,0,0,0,0,0,1,0",
+                "2026-12-31,Hong Kong SAR China,HK,Criminal evidence collection,1,100,1,1,0,1,0,0,0,0,0",
+            ])
         // Counts (not only percentages) per country and process in Markdown and HTML too.
         #expect(files["md"]!.contains("| China | Court order | 2 | 2 | 1 | 50 | 0 | 1 | 0 | 1 | 0 | 0 | 0 |"))
-        #expect(files["html"]!.contains("<th scope=\"row\">Hong Kong SAR China</th><td>HK</td><td class=\"num\">1</td><td class=\"num\">1</td><td class=\"num\">1</td><td class=\"num\">100</td>"))
+        #expect(
+            files["html"]!.contains(
+                "<th scope=\"row\">Hong Kong SAR China</th><td>HK</td><td class=\"num\">1</td><td class=\"num\">1</td><td class=\"num\">1</td><td class=\"num\">100</td>"
+            ))
         // Definitions and the period in every format; nothing of the provider's own compliance.
         for (format, text) in files {
             #expect(text.contains("2026-12-31"), "period in \(format)")
             if format != "json" { #expect(!text.localizedCaseInsensitiveContains("interim"), "interim in \(format) of a finished period") }
-            #expect(!text.contains("real identity") && !text.contains("violat") && !text.contains("Retention") && !text.contains("missing day"), "compliance data in \(format)")
-            if format != "csv" { #expect(text.contains("Non-disclosure bands") && text.contains("Some data produced") && text.contains("Account specified"), "definitions in \(format)") }
+            #expect(
+                !text.contains("real identity") && !text.contains("violat") && !text.contains("Retention") && !text.contains("missing day"),
+                "compliance data in \(format)")
+            if format != "csv" {
+                #expect(
+                    text.contains("Non-disclosure bands") && text.contains("Some data produced") && text.contains("Account specified"),
+                    "definitions in \(format)")
+            }
         }
 
         // No user id and nothing of the gagged request in any format.
@@ -177,10 +200,14 @@ import Testing
     @Test func complianceReportPseudonymisesUnlessAsked() throws {
         let fixture = try StateFixture.withSampleLogs()
         let out = fixture.dir.path("c")
-        let result = try CustodyProcess.run(["report", "compliance", "--config", fixture.config, "--as-of", "2026-11-19",
-                                             "--period", "2026-09-10..2026-11-18", "--out", out])
+        let result = try CustodyProcess.run([
+            "report", "compliance", "--config", fixture.config, "--as-of", "2026-11-19",
+            "--period", "2026-09-10..2026-11-18", "--out", out,
+        ])
         #expect(result.status == 0, "\(result.stderr)")
-        let json = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/compliance-2026-09-10..2026-11-18.json"))) as? [String: Any])
+        let json = try #require(
+            JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/compliance-2026-09-10..2026-11-18.json")))
+                as? [String: Any])
         let retention = try #require(json["retention"] as? [String: Any])
         #expect(retention["missing_days"] as? [String] == ["2026-10-03"])
         #expect(retention["days_with_records"] as? Int == 69)
@@ -196,8 +223,10 @@ import Testing
         }
         #expect(((realName["users"] as? [[String: Any]])?.first?["user"] as? String)?.hasPrefix("user-") == true)
 
-        let revealed = try CustodyProcess.run(["report", "compliance", "--config", fixture.config, "--as-of", "2026-11-19",
-                                               "--period", "2026-09-10..2026-11-18", "--out", out + "-ids", "--reveal-users", "--format", "md"])
+        let revealed = try CustodyProcess.run([
+            "report", "compliance", "--config", fixture.config, "--as-of", "2026-11-19",
+            "--period", "2026-09-10..2026-11-18", "--out", out + "-ids", "--reveal-users", "--format", "md",
+        ])
         #expect(revealed.status == 0)
         let md = try String(contentsOfFile: out + "-ids/compliance-2026-09-10..2026-11-18.md", encoding: .utf8)
         #expect(md.contains("u09001"))
@@ -220,8 +249,6 @@ import Testing
         #expect(result.stderr.contains("--period"))
     }
 }
-
-import CustodyReports
 
 enum ReportPeriodProbe {
     static func parse(_ text: String) -> String? {

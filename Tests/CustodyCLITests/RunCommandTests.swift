@@ -20,7 +20,9 @@ import Testing
         let runJSON = try CustodyProcess.json(first)
         let checkJSON = try CustodyProcess.json(check)
         for key in ["inputs", "retention", "real_name"] {
-            #expect(NSDictionary(dictionary: runJSON[key] as! [String: Any]) == NSDictionary(dictionary: checkJSON[key] as! [String: Any]), "\(key)")
+            #expect(
+                NSDictionary(dictionary: runJSON[key] as! [String: Any]) == NSDictionary(dictionary: checkJSON[key] as! [String: Any]),
+                "\(key)")
         }
         #expect(try fixture.totalRecords() == events.count)
         let before = try fixture.digest()
@@ -135,7 +137,7 @@ import Testing
         try FileManager.default.removeItem(atPath: vault + "/" + objects[1])
 
         let result = try fixture.custody("verify", ["--format", "json"], asOf: "2026-12-31")
-        #expect(result.status == 3) // an integrity failure
+        #expect(result.status == 3)  // an integrity failure
         let json = try CustodyProcess.json(result)
         let rules = (json["findings"] as? [[String: Any]] ?? []).compactMap { $0["rule"] as? String }
         #expect(rules.contains("vault.object_altered"))
@@ -182,7 +184,7 @@ import Testing
         chmod(vault + "/" + adopted, 0o640)
         try Data(bytes).write(to: URL(fileURLWithPath: vault + "/" + adopted))
         let tampered = try fixture.custody("verify", ["--format", "json"], asOf: "2026-11-11")
-        #expect(tampered.status == 3) // an integrity failure
+        #expect(tampered.status == 3)  // an integrity failure
         #expect(tampered.stdout.contains("vault.object_altered"), "\(tampered.stdout)")
     }
 

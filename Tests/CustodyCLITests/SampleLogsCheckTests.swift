@@ -34,11 +34,12 @@ import Testing
 
         let findings = try #require(json["findings"] as? [[String: Any]])
         let rejected = findings.filter { $0["rule"] as? String == "input.rejected_lines" }
-        #expect(rejected.map { "\($0["file"] as? String ?? ""):\($0["line"] as? Int ?? 0)" } == [
-            "SampleLogs/logs/app/2026-11-early.jsonl:120",
-            "SampleLogs/logs/nginx/access.log:57",
-            "SampleLogs/logs/worker/messages.logfmt:30",
-        ])
+        #expect(
+            rejected.map { "\($0["file"] as? String ?? ""):\($0["line"] as? Int ?? 0)" } == [
+                "SampleLogs/logs/app/2026-11-early.jsonl:120",
+                "SampleLogs/logs/nginx/access.log:57",
+                "SampleLogs/logs/worker/messages.logfmt:30",
+            ])
         // One rejected line is below input.max_rejected_share (0.001) of the 1,731 lines of the
         // first file, above it in the two shorter ones.
         #expect(rejected.map { $0["severity"] as? String } == ["warning", "error", "error"])
@@ -72,7 +73,8 @@ import Testing
         let dir = try TemporaryDirectory()
         try SampleLogsWriter.write(to: dir.url.path)
         let committed = CustodyProcess.repositoryRoot.appendingPathComponent("SampleLogs/logs").path
-        let names = try FileManager.default.subpathsOfDirectory(atPath: committed).filter { $0.contains(".") && !$0.hasPrefix(".") }.sorted()
+        let names = try FileManager.default.subpathsOfDirectory(atPath: committed).filter { $0.contains(".") && !$0.hasPrefix(".") }
+            .sorted()
         #expect(names.count == 6)
         for name in names {
             #expect(try decoded(committed + "/" + name) == decoded(dir.path(name)), "\(name)")

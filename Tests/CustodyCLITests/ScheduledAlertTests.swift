@@ -29,8 +29,9 @@ import Testing
         #expect(command.contains("/etc/custody/custody.yaml"))
         let local = command.replacingOccurrences(of: "/etc/custody/custody.yaml", with: fixture.config)
         let bin = CustodyProcess.executable.deletingLastPathComponent().path
-        return try CustodyProcess.run(["PATH=\(bin):/usr/bin:/bin", "/bin/sh", "-c", local], in: fixture.dir.url,
-                                      program: URL(fileURLWithPath: "/usr/bin/env"))
+        return try CustodyProcess.run(
+            ["PATH=\(bin):/usr/bin:/bin", "/bin/sh", "-c", local], in: fixture.dir.url,
+            program: URL(fileURLWithPath: "/usr/bin/env"))
     }
 
     /// Today in the shipped policy's zone, as `custody run` without `--as-of` sees it.
@@ -42,8 +43,11 @@ import Testing
     @Test func cronLineMailsNothingWhenCompliant() throws {
         let fixture = try StateFixture()
         // Every day of the window before today, every publisher verified first, no anonymous events.
-        let events = ActivityGenerator(.init(firstDay: Self.today().adding(days: -66), days: 66, users: 20, eventsPerDay: 30,
-                                             seed: 17, anonymousPercent: 0)).events()
+        let events = ActivityGenerator(
+            .init(
+                firstDay: Self.today().adding(days: -66), days: 66, users: 20, eventsPerDay: 30,
+                seed: 17, anonymousPercent: 0)
+        ).events()
         try fixture.append(StateFixture.lines(events), to: "app.jsonl")
 
         let result = try Self.runCronLine(fixture)
@@ -57,8 +61,11 @@ import Testing
     @Test func cronLineMailsAShortSummaryWhenNotCompliant() throws {
         let fixture = try StateFixture()
         // A few days only (retention fails) and one user who posts before verifying.
-        let events = ActivityGenerator(.init(firstDay: Self.today().adding(days: -5), days: 4, users: 10, eventsPerDay: 30,
-                                             seed: 3, lateVerifiers: 1, anonymousPercent: 0)).events()
+        let events = ActivityGenerator(
+            .init(
+                firstDay: Self.today().adding(days: -5), days: 4, users: 10, eventsPerDay: 30,
+                seed: 3, lateVerifiers: 1, anonymousPercent: 0)
+        ).events()
         try fixture.append(StateFixture.lines(events), to: "app.jsonl")
 
         let result = try Self.runCronLine(fixture)

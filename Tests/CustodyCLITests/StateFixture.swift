@@ -20,7 +20,9 @@ final class StateFixture {
     init(extraConfig: String = "", ledgerKey: Bool = true) throws {
         dir = try TemporaryDirectory()
         try FileManager.default.createDirectory(atPath: dir.path("logs"), withIntermediateDirectories: true)
-        try dir.write("custody.yaml", """
+        try dir.write(
+            "custody.yaml",
+            """
             sources:
               - path: logs
             policy: \(policy)
@@ -36,7 +38,8 @@ final class StateFixture {
     static func withSampleLogs(extraConfig: String = "") throws -> StateFixture {
         let fixture = try StateFixture(extraConfig: extraConfig)
         try FileManager.default.removeItem(atPath: fixture.logs)
-        try FileManager.default.copyItem(atPath: CustodyProcess.repositoryRoot.appendingPathComponent("SampleLogs/logs").path, toPath: fixture.logs)
+        try FileManager.default.copyItem(
+            atPath: CustodyProcess.repositoryRoot.appendingPathComponent("SampleLogs/logs").path, toPath: fixture.logs)
         let run = try fixture.custody("run")
         try #require(run.status == 1, "\(run.stderr)")
         return fixture
@@ -53,10 +56,15 @@ final class StateFixture {
         return events.enumerated().map { renderer.line($0.element, sequence: offset + $0.offset) + "\n" }.joined()
     }
 
-    static func events(days: Int = 10, users: Int = 30, perDay: Int = 40, seed: UInt64 = 5,
-                       firstDay: CivilDay = CivilDay(year: 2026, month: 11, day: 1)!) -> [ActivityEvent] {
-        ActivityGenerator(.init(firstDay: firstDay, days: days, users: users,
-                                eventsPerDay: perDay, seed: seed, lateVerifiers: 2, neverVerified: 1)).events()
+    static func events(
+        days: Int = 10, users: Int = 30, perDay: Int = 40, seed: UInt64 = 5,
+        firstDay: CivilDay = CivilDay(year: 2026, month: 11, day: 1)!
+    ) -> [ActivityEvent] {
+        ActivityGenerator(
+            .init(
+                firstDay: firstDay, days: days, users: users,
+                eventsPerDay: perDay, seed: seed, lateVerifiers: 2, neverVerified: 1)
+        ).events()
     }
 
     func append(_ text: String, to name: String) throws {
@@ -80,7 +88,9 @@ final class StateFixture {
             for row in try Row.fetchAll(db, sql: "SELECT user, verified_at_ms FROM users ORDER BY user") {
                 out += "user \(row[0] as String) \((row[1] as Int64?).map(String.init) ?? "-")\n"
             }
-            for row in try Row.fetchAll(db, sql: "SELECT fingerprint, bytes_read, lines_read, records, rejected_lines FROM log_files ORDER BY fingerprint") {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT fingerprint, bytes_read, lines_read, records, rejected_lines FROM log_files ORDER BY fingerprint")
+            {
                 out += "file \(row[0] as String) \(row[1] as Int) \(row[2] as Int) \(row[3] as Int) \(row[4] as Int)\n"
             }
             for sha in try String.fetchAll(db, sql: "SELECT sha256 FROM vault_objects ORDER BY sha256") { out += "object \(sha)\n" }

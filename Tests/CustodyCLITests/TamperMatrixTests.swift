@@ -56,26 +56,31 @@ import Testing
             break
         case .requestAuthorityUpdated:
             try queue.write { db in try db.execute(sql: "UPDATE requests SET authority = 'Ministry of Nothing'") }
-            let report = try fixture.sub(["report", "transparency", "--period", "2026H2", "--format", "json", "--out", fixture.dir.path("reports")])
+            let report = try fixture.sub([
+                "report", "transparency", "--period", "2026H2", "--format", "json", "--out", fixture.dir.path("reports"),
+            ])
             #expect(report.status == 1, "the report was built from an edited table: \(report.stderr)")
             #expect(report.stderr.contains("disagree with the ledger"))
         case .dailyRecordInserted:
             try queue.write { db in
-                try db.execute(sql: "INSERT INTO daily_records (segment_id, day, records) VALUES ((SELECT MIN(id) FROM segments), '2026-10-03', 50)")
+                try db.execute(
+                    sql: "INSERT INTO daily_records (segment_id, day, records) VALUES ((SELECT MIN(id) FROM segments), '2026-10-03', 50)")
             }
         case .legalHoldReleasedInTable:
             try queue.write { db in try db.execute(sql: "UPDATE legal_holds SET released_at = '2026-11-21T00:00:00Z'") }
         case .vaultObjectRowDeleted:
-            try queue.write { db in try db.execute(sql: "DELETE FROM vault_objects WHERE sha256 = (SELECT MIN(sha256) FROM vault_objects)") }
+            try queue.write { db in try db.execute(sql: "DELETE FROM vault_objects WHERE sha256 = (SELECT MIN(sha256) FROM vault_objects)")
+            }
         case .orphanObjectPlanted:
             let fake = String(repeating: "ab", count: 32)
             try FileManager.default.createDirectory(atPath: fixture.state + "/vault/ab", withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: CustodyProcess.repositoryRoot.appendingPathComponent("SampleLogs/logs/app/2026-09.jsonl.gz").path,
-                                             toPath: fixture.vaultPath(fake))
+            try FileManager.default.copyItem(
+                atPath: CustodyProcess.repositoryRoot.appendingPathComponent("SampleLogs/logs/app/2026-09.jsonl.gz").path,
+                toPath: fixture.vaultPath(fake))
         case .freshEmptyStateDatabase:
             try queue.close()
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: fixture.state + "/state.db" + suffix) }
-            _ = try fixture.custody("status") // any command but verify makes a fresh, empty state.db
+            _ = try fixture.custody("status")  // any command but verify makes a fresh, empty state.db
             #expect(FileManager.default.fileExists(atPath: fixture.state + "/state.db"))
         case .ledgerTailDeleted:
             try queue.write { db in
@@ -92,7 +97,7 @@ import Testing
         case .stateRolledBack:
             try queue.close()
             try fixture.restoreState(from: "after-intake.db")
-            mustNotMention = "state.ledger_mismatch" // a rolled-back state is consistent in itself
+            mustNotMention = "state.ledger_mismatch"  // a rolled-back state is consistent in itself
         case .chainResignedWithNewKey:
             try queue.close()
             try fixture.resignLedger(replacing: "Shanghai Public Security Bureau", with: "Ministry of Nothing")
@@ -136,7 +141,9 @@ import Testing
         let purge = try fixture.custody("purge", ["--apply"], asOf: "2026-11-19")
         #expect(purge.status == 0, "\(purge.stderr)")
         #expect(purge.stdout.contains("HELD by REQ-1"), "\(purge.stdout)")
-        for object in objects { #expect(FileManager.default.fileExists(atPath: fixture.vaultPath(object)), "held object \(object) deleted") }
+        for object in objects {
+            #expect(FileManager.default.fileExists(atPath: fixture.vaultPath(object)), "held object \(object) deleted")
+        }
         let verify = try fixture.custody("verify", ["--format", "json"], asOf: "2026-11-19")
         #expect(verify.status == 3)
         #expect(verify.stdout.contains("state.ledger_mismatch"))

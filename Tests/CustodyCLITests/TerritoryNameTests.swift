@@ -1,6 +1,7 @@
-@testable import CustodyReports
 import Foundation
 import Testing
+
+@testable import CustodyReports
 
 @Suite struct TerritoryNameTests {
     @Test func everyISOTerritoryHasACLDRName() throws {
@@ -14,7 +15,8 @@ import Testing
         #expect(Territories.name("TW", overrides: ["TW": "Taiwan, China"]) == "Taiwan, China")
         // Where the machine has iso-codes, every code in it is named.
         if let data = FileManager.default.contents(atPath: iso),
-           let json = try JSONSerialization.jsonObject(with: data) as? [String: [[String: Any]]] {
+            let json = try JSONSerialization.jsonObject(with: data) as? [String: [[String: Any]]]
+        {
             for entry in json["3166-1"] ?? [] {
                 let code = entry["alpha_2"] as? String ?? ""
                 #expect(Territories.cldrEnglish[code] != nil, "\(code)")

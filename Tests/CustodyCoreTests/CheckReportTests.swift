@@ -27,17 +27,21 @@ struct CheckReportTests {
         let t = TimestampParser.parse("2026-10-31T15:20:00Z")!
         pending.add(t)
         pending.add(t + 60_000)
-        registry.merge(fileIndex: 2, activities: [
-            UserFileActivity(user: "u09001", verifiedAt: nil, pending: pending, firstPending: EventLocation(millis: t, file: 2, line: 4)),
-            UserFileActivity(user: "u00001", verifiedAt: 1, pending: PendingPublishes(), firstPending: nil),
-        ])
+        registry.merge(
+            fileIndex: 2,
+            activities: [
+                UserFileActivity(
+                    user: "u09001", verifiedAt: nil, pending: pending, firstPending: EventLocation(millis: t, file: 2, line: 4)),
+                UserFileActivity(user: "u00001", verifiedAt: 1, pending: PendingPublishes(), firstPending: nil),
+            ])
         let files = [
             CheckReport.FileOutcome(path: "logs/a.jsonl", issues: issues()),
             CheckReport.FileOutcome(path: "logs/b.jsonl.gz", issues: issues(fault: ReadFault(offset: 123, message: "CRC-32 mismatch"))),
             CheckReport.FileOutcome(path: "logs/c.jsonl", issues: issues(rejected: [3, 5, 8, 13, 21, 34, 55])),
         ]
-        return CheckReport.build(policy: policy, rule: rule, files: files, records: 1000,
-                                 retention: retention, realName: registry.result())
+        return CheckReport.build(
+            policy: policy, rule: rule, files: files, records: 1000,
+            retention: retention, realName: registry.result())
     }
 
     @Test func findingsAreAggregatedAndOrdered() throws {
@@ -73,9 +77,10 @@ struct CheckReportTests {
         let policy = try loadPolicy()
         let rule = RetentionRule(minimumDays: 2, asOf: asOf, since: nil)
         let retention = rule.evaluate(daysWithRecords: [asOf.adding(days: -1).daysSinceEpoch, asOf.adding(days: -2).daysSinceEpoch])
-        let report = CheckReport.build(policy: policy, rule: rule,
-                                       files: [CheckReport.FileOutcome(path: "x", issues: issues(rejected: [1]), records: 2_000)],
-                                       records: 2_000, retention: retention, realName: registryWithOneUser().result())
+        let report = CheckReport.build(
+            policy: policy, rule: rule,
+            files: [CheckReport.FileOutcome(path: "x", issues: issues(rejected: [1]), records: 2_000)],
+            records: 2_000, retention: retention, realName: registryWithOneUser().result())
         #expect(report.findings.count == 1)
         #expect(report.compliant)
         #expect(report.text().contains(": COMPLIANT"))
@@ -87,11 +92,17 @@ struct CheckReportTests {
         var registry = RealNameRegistry()
         var pending = PendingPublishes()
         pending.add(5)
-        registry.merge(fileIndex: 0, activities: [UserFileActivity(user: "x", verifiedAt: nil, pending: pending,
-                                                                    firstPending: EventLocation(millis: 5, file: 0, line: 1))])
-        let report = CheckReport.build(policy: policy, rule: rule, files: [], records: 1,
-                                       retention: rule.evaluate(daysWithRecords: []), realName: registry.result(),
-                                       locate: { "vault:\($0.file)" })
+        registry.merge(
+            fileIndex: 0,
+            activities: [
+                UserFileActivity(
+                    user: "x", verifiedAt: nil, pending: pending,
+                    firstPending: EventLocation(millis: 5, file: 0, line: 1))
+            ])
+        let report = CheckReport.build(
+            policy: policy, rule: rule, files: [], records: 1,
+            retention: rule.evaluate(daysWithRecords: []), realName: registry.result(),
+            locate: { "vault:\($0.file)" })
         #expect(report.findings.last?.file == "vault:0")
     }
 
@@ -123,18 +134,21 @@ struct CheckReportTests {
         #expect(realName["violating_events"] as? Int == 2)
         #expect(realName["compliant"] as? Bool == false)
         let findings = try #require(object["findings"] as? [[String: Any]])
-        #expect(findings.map { $0["rule"] as? String } == [
-            "input.unreadable_file", "input.rejected_lines", "retention.missing_day", "retention.missing_day",
-            "real_name.violating_user",
-        ])
+        #expect(
+            findings.map { $0["rule"] as? String } == [
+                "input.unreadable_file", "input.rejected_lines", "retention.missing_day", "retention.missing_day",
+                "real_name.violating_user",
+            ])
         #expect(findings[0]["offset"] as? Int == 123)
         #expect(findings[1]["lines"] as? [Int] == [3, 5, 8, 13, 21])
         #expect(findings[2]["day"] as? String == "2026-10-03")
         #expect(findings[4]["user"] as? String == "u09001")
 
         // Keys appear in the documented order.
-        let order = ["\"schema\"", "\"policy\"", "\"as_of\"", "\"timezone\"", "\"inputs\"", "\"retention\"", "\"real_name\"",
-                     "\"findings\"", "\"compliant\": false\n}"]
+        let order = [
+            "\"schema\"", "\"policy\"", "\"as_of\"", "\"timezone\"", "\"inputs\"", "\"retention\"", "\"real_name\"",
+            "\"findings\"", "\"compliant\": false\n}",
+        ]
         let positions = order.map { text.range(of: $0)?.lowerBound }
         #expect(positions.allSatisfy { $0 != nil })
         #expect(positions.compactMap { $0 } == positions.compactMap { $0 }.sorted())
@@ -160,7 +174,8 @@ struct CheckReportTests {
     /// Records that carry a user, so that the real-name rule can be judged.
     func registryWithOneUser() -> RealNameRegistry {
         var registry = RealNameRegistry()
-        registry.merge(fileIndex: 0, activities: [UserFileActivity(user: "u1", verifiedAt: nil, pending: PendingPublishes(), firstPending: nil)])
+        registry.merge(
+            fileIndex: 0, activities: [UserFileActivity(user: "u1", verifiedAt: nil, pending: PendingPublishes(), firstPending: nil)])
         return registry
     }
 }

@@ -39,7 +39,8 @@ struct CivilDayTests {
                 return
             }
             // Consecutive days step by one day of the calendar.
-            let expectedNext = previous.day < CivilDay.daysIn(month: previous.month, year: previous.year)
+            let expectedNext =
+                previous.day < CivilDay.daysIn(month: previous.month, year: previous.year)
                 ? (previous.year, previous.month, previous.day + 1)
                 : (previous.month == 12 ? (previous.year + 1, 1, 1) : (previous.year, previous.month + 1, 1))
             if (y, m, d) != expectedNext {

@@ -4,13 +4,16 @@ import Testing
 @Suite("Combined policies")
 struct CombinedRetentionTests {
     func policy(_ id: String, minimum: Int, maximum: Int?) -> Policy {
-        Policy(id: id, title: id, jurisdiction: "XX", timeZoneIdentifier: "UTC",
-               retention: .init(minimumDays: minimum, maximumDays: maximum), realName: .init())
+        Policy(
+            id: id, title: id, jurisdiction: "XX", timeZoneIdentifier: "UTC",
+            retention: .init(minimumDays: minimum, maximumDays: maximum), realName: .init())
     }
 
     @Test func longestMinimumAndStrictestMaximum() {
-        let bounds = CombinedRetention([policy("a", minimum: 60, maximum: 180), policy("b", minimum: 184, maximum: nil),
-                                        policy("c", minimum: 0, maximum: 365)])
+        let bounds = CombinedRetention([
+            policy("a", minimum: 60, maximum: 180), policy("b", minimum: 184, maximum: nil),
+            policy("c", minimum: 0, maximum: 365),
+        ])
         #expect(bounds.minimumDays == 184)
         #expect(bounds.minimumPolicy == "b")
         #expect(bounds.maximumDays == 180)

@@ -59,9 +59,9 @@ struct EscapedTextTests {
         #expect(EscapedText.escape("a\nb") == "a\\x0ab")
         #expect(EscapedText.escape("\u{1B}[31mred") == "\\x1b[31mred")
         #expect(EscapedText.escape("a\\b") == "a\\\\b")
-        #expect(EscapedText.escape("\u{85}") == "\\xc2\\x85") // C1 NEL
-        #expect(EscapedText.escape(bytes: [0xE2, 0x82]) == "\\xe2\\x82") // truncated sequence
-        #expect(EscapedText.escape(bytes: [0xC0, 0xAF]) == "\\xc0\\xaf") // overlong '/'
+        #expect(EscapedText.escape("\u{85}") == "\\xc2\\x85")  // C1 NEL
+        #expect(EscapedText.escape(bytes: [0xE2, 0x82]) == "\\xe2\\x82")  // truncated sequence
+        #expect(EscapedText.escape(bytes: [0xC0, 0xAF]) == "\\xc0\\xaf")  // overlong '/'
     }
 
     @Test func escapingIsInjectiveAndReversible() {

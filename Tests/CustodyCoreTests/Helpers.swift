@@ -3,8 +3,10 @@ import Foundation
 import Testing
 
 /// Unix milliseconds of a UTC wall-clock time, computed independently of the parser under test.
-func utcMillis(_ year: Int, _ month: Int, _ day: Int, _ hour: Int = 0, _ minute: Int = 0, _ second: Int = 0,
-               _ millis: Int = 0) -> Int64 {
+func utcMillis(
+    _ year: Int, _ month: Int, _ day: Int, _ hour: Int = 0, _ minute: Int = 0, _ second: Int = 0,
+    _ millis: Int = 0
+) -> Int64 {
     var components = DateComponents()
     components.year = year
     components.month = month
@@ -26,29 +28,29 @@ func parseBytes(_ text: String, _ parser: (UnsafeBufferPointer<UInt8>) -> Int64?
 
 /// A complete, valid policy; tests derive broken variants from it by editing lines.
 let basePolicyYAML = """
-id: test-policy
-title: A test policy
-jurisdiction: CN
-timezone: Asia/Shanghai
-retention:
-  minimum_days: 60
-  maximum_days: 180
-real_name:
-  registration_events: [register, signup]
-  verification_events:
-    verify_phone: phone
-    verify_id: id_document
-    verify_email: email
-  accepted_methods: [phone, id_document]
-  publish_events: [post, comment]
-fields:
-  timestamp: [ts, time]
-  user: [user, uid]
-  event: [event]
-http_events:
-  - { method: post, path_prefix: /api/posts, event: post }
-  - { method: POST, path_prefix: /api/verify/phone, event: verify_phone }
-"""
+    id: test-policy
+    title: A test policy
+    jurisdiction: CN
+    timezone: Asia/Shanghai
+    retention:
+      minimum_days: 60
+      maximum_days: 180
+    real_name:
+      registration_events: [register, signup]
+      verification_events:
+        verify_phone: phone
+        verify_id: id_document
+        verify_email: email
+      accepted_methods: [phone, id_document]
+      publish_events: [post, comment]
+    fields:
+      timestamp: [ts, time]
+      user: [user, uid]
+      event: [event]
+    http_events:
+      - { method: post, path_prefix: /api/posts, event: post }
+      - { method: POST, path_prefix: /api/verify/phone, event: verify_phone }
+    """
 
 /// Parses policy YAML, failing the test with the error if it does not load.
 func loadPolicy(_ text: String = basePolicyYAML, file: String = "test.yaml") throws -> Policy {

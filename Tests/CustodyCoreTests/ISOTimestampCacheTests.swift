@@ -33,14 +33,17 @@ struct ISOTimestampCacheTests {
     /// must be `parseISO`'s.
     @Test func agreesWithParseISOOnMutatedSequences() {
         var random = SplitMix64(seed: 2026)
-        let seeds = ["2026-10-10T13:55:36.123+08:00", "2026-10-10T13:55:36Z", "2026-02-28T23:59:59,5-05:30",
-                     "2024-02-29 00:00:00+0545", "2026-10-10t05:55:36z", "2026-12-31T23:59:60.999999-00:00"]
+        let seeds = [
+            "2026-10-10T13:55:36.123+08:00", "2026-10-10T13:55:36Z", "2026-02-28T23:59:59,5-05:30",
+            "2024-02-29 00:00:00+0545", "2026-10-10t05:55:36z", "2026-12-31T23:59:60.999999-00:00",
+        ]
         let alphabet = Array("0123456789:-+.,TZtz x".utf8)
         var cache = ISOTimestampCache()
         var previous = Array(seeds[0].utf8)
         var disagreements: [String] = []
         for _ in 0..<50_000 {
-            var bytes = Int.random(in: 0..<4, using: &random) == 0
+            var bytes =
+                Int.random(in: 0..<4, using: &random) == 0
                 ? Array(seeds[Int.random(in: 0..<seeds.count, using: &random)].utf8) : previous
             for _ in 0..<Int.random(in: 0...2, using: &random) {
                 let at = Int.random(in: 0..<bytes.count, using: &random)

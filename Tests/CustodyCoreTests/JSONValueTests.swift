@@ -15,17 +15,18 @@ struct JSONValueTests {
             ("items", .array([.object([("a", .int(1))])])),
             ("empty", .array([])),
         ])
-        #expect(value.rendered() == """
-        {
-          "days": ["2026-10-03", "2026-10-04"],
-          "items": [
-            {
-              "a": 1
-            }
-          ],
-          "empty": []
-        }
-        """)
+        #expect(
+            value.rendered() == """
+                {
+                  "days": ["2026-10-03", "2026-10-04"],
+                  "items": [
+                    {
+                      "a": 1
+                    }
+                  ],
+                  "empty": []
+                }
+                """)
     }
 
     @Test func stringsAreEscaped() throws {

@@ -40,7 +40,7 @@ struct PendingPublishesTests {
         for t in 0..<20 { p.add(Int64(100 + t)) }
         var straddling = p
         straddling.prune(verifiedAt: 110)
-        #expect(straddling == p) // cannot tell how many are before: kept whole
+        #expect(straddling == p)  // cannot tell how many are before: kept whole
         p.prune(verifiedAt: 100)
         #expect(p.isEmpty)
     }

@@ -18,20 +18,22 @@ struct PolicyLoaderTests {
         #expect(policy.realName.publishEvents == ["post", "comment"])
         #expect(policy.fields == Policy.FieldNames(timestamp: ["ts", "time"], user: ["user", "uid"], event: ["event"]))
         // Methods are upper-cased.
-        #expect(policy.httpEvents == [
-            HTTPEventRule(method: "POST", pathPrefix: "/api/posts", event: "post"),
-            HTTPEventRule(method: "POST", pathPrefix: "/api/verify/phone", event: "verify_phone"),
-        ])
+        #expect(
+            policy.httpEvents == [
+                HTTPEventRule(method: "POST", pathPrefix: "/api/posts", event: "post"),
+                HTTPEventRule(method: "POST", pathPrefix: "/api/verify/phone", event: "verify_phone"),
+            ])
     }
 
     @Test func optionalSectionsDefault() throws {
-        let policy = try loadPolicy("""
-        id: minimal
-        jurisdiction: CN
-        timezone: UTC
-        retention:
-          minimum_days: 30
-        """)
+        let policy = try loadPolicy(
+            """
+            id: minimal
+            jurisdiction: CN
+            timezone: UTC
+            retention:
+              minimum_days: 30
+            """)
         #expect(policy.title == "minimal")
         #expect(policy.retention.maximumDays == nil)
         #expect(policy.realName == Policy.RealName())
@@ -156,10 +158,10 @@ struct PolicyLoaderErrorTests {
 
     @Test func missingRetention() throws {
         let text = """
-        id: x
-        jurisdiction: CN
-        timezone: UTC
-        """
+            id: x
+            jurisdiction: CN
+            timezone: UTC
+            """
         let error = try #require(policyError(text))
         #expect(error.key == "retention")
     }
@@ -179,7 +181,7 @@ struct PolicyLoaderErrorTests {
         #expect(error.line == line)
     }
 
-    @Test(arguments: ["-1", "36501"]) // 0 is allowed: no minimum (see PolicyProvenanceTests)
+    @Test(arguments: ["-1", "36501"])  // 0 is allowed: no minimum (see PolicyProvenanceTests)
     func minimumOutOfRange(value: String) throws {
         let line = lineNumber(of: "minimum_days:")
         let error = try #require(policyError(replacingLine(line, with: ["  minimum_days: \(value)"])))

@@ -4,25 +4,26 @@ import Testing
 
 @Suite("Policy provenance and status")
 struct PolicyProvenanceTests {
-    let withStatus = basePolicyYAML + """
+    let withStatus =
+        basePolicyYAML + """
 
-    status: repealed
-    effective_from: 2016-08-01
-    repealed_on: 2022-08-01
-    superseded_by: cn-apps
-    confidence: medium
-    notes: read in a translation
-    sources:
-      - title: The Provisions
-        article: art. 7(6)
-        document_number: No. 1
-        language: zh
-        supports: [retention.minimum_days, real_name]
-    preservation:
-      hold_days: 90
-      renewal_days: 90
-      renewals: 1
-    """
+            status: repealed
+            effective_from: 2016-08-01
+            repealed_on: 2022-08-01
+            superseded_by: cn-apps
+            confidence: medium
+            notes: read in a translation
+            sources:
+              - title: The Provisions
+                article: art. 7(6)
+                document_number: No. 1
+                language: zh
+                supports: [retention.minimum_days, real_name]
+            preservation:
+              hold_days: 90
+              renewal_days: 90
+              renewals: 1
+            """
 
     @Test func loadsStatusSourcesAndPreservation() throws {
         let policy = try loadPolicy(withStatus)
@@ -33,17 +34,23 @@ struct PolicyProvenanceTests {
         #expect(p.supersededBy == "cn-apps")
         #expect(p.confidence == .medium)
         #expect(p.notes == "read in a translation")
-        #expect(p.sources == [Policy.Source(title: "The Provisions", article: "art. 7(6)", documentNumber: "No. 1",
-                                            language: "zh", supports: ["retention.minimum_days", "real_name"])])
+        #expect(
+            p.sources == [
+                Policy.Source(
+                    title: "The Provisions", article: "art. 7(6)", documentNumber: "No. 1",
+                    language: "zh", supports: ["retention.minimum_days", "real_name"])
+            ])
         #expect(policy.preservation == Policy.Preservation(holdDays: 90, renewalDays: 90, renewals: 1))
         #expect(policy.preservation?.longestDays == 180)
     }
 
     @Test func retentionBases() throws {
-        let text = replacingLine(lineNumber(of: "maximum_days:"), with: [
-            "  maximum_days: 180", "  maximum_days_basis: custody_default", "  minimum_days_basis: law",
-            "  minimum_period: two months", "  storage_location: in China",
-        ])
+        let text = replacingLine(
+            lineNumber(of: "maximum_days:"),
+            with: [
+                "  maximum_days: 180", "  maximum_days_basis: custody_default", "  minimum_days_basis: law",
+                "  minimum_period: two months", "  storage_location: in China",
+            ])
         let r = try loadPolicy(text).retention
         #expect(r.minimumBasis == .law)
         #expect(r.maximumBasis == .custodyDefault)
@@ -87,7 +94,8 @@ struct PolicyProvenanceTests {
         let text = replacingLine(lineNumber(of: "maximum_days:"), with: ["  maximum_days_basis: law"])
         let error = try #require(policyError(text))
         #expect(error.key == "retention.maximum_days_basis")
-        let unknown = try #require(policyError(replacingLine(lineNumber(of: "maximum_days:"), with: ["  maximum_days: 180", "  maximum_days_basis: vibes"])))
+        let unknown = try #require(
+            policyError(replacingLine(lineNumber(of: "maximum_days:"), with: ["  maximum_days: 180", "  maximum_days_basis: vibes"])))
         #expect(unknown.key == "retention.maximum_days_basis")
     }
 
@@ -116,7 +124,10 @@ struct PolicyProvenanceTests {
         let finding = try #require(PolicyFindings.notInForce(policy: policy, rule: after))
         #expect(finding.rule == .policyNotInForce)
         #expect(finding.severity == .warning)
-        #expect(finding.message == "policy test-policy was not in force on any day of the window 2022-08-01 … 2022-09-29 (repealed on 2022-08-01; superseded by cn-apps)")
+        #expect(
+            finding.message
+                == "policy test-policy was not in force on any day of the window 2022-08-01 … 2022-09-29 (repealed on 2022-08-01; superseded by cn-apps)"
+        )
     }
 
     @Test func overRetentionIsAnErrorOnlyForAStatedMaximum() throws {
@@ -140,7 +151,7 @@ struct PolicyProvenanceTests {
     }
 
     @Test func lintWarnsWhereProvenanceIsMissing() throws {
-        #expect(PolicyLint.warnings(try loadPolicy()).count == 5) // sources, status, effective_from, both bases
+        #expect(PolicyLint.warnings(try loadPolicy()).count == 5)  // sources, status, effective_from, both bases
         var policy = try loadPolicy(withStatus)
         policy.retention.minimumBasis = .law
         policy.retention.maximumBasis = .custodyDefault
@@ -167,7 +178,10 @@ struct PolicyProvenanceTests {
         let text = PolicyDescription.text(try PolicyLoader.load(path: path))
         #expect(text.contains("status        REPEALED on 2022-08-01; in force from 2016-08-01; superseded by cn-apps"))
         #expect(text.contains("every calendar day of the last 60 days holds records — set by law"))
-        #expect(text.contains("records older than 180 days are over-retained (a warning; custody purge proposes deleting them) — Custody's default, not set by law"))
+        #expect(
+            text.contains(
+                "records older than 180 days are over-retained (a warning; custody purge proposes deleting them) — Custody's default, not set by law"
+            ))
         #expect(text.contains("cites 移动互联网应用程序信息服务管理规定 (2016)"))
     }
 }

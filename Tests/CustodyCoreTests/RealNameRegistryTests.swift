@@ -49,7 +49,9 @@ struct RealNameOracle {
     func firstViolation(of user: String) -> EventLocation? {
         let v = verification(of: user) ?? .max
         return logs.filter { $0.user == user }.flatMap { log in
-            log.publishes.enumerated().filter { $0.element < v }.map { EventLocation(millis: $0.element, file: log.file, line: $0.offset + 1) }
+            log.publishes.enumerated().filter { $0.element < v }.map {
+                EventLocation(millis: $0.element, file: log.file, line: $0.offset + 1)
+            }
         }.min()
     }
 
@@ -89,8 +91,9 @@ struct RealNameRegistryTests {
         var first: RealNameResult?
         for order in permutations(files) {
             let (result, _) = oracle.run(order: order)
-            #expect(Dictionary(uniqueKeysWithValues: result.violatingUsers.map { ($0.user, $0.events) }) == expected,
-                    "order \(order)", sourceLocation: sourceLocation)
+            #expect(
+                Dictionary(uniqueKeysWithValues: result.violatingUsers.map { ($0.user, $0.events) }) == expected,
+                "order \(order)", sourceLocation: sourceLocation)
             #expect(result.violatingEvents == expected.values.reduce(0, +), sourceLocation: sourceLocation)
             for user in result.violatingUsers {
                 #expect(user.first == oracle.firstViolation(of: user.user), "order \(order)", sourceLocation: sourceLocation)
@@ -224,13 +227,17 @@ struct RealNameRegistryTests {
 
     @Test func usersWithoutPublishesAreSeen() {
         var registry = RealNameRegistry()
-        registry.merge(fileIndex: 0, activities: [
-            UserFileActivity(user: "a", verifiedAt: nil, pending: PendingPublishes(), firstPending: nil),
-            UserFileActivity(user: "b", verifiedAt: 10, pending: PendingPublishes(), firstPending: nil),
-        ])
-        registry.merge(fileIndex: 1, activities: [
-            UserFileActivity(user: "a", verifiedAt: nil, pending: PendingPublishes(), firstPending: nil),
-        ])
+        registry.merge(
+            fileIndex: 0,
+            activities: [
+                UserFileActivity(user: "a", verifiedAt: nil, pending: PendingPublishes(), firstPending: nil),
+                UserFileActivity(user: "b", verifiedAt: 10, pending: PendingPublishes(), firstPending: nil),
+            ])
+        registry.merge(
+            fileIndex: 1,
+            activities: [
+                UserFileActivity(user: "a", verifiedAt: nil, pending: PendingPublishes(), firstPending: nil)
+            ])
         #expect(registry.usersSeen == 2)
         let result = registry.result()
         #expect(result.usersSeen == 2)
@@ -267,7 +274,8 @@ struct RealNameRegistryTests {
     /// once, whatever the order and the overlap between files.
     @Test func largeMergesCountEachUserOnce() {
         func activity(_ n: Int, verifiedAt: Int64? = nil) -> UserFileActivity {
-            UserFileActivity(user: n % 3 == 0 ? "long-user-name-\(n)" : "u\(n)", verifiedAt: verifiedAt, pending: PendingPublishes(), firstPending: nil)
+            UserFileActivity(
+                user: n % 3 == 0 ? "long-user-name-\(n)" : "u\(n)", verifiedAt: verifiedAt, pending: PendingPublishes(), firstPending: nil)
         }
         var registry = RealNameRegistry()
         registry.merge(fileIndex: 0, activities: (0..<10_000).map { activity($0) })
@@ -291,8 +299,10 @@ struct RealNameRegistryTests {
                 let count = [0, 1, 3, 8, 9, 12, 20].randomElement(using: &rng)!
                 let publishes = (0..<count).map { _ in Int64.random(in: 0..<60, using: &rng) * 10 }
                 let verifications = Int.random(in: 0..<3, using: &rng) == 0 ? [Int64.random(in: 0..<60, using: &rng) * 10] : []
-                logs.append(UserFileLog(user: "u\(u)", file: Int32(f), publishes: publishes, verifications: verifications,
-                                        verificationFirst: Bool.random(using: &rng)))
+                logs.append(
+                    UserFileLog(
+                        user: "u\(u)", file: Int32(f), publishes: publishes, verifications: verifications,
+                        verificationFirst: Bool.random(using: &rng)))
             }
         }
         check(RealNameOracle(logs: logs))

@@ -60,15 +60,15 @@ struct RetentionRuleTests {
         present.insert(CivilDay(iso: "2026-10-15")!.daysSinceEpoch)
         let result = rule.evaluate(daysWithRecords: present)
         #expect(result.missingDays.map(\.description) == ["2026-11-10"])
-        #expect(result.coveredDays == 25)        // 24 from since on + the stray day before it
-        #expect(result.exemptDays == 60 - 25 - 1) // 2026-09-27 … 2026-10-31 minus the stray day
+        #expect(result.coveredDays == 25)  // 24 from since on + the stray day before it
+        #expect(result.exemptDays == 60 - 25 - 1)  // 2026-09-27 … 2026-10-31 minus the stray day
         #expect(result.coveredDays + result.exemptDays + result.missingDays.count == 60)
     }
 
     @Test func sinceDayItselfIsNotExempt() throws {
         let since = try #require(CivilDay(iso: "2026-11-20"))
         let rule = RetentionRule(minimumDays: 60, asOf: asOf, since: since)
-        let present = days(1...5, from: since) // since itself has no record
+        let present = days(1...5, from: since)  // since itself has no record
         let result = rule.evaluate(daysWithRecords: present)
         #expect(result.missingDays == [since])
         #expect(result.exemptDays == 54)

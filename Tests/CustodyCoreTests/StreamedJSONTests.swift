@@ -15,10 +15,14 @@ struct StreamedJSONTests {
     @Test(arguments: [0, 1, 2, 5])
     func sameTextAsRenderedWhole(count: Int) {
         let items: [[(String, JSONValue)]] = (0..<count).map { i in
-            [("rule", .string("r\(i)")), ("message", .string("a \"quoted\"\nline")), ("lines", .array([.int(i), .int(i + 1)])),
-             ("nested", .object([("x", .array([.object([("y", .null)])]))]))]
+            [
+                ("rule", .string("r\(i)")), ("message", .string("a \"quoted\"\nline")), ("lines", .array([.int(i), .int(i + 1)])),
+                ("nested", .object([("x", .array([.object([("y", .null)])]))])),
+            ]
         }
-        let head: [(String, JSONValue)] = [("schema", .string("s")), ("days", .array([.string("d1"), .string("d2")])), ("empty", .object([]))]
+        let head: [(String, JSONValue)] = [
+            ("schema", .string("s")), ("days", .array([.string("d1"), .string("d2")])), ("empty", .object([])),
+        ]
         let tail: [(String, JSONValue)] = [("compliant", .bool(count == 0))]
         let whole = JSONValue.object(head + [("findings", .array(items.map { .object($0) }))] + tail).rendered()
         for chunk in [1, 7, 1 << 16] {
@@ -31,7 +35,8 @@ struct StreamedJSONTests {
 
     @Test func findingsLastOrAlone() {
         let items: [[(String, JSONValue)]] = [[("a", .int(1))], [("b", .int(2))]]
-        #expect(pieces([("findings", .array([]))], streaming: "findings", items: items, chunk: 1).joined()
+        #expect(
+            pieces([("findings", .array([]))], streaming: "findings", items: items, chunk: 1).joined()
                 == JSONValue.object([("findings", .array(items.map { .object($0) }))]).rendered())
         #expect(pieces([], streaming: "findings", items: [], chunk: 1).joined() == JSONValue.object([]).rendered())
     }
@@ -46,16 +51,22 @@ struct StreamedJSONTests {
         for i in 0..<50 {
             var pending = PendingPublishes()
             pending.add(t + Int64(i))
-            activities.append(UserFileActivity(user: "u\(i)\u{1}", verifiedAt: i % 3 == 0 ? t + 10_000 : nil, pending: pending,
-                                               firstPending: EventLocation(millis: t + Int64(i), file: 0, line: i + 1)))
+            activities.append(
+                UserFileActivity(
+                    user: "u\(i)\u{1}", verifiedAt: i % 3 == 0 ? t + 10_000 : nil, pending: pending,
+                    firstPending: EventLocation(millis: t + Int64(i), file: 0, line: i + 1)))
         }
         registry.merge(fileIndex: 0, activities: activities)
-        let report = CheckReport.build(policy: policy, rule: rule, files: [CheckReport.FileOutcome(path: "logs/a.jsonl", issues: InputIssues())],
-                                       records: 100, retention: rule.evaluate(daysWithRecords: []), realName: registry.result())
+        let report = CheckReport.build(
+            policy: policy, rule: rule, files: [CheckReport.FileOutcome(path: "logs/a.jsonl", issues: InputIssues())],
+            records: 100, retention: rule.evaluate(daysWithRecords: []), realName: registry.result())
         #expect(report.findings.count > 50)
         var text = ""
         var pieces = 0
-        report.writeJSON { text += $0; pieces += 1 }
+        report.writeJSON {
+            text += $0
+            pieces += 1
+        }
         #expect(text == report.json.rendered())
         #expect(pieces >= 1)
     }

@@ -102,8 +102,10 @@ struct EpochTimestampTests {
         #expect(parseBytes("1790000000123", TimestampParser.parseEpoch) == parseBytes("1790000000.123", TimestampParser.parseEpoch))
     }
 
-    @Test(arguments: ["", "-5", "+5", "1e9", "1.", ".5", "17900000x0", "1790000000.5.5", "1790000000 ", "abc",
-                      "99999999999999999999999"])
+    @Test(arguments: [
+        "", "-5", "+5", "1e9", "1.", ".5", "17900000x0", "1790000000.5.5", "1790000000 ", "abc",
+        "99999999999999999999999",
+    ])
     func malformedNumbersAreRefused(text: String) {
         #expect(parseBytes(text, TimestampParser.parseEpoch) == nil)
     }

@@ -17,8 +17,11 @@ struct BuiltInFormatTests {
         ]
         let (results, format) = parseLines(lines, format: .auto, policy: policy)
         #expect(format == .syslog)
-        #expect(results == [.record(millis: t, user: "alice", event: "post"), .record(millis: t, user: "bob", event: nil),
-                            .rejected(.formatTimestamp)])
+        #expect(
+            results == [
+                .record(millis: t, user: "alice", event: "post"), .record(millis: t, user: "bob", event: nil),
+                .rejected(.formatTimestamp),
+            ])
     }
 
     @Test func syslogRFC3164TakesItsYearFromTheFile() throws {
@@ -32,8 +35,10 @@ struct BuiltInFormatTests {
         for line in ["<34>Oct 10 13:55:36 mymachine su[12]: user=carol action=comment", "Oct 10 13:55:36 host sshd: no pairs"] {
             let bytes = Array(line.utf8)
             if case .record(let r) = bytes.withUnsafeBufferPointer({ parser.parse($0) }) {
-                results.append(.record(millis: r.millis, user: r.user.map { String(decoding: $0, as: UTF8.self) },
-                                       event: r.event.map { String(decoding: $0, as: UTF8.self) }))
+                results.append(
+                    .record(
+                        millis: r.millis, user: r.user.map { String(decoding: $0, as: UTF8.self) },
+                        event: r.event.map { String(decoding: $0, as: UTF8.self) }))
             }
         }
         // Zone-less RFC 3164 times are in the policy's zone (Asia/Shanghai).
@@ -41,12 +46,17 @@ struct BuiltInFormatTests {
     }
 
     @Test func csvHeaderNamesTheFields() {
-        let lines = ["ts,user,event,note", #"2026-10-10T05:55:36Z,alice,post,"a, ""quoted"" note""#,
-                     #"2026-10-10T05:55:36Z,"bo""b",verify_phone,x"#, "2026-10-10T05:55:36Z,carol", #"2026-10-10T05:55:36Z,"open,post,x"#]
+        let lines = [
+            "ts,user,event,note", #"2026-10-10T05:55:36Z,alice,post,"a, ""quoted"" note""#,
+            #"2026-10-10T05:55:36Z,"bo""b",verify_phone,x"#, "2026-10-10T05:55:36Z,carol", #"2026-10-10T05:55:36Z,"open,post,x"#,
+        ]
         let (results, format) = parseLines(lines, format: .auto, policy: policy)
         #expect(format == .csv)
-        #expect(results == [.skipped, .record(millis: t, user: "alice", event: "post"),
-                            .record(millis: t, user: "bo\"b", event: "verify_phone"), .rejected(.invalidCSV), .rejected(.invalidCSV)])
+        #expect(
+            results == [
+                .skipped, .record(millis: t, user: "alice", event: "post"),
+                .record(millis: t, user: "bo\"b", event: "verify_phone"), .rejected(.invalidCSV), .rejected(.invalidCSV),
+            ])
     }
 
     @Test func tsv() {
@@ -66,9 +76,12 @@ struct BuiltInFormatTests {
         ]
         let (results, format) = parseLines(lines, format: .auto, policy: policy)
         #expect(format == .cri)
-        #expect(results == [.record(millis: t, user: "a", event: "post"), .record(millis: t, user: "b", event: "comment"),
-                            .record(millis: t, user: nil, event: nil), .skipped, .record(millis: t, user: "c", event: "post"),
-                            .rejected(.notCRI)])
+        #expect(
+            results == [
+                .record(millis: t, user: "a", event: "post"), .record(millis: t, user: "b", event: "comment"),
+                .record(millis: t, user: nil, event: nil), .skipped, .record(millis: t, user: "c", event: "post"),
+                .rejected(.notCRI),
+            ])
     }
 
     @Test func dockerJSONFile() {
@@ -80,8 +93,11 @@ struct BuiltInFormatTests {
         ]
         let (results, format) = parseLines(lines, format: .auto, policy: policy)
         #expect(format == .docker)
-        #expect(results == [.record(millis: t, user: "a", event: "post"), .record(millis: t, user: "b", event: nil),
-                            .record(millis: t, user: nil, event: nil), .rejected(.notDocker)])
+        #expect(
+            results == [
+                .record(millis: t, user: "a", event: "post"), .record(millis: t, user: "b", event: nil),
+                .record(millis: t, user: nil, event: nil), .rejected(.notDocker),
+            ])
     }
 
     @Test func namedFormatsParseWithoutSniffing() {

@@ -43,11 +43,12 @@ struct CheckRunnerInputTests {
         let dir = try TemporaryDirectory()
         var lines = (1...20).map { jsonl("2026-10-11T12:00:00+08:00", "u\($0)", "view") }
         for n in [3, 7, 8, 12, 15, 19] { lines[n - 1] = "broken line \(n)" }
-        lines.insert("", at: 10) // an empty line is ignored, but counts for numbering
+        lines.insert("", at: 10)  // an empty line is ignored, but counts for numbering
         let path = try dir.write("a.jsonl", lines.joined(separator: "\n") + "\n")
         // A lenient share: 6 of 20 lines are below it.
-        let lenient = try loadPolicy(policyYAML.replacingOccurrences(of: "  minimum_days: 60", with: "  minimum_days: 1")
-                                     + "\ninput:\n  max_rejected_share: 0.5\n")
+        let lenient = try loadPolicy(
+            policyYAML.replacingOccurrences(of: "  minimum_days: 60", with: "  minimum_days: 1")
+                + "\ninput:\n  max_rejected_share: 0.5\n")
         let report = try await runCheck([path], policy: lenient, asOf: asOf, parallelism: 1)
         #expect(report.inputs.rejectedLines == 6)
         #expect(report.inputs.records == 14)
@@ -63,11 +64,13 @@ struct CheckRunnerInputTests {
 
     @Test func singleFileWithPrefetchingMatchesSequential() async throws {
         let dir = try TemporaryDirectory()
-        let scenario = ActivityGenerator.Scenario(firstDay: CivilDay(iso: "2026-09-01")!, days: 40, users: 40, eventsPerDay: 400,
-                                                  seed: 9, lateVerifiers: 2, neverVerified: 1)
+        let scenario = ActivityGenerator.Scenario(
+            firstDay: CivilDay(iso: "2026-09-01")!, days: 40, users: 40, eventsPerDay: 400,
+            seed: 9, lateVerifiers: 2, neverVerified: 1)
         let events = ActivityGenerator(scenario).events()
-        try writeLogs(events, files: [LogFileSpec(name: "one.jsonl.gz", format: .jsonl, gzip: true, membersEvery: 1_000)],
-                      in: dir, assign: { _, _ in 0 })
+        try writeLogs(
+            events, files: [LogFileSpec(name: "one.jsonl.gz", format: .jsonl, gzip: true, membersEvery: 1_000)],
+            in: dir, assign: { _, _ in 0 })
         let sequential = try await runCheck([dir.path], policy: policy, asOf: asOf, parallelism: 1)
         let prefetched = try await runCheck([dir.path], policy: policy, asOf: asOf, parallelism: 4)
         #expect(prefetched.json.rendered() == sequential.json.rendered())

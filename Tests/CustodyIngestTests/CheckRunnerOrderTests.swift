@@ -78,9 +78,11 @@ struct CheckRunnerOrderTests {
             try writeLogs(events, files: files, in: dir, assign: { i, _ in assignment[i] }, shuffleSeed: seed)
             let report = try await runCheck([dir.path], policy: policy, asOf: asOf, parallelism: Int(seed % 4) + 1)
             let json = report.json
-            let summary = JSONValue.object([("retention", try #require(member(json, "retention"))),
-                                            ("real_name", try #require(member(json, "real_name"))),
-                                            ("records", .int(report.inputs.records))])
+            let summary = JSONValue.object([
+                ("retention", try #require(member(json, "retention"))),
+                ("real_name", try #require(member(json, "real_name"))),
+                ("records", .int(report.inputs.records)),
+            ])
             summaries.append(summary.rendered())
             violations.append(Dictionary(uniqueKeysWithValues: report.realName.violatingUsers.map { ($0.user, $0.events) }))
         }

@@ -11,8 +11,10 @@ struct CheckRunnerReferenceTests {
     let asOf = CivilDay(iso: "2026-11-19")!
 
     /// Compares everything the oracle knows with the report.
-    func compare(_ report: CheckReport, _ events: [ActivityEvent], since: CivilDay? = nil,
-                 sourceLocation: SourceLocation = #_sourceLocation) {
+    func compare(
+        _ report: CheckReport, _ events: [ActivityEvent], since: CivilDay? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let reference = ReferenceAudit(events: events, policy: policy)
         #expect(report.inputs.records == reference.records, sourceLocation: sourceLocation)
         #expect(report.inputs.rejectedLines == 0, sourceLocation: sourceLocation)
@@ -49,9 +51,10 @@ struct CheckRunnerReferenceTests {
     @Test(arguments: [UInt64(1), 2, 3, 4, 5, 6])
     func generatedLogsMatchTheOracle(seed: UInt64) async throws {
         var rng = SplitMix64(seed: seed &* 7919)
-        let silent = Set((0..<Int.random(in: 0...3, using: &rng)).map { _ in
-            CivilDay(iso: "2026-09-10")!.adding(days: Int.random(in: 5..<70, using: &rng))
-        })
+        let silent = Set(
+            (0..<Int.random(in: 0...3, using: &rng)).map { _ in
+                CivilDay(iso: "2026-09-10")!.adding(days: Int.random(in: 5..<70, using: &rng))
+            })
         let scenario = ActivityGenerator.Scenario(
             firstDay: CivilDay(iso: "2026-09-10")!, days: 70, users: Int.random(in: 20...120, using: &rng),
             eventsPerDay: Int.random(in: 40...160, using: &rng), seed: seed, lateVerifiers: Int.random(in: 0...5, using: &rng),
@@ -76,12 +79,14 @@ struct CheckRunnerReferenceTests {
         var renamed: [String: String] = [:]
         let events = ActivityGenerator(scenario).events().map { e -> ActivityEvent in
             guard let user = e.user else { return e }
-            let name = renamed[user] ?? {
-                let n = renamed.count
-                let id = String(format: "%03d", n) + String(repeating: "x", count: lengths[n % lengths.count] - 3)
-                renamed[user] = id
-                return id
-            }()
+            let name =
+                renamed[user]
+                ?? {
+                    let n = renamed.count
+                    let id = String(format: "%03d", n) + String(repeating: "x", count: lengths[n % lengths.count] - 3)
+                    renamed[user] = id
+                    return id
+                }()
             return ActivityEvent(millis: e.millis, user: name, event: e.event)
         }
         #expect(Set(renamed.values.map(\.count)) == Set(lengths))
@@ -118,7 +123,7 @@ struct CheckRunnerReferenceTests {
         let report = try await runCheck([dir.path], policy: policy, asOf: asOf, since: since, parallelism: 2)
         compare(report, events, since: since)
         #expect(report.retention.missingDays.map(\.description) == ["2026-11-05"])
-        #expect(report.retention.exemptDays == 30) // 2026-09-20 … 2026-10-19
+        #expect(report.retention.exemptDays == 30)  // 2026-09-20 … 2026-10-19
     }
 
     /// Users whose publish events straddle their verification in another file: the registry
@@ -138,8 +143,10 @@ struct CheckRunnerReferenceTests {
         // zz_spread: three files of 3 + 3 messages around the verification, which is in a fourth.
         for f in 0..<3 {
             for i in 0..<3 {
-                events.append(ActivityEvent(millis: at("2026-10-25T10:00:00Z") + Int64(f * 10 + i) * 1000, user: "zz_spread", event: "message"))
-                events.append(ActivityEvent(millis: at("2026-10-25T12:00:00Z") + Int64(f * 10 + i) * 1000, user: "zz_spread", event: "message"))
+                events.append(
+                    ActivityEvent(millis: at("2026-10-25T10:00:00Z") + Int64(f * 10 + i) * 1000, user: "zz_spread", event: "message"))
+                events.append(
+                    ActivityEvent(millis: at("2026-10-25T12:00:00Z") + Int64(f * 10 + i) * 1000, user: "zz_spread", event: "message"))
             }
         }
         events.append(ActivityEvent(millis: at("2026-10-25T11:00:00Z"), user: "zz_spread", event: "verify_id"))

@@ -46,24 +46,27 @@ struct CombinedParserTests {
     }
 
     @Test func firstMatchingRuleWins() throws {
-        let custom = try loadPolicy("""
-        id: p
-        jurisdiction: CN
-        timezone: UTC
-        retention: { minimum_days: 1 }
-        http_events:
-          - { method: POST, path_prefix: /api, event: generic }
-          - { method: POST, path_prefix: /api/posts, event: post }
-        """)
+        let custom = try loadPolicy(
+            """
+            id: p
+            jurisdiction: CN
+            timezone: UTC
+            retention: { minimum_days: 1 }
+            http_events:
+              - { method: POST, path_prefix: /api, event: generic }
+              - { method: POST, path_prefix: /api/posts, event: post }
+            """)
         #expect(parseLine(line(request: "POST /api/posts HTTP/1.1"), format: .combined, policy: custom).event == "generic")
         #expect(parseLine(line(request: "POST /other HTTP/1.1"), format: .combined, policy: custom).event == "http_request")
     }
 
     @Test func commonFormatWithoutRefererAndAgent() {
-        #expect(parse(#"127.0.0.1 - bob [10/Oct/2026:13:55:36 +0800] "POST /api/posts HTTP/1.1" 201 512"#)
-            == .record(millis: t, user: "bob", event: "post"))
-        #expect(parse(#"127.0.0.1 - bob [10/Oct/2026:13:55:36 +0800] "GET / HTTP/1.1" 304 -"#)
-            == .record(millis: t, user: "bob", event: "http_request"))
+        #expect(
+            parse(#"127.0.0.1 - bob [10/Oct/2026:13:55:36 +0800] "POST /api/posts HTTP/1.1" 201 512"#)
+                == .record(millis: t, user: "bob", event: "post"))
+        #expect(
+            parse(#"127.0.0.1 - bob [10/Oct/2026:13:55:36 +0800] "GET / HTTP/1.1" 304 -"#)
+                == .record(millis: t, user: "bob", event: "http_request"))
     }
 
     @Test func negativeOffset() {

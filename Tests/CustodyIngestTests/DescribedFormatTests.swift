@@ -10,7 +10,8 @@ struct DescribedFormatTests {
     let policy = try! loadPolicy()
 
     func format(_ yaml: String, _ name: String = "f") throws -> LogFormat {
-        let formats = try FormatsFile.parse("formats:\n  \(name):\n" + yaml.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n") + "\n", file: "formats.yaml")
+        let formats = try FormatsFile.parse(
+            "formats:\n  \(name):\n" + yaml.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n") + "\n", file: "formats.yaml")
         return try #require(LogFormat.named(name, in: formats))
     }
 
@@ -22,8 +23,9 @@ struct DescribedFormatTests {
             let bytes = Array(line.utf8)
             switch bytes.withUnsafeBufferPointer({ parser.parse($0) }) {
             case .record(let r):
-                return .record(millis: r.millis, user: r.user.map { String(decoding: $0, as: UTF8.self) },
-                               event: r.event.map { String(decoding: $0, as: UTF8.self) })
+                return .record(
+                    millis: r.millis, user: r.user.map { String(decoding: $0, as: UTF8.self) },
+                    event: r.event.map { String(decoding: $0, as: UTF8.self) })
             case .rejected(let r): return .rejected(r)
             case .skipped: return .skipped
             }
@@ -32,17 +34,18 @@ struct DescribedFormatTests {
 
     @Test func healthAppPatternWithFractionAndZone() throws {
         let yaml = """
-        pattern: '%{ts}|%{component}|%{pid}|%{message}'
-        time_format: '%Y%m%d-%H:%M:%S:%f'
-        timezone: Asia/Shanghai
-        fields: { timestamp: ts, user: message.uid, event: component }
-        """
-        let results = try parse([
-            "20171223-22:15:29:606|Step_LSC|30002312|onStandStepChanged 3579 uid=u1",
-            "20171223-22:15:29:606|Step_LSC|30002312|no user here|with pipes",
-            "20171223-22:15|Step_LSC|30002312|short time",
-            "no pipes at all",
-        ], yaml)
+            pattern: '%{ts}|%{component}|%{pid}|%{message}'
+            time_format: '%Y%m%d-%H:%M:%S:%f'
+            timezone: Asia/Shanghai
+            fields: { timestamp: ts, user: message.uid, event: component }
+            """
+        let results = try parse(
+            [
+                "20171223-22:15:29:606|Step_LSC|30002312|onStandStepChanged 3579 uid=u1",
+                "20171223-22:15:29:606|Step_LSC|30002312|no user here|with pipes",
+                "20171223-22:15|Step_LSC|30002312|short time",
+                "no pipes at all",
+            ], yaml)
         #expect(results[0] == .record(millis: ms("2017-12-23T14:15:29.606Z"), user: "u1", event: "Step_LSC"))
         // The last field is greedy: it keeps the pipes.
         #expect(results[1] == .record(millis: ms("2017-12-23T14:15:29.606Z"), user: nil, event: "Step_LSC"))
@@ -52,74 +55,86 @@ struct DescribedFormatTests {
 
     @Test func skipAppendAndPadding() throws {
         let yaml = """
-        pattern: '%{?host} %{date} %{+date} %{user->} %{event}'
-        time_format: '%Y-%m-%d %H:%M:%S%z'
-        fields: { timestamp: date }
-        """
+            pattern: '%{?host} %{date} %{+date} %{user->} %{event}'
+            time_format: '%Y-%m-%d %H:%M:%S%z'
+            fields: { timestamp: date }
+            """
         let results = try parse(["h1 2026-10-10 05:55:36Z alice    post"], yaml)
         #expect(results == [.record(millis: ms("2026-10-10T05:55:36Z"), user: "alice", event: "post")])
     }
 
     @Test func nginxLogFormatWithUserHeader() throws {
         let yaml = """
-        nginx: '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_x_user_id"'
-        fields: { user: http_x_user_id }
-        http_events: [ { method: POST, path_prefix: /api/posts, event: post } ]
-        """
-        let results = try parse([
-            #"10.0.0.1 - - [10/Oct/2026:13:55:36 +0800] "POST /api//posts HTTP/1.1" 201 12 "-" "curl/8" "u42""#,
-            #"10.0.0.1 - - [10/Oct/2026:13:55:36 +0800] "GET /feed HTTP/1.1" 200 12 "-" "curl/8" "-""#,
-            #"10.0.0.1 - - [10/Oct/2026:13:55:36 +0800] "GET /feed HTTP/1.1" 200 12"#,
-        ], yaml)
+            nginx: '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_x_user_id"'
+            fields: { user: http_x_user_id }
+            http_events: [ { method: POST, path_prefix: /api/posts, event: post } ]
+            """
+        let results = try parse(
+            [
+                #"10.0.0.1 - - [10/Oct/2026:13:55:36 +0800] "POST /api//posts HTTP/1.1" 201 12 "-" "curl/8" "u42""#,
+                #"10.0.0.1 - - [10/Oct/2026:13:55:36 +0800] "GET /feed HTTP/1.1" 200 12 "-" "curl/8" "-""#,
+                #"10.0.0.1 - - [10/Oct/2026:13:55:36 +0800] "GET /feed HTTP/1.1" 200 12"#,
+            ], yaml)
         let t = ms("2026-10-10T05:55:36Z")
-        #expect(results == [.record(millis: t, user: "u42", event: "post"), .record(millis: t, user: nil, event: "http_request"),
-                            .rejected(.patternMismatch)])
+        #expect(
+            results == [
+                .record(millis: t, user: "u42", event: "post"), .record(millis: t, user: nil, event: "http_request"),
+                .rejected(.patternMismatch),
+            ])
     }
 
     @Test func pastedLogFormatDirectiveAndQueryAndCookie() throws {
         let yaml = #"""
-        nginx: "log_format main '$time_iso8601 \"$request\" ' '\"$http_cookie\"';"
-        fields: { user: [query.uid, cookie.sid] }
-        """#
-        let results = try parse([
-            #"2026-10-10T13:55:36+08:00 "POST /api/posts?a=1&uid=u%207 HTTP/1.1" "sid=s9; x=1""#,
-            #"2026-10-10T13:55:36+08:00 "GET / HTTP/1.1" "x=1; sid=s9""#,
-            #"2026-10-10T13:55:36+08:00 "GET /?uid=a&uid=b HTTP/1.1" "-""#,
-        ], yaml)
+            nginx: "log_format main '$time_iso8601 \"$request\" ' '\"$http_cookie\"';"
+            fields: { user: [query.uid, cookie.sid] }
+            """#
+        let results = try parse(
+            [
+                #"2026-10-10T13:55:36+08:00 "POST /api/posts?a=1&uid=u%207 HTTP/1.1" "sid=s9; x=1""#,
+                #"2026-10-10T13:55:36+08:00 "GET / HTTP/1.1" "x=1; sid=s9""#,
+                #"2026-10-10T13:55:36+08:00 "GET /?uid=a&uid=b HTTP/1.1" "-""#,
+            ], yaml)
         let t = ms("2026-10-10T05:55:36Z")
-        #expect(results == [.record(millis: t, user: "u 7", event: "post"), .record(millis: t, user: "s9", event: "http_request"),
-                            .rejected(.ambiguousField)])
+        #expect(
+            results == [
+                .record(millis: t, user: "u 7", event: "post"), .record(millis: t, user: "s9", event: "http_request"),
+                .rejected(.ambiguousField),
+            ])
     }
 
     @Test func regexWithNamedGroupsAndEpochMillis() throws {
         let yaml = #"""
-        regex: '^(?P<ts>\S+) (?P<user>\S+) (?P<event>\S+)'
-        time_format: epoch_ms
-        """#
+            regex: '^(?P<ts>\S+) (?P<user>\S+) (?P<event>\S+)'
+            time_format: epoch_ms
+            """#
         let results = try parse(["1760075736123 alice post trailing words", "x y"], yaml)
         #expect(results == [.record(millis: 1_760_075_736_123, user: "alice", event: "post"), .rejected(.patternMismatch)])
     }
 
     @Test func regexFieldsAreTheLinesExactBytes() throws {
-        let f = try format(#"""
-        regex: '^(?P<ts>\d+) (?P<user>\S+)'
-        time_format: epoch_s
-        """#)
+        let f = try format(
+            #"""
+            regex: '^(?P<ts>\d+) (?P<user>\S+)'
+            time_format: epoch_s
+            """#)
         var parser = LineParser(policy: policy, format: f)
         defer { parser.deallocate() }
         let line: [UInt8] = Array("1760075736 ".utf8) + [0xFF, 0x78, 0xC3, 0xA9]
-        guard case .record(let r) = line.withUnsafeBufferPointer({ parser.parse($0) }) else { Issue.record("rejected"); return }
+        guard case .record(let r) = line.withUnsafeBufferPointer({ parser.parse($0) }) else {
+            Issue.record("rejected")
+            return
+        }
         #expect(r.user.map(Array.init) == [0xFF, 0x78, 0xC3, 0xA9])
     }
 
     @Test func logcatWithoutYearTakesTheFixedYearRule() throws {
         let appended = """
-        pattern: '%{ts} %{+ts->} %{pid->} %{tid->} %{level} %{tag}: %{message}'
-        time_format: '%m-%d %H:%M:%S.%f'
-        timezone: UTC
-        year: 2017
-        fields: { timestamp: ts, event: tag }
-        """
+            pattern: '%{ts} %{+ts->} %{pid->} %{tid->} %{level} %{tag}: %{message}'
+            time_format: '%m-%d %H:%M:%S.%f'
+            timezone: UTC
+            year: 2017
+            fields: { timestamp: ts, event: tag }
+            """
         let results = try parse(["03-17 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogs"], appended)
         #expect(results == [.record(millis: ms("2017-03-17T16:13:38.811Z"), user: nil, event: "WindowManager")])
     }
@@ -130,38 +145,48 @@ struct DescribedFormatTests {
         // Modified 2027-01-01 00:30 UTC: a December line belongs to 2026, a January one to 2027.
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_798_763_400)], ofItemAtPath: path)
         let yaml = """
-        pattern: '[%{ts}] %{user}'
-        time_format: '%b %e %H:%M:%S'
-        timezone: UTC
-        year: file_mtime
-        """
+            pattern: '[%{ts}] %{user}'
+            time_format: '%b %e %H:%M:%S'
+            timezone: UTC
+            year: file_mtime
+            """
         let results = try parse(["[Dec 31 23:59:59] a", "[Jan  1 00:10:00] b"], yaml, path: path)
-        #expect(results == [.record(millis: ms("2026-12-31T23:59:59Z"), user: "a", event: nil),
-                            .record(millis: ms("2027-01-01T00:10:00Z"), user: "b", event: nil)])
+        #expect(
+            results == [
+                .record(millis: ms("2026-12-31T23:59:59Z"), user: "a", event: nil),
+                .record(millis: ms("2027-01-01T00:10:00Z"), user: "b", event: nil),
+            ])
     }
 
     @Test func jsonPathsWithoutALayout() throws {
         let yaml = """
-        fields: { timestamp: ctx.at, user: ctx.user.uid, event: ctx.action }
-        """
-        let results = try parse([
-            #"{"ctx":{"at":"2026-10-10T05:55:36Z","user":{"uid":"u1"},"action":"post"}}"#,
-            #"{"ctx":{"at":"2026-10-10T05:55:36Z","user":{"uid":"u1","uid":"u2"},"action":"post"}}"#,
-            #"{"ctx":{"at":"2026-10-10T05:55:36Z","user":{"\u0075id":7},"action":"post"}}"#,
-        ], yaml)
+            fields: { timestamp: ctx.at, user: ctx.user.uid, event: ctx.action }
+            """
+        let results = try parse(
+            [
+                #"{"ctx":{"at":"2026-10-10T05:55:36Z","user":{"uid":"u1"},"action":"post"}}"#,
+                #"{"ctx":{"at":"2026-10-10T05:55:36Z","user":{"uid":"u1","uid":"u2"},"action":"post"}}"#,
+                #"{"ctx":{"at":"2026-10-10T05:55:36Z","user":{"\u0075id":7},"action":"post"}}"#,
+            ], yaml)
         let t = ms("2026-10-10T05:55:36Z")
-        #expect(results == [.record(millis: t, user: "u1", event: "post"), .rejected(.ambiguousField),
-                            .record(millis: t, user: "7", event: "post")])
+        #expect(
+            results == [
+                .record(millis: t, user: "u1", event: "post"), .rejected(.ambiguousField),
+                .record(millis: t, user: "7", event: "post"),
+            ])
     }
 
     @Test func zoneNamesAndTwelveHourClock() throws {
         let yaml = """
-        pattern: '[%{ts}] %{user}'
-        time_format: '%d/%b/%Y %I:%M:%S %p %Z'
-        """
+            pattern: '[%{ts}] %{user}'
+            time_format: '%d/%b/%Y %I:%M:%S %p %Z'
+            """
         let results = try parse(["[10/Oct/2026 01:55:36 PM UTC] a", "[10/Oct/2026 01:55:36 PM Asia/Shanghai] b"], yaml)
-        #expect(results == [.record(millis: ms("2026-10-10T13:55:36Z"), user: "a", event: nil),
-                            .record(millis: ms("2026-10-10T05:55:36Z"), user: "b", event: nil)])
+        #expect(
+            results == [
+                .record(millis: ms("2026-10-10T13:55:36Z"), user: "a", event: nil),
+                .record(millis: ms("2026-10-10T05:55:36Z"), user: "b", event: nil),
+            ])
     }
 
     @Test(arguments: [

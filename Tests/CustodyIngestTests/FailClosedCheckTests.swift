@@ -39,7 +39,7 @@ struct FailClosedCheckTests {
         let lines = (0..<2_000).map { jsonl("u\($0 % 97)", "view") + #","pad":"\#(randomHexLines(count: 1, seed: UInt64($0))[0])"# }
         var bytes = try fileBytes(try dir.writeGzip("src/whole.gz", lines: lines))
         try FileManager.default.removeItem(atPath: dir.path("src"))
-        bytes[0] = 0x00 // magic 1f 8b → 00 8b
+        bytes[0] = 0x00  // magic 1f 8b → 00 8b
         let damaged = try dir.write("app.jsonl.gz", bytes)
         let report = try await runCheck([dir.path], policy: try policy(), asOf: asOf, parallelism: 1)
         let finding = try #require(report.findings.first { $0.rule == .unrecognisedFile })
@@ -54,7 +54,8 @@ struct FailClosedCheckTests {
         var bytes = Array((jsonl("u1", "verify_phone") + "\n").utf8)
         for _ in 0..<4_000 { bytes.append(UInt8(truncatingIfNeeded: generator.next())) }
         let path = try dir.write("blob.log", bytes)
-        let report = try await runCheck([path], policy: try policy(extra: "\ninput:\n  max_rejected_share: 1\n"), asOf: asOf, parallelism: 1)
+        let report = try await runCheck(
+            [path], policy: try policy(extra: "\ninput:\n  max_rejected_share: 1\n"), asOf: asOf, parallelism: 1)
         #expect(report.inputs.records >= 1)
         #expect(report.findings.contains { $0.rule == .unrecognisedFile && $0.severity == .error })
         #expect(!report.compliant)
@@ -78,7 +79,8 @@ struct FailClosedCheckTests {
         #expect(finding.message.contains("input.max_rejected_share"))
         #expect(!above.compliant)
 
-        let lenient = try await runCheck([path], policy: try policy(extra: "\ninput:\n  max_rejected_share: 0.01\n"), asOf: asOf, parallelism: 1)
+        let lenient = try await runCheck(
+            [path], policy: try policy(extra: "\ninput:\n  max_rejected_share: 0.01\n"), asOf: asOf, parallelism: 1)
         #expect(lenient.findings.first { $0.rule == .rejectedLines }?.severity == .warning)
         #expect(lenient.compliant)
     }
@@ -119,7 +121,7 @@ struct FailClosedCheckTests {
             #"{"ts":"2026-10-11T13:00:00+08:00","event":"post"}"#,
             #"{"ts":"2026-10-11T13:00:01+08:00","user":null,"event":"comment"}"#,
             #"{"ts":"2026-10-11T13:00:02+08:00","user":"","event":"post"}"#,
-            #"{"ts":"2026-10-11T13:00:03+08:00","event":"view"}"#, // anonymous but not a publish
+            #"{"ts":"2026-10-11T13:00:03+08:00","event":"view"}"#,  // anonymous but not a publish
         ]
         let a = try dir.write("a.jsonl", json.joined(separator: "\n") + "\n")
         let combined = [
@@ -147,9 +149,13 @@ struct FailClosedCheckTests {
     @Test func nothingToAudit() async throws {
         let dir = try TemporaryDirectory()
         try FileManager.default.createDirectory(atPath: dir.path("empty"), withIntermediateDirectories: true)
-        await #expect(throws: NothingToAudit.self) { try await runCheck([dir.path("empty")], policy: try policy(), asOf: asOf, parallelism: 1) }
+        await #expect(throws: NothingToAudit.self) {
+            try await runCheck([dir.path("empty")], policy: try policy(), asOf: asOf, parallelism: 1)
+        }
         try dir.write("hidden/.app.log", jsonl("u1", "view") + "\n")
-        await #expect(throws: NothingToAudit.self) { try await runCheck([dir.path("hidden")], policy: try policy(), asOf: asOf, parallelism: 1) }
+        await #expect(throws: NothingToAudit.self) {
+            try await runCheck([dir.path("hidden")], policy: try policy(), asOf: asOf, parallelism: 1)
+        }
     }
 
     @Test func idsDifferingOnlyInInvalidUTF8AreTwoUsers() async throws {
@@ -181,7 +187,8 @@ struct FailClosedCheckTests {
         #expect(report.realName.usersSeen == 4)
         #expect(Set(report.findings.filter { $0.rule == .specialFile }.compactMap(\.file)) == [fifo, dir.path("logs/pipe-link")])
         #expect(report.findings.first { $0.rule == .symlinkOutsideSource }?.file == link)
-        #expect(report.findings.filter { $0.rule == .specialFile || $0.rule == .symlinkOutsideSource }.allSatisfy { $0.severity == .warning })
+        #expect(
+            report.findings.filter { $0.rule == .specialFile || $0.rule == .symlinkOutsideSource }.allSatisfy { $0.severity == .warning })
         #expect(report.compliant)
         // Named explicitly, a FIFO is skipped too, never opened.
         let named = try await runCheck([dir.path("logs/a.jsonl"), fifo], policy: try policy(), asOf: asOf, parallelism: 1)

@@ -14,12 +14,14 @@ struct FileAuditTests {
 
     @Test func daysAreCountedInThePolicyZone() throws {
         let dir = try TemporaryDirectory()
-        let path = try dir.write("d.jsonl", [
-            jsonl("2026-10-02T15:59:59Z", nil, "view"),
-            jsonl("2026-10-02T16:00:00Z", nil, "view"),
-            jsonl("2026-10-03T00:00:00+08:00", "a", "view"),
-            jsonl("2026-10-01T00:00:00Z", "a", "view"),
-        ].joined(separator: "\n"))
+        let path = try dir.write(
+            "d.jsonl",
+            [
+                jsonl("2026-10-02T15:59:59Z", nil, "view"),
+                jsonl("2026-10-02T16:00:00Z", nil, "view"),
+                jsonl("2026-10-03T00:00:00+08:00", "a", "view"),
+                jsonl("2026-10-01T00:00:00Z", "a", "view"),
+            ].joined(separator: "\n"))
         let audit = FileAudit.scan(path: path, index: 3, policy: policy, format: .auto)
         let oct2 = CivilDay(iso: "2026-10-02")!.daysSinceEpoch
         #expect(audit.index == 3)
@@ -31,18 +33,20 @@ struct FileAuditTests {
 
     @Test func userActivityWithinOneFile() throws {
         let dir = try TemporaryDirectory()
-        let path = try dir.write("u.jsonl", [
-            jsonl("2026-10-10T10:00:00Z", "a", "post"),          // before a's verification: pending
-            jsonl("2026-10-10T12:00:00Z", "a", "verify_phone"),
-            jsonl("2026-10-10T11:00:00Z", "a", "comment"),       // earlier than the verification line's time: pending
-            jsonl("2026-10-10T12:00:00Z", "a", "post"),          // exactly at verification: covered
-            jsonl("2026-10-10T13:00:00Z", "a", "upload"),        // after: covered
-            jsonl("2026-10-10T09:00:00Z", "b", "verify_email"),  // a method the policy does not accept
-            jsonl("2026-10-10T10:00:00Z", "b", "post"),
-            jsonl("2026-10-10T10:00:00Z", "c", "register"),
-            jsonl("2026-10-10T08:00:00Z", "d", "verify_id"),
-            jsonl("2026-10-10T07:00:00Z", "d", "verify_phone"),
-        ].joined(separator: "\n"))
+        let path = try dir.write(
+            "u.jsonl",
+            [
+                jsonl("2026-10-10T10:00:00Z", "a", "post"),  // before a's verification: pending
+                jsonl("2026-10-10T12:00:00Z", "a", "verify_phone"),
+                jsonl("2026-10-10T11:00:00Z", "a", "comment"),  // earlier than the verification line's time: pending
+                jsonl("2026-10-10T12:00:00Z", "a", "post"),  // exactly at verification: covered
+                jsonl("2026-10-10T13:00:00Z", "a", "upload"),  // after: covered
+                jsonl("2026-10-10T09:00:00Z", "b", "verify_email"),  // a method the policy does not accept
+                jsonl("2026-10-10T10:00:00Z", "b", "post"),
+                jsonl("2026-10-10T10:00:00Z", "c", "register"),
+                jsonl("2026-10-10T08:00:00Z", "d", "verify_id"),
+                jsonl("2026-10-10T07:00:00Z", "d", "verify_phone"),
+            ].joined(separator: "\n"))
         let audit = FileAudit.scan(path: path, index: 0, policy: policy, format: .jsonl)
         let byUser = Dictionary(uniqueKeysWithValues: audit.users.map { ($0.user, $0) })
         #expect(byUser.keys.sorted() == ["a", "b", "c", "d"])
@@ -72,11 +76,13 @@ struct FileAuditTests {
             lines.append(jsonl("2026-10-10T10:\(minute < 10 ? "0" : "")\(minute):00Z", "b", "comment"))
         }
         let path = try dir.write("r.jsonl", lines.joined(separator: "\n"))
-        let counts = FileAudit.recount(path: path, policy: policy, format: .auto, verifiedAt: [
-            "a": ms("2026-10-10T10:10:00Z"),  // posts at minutes 0, 2, 4, 6, 8
-            "b": ms("2026-10-10T10:20:00Z"),  // comments at minutes 0 … 19
-            "zed": ms("2026-10-10T11:00:00Z"),
-        ])
+        let counts = FileAudit.recount(
+            path: path, policy: policy, format: .auto,
+            verifiedAt: [
+                "a": ms("2026-10-10T10:10:00Z"),  // posts at minutes 0, 2, 4, 6, 8
+                "b": ms("2026-10-10T10:20:00Z"),  // comments at minutes 0 … 19
+                "zed": ms("2026-10-10T11:00:00Z"),
+            ])
         #expect(counts == ["a": 5, "b": 20, "zed": 0])
     }
 

@@ -42,7 +42,7 @@ struct GzipFixtureTests {
         let decoded = try decode(inflater, try fixture("go_hello_bad_crc.gz"))
         #expect(decoded.text == "hello world\n")
         let fault = try #require(decoded.fault)
-        #expect(fault.offset == 42 - 8) // the CRC-32 field
+        #expect(fault.offset == 42 - 8)  // the CRC-32 field
         #expect(fault.message.contains("CRC"))
     }
 
@@ -51,7 +51,7 @@ struct GzipFixtureTests {
         let decoded = try decode(inflater, try fixture("go_hello_bad_isize.gz"))
         #expect(decoded.text == "hello world\n")
         let fault = try #require(decoded.fault)
-        #expect(fault.offset == 42 - 4) // the ISIZE field
+        #expect(fault.offset == 42 - 4)  // the ISIZE field
         #expect(fault.message.contains("ISIZE"))
     }
 
@@ -60,7 +60,7 @@ struct GzipFixtureTests {
         let decoded = try decode(inflater, try fixture("go_hello_trailing_garbage.gz"))
         #expect(decoded.text == "hello world\n")
         let fault = try #require(decoded.fault)
-        #expect(fault.offset == 42) // the first byte of "garbage!!!"
+        #expect(fault.offset == 42)  // the first byte of "garbage!!!"
         #expect(fault.message.contains("trailing garbage"))
     }
 
@@ -69,7 +69,7 @@ struct GzipFixtureTests {
         let decoded = try decode(inflater, try fixture("go_fextra_foobar_truncated.gz"))
         #expect(decoded.text == "hello, world")
         let fault = try #require(decoded.fault)
-        #expect(fault.offset == 35) // the end of the file
+        #expect(fault.offset == 35)  // the end of the file
         #expect(fault.message.contains("truncated"))
     }
 

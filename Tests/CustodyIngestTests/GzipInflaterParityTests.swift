@@ -62,7 +62,9 @@ struct GzipInflaterParityTests {
             let cutPath = try dir.write("cut.gz", Array(whole[0..<cut]))
             let zlib = try decode(.zlib, cutPath)
             let isal = try decode(.isal, cutPath)
-            #expect(isal.bytes.count == zlib.bytes.count && isal.bytes == zlib.bytes, "cut at \(cut): \(isal.bytes.count) vs \(zlib.bytes.count) bytes")
+            #expect(
+                isal.bytes.count == zlib.bytes.count && isal.bytes == zlib.bytes,
+                "cut at \(cut): \(isal.bytes.count) vs \(zlib.bytes.count) bytes")
             #expect(isal.fault == zlib.fault, "cut at \(cut): \(String(describing: isal.fault)) vs \(String(describing: zlib.fault))")
         }
     }

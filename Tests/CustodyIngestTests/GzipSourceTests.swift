@@ -56,7 +56,7 @@ struct GzipSourceTests {
         let writer = try GzipWriter(path: path)
         try writer.write("first\n")
         try writer.finishMember()
-        try writer.finishMember() // an empty member
+        try writer.finishMember()  // an empty member
         try writer.write("third\n")
         try writer.close()
         let decoded = try decode(inflater, path)
@@ -110,7 +110,7 @@ struct GzipSourceTests {
         let dir = try TemporaryDirectory()
         let first = GzipWriter.compress(Array("one\n".utf8))
         var second = GzipWriter.compress(Array("two\n".utf8))
-        second[second.count - 8] ^= 0xFF // CRC-32
+        second[second.count - 8] ^= 0xFF  // CRC-32
         let decoded = try decode(inflater, try dir.write("two.gz", first + second))
         #expect(decoded.text == "one\ntwo\n")
         #expect(decoded.fault?.offset == first.count + second.count - 8)
@@ -120,7 +120,7 @@ struct GzipSourceTests {
     func headerCorruptionIsAFault(inflater: GzipInflater) throws {
         let dir = try TemporaryDirectory()
         var bytes = GzipWriter.compress(Array("x\n".utf8))
-        bytes[2] = 7 // compression method other than deflate
+        bytes[2] = 7  // compression method other than deflate
         let decoded = try decode(inflater, try dir.write("method.gz", bytes))
         #expect(decoded.isCompressed)
         #expect(decoded.bytes.isEmpty)
@@ -199,8 +199,9 @@ struct GzipSourceTests {
             let decoded = try decode(inflater, path, chunk: cut % 2 == 0 ? 64 * 1024 : 3)
             #expect(decoded.isCompressed)
             #expect(decoded.fault != nil, "cut at \(cut) of \(whole.count)")
-            #expect(decoded.bytes.count <= content.count && Array(content[0..<decoded.bytes.count]) == decoded.bytes,
-                    "cut at \(cut)")
+            #expect(
+                decoded.bytes.count <= content.count && Array(content[0..<decoded.bytes.count]) == decoded.bytes,
+                "cut at \(cut)")
             #expect((0...cut).contains(decoded.fault?.offset ?? -1), "cut at \(cut): offset \(decoded.fault?.offset ?? -1)")
         }
     }

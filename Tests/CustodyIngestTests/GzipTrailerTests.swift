@@ -140,7 +140,8 @@ struct GzipTrailerTests {
         #expect(good.fault == nil)
         #expect(good.text == "plain\nheader crc\nplain\n")
 
-        let badHeader = try decode(inflater, try dir.write("bad-fhcrc.gz", plain + storedMember(content, headerCRC: true, wrongHeaderCRC: true)))
+        let badHeader = try decode(
+            inflater, try dir.write("bad-fhcrc.gz", plain + storedMember(content, headerCRC: true, wrongHeaderCRC: true)))
         #expect(badHeader.text == "plain\n")
         #expect(badHeader.fault?.message.contains("header crc mismatch") == true)
 

@@ -85,8 +85,9 @@ func drain(_ source: DecodedSource, chunk: Int = 64 * 1024) -> Decoded {
         if n == 0 { break }
         bytes += buffer[0..<n]
     }
-    return Decoded(bytes: bytes, fault: source.fault, isCompressed: source.isCompressed,
-                   compressedBytesRead: source.compressedBytesRead)
+    return Decoded(
+        bytes: bytes, fault: source.fault, isCompressed: source.isCompressed,
+        compressedBytesRead: source.compressedBytesRead)
 }
 
 /// A copy of one `LineReader` event, safe to keep after the callback returns.
@@ -100,7 +101,8 @@ enum LineEvent: Equatable, CustomStringConvertible {
     var description: String {
         switch self {
         case .line(let bytes, let n):
-            return bytes.count > 60 ? "line \(n): \(bytes.count) bytes" : "line \(n): \(String(decoding: bytes, as: UTF8.self).debugDescription)"
+            return bytes.count > 60
+                ? "line \(n): \(bytes.count) bytes" : "line \(n): \(String(decoding: bytes, as: UTF8.self).debugDescription)"
         case .overlong(let n): return "overlong \(n)"
         case .cutOff(let n): return "cutOff \(n)"
         }
@@ -127,35 +129,35 @@ func lineEvents(_ inflater: GzipInflater, _ path: String) throws -> (events: [Li
 /// The shipped policy (plus an unaccepted `verify_email` method), inline so tests do not depend
 /// on the working directory.
 let policyYAML = """
-id: cn-cac-2016-apps
-title: Provisions on the Administration of Mobile Internet Applications Information Services (2016)
-jurisdiction: CN
-timezone: Asia/Shanghai
-retention:
-  minimum_days: 60
-  maximum_days: 180
-real_name:
-  registration_events: [register, signup]
-  verification_events:
-    verify_phone: phone
-    verify_id: id_document
-    verify_email: email
-  accepted_methods: [phone, id_document]
-  publish_events: [post, comment, message, upload, live_start]
-fields:
-  timestamp: [ts, timestamp, time, "@timestamp"]
-  user: [user, user_id, uid]
-  event: [event, action, type]
-http_events:
-  - { method: POST, path_prefix: /api/register, event: register }
-  - { method: POST, path_prefix: /api/verify/phone, event: verify_phone }
-  - { method: POST, path_prefix: /api/verify/id, event: verify_id }
-  - { method: POST, path_prefix: /api/posts, event: post }
-  - { method: POST, path_prefix: /api/comments, event: comment }
-  - { method: POST, path_prefix: /api/messages, event: message }
-  - { method: POST, path_prefix: /api/uploads, event: upload }
-  - { method: POST, path_prefix: /api/live, event: live_start }
-"""
+    id: cn-cac-2016-apps
+    title: Provisions on the Administration of Mobile Internet Applications Information Services (2016)
+    jurisdiction: CN
+    timezone: Asia/Shanghai
+    retention:
+      minimum_days: 60
+      maximum_days: 180
+    real_name:
+      registration_events: [register, signup]
+      verification_events:
+        verify_phone: phone
+        verify_id: id_document
+        verify_email: email
+      accepted_methods: [phone, id_document]
+      publish_events: [post, comment, message, upload, live_start]
+    fields:
+      timestamp: [ts, timestamp, time, "@timestamp"]
+      user: [user, user_id, uid]
+      event: [event, action, type]
+    http_events:
+      - { method: POST, path_prefix: /api/register, event: register }
+      - { method: POST, path_prefix: /api/verify/phone, event: verify_phone }
+      - { method: POST, path_prefix: /api/verify/id, event: verify_id }
+      - { method: POST, path_prefix: /api/posts, event: post }
+      - { method: POST, path_prefix: /api/comments, event: comment }
+      - { method: POST, path_prefix: /api/messages, event: message }
+      - { method: POST, path_prefix: /api/uploads, event: upload }
+      - { method: POST, path_prefix: /api/live, event: live_start }
+    """
 
 func loadPolicy(_ text: String = policyYAML) throws -> Policy {
     try PolicyLoader.parse(text, file: "test-policy.yaml")
@@ -176,9 +178,18 @@ enum Parsed: Equatable, CustomStringConvertible {
         }
     }
 
-    var user: String? { if case .record(_, let user, _) = self { return user }; return nil }
-    var event: String? { if case .record(_, _, let event) = self { return event }; return nil }
-    var millis: Int64? { if case .record(let millis, _, _) = self { return millis }; return nil }
+    var user: String? {
+        if case .record(_, let user, _) = self { return user }
+        return nil
+    }
+    var event: String? {
+        if case .record(_, _, let event) = self { return event }
+        return nil
+    }
+    var millis: Int64? {
+        if case .record(let millis, _, _) = self { return millis }
+        return nil
+    }
 }
 
 /// Parses lines one after another with one parser (so sniffing carries over), copying results.
@@ -191,8 +202,10 @@ func parseLines(_ lines: [String], format: LogFormat, policy: Policy) -> (result
         let outcome = bytes.withUnsafeBufferPointer { parser.parse($0) }
         switch outcome {
         case .record(let r):
-            results.append(.record(millis: r.millis, user: r.user.map { String(decoding: $0, as: UTF8.self) },
-                                   event: r.event.map { String(decoding: $0, as: UTF8.self) }))
+            results.append(
+                .record(
+                    millis: r.millis, user: r.user.map { String(decoding: $0, as: UTF8.self) },
+                    event: r.event.map { String(decoding: $0, as: UTF8.self) }))
         case .rejected(let rejection):
             results.append(.rejected(rejection))
         case .skipped:
@@ -229,8 +242,10 @@ struct LogFileSpec: Sendable {
 }
 
 /// Writes `events` (assigned to files by `assign`) as log files, lines in time order or shuffled.
-func writeLogs(_ events: [ActivityEvent], files: [LogFileSpec], in dir: TemporaryDirectory,
-               assign: (Int, ActivityEvent) -> Int, shuffleSeed: UInt64? = nil) throws {
+func writeLogs(
+    _ events: [ActivityEvent], files: [LogFileSpec], in dir: TemporaryDirectory,
+    assign: (Int, ActivityEvent) -> Int, shuffleSeed: UInt64? = nil
+) throws {
     var perFile = Array(repeating: [ActivityEvent](), count: files.count)
     for (i, e) in events.enumerated() { perFile[assign(i, e)].append(e) }
     for (spec, events) in zip(files, perFile) {
@@ -259,8 +274,10 @@ let mixedLogFiles: [LogFileSpec] = [
     LogFileSpec(name: "worker/w.logfmt.gz", format: .logfmt, gzip: true),
 ]
 
-func runCheck(_ paths: [String], policy: Policy, asOf: CivilDay, since: CivilDay? = nil,
-              parallelism: Int) async throws -> CheckReport {
+func runCheck(
+    _ paths: [String], policy: Policy, asOf: CivilDay, since: CivilDay? = nil,
+    parallelism: Int
+) async throws -> CheckReport {
     try await CheckRunner.run(CheckRequest(paths: paths, policy: policy, asOf: asOf, since: since, parallelism: parallelism))
 }
 

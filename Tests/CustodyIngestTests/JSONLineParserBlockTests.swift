@@ -1,10 +1,11 @@
 import CustodyCore
-#if canImport(Glibc)
-import Glibc
-#endif
 import CustodyIngest
 import CustodyTesting
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The parser finds string ends sixteen bytes at a time while a block fits inside the line, and
 /// byte by byte after that or after a backslash. These lines put quotes, escapes and line ends
@@ -21,10 +22,18 @@ struct JSONLineParserBlockTests {
         let plain = Array("abcdefghijklmnopqrstuvwxyz0123456789_-. ")
         while value.utf8.count < length {
             switch Int.random(in: 0..<12, using: &random) {
-            case 0: literal += #"\""#; value += "\""
-            case 1: literal += #"\\"#; value += "\\"
-            case 2: literal += #"\u00e9"#; value += "é"
-            case 3: literal += "中"; value += "中"
+            case 0:
+                literal += #"\""#
+                value += "\""
+            case 1:
+                literal += #"\\"#
+                value += "\\"
+            case 2:
+                literal += #"\u00e9"#
+                value += "é"
+            case 3:
+                literal += "中"
+                value += "中"
             default:
                 let c = plain[Int.random(in: 0..<plain.count, using: &random)]
                 literal.append(c)
@@ -92,8 +101,10 @@ struct JSONLineParserBlockTests {
         }
         var random = SplitMix64(seed: 18)
         var lines = (0..<500).map { _ in randomLine(random: &random).line }
-        lines += [#"{"ts":"2026-10-10T05:55:36Z","event":"post","user":"abc"}"#, #"{"ts":"2026-10-10T05:55:36Z","user":12345678901,"event":"x"}"#,
-                  #"{"ts":"2026-10-10T05:55:36Z","user":"\u0061b","event":"p\u006fst"}"#, #"{"ts":"2026-10-10T05:55:36Z","user":"a"}"#]
+        lines += [
+            #"{"ts":"2026-10-10T05:55:36Z","event":"post","user":"abc"}"#, #"{"ts":"2026-10-10T05:55:36Z","user":12345678901,"event":"x"}"#,
+            #"{"ts":"2026-10-10T05:55:36Z","user":"\u0061b","event":"p\u006fst"}"#, #"{"ts":"2026-10-10T05:55:36Z","user":"a"}"#,
+        ]
         var parser = LineParser(policy: policy, format: .jsonl)
         defer { parser.deallocate() }
         for line in lines {
@@ -117,9 +128,11 @@ struct JSONLineParserKeyOrderTests {
     let policy = try! loadPolicy()
 
     /// Keys near the policy's names (prefixes, extensions, escapes, case), in shuffled orders.
-    private let keys = [#""ts""#, #""user""#, #""event""#, #""use""#, #""users""#, #""t\u0073""#, #""ts ""#, #""TS""#,
-                        #""timestamp""#, #""user_id""#, #""uid""#, #""action""#, #""ip""#, #""a_rather_long_key""#,
-                        #""sixteen_bytes_k""#, #""sixteen_bytes_ke""#, #""""#, #""ev\"ent""#]
+    private let keys = [
+        #""ts""#, #""user""#, #""event""#, #""use""#, #""users""#, #""t\u0073""#, #""ts ""#, #""TS""#,
+        #""timestamp""#, #""user_id""#, #""uid""#, #""action""#, #""ip""#, #""a_rather_long_key""#,
+        #""sixteen_bytes_k""#, #""sixteen_bytes_ke""#, #""""#, #""ev\"ent""#,
+    ]
 
     private func line(_ random: inout SplitMix64) -> String {
         var pairs: [String] = []

@@ -11,23 +11,28 @@ struct JSONLineParserTests {
     func parse(_ line: String) -> Parsed { parseLine(line, format: .jsonl, policy: policy) }
 
     @Test func basicRecord() {
-        #expect(parse(#"{"ts":"2026-10-10T13:55:36.123+08:00","user":"alice","event":"post"}"#)
-            == .record(millis: t, user: "alice", event: "post"))
+        #expect(
+            parse(#"{"ts":"2026-10-10T13:55:36.123+08:00","user":"alice","event":"post"}"#)
+                == .record(millis: t, user: "alice", event: "post"))
     }
 
     @Test func whitespaceAroundTokens() {
-        #expect(parse(" {  \"ts\" :\t\"2026-10-10T05:55:36.123Z\" , \"user\" : \"bob\" ,\"event\":\"view\"  }  ")
-            == .record(millis: t, user: "bob", event: "view"))
+        #expect(
+            parse(" {  \"ts\" :\t\"2026-10-10T05:55:36.123Z\" , \"user\" : \"bob\" ,\"event\":\"view\"  }  ")
+                == .record(millis: t, user: "bob", event: "view"))
     }
 
     @Test func firstFieldInThePolicyListWinsWhereverItIsInTheObject() {
-        let line = #"{"time":"2001-01-01T00:00:00Z","uid":"wrong","action":"wrong","event":"post","user":"right","ts":"2026-10-10T05:55:36.123Z"}"#
+        let line =
+            #"{"time":"2001-01-01T00:00:00Z","uid":"wrong","action":"wrong","event":"post","user":"right","ts":"2026-10-10T05:55:36.123Z"}"#
         #expect(parse(line) == .record(millis: t, user: "right", event: "post"))
         // Lower-ranked names are used when the better ones are absent.
-        #expect(parse(#"{"@timestamp":"2026-10-10T05:55:36.123Z","uid":"c","type":"comment"}"#)
-            == .record(millis: t, user: "c", event: "comment"))
-        #expect(parse(#"{"time":"2026-10-10T05:55:36.123Z","timestamp":"2026-10-10T05:55:36.123Z","user_id":"d","uid":"e"}"#)
-            == .record(millis: t, user: "d", event: nil))
+        #expect(
+            parse(#"{"@timestamp":"2026-10-10T05:55:36.123Z","uid":"c","type":"comment"}"#)
+                == .record(millis: t, user: "c", event: "comment"))
+        #expect(
+            parse(#"{"time":"2026-10-10T05:55:36.123Z","timestamp":"2026-10-10T05:55:36.123Z","user_id":"d","uid":"e"}"#)
+                == .record(millis: t, user: "d", event: nil))
     }
 
     @Test func fieldNamesMustMatchExactly() {
@@ -38,16 +43,20 @@ struct JSONLineParserTests {
     }
 
     @Test func longFieldNamesFromThePolicy() throws {
-        let custom = try loadPolicy(policyYAML.replacingOccurrences(
-            of: "  timestamp: [ts, timestamp, time, \"@timestamp\"]", with: "  timestamp: [event_timestamp_utc, event_timestamp_local]"))
+        let custom = try loadPolicy(
+            policyYAML.replacingOccurrences(
+                of: "  timestamp: [ts, timestamp, time, \"@timestamp\"]", with: "  timestamp: [event_timestamp_utc, event_timestamp_local]")
+        )
         let line = #"{"event_timestamp_local":"2001-01-01T00:00:00Z","event_timestamp_utc":"2026-10-10T05:55:36.123Z"}"#
         #expect(parseLine(line, format: .jsonl, policy: custom).millis == t)
-        #expect(parseLine(#"{"event_timestamp_ut":"2026-10-10T05:55:36Z"}"#, format: .jsonl, policy: custom) == .rejected(.missingTimestamp))
+        #expect(
+            parseLine(#"{"event_timestamp_ut":"2026-10-10T05:55:36Z"}"#, format: .jsonl, policy: custom) == .rejected(.missingTimestamp))
         #expect(parseLine(#"{"ts":"2026-10-10T05:55:36Z"}"#, format: .jsonl, policy: custom) == .rejected(.missingTimestamp))
     }
 
     @Test func integerUser() {
-        #expect(parse(#"{"ts":"2026-10-10T05:55:36.123Z","user":12345,"event":"post"}"#) == .record(millis: t, user: "12345", event: "post"))
+        #expect(
+            parse(#"{"ts":"2026-10-10T05:55:36.123Z","user":12345,"event":"post"}"#) == .record(millis: t, user: "12345", event: "post"))
         #expect(parse(#"{"ts":"2026-10-10T05:55:36.123Z","user":0}"#).user == "0")
     }
 
@@ -63,10 +72,12 @@ struct JSONLineParserTests {
     }
 
     @Test func escapedStrings() {
-        #expect(parse(#"{"ts":"2026-10-10T05:55:36.123Z","user":"Jos\u00e9","event":"po\"st"}"#)
-            == .record(millis: t, user: "José", event: "po\"st"))
-        #expect(parse(#"{"ts":"2026-10-10T05:55:36.123Z","user":"\ud83d\ude00 smile","event":"a\\b\/c\td\ne"}"#)
-            == .record(millis: t, user: "😀 smile", event: "a\\b/c\td\ne"))
+        #expect(
+            parse(#"{"ts":"2026-10-10T05:55:36.123Z","user":"Jos\u00e9","event":"po\"st"}"#)
+                == .record(millis: t, user: "José", event: "po\"st"))
+        #expect(
+            parse(#"{"ts":"2026-10-10T05:55:36.123Z","user":"\ud83d\ude00 smile","event":"a\\b\/c\td\ne"}"#)
+                == .record(millis: t, user: "😀 smile", event: "a\\b/c\td\ne"))
         #expect(parse(#"{"ts":"2026-10-10T05:55:36.123Z","user":"\u4E2D\u6587"}"#).user == "中文")
         // Raw UTF-8 passes through unchanged.
         #expect(parse(#"{"ts":"2026-10-10T05:55:36.123Z","user":"José 中文"}"#).user == "José 中文")
@@ -77,7 +88,8 @@ struct JSONLineParserTests {
     }
 
     @Test func nestedValuesAreSkipped() {
-        let line = #"{"meta":{"ts":"1999-01-01T00:00:00Z","user":"evil","list":[1,{"event":"}]\"{["}],"s":"]}"},"ts":"2026-10-10T05:55:36.123Z","tags":[[],[{}]],"user":"alice","event":"post"}"#
+        let line =
+            #"{"meta":{"ts":"1999-01-01T00:00:00Z","user":"evil","list":[1,{"event":"}]\"{["}],"s":"]}"},"ts":"2026-10-10T05:55:36.123Z","tags":[[],[{}]],"user":"alice","event":"post"}"#
         #expect(parse(line) == .record(millis: t, user: "alice", event: "post"))
     }
 
@@ -138,16 +150,18 @@ struct JSONLineParserTests {
     }
 
     @Test func parserIsReusableAcrossLines() {
-        let (results, _) = parseLines([
-            #"{"ts":"2026-10-10T05:55:36.123Z","user":"J\u00f6rg","event":"p\u006fst"}"#,
-            #"{"ts":"2026-10-10T05:55:36.123Z","user":"x","event":"y"}"#,
-            #"{"ts":"2026-10-10T05:55:36.123Z","user":"\u00e9","event":"\u00e8"}"#,
-        ], format: .jsonl, policy: policy)
-        #expect(results == [
-            .record(millis: t, user: "Jörg", event: "post"),
-            .record(millis: t, user: "x", event: "y"),
-            .record(millis: t, user: "é", event: "è"),
-        ])
+        let (results, _) = parseLines(
+            [
+                #"{"ts":"2026-10-10T05:55:36.123Z","user":"J\u00f6rg","event":"p\u006fst"}"#,
+                #"{"ts":"2026-10-10T05:55:36.123Z","user":"x","event":"y"}"#,
+                #"{"ts":"2026-10-10T05:55:36.123Z","user":"\u00e9","event":"\u00e8"}"#,
+            ], format: .jsonl, policy: policy)
+        #expect(
+            results == [
+                .record(millis: t, user: "Jörg", event: "post"),
+                .record(millis: t, user: "x", event: "y"),
+                .record(millis: t, user: "é", event: "è"),
+            ])
     }
 
     /// Number values are scanned as any run of number characters and never validated.
@@ -163,13 +177,14 @@ struct JSONLineParserTests {
     @Test(.timeLimit(.minutes(1)))
     func manyFieldNames() throws {
         let names = (0..<70).map { "f\($0)" }
-        let text = policyYAML.replacingOccurrences(of: "  timestamp: [ts, timestamp, time, \"@timestamp\"]",
-                                                   with: "  timestamp: [\(names.joined(separator: ", "))]")
+        let text = policyYAML.replacingOccurrences(
+            of: "  timestamp: [ts, timestamp, time, \"@timestamp\"]",
+            with: "  timestamp: [\(names.joined(separator: ", "))]")
         let custom: Policy
         do {
             custom = try loadPolicy(text)
         } catch is ConfigurationError {
-            return // refusing such a policy is a fix too
+            return  // refusing such a policy is a fix too
         }
         #expect(parseLine(#"{"f69":"2026-10-10T05:55:36.123Z","other":1}"#, format: .jsonl, policy: custom).millis == t)
     }

@@ -72,8 +72,11 @@ struct LineReaderTests {
 
     @Test func invalidUTF8IsPassedThroughAsBytes() throws {
         let input: [UInt8] = [0xFF, 0xFE, 0x0A, 0xC3, 0x28, 0x0A, 0xE2, 0x82, 0x0A, 0x00, 0x01, 0x0A, 0xF0, 0x9F, 0x98]
-        #expect(try events(of: input) == [.line([0xFF, 0xFE], 1), .line([0xC3, 0x28], 2), .line([0xE2, 0x82], 3),
-                                          .line([0x00, 0x01], 4), .line([0xF0, 0x9F, 0x98], 5)])
+        #expect(
+            try events(of: input) == [
+                .line([0xFF, 0xFE], 1), .line([0xC3, 0x28], 2), .line([0xE2, 0x82], 3),
+                .line([0x00, 0x01], 4), .line([0xF0, 0x9F, 0x98], 5),
+            ])
     }
 
     /// Many lines of mixed lengths, crossing the reader's internal block boundaries.
@@ -98,8 +101,10 @@ struct LineReaderTests {
         let path = try dir.write("growing.log", "a\nbb\nccc")
         var seen: [LineEvent] = []
         var consumed: [UInt8] = []
-        let first = LineReader.forEachLine(in: try DecodedSources.open(path: path), from: .start, completeLinesOnly: true,
-                                           consumed: { consumed += $0 }) { event in
+        let first = LineReader.forEachLine(
+            in: try DecodedSources.open(path: path), from: .start, completeLinesOnly: true,
+            consumed: { consumed += $0 }
+        ) { event in
             if case .line(let bytes, let n) = event { seen.append(.line(Array(bytes), n)) }
         }
         #expect(seen == [.text("a", 1), .text("bb", 2)])
@@ -111,8 +116,10 @@ struct LineReaderTests {
         try dir.write("growing.log", "a\nbb\nccc\ndddd\n")
         seen = []
         consumed = []
-        let second = LineReader.forEachLine(in: try DecodedSources.open(path: path), from: first.end, completeLinesOnly: true,
-                                            consumed: { consumed += $0 }) { event in
+        let second = LineReader.forEachLine(
+            in: try DecodedSources.open(path: path), from: first.end, completeLinesOnly: true,
+            consumed: { consumed += $0 }
+        ) { event in
             if case .line(let bytes, let n) = event { seen.append(.line(Array(bytes), n)) }
         }
         #expect(seen == [.text("ccc", 3), .text("dddd", 4)])
@@ -127,8 +134,10 @@ struct LineReaderTests {
         let path = try dir.write("in.log", input)
         var consumed: [UInt8] = []
         var count = 0
-        let outcome = LineReader.forEachLine(in: try DecodedSources.open(path: path), from: .start, completeLinesOnly: false,
-                                             consumed: { consumed += $0 }) { _ in count += 1 }
+        let outcome = LineReader.forEachLine(
+            in: try DecodedSources.open(path: path), from: .start, completeLinesOnly: false,
+            consumed: { consumed += $0 }
+        ) { _ in count += 1 }
         #expect(consumed == input)
         #expect(count == 5_002)
         #expect(outcome.end == LineReader.Position(bytes: input.count, lines: 5_002))
@@ -156,13 +165,19 @@ struct LineReaderTests {
             case .cutOff(let n): seen.append(.cutOff(n))
             }
         }
-        let first = LineReader.forEachLine(in: try DecodedSources.open(path: path), from: .start, completeLinesOnly: true,
-                                           consumed: nil, collect)
+        let first = LineReader.forEachLine(
+            in: try DecodedSources.open(path: path), from: .start, completeLinesOnly: true,
+            consumed: nil, collect)
         try dir.write("g.log", start + [UInt8](repeating: 0x78, count: mib / 2) + Array("\nb\n".utf8))
-        _ = LineReader.forEachLine(in: try DecodedSources.open(path: path), from: first.end, completeLinesOnly: true,
-                                   consumed: nil, collect)
+        _ = LineReader.forEachLine(
+            in: try DecodedSources.open(path: path), from: first.end, completeLinesOnly: true,
+            consumed: nil, collect)
         // One pass over the finished file gives the same events.
-        #expect(seen.filter { if case .line = $0 { return true }; return false } == [.text("a", 1), .text("b", 3)])
+        #expect(
+            seen.filter {
+                if case .line = $0 { return true }
+                return false
+            } == [.text("a", 1), .text("b", 3)])
         #expect(seen.contains(.overlong(2)))
     }
 }

@@ -10,13 +10,15 @@ struct LogfmtParserTests {
     func parse(_ line: String) -> Parsed { parseLine(line, format: .logfmt, policy: policy) }
 
     @Test func basicRecord() {
-        #expect(parse("ts=2026-10-10T13:55:36.123+08:00 user=alice event=post ip=10.0.0.1")
-            == .record(millis: t, user: "alice", event: "post"))
+        #expect(
+            parse("ts=2026-10-10T13:55:36.123+08:00 user=alice event=post ip=10.0.0.1")
+                == .record(millis: t, user: "alice", event: "post"))
     }
 
     @Test func quotedValuesWithEscapes() {
-        #expect(parse(#"ts="2026-10-10 05:55:36.123Z" user="al\"ice smith" event="po\\st" msg="a b=c \"d\"""#)
-            == .record(millis: t, user: "al\"ice smith", event: "po\\st"))
+        #expect(
+            parse(#"ts="2026-10-10 05:55:36.123Z" user="al\"ice smith" event="po\\st" msg="a b=c \"d\"""#)
+                == .record(millis: t, user: "al\"ice smith", event: "po\\st"))
         #expect(parse(#"ts=2026-10-10T05:55:36.123Z user="line\nbreak\ttab""#).user == "line\nbreak\ttab")
         #expect(parse(#"ts="2026-10-10T05:55:36.123Z" user="plain""#).user == "plain")
     }
@@ -26,8 +28,9 @@ struct LogfmtParserTests {
     }
 
     @Test func bareFlagsAreIgnored() {
-        #expect(parse("debug ts=2026-10-10T05:55:36.123Z audit user=bob event=comment verbose")
-            == .record(millis: t, user: "bob", event: "comment"))
+        #expect(
+            parse("debug ts=2026-10-10T05:55:36.123Z audit user=bob event=comment verbose")
+                == .record(millis: t, user: "bob", event: "comment"))
     }
 
     @Test func tabsSeparatePairs() {
@@ -35,8 +38,9 @@ struct LogfmtParserTests {
     }
 
     @Test func fieldPriority() {
-        #expect(parse("time=2001-01-01T00:00:00Z uid=wrong user=right ts=2026-10-10T05:55:36.123Z action=x event=post")
-            == .record(millis: t, user: "right", event: "post"))
+        #expect(
+            parse("time=2001-01-01T00:00:00Z uid=wrong user=right ts=2026-10-10T05:55:36.123Z action=x event=post")
+                == .record(millis: t, user: "right", event: "post"))
     }
 
     @Test func anonymousUsers() {
@@ -79,10 +83,12 @@ struct LogfmtParserTests {
     /// later, lower-ranked (or repeated) escaped key overwrites the value already chosen.
     @Test
     func laterEscapedValuesDoNotOverwriteTheChosenOne() {
-        #expect(parse(#"ts=2026-10-10T05:55:36.123Z user="al\"ice" uid="bo\"b" event=post"#)
-            == .record(millis: t, user: "al\"ice", event: "post"))
-        #expect(parse(#"ts=2026-10-10T05:55:36.123Z user=a event="po\"st" action="vi\"ew""#)
-            == .record(millis: t, user: "a", event: "po\"st"))
+        #expect(
+            parse(#"ts=2026-10-10T05:55:36.123Z user="al\"ice" uid="bo\"b" event=post"#)
+                == .record(millis: t, user: "al\"ice", event: "post"))
+        #expect(
+            parse(#"ts=2026-10-10T05:55:36.123Z user=a event="po\"st" action="vi\"ew""#)
+                == .record(millis: t, user: "a", event: "po\"st"))
         #expect(parse(#"ts="2026-10-10T05:55:36.123\Z" time="2001-01-01T00:00:00\Z" user=a"#).millis == t)
         // The same key twice is ambiguous, not "first wins".
         #expect(parse(#"ts=2026-10-10T05:55:36.123Z user="x\"1" user="y\"2""#) == .rejected(.ambiguousField))

@@ -12,7 +12,10 @@ struct LoneCarriageReturnTests {
         let bytes: [UInt8]
         let chunk: Int
         var offset = 0
-        init(_ bytes: [UInt8], chunk: Int) { self.bytes = bytes; self.chunk = chunk }
+        init(_ bytes: [UInt8], chunk: Int) {
+            self.bytes = bytes
+            self.chunk = chunk
+        }
         func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
             let n = min(chunk, buffer.count, bytes.count - offset)
             if n > 0 { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.withUnsafeBytes { $0 }[offset..<(offset + n)])) }
@@ -49,7 +52,8 @@ struct LoneCarriageReturnTests {
 
     @Test func recordsSeparatedByLoneCRsAreTwoRecords() async throws {
         let dir = try TemporaryDirectory()
-        let text = #"{"ts":"2026-10-11T12:00:00+08:00","user":"u1","event":"verify_phone"}"# + "\r"
+        let text =
+            #"{"ts":"2026-10-11T12:00:00+08:00","user":"u1","event":"verify_phone"}"# + "\r"
             + #"{"ts":"2026-10-11T12:00:01+08:00","user":"u2","event":"post"}"# + "\r"
         let path = try dir.write("mac.jsonl", text)
         let report = try await runCheck([path], policy: try loadPolicy(minimumDays: 1), asOf: CivilDay(iso: "2026-10-12")!, parallelism: 1)

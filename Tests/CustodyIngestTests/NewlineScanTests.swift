@@ -9,8 +9,10 @@ import Testing
 struct NewlineScanTests {
     typealias Scan = @Sendable (UnsafePointer<UInt8>?, Int, UnsafeMutablePointer<UInt32>?, Int, UnsafeMutablePointer<Int>?) -> Int
 
-    static let scans: [(String, Scan)] = [("dispatched", { custody_newlines($0, $1, $2, $3, $4) }),
-                                          ("sse2", { custody_newlines_sse2($0, $1, $2, $3, $4) })]
+    static let scans: [(String, Scan)] = [
+        ("dispatched", { custody_newlines($0, $1, $2, $3, $4) }),
+        ("sse2", { custody_newlines_sse2($0, $1, $2, $3, $4) }),
+    ]
 
     /// Every newline offset of `bytes`, found by calling `scan` until it has looked at all of
     /// them, with room for `capacity` offsets per call.
@@ -38,14 +40,18 @@ struct NewlineScanTests {
                 // No newlines, all newlines, and densities in between.
                 for density in [0, 1, 8, 64, 256] {
                     let buffer = (0..<(length + offset)).map { _ -> UInt8 in
-                        density == 1 ? 0x0A : density != 0 && random.next() % UInt64(density) == 0 ? 0x0A : UInt8(truncatingIfNeeded: random.next() | 1)
+                        density == 1
+                            ? 0x0A
+                            : density != 0 && random.next() % UInt64(density) == 0 ? 0x0A : UInt8(truncatingIfNeeded: random.next() | 1)
                     }
                     // Line ends: LF, and CR not followed by LF (a CR in the last byte: unknown).
                     let expected = (0..<length).filter {
                         buffer[offset + $0] == 0x0A || (buffer[offset + $0] == 0x0D && $0 + 1 < length && buffer[offset + $0 + 1] != 0x0A)
                     }
                     for capacity in [64, 65, 100, 1024] {
-                        let found = buffer.withUnsafeBufferPointer { offsets(UnsafeBufferPointer(rebasing: $0[offset...]), capacity: capacity, scan: scan) }
+                        let found = buffer.withUnsafeBufferPointer {
+                            offsets(UnsafeBufferPointer(rebasing: $0[offset...]), capacity: capacity, scan: scan)
+                        }
                         if found != expected {
                             Issue.record("\(name): length \(length), density \(density), capacity \(capacity): \(found) != \(expected)")
                             return

@@ -33,7 +33,8 @@ struct RealLogSampleTests {
     }
 
     @Test func androidLogcatPattern() throws {
-        let format = try described("""
+        let format = try described(
+            """
             formats:
               logcat:
                 pattern: '%{ts} %{+ts->} %{pid->} %{tid->} %{level} %{tag}: %{message}'
@@ -42,12 +43,14 @@ struct RealLogSampleTests {
                 year: 2017
                 fields: { timestamp: ts, user: message.uid, event: tag }
             """)
-        #expect(tally(try fixture("loghub_Android_200.log"), format)
-            == Tally(records: 200, days: ["2017-03-17"], users: ["1000", "1001", "10037", "1041"]))
+        #expect(
+            tally(try fixture("loghub_Android_200.log"), format)
+                == Tally(records: 200, days: ["2017-03-17"], users: ["1000", "1001", "10037", "1041"]))
     }
 
     @Test func healthAppPattern() throws {
-        let format = try described("""
+        let format = try described(
+            """
             formats:
               healthapp:
                 pattern: '%{ts}|%{component}|%{pid}|%{message}'
@@ -70,7 +73,8 @@ struct RealLogSampleTests {
     }
 
     @Test func openSSHRegex() throws {
-        let format = try described(#"""
+        let format = try described(
+            #"""
             formats:
               sshd:
                 regex: '^(?P<ts>\w{3} +\d+ \d\d:\d\d:\d\d) \S+ sshd\[\d+\]: (?:.*?[Ii]nvalid user (?P<user>\S+))?'
@@ -78,13 +82,16 @@ struct RealLogSampleTests {
                 timezone: Asia/Shanghai
                 year: 2017
             """#)
-        #expect(tally(try fixture("loghub_OpenSSH_200.log"), format)
-            == Tally(records: 200, days: ["2017-12-10"],
-                     users: ["0", "1234", "chen", "inspur", "pgadmin", "support", "test", "test9", "utsims", "webmaster"]))
+        #expect(
+            tally(try fixture("loghub_OpenSSH_200.log"), format)
+                == Tally(
+                    records: 200, days: ["2017-12-10"],
+                    users: ["0", "1234", "chen", "inspur", "pgadmin", "support", "test", "test9", "utsims", "webmaster"]))
     }
 
     @Test func apacheErrorLogPattern() throws {
-        let format = try described("""
+        let format = try described(
+            """
             formats:
               apache_error:
                 pattern: '[%{ts}] [%{level}] %{message}'
@@ -109,8 +116,11 @@ struct RealLogSampleTests {
         }
         let path = try dir.write("pod.log", lines.joined(separator: "\n") + "\n")
         // 30 records (the partial lines join their final parts); times are UTC, days Shanghai's.
-        #expect(tally(path, .auto) == Tally(records: 30, days: ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"],
-                                            users: ["u0", "u1", "u2", "u3", "u4"]))
+        #expect(
+            tally(path, .auto)
+                == Tally(
+                    records: 30, days: ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"],
+                    users: ["u0", "u1", "u2", "u3", "u4"]))
     }
 
     @Test func nginxWithUserHeader() throws {
@@ -119,17 +129,23 @@ struct RealLogSampleTests {
         for k in 0..<50 {
             let user = k % 7 == 0 ? "-" : "app-\(k % 6)"
             let request = k % 2 == 0 ? "POST /api/posts?draft=0 HTTP/2.0" : "GET /api/feed HTTP/2.0"
-            lines.append(#"203.0.113.\#(k) - - [\#(String(format: "%02d", 1 + k % 5))/Nov/2026:08:\#(String(format: "%02d", k)):00 +0800] "\#(request)" 200 \#(k * 10) "https://example.com/" "Mozilla/5.0" "\#(user)""#)
+            lines.append(
+                #"203.0.113.\#(k) - - [\#(String(format: "%02d", 1 + k % 5))/Nov/2026:08:\#(String(format: "%02d", k)):00 +0800] "\#(request)" 200 \#(k * 10) "https://example.com/" "Mozilla/5.0" "\#(user)""#
+            )
         }
         let path = try dir.write("access.log", lines.joined(separator: "\n") + "\n")
-        let format = try described("""
+        let format = try described(
+            """
             formats:
               web:
                 nginx: '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_x_user_id"'
                 fields: { user: http_x_user_id }
             """)
-        #expect(tally(path, format) == Tally(records: 50, days: (1...5).map { "2026-11-0\($0)" },
-                                             users: (0..<6).map { "app-\($0)" }))
+        #expect(
+            tally(path, format)
+                == Tally(
+                    records: 50, days: (1...5).map { "2026-11-0\($0)" },
+                    users: (0..<6).map { "app-\($0)" }))
         // As plain combined, the same lines carry no user at all (the issue's real Apache log).
         #expect(tally(path, .combined).users.isEmpty)
     }

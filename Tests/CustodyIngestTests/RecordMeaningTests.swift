@@ -37,7 +37,9 @@ struct RecordMeaningTests {
 
     @Test func differentNamesOfOneFieldStillRankAsThePolicySays() {
         // `event` and `action` are two names in the list, not one name twice: the first listed wins.
-        #expect(parseLine(#"{"ts":"2026-10-10T05:55:36Z","user":"a","action":"x","event":"post"}"#, format: .jsonl, policy: policy).event == "post")
+        #expect(
+            parseLine(#"{"ts":"2026-10-10T05:55:36Z","user":"a","action":"x","event":"post"}"#, format: .jsonl, policy: policy).event
+                == "post")
     }
 
     @Test(arguments: [

@@ -10,8 +10,11 @@ struct RecordReaderTests {
     func read(_ path: String, format: LogFormat = .auto) -> (RecordReader.Outcome, [(Int64, String?, String?, Int)]) {
         var records: [(Int64, String?, String?, Int)] = []
         let outcome = RecordReader.read(path: path, policy: policy, format: format) { record, line in
-            records.append((record.millis, record.user.map { String(decoding: $0, as: UTF8.self) },
-                            record.event.map { String(decoding: $0, as: UTF8.self) }, line))
+            records.append(
+                (
+                    record.millis, record.user.map { String(decoding: $0, as: UTF8.self) },
+                    record.event.map { String(decoding: $0, as: UTF8.self) }, line
+                ))
         }
         return (outcome, records)
     }
@@ -19,7 +22,8 @@ struct RecordReaderTests {
     /// A UTF-8 byte-order mark before the first line made that line a rejected line.
     @Test func byteOrderMarkOnTheFirstLineIsSkipped() throws {
         let dir = try TemporaryDirectory()
-        let path = try dir.write("bom.jsonl", "\u{FEFF}{\"ts\":\"2026-10-10T05:55:36Z\",\"user\":\"a\",\"event\":\"post\"}\n\u{FEFF}{\"ts\":1}\n")
+        let path = try dir.write(
+            "bom.jsonl", "\u{FEFF}{\"ts\":\"2026-10-10T05:55:36Z\",\"user\":\"a\",\"event\":\"post\"}\n\u{FEFF}{\"ts\":1}\n")
         let (outcome, records) = read(path)
         #expect(records.map(\.1) == ["a"])
         // Only the first line may carry one; elsewhere it is content.
@@ -29,16 +33,18 @@ struct RecordReaderTests {
 
     @Test func emptyAndBlankLinesAreIgnoredAndRejectedLinesCounted() throws {
         let dir = try TemporaryDirectory()
-        let path = try dir.write("a.jsonl", """
-        {"ts":"2026-10-10T05:55:36Z","user":"a","event":"post"}
+        let path = try dir.write(
+            "a.jsonl",
+            """
+            {"ts":"2026-10-10T05:55:36Z","user":"a","event":"post"}
 
-           \t
-        not json
-        {"ts":"2026-10-10T05:55:37Z","user":"b","event":"view"}
-        {"user":"c"}
-        {"ts":"2026-10-10T05:55:38Z"}
+               \t
+            not json
+            {"ts":"2026-10-10T05:55:37Z","user":"b","event":"view"}
+            {"user":"c"}
+            {"ts":"2026-10-10T05:55:38Z"}
 
-        """)
+            """)
         let (outcome, records) = read(path)
         #expect(records.map(\.3) == [1, 5, 7])
         #expect(records.map(\.1) == ["a", "b", nil])
@@ -73,7 +79,9 @@ struct RecordReaderTests {
 
     @Test func recordsBeforeAGzipFaultAreKept() throws {
         let dir = try TemporaryDirectory()
-        let lines = (0..<2_000).map { #"{"ts":"2026-10-10T05:55:36Z","user":"u\#($0)","event":"view","pad":"\#(randomHexLines(count: 1, seed: UInt64($0))[0])"}"# }
+        let lines = (0..<2_000).map {
+            #"{"ts":"2026-10-10T05:55:36Z","user":"u\#($0)","event":"view","pad":"\#(randomHexLines(count: 1, seed: UInt64($0))[0])"}"#
+        }
         let whole = try fileBytes(try dir.writeGzip("full.gz", lines: lines))
         let path = try dir.write("cut.gz", Array(whole[0..<(whole.count / 2)]))
         let (outcome, records) = read(path)
@@ -97,7 +105,8 @@ struct RecordReaderTests {
 
     @Test func sniffsEachFile() throws {
         let dir = try TemporaryDirectory()
-        let combined = try dir.write("access.log",
+        let combined = try dir.write(
+            "access.log",
             #"10.0.0.1 - bob [10/Oct/2026:13:55:36 +0800] "POST /api/comments/1 HTTP/1.1" 201 5 "-" "ua""# + "\n")
         let logfmt = try dir.writeGzip("w.logfmt.gz", lines: ["ts=2026-10-10T05:55:36Z user=carol event=message"])
         #expect(read(combined).1.map(\.2) == ["comment"])

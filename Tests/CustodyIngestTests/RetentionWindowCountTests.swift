@@ -17,10 +17,10 @@ struct RetentionWindowCountTests {
         // Window for --as-of 2026-10-12 with 2 days: 10-10 … 10-11.
         var a: [String] = []
         for minute in 0..<20 { a.append(post("many", day: 9, minute: minute)) }  // before the window
-        for minute in 0..<25 { a.append(post("many", day: 10, minute: minute)) } // in it
+        for minute in 0..<25 { a.append(post("many", day: 10, minute: minute)) }  // in it
         for minute in 0..<3 { a.append(post("few", day: 9, minute: minute)) }
         a.append(post("few", day: 11, minute: 0))
-        for minute in 0..<30 { a.append(post("old", day: 8, minute: minute)) }   // never in the window
+        for minute in 0..<30 { a.append(post("old", day: 8, minute: minute)) }  // never in the window
         a.append(#"{"ts":"2026-10-11T12:00:00+08:00","user":"v","event":"verify_phone"}"#)
         try dir.write("a.jsonl", a.joined(separator: "\n") + "\n")
         // A second file: "many" verifies in the middle of the window's second day's posts.

@@ -1,3 +1,4 @@
+import Crypto
 import CustodyCore
 import CustodyStore
 import Foundation
@@ -8,8 +9,9 @@ import Testing
 @Suite struct LedgerTests {
     /// A deployment in a temporary directory: state in `state/`, the key beside the configuration.
     static func configuration(_ dir: URL, extra: String = "") throws -> CustodyConfiguration {
-        try CustodyConfiguration.parse("sources:\n  - path: logs\npolicy: p.yaml\nstate_directory: state\n" + extra,
-                                       file: dir.appendingPathComponent("custody.yaml").path)
+        try CustodyConfiguration.parse(
+            "sources:\n  - path: logs\npolicy: p.yaml\nstate_directory: state\n" + extra,
+            file: dir.appendingPathComponent("custody.yaml").path)
     }
 
     func makeLedger() throws -> (StateDatabase, Ledger, URL) {
@@ -19,9 +21,11 @@ import Testing
         try LedgerKey.create(path: configuration.ledgerKey)
         let ledger = Ledger(configuration: configuration)
         try database.pool.write { db in
-            try ledger.append("request.received", .object([("id", .string("REQ-1")), ("users", .array([.string("u1"), .string("é")]))]), db: db)
+            try ledger.append(
+                "request.received", .object([("id", .string("REQ-1")), ("users", .array([.string("u1"), .string("é")]))]), db: db)
             try ledger.append("hold.placed", .object([("request", .string("REQ-1")), ("vault_objects", .array([]))]), db: db)
-            try ledger.append("decision.recorded", .object([("request", .string("REQ-1")), ("user", .string("u1")), ("produce", .bool(true))]), db: db)
+            try ledger.append(
+                "decision.recorded", .object([("request", .string("REQ-1")), ("user", .string("u1")), ("produce", .bool(true))]), db: db)
         }
         try ledger.checkpoint(database: database)
         return (database, ledger, dir)
@@ -49,8 +53,12 @@ import Testing
     @Test func theLedgerRefusesUpdatesAndDeletes() throws {
         let (database, _, dir) = try makeLedger()
         defer { try? FileManager.default.removeItem(at: dir) }
-        #expect(throws: (any Error).self) { try database.pool.write { db in try db.execute(sql: "UPDATE ledger_entries SET kind = 'x' WHERE seq = 1") } }
-        #expect(throws: (any Error).self) { try database.pool.write { db in try db.execute(sql: "DELETE FROM ledger_entries WHERE seq = 1") } }
+        #expect(throws: (any Error).self) {
+            try database.pool.write { db in try db.execute(sql: "UPDATE ledger_entries SET kind = 'x' WHERE seq = 1") }
+        }
+        #expect(throws: (any Error).self) {
+            try database.pool.write { db in try db.execute(sql: "DELETE FROM ledger_entries WHERE seq = 1") }
+        }
     }
 
     @Test func everyFlippedByteOfAnEntryIsDetected() throws {
@@ -59,7 +67,9 @@ import Testing
         try allowTampering(database)
         for seq in 1...3 {
             let (entry, hash) = try database.pool.read { db in
-                try Row.fetchOne(db, sql: "SELECT entry, hash FROM ledger_entries WHERE seq = ?", arguments: [seq]).map { ($0[0] as String, $0[1] as String) }!
+                try Row.fetchOne(db, sql: "SELECT entry, hash FROM ledger_entries WHERE seq = ?", arguments: [seq]).map {
+                    ($0[0] as String, $0[1] as String)
+                }!
             }
             for (column, original) in [("entry", entry), ("hash", hash)] {
                 let bytes = Array(original.utf8)
@@ -101,8 +111,6 @@ import Testing
         #expect(failure?.reason.contains("signature") == true)
     }
 }
-
-import Crypto
 
 enum SHA256Hex {
     static func of(_ text: String) -> String { SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined() }

@@ -1,8 +1,9 @@
-@testable import CustodyStore
 import CustodyCore
 import Foundation
 import GRDB
 import Testing
+
+@testable import CustodyStore
 
 /// A state written before user ids were stored escaped is migrated in place: ids that read the
 /// same keep their text; ids with `\` or control characters take their escaped form.

@@ -8,23 +8,29 @@ extension CheckReport {
         let verdict = compliant ? "COMPLIANT" : "NOT COMPLIANT"
         out += "custody check — policy \(policyID), as of \(asOf) (\(timeZone)): \(verdict)\n\n"
         out += "Inputs     \(inputs.files) file\(plural(inputs.files)), \(inputs.records) record\(plural(inputs.records)), "
-        out += "\(inputs.rejectedLines) rejected line\(plural(inputs.rejectedLines)), \(inputs.unreadableFiles) unreadable file\(plural(inputs.unreadableFiles))\n"
+        out +=
+            "\(inputs.rejectedLines) rejected line\(plural(inputs.rejectedLines)), \(inputs.unreadableFiles) unreadable file\(plural(inputs.unreadableFiles))\n"
         if retention.minimumDays == 0 {
             out += "Retention  no minimum in this policy\n"
         } else {
-            out += "Retention  \(retention.coveredDays) of \(retention.minimumDays) days covered, \(retention.windowStart) … \(retention.windowEnd)"
+            out +=
+                "Retention  \(retention.coveredDays) of \(retention.minimumDays) days covered, \(retention.windowStart) … \(retention.windowEnd)"
             if retention.exemptDays > 0, let since { out += " (\(retention.exemptDays) before \(since) exempt)" }
             out += retention.compliant ? ": ok\n" : ": \(retention.missingDays.count) missing\n"
         }
-        out += "Real name  \(realNameScope): \(realName.usersSeen) user\(plural(realName.usersSeen)) seen, \(realName.verifiedUsers) verified"
+        out +=
+            "Real name  \(realNameScope): \(realName.usersSeen) user\(plural(realName.usersSeen)) seen, \(realName.verifiedUsers) verified"
         if realName.compliant {
             out += ": ok\n"
         } else {
-            out += ", \(realName.violatingUsers.count) published before verifying (\(realName.violatingEvents) event\(plural(realName.violatingEvents)))"
+            out +=
+                ", \(realName.violatingUsers.count) published before verifying (\(realName.violatingEvents) event\(plural(realName.violatingEvents)))"
             if let window = realName.inRetentionWindow, !realName.violatingUsers.isEmpty {
                 out += "; in the retention window \(window.users) (\(window.events) event\(plural(window.events)))"
             }
-            if realName.anonymousPublishes > 0 { out += ", \(realName.anonymousPublishes) publish event\(plural(realName.anonymousPublishes)) without a user" }
+            if realName.anonymousPublishes > 0 {
+                out += ", \(realName.anonymousPublishes) publish event\(plural(realName.anonymousPublishes)) without a user"
+            }
             out += realName.notEvaluable != nil ? ": not evaluable\n" : "\n"
         }
 

@@ -50,7 +50,8 @@ public struct CheckReport: Sendable, Equatable {
         /// that were there, or over a quarter of its bytes are not text.
         func unrecognised() -> String? {
             if let records, records == 0, issues.rejectedLines > 0 {
-                return "no record read; all \(issues.rejectedLines) line\(issues.rejectedLines == 1 ? "" : "s") rejected (first: \(issues.firstRejectionCause ?? "?"))"
+                return
+                    "no record read; all \(issues.rejectedLines) line\(issues.rejectedLines == 1 ? "" : "s") rejected (first: \(issues.firstRejectionCause ?? "?"))"
             }
             if bytes > 0, issues.nonTextBytes * 4 > bytes {
                 return "\(issues.nonTextBytes) of its \(bytes) bytes are not text (a binary or damaged compressed file?)"
@@ -62,24 +63,30 @@ public struct CheckReport: Sendable, Equatable {
     /// Assembles the report and its findings. `locate` names the file of an event location;
     /// by default `EventLocation.file` indexes `files`. `recordsPerDay` (days since the epoch →
     /// records still kept) lets the report name records kept past `maximum_days`.
-    public static func build(policy: Policy, rule: RetentionRule, files: [FileOutcome], records: Int,
-                             retention: RetentionResult, realName: RealNameResult,
-                             recordsPerDay: [Int32: Int] = [:],
-                             inputFindings: [Finding] = [], recordDays: ClosedRange<CivilDay>? = nil,
-                             locate: ((EventLocation) -> String)? = nil) -> CheckReport {
+    public static func build(
+        policy: Policy, rule: RetentionRule, files: [FileOutcome], records: Int,
+        retention: RetentionResult, realName: RealNameResult,
+        recordsPerDay: [Int32: Int] = [:],
+        inputFindings: [Finding] = [], recordDays: ClosedRange<CivilDay>? = nil,
+        locate: ((EventLocation) -> String)? = nil
+    ) -> CheckReport {
         var findings = inputFindings
         if let finding = PolicyFindings.notInForce(policy: policy, rule: rule) { findings.append(finding) }
         for file in files {
             if let fault = file.issues.fault {
-                findings.append(Finding(rule: .unreadableFile, severity: .error,
-                                        message: "\(shown(file.path)): unreadable at byte \(fault.offset): \(fault.message)",
-                                        file: file.path, offset: fault.offset))
+                findings.append(
+                    Finding(
+                        rule: .unreadableFile, severity: .error,
+                        message: "\(shown(file.path)): unreadable at byte \(fault.offset): \(fault.message)",
+                        file: file.path, offset: fault.offset))
             }
         }
         for file in files {
             if let why = file.unrecognised() {
-                findings.append(Finding(rule: .unrecognisedFile, severity: .error,
-                                        message: "\(shown(file.path)): not recognised as a log: \(why)", file: file.path))
+                findings.append(
+                    Finding(
+                        rule: .unrecognisedFile, severity: .error,
+                        message: "\(shown(file.path)): not recognised as a log: \(why)", file: file.path))
             }
         }
         for file in files where file.issues.rejectedLines > 0 {
@@ -91,15 +98,21 @@ public struct CheckReport: Sendable, Equatable {
             let lines = issues.rejectedLines + (file.records ?? 0)
             let share = Double(issues.rejectedLines) / Double(max(lines, 1))
             let tooMany = file.records != nil && share > policy.input.maxRejectedShare
-            let over = tooMany ? "; \(percent(share)) of its lines, above input.max_rejected_share \(percent(policy.input.maxRejectedShare))" : ""
-            findings.append(Finding(rule: .rejectedLines, severity: tooMany ? .error : .warning,
-                                    message: "\(shown(file.path)): \(issues.rejectedLines) rejected line\(issues.rejectedLines == 1 ? "" : "s") at line \(listed)\(more)\(cause)\(over)",
-                                    file: file.path, line: issues.firstRejectedLines.first,
-                                    count: issues.rejectedLines, lines: issues.firstRejectedLines))
+            let over =
+                tooMany ? "; \(percent(share)) of its lines, above input.max_rejected_share \(percent(policy.input.maxRejectedShare))" : ""
+            findings.append(
+                Finding(
+                    rule: .rejectedLines, severity: tooMany ? .error : .warning,
+                    message:
+                        "\(shown(file.path)): \(issues.rejectedLines) rejected line\(issues.rejectedLines == 1 ? "" : "s") at line \(listed)\(more)\(cause)\(over)",
+                    file: file.path, line: issues.firstRejectedLines.first,
+                    count: issues.rejectedLines, lines: issues.firstRejectedLines))
         }
         for day in retention.missingDays {
-            findings.append(Finding(rule: .missingDay, severity: .error,
-                                    message: "no records on \(day) (\(policy.timeZoneIdentifier))", day: day))
+            findings.append(
+                Finding(
+                    rule: .missingDay, severity: .error,
+                    message: "no records on \(day) (\(policy.timeZoneIdentifier))", day: day))
         }
         if let finding = PolicyFindings.overRetained(policy: policy, asOf: rule.asOf, recordsPerDay: recordsPerDay) {
             findings.append(finding)
@@ -114,24 +127,32 @@ public struct CheckReport: Sendable, Equatable {
             let issues = file.issues
             let listed = issues.firstAnonymousPublishLines.map(String.init).joined(separator: ", ")
             let more = issues.anonymousPublishes > issues.firstAnonymousPublishLines.count ? ", …" : ""
-            findings.append(Finding(rule: .anonymousPublish, severity: .error,
-                                    message: "\(shown(file.path)): \(issues.anonymousPublishes) publish event\(issues.anonymousPublishes == 1 ? "" : "s") without a user at line \(listed)\(more)",
-                                    file: file.path, line: issues.firstAnonymousPublishLines.first,
-                                    count: issues.anonymousPublishes, lines: issues.firstAnonymousPublishLines))
+            findings.append(
+                Finding(
+                    rule: .anonymousPublish, severity: .error,
+                    message:
+                        "\(shown(file.path)): \(issues.anonymousPublishes) publish event\(issues.anonymousPublishes == 1 ? "" : "s") without a user at line \(listed)\(more)",
+                    file: file.path, line: issues.firstAnonymousPublishLines.first,
+                    count: issues.anonymousPublishes, lines: issues.firstAnonymousPublishLines))
         }
         for user in realName.violatingUsers {
             let path = locate?(user.first) ?? (files.indices.contains(Int(user.first.file)) ? files[Int(user.first.file)].path : "?")
             let time = TimestampParser.formatUTC(user.first.millis)
             let status = user.verifiedAt.map { "verified at \(TimestampParser.formatUTC($0))" } ?? "never verified"
-            findings.append(Finding(rule: .violatingUser, severity: .error,
-                                    message: "user \(user.user) published \(user.events) time\(user.events == 1 ? "" : "s") before verifying (\(status)); first at \(shown(path)):\(user.first.line), \(time)",
-                                    user: user.user, file: path, line: user.first.line, time: time, count: user.events))
+            findings.append(
+                Finding(
+                    rule: .violatingUser, severity: .error,
+                    message:
+                        "user \(user.user) published \(user.events) time\(user.events == 1 ? "" : "s") before verifying (\(status)); first at \(shown(path)):\(user.first.line), \(time)",
+                    user: user.user, file: path, line: user.first.line, time: time, count: user.events))
         }
-        let inputs = Inputs(files: files.count, records: records,
-                            rejectedLines: files.reduce(0) { $0 + $1.issues.rejectedLines },
-                            unreadableFiles: files.filter { $0.issues.fault != nil }.count)
-        return CheckReport(policyID: policy.id, asOf: rule.asOf, since: rule.since, timeZone: policy.timeZoneIdentifier,
-                           inputs: inputs, retention: retention, realName: realName, findings: findings, recordDays: recordDays)
+        let inputs = Inputs(
+            files: files.count, records: records,
+            rejectedLines: files.reduce(0) { $0 + $1.issues.rejectedLines },
+            unreadableFiles: files.filter { $0.issues.fault != nil }.count)
+        return CheckReport(
+            policyID: policy.id, asOf: rule.asOf, since: rule.since, timeZone: policy.timeZoneIdentifier,
+            inputs: inputs, retention: retention, realName: realName, findings: findings, recordDays: recordDays)
     }
 
     /// Why the real-name rule cannot be judged on what was read, or nil when it can.
@@ -144,15 +165,20 @@ public struct CheckReport: Sendable, Equatable {
         let publishes = realName.violatingEvents + realName.anonymousPublishes
         if publishes > 0 && realName.verifiedUsers == 0 {
             let events = policy.realName.verificationEvents.keys.sorted().joined(separator: ", ")
-            return "\(publishes) publish events were read but no accepted verification event (\(events.isEmpty ? "none configured" : events)) ever was"
+            return
+                "\(publishes) publish events were read but no accepted verification event (\(events.isEmpty ? "none configured" : events)) ever was"
         }
         return nil
     }
 
     /// The first and last day among `days` (days since 1970-01-01), or nil for none.
     public static func span<S: Sequence>(ofDays days: S) -> ClosedRange<CivilDay>? where S.Element == Int32 {
-        var low = Int32.max, high = Int32.min
-        for day in days { low = min(low, day); high = max(high, day) }
+        var low = Int32.max
+        var high = Int32.min
+        for day in days {
+            low = min(low, day)
+            high = max(high, day)
+        }
         return low <= high ? CivilDay(daysSinceEpoch: low)...CivilDay(daysSinceEpoch: high) : nil
     }
 

@@ -19,14 +19,17 @@ public struct CombinedCheckReport: Sendable {
         .object([
             ("schema", .string(Self.schema)),
             ("policies", .array(reports.map { .string($0.policyID) })),
-            ("retention_bounds", .object([
-                ("minimum_days", .int(bounds.minimumDays)),
-                ("minimum_policy", .string(bounds.minimumPolicy)),
-                ("maximum_days", bounds.maximumDays.map { .int($0) } ?? .null),
-                ("maximum_policy", bounds.maximumPolicy.map { .string($0) } ?? .null),
-                ("purge_after_days", bounds.purgeAfterDays.map { .int($0) } ?? .null),
-                ("conflicting", .bool(bounds.conflicting)),
-            ])),
+            (
+                "retention_bounds",
+                .object([
+                    ("minimum_days", .int(bounds.minimumDays)),
+                    ("minimum_policy", .string(bounds.minimumPolicy)),
+                    ("maximum_days", bounds.maximumDays.map { .int($0) } ?? .null),
+                    ("maximum_policy", bounds.maximumPolicy.map { .string($0) } ?? .null),
+                    ("purge_after_days", bounds.purgeAfterDays.map { .int($0) } ?? .null),
+                    ("conflicting", .bool(bounds.conflicting)),
+                ])
+            ),
             ("reports", .array(reports.map(\.json))),
             ("compliant", .bool(compliant)),
         ])
@@ -37,12 +40,14 @@ public struct CombinedCheckReport: Sendable {
         out += "\nCombined   \(reports.count) policies: \(compliant ? "COMPLIANT" : "NOT COMPLIANT")\n"
         out += "           longest minimum \(bounds.minimumDays) days (\(bounds.minimumPolicy))"
         if let maximum = bounds.maximumDays, let owner = bounds.maximumPolicy {
-            out += ", strictest maximum \(maximum) days (\(owner)); purge deletes only records older than \(bounds.purgeAfterDays ?? maximum) days\n"
+            out +=
+                ", strictest maximum \(maximum) days (\(owner)); purge deletes only records older than \(bounds.purgeAfterDays ?? maximum) days\n"
         } else {
             out += "; no policy sets a maximum\n"
         }
         if bounds.conflicting {
-            out += "           CONFLICT: \(bounds.minimumPolicy) requires \(bounds.minimumDays) days, \(bounds.maximumPolicy ?? "?") allows only \(bounds.maximumDays ?? 0)\n"
+            out +=
+                "           CONFLICT: \(bounds.minimumPolicy) requires \(bounds.minimumDays) days, \(bounds.maximumPolicy ?? "?") allows only \(bounds.maximumDays ?? 0)\n"
         }
         return out
     }

@@ -25,9 +25,11 @@ public struct Finding: Sendable, Equatable {
     /// The first few line numbers of rejected lines.
     public var lines: [Int]?
 
-    public init(rule: Rule, severity: Severity, message: String, day: CivilDay? = nil, user: String? = nil,
-                file: String? = nil, line: Int? = nil, time: String? = nil, offset: Int? = nil,
-                count: Int? = nil, lines: [Int]? = nil) {
+    public init(
+        rule: Rule, severity: Severity, message: String, day: CivilDay? = nil, user: String? = nil,
+        file: String? = nil, line: Int? = nil, time: String? = nil, offset: Int? = nil,
+        count: Int? = nil, lines: [Int]? = nil
+    ) {
         self.rule = rule
         self.severity = severity
         self.message = message

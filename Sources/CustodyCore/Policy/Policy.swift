@@ -47,8 +47,10 @@ public struct Policy: Sendable, Equatable {
         /// Where the law wants the records kept ("within India"); shown, not checked.
         public var storageLocation: String?
 
-        public init(minimumDays: Int, maximumDays: Int? = nil, minimumBasis: RetentionBasis? = nil,
-                    maximumBasis: RetentionBasis? = nil, minimumPeriod: String? = nil, storageLocation: String? = nil) {
+        public init(
+            minimumDays: Int, maximumDays: Int? = nil, minimumBasis: RetentionBasis? = nil,
+            maximumBasis: RetentionBasis? = nil, minimumPeriod: String? = nil, storageLocation: String? = nil
+        ) {
             self.minimumDays = minimumDays
             self.maximumDays = maximumDays
             self.minimumBasis = minimumBasis
@@ -65,8 +67,10 @@ public struct Policy: Sendable, Equatable {
         public var acceptedMethods: [String]
         public var publishEvents: [String]
 
-        public init(registrationEvents: [String] = [], verificationEvents: [String: String] = [:],
-                    acceptedMethods: [String] = [], publishEvents: [String] = []) {
+        public init(
+            registrationEvents: [String] = [], verificationEvents: [String: String] = [:],
+            acceptedMethods: [String] = [], publishEvents: [String] = []
+        ) {
             self.registrationEvents = registrationEvents
             self.verificationEvents = verificationEvents
             self.acceptedMethods = acceptedMethods
@@ -92,9 +96,11 @@ public struct Policy: Sendable, Equatable {
         }
     }
 
-    public init(id: String, title: String, jurisdiction: String, timeZoneIdentifier: String,
-                retention: Retention, realName: RealName, fields: FieldNames = .defaults,
-                httpEvents: [HTTPEventRule] = [], reportingBandWidth: Int = 250, input: Input = Input()) {
+    public init(
+        id: String, title: String, jurisdiction: String, timeZoneIdentifier: String,
+        retention: Retention, realName: RealName, fields: FieldNames = .defaults,
+        httpEvents: [HTTPEventRule] = [], reportingBandWidth: Int = 250, input: Input = Input()
+    ) {
         self.id = id
         self.title = title
         self.jurisdiction = jurisdiction

@@ -19,8 +19,8 @@ public enum PolicyDescription {
         } else {
             out += "  retention   no minimum: the policy sets none\n"
         }
-        if let where_ = r.storageLocation {
-            out += "  location    records kept \(where_) — not checked by Custody\n"
+        if let location = r.storageLocation {
+            out += "  location    records kept \(location) — not checked by Custody\n"
         }
         if let maximum = r.maximumDays {
             let severity = r.maximumBasis == .law || r.maximumBasis == .provider ? "an error" : "a warning"
@@ -38,7 +38,9 @@ public enum PolicyDescription {
             out += citations(policy, "real_name")
         }
         if let hold = policy.preservation {
-            let renewals = hold.renewals == 0 ? "not renewable" : "renewable \(times(hold.renewals)) for \(hold.renewalDays) days (at most \(hold.longestDays) days)"
+            let renewals =
+                hold.renewals == 0
+                ? "not renewable" : "renewable \(times(hold.renewals)) for \(hold.renewalDays) days (at most \(hold.longestDays) days)"
             out += "  preservation  a preservation request holds records \(hold.holdDays) days, \(renewals)\n"
             out += citations(policy, "preservation")
         }

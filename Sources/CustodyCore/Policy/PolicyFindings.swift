@@ -18,8 +18,9 @@ public enum PolicyFindings {
         if let successor = provenance.supersededBy { why.append("superseded by \(successor)") }
         let span = first == last ? "on \(first)" : "on any day of the window \(first) … \(last)"
         let reason = why.isEmpty ? "" : " (\(why.joined(separator: "; ")))"
-        return Finding(rule: .policyNotInForce, severity: .warning,
-                       message: "policy \(policy.id) was not in force \(span)\(reason)")
+        return Finding(
+            rule: .policyNotInForce, severity: .warning,
+            message: "policy \(policy.id) was not in force \(span)\(reason)")
     }
 
     /// One finding when records are kept on days before `asOf - maximum_days`: an error when
@@ -42,8 +43,10 @@ public enum PolicyFindings {
         let severity: Severity = basis == .law || basis == .provider ? .error : .warning
         let oldestDay = CivilDay(daysSinceEpoch: oldest)
         let basisText = basis.map { ", \($0.phrase)" } ?? ""
-        return Finding(rule: .overRetained, severity: severity,
-                       message: "\(records) record\(records == 1 ? "" : "s") on \(days) day\(days == 1 ? "" : "s") before \(cutoff) are kept past maximum_days \(maximum)\(basisText); oldest \(oldestDay) (custody purge proposes deleting them)",
-                       day: oldestDay, count: records)
+        return Finding(
+            rule: .overRetained, severity: severity,
+            message:
+                "\(records) record\(records == 1 ? "" : "s") on \(days) day\(days == 1 ? "" : "s") before \(cutoff) are kept past maximum_days \(maximum)\(basisText); oldest \(oldestDay) (custody purge proposes deleting them)",
+            day: oldestDay, count: records)
     }
 }

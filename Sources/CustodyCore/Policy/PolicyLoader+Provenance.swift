@@ -2,7 +2,9 @@
 /// `repealed_on`, `superseded_by`, `confidence`, `notes`, `sources`), the retention bases and
 /// the preservation hold. Kept apart from the core loader so each stays one concern.
 extension PolicyLoader {
-    static let provenanceKeys = ["status", "effective_from", "repealed_on", "superseded_by", "confidence", "notes", "sources", "preservation"]
+    static let provenanceKeys = [
+        "status", "effective_from", "repealed_on", "superseded_by", "confidence", "notes", "sources", "preservation",
+    ]
     static let retentionDetailKeys = ["minimum_days_basis", "maximum_days_basis", "minimum_period", "storage_location"]
     /// The rule names a source may say it supports.
     static let supportableRules = ["retention.minimum_days", "retention.maximum_days", "real_name", "preservation"]
@@ -11,7 +13,8 @@ extension PolicyLoader {
         var provenance = Policy.Provenance()
         if let text = try root.string("status") {
             guard let status = Policy.Status(rawValue: text) else {
-                throw root.error("status", "unknown status '\(text)' (use \(Policy.Status.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw root.error(
+                    "status", "unknown status '\(text)' (use \(Policy.Status.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             provenance.status = status
         }
@@ -37,9 +40,10 @@ extension PolicyLoader {
             for rule in supports where !supportableRules.contains(rule) {
                 throw map.error("supports", "unknown rule '\(rule)' (use \(supportableRules.joined(separator: ", ")))")
             }
-            provenance.sources.append(Policy.Source(
-                title: try map.requiredString("title"), article: try map.string("article"), url: try map.string("url"),
-                documentNumber: try map.string("document_number"), language: try map.string("language"), supports: supports))
+            provenance.sources.append(
+                Policy.Source(
+                    title: try map.requiredString("title"), article: try map.string("article"), url: try map.string("url"),
+                    documentNumber: try map.string("document_number"), language: try map.string("language"), supports: supports))
         }
         return provenance
     }

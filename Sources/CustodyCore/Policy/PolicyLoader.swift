@@ -9,13 +9,17 @@ public enum PolicyLoader {
 
     public static func parse(_ text: String, file: String) throws -> Policy {
         let root = try YAMLMapping.parseDocument(text, file: file)
-        try root.requireKnownKeys(["id", "title", "jurisdiction", "timezone", "retention", "real_name", "fields", "http_events", "reporting", "input"] + provenanceKeys)
+        try root.requireKnownKeys(
+            ["id", "title", "jurisdiction", "timezone", "retention", "real_name", "fields", "http_events", "reporting", "input"]
+                + provenanceKeys)
 
         let id = try root.requiredString("id")
         let title = try root.string("title") ?? id
         let jurisdiction = try root.requiredString("jurisdiction")
         let zone = try root.requiredString("timezone")
-        guard TimeZone(identifier: zone) != nil else { throw root.error("timezone", "unknown time zone '\(zone)' (use an IANA name such as Asia/Shanghai)") }
+        guard TimeZone(identifier: zone) != nil else {
+            throw root.error("timezone", "unknown time zone '\(zone)' (use an IANA name such as Asia/Shanghai)")
+        }
 
         guard let retentionMap = try root.mapping("retention") else { throw root.missing("retention") }
         try retentionMap.requireKnownKeys(["minimum_days", "maximum_days"] + retentionDetailKeys)
@@ -88,9 +92,10 @@ public enum PolicyLoader {
 
         var retention = Policy.Retention(minimumDays: minimum, maximumDays: maximum)
         try retentionDetails(retentionMap, into: &retention)
-        var policy = Policy(id: id, title: title, jurisdiction: jurisdiction, timeZoneIdentifier: zone,
-                            retention: retention, realName: realName,
-                            fields: fields, httpEvents: httpEvents, reportingBandWidth: bandWidth, input: input)
+        var policy = Policy(
+            id: id, title: title, jurisdiction: jurisdiction, timeZoneIdentifier: zone,
+            retention: retention, realName: realName,
+            fields: fields, httpEvents: httpEvents, reportingBandWidth: bandWidth, input: input)
         policy.provenance = try provenance(root)
         policy.preservation = try preservation(root)
         return policy

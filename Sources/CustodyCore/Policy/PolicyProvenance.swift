@@ -47,8 +47,10 @@ extension Policy {
         /// `retention.maximum_days`, `real_name`, `preservation`.
         public var supports: [String]
 
-        public init(title: String, article: String? = nil, url: String? = nil, documentNumber: String? = nil,
-                    language: String? = nil, supports: [String] = []) {
+        public init(
+            title: String, article: String? = nil, url: String? = nil, documentNumber: String? = nil,
+            language: String? = nil, supports: [String] = []
+        ) {
             self.title = title
             self.article = article
             self.url = url
@@ -62,7 +64,7 @@ extension Policy {
             var text = title
             if let article { text += ", \(article)" }
             if let language { text += " [\(language)]" }
-            if let where_ = url ?? documentNumber { text += " — \(where_)" }
+            if let reference = url ?? documentNumber { text += " — \(reference)" }
             return text
         }
     }
@@ -78,9 +80,11 @@ extension Policy {
         public var notes: String?
         public var sources: [Source]
 
-        public init(status: Status? = nil, effectiveFrom: CivilDay? = nil, repealedOn: CivilDay? = nil,
-                    supersededBy: String? = nil, confidence: Confidence? = nil, notes: String? = nil,
-                    sources: [Source] = []) {
+        public init(
+            status: Status? = nil, effectiveFrom: CivilDay? = nil, repealedOn: CivilDay? = nil,
+            supersededBy: String? = nil, confidence: Confidence? = nil, notes: String? = nil,
+            sources: [Source] = []
+        ) {
             self.status = status
             self.effectiveFrom = effectiveFrom
             self.repealedOn = repealedOn

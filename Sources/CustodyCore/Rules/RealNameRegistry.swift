@@ -74,16 +74,19 @@ public struct RealNameRegistry: Sendable {
                         // retain and a release.)
                         if activities[i].isOnlySeen { continue }
                         let id = Int(ids[i])
-                        Self.fold(activities[i], from: fileIndex, verifiedAt: &verifiedAt[id], uncoveredIndex: &uncoveredIndex[id],
-                                  uncovered: &uncovered)
+                        Self.fold(
+                            activities[i], from: fileIndex, verifiedAt: &verifiedAt[id], uncoveredIndex: &uncoveredIndex[id],
+                            uncovered: &uncovered)
                     }
                 }
             }
         }
     }
 
-    private static func fold(_ activity: UserFileActivity, from fileIndex: Int32, verifiedAt: inout Int64,
-                             uncoveredIndex: inout Int32, uncovered: inout [Uncovered]) {
+    private static func fold(
+        _ activity: UserFileActivity, from fileIndex: Int32, verifiedAt: inout Int64,
+        uncoveredIndex: inout Int32, uncovered: inout [Uncovered]
+    ) {
         if let v = activity.verifiedAt, v < verifiedAt {
             verifiedAt = v
             if uncoveredIndex >= 0 { uncovered[Int(uncoveredIndex)].cover(by: v) }
@@ -169,8 +172,10 @@ extension RealNameRegistry {
     /// events that cross the window's edge are settled by `recount`, which re-reads one file:
     /// for each user, the publish events before the given time whose day is in the window (nil
     /// when the file can no longer be read: they count as none).
-    public func violations(onDays window: ClosedRange<Int32>, day: (Int64) -> Int32,
-                           recount: (_ file: Int32, _ verifiedAt: [String: Int64]) throws -> [String: Int]?) rethrows -> ViolationCount {
+    public func violations(
+        onDays window: ClosedRange<Int32>, day: (Int64) -> Int32,
+        recount: (_ file: Int32, _ verifiedAt: [String: Int64]) throws -> [String: Int]?
+    ) rethrows -> ViolationCount {
         var counts: [String: Int] = [:]
         var needed: [Int32: [String: Int64]] = [:]
         for id in verifiedAt.indices where uncoveredIndex[id] >= 0 {
@@ -180,7 +185,8 @@ extension RealNameRegistry {
             var count = 0
             for t in entry.exact where t < v && window.contains(day(t)) { count += 1 }
             for span in entry.spans where span.earliest < v {
-                let first = day(span.earliest), last = day(span.latest)
+                let first = day(span.earliest)
+                let last = day(span.latest)
                 if last < window.lowerBound || first > window.upperBound { continue }
                 if span.latest < v && first >= window.lowerBound && last <= window.upperBound {
                     count += span.count
@@ -233,8 +239,10 @@ public struct RealNameResult: Sendable, Equatable {
     /// Judged, and no one published unidentified or before verifying.
     public var compliant: Bool { violatingUsers.isEmpty && anonymousPublishes == 0 && notEvaluable == nil }
 
-    public init(usersSeen: Int, verifiedUsers: Int, violatingUsers: [ViolatingUser], violatingEvents: Int,
-                anonymousPublishes: Int = 0, notEvaluable: String? = nil) {
+    public init(
+        usersSeen: Int, verifiedUsers: Int, violatingUsers: [ViolatingUser], violatingEvents: Int,
+        anonymousPublishes: Int = 0, notEvaluable: String? = nil
+    ) {
         self.usersSeen = usersSeen
         self.verifiedUsers = verifiedUsers
         self.violatingUsers = violatingUsers

@@ -36,8 +36,9 @@ public struct RetentionRule: Sendable {
             }
             day = day.adding(days: 1)
         }
-        return RetentionResult(minimumDays: minimumDays, windowStart: windowStart, windowEnd: windowEnd,
-                               coveredDays: covered, exemptDays: exempt, missingDays: missing)
+        return RetentionResult(
+            minimumDays: minimumDays, windowStart: windowStart, windowEnd: windowEnd,
+            coveredDays: covered, exemptDays: exempt, missingDays: missing)
     }
 }
 

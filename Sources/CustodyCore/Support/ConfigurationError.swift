@@ -15,9 +15,9 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable, Sen
     }
 
     public var description: String {
-        var where_ = file
-        if let line { where_ += ":\(line)" }
-        if let key { return "\(where_): \(key): \(message)" }
-        return "\(where_): \(message)"
+        var location = file
+        if let line { location += ":\(line)" }
+        if let key { return "\(location): \(key): \(message)" }
+        return "\(location): \(message)"
     }
 }

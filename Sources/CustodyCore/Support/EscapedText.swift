@@ -60,7 +60,11 @@ public enum EscapedText {
         var i = 0
         while i < b.count {
             if b[i] == 0x5C, i + 1 < b.count {
-                if b[i + 1] == 0x5C { out.append(0x5C); i += 2; continue }
+                if b[i + 1] == 0x5C {
+                    out.append(0x5C)
+                    i += 2
+                    continue
+                }
                 if b[i + 1] == 0x78, i + 3 < b.count, let hi = hexValue(b[i + 2]), let lo = hexValue(b[i + 3]) {
                     out.append(hi << 4 | lo)
                     i += 4
@@ -97,12 +101,20 @@ public enum EscapedText {
         var high: UInt8 = 0xBF
         switch c {
         case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; low = 0xA0
+        case 0xE0:
+            length = 3
+            low = 0xA0
         case 0xE1...0xEC, 0xEE, 0xEF: length = 3
-        case 0xED: length = 3; high = 0x9F
-        case 0xF0: length = 4; low = 0x90
+        case 0xED:
+            length = 3
+            high = 0x9F
+        case 0xF0:
+            length = 4
+            low = 0x90
         case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; high = 0x8F
+        case 0xF4:
+            length = 4
+            high = 0x8F
         default: return 0
         }
         guard i + length <= b.count else { return 0 }

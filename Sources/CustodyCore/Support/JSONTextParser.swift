@@ -38,7 +38,10 @@ struct JSONTextParser {
         i += 1
         var pairs: [(String, JSONValue)] = []
         skipSpace()
-        if i < bytes.count, bytes[i] == 0x7D { i += 1; return .object(pairs) }
+        if i < bytes.count, bytes[i] == 0x7D {
+            i += 1
+            return .object(pairs)
+        }
         while true {
             skipSpace()
             guard i < bytes.count, bytes[i] == 0x22, let key = string() else { return nil }
@@ -49,7 +52,10 @@ struct JSONTextParser {
             pairs.append((key, v))
             skipSpace()
             guard i < bytes.count else { return nil }
-            if bytes[i] == 0x2C { i += 1; continue }
+            if bytes[i] == 0x2C {
+                i += 1
+                continue
+            }
             guard bytes[i] == 0x7D else { return nil }
             i += 1
             return .object(pairs)
@@ -60,13 +66,19 @@ struct JSONTextParser {
         i += 1
         var items: [JSONValue] = []
         skipSpace()
-        if i < bytes.count, bytes[i] == 0x5D { i += 1; return .array(items) }
+        if i < bytes.count, bytes[i] == 0x5D {
+            i += 1
+            return .array(items)
+        }
         while true {
             guard let v = value(depth: depth + 1) else { return nil }
             items.append(v)
             skipSpace()
             guard i < bytes.count else { return nil }
-            if bytes[i] == 0x2C { i += 1; continue }
+            if bytes[i] == 0x2C {
+                i += 1
+                continue
+            }
             guard bytes[i] == 0x5D else { return nil }
             i += 1
             return .array(items)
@@ -78,9 +90,16 @@ struct JSONTextParser {
         var out: [UInt8] = []
         while i < bytes.count {
             let c = bytes[i]
-            if c == 0x22 { i += 1; return String(decoding: out, as: UTF8.self) }
+            if c == 0x22 {
+                i += 1
+                return String(decoding: out, as: UTF8.self)
+            }
             if c < 0x20 { return nil }
-            if c != 0x5C { out.append(c); i += 1; continue }
+            if c != 0x5C {
+                out.append(c)
+                i += 1
+                continue
+            }
             guard i + 1 < bytes.count else { return nil }
             let e = bytes[i + 1]
             i += 2

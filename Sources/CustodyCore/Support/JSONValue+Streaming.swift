@@ -6,9 +6,11 @@ extension JSONValue {
     /// A report can hold a finding for each of hundreds of thousands of users; as one value
     /// tree and then one string, each finding held about a kilobyte until the end
     /// (Benchmarks/RESULTS.md). Here only one finding's value and one piece of text live at once.
-    public static func writePretty(object pairs: [(String, JSONValue)], streaming key: String, count: Int,
-                                   item: (Int) -> [(String, JSONValue)], chunk: Int = 1 << 16,
-                                   to emit: (String) -> Void) {
+    public static func writePretty(
+        object pairs: [(String, JSONValue)], streaming key: String, count: Int,
+        item: (Int) -> [(String, JSONValue)], chunk: Int = 1 << 16,
+        to emit: (String) -> Void
+    ) {
         var out = ""
         if pairs.isEmpty {
             emit("{}")

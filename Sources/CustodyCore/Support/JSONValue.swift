@@ -28,7 +28,8 @@ public indirect enum JSONValue: Equatable, Sendable {
     public var canonicalized: JSONValue {
         switch self {
         case .array(let items): return .array(items.map(\.canonicalized))
-        case .object(let pairs): return .object(pairs.sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }.map { ($0.0, $0.1.canonicalized) })
+        case .object(let pairs):
+            return .object(pairs.sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }.map { ($0.0, $0.1.canonicalized) })
         default: return self
         }
     }
@@ -50,10 +51,22 @@ public indirect enum JSONValue: Equatable, Sendable {
         return nil
     }
 
-    public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
-    public var intValue: Int? { if case .int(let i) = self { return i }; return nil }
-    public var boolValue: Bool? { if case .bool(let b) = self { return b }; return nil }
-    public var arrayValue: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
+    public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+    public var intValue: Int? {
+        if case .int(let i) = self { return i }
+        return nil
+    }
+    public var boolValue: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
+    public var arrayValue: [JSONValue]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
 
     /// Pretty-printed with two-space indentation (`pretty`) or compact on one line.
     public func rendered(pretty: Bool = true) -> String {
@@ -71,9 +84,16 @@ public indirect enum JSONValue: Equatable, Sendable {
             if d.isFinite { out += d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d) } else { out += "null" }
         case .string(let s): JSONValue.quote(s, into: &out)
         case .array(let items):
-            if items.isEmpty { out += "[]"; return }
+            if items.isEmpty {
+                out += "[]"
+                return
+            }
             // Arrays of scalars stay on one line: lists of days read better that way.
-            let scalars = items.allSatisfy { if case .array = $0 { return false }; if case .object = $0 { return false }; return true }
+            let scalars = items.allSatisfy {
+                if case .array = $0 { return false }
+                if case .object = $0 { return false }
+                return true
+            }
             out += "["
             for (i, item) in items.enumerated() {
                 if i > 0 { out += indent == nil || scalars ? (indent == nil ? "," : ", ") : "," }
@@ -83,7 +103,10 @@ public indirect enum JSONValue: Equatable, Sendable {
             if let indent, !scalars { out += "\n" + String(repeating: "  ", count: indent) }
             out += "]"
         case .object(let pairs):
-            if pairs.isEmpty { out += "{}"; return }
+            if pairs.isEmpty {
+                out += "{}"
+                return
+            }
             out += "{"
             for (i, (key, value)) in pairs.enumerated() {
                 if i > 0 { out += "," }

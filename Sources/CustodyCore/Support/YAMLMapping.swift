@@ -18,11 +18,15 @@ public struct YAMLMapping {
         } catch {
             // Foundation's message here is generic; errno says what happened.
             var isDirectory: ObjCBool = false
-            let reason = access(path, R_OK) != 0 ? String(cString: strerror(errno)).lowercased()
-                : FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue ? "it is a directory"
-                : "not UTF-8 text"
-            throw ConfigurationError(file: path, line: nil, key: nil,
-                                     message: "cannot read \(what) (\(reason))\(hint.map { "; \($0)" } ?? "")")
+            let reason =
+                access(path, R_OK) != 0
+                ? String(cString: strerror(errno)).lowercased()
+                : FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+                    ? "it is a directory"
+                    : "not UTF-8 text"
+            throw ConfigurationError(
+                file: path, line: nil, key: nil,
+                message: "cannot read \(what) (\(reason))\(hint.map { "; \($0)" } ?? "")")
         }
     }
 
@@ -32,7 +36,8 @@ public struct YAMLMapping {
         do {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            throw ConfigurationError(file: file, line: Self.line(of: error), key: nil, message: "not valid YAML: \(Self.problem(of: error))")
+            throw ConfigurationError(
+                file: file, line: Self.line(of: error), key: nil, message: "not valid YAML: \(Self.problem(of: error))")
         }
         guard let root else { throw ConfigurationError(file: file, line: 1, key: nil, message: "the file is empty") }
         return try YAMLMapping(node: root, file: file, keyPath: "")
@@ -43,14 +48,16 @@ public struct YAMLMapping {
         self.keyPath = keyPath
         self.line = node.mark?.line
         guard case .mapping(let mapping) = node else {
-            throw ConfigurationError(file: file, line: node.mark?.line, key: keyPath.isEmpty ? nil : keyPath,
-                                     message: "expected a mapping of keys to values")
+            throw ConfigurationError(
+                file: file, line: node.mark?.line, key: keyPath.isEmpty ? nil : keyPath,
+                message: "expected a mapping of keys to values")
         }
         var seen = Set<String>()
         var pairs: [(String, Int?, Node)] = []
         for (k, v) in mapping {
             guard case .scalar(let scalar) = k else {
-                throw ConfigurationError(file: file, line: k.mark?.line, key: keyPath.isEmpty ? nil : keyPath, message: "keys must be plain strings")
+                throw ConfigurationError(
+                    file: file, line: k.mark?.line, key: keyPath.isEmpty ? nil : keyPath, message: "keys must be plain strings")
             }
             let name = scalar.string
             if !seen.insert(name).inserted {
@@ -66,8 +73,9 @@ public struct YAMLMapping {
     /// Refuses any key not in `allowed`, naming the first unknown one and the keys that are known.
     public func requireKnownKeys(_ allowed: [String]) throws {
         for pair in pairs where !allowed.contains(pair.key) {
-            throw ConfigurationError(file: file, line: pair.keyLine, key: qualified(pair.key),
-                                     message: "unknown key (known keys here: \(allowed.joined(separator: ", ")))")
+            throw ConfigurationError(
+                file: file, line: pair.keyLine, key: qualified(pair.key),
+                message: "unknown key (known keys here: \(allowed.joined(separator: ", ")))")
         }
     }
 
@@ -79,7 +87,8 @@ public struct YAMLMapping {
 
     public func error(_ key: String, _ message: String) -> ConfigurationError {
         let entry = pairs.first { $0.key == key }
-        return ConfigurationError(file: file, line: entry?.value.mark?.line ?? entry?.keyLine ?? line, key: qualified(key), message: message)
+        return ConfigurationError(
+            file: file, line: entry?.value.mark?.line ?? entry?.keyLine ?? line, key: qualified(key), message: message)
     }
 
     public func missing(_ key: String) -> ConfigurationError {
@@ -127,7 +136,8 @@ public struct YAMLMapping {
         var result: [String] = []
         for item in sequence {
             guard case .scalar(let scalar) = item, !Self.isNull(scalar), !scalar.string.isEmpty else {
-                throw ConfigurationError(file: file, line: item.mark?.line, key: qualified(key), message: "expected a list of non-empty strings")
+                throw ConfigurationError(
+                    file: file, line: item.mark?.line, key: qualified(key), message: "expected a list of non-empty strings")
             }
             result.append(scalar.string)
         }

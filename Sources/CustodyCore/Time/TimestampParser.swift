@@ -9,7 +9,8 @@ public enum TimestampParser {
     /// RFC 3339 text → milliseconds, or nil.
     public static func parseISO(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard let minute = isoMinute(b), let (secondMillis, zoneStart) = isoSeconds(b),
-              let offsetSeconds = isoZoneOffset(b, from: zoneStart) else { return nil }
+            let offsetSeconds = isoZoneOffset(b, from: zoneStart)
+        else { return nil }
         return (minute - Int64(offsetSeconds)) * 1000 + Int64(secondMillis)
     }
 
@@ -18,12 +19,14 @@ public enum TimestampParser {
     static func isoMinute(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard b.count >= 20 else { return nil }
         guard let year = digits(b, 0, 4), b[4] == 0x2D, let month = digits(b, 5, 2), b[7] == 0x2D,
-              let day = digits(b, 8, 2) else { return nil }
+            let day = digits(b, 8, 2)
+        else { return nil }
         let sep = b[10]
         guard sep == 0x54 || sep == 0x74 || sep == 0x20 else { return nil }
         guard let hour = digits(b, 11, 2), b[13] == 0x3A, let minute = digits(b, 14, 2) else { return nil }
         guard (1...12).contains(month), day >= 1, day <= CivilDay.daysIn(month: month, year: year),
-              hour <= 23, minute <= 59 else { return nil }
+            hour <= 23, minute <= 59
+        else { return nil }
         return Int64(CivilDay.daysFromCivil(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60)
     }
 
@@ -40,7 +43,10 @@ public enum TimestampParser {
             let start = i
             var scale = 100
             while i < n, b[i] &- 0x30 < 10 {
-                if scale > 0 { millis += Int(b[i] &- 0x30) * scale; scale /= 10 }
+                if scale > 0 {
+                    millis += Int(b[i] &- 0x30) * scale
+                    scale /= 10
+                }
                 i += 1
             }
             if i == start { return nil }
@@ -55,16 +61,19 @@ public enum TimestampParser {
         var i = start
         var offsetSeconds = 0
         switch b[i] {
-        case 0x5A, 0x7A: // Z z
+        case 0x5A, 0x7A:  // Z z
             i += 1
-        case 0x2B, 0x2D: // + -
+        case 0x2B, 0x2D:  // + -
             let negative = b[i] == 0x2D
             i += 1
             guard let oh = digits(b, i, 2) else { return nil }
             i += 2
             var om = 0
             if i < n && b[i] == 0x3A { i += 1 }
-            if i + 2 <= n, let m = digits(b, i, 2) { om = m; i += 2 }
+            if i + 2 <= n, let m = digits(b, i, 2) {
+                om = m
+                i += 2
+            }
             guard oh <= 23, om <= 59 else { return nil }
             offsetSeconds = (oh * 3600 + om * 60) * (negative ? -1 : 1)
         default:
@@ -107,12 +116,14 @@ public enum TimestampParser {
     public static func parseCLF(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard b.count == 26 else { return nil }
         guard let day = digits(b, 0, 2), b[2] == 0x2F, b[6] == 0x2F, let year = digits(b, 7, 4), b[11] == 0x3A,
-              let hour = digits(b, 12, 2), b[14] == 0x3A, let minute = digits(b, 15, 2), b[17] == 0x3A,
-              let second = digits(b, 18, 2), b[20] == 0x20, b[21] == 0x2B || b[21] == 0x2D,
-              let oh = digits(b, 22, 2), let om = digits(b, 24, 2) else { return nil }
+            let hour = digits(b, 12, 2), b[14] == 0x3A, let minute = digits(b, 15, 2), b[17] == 0x3A,
+            let second = digits(b, 18, 2), b[20] == 0x20, b[21] == 0x2B || b[21] == 0x2D,
+            let oh = digits(b, 22, 2), let om = digits(b, 24, 2)
+        else { return nil }
         guard let month = monthNumber(b[3], b[4], b[5]) else { return nil }
         guard day >= 1, day <= CivilDay.daysIn(month: month, year: year), hour <= 23, minute <= 59, second <= 60,
-              oh <= 23, om <= 59 else { return nil }
+            oh <= 23, om <= 59
+        else { return nil }
         let offset = (oh * 3600 + om * 60) * (b[21] == 0x2D ? -1 : 1)
         let days = CivilDay.daysFromCivil(year: year, month: month, day: day)
         return Int64(days * 86_400 + hour * 3600 + minute * 60 + second - offset) * 1000
@@ -149,9 +160,9 @@ public enum TimestampParser {
         case 0x6A756C: return 7  // jul
         case 0x617567: return 8  // aug
         case 0x736570: return 9  // sep
-        case 0x6F6374: return 10 // oct
-        case 0x6E6F76: return 11 // nov
-        case 0x646563: return 12 // dec
+        case 0x6F6374: return 10  // oct
+        case 0x6E6F76: return 11  // nov
+        case 0x646563: return 12  // dec
         default: return nil
         }
     }
@@ -163,6 +174,7 @@ public enum TimestampParser {
         let days = floorDiv(seconds, 86_400)
         let rem = Int(seconds - days * 86_400)
         let day = CivilDay(daysSinceEpoch: Int32(days))
-        return "\(day)T\(CivilDay.pad(rem / 3600, 2)):\(CivilDay.pad(rem / 60 % 60, 2)):\(CivilDay.pad(rem % 60, 2)).\(CivilDay.pad(ms, 3))Z"
+        return
+            "\(day)T\(CivilDay.pad(rem / 3600, 2)):\(CivilDay.pad(rem / 60 % 60, 2)):\(CivilDay.pad(rem % 60, 2)).\(CivilDay.pad(ms, 3))Z"
     }
 }

@@ -47,8 +47,10 @@ public struct DisclosureRequest: Sendable, Equatable {
     /// accepted beside the built-in ones.
     public init(json: JSONValue, timeZone: TimeZone, declaredProcessTypes: [ProcessType] = []) throws {
         guard case .object(let pairs) = json else { throw DisclosureError("a request must be a JSON object") }
-        let known = ["id", "received_at", "authority", "jurisdiction", "legal_basis", "process_type", "scope", "due",
-                     "nondisclosure_until", "foreign", "acknowledged_at", "member_state", "illegal_content_category"]
+        let known = [
+            "id", "received_at", "authority", "jurisdiction", "legal_basis", "process_type", "scope", "due",
+            "nondisclosure_until", "foreign", "acknowledged_at", "member_state", "illegal_content_category",
+        ]
         if let unknown = pairs.first(where: { !known.contains($0.0) }) {
             throw DisclosureError("unknown field '\(unknown.0)' (known: \(known.joined(separator: ", ")))")
         }
@@ -62,8 +64,12 @@ public struct DisclosureRequest: Sendable, Equatable {
             }
             return s
         }
-        guard let scope = json["scope"], case .object = scope else { throw DisclosureError("missing field 'scope' (users, start, end, data)") }
-        if case .object(let scopePairs) = scope, let unknown = scopePairs.first(where: { !["users", "start", "end", "data"].contains($0.0) }) {
+        guard let scope = json["scope"], case .object = scope else {
+            throw DisclosureError("missing field 'scope' (users, start, end, data)")
+        }
+        if case .object(let scopePairs) = scope,
+            let unknown = scopePairs.first(where: { !["users", "start", "end", "data"].contains($0.0) })
+        {
             throw DisclosureError("unknown field 'scope.\(unknown.0)' (known: users, start, end, data)")
         }
         let users = try (scope["users"]?.arrayValue ?? []).map { value -> String in
@@ -84,42 +90,53 @@ public struct DisclosureRequest: Sendable, Equatable {
         case .some(.bool(let b)): foreign = b
         default: throw DisclosureError("field 'foreign' must be true or false")
         }
-        try self.init(id: string("id")!, receivedAt: string("received_at")!, authority: string("authority")!,
-                      jurisdiction: string("jurisdiction")!, legalBasis: string("legal_basis")!, processType: process,
-                      users: users, scopeStart: string("start", in: scope)!, scopeEnd: string("end", in: scope)!,
-                      dataCategories: data, due: string("due", required: false),
-                      nondisclosureUntil: string("nondisclosure_until", required: false), foreign: foreign,
-                      acknowledgedAt: string("acknowledged_at", required: false), memberState: string("member_state", required: false),
-                      illegalContentCategory: string("illegal_content_category", required: false), timeZone: timeZone)
+        try self.init(
+            id: string("id")!, receivedAt: string("received_at")!, authority: string("authority")!,
+            jurisdiction: string("jurisdiction")!, legalBasis: string("legal_basis")!, processType: process,
+            users: users, scopeStart: string("start", in: scope)!, scopeEnd: string("end", in: scope)!,
+            dataCategories: data, due: string("due", required: false),
+            nondisclosureUntil: string("nondisclosure_until", required: false), foreign: foreign,
+            acknowledgedAt: string("acknowledged_at", required: false), memberState: string("member_state", required: false),
+            illegalContentCategory: string("illegal_content_category", required: false), timeZone: timeZone)
     }
 
     /// Validates and builds a request from text fields (the `add` flags). Scope days without a
     /// time are days in `timeZone`.
-    public init(id: String, receivedAt: String, authority: String, jurisdiction: String, legalBasis: String,
-                processType: ProcessType, users: [String], scopeStart: String, scopeEnd: String,
-                dataCategories: [DataCategory], due: String?, nondisclosureUntil: String?, foreign: Bool,
-                acknowledgedAt: String? = nil, memberState: String? = nil, illegalContentCategory: String? = nil,
-                timeZone: TimeZone) throws {
+    public init(
+        id: String, receivedAt: String, authority: String, jurisdiction: String, legalBasis: String,
+        processType: ProcessType, users: [String], scopeStart: String, scopeEnd: String,
+        dataCategories: [DataCategory], due: String?, nondisclosureUntil: String?, foreign: Bool,
+        acknowledgedAt: String? = nil, memberState: String? = nil, illegalContentCategory: String? = nil,
+        timeZone: TimeZone
+    ) throws {
         guard !id.isEmpty, id.allSatisfy({ $0.isLetter || $0.isNumber || "-_.:/".contains($0) }) else {
             throw DisclosureError("request id '\(id)' must be letters, digits and - _ . : /")
         }
-        guard let receivedMillis = TimestampParser.parse(receivedAt) else { throw DisclosureError("received_at '\(receivedAt)' is not an RFC 3339 time with a zone") }
+        guard let receivedMillis = TimestampParser.parse(receivedAt) else {
+            throw DisclosureError("received_at '\(receivedAt)' is not an RFC 3339 time with a zone")
+        }
         if let acknowledgedAt {
-            guard let millis = TimestampParser.parse(acknowledgedAt) else { throw DisclosureError("acknowledged_at '\(acknowledgedAt)' is not an RFC 3339 time with a zone") }
-            try Self.requireNotBeforeReceipt(millis, receivedMillis: receivedMillis, what: "acknowledged_at '\(acknowledgedAt)'", receivedAt: receivedAt)
+            guard let millis = TimestampParser.parse(acknowledgedAt) else {
+                throw DisclosureError("acknowledged_at '\(acknowledgedAt)' is not an RFC 3339 time with a zone")
+            }
+            try Self.requireNotBeforeReceipt(
+                millis, receivedMillis: receivedMillis, what: "acknowledged_at '\(acknowledgedAt)'", receivedAt: receivedAt)
         }
         var state: String?
         if let memberState {
             let code = memberState.uppercased() == "EL" ? "GR" : memberState.uppercased()
             guard MemberStates.codes.contains(code) else {
-                throw DisclosureError("member_state '\(memberState)' is not an EU Member State code (one of \(MemberStates.codes.joined(separator: ", ")))")
+                throw DisclosureError(
+                    "member_state '\(memberState)' is not an EU Member State code (one of \(MemberStates.codes.joined(separator: ", ")))")
             }
             state = code
         }
         var category: IllegalContentCategory?
         if let illegalContentCategory {
             guard let parsed = IllegalContentCategory(rawValue: illegalContentCategory) else {
-                throw DisclosureError("unknown illegal_content_category '\(illegalContentCategory)' (one of \(IllegalContentCategory.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw DisclosureError(
+                    "unknown illegal_content_category '\(illegalContentCategory)' (one of \(IllegalContentCategory.allCases.map(\.rawValue).joined(separator: ", ")))"
+                )
             }
             category = parsed
         }
@@ -128,9 +145,15 @@ public struct DisclosureRequest: Sendable, Equatable {
             throw DisclosureError("jurisdiction '\(jurisdiction)' must be an ISO 3166-1 alpha-2 code such as CN")
         }
         let uniqueUsers = Array(Set(users)).sorted()
-        guard !uniqueUsers.isEmpty else { throw DisclosureError("the scope names no users: a request must specify the accounts it asks about") }
-        guard let start = Self.instant(scopeStart, endOfDay: false, timeZone: timeZone) else { throw DisclosureError("scope start '\(scopeStart)' is not a day or an RFC 3339 time") }
-        guard let end = Self.instant(scopeEnd, endOfDay: true, timeZone: timeZone) else { throw DisclosureError("scope end '\(scopeEnd)' is not a day or an RFC 3339 time") }
+        guard !uniqueUsers.isEmpty else {
+            throw DisclosureError("the scope names no users: a request must specify the accounts it asks about")
+        }
+        guard let start = Self.instant(scopeStart, endOfDay: false, timeZone: timeZone) else {
+            throw DisclosureError("scope start '\(scopeStart)' is not a day or an RFC 3339 time")
+        }
+        guard let end = Self.instant(scopeEnd, endOfDay: true, timeZone: timeZone) else {
+            throw DisclosureError("scope end '\(scopeEnd)' is not a day or an RFC 3339 time")
+        }
         guard start <= end else { throw DisclosureError("the scope's time range is reversed: \(scopeStart) is after \(scopeEnd)") }
         guard !dataCategories.isEmpty else { throw DisclosureError("the scope names no data categories (content, non_content)") }
         var dueDay: CivilDay?
@@ -140,7 +163,9 @@ public struct DisclosureRequest: Sendable, Equatable {
         }
         var gagDay: CivilDay?
         if let nondisclosureUntil {
-            guard let day = CivilDay(iso: nondisclosureUntil) else { throw DisclosureError("nondisclosure_until '\(nondisclosureUntil)' is not YYYY-MM-DD") }
+            guard let day = CivilDay(iso: nondisclosureUntil) else {
+                throw DisclosureError("nondisclosure_until '\(nondisclosureUntil)' is not YYYY-MM-DD")
+            }
             gagDay = day
         }
         self.id = id
@@ -186,12 +211,15 @@ public struct DisclosureRequest: Sendable, Equatable {
             ("id", .string(id)), ("received_at", .string(receivedAt)), ("authority", .string(authority)),
             ("jurisdiction", .string(jurisdiction)), ("legal_basis", .string(legalBasis)),
             ("process_type", .string(processType.rawValue)),
-            ("scope", .object([
-                ("users", .array(users.map { .string($0) })),
-                ("start", .string(TimestampParser.formatUTC(scopeStart))),
-                ("end", .string(TimestampParser.formatUTC(scopeEnd))),
-                ("data", .array(dataCategories.map { .string($0.rawValue) })),
-            ])),
+            (
+                "scope",
+                .object([
+                    ("users", .array(users.map { .string($0) })),
+                    ("start", .string(TimestampParser.formatUTC(scopeStart))),
+                    ("end", .string(TimestampParser.formatUTC(scopeEnd))),
+                    ("data", .array(dataCategories.map { .string($0.rawValue) })),
+                ])
+            ),
             ("due", dueDate.map { .string($0.description) } ?? .null),
             ("nondisclosure_until", nondisclosureUntil.map { .string($0.description) } ?? .null),
             ("foreign", .bool(foreign)),
@@ -209,6 +237,7 @@ extension ProcessType {
         if let builtIn = ProcessType(rawValue: name) { return builtIn }
         if let type = declared.first(where: { $0.rawValue == name }) { return type }
         let known = (allCases + declared).map(\.rawValue).joined(separator: ", ")
-        throw DisclosureError("unknown process_type '\(name)' (one of \(known); declare others under reporting.process_types in custody.yaml)")
+        throw DisclosureError(
+            "unknown process_type '\(name)' (one of \(known); declare others under reporting.process_types in custody.yaml)")
     }
 }

@@ -14,7 +14,9 @@ public struct ProcessType: Hashable, Sendable, Comparable {
     public static let other = ProcessType(declared: "other")
 
     /// The built-in types, in report order.
-    public static let allCases: [ProcessType] = [.criminalEvidence, .administrative, .courtOrder, .subpoena, .emergency, .preservation, .other]
+    public static let allCases: [ProcessType] = [
+        .criminalEvidence, .administrative, .courtOrder, .subpoena, .emergency, .preservation, .other,
+    ]
 
     /// A built-in type by name; nil for any other name.
     public init?(rawValue: String) {
@@ -74,9 +76,9 @@ public enum RequestStatus: String, CaseIterable, Sendable {
     public func canMove(to next: RequestStatus) -> Bool {
         switch (self, next) {
         case (.received, .underReview), (.received, .decided), (.underReview, .underReview), (.underReview, .decided),
-             (.decided, .produced), (.produced, .produced), (.decided, .closed), (.produced, .closed),
-             (.received, .closed), (.underReview, .closed),
-             (.received, .withdrawn), (.underReview, .withdrawn), (.decided, .withdrawn):
+            (.decided, .produced), (.produced, .produced), (.decided, .closed), (.produced, .closed),
+            (.received, .closed), (.underReview, .closed),
+            (.received, .withdrawn), (.underReview, .withdrawn), (.decided, .withdrawn):
             return true
         default:
             return false
@@ -145,6 +147,8 @@ public enum IllegalContentCategory: String, CaseIterable, Sendable {
 
 /// The EU Member States, by ISO 3166-1 alpha-2 code (Greece as GR, not the EU's EL).
 public enum MemberStates {
-    public static let codes: [String] = ["AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE",
-                                         "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK"]
+    public static let codes: [String] = [
+        "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE",
+        "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+    ]
 }

@@ -43,11 +43,13 @@ public enum EvidencePackage {
 
         let request = current.request
         let objects = try book.database.pool.read { db in
-            try String.fetchAll(db, sql: """
-                SELECT sha256 FROM vault_objects
-                WHERE purged_at IS NULL AND first_record_at_ms <= ? AND last_record_at_ms >= ?
-                ORDER BY first_record_at_ms, sha256
-                """, arguments: [request.scopeEnd, request.scopeStart])
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT sha256 FROM vault_objects
+                    WHERE purged_at IS NULL AND first_record_at_ms <= ? AND last_record_at_ms >= ?
+                    ORDER BY first_record_at_ms, sha256
+                    """, arguments: [request.scopeEnd, request.scopeStart])
         }
         let writers = PackageWriters(directory: directory)
         let wantContent = request.dataCategories.contains(.content)
@@ -74,13 +76,15 @@ public enum EvidencePackage {
             LineReader.forEachLine(in: source) { event in
                 guard case .line(let bytes, let number) = event, !bytes.isEmpty else { return }
                 guard case .record(let record) = parser.parse(bytes), let userBytes = record.user,
-                      record.millis >= request.scopeStart, record.millis <= request.scopeEnd else { return }
+                    record.millis >= request.scopeStart, record.millis <= request.scopeEnd
+                else { return }
                 let user = EscapedText.escape(bytes: userBytes)
                 guard approved.contains(user) else { return }
                 let isContent = record.event.map { policy.role(ofEvent: String(decoding: $0, as: UTF8.self)) == .publish } ?? false
                 guard isContent ? wantContent : wantNonContent else { return }
-                writers.append(line: bytes, user: user, format: parser.format, millis: record.millis,
-                               object: object, objectOrder: order, line: number)
+                writers.append(
+                    line: bytes, user: user, format: parser.format, millis: record.millis,
+                    object: object, objectOrder: order, line: number)
                 if isContent { contentRecords += 1 }
             }
             if let fault = source.fault { throw IntegrityError("vault object \(object) is damaged (\(fault.message)): run custody verify") }
@@ -90,33 +94,43 @@ public enum EvidencePackage {
         var affected: [String] = []
         for file in files where affected.last != file.user { affected.append(file.user) }
         let total = files.reduce(0) { $0 + $1.records }
-        let manifest = JSONValue.object([
-            ("schema", .string("custody.production.v1")),
-            ("request", request.json),
-            ("produced_at", .string(producedAt)),
-            ("policy", .string(policy.id)),
-            ("hash_algorithm", .string("SHA-256")),
-            ("records", .int(total)),
-            ("users_affected", .array(affected.map { .string($0) })),
-            ("users_without_records", .array(approved.subtracting(affected).sorted().map { .string($0) })),
-            ("users_not_produced", .array(Set(request.users).subtracting(approved).sorted().map { .string($0) })),
-            ("files", .array(files.map(\.json))),
-        ]).rendered() + "\n"
+        let manifest =
+            JSONValue.object([
+                ("schema", .string("custody.production.v1")),
+                ("request", request.json),
+                ("produced_at", .string(producedAt)),
+                ("policy", .string(policy.id)),
+                ("hash_algorithm", .string("SHA-256")),
+                ("records", .int(total)),
+                ("users_affected", .array(affected.map { .string($0) })),
+                ("users_without_records", .array(approved.subtracting(affected).sorted().map { .string($0) })),
+                ("users_not_produced", .array(Set(request.users).subtracting(approved).sorted().map { .string($0) })),
+                ("files", .array(files.map(\.json))),
+            ]).rendered() + "\n"
         let manifestPath = directory + "/manifest.json"
         try write(manifest, to: manifestPath)
         let manifestSHA = SHA256.hash(data: Data(manifest.utf8)).hex
 
         try book.database.pool.write { db in
-            try db.execute(sql: "INSERT INTO productions (request_id, produced_at, directory, manifest_sha256, records, users_affected, content_records) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           arguments: [id, producedAt, directory, manifestSHA, total, JSONValue.array(affected.map { .string($0) }).rendered(pretty: false), contentRecords])
+            try db.execute(
+                sql:
+                    "INSERT INTO productions (request_id, produced_at, directory, manifest_sha256, records, users_affected, content_records) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    id, producedAt, directory, manifestSHA, total, JSONValue.array(affected.map { .string($0) }).rendered(pretty: false),
+                    contentRecords,
+                ])
             let outcome = total == 0 ? RequestOutcome.noDataFound.rawValue : current.outcome?.rawValue
-            try db.execute(sql: "UPDATE requests SET status = 'produced', outcome = ?, produced_at = ? WHERE id = ?",
-                           arguments: [outcome, producedAt, id])
-            try book.ledger.append("request.produced", .object([
-                ("request", .string(id)), ("directory", .string(directory)), ("manifest_sha256", .string(manifestSHA)),
-                ("records", .int(total)), ("content_records", .int(contentRecords)), ("users_affected", .array(affected.map { .string($0) })),
-                ("files", .array(files.map { .object([("path", .string($0.path)), ("sha256", .string($0.sha256))]) })),
-            ]), db: db)
+            try db.execute(
+                sql: "UPDATE requests SET status = 'produced', outcome = ?, produced_at = ? WHERE id = ?",
+                arguments: [outcome, producedAt, id])
+            try book.ledger.append(
+                "request.produced",
+                .object([
+                    ("request", .string(id)), ("directory", .string(directory)), ("manifest_sha256", .string(manifestSHA)),
+                    ("records", .int(total)), ("content_records", .int(contentRecords)),
+                    ("users_affected", .array(affected.map { .string($0) })),
+                    ("files", .array(files.map { .object([("path", .string($0.path)), ("sha256", .string($0.sha256))]) })),
+                ]), db: db)
             try book.recordState(id, db: db)
         }
         try book.ledger.checkpoint(database: book.database)
@@ -159,9 +173,11 @@ final class PackageWriters {
         var sources: [(object: String, line: Int)]
 
         var json: JSONValue {
-            .object([("path", .string(path)), ("user", .string(user)), ("format", .string(format.rawValue)),
-                     ("sha256", .string(sha256)), ("content_sha256", .string(contentSHA256)), ("records", .int(records)),
-                     ("sources", .array(sources.map { .object([("vault_object", .string($0.object)), ("line", .int($0.line))]) }))])
+            .object([
+                ("path", .string(path)), ("user", .string(user)), ("format", .string(format.rawValue)),
+                ("sha256", .string(sha256)), ("content_sha256", .string(contentSHA256)), ("records", .int(records)),
+                ("sources", .array(sources.map { .object([("vault_object", .string($0.object)), ("line", .int($0.line))]) })),
+            ])
         }
     }
 
@@ -183,8 +199,10 @@ final class PackageWriters {
 
     init(directory: String) { self.directory = directory }
 
-    func append(line: UnsafeBufferPointer<UInt8>, user: String, format: LogFormat, millis: Int64,
-                object: String, objectOrder: Int, line number: Int) {
+    func append(
+        line: UnsafeBufferPointer<UInt8>, user: String, format: LogFormat, millis: Int64,
+        object: String, objectOrder: Int, line number: Int
+    ) {
         records[Key(user: user, format: format), default: []]
             .append(Record(millis: millis, objectOrder: objectOrder, line: number, object: object, bytes: Array(line)))
     }
@@ -205,9 +223,11 @@ final class PackageWriters {
             }
             try writer.close(sync: true)
             let bytes = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + relative))
-            files.append(File(user: key.user, format: key.format, path: relative, sha256: SHA256.hash(data: bytes).hex,
-                              contentSHA256: hasher.finalize().hex, records: sorted.count,
-                              sources: sorted.map { ($0.object, $0.line) }))
+            files.append(
+                File(
+                    user: key.user, format: key.format, path: relative, sha256: SHA256.hash(data: bytes).hex,
+                    contentSHA256: hasher.finalize().hex, records: sorted.count,
+                    sources: sorted.map { ($0.object, $0.line) }))
         }
         return files
     }

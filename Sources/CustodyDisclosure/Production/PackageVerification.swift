@@ -24,14 +24,18 @@ public enum PackageVerification {
         for production in productions {
             let manifestPath = production.directory + "/manifest.json"
             guard let manifestData = FileManager.default.contents(atPath: manifestPath) else {
-                problems.append(Problem(request: production.request, directory: production.directory,
-                                        message: "package of \(production.request) is no longer at \(production.directory)", isError: false))
+                problems.append(
+                    Problem(
+                        request: production.request, directory: production.directory,
+                        message: "package of \(production.request) is no longer at \(production.directory)", isError: false))
                 continue
             }
             checked += 1
             func fail(_ message: String, extra: Bool = false) {
-                problems.append(Problem(request: production.request, directory: production.directory, message: message,
-                                        isError: true, isExtraFile: extra))
+                problems.append(
+                    Problem(
+                        request: production.request, directory: production.directory, message: message,
+                        isError: true, isExtraFile: extra))
             }
             guard SHA256.hash(data: manifestData).hex == production.manifestSHA256 else {
                 fail("\(manifestPath) does not match the SHA-256 recorded in the ledger (entry \(production.seq))")
@@ -46,7 +50,9 @@ public enum PackageVerification {
                     fail("\(production.directory)/\(path) listed in the manifest is missing")
                     continue
                 }
-                if SHA256.hash(data: bytes).hex != sha { fail("\(production.directory)/\(path) does not match its SHA-256 in the manifest") }
+                if SHA256.hash(data: bytes).hex != sha {
+                    fail("\(production.directory)/\(path) does not match its SHA-256 in the manifest")
+                }
             }
             for path in filesOnDisk(production.directory) where !listed.contains(path) {
                 fail("\(production.directory)/\(path) is in the package but not in its manifest", extra: true)

@@ -33,10 +33,13 @@ extension RequestBook {
     public func extendHold(_ id: String, at: Date = Date()) throws -> String {
         let current = try record(id)
         guard let expiry = try holdExpiries()[id] else {
-            throw DisclosureError("request \(id) holds no expiring preservation hold (only US preservation requests, \(Self.preservationLaw), expire)")
+            throw DisclosureError(
+                "request \(id) holds no expiring preservation hold (only US preservation requests, \(Self.preservationLaw), expire)")
         }
         guard expiry.extensions == 0 else {
-            throw DisclosureError("the hold of \(id) was already extended to \(expiry.expiresAt): \(Self.preservationLaw) allows one 90-day extension; a longer hold needs new legal process")
+            throw DisclosureError(
+                "the hold of \(id) was already extended to \(expiry.expiresAt): \(Self.preservationLaw) allows one 90-day extension; a longer hold needs new legal process"
+            )
         }
         guard [.received, .underReview, .decided, .produced].contains(current.status) else {
             throw DisclosureError("request \(id) is \(current.status.rawValue): its hold was released")
@@ -50,8 +53,12 @@ extension RequestBook {
         }
         let extended = Self.adding(days: Self.preservationDays, to: expiresMillis)
         _ = try database.pool.write { db in
-            try ledger.append("hold.extended", .object([("request", .string(id)), ("expires_at", .string(extended)),
-                                                        ("extended_at", .string(now)), ("law", .string(Self.preservationLaw))]), db: db)
+            try ledger.append(
+                "hold.extended",
+                .object([
+                    ("request", .string(id)), ("expires_at", .string(extended)),
+                    ("extended_at", .string(now)), ("law", .string(Self.preservationLaw)),
+                ]), db: db)
         }
         try ledger.checkpoint(database: database)
         return extended

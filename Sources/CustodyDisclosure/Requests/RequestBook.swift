@@ -45,7 +45,8 @@ public final class RequestBook: Sendable {
 
     /// Imports JSON lines, one request each, all or nothing: a bad line names its number and
     /// nothing is imported. Returns the ids imported, in file order.
-    public func importLines(_ text: String, source: String, timeZone: TimeZone, declaredProcessTypes: [ProcessType] = []) throws -> [String] {
+    public func importLines(_ text: String, source: String, timeZone: TimeZone, declaredProcessTypes: [ProcessType] = []) throws -> [String]
+    {
         var requests: [DisclosureRequest] = []
         var seen = Set<String>()
         try Self.forEachJSONLine(text, source: source, nothing: "nothing imported") { json, _ in
@@ -86,21 +87,27 @@ public final class RequestBook: Sendable {
             throw DisclosureError("request \(r.id) already exists")
         }
         func jsonArray(_ items: [String]) -> String { JSONValue.array(items.map { .string($0) }).rendered(pretty: false) }
-        try db.cachedStatement(sql: """
-            INSERT INTO requests (id, received_at, authority, jurisdiction, legal_basis, process_type, scope_users,
-                                  scope_start_ms, scope_end_ms, data_categories, due_date, nondisclosure_until,
-                                  foreign_requester, status, acknowledged_at, member_state, illegal_content_category)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?)
-            """).execute(arguments: [r.id, r.receivedAt, r.authority, r.jurisdiction, r.legalBasis, r.processType.rawValue,
-                             jsonArray(r.users), r.scopeStart, r.scopeEnd, jsonArray(r.dataCategories.map(\.rawValue)),
-                             r.dueDate?.description, r.nondisclosureUntil?.description, r.foreign,
-                             r.acknowledgedAt, r.memberState, r.illegalContentCategory?.rawValue])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO requests (id, received_at, authority, jurisdiction, legal_basis, process_type, scope_users,
+                                      scope_start_ms, scope_end_ms, data_categories, due_date, nondisclosure_until,
+                                      foreign_requester, status, acknowledged_at, member_state, illegal_content_category)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?)
+                """
+        ).execute(arguments: [
+            r.id, r.receivedAt, r.authority, r.jurisdiction, r.legalBasis, r.processType.rawValue,
+            jsonArray(r.users), r.scopeStart, r.scopeEnd, jsonArray(r.dataCategories.map(\.rawValue)),
+            r.dueDate?.description, r.nondisclosureUntil?.description, r.foreign,
+            r.acknowledgedAt, r.memberState, r.illegalContentCategory?.rawValue,
+        ])
         try ledger.append("request.received", r.json, db: db)
-        let objects = try String.fetchAll(db.cachedStatement(sql: """
-            SELECT sha256 FROM vault_objects
-            WHERE purged_at IS NULL AND first_record_at_ms <= ? AND last_record_at_ms >= ?
-            ORDER BY sha256
-            """), arguments: [r.scopeEnd, r.scopeStart])
+        let objects = try String.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT sha256 FROM vault_objects
+                    WHERE purged_at IS NULL AND first_record_at_ms <= ? AND last_record_at_ms >= ?
+                    ORDER BY sha256
+                    """), arguments: [r.scopeEnd, r.scopeStart])
         let now = StateDatabase.timestamp()
         for object in objects {
             try db.cachedStatement(sql: "INSERT INTO legal_holds (request_id, vault_object, placed_at) VALUES (?, ?, ?)")
@@ -187,10 +194,12 @@ public final class RequestBook: Sendable {
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw DisclosureError("a decision needs a reason (--reason)") }
         guard let current = try RequestRecord.load(id: id, db: db) else { throw DisclosureError("unknown request id '\(id)'") }
         if current.request.processType == .preservation {
-            throw DisclosureError("request \(id) is a preservation request: it holds records and produces none; close it when the preservation ends")
+            throw DisclosureError(
+                "request \(id) is a preservation request: it holds records and produces none; close it when the preservation ends")
         }
         guard [.received, .underReview].contains(current.status) else {
-            throw DisclosureError("request \(id) is \(current.status.rawValue): decisions are recorded while it is received or under review")
+            throw DisclosureError(
+                "request \(id) is \(current.status.rawValue): decisions are recorded while it is received or under review")
         }
         let now = StateDatabase.timestamp(at)
         try Self.requireNotBeforeReceipt(at, current.request, what: "the decision time \(now)")
@@ -198,17 +207,25 @@ public final class RequestBook: Sendable {
         guard !targets.isEmpty else { throw DisclosureError("name the users decided (--user) or --all") }
         let scope = Set(current.request.users)
         for user in targets where !scope.contains(user) {
-            throw DisclosureError("user '\(user)' is not in the scope of request \(id) (scope: \(current.request.users.joined(separator: ", ")))")
+            throw DisclosureError(
+                "user '\(user)' is not in the scope of request \(id) (scope: \(current.request.users.joined(separator: ", ")))")
         }
         for user in targets {
-            try db.cachedStatement(sql: """
-                INSERT INTO request_decisions (request_id, user, produce, reason, decided_at) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT(request_id, user) DO UPDATE SET produce = excluded.produce, reason = excluded.reason, decided_at = excluded.decided_at
-                """).execute(arguments: [id, user, produce, reason, now])
-            try ledger.append("decision.recorded", .object([("request", .string(id)), ("user", .string(user)),
-                                                            ("produce", .bool(produce)), ("reason", .string(reason))]), db: db)
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO request_decisions (request_id, user, produce, reason, decided_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(request_id, user) DO UPDATE SET produce = excluded.produce, reason = excluded.reason, decided_at = excluded.decided_at
+                    """
+            ).execute(arguments: [id, user, produce, reason, now])
+            try ledger.append(
+                "decision.recorded",
+                .object([
+                    ("request", .string(id)), ("user", .string(user)),
+                    ("produce", .bool(produce)), ("reason", .string(reason)),
+                ]), db: db)
         }
-        let decisions = try Bool.fetchAll(db.cachedStatement(sql: "SELECT produce FROM request_decisions WHERE request_id = ?"), arguments: [id])
+        let decisions = try Bool.fetchAll(
+            db.cachedStatement(sql: "SELECT produce FROM request_decisions WHERE request_id = ?"), arguments: [id])
         if decisions.count == current.request.users.count {
             let produced = decisions.filter { $0 }.count
             let outcome: RequestOutcome = produced == decisions.count ? .fullyComplied : produced == 0 ? .rejected : .partiallyComplied
@@ -244,8 +261,9 @@ public final class RequestBook: Sendable {
     }
 
     static func requireNotBeforeReceipt(_ date: Date, _ request: DisclosureRequest, what: String) throws {
-        try DisclosureRequest.requireNotBeforeReceipt(Int64((date.timeIntervalSince1970 * 1000).rounded(.down)), receivedMillis: request.receivedMillis,
-                                                      what: what, receivedAt: request.receivedAt)
+        try DisclosureRequest.requireNotBeforeReceipt(
+            Int64((date.timeIntervalSince1970 * 1000).rounded(.down)), receivedMillis: request.receivedMillis,
+            what: what, receivedAt: request.receivedAt)
     }
 
     static func requireKnown(_ json: JSONValue, _ known: [String]) throws {
@@ -325,23 +343,32 @@ public final class RequestBook: Sendable {
         try Self.requireNotBeforeReceipt(at, current.request, what: "the closing time \(now)")
         try db.cachedStatement(sql: "UPDATE requests SET status = ?, outcome = ?, closed_at = ? WHERE id = ?")
             .execute(arguments: [next.rawValue, outcome?.rawValue, now, id])
-        try ledger.append(withdrawn ? "request.withdrawn" : "request.closed",
-                          .object([("request", .string(id)), ("outcome", outcome.map { .string($0.rawValue) } ?? .null)]), db: db)
+        try ledger.append(
+            withdrawn ? "request.withdrawn" : "request.closed",
+            .object([("request", .string(id)), ("outcome", outcome.map { .string($0.rawValue) } ?? .null)]), db: db)
         // The release names its objects: purge decides holds from these ledger entries.
-        let released = try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT vault_object FROM legal_holds WHERE request_id = ? AND released_at IS NULL ORDER BY vault_object"), arguments: [id])
-        try db.cachedStatement(sql: "UPDATE legal_holds SET released_at = ? WHERE request_id = ? AND released_at IS NULL").execute(arguments: [now, id])
-        try ledger.append("hold.released", .object([("request", .string(id)), ("vault_objects", .array(released.map { .string($0) }))]), db: db)
+        let released = try String.fetchAll(
+            db.cachedStatement(
+                sql: "SELECT DISTINCT vault_object FROM legal_holds WHERE request_id = ? AND released_at IS NULL ORDER BY vault_object"),
+            arguments: [id])
+        try db.cachedStatement(sql: "UPDATE legal_holds SET released_at = ? WHERE request_id = ? AND released_at IS NULL").execute(
+            arguments: [now, id])
+        try ledger.append(
+            "hold.released", .object([("request", .string(id)), ("vault_objects", .array(released.map { .string($0) }))]), db: db)
         try recordState(id, db: db)
     }
 
     /// Active legal holds: request, vault object, when placed.
     public func holds() throws -> [(request: String, object: String, placedAt: String, lastDay: String?)] {
         try database.pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT legal_holds.request_id, legal_holds.vault_object, legal_holds.placed_at, vault_objects.last_day
-                FROM legal_holds LEFT JOIN vault_objects ON vault_objects.sha256 = legal_holds.vault_object
-                WHERE legal_holds.released_at IS NULL ORDER BY legal_holds.request_id, legal_holds.vault_object
-                """).map { ($0[0], $0[1], $0[2], $0[3]) }
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT legal_holds.request_id, legal_holds.vault_object, legal_holds.placed_at, vault_objects.last_day
+                    FROM legal_holds LEFT JOIN vault_objects ON vault_objects.sha256 = legal_holds.vault_object
+                    WHERE legal_holds.released_at IS NULL ORDER BY legal_holds.request_id, legal_holds.vault_object
+                    """
+            ).map { ($0[0], $0[1], $0[2], $0[3]) }
         }
     }
 }

@@ -48,7 +48,8 @@ public enum LedgerConsistency {
                 let table = tableDecisions[request] ?? [:]
                 let ledger = facts.decisions[request] ?? [:]
                 for user in Set(table.keys).union(ledger.keys).sorted() {
-                    let t = table[user], l = ledger[user]
+                    let t = table[user]
+                    let l = ledger[user]
                     if t?.0 != l?.produce || t?.1 != l?.reason {
                         out.append("request_decisions: \(request) / \(user) differs from the ledger's decision")
                     }
@@ -62,7 +63,9 @@ public enum LedgerConsistency {
             if tableProductions != ledgerProductions {
                 let extra = Set(tableProductions).subtracting(ledgerProductions).sorted()
                 let missing = Set(ledgerProductions).subtracting(tableProductions).sorted()
-                out.append("productions: the table differs from the ledger (\(extra.count) not in the ledger, \(missing.count) missing from the table)")
+                out.append(
+                    "productions: the table differs from the ledger (\(extra.count) not in the ledger, \(missing.count) missing from the table)"
+                )
             }
 
             // Legal holds.
@@ -99,7 +102,9 @@ public enum LedgerConsistency {
         let facts = try LedgerFacts.load(ledger: book.ledger, database: book.database)
         let found = try disagreements(book: book, facts: facts)
         if let first = found.first {
-            throw IntegrityError("the state's tables disagree with the ledger (\(found.count) difference\(found.count == 1 ? "" : "s"); first: \(first)); run custody verify")
+            throw IntegrityError(
+                "the state's tables disagree with the ledger (\(found.count) difference\(found.count == 1 ? "" : "s"); first: \(first)); run custody verify"
+            )
         }
     }
 

@@ -20,8 +20,10 @@ public struct StateVerification: Sendable {
     public var integrityOK: Bool { !integrity.contains { $0.severity == .error } }
     public var compliant: Bool { !compliance.contains { $0.severity == .error } }
 
-    public static func run(configuration: CustodyConfiguration, policy: Policy, asOf: CivilDay,
-                           checkpoints: [String]) throws -> StateVerification {
+    public static func run(
+        configuration: CustodyConfiguration, policy: Policy, asOf: CivilDay,
+        checkpoints: [String]
+    ) throws -> StateVerification {
         // A checkpoint path that does not exist is a mistake in the command, not evidence of tampering.
         if let missing = checkpoints.first(where: { !FileManager.default.fileExists(atPath: $0) }) {
             throw StoreError.io(path: missing, reason: "no such checkpoint file or directory")
@@ -40,36 +42,51 @@ public struct StateVerification: Sendable {
         }
         let ledger = try book.ledger.verify(database: book.database, checkpoints: given)
         let facts = try LedgerFacts.load(ledger: book.ledger, database: book.database)
-        let vault = try VaultVerification.run(configuration: configuration, policy: policy, asOf: asOf,
-                                              database: book.database, vault: book.vault, facts: facts)
+        let vault = try VaultVerification.run(
+            configuration: configuration, policy: policy, asOf: asOf,
+            database: book.database, vault: book.vault, facts: facts)
         var integrity = vault.integrity
         var warnings: [Finding] = []
         if let failure = ledger.firstFailure {
-            integrity.append(Finding(rule: .ledgerBroken, severity: .error,
-                                     message: "ledger entry \(failure.seq) fails: \(failure.reason)", line: Int(failure.seq)))
+            integrity.append(
+                Finding(
+                    rule: .ledgerBroken, severity: .error,
+                    message: "ledger entry \(failure.seq) fails: \(failure.reason)", line: Int(failure.seq)))
         }
         for failure in ledger.checkpointFailures {
-            integrity.append(Finding(rule: .ledgerCheckpointFailed, severity: .error,
-                                     message: "checkpoint \(failure.source): \(failure.reason)", file: failure.source))
+            integrity.append(
+                Finding(
+                    rule: .ledgerCheckpointFailed, severity: .error,
+                    message: "checkpoint \(failure.source): \(failure.reason)", file: failure.source))
         }
         for line in try LedgerConsistency.disagreements(book: book, facts: facts) {
             integrity.append(Finding(rule: .stateLedgerMismatch, severity: .error, message: line))
         }
         let packages = PackageVerification.run(productions: facts.productions)
         for problem in packages.problems {
-            let finding = Finding(rule: problem.isExtraFile ? .packageExtraFile : .packageAltered,
-                                  severity: problem.isError ? .error : .warning, message: problem.message, file: problem.directory)
+            let finding = Finding(
+                rule: problem.isExtraFile ? .packageExtraFile : .packageAltered,
+                severity: problem.isError ? .error : .warning, message: problem.message, file: problem.directory)
             if problem.isError { integrity.append(finding) } else { warnings.append(finding) }
         }
         if ledger.legacyKeyInState {
-            warnings.append(Finding(rule: .ledgerKeyInState, severity: .warning,
-                                    message: "\(configuration.stateDirectory)/\(LedgerKey.legacyFileName) is a signing key inside the state directory: whoever can write the state can use it; remove it (custody ledger init --import-key moves it out)"))
+            warnings.append(
+                Finding(
+                    rule: .ledgerKeyInState, severity: .warning,
+                    message:
+                        "\(configuration.stateDirectory)/\(LedgerKey.legacyFileName) is a signing key inside the state directory: whoever can write the state can use it; remove it (custody ledger init --import-key moves it out)"
+                ))
         }
         if witnessEmpty && ledger.entries > 0, let witness = configuration.witnessDirectory {
-            warnings.append(Finding(rule: .ledgerCheckpointFailed, severity: .warning,
-                                    message: "witness directory \(witness) holds no checkpoint yet (one is written after the next ledger change, or run custody ledger checkpoint --out)"))
+            warnings.append(
+                Finding(
+                    rule: .ledgerCheckpointFailed, severity: .warning,
+                    message:
+                        "witness directory \(witness) holds no checkpoint yet (one is written after the next ledger change, or run custody ledger checkpoint --out)"
+                ))
         }
-        return StateVerification(vault: vault, ledger: ledger, packagesChecked: packages.checked, integrity: integrity,
-                                 compliance: vault.compliance, warnings: warnings)
+        return StateVerification(
+            vault: vault, ledger: ledger, packagesChecked: packages.checked, integrity: integrity,
+            compliance: vault.compliance, warnings: warnings)
     }
 }

@@ -1,4 +1,6 @@
+import CPrefetch
 import CustodyCore
+
 /// Assigns dense ids to byte strings (user ids, event names) without building a `String` per
 /// line: an open-addressing hash table over keys copied once into an arena.
 ///
@@ -170,4 +172,3 @@ final class ByteInterner {
 #if canImport(Glibc)
 import Glibc
 #endif
-import CPrefetch

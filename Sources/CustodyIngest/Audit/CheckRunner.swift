@@ -15,8 +15,10 @@ public struct CheckRequest: Sendable {
     /// Names to report instead of paths (standard input is read from a spooled copy).
     public var displayNames: [String: String] = [:]
 
-    public init(paths: [String], policy: Policy, asOf: CivilDay, since: CivilDay? = nil,
-                inputFormat: LogFormat = .auto, parallelism: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    public init(
+        paths: [String], policy: Policy, asOf: CivilDay, since: CivilDay? = nil,
+        inputFormat: LogFormat = .auto, parallelism: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) {
         self.paths = paths
         self.policy = policy
         self.asOf = asOf
@@ -37,8 +39,10 @@ public struct CheckProgress: Sendable {
 /// builds the report. The merge is order-independent, so the report is the same for any number
 /// of workers and any completion order.
 public enum CheckRunner {
-    public static func run(_ request: CheckRequest,
-                           progress: (@Sendable (CheckProgress) -> Void)? = nil) async throws -> CheckReport {
+    public static func run(
+        _ request: CheckRequest,
+        progress: (@Sendable (CheckProgress) -> Void)? = nil
+    ) async throws -> CheckReport {
         let gathered = try InputCollector.gather(request.paths)
         let files = gathered.files
         // Fail closed: a verdict on no input at all would say "compliant" about nothing.
@@ -57,7 +61,9 @@ public enum CheckRunner {
                 guard next < files.count else { return }
                 let path = files[next]
                 let index = Int32(next)
-                group.addTask { FileAudit.scan(path: path, index: index, policy: policy, format: format, plan: RecordReader.Plan(prefetch: prefetch)) }
+                group.addTask {
+                    FileAudit.scan(path: path, index: index, policy: policy, format: format, plan: RecordReader.Plan(prefetch: prefetch))
+                }
                 next += 1
             }
             for _ in 0..<min(request.parallelism, files.count) { startNext() }
@@ -71,7 +77,9 @@ public enum CheckRunner {
 
         if !request.registry.isEmpty {
             // As one more input holding only verifications (never re-read: it has no publishes).
-            merged.registry.merge(fileIndex: Int32(files.count), activities: RegistryFile.activities(request.registry.filter { seen.contains($0.user) }, policy: policy))
+            merged.registry.merge(
+                fileIndex: Int32(files.count),
+                activities: RegistryFile.activities(request.registry.filter { seen.contains($0.user) }, policy: policy))
         }
         let rule = RetentionRule(minimumDays: policy.retention.minimumDays, asOf: request.asOf, since: request.since)
         let retention = rule.evaluate(daysWithRecords: Set(merged.dayCounts.keys))
@@ -80,16 +88,20 @@ public enum CheckRunner {
         }
         var calendar = DayCalendar(timeZone: policy.timeZone)
         if let window = rule.windowDays {
-            realName.inRetentionWindow = merged.registry.violations(onDays: window, day: { calendar.day(ofMillis: $0) }) { file, verifiedAt in
+            realName.inRetentionWindow = merged.registry.violations(onDays: window, day: { calendar.day(ofMillis: $0) }) {
+                file, verifiedAt in
                 FileAudit.recount(path: files[Int(file)], policy: policy, format: format, verifiedAt: verifiedAt, onDays: window)
             }
         }
         let outcomes = files.indices.map {
-            CheckReport.FileOutcome(path: request.displayNames[files[$0]] ?? files[$0], issues: merged.issues[$0], records: merged.fileRecords[$0], bytes: merged.fileBytes[$0])
+            CheckReport.FileOutcome(
+                path: request.displayNames[files[$0]] ?? files[$0], issues: merged.issues[$0], records: merged.fileRecords[$0],
+                bytes: merged.fileBytes[$0])
         }
-        return CheckReport.build(policy: policy, rule: rule, files: outcomes, records: merged.records,
-                                 retention: retention, realName: realName, recordsPerDay: merged.dayCounts, inputFindings: gathered.findings,
-                                 recordDays: CheckReport.span(ofDays: merged.dayCounts.keys))
+        return CheckReport.build(
+            policy: policy, rule: rule, files: outcomes, records: merged.records,
+            retention: retention, realName: realName, recordsPerDay: merged.dayCounts, inputFindings: gathered.findings,
+            recordDays: CheckReport.span(ofDays: merged.dayCounts.keys))
     }
 }
 
@@ -128,7 +140,8 @@ public struct NothingToAudit: Error, CustomStringConvertible, Sendable {
 
     public var description: String {
         let named = paths.map { EscapedText.escape($0) }.joined(separator: ", ")
-        let skippedNote = skipped > 0 ? " (\(skipped) special file\(skipped == 1 ? "" : "s") or link\(skipped == 1 ? "" : "s") skipped)" : ""
+        let skippedNote =
+            skipped > 0 ? " (\(skipped) special file\(skipped == 1 ? "" : "s") or link\(skipped == 1 ? "" : "s") skipped)" : ""
         return "nothing to audit: no log file in \(named)\(skippedNote)"
     }
 }

@@ -18,8 +18,10 @@ public struct FileAudit: Sendable {
     public var timeRange: ClosedRange<Int64>?
 
     /// Reads and audits one file, or the part of it that `plan` names.
-    public static func scan(path: String, index: Int32, policy: Policy, format: LogFormat,
-                            plan: RecordReader.Plan = RecordReader.Plan()) -> FileAudit {
+    public static func scan(
+        path: String, index: Int32, policy: Policy, format: LogFormat,
+        plan: RecordReader.Plan = RecordReader.Plan()
+    ) -> FileAudit {
         var calendar = DayCalendar(timeZone: policy.timeZone)
         let roles = EventRoleTable(policy: policy)
         let users = UserActivityTally(file: index)
@@ -46,16 +48,19 @@ public struct FileAudit: Sendable {
         var issues = outcome.issues
         issues.anonymousPublishes = anonymous.anonymousPublishes
         issues.firstAnonymousPublishLines = anonymous.firstAnonymousPublishLines
-        return FileAudit(path: path, index: index, records: outcome.records, dayCounts: days.finish(),
-                         issues: issues, users: activities, compressed: outcome.compressed, bytesRead: outcome.bytesRead,
-                         end: outcome.end, timeRange: earliest <= latest ? earliest...latest : nil)
+        return FileAudit(
+            path: path, index: index, records: outcome.records, dayCounts: days.finish(),
+            issues: issues, users: activities, compressed: outcome.compressed, bytesRead: outcome.bytesRead,
+            end: outcome.end, timeRange: earliest <= latest ? earliest...latest : nil)
     }
 
     /// Counts, in one file, each listed user's publish events strictly before their verification
     /// time. Used only for the rare users `RealNameRegistry.recountsNeeded` names.
     /// With `onDays`, only events on those days (days since 1970-01-01 in the policy's zone) count.
-    public static func recount(path: String, policy: Policy, format: LogFormat,
-                               verifiedAt targets: [String: Int64], onDays window: ClosedRange<Int32>? = nil) -> [String: Int] {
+    public static func recount(
+        path: String, policy: Policy, format: LogFormat,
+        verifiedAt targets: [String: Int64], onDays window: ClosedRange<Int32>? = nil
+    ) -> [String: Int] {
         var calendar = DayCalendar(timeZone: policy.timeZone)
         let roles = EventRoleTable(policy: policy)
         let wanted = ByteInterner()

@@ -22,8 +22,10 @@ public enum RecordReader {
         /// Receives every decoded byte read, in order (for vault copies).
         public var consumed: ((UnsafeRawBufferPointer) -> Void)?
 
-        public init(start: LineReader.Position = .start, completeLinesOnly: Bool = false, prefetch: Bool = false,
-                    consumed: ((UnsafeRawBufferPointer) -> Void)? = nil) {
+        public init(
+            start: LineReader.Position = .start, completeLinesOnly: Bool = false, prefetch: Bool = false,
+            consumed: ((UnsafeRawBufferPointer) -> Void)? = nil
+        ) {
             self.start = start
             self.completeLinesOnly = completeLinesOnly
             self.prefetch = prefetch
@@ -32,8 +34,10 @@ public enum RecordReader {
     }
 
     /// Calls `body` with each record and its line number, in file order.
-    public static func read(path: String, policy: Policy, format: LogFormat, plan: Plan = Plan(),
-                            _ body: (ParsedLine, Int) -> Void) -> Outcome {
+    public static func read(
+        path: String, policy: Policy, format: LogFormat, plan: Plan = Plan(),
+        _ body: (ParsedLine, Int) -> Void
+    ) -> Outcome {
         var outcome = Outcome()
         let source: DecodedSource
         do {
@@ -49,8 +53,10 @@ public enum RecordReader {
         defer { parser.deallocate() }
         var records = 0
         var issues = InputIssues()
-        let result = LineReader.forEachLine(in: source, from: plan.start, completeLinesOnly: plan.completeLinesOnly,
-                                            consumed: plan.consumed) { event in
+        let result = LineReader.forEachLine(
+            in: source, from: plan.start, completeLinesOnly: plan.completeLinesOnly,
+            consumed: plan.consumed
+        ) { event in
             switch event {
             case .line(var bytes, let number):
                 // Editors on some systems start a UTF-8 file with a byte-order mark.

@@ -133,7 +133,11 @@ final class UserActivityTally {
         if length <= 8 {
             // A short key is its probe word (little-endian bytes).
             var word = queue[slot].probe.word.littleEndian
-            id = withUnsafeBytes(of: &word) { users.intern(UnsafeBufferPointer(start: $0.baseAddress!.assumingMemoryBound(to: UInt8.self), count: length), probe: queue[slot].probe) }
+            id = withUnsafeBytes(of: &word) {
+                users.intern(
+                    UnsafeBufferPointer(start: $0.baseAddress!.assumingMemoryBound(to: UInt8.self), count: length), probe: queue[slot].probe
+                )
+            }
         } else {
             id = users.intern(UnsafeBufferPointer(start: keys + slot * Self.longestQueuedKey, count: length), probe: queue[slot].probe)
         }

@@ -26,7 +26,8 @@ struct CombinedParser {
             i += 1
         }
         guard i + 30 <= n, line[i] == 0x5B, line[i + 3] == 0x2F, line[i + 7] == 0x2F, line[i + 27] == 0x5D,
-              line[i + 28] == 0x20, line[i + 29] == 0x22 else { return false }
+            line[i + 28] == 0x20, line[i + 29] == 0x22
+        else { return false }
         return true
     }
 
@@ -65,7 +66,8 @@ struct CombinedParser {
         i += 1
         // status: three digits
         guard i + 4 <= n, p[i] == 0x20, p[i + 1] &- 0x30 < 10, p[i + 2] &- 0x30 < 10, p[i + 3] &- 0x30 < 10,
-              i + 4 == n || p[i + 4] == 0x20 else { return .rejected(.notCombined) }
+            i + 4 == n || p[i + 4] == 0x20
+        else { return .rejected(.notCombined) }
 
         var user: UnsafeBufferPointer<UInt8>? = UnsafeBufferPointer(start: p + userStart, count: userEnd - userStart)
         if userEnd - userStart == 1 && p[userStart] == 0x2D { user = nil }

@@ -50,7 +50,9 @@ final class DescribedParser {
         switch splitter {
         case .dissect:
             r.clear()
-            guard dissect.unsafelyUnwrapped.split(p, n, starts: r.starts, ends: r.ends, bases: r.bases, scratch: appendScratch ?? keyScratch) else {
+            guard
+                dissect.unsafelyUnwrapped.split(p, n, starts: r.starts, ends: r.ends, bases: r.bases, scratch: appendScratch ?? keyScratch)
+            else {
                 return .rejected(.patternMismatch)
             }
         case .regex(let layout):
@@ -61,7 +63,10 @@ final class DescribedParser {
             let keys = slotKeys
             let valid = JSONScan.members(p, from: 0, n, keyScratch: keyScratch) { key, s, e in
                 for (k, name) in keys.enumerated() where key.elementsEqual(name) {
-                    if r.starts[k] >= 0 { ambiguous = true; return false }
+                    if r.starts[k] >= 0 {
+                        ambiguous = true
+                        return false
+                    }
                     r.bases[k] = p
                     r.starts[k] = s
                     r.ends[k] = e

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A `pattern` (dissect) or `nginx` (`log_format`) compiled to a byte-level splitter: literal
 /// text between fields, each field ending at the next occurrence of the literal after it, the
 /// last field (when nothing follows it) taking the rest of the line. No regular expression and
@@ -32,14 +34,23 @@ struct DissectLayout: Sendable {
             if bytes[i] == 0x25, i + 1 < bytes.count, bytes[i + 1] == 0x7B {
                 guard let close = bytes[(i + 2)...].firstIndex(of: 0x7D) else { throw LayoutError("'%{' at byte \(i + 1) is not closed") }
                 var name = String(decoding: bytes[(i + 2)..<close], as: UTF8.self)
-                var skip = name.isEmpty, append = false, padded = false
-                if name.hasSuffix("->") { padded = true; name.removeLast(2) }
-                if name.hasPrefix("?") { skip = true; name.removeFirst() }
-                else if name.hasPrefix("+") { append = true; name.removeFirst() }
-                else if name.hasPrefix("*") || name.hasPrefix("&") {
+                var skip = name.isEmpty
+                var append = false
+                var padded = false
+                if name.hasSuffix("->") {
+                    padded = true
+                    name.removeLast(2)
+                }
+                if name.hasPrefix("?") {
+                    skip = true
+                    name.removeFirst()
+                } else if name.hasPrefix("+") {
+                    append = true
+                    name.removeFirst()
+                } else if name.hasPrefix("*") || name.hasPrefix("&") {
                     throw LayoutError("reference keys (%{*name}, %{&name}) are not supported")
                 }
-                if let slash = name.firstIndex(of: "/") { name = String(name[..<slash]) } // %{+name/2}: order ignored
+                if let slash = name.firstIndex(of: "/") { name = String(name[..<slash]) }  // %{+name/2}: order ignored
                 if !skip && name.isEmpty { throw LayoutError("a field at byte \(i + 1) has no name") }
                 pieces.append((literal, (name, skip, append, padded)))
                 literal = []
@@ -63,7 +74,11 @@ struct DissectLayout: Sendable {
         var i = 0
         func isNameByte(_ c: UInt8) -> Bool { (c | 0x20) &- 0x61 < 26 || c &- 0x30 < 10 || c == 0x5F }
         while i < bytes.count {
-            guard bytes[i] == 0x24 else { literal.append(bytes[i]); i += 1; continue }
+            guard bytes[i] == 0x24 else {
+                literal.append(bytes[i])
+                i += 1
+                continue
+            }
             var start = i + 1
             var end = start
             if start < bytes.count, bytes[start] == 0x7B {
@@ -99,7 +114,9 @@ struct DissectLayout: Sendable {
         return result
     }
 
-    private static func build(_ pieces: [(literal: [UInt8], field: (name: String, skip: Bool, append: Bool, padded: Bool)?)]) throws(LayoutError) -> DissectLayout {
+    private static func build(
+        _ pieces: [(literal: [UInt8], field: (name: String, skip: Bool, append: Bool, padded: Bool)?)]
+    ) throws(LayoutError) -> DissectLayout {
         var names: [String] = []
         var fields: [Field] = []
         var hasAppends = false
@@ -172,8 +189,10 @@ final class DissectSplitter {
         fields = .allocate(capacity: fieldCount)
         var offset = leadingCount
         for (k, field) in layout.fields.enumerated() {
-            (fields + k).initialize(to: CompiledField(slot: field.slot ?? -1, append: field.append, padded: field.padded,
-                                                      delimiterOffset: offset, delimiterCount: field.delimiter.count))
+            (fields + k).initialize(
+                to: CompiledField(
+                    slot: field.slot ?? -1, append: field.append, padded: field.padded,
+                    delimiterOffset: offset, delimiterCount: field.delimiter.count))
             offset += field.delimiter.count
         }
     }
@@ -208,8 +227,10 @@ final class DissectSplitter {
 
     /// Splits a line: `starts[k]`/`ends[k]` of field slot k (appended fields are assembled in
     /// `scratch`, and their spans then point there). False when the line does not match.
-    func split(_ p: UnsafePointer<UInt8>, _ n: Int, starts: UnsafeMutablePointer<Int>, ends: UnsafeMutablePointer<Int>,
-               bases: UnsafeMutablePointer<UnsafePointer<UInt8>>, scratch: UnsafeMutablePointer<UInt8>) -> Bool {
+    func split(
+        _ p: UnsafePointer<UInt8>, _ n: Int, starts: UnsafeMutablePointer<Int>, ends: UnsafeMutablePointer<Int>,
+        bases: UnsafeMutablePointer<UnsafePointer<UInt8>>, scratch: UnsafeMutablePointer<UInt8>
+    ) -> Bool {
         guard n >= leadingCount, Self.same(p, bytes, leadingCount) else { return false }
         var i = leadingCount
         var used = 0
@@ -260,7 +281,6 @@ struct LayoutError: Error {
     init(_ message: String) { self.message = message }
 }
 
-import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

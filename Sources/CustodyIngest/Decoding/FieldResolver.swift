@@ -52,8 +52,10 @@ final class FieldResolver {
     /// - Parameters:
     ///   - strict: references that name no field are an error (layouts with fixed fields);
     ///     otherwise they are simply never present (JSON, CSV headers).
-    init(names: [String], encoding: Encoding, timestamp: [String], user: [String], event: [String],
-         httpEvents: [HTTPEventRule], timeFormat: TimeFormat, times: TimeResolver, strict: Bool) throws(LayoutError) {
+    init(
+        names: [String], encoding: Encoding, timestamp: [String], user: [String], event: [String],
+        httpEvents: [HTTPEventRule], timeFormat: TimeFormat, times: TimeResolver, strict: Bool
+    ) throws(LayoutError) {
         self.names = names
         self.encoding = encoding
         let count = max(names.count, 1)
@@ -67,8 +69,11 @@ final class FieldResolver {
         func compile(_ list: [String]) throws(LayoutError) -> [Reference] {
             var result: [Reference] = []
             for text in list {
-                if let ref = Self.reference(text, names: names) { result.append(ref) }
-                else if strict { throw LayoutError("field '\(text)' is not a field of the format (its fields: \(names.joined(separator: ", ")))") }
+                if let ref = Self.reference(text, names: names) {
+                    result.append(ref)
+                } else if strict {
+                    throw LayoutError("field '\(text)' is not a field of the format (its fields: \(names.joined(separator: ", ")))")
+                }
             }
             return result
         }
@@ -169,7 +174,8 @@ final class FieldResolver {
             return events.classify(requestLine: base, 0, raw.count)
         }
         if let m = methodSlot, let u = uriSlot, starts[m] >= 0, starts[u] >= 0,
-           let method = value(m, scratch: timeScratch), let target = value(u, scratch: eventScratch) {
+            let method = value(m, scratch: timeScratch), let target = value(u, scratch: eventScratch)
+        {
             return events.classify(method: method, target: target)
         }
         return nil
@@ -280,7 +286,8 @@ final class FieldResolver {
         while i < n {
             let atWordStart = i == 0 || p[i - 1] == 0x20 || p[i - 1] == 0x09 || p[i - 1] == 0x2C
             if atWordStart, i + key.count < n, p[i + key.count] == 0x3D,
-               key.withUnsafeBufferPointer({ memcmp($0.baseAddress!, p + i, key.count) == 0 }) {
+                key.withUnsafeBufferPointer({ memcmp($0.baseAddress!, p + i, key.count) == 0 })
+            {
                 var s = i + key.count + 1
                 var e = s
                 if s < n, p[s] == 0x22 {
@@ -301,8 +308,10 @@ final class FieldResolver {
     }
 
     /// A query parameter of a request line or target, percent-decoded into `scratch`.
-    static func parameter(_ key: [UInt8], in raw: UnsafeBufferPointer<UInt8>, queryOnly: Bool,
-                          scratch: UnsafeMutablePointer<UInt8>) -> Lookup {
+    static func parameter(
+        _ key: [UInt8], in raw: UnsafeBufferPointer<UInt8>, queryOnly: Bool,
+        scratch: UnsafeMutablePointer<UInt8>
+    ) -> Lookup {
         guard let p = raw.baseAddress else { return .absent }
         let n = raw.count
         var start = 0
@@ -332,8 +341,12 @@ final class FieldResolver {
         var k = s
         while k < e {
             var c = p[k]
-            if c == 0x2B { c = 0x20 }
-            else if c == 0x25, k + 2 < e, let h = hexValue(p[k + 1]), let l = hexValue(p[k + 2]) { c = h << 4 | l; k += 2 }
+            if c == 0x2B {
+                c = 0x20
+            } else if c == 0x25, k + 2 < e, let h = hexValue(p[k + 1]), let l = hexValue(p[k + 2]) {
+                c = h << 4 | l
+                k += 2
+            }
             scratch[o] = c
             o += 1
             k += 1
@@ -352,11 +365,15 @@ final class FieldResolver {
             var j = i
             while j < n, p[j] != 0x3B { j += 1 }
             if j - i > key.count, p[i + key.count] == 0x3D,
-               key.withUnsafeBufferPointer({ memcmp($0.baseAddress!, p + i, key.count) == 0 }) {
+                key.withUnsafeBufferPointer({ memcmp($0.baseAddress!, p + i, key.count) == 0 })
+            {
                 if found != nil { return .ambiguous }
                 var s = i + key.count + 1
                 var e = j
-                if e - s >= 2, p[s] == 0x22, p[e - 1] == 0x22 { s += 1; e -= 1 }
+                if e - s >= 2, p[s] == 0x22, p[e - 1] == 0x22 {
+                    s += 1
+                    e -= 1
+                }
                 found = UnsafeBufferPointer(start: p + s, count: e - s)
             }
             i = j + 1

@@ -38,7 +38,7 @@ struct FieldTable {
                 var duplicate = false
                 while slots[index].used {
                     if slots[index].length == bytes.count && slots[index].word == word && Self.sameLongName(slots[index], bytes) {
-                        duplicate = true // the same name listed twice: the first listing wins
+                        duplicate = true  // the same name listed twice: the first listing wins
                         break
                     }
                     index = (index + 1) & (count - 1)
@@ -49,7 +49,8 @@ struct FieldTable {
                     longName = .allocate(capacity: bytes.count)
                     longName!.initialize(from: bytes, count: bytes.count)
                 }
-                slots[index] = Slot(word: word, length: bytes.count, field: field, rank: UInt8(min(rank, 254)), longName: longName, used: true)
+                slots[index] = Slot(
+                    word: word, length: bytes.count, field: field, rank: UInt8(min(rank, 254)), longName: longName, used: true)
             }
         }
     }

@@ -4,7 +4,8 @@ import Foundation
 /// Builds the parsers for described formats and for the built-ins read through field references.
 enum FormatCompiler {
     /// nginx's (and Apache's) combined format, as a `log_format`.
-    static let combinedLogFormat = #"$remote_addr $remote_ident $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#
+    static let combinedLogFormat =
+        #"$remote_addr $remote_ident $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#
 
     /// The parser of a `pattern`, `nginx` or `regex` format.
     static func described(_ d: FormatDefinition, policy: Policy, path: String?) throws(LayoutError) -> DescribedParser {
@@ -43,8 +44,10 @@ enum FormatCompiler {
 
     /// A built-in format read through field references: the definition's (when the format was
     /// described without a layout) or the built-in's defaults from the policy.
-    static func structured(_ kind: LogFormat.BuiltIn, header: [String]? = nil, definition d: FormatDefinition?,
-                           policy: Policy, path: String?) -> DescribedParser? {
+    static func structured(
+        _ kind: LogFormat.BuiltIn, header: [String]? = nil, definition d: FormatDefinition?,
+        policy: Policy, path: String?
+    ) -> DescribedParser? {
         let f = policy.fields
         var timestamp = d?.fields.timestamp ?? f.timestamp
         var user = d?.fields.user ?? f.user
@@ -93,10 +96,12 @@ enum FormatCompiler {
         if let d {
             time = (try? timeFormat(d, default: time)) ?? time
         }
-        guard let resolver = try? FieldResolver(
-            names: names, encoding: encoding, timestamp: timestamp, user: user, event: event,
-            httpEvents: d?.httpEvents ?? policy.httpEvents, timeFormat: time,
-            times: times(d, defaultZone: zone, defaultYear: year, path: path), strict: false) else { return nil }
+        guard
+            let resolver = try? FieldResolver(
+                names: names, encoding: encoding, timestamp: timestamp, user: user, event: event,
+                httpEvents: d?.httpEvents ?? policy.httpEvents, timeFormat: time,
+                times: times(d, defaultZone: zone, defaultYear: year, path: path), strict: false)
+        else { return nil }
         return DescribedParser(splitter: splitter, resolver: resolver)
     }
 
@@ -106,8 +111,14 @@ enum FormatCompiler {
         var names: [String] = []
         func add(_ name: String) { if !names.contains(name) { names.append(name) } }
         for ref in references {
-            if ref.hasPrefix("query.") { FieldResolver.requestNames.forEach(add); continue }
-            if ref.hasPrefix("cookie.") { FieldResolver.cookieNames.forEach(add); continue }
+            if ref.hasPrefix("query.") {
+                FieldResolver.requestNames.forEach(add)
+                continue
+            }
+            if ref.hasPrefix("cookie.") {
+                FieldResolver.cookieNames.forEach(add)
+                continue
+            }
             // A dot starts a path: `ctx.user.uid` is member `uid` of `user` of key `ctx`.
             if let dot = ref.firstIndex(of: ".") { add(String(ref[..<dot])) } else { add(ref) }
         }
@@ -124,7 +135,9 @@ enum FormatCompiler {
         }
     }
 
-    static func times(_ d: FormatDefinition?, defaultZone: TimeZone?, defaultYear: FormatDefinition.YearRule?, path: String?) -> TimeResolver {
+    static func times(
+        _ d: FormatDefinition?, defaultZone: TimeZone?, defaultYear: FormatDefinition.YearRule?, path: String?
+    ) -> TimeResolver {
         let zone = d?.timezone.flatMap { TimeZone(identifier: $0) } ?? defaultZone
         return TimeResolver(zone: zone, year: d?.year ?? defaultYear, path: path)
     }

@@ -48,8 +48,10 @@ public struct FormatDefinition: Sendable, Equatable {
     /// Where the format was described, for messages (`file:line`).
     public var origin: String
 
-    public init(name: String, layout: Layout, timeFormat: String? = nil, timezone: String? = nil, year: YearRule? = nil,
-                fields: Fields = Fields(), httpEvents: [HTTPEventRule]? = nil, origin: String = "") {
+    public init(
+        name: String, layout: Layout, timeFormat: String? = nil, timezone: String? = nil, year: YearRule? = nil,
+        fields: Fields = Fields(), httpEvents: [HTTPEventRule]? = nil, origin: String = ""
+    ) {
         self.name = name
         self.layout = layout
         self.timeFormat = timeFormat

@@ -46,7 +46,9 @@ public enum FormatsFile {
         var d = FormatDefinition(name: name, layout: layout, origin: entry.line.map { "\(entry.file):\($0)" } ?? entry.file)
         d.timeFormat = try entry.string("time_format")
         if let zone = try entry.string("timezone") {
-            guard TimeZone(identifier: zone) != nil else { throw entry.error("timezone", "unknown time zone '\(zone)' (use an IANA name such as Asia/Shanghai)") }
+            guard TimeZone(identifier: zone) != nil else {
+                throw entry.error("timezone", "unknown time zone '\(zone)' (use an IANA name such as Asia/Shanghai)")
+            }
             d.timezone = zone
         }
         if let year = try entry.string("year") {
@@ -66,10 +68,13 @@ public enum FormatsFile {
                     guard !one.isEmpty else { throw fields.error(key, "must not be empty") }
                     return [one]
                 }
-                guard let list = try fields.stringList(key), !list.isEmpty else { throw fields.error(key, "expected a field reference or a list of them") }
+                guard let list = try fields.stringList(key), !list.isEmpty else {
+                    throw fields.error(key, "expected a field reference or a list of them")
+                }
                 return list
             }
-            d.fields = FormatDefinition.Fields(timestamp: try references("timestamp"), user: try references("user"), event: try references("event"))
+            d.fields = FormatDefinition.Fields(
+                timestamp: try references("timestamp"), user: try references("user"), event: try references("event"))
         }
         if entry.contains("http_events") {
             var rules: [HTTPEventRule] = []
@@ -77,8 +82,10 @@ public enum FormatsFile {
                 try rule.requireKnownKeys(["method", "path_prefix", "event"])
                 let prefix = try rule.requiredString("path_prefix")
                 guard prefix.hasPrefix("/") else { throw rule.error("path_prefix", "must start with '/'") }
-                rules.append(HTTPEventRule(method: try rule.requiredString("method").uppercased(), pathPrefix: prefix,
-                                           event: try rule.requiredString("event")))
+                rules.append(
+                    HTTPEventRule(
+                        method: try rule.requiredString("method").uppercased(), pathPrefix: prefix,
+                        event: try rule.requiredString("event")))
             }
             d.httpEvents = rules
         }
@@ -99,12 +106,14 @@ public enum FormatsFile {
             }
         }
         guard let layoutKey else { return }
-        let probe = Policy(id: "formats", title: "", jurisdiction: "", timeZoneIdentifier: "UTC",
-                           retention: .init(minimumDays: 1), realName: .init())
+        let probe = Policy(
+            id: "formats", title: "", jurisdiction: "", timeZoneIdentifier: "UTC",
+            retention: .init(minimumDays: 1), realName: .init())
         do {
             _ = try FormatCompiler.described(d, policy: probe, path: nil)
         } catch {
-            let key = error.message.hasPrefix("field '") ? "fields" : error.message.hasPrefix("no field holds the time") ? "fields" : layoutKey
+            let key =
+                error.message.hasPrefix("field '") ? "fields" : error.message.hasPrefix("no field holds the time") ? "fields" : layoutKey
             throw entry.error(entry.contains(key) ? key : layoutKey, error.message)
         }
     }

@@ -53,8 +53,9 @@ final class HTTPEventMatcher {
         let targetStart = i + 1
         var targetEnd = targetStart
         while targetEnd < end, p[targetEnd] != 0x20 { targetEnd += 1 }
-        return classify(method: UnsafeBufferPointer(start: p + start, count: i - start),
-                        target: UnsafeBufferPointer(start: p + targetStart, count: targetEnd - targetStart))
+        return classify(
+            method: UnsafeBufferPointer(start: p + start, count: i - start),
+            target: UnsafeBufferPointer(start: p + targetStart, count: targetEnd - targetStart))
     }
 
     /// The event of a method and a request target given apart.
@@ -106,10 +107,13 @@ final class HTTPEventMatcher {
         while pathEnd < n, p[pathEnd] != 0x3F, p[pathEnd] != 0x23 { pathEnd += 1 }
         let out = scratch
         out[0] = 0x2F
-        var o = 1 // `out` always ends just after a slash between segments
+        var o = 1  // `out` always ends just after a slash between segments
         var lastWasName = false
         while i < pathEnd {
-            if p[i] == 0x2F { i += 1; continue } // empty segments: `//` is `/`
+            if p[i] == 0x2F {
+                i += 1
+                continue
+            }  // empty segments: `//` is `/`
             let segmentStart = o
             while i < pathEnd, p[i] != 0x2F {
                 var c = p[i]

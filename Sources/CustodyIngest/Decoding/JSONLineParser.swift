@@ -106,12 +106,14 @@ struct JSONLineParser {
                         // `"\u0065vent"` is `event`: keys are compared as the JSON text means them.
                         field = fields.match(unescape(p, i, keyEnd, into: keyScratch))
                     } else {
-                        field = keyStart + 8 <= n
+                        field =
+                            keyStart + 8 <= n
                             ? fields.match(key, word: ByteScan.prefixWord(p + keyStart, count: key.count))
                             : fields.match(key)
                     }
-                    previousKey = successors.learn(after: previousKey, key, escaped: escaped, field: field,
-                                                   colonFollows: keyEnd < n && p[keyEnd] == 0x3A)
+                    previousKey = successors.learn(
+                        after: previousKey, key, escaped: escaped, field: field,
+                        colonFollows: keyEnd < n && p[keyEnd] == 0x3A)
                     guard let afterColon = colon(p, keyEnd, n) else { return .invalidJSON }
                     i = afterColon
                 }
@@ -127,13 +129,13 @@ struct JSONLineParser {
                 case 0x7B, 0x5B:
                     guard let end = nestedEnd(p, i, n) else { return .invalidJSON }
                     i = end
-                case 0x74: // true
+                case 0x74:  // true
                     guard literal(p, i, n, "true") else { return .invalidJSON }
                     i += 4
-                case 0x66: // false
+                case 0x66:  // false
                     guard literal(p, i, n, "false") else { return .invalidJSON }
                     i += 5
-                case 0x6E: // null
+                case 0x6E:  // null
                     guard literal(p, i, n, "null") else { return .invalidJSON }
                     kind = .null
                     i += 4
@@ -162,7 +164,9 @@ struct JSONLineParser {
 
     /// The record from the captured values, or why there is none.
     private mutating func record(_ p: UnsafePointer<UInt8>, _ n: Int, _ captures: Captures, fallbackMillis: Int64?) -> ParseOutcome {
-        let ts = captures.ts, user = captures.user, event = captures.event
+        let ts = captures.ts
+        let user = captures.user
+        let event = captures.event
         guard ts.rank != 255 || fallbackMillis != nil else { return .rejected(.missingTimestamp) }
         let millis: Int64?
         switch ts.kind {
@@ -201,8 +205,10 @@ struct JSONLineParser {
         default:
             eventBytes = nil
         }
-        return .record(ParsedLine(millis: millis, user: userBytes, userPrefix: prefix(userBytes, lineEnd: p + n),
-                                  event: eventBytes, eventPrefix: prefix(eventBytes, lineEnd: p + n)))
+        return .record(
+            ParsedLine(
+                millis: millis, user: userBytes, userPrefix: prefix(userBytes, lineEnd: p + n),
+                event: eventBytes, eventPrefix: prefix(eventBytes, lineEnd: p + n)))
     }
 
     /// The first eight bytes of a value: one load when eight bytes are readable from its start
@@ -315,35 +321,59 @@ struct JSONLineParser {
     }
 
     /// Decodes a JSON string with escapes (quotes included in `start..<end`) into UTF-8.
-    private func unescape(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, into out: UnsafeMutablePointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+    private func unescape(
+        _ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, into out: UnsafeMutablePointer<UInt8>
+    ) -> UnsafeBufferPointer<UInt8> {
         var i = start + 1
         let stop = end - 1
         var o = 0
         while i < stop {
             let c = p[i]
             guard c == 0x5C, i + 1 < stop else {
-                out[o] = c; o += 1; i += 1
+                out[o] = c
+                o += 1
+                i += 1
                 continue
             }
             let e = p[i + 1]
             i += 2
             switch e {
-            case 0x6E: out[o] = 0x0A; o += 1
-            case 0x74: out[o] = 0x09; o += 1
-            case 0x72: out[o] = 0x0D; o += 1
-            case 0x62: out[o] = 0x08; o += 1
-            case 0x66: out[o] = 0x0C; o += 1
+            case 0x6E:
+                out[o] = 0x0A
+                o += 1
+            case 0x74:
+                out[o] = 0x09
+                o += 1
+            case 0x72:
+                out[o] = 0x0D
+                o += 1
+            case 0x62:
+                out[o] = 0x08
+                o += 1
+            case 0x66:
+                out[o] = 0x0C
+                o += 1
             case 0x75:
-                guard var scalar = hex4(p, i, stop) else { out[o] = e; o += 1; continue }
+                guard var scalar = hex4(p, i, stop) else {
+                    out[o] = e
+                    o += 1
+                    continue
+                }
                 i += 4
                 if (0xD800..<0xDC00).contains(scalar), i + 6 <= stop, p[i] == 0x5C, p[i + 1] == 0x75,
-                   let low = hex4(p, i + 2, stop), (0xDC00..<0xE000).contains(low) {
+                    let low = hex4(p, i + 2, stop), (0xDC00..<0xE000).contains(low)
+                {
                     scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                     i += 6
                 }
                 let value = Unicode.Scalar(scalar) ?? "\u{FFFD}"
-                for byte in UTF8.encode(value)! { out[o] = byte; o += 1 }
-            default: out[o] = e; o += 1
+                for byte in UTF8.encode(value)! {
+                    out[o] = byte
+                    o += 1
+                }
+            default:
+                out[o] = e
+                o += 1
             }
         }
         return UnsafeBufferPointer(start: out, count: o)

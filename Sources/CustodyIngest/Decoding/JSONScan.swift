@@ -13,8 +13,10 @@ enum JSONScan {
     /// Calls `body` with each member's key (unescaped when needed, into `keyScratch`) and the
     /// span of its raw value, for the object starting at or after `from`. False when the text
     /// is not one valid object up to `n`, or when `body` returns false.
-    static func members(_ p: UnsafePointer<UInt8>, from: Int, _ n: Int, keyScratch: UnsafeMutablePointer<UInt8>,
-                        _ body: (UnsafeBufferPointer<UInt8>, Int, Int) -> Bool) -> Bool {
+    static func members(
+        _ p: UnsafePointer<UInt8>, from: Int, _ n: Int, keyScratch: UnsafeMutablePointer<UInt8>,
+        _ body: (UnsafeBufferPointer<UInt8>, Int, Int) -> Bool
+    ) -> Bool {
         var i = skipSpace(p, from, n)
         guard i < n, p[i] == 0x7B else { return false }
         i = skipSpace(p, i + 1, n)
@@ -29,19 +31,27 @@ enum JSONScan {
             if !body(key, i, valueEnd) { return false }
             i = skipSpace(p, valueEnd, n)
             guard i < n else { return false }
-            if p[i] == 0x2C { i = skipSpace(p, i + 1, n); continue }
+            if p[i] == 0x2C {
+                i = skipSpace(p, i + 1, n)
+                continue
+            }
             guard p[i] == 0x7D else { return false }
             return skipSpace(p, i + 1, n) == n
         }
     }
 
     /// The raw value of member `key` of the object `p[start..<end]`.
-    static func member(_ key: [UInt8], _ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, keyScratch: UnsafeMutablePointer<UInt8>) -> Member {
+    static func member(
+        _ key: [UInt8], _ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, keyScratch: UnsafeMutablePointer<UInt8>
+    ) -> Member {
         var result = Member.absent
         var ambiguous = false
         let valid = members(p, from: start, end, keyScratch: keyScratch) { k, s, e in
             guard k.elementsEqual(key) else { return true }
-            if case .found = result { ambiguous = true; return false }
+            if case .found = result {
+                ambiguous = true
+                return false
+            }
             result = .found(start: s, end: e)
             return true
         }
@@ -63,7 +73,11 @@ enum JSONScan {
         while i < n {
             let c = p[i]
             if c == 0x22 { return (i + 1, escaped) }
-            if c == 0x5C { escaped = true; i += 2; continue }
+            if c == 0x5C {
+                escaped = true
+                i += 2
+                continue
+            }
             i += 1
         }
         return nil
@@ -101,7 +115,9 @@ enum JSONScan {
 
     /// A raw JSON value as text: strings decoded (into `scratch` when escaped), `null` absent,
     /// numbers and other values as written.
-    static func text(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, scratch: UnsafeMutablePointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
+    static func text(
+        _ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, scratch: UnsafeMutablePointer<UInt8>
+    ) -> UnsafeBufferPointer<UInt8>? {
         guard start < end else { return nil }
         if p[start] == 0x22 {
             guard end - start >= 2 else { return nil }
@@ -114,32 +130,59 @@ enum JSONScan {
 
     /// Decodes a JSON string (quotes included in `start..<end`) into UTF-8. `out` may be where
     /// the string itself is: output never overtakes input.
-    static func unescape(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, into out: UnsafeMutablePointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+    static func unescape(
+        _ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, into out: UnsafeMutablePointer<UInt8>
+    ) -> UnsafeBufferPointer<UInt8> {
         var i = start + 1
         let stop = end - 1
         var o = 0
         while i < stop {
             let c = p[i]
-            guard c == 0x5C, i + 1 < stop else { out[o] = c; o += 1; i += 1; continue }
+            guard c == 0x5C, i + 1 < stop else {
+                out[o] = c
+                o += 1
+                i += 1
+                continue
+            }
             let e = p[i + 1]
             i += 2
             switch e {
-            case 0x6E: out[o] = 0x0A; o += 1
-            case 0x74: out[o] = 0x09; o += 1
-            case 0x72: out[o] = 0x0D; o += 1
-            case 0x62: out[o] = 0x08; o += 1
-            case 0x66: out[o] = 0x0C; o += 1
+            case 0x6E:
+                out[o] = 0x0A
+                o += 1
+            case 0x74:
+                out[o] = 0x09
+                o += 1
+            case 0x72:
+                out[o] = 0x0D
+                o += 1
+            case 0x62:
+                out[o] = 0x08
+                o += 1
+            case 0x66:
+                out[o] = 0x0C
+                o += 1
             case 0x75:
-                guard var scalar = hex4(p, i, stop) else { out[o] = e; o += 1; continue }
+                guard var scalar = hex4(p, i, stop) else {
+                    out[o] = e
+                    o += 1
+                    continue
+                }
                 i += 4
                 if (0xD800..<0xDC00).contains(scalar), i + 6 <= stop, p[i] == 0x5C, p[i + 1] == 0x75,
-                   let low = hex4(p, i + 2, stop), (0xDC00..<0xE000).contains(low) {
+                    let low = hex4(p, i + 2, stop), (0xDC00..<0xE000).contains(low)
+                {
                     scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                     i += 6
                 }
                 let value = Unicode.Scalar(scalar) ?? "\u{FFFD}"
-                for byte in UTF8.encode(value)! { out[o] = byte; o += 1 }
-            default: out[o] = e; o += 1
+                for byte in UTF8.encode(value)! {
+                    out[o] = byte
+                    o += 1
+                }
+            default:
+                out[o] = e
+                o += 1
             }
         }
         return UnsafeBufferPointer(start: out, count: o)

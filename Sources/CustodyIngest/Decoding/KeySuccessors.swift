@@ -55,10 +55,13 @@ struct KeySuccessors {
     /// Records that `key` (scanned, without its quotes) followed `previous`; returns its entry.
     /// `colonFollows`: the line has the colon right after the key's closing quote (`"key":`).
     @inline(__always)
-    func learn(after previous: Int, _ key: UnsafeBufferPointer<UInt8>, escaped: Bool, field: (FieldTable.Field, UInt8)?,
-               colonFollows: Bool) -> Int {
+    func learn(
+        after previous: Int, _ key: UnsafeBufferPointer<UInt8>, escaped: Bool, field: (FieldTable.Field, UInt8)?,
+        colonFollows: Bool
+    ) -> Int {
         let length = key.count
-        let index = Int(truncatingIfNeeded: ((ByteScan.prefixWord(key) ^ UInt64(truncatingIfNeeded: length)) &* 0x9E37_79B9_7F4A_7C15) >> 58)
+        let index = Int(
+            truncatingIfNeeded: ((ByteScan.prefixWord(key) ^ UInt64(truncatingIfNeeded: length)) &* 0x9E37_79B9_7F4A_7C15) >> 58)
         guard !escaped, length > 0, length <= Self.longestKey, let base = key.baseAddress else {
             entries[previous].length = 0
             return index
@@ -68,9 +71,10 @@ struct KeySuccessors {
         let compared = UnsafeBufferPointer(start: base, count: throughColon ? length + 2 : length)
         let low = ByteScan.prefixWord(compared)
         let high = compared.count > 8 ? ByteScan.prefixWord(UnsafeBufferPointer(rebasing: compared[8...])) : 0
-        entries[previous] = Guess(low: low, high: high, lowMask: Self.mask(min(compared.count, 8)),
-                                  highMask: Self.mask(max(compared.count - 8, 0)),
-                                  length: length, throughColon: throughColon, field: field, index: index)
+        entries[previous] = Guess(
+            low: low, high: high, lowMask: Self.mask(min(compared.count, 8)),
+            highMask: Self.mask(max(compared.count - 8, 0)),
+            length: length, throughColon: throughColon, field: field, index: index)
         return index
     }
 

@@ -140,8 +140,9 @@ public struct LineParser {
             let separator: UInt8 = kind == .tsv ? 0x09 : 0x2C
             guard let names = DelimitedLayout.header(line, separator: separator) else { return .rejected(.invalidCSV) }
             extras.csvHeaderRead = true
-            extras.described = FormatCompiler.structured(kind!, header: names, definition: extras.definition,
-                                                         policy: extras.policy, path: extras.path)
+            extras.described = FormatCompiler.structured(
+                kind!, header: names, definition: extras.definition,
+                policy: extras.policy, path: extras.path)
             return .skipped
         }
         return extras.described?.parse(line) ?? .rejected(.invalidCSV)
@@ -209,7 +210,10 @@ public struct LineParser {
         if case .record = combined.parse(line) { return .combined }
         for (separator, kind) in [(UInt8(0x09), LogFormat.BuiltIn.tsv), (0x2C, .csv)] where line.contains(separator) {
             if let names = DelimitedLayout.header(line, separator: separator),
-               names.contains(where: policy.fields.timestamp.contains) { return kind }
+                names.contains(where: policy.fields.timestamp.contains)
+            {
+                return kind
+            }
         }
         if looksLikeLogfmt(line) { return .logfmt }
         return nil

@@ -39,7 +39,7 @@ struct LogfmtParser {
             if i < n && p[i] == 0x22 { return .rejected(.notLogfmt) }
             let key = UnsafeBufferPointer(start: p + keyStart, count: i - keyStart)
             guard key.count > 0 else { return .rejected(.notLogfmt) }
-            guard i < n, p[i] == 0x3D else { continue } // a bare flag
+            guard i < n, p[i] == 0x3D else { continue }  // a bare flag
             i += 1
             pairs += 1
             let field = fields.match(key)
@@ -49,7 +49,10 @@ struct LogfmtParser {
                 let start = i + 1
                 i += 1
                 while i < n, p[i] != 0x22 {
-                    if p[i] == 0x5C { escaped = true; i += 1 }
+                    if p[i] == 0x5C {
+                        escaped = true
+                        i += 1
+                    }
                     i += 1
                 }
                 guard i < n else { return .rejected(.notLogfmt) }
@@ -94,7 +97,9 @@ struct LogfmtParser {
         return .record(ParsedLine(millis: millis, user: userBytes, event: eventBytes))
     }
 
-    private static func unescape(_ value: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt8>, capacity: Int) -> UnsafeBufferPointer<UInt8> {
+    private static func unescape(
+        _ value: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt8>, capacity: Int
+    ) -> UnsafeBufferPointer<UInt8> {
         var o = 0
         var i = 0
         while i < value.count && o < capacity {

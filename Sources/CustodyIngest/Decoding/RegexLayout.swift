@@ -23,9 +23,13 @@ final class RegexLayout: @unchecked Sendable {
         let bytes = Array(translated.utf8)
         var i = 0
         while i + 3 < bytes.count {
-            if bytes[i] == 0x5C { i += 2; continue }
+            if bytes[i] == 0x5C {
+                i += 2
+                continue
+            }
             if bytes[i] == 0x28, bytes[i + 1] == 0x3F, bytes[i + 2] == 0x3C, bytes[i + 3] != 0x3D, bytes[i + 3] != 0x21,
-               let close = bytes[(i + 3)...].firstIndex(of: 0x3E) {
+                let close = bytes[(i + 3)...].firstIndex(of: 0x3E)
+            {
                 let name = String(decoding: bytes[(i + 3)..<close], as: UTF8.self)
                 if !names.contains(name) { names.append(name) }
                 i = close
@@ -36,8 +40,10 @@ final class RegexLayout: @unchecked Sendable {
         self.names = names
     }
 
-    func split(_ p: UnsafePointer<UInt8>, _ n: Int, starts: UnsafeMutablePointer<Int>, ends: UnsafeMutablePointer<Int>,
-               bases: UnsafeMutablePointer<UnsafePointer<UInt8>>) -> Bool {
+    func split(
+        _ p: UnsafePointer<UInt8>, _ n: Int, starts: UnsafeMutablePointer<Int>, ends: UnsafeMutablePointer<Int>,
+        bases: UnsafeMutablePointer<UnsafePointer<UInt8>>
+    ) -> Bool {
         // An NSString over Latin-1 bytes: the engine reads it without converting a Swift string
         // (measured 10× faster than a String built from the bytes).
         guard let string = NSString(bytes: p, length: n, encoding: String.Encoding.isoLatin1.rawValue) else { return false }

@@ -1,3 +1,6 @@
+import CustodyCore
+import Foundation
+
 /// Splits syslog lines into fields: RFC 5424 (`<165>1 2026-11-01T10:00:00.000+08:00 host app
 /// 1234 ID47 [sd] message`) and RFC 3164 (`<34>Oct 11 22:14:15 host su[12]: message`, the
 /// `<PRI>` optional as in files written by syslog daemons). `-` (nil in RFC 5424) is absent.
@@ -15,7 +18,7 @@ enum SyslogLayout {
             while i < n, i < 5, p[i] &- 0x30 < 10 { i += 1 }
             guard i > 1, i < n, p[i] == 0x3E else { return false }
             i += 1
-            if i + 1 < n, p[i] &- 0x30 < 10, p[i + 1] == 0x20 { return true } // RFC 5424 version 1
+            if i + 1 < n, p[i] &- 0x30 < 10, p[i + 1] == 0x20 { return true }  // RFC 5424 version 1
         }
         return isRFC3164Time(p + i, n - i)
     }
@@ -23,8 +26,9 @@ enum SyslogLayout {
     /// `Mmm dd HH:MM:SS ` at `p`.
     static func isRFC3164Time(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
         guard n >= 16, p[3] == 0x20, p[6] == 0x20, p[9] == 0x3A, p[12] == 0x3A, p[15] == 0x20,
-              (p[0] | 0x20) &- 0x61 < 26, (p[1] | 0x20) &- 0x61 < 26, (p[2] | 0x20) &- 0x61 < 26,
-              p[5] &- 0x30 < 10, p[7] &- 0x30 < 10, p[8] &- 0x30 < 10 else { return false }
+            (p[0] | 0x20) &- 0x61 < 26, (p[1] | 0x20) &- 0x61 < 26, (p[2] | 0x20) &- 0x61 < 26,
+            p[5] &- 0x30 < 10, p[7] &- 0x30 < 10, p[8] &- 0x30 < 10
+        else { return false }
         return true
     }
 
@@ -62,7 +66,10 @@ enum SyslogLayout {
             if p[t] == 0x5B {
                 let pidStart = t + 1
                 while t < n, p[t] != 0x5D { t += 1 }
-                guard t < n else { set(message, i, n); return true }
+                guard t < n else {
+                    set(message, i, n)
+                    return true
+                }
                 set(pid, pidStart, t)
                 t += 1
             }
@@ -95,7 +102,10 @@ enum SyslogLayout {
                 i += 1
                 while i < n {
                     let c = p[i]
-                    if c == 0x5C { i += 2; continue }
+                    if c == 0x5C {
+                        i += 2
+                        continue
+                    }
                     if c == 0x22 { inQuotes.toggle() } else if c == 0x5D && !inQuotes { break }
                     i += 1
                 }
@@ -120,8 +130,12 @@ enum DelimitedLayout {
         var names: [String] = []
         var ok = true
         let complete = forEachField(line, separator: separator) { s, e in
-            var a = s, b = e
-            if b - a >= 2, line[a] == 0x22, line[b - 1] == 0x22 { a += 1; b -= 1 }
+            var a = s
+            var b = e
+            if b - a >= 2, line[a] == 0x22, line[b - 1] == 0x22 {
+                a += 1
+                b -= 1
+            }
             let name = String(decoding: UnsafeBufferPointer(rebasing: line[a..<b]), as: UTF8.self).trimmingCharacters(in: .whitespaces)
             if name.isEmpty || names.contains(name) { ok = false }
             names.append(name)
@@ -141,7 +155,10 @@ enum DelimitedLayout {
                 while true {
                     guard i < n else { return false }
                     if line[i] == 0x22 {
-                        if i + 1 < n, line[i + 1] == 0x22 { i += 2; continue }
+                        if i + 1 < n, line[i + 1] == 0x22 {
+                            i += 2
+                            continue
+                        }
                         i += 1
                         break
                     }
@@ -180,7 +197,8 @@ enum ContainerLayout {
     static func cri(_ line: UnsafeBufferPointer<UInt8>) -> (millis: Int64, partial: Bool, message: UnsafeBufferPointer<UInt8>)? {
         let n = line.count
         guard n >= 20, let space = line.firstIndex(of: 0x20),
-              let millis = TimestampParser.parseISO(UnsafeBufferPointer(rebasing: line[..<space])) else { return nil }
+            let millis = TimestampParser.parseISO(UnsafeBufferPointer(rebasing: line[..<space]))
+        else { return nil }
         var i = space + 1
         let streamStart = i
         while i < n, line[i] != 0x20 { i += 1 }
@@ -197,24 +215,30 @@ enum ContainerLayout {
 
     /// Docker json-file: `{"log":"…\n","stream":"stdout","time":"…"}`: the time and the `log`
     /// text (decoded into `scratch`, its final newline removed).
-    static func docker(_ line: UnsafeBufferPointer<UInt8>, scratch: UnsafeMutablePointer<UInt8>,
-                       keyScratch: UnsafeMutablePointer<UInt8>) -> (millis: Int64, message: UnsafeBufferPointer<UInt8>)? {
+    static func docker(
+        _ line: UnsafeBufferPointer<UInt8>, scratch: UnsafeMutablePointer<UInt8>,
+        keyScratch: UnsafeMutablePointer<UInt8>
+    ) -> (millis: Int64, message: UnsafeBufferPointer<UInt8>)? {
         guard let p = line.baseAddress else { return nil }
         var log: (Int, Int)?
         var time: (Int, Int)?
         var duplicate = false
         let valid = JSONScan.members(p, from: 0, line.count, keyScratch: keyScratch) { key, s, e in
-            if key.elementsEqual("log".utf8) { if log != nil { duplicate = true }; log = (s, e) }
-            if key.elementsEqual("time".utf8) { if time != nil { duplicate = true }; time = (s, e) }
+            if key.elementsEqual("log".utf8) {
+                if log != nil { duplicate = true }
+                log = (s, e)
+            }
+            if key.elementsEqual("time".utf8) {
+                if time != nil { duplicate = true }
+                time = (s, e)
+            }
             return true
         }
         guard valid, !duplicate, let log, let time, p[log.0] == 0x22, p[time.0] == 0x22,
-              let millis = TimestampParser.parseISO(UnsafeBufferPointer(start: p + time.0 + 1, count: time.1 - time.0 - 2)),
-              var text = JSONScan.text(p, log.0, log.1, scratch: scratch) else { return nil }
+            let millis = TimestampParser.parseISO(UnsafeBufferPointer(start: p + time.0 + 1, count: time.1 - time.0 - 2)),
+            var text = JSONScan.text(p, log.0, log.1, scratch: scratch)
+        else { return nil }
         while let last = text.last, last == 0x0A || last == 0x0D { text = UnsafeBufferPointer(rebasing: text.dropLast()) }
         return (millis, text)
     }
 }
-
-import CustodyCore
-import Foundation

@@ -55,12 +55,24 @@ struct TimeFormat: Sendable {
     /// Compiles `text`; the error message names the directive at fault.
     init(_ text: String) throws(TimeFormatError) {
         switch text {
-        case "epoch_s": self.init(whole: .epochSeconds, tokens: [], hasZone: true, hasYear: true); return
-        case "epoch_ms": self.init(whole: .epochMillis, tokens: [], hasZone: true, hasYear: true); return
-        case "epoch_us": self.init(whole: .epochMicros, tokens: [], hasZone: true, hasYear: true); return
-        case "epoch_ns": self.init(whole: .epochNanos, tokens: [], hasZone: true, hasYear: true); return
-        case "iso8601", "rfc3339": self.init(whole: .iso8601, tokens: [], hasZone: true, hasYear: true); return
-        case "clf": self.init(whole: .clf, tokens: [], hasZone: true, hasYear: true); return
+        case "epoch_s":
+            self.init(whole: .epochSeconds, tokens: [], hasZone: true, hasYear: true)
+            return
+        case "epoch_ms":
+            self.init(whole: .epochMillis, tokens: [], hasZone: true, hasYear: true)
+            return
+        case "epoch_us":
+            self.init(whole: .epochMicros, tokens: [], hasZone: true, hasYear: true)
+            return
+        case "epoch_ns":
+            self.init(whole: .epochNanos, tokens: [], hasZone: true, hasYear: true)
+            return
+        case "iso8601", "rfc3339":
+            self.init(whole: .iso8601, tokens: [], hasZone: true, hasYear: true)
+            return
+        case "clf":
+            self.init(whole: .clf, tokens: [], hasZone: true, hasYear: true)
+            return
         default: break
         }
         var tokens: [Token] = []
@@ -73,7 +85,11 @@ struct TimeFormat: Sendable {
                 i += 1
                 continue
             }
-            guard c == 0x25 else { tokens.append(.literal(c)); i += 1; continue }
+            guard c == 0x25 else {
+                tokens.append(.literal(c))
+                i += 1
+                continue
+            }
             guard i + 1 < bytes.count else { throw TimeFormatError("ends with a lone '%'") }
             let d = bytes[i + 1]
             i += 2
@@ -131,12 +147,18 @@ struct TimeFormat: Sendable {
                 let millis = v * scale
                 guard millis.isFinite, abs(millis) < 1e15 else { return nil }
                 parsed.epochMillis = Int64(millis.rounded(.down))
-            case .iso8601: guard let m = TimestampParser.parseISO(b) else { return nil }; parsed.epochMillis = m
-            case .clf: guard let m = TimestampParser.parseCLF(b) else { return nil }; parsed.epochMillis = m
+            case .iso8601:
+                guard let m = TimestampParser.parseISO(b) else { return nil }
+                parsed.epochMillis = m
+            case .clf:
+                guard let m = TimestampParser.parseCLF(b) else { return nil }
+                parsed.epochMillis = m
             case .syslog:
                 if let m = TimestampParser.parseISO(b) { parsed.epochMillis = m } else { return Self.rfc3164.parse(b) }
             case .auto:
-                guard let m = TimestampParser.parseISO(b) ?? TimestampParser.parseEpoch(b) ?? TimestampParser.parseCLF(b) else { return nil }
+                guard let m = TimestampParser.parseISO(b) ?? TimestampParser.parseEpoch(b) ?? TimestampParser.parseCLF(b) else {
+                    return nil
+                }
                 parsed.epochMillis = m
             }
             return parsed
@@ -148,39 +170,61 @@ struct TimeFormat: Sendable {
         func number(_ maxDigits: Int) -> Int? {
             var v = 0
             let start = i
-            while i < n, i - start < maxDigits, b[i] &- 0x30 < 10 { v = v * 10 + Int(b[i] &- 0x30); i += 1 }
+            while i < n, i - start < maxDigits, b[i] &- 0x30 < 10 {
+                v = v * 10 + Int(b[i] &- 0x30)
+                i += 1
+            }
             return i > start ? v : nil
         }
         let tokenPointer = storage.pointer
         for t in 0..<storage.count {
             switch tokenPointer[t] {
-            case .literal(let c): guard i < n, b[i] == c else { return nil }; i += 1
+            case .literal(let c):
+                guard i < n, b[i] == c else { return nil }
+                i += 1
             case .space:
                 let start = i
                 while i < n, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
                 guard i > start else { return nil }
-            case .year4: guard let v = number(4) else { return nil }; p.year = v
-            case .year2: guard let v = number(2) else { return nil }; p.year = v < 69 ? 2000 + v : 1900 + v
-            case .month: guard let v = number(2) else { return nil }; p.month = v
+            case .year4:
+                guard let v = number(4) else { return nil }
+                p.year = v
+            case .year2:
+                guard let v = number(2) else { return nil }
+                p.year = v < 69 ? 2000 + v : 1900 + v
+            case .month:
+                guard let v = number(2) else { return nil }
+                p.month = v
             case .monthName:
                 guard i + 3 <= n, let m = Self.month(b[i], b[i + 1], b[i + 2]) else { return nil }
                 p.month = m
                 i += 3
                 while i < n, (b[i] | 0x20) &- 0x61 < 26 { i += 1 }
-            case .day: guard let v = number(2) else { return nil }; p.day = v
+            case .day:
+                guard let v = number(2) else { return nil }
+                p.day = v
             case .spaceDay:
                 while i < n, b[i] == 0x20 { i += 1 }
                 guard let v = number(2) else { return nil }
                 p.day = v
-            case .hour24, .hour12: guard let v = number(2) else { return nil }; p.hour = v
-            case .minute: guard let v = number(2) else { return nil }; p.minute = v
-            case .second: guard let v = number(2) else { return nil }; p.second = v
+            case .hour24, .hour12:
+                guard let v = number(2) else { return nil }
+                p.hour = v
+            case .minute:
+                guard let v = number(2) else { return nil }
+                p.minute = v
+            case .second:
+                guard let v = number(2) else { return nil }
+                p.second = v
             case .fraction:
                 let start = i
                 var scale = 100
                 var millis = 0
                 while i < n, b[i] &- 0x30 < 10 {
-                    if scale > 0 { millis += Int(b[i] &- 0x30) * scale; scale /= 10 }
+                    if scale > 0 {
+                        millis += Int(b[i] &- 0x30) * scale
+                        scale /= 10
+                    }
                     i += 1
                 }
                 guard i > start else { return nil }
@@ -199,7 +243,11 @@ struct TimeFormat: Sendable {
                 guard i > start else { return nil }
             case .zoneOffset:
                 guard i < n else { return nil }
-                if b[i] == 0x5A || b[i] == 0x7A { p.offset = 0; i += 1; continue }
+                if b[i] == 0x5A || b[i] == 0x7A {
+                    p.offset = 0
+                    i += 1
+                    continue
+                }
                 guard b[i] == 0x2B || b[i] == 0x2D else { return nil }
                 let negative = b[i] == 0x2D
                 i += 1
@@ -208,7 +256,10 @@ struct TimeFormat: Sendable {
                 if i < n && b[i] == 0x3A { i += 1 }
                 var m = 0
                 let minuteStart = i
-                if let v = number(2) { guard i - minuteStart == 2 else { return nil }; m = v }
+                if let v = number(2) {
+                    guard i - minuteStart == 2 else { return nil }
+                    m = v
+                }
                 guard h <= 23, m <= 59 else { return nil }
                 p.offset = (h * 3600 + m * 60) * (negative ? -1 : 1)
             case .zoneName:
@@ -223,7 +274,9 @@ struct TimeFormat: Sendable {
                 var v: Int64 = 0
                 for k in start..<i { v = v * 10 + Int64(b[k] &- 0x30) }
                 p.epochMillis = v * 1000
-            case .percent: guard i < n, b[i] == 0x25 else { return nil }; i += 1
+            case .percent:
+                guard i < n, b[i] == 0x25 else { return nil }
+                i += 1
             }
         }
         guard i == n else { return nil }
@@ -260,8 +313,14 @@ struct TimeFormat: Sendable {
         var sawDigit = false
         var sawPoint = false
         for (k, c) in b.enumerated() {
-            if c &- 0x30 < 10 { sawDigit = true; continue }
-            if c == 0x2E && !sawPoint { sawPoint = true; continue }
+            if c &- 0x30 < 10 {
+                sawDigit = true
+                continue
+            }
+            if c == 0x2E && !sawPoint {
+                sawPoint = true
+                continue
+            }
             if c == 0x2D && k == 0 { continue }
             return nil
         }
@@ -316,14 +375,17 @@ struct TimeResolver {
             }
         }
         guard let y = civilYear, p.day <= CivilDay.daysIn(month: p.month, year: y) else { return nil }
-        var local = Int64(CivilDay.daysFromCivil(year: y, month: p.month, day: p.day)) * 86_400
+        var local =
+            Int64(CivilDay.daysFromCivil(year: y, month: p.month, day: p.day)) * 86_400
             + Int64(p.hour * 3600 + p.minute * 60 + min(p.second, 59))
         var result = try? resolve(local: local, offset: offset, p)
         // A time more than a day after the file was last written is from the year before
         // (a December line in a file written in January).
         if fromModification, let r = result, let modified, r > modified + 86_400_000,
-           p.day <= CivilDay.daysIn(month: p.month, year: y - 1) {
-            local = Int64(CivilDay.daysFromCivil(year: y - 1, month: p.month, day: p.day)) * 86_400
+            p.day <= CivilDay.daysIn(month: p.month, year: y - 1)
+        {
+            local =
+                Int64(CivilDay.daysFromCivil(year: y - 1, month: p.month, day: p.day)) * 86_400
                 + Int64(p.hour * 3600 + p.minute * 60 + min(p.second, 59))
             result = try? resolve(local: local, offset: offset, p)
         }
@@ -359,7 +421,9 @@ struct TimeResolver {
             zone = known
         } else {
             let text = String(decoding: name, as: UTF8.self)
-            zone = ["UTC", "GMT", "Z", "UT"].contains(text) ? TimeZone(secondsFromGMT: 0)
+            zone =
+                ["UTC", "GMT", "Z", "UT"].contains(text)
+                ? TimeZone(secondsFromGMT: 0)
                 : TimeZone(identifier: text) ?? TimeZone(abbreviation: text)
             if namedZones.count < 64 { namedZones[key] = zone }
         }

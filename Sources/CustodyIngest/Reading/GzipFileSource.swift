@@ -1,5 +1,5 @@
-import CustodyCore
 import CZlib
+import CustodyCore
 import Foundation
 
 /// A gzip file inflated through the system zlib with fixed-size buffers.
@@ -70,7 +70,8 @@ final class GzipFileSource: DecodedSource {
         stream.avail_out = UInt32(buffer.count)
         while stream.avail_out > 0 {
             if stream.avail_in == 0 || (betweenMembers && stream.avail_in < 2 && !endOfFile)
-                || (checkingTrailer == nil && stream.avail_in < 4 && !endOfFile) {
+                || (checkingTrailer == nil && stream.avail_in < 4 && !endOfFile)
+            {
                 refill()
                 if fault != nil { break }
             }
@@ -105,7 +106,9 @@ final class GzipFileSource: DecodedSource {
                 let message = stream.msg.map { String(cString: $0) } ?? "invalid compressed data"
                 // zlib reports a trailer mismatch after consuming the 4-byte field: point at its first byte.
                 let trailerField = message == "incorrect data check" || message == "incorrect length check"
-                let what = message == "incorrect data check" ? "CRC-32 mismatch" : message == "incorrect length check" ? "length (ISIZE) mismatch" : "corrupt gzip data"
+                let what =
+                    message == "incorrect data check"
+                    ? "CRC-32 mismatch" : message == "incorrect length check" ? "length (ISIZE) mismatch" : "corrupt gzip data"
                 fault = ReadFault(offset: position - (trailerField ? 4 : 0), message: "\(what): \(message)")
             case Z_MEM_ERROR:
                 fault = ReadFault(offset: position, message: "zlib ran out of memory")
@@ -132,8 +135,9 @@ final class GzipFileSource: DecodedSource {
         let consumed = inputCount - Int(stream.avail_in)
         var trailer: UInt64 = 0
         for k in 0..<8 {
-            let back = 8 - k // bytes before the end of the consumed input
-            let byte = back <= consumed ? input[consumed - back] : UInt8(truncatingIfNeeded: consumedTail >> UInt64(8 * (8 - (back - consumed))))
+            let back = 8 - k  // bytes before the end of the consumed input
+            let byte =
+                back <= consumed ? input[consumed - back] : UInt8(truncatingIfNeeded: consumedTail >> UInt64(8 * (8 - (back - consumed))))
             trailer |= UInt64(byte) << UInt64(8 * k)
         }
         let storedCRC = UInt32(truncatingIfNeeded: trailer)

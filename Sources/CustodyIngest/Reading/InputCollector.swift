@@ -104,14 +104,19 @@ public enum InputCollector {
             case S_IFBLK: what = "a block device"
             default: what = "not a regular file"
             }
-            findings.append(Finding(rule: .specialFile, severity: .warning,
-                                    message: "\(EscapedText.escape(path)): skipped: \(what), not a log file", file: path))
+            findings.append(
+                Finding(
+                    rule: .specialFile, severity: .warning,
+                    message: "\(EscapedText.escape(path)): skipped: \(what), not a log file", file: path))
         }
 
         mutating func skipOutside(_ path: String, target: String) {
-            findings.append(Finding(rule: .symlinkOutsideSource, severity: .warning,
-                                    message: "\(EscapedText.escape(path)): not followed: a symbolic link to \(EscapedText.escape(target)), outside the sources",
-                                    file: path))
+            findings.append(
+                Finding(
+                    rule: .symlinkOutsideSource, severity: .warning,
+                    message:
+                        "\(EscapedText.escape(path)): not followed: a symbolic link to \(EscapedText.escape(target)), outside the sources",
+                    file: path))
         }
 
         mutating func walk(directory: String, identity: Identity) throws {
@@ -128,7 +133,7 @@ public enum InputCollector {
                 var link = stat()
                 guard lstat(path, &link) == 0 else { continue }
                 if link.st_mode & S_IFMT == S_IFLNK {
-                    guard let target = InputCollector.realPath(path) else { continue } // dangling link
+                    guard let target = InputCollector.realPath(path) else { continue }  // dangling link
                     if !isInsideRoots(target) {
                         skipOutside(path, target: target)
                         continue

@@ -73,7 +73,7 @@ final class IsalGzipSource: DecodedSource {
                 }
             }
             if betweenMembers {
-                if availIn == 0 { // end of file right after a member
+                if availIn == 0 {  // end of file right after a member
                     finished = true
                     break
                 }

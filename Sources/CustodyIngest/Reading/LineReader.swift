@@ -51,9 +51,11 @@ public struct LineReader {
     /// Reads from `start` (skipping that many decoded bytes), calling `body` for each line and
     /// `consumed` with every decoded byte passed over, in order and exactly once (rejected and
     /// overlong lines included): what a vault copy of the content must hold.
-    public static func forEachLine(in source: DecodedSource, from start: Position, completeLinesOnly: Bool,
-                                   consumed: ((UnsafeRawBufferPointer) -> Void)?,
-                                   _ body: (Event) -> Void) -> Outcome {
+    public static func forEachLine(
+        in source: DecodedSource, from start: Position, completeLinesOnly: Bool,
+        consumed: ((UnsafeRawBufferPointer) -> Void)?,
+        _ body: (Event) -> Void
+    ) -> Outcome {
         if start.bytes > 0 {
             let skipped = source.skip(bytes: start.bytes)
             if skipped < start.bytes {
@@ -66,9 +68,9 @@ public struct LineReader {
         let base = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let newlines = UnsafeMutablePointer<UInt32>.allocate(capacity: Self.newlineBatch)
         defer { newlines.deallocate() }
-        var lineStart = 0       // first byte of the current, unfinished line
-        var end = 0             // end of valid data
-        var teed = 0            // bytes before this offset have been passed to `consumed`
+        var lineStart = 0  // first byte of the current, unfinished line
+        var end = 0  // end of valid data
+        var teed = 0  // bytes before this offset have been passed to `consumed`
         var bufferOffset = start.bytes  // decoded offset of base[0]
         var lineNumber = start.lines
         var skippingOverlong = false

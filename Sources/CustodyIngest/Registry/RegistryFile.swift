@@ -55,7 +55,9 @@ public enum RegistryFile {
                     throw RegistryFileError(file: file, line: number, message: "not a JSON object")
                 }
                 let keys = members.map(\.0)
-                if Set(keys).count != keys.count { throw RegistryFileError(file: file, line: number, message: "a member appears twice (ambiguous)") }
+                if Set(keys).count != keys.count {
+                    throw RegistryFileError(file: file, line: number, message: "a member appears twice (ambiguous)")
+                }
                 var values: [String] = []
                 for column in columns {
                     switch json[column] {
@@ -73,8 +75,11 @@ public enum RegistryFile {
             for column in columns {
                 let matches = header.indices.filter { header[$0].trimmingCharacters(in: .whitespaces) == column }
                 guard matches.count == 1 else {
-                    throw RegistryFileError(file: file, line: firstIndex + 1,
-                                            message: "the header must name each of \(columns.joined(separator: ", ")) once (it names \(header.joined(separator: ", ")))")
+                    throw RegistryFileError(
+                        file: file, line: firstIndex + 1,
+                        message:
+                            "the header must name each of \(columns.joined(separator: ", ")) once (it names \(header.joined(separator: ", ")))"
+                    )
                 }
                 positions.append(matches[0])
             }
@@ -89,10 +94,13 @@ public enum RegistryFile {
     }
 
     private static func row(_ values: [String], file: String, line: Int) throws(RegistryFileError) -> RegistryVerification {
-        let user = values[0], time = values[1].trimmingCharacters(in: .whitespaces), method = values[2].trimmingCharacters(in: .whitespaces)
+        let user = values[0]
+        let time = values[1].trimmingCharacters(in: .whitespaces)
+        let method = values[2].trimmingCharacters(in: .whitespaces)
         guard !user.isEmpty else { throw RegistryFileError(file: file, line: line, message: "empty user") }
         guard let millis = TimestampParser.parse(time), !time.contains("/") else {
-            throw RegistryFileError(file: file, line: line, message: "verified_at '\(time)' is not an RFC 3339 time with a zone or Unix seconds/milliseconds")
+            throw RegistryFileError(
+                file: file, line: line, message: "verified_at '\(time)' is not an RFC 3339 time with a zone or Unix seconds/milliseconds")
         }
         guard !method.isEmpty else { throw RegistryFileError(file: file, line: line, message: "empty method") }
         // Ids are compared as the logs' ids are kept: `EscapedText`, so an id holding a `\` or a
@@ -112,7 +120,11 @@ public enum RegistryFile {
             let c = chars[i]
             if quoted {
                 if c == "\"" {
-                    if i + 1 < chars.count, chars[i + 1] == "\"" { current.append("\""); i += 2; continue }
+                    if i + 1 < chars.count, chars[i + 1] == "\"" {
+                        current.append("\"")
+                        i += 2
+                        continue
+                    }
                     quoted = false
                 } else {
                     current.append(c)

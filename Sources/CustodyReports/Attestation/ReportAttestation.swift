@@ -26,12 +26,16 @@ public enum ReportAttestation {
         let signature = try key.signature(for: message(report))
         let publicKey = LedgerKey.publicText(key.publicKey)
         guard case .object(var pairs) = unsigned(report) else { return report }
-        pairs.append(("attestation", .object([
-            ("schema", .string(schema)), ("algorithm", .string("Ed25519")),
-            ("key_id", .string(LedgerKey.id(ofPublicKey: publicKey))), ("public_key", .string(publicKey)),
-            ("signed", .string("canonical JSON of this document without \"attestation\", after the line custody-report")),
-            ("signature", .string(signature.base64EncodedString())),
-        ])))
+        pairs.append(
+            (
+                "attestation",
+                .object([
+                    ("schema", .string(schema)), ("algorithm", .string("Ed25519")),
+                    ("key_id", .string(LedgerKey.id(ofPublicKey: publicKey))), ("public_key", .string(publicKey)),
+                    ("signed", .string("canonical JSON of this document without \"attestation\", after the line custody-report")),
+                    ("signature", .string(signature.base64EncodedString())),
+                ])
+            ))
         return .object(pairs)
     }
 
@@ -54,11 +58,14 @@ public enum ReportAttestation {
         }
         let publicText = LedgerKey.publicText(publicKey)
         if let attestation = report["attestation"], let signatureText = attestation["signature"]?.stringValue,
-           let signature = Data(base64Encoded: signatureText) {
+            let signature = Data(base64Encoded: signatureText)
+        {
             if publicKey.isValidSignature(signature, for: message(report)) {
                 outcome.passed.append("signature valid for key \(LedgerKey.id(ofPublicKey: publicText))")
             } else {
-                outcome.problems.append("the signature is not valid for key \(LedgerKey.id(ofPublicKey: publicText)): the report was changed after signing, or signed by another key (it names \(attestation["key_id"]?.stringValue ?? "none"))")
+                outcome.problems.append(
+                    "the signature is not valid for key \(LedgerKey.id(ofPublicKey: publicText)): the report was changed after signing, or signed by another key (it names \(attestation["key_id"]?.stringValue ?? "none"))"
+                )
             }
         } else {
             outcome.problems.append("the report carries no attestation signature")
@@ -90,7 +97,8 @@ public enum ReportAttestation {
         }
         if let checkpoint {
             if checkpoint.isValidlySigned, checkpoint.publicKey == publicText,
-               Int(checkpoint.entries) == hashes.count, checkpoint.entries == 0 || hashes[Int(checkpoint.entries)] == checkpoint.headHash {
+                Int(checkpoint.entries) == hashes.count, checkpoint.entries == 0 || hashes[Int(checkpoint.entries)] == checkpoint.headHash
+            {
                 outcome.passed.append("ledger export: \(hashes.count) entries, an intact chain whose head is signed by the same key")
             } else {
                 outcome.problems.append("the ledger export's closing checkpoint does not match its entries or is not signed by this key")

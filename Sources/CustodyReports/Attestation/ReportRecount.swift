@@ -34,21 +34,31 @@ public enum ReportRecount {
     /// The report's JSON as the ledger's request records give it.
     static func rebuild(report: JSONValue, entries: [JSONValue]) -> Result<JSONValue, Failure> {
         guard let label = report["period"]?["label"]?.stringValue, let period = ReportPeriod(label),
-              period.first.description == report["period"]?["start"]?.stringValue,
-              period.last.description == report["period"]?["end"]?.stringValue else {
+            period.first.description == report["period"]?["start"]?.stringValue,
+            period.last.description == report["period"]?["end"]?.stringValue
+        else {
             return .failure(Failure(reason: "period: not a period Custody writes"))
         }
-        guard let asOf = report["as_of"]?.stringValue.flatMap(CivilDay.init(iso:)) else { return .failure(Failure(reason: "as_of: not a day")) }
+        guard let asOf = report["as_of"]?.stringValue.flatMap(CivilDay.init(iso:)) else {
+            return .failure(Failure(reason: "as_of: not a day"))
+        }
         guard let bandWidth = report["nondisclosure"]?["band_width"]?.intValue, bandWidth > 0 else {
             return .failure(Failure(reason: "nondisclosure.band_width: missing"))
         }
         // Reports made before `basis` was written do not say which time zone or real-time types they counted with.
         guard let basis = report["basis"], let zoneName = basis["time_zone"]?.stringValue,
-              let realTime = basis["real_time_process_types"]?.arrayValue?.compactMap(\.stringValue),
-              let listed = basis["listed_territories"]?.arrayValue?.compactMap(\.stringValue) else {
-            return .failure(Failure(reason: "the report has no basis (time zone, real-time process types, listed territories); it was made by an older Custody"))
+            let realTime = basis["real_time_process_types"]?.arrayValue?.compactMap(\.stringValue),
+            let listed = basis["listed_territories"]?.arrayValue?.compactMap(\.stringValue)
+        else {
+            return .failure(
+                Failure(
+                    reason:
+                        "the report has no basis (time zone, real-time process types, listed territories); it was made by an older Custody")
+            )
         }
-        guard let timeZone = TimeZone(identifier: zoneName) else { return .failure(Failure(reason: "basis.time_zone '\(zoneName)' is not a time zone")) }
+        guard let timeZone = TimeZone(identifier: zoneName) else {
+            return .failure(Failure(reason: "basis.time_zone '\(zoneName)' is not a time zone"))
+        }
 
         var about = ReportConfiguration()
         about.provider = report["provider"]?.stringValue
@@ -86,14 +96,17 @@ public enum ReportRecount {
         }
         var records: [RequestRecord] = []
         for id in received {
-            guard let state = states[id] else { return .failure(Failure(reason: "request \(id) has no request.state entry up to the report's head")) }
+            guard let state = states[id] else {
+                return .failure(Failure(reason: "request \(id) has no request.state entry up to the report's head"))
+            }
             guard let record = RequestRecord(ledgerSnapshot: state) else {
                 return .failure(Failure(reason: "request \(id): its last request.state entry cannot be read"))
             }
             records.append(record)
         }
-        var rebuilt = TransparencyReport.build(records: records, period: period, asOf: asOf, about: about,
-                                               bandWidth: bandWidth, timeZone: timeZone)
+        var rebuilt = TransparencyReport.build(
+            records: records, period: period, asOf: asOf, about: about,
+            bandWidth: bandWidth, timeZone: timeZone)
         if let head {
             rebuilt.ledgerSeq = head["seq"]?.intValue.map(Int64.init)
             rebuilt.ledgerHead = report["ledger"]?["head_sha256"]?.stringValue  // checked against the export by the caller

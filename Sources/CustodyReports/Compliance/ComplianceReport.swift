@@ -41,34 +41,44 @@ public struct ComplianceReport: Sendable {
     public var earlyDeletions: [CivilDay] { days.filter(\.earlyDeletion).map(\.day) }
     public var violatingEvents: Int { users.reduce(0) { $0 + $1.events } }
 
-    public static func build(configuration: CustodyConfiguration, policy: Policy, period: ReportPeriod, asOf: CivilDay,
-                             revealUsers: Bool) throws -> ComplianceReport {
+    public static func build(
+        configuration: CustodyConfiguration, policy: Policy, period: ReportPeriod, asOf: CivilDay,
+        revealUsers: Bool
+    ) throws -> ComplianceReport {
         let database = try StateDatabase(directory: configuration.stateDirectory)
         let vault = try Vault(directory: configuration.vaultDirectory)
-        var report = ComplianceReport(period: period, asOf: asOf, policyID: policy.id, timeZone: policy.timeZoneIdentifier,
-                                      minimumDays: policy.retention.minimumDays, pseudonymised: !revealUsers)
+        var report = ComplianceReport(
+            period: period, asOf: asOf, policyID: policy.id, timeZone: policy.timeZoneIdentifier,
+            minimumDays: policy.retention.minimumDays, pseudonymised: !revealUsers)
         let lastDay = min(period.last, asOf.adding(days: -1))
         var counts: [String: Int] = [:]
         var kept: [String: Bool] = [:]
         let objects = try database.pool.read { db -> [String] in
-            for row in try Row.fetchAll(db, sql: """
-                SELECT daily_records.day, daily_records.records, segments.vault_object, vault_objects.purged_at IS NULL
-                FROM daily_records JOIN segments ON segments.id = daily_records.segment_id
-                JOIN vault_objects ON vault_objects.sha256 = segments.vault_object
-                WHERE daily_records.day BETWEEN ? AND ?
-                """, arguments: [period.first.description, lastDay.description]) {
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT daily_records.day, daily_records.records, segments.vault_object, vault_objects.purged_at IS NULL
+                    FROM daily_records JOIN segments ON segments.id = daily_records.segment_id
+                    JOIN vault_objects ON vault_objects.sha256 = segments.vault_object
+                    WHERE daily_records.day BETWEEN ? AND ?
+                    """, arguments: [period.first.description, lastDay.description])
+            {
                 let day: String = row[0]
                 counts[day, default: 0] += row[1] as Int
                 let present = (row[3] as Bool) && vault.contains(row[2] as String)
                 kept[day] = (kept[day] ?? false) || present
             }
-            return try String.fetchAll(db, sql: "SELECT sha256 FROM vault_objects WHERE purged_at IS NULL AND first_day <= ? AND last_day >= ? ORDER BY first_day, sha256",
-                                       arguments: [lastDay.description, period.first.description])
+            return try String.fetchAll(
+                db,
+                sql:
+                    "SELECT sha256 FROM vault_objects WHERE purged_at IS NULL AND first_day <= ? AND last_day >= ? ORDER BY first_day, sha256",
+                arguments: [lastDay.description, period.first.description])
         }
 
         let formats = try VaultFormats(database: database, configuration: configuration)
-        let audit = try StateAudit.report(database: database, vault: vault, policy: policy, asOf: lastDay.adding(days: 1), since: configuration.since,
-                                          formats: formats)
+        let audit = try StateAudit.report(
+            database: database, vault: vault, policy: policy, asOf: lastDay.adding(days: 1), since: configuration.since,
+            formats: formats)
         report.usersSeen = audit.realName.usersSeen
         report.verifiedUsers = audit.realName.verifiedUsers
         let violators = Dictionary(uniqueKeysWithValues: audit.realName.violatingUsers.map { ($0.user, $0.verifiedAt ?? .max) })
@@ -99,15 +109,18 @@ public struct ComplianceReport: Sendable {
         while day <= lastDay {
             let key = day.description
             let records = counts[key] ?? 0
-            report.days.append(Day(day: day, records: records, earlyDeletion: records > 0 && kept[key] != true,
-                                   violatingEvents: byDay[key] ?? 0))
+            report.days.append(
+                Day(
+                    day: day, records: records, earlyDeletion: records > 0 && kept[key] != true,
+                    violatingEvents: byDay[key] ?? 0))
             day = day.adding(days: 1)
         }
         report.violationsByEvent = byEvent.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { ($0.key, $0.value) }
         let key = revealUsers ? nil : try pseudonymKey(stateDirectory: configuration.stateDirectory)
         report.users = byUser.map { user, value in
-            User(name: key.map { pseudonym(user, key: $0) } ?? user, events: value.events,
-                 firstViolation: TimestampParser.formatUTC(value.first), verified: violators[user] != .max)
+            User(
+                name: key.map { pseudonym(user, key: $0) } ?? user, events: value.events,
+                firstViolation: TimestampParser.formatUTC(value.first), verified: violators[user] != .max)
         }.sorted { ($0.events, $1.name) > ($1.events, $0.name) }
         return report
     }
@@ -121,7 +134,9 @@ public struct ComplianceReport: Sendable {
 
     static func pseudonymKey(stateDirectory: String) throws -> SymmetricKey {
         let path = stateDirectory + "/report-pseudonym.key"
-        if let text = try? String(contentsOfFile: path, encoding: .utf8), let data = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+        if let text = try? String(contentsOfFile: path, encoding: .utf8),
+            let data = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines))
+        {
             return SymmetricKey(data: data)
         }
         let key = SymmetricKey(size: .bits256)

@@ -63,11 +63,14 @@ public struct ReportConfiguration: Sendable, Equatable {
         a.provider == b.provider && a.service == b.service && a.contact == b.contact && a.methodology == b.methodology
             && a.territoryNames == b.territoryNames && a.processTypes.map(\.type) == b.processTypes.map(\.type)
             && a.processTypes.map(\.title) == b.processTypes.map(\.title) && a.dsaCorrections == b.dsaCorrections
-            && a.realTimeProcessTypes == b.realTimeProcessTypes && a.listedTerritories == b.listedTerritories && a.barredFromDisclosing == b.barredFromDisclosing
+            && a.realTimeProcessTypes == b.realTimeProcessTypes && a.listedTerritories == b.listedTerritories
+            && a.barredFromDisclosing == b.barredFromDisclosing
     }
 
-    public static let keys = ["provider", "service", "contact", "methodology", "territory_names", "process_types", "real_time_process_types",
-                              "barred_from_disclosing", "listed_territories", "dsa_corrections"]
+    public static let keys = [
+        "provider", "service", "contact", "methodology", "territory_names", "process_types", "real_time_process_types",
+        "barred_from_disclosing", "listed_territories", "dsa_corrections",
+    ]
 
     /// The declared process types (for intake).
     public var declaredProcessTypes: [ProcessType] { processTypes.map(\.type) }
@@ -142,7 +145,8 @@ public struct ReportConfiguration: Sendable, Equatable {
             for name in names {
                 let type = ProcessType(rawValue: name) ?? c.processTypes.first { $0.type.rawValue == name }?.type
                 guard let type else {
-                    throw map.error("real_time_process_types", "'\(name)' is neither a built-in process type nor one declared under process_types")
+                    throw map.error(
+                        "real_time_process_types", "'\(name)' is neither a built-in process type nor one declared under process_types")
                 }
                 c.realTimeProcessTypes.append(type)
             }
@@ -153,9 +157,14 @@ public struct ReportConfiguration: Sendable, Equatable {
                 let period = try entry.requiredString("period")
                 guard ReportPeriod(period) != nil else { throw entry.error("period", "expected a period such as 2026H1 or 2026") }
                 guard let version = try entry.int("version") else { throw entry.missing("version") }
-                guard version >= 2 else { throw entry.error("version", "a correction is version 2 or later (the first report is version 1)") }
-                guard let date = CivilDay(iso: try entry.requiredString("date")) else { throw entry.error("date", "expected a day as YYYY-MM-DD") }
-                c.dsaCorrections.append(Correction(period: ReportPeriod(period)!.label, version: version, date: date, note: try entry.string("note")))
+                guard version >= 2 else {
+                    throw entry.error("version", "a correction is version 2 or later (the first report is version 1)")
+                }
+                guard let date = CivilDay(iso: try entry.requiredString("date")) else {
+                    throw entry.error("date", "expected a day as YYYY-MM-DD")
+                }
+                c.dsaCorrections.append(
+                    Correction(period: ReportPeriod(period)!.label, version: version, date: date, note: try entry.string("note")))
             }
         }
         return c

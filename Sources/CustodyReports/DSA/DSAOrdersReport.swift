@@ -63,8 +63,10 @@ public struct DSAOrdersReport: Sendable {
         "dsa-member_states_orders-\(period.label)\(version > 1 ? "-v\(version)" : "").csv"
     }
 
-    public static func build(configuration: CustodyConfiguration, policy: Policy, about: ReportConfiguration,
-                             period: ReportPeriod, asOf: CivilDay) throws -> DSAOrdersReport {
+    public static func build(
+        configuration: CustodyConfiguration, policy: Policy, about: ReportConfiguration,
+        period: ReportPeriod, asOf: CivilDay
+    ) throws -> DSAOrdersReport {
         let book = try RequestBook(configuration: configuration)
         var calendar = DayCalendar(timeZone: policy.timeZone)
         let orders = try book.list().filter { record in
@@ -73,8 +75,9 @@ public struct DSAOrdersReport: Sendable {
             return period.contains(CivilDay(daysSinceEpoch: calendar.day(ofMillis: record.request.receivedMillis)))
         }
         let correction = about.dsaCorrections.filter { $0.period == period.label }.max { $0.version < $1.version }
-        var report = DSAOrdersReport(period: period, service: about.service ?? "", rows: rows(orders), version: correction?.version ?? 1,
-                                     correction: correction)
+        var report = DSAOrdersReport(
+            period: period, service: about.service ?? "", rows: rows(orders), version: correction?.version ?? 1,
+            correction: correction)
         if let head = try book.ledger.head(database: book.database) {
             report.ledgerSeq = head.seq
             report.ledgerHead = head.hash
@@ -97,9 +100,10 @@ public struct DSAOrdersReport: Sendable {
         return groups.values.map { members in
             let inform = members.compactMap { hours($0, $0.request.acknowledgedAt) }
             let effect = members.compactMap { hours($0, $0.givenEffectAt) }
-            return Row(memberState: members[0].request.memberState!, category: members[0].request.illegalContentCategory, orders: members.count,
-                       medianHoursToInform: median(inform), medianHoursToGiveEffect: median(effect),
-                       notInformed: members.count - inform.count, notGivenEffect: members.count - effect.count)
+            return Row(
+                memberState: members[0].request.memberState!, category: members[0].request.illegalContentCategory, orders: members.count,
+                medianHoursToInform: median(inform), medianHoursToGiveEffect: median(effect),
+                notInformed: members.count - inform.count, notGivenEffect: members.count - effect.count)
         }.sorted { ($0.memberState, $0.category?.rawValue ?? "~") < ($1.memberState, $1.category?.rawValue ?? "~") }
     }
 
@@ -119,13 +123,18 @@ public struct DSAOrdersReport: Sendable {
         var lines = [Self.headers]
         for row in rows {
             lines.append([
-                "", service, reportingPeriod, row.category?.templateCode ?? IllegalContentCategory.notSpecified.templateCode, "", row.memberState,
+                "", service, reportingPeriod, row.category?.templateCode ?? IllegalContentCategory.notSpecified.templateCode, "",
+                row.memberState,
                 "", "", "", "",
                 String(row.orders), Self.hours(row.medianHoursToInform), Self.hours(row.medianHoursToGiveEffect),
                 "", "", "", "",
                 versionNote,
-                row.notInformed > 0 ? "Median in hours over \(row.orders - row.notInformed) of \(row.orders) orders; \(row.notInformed) not yet acknowledged." : "Median in hours.",
-                row.notGivenEffect > 0 ? "Median in hours over \(row.orders - row.notGivenEffect) of \(row.orders) orders; \(row.notGivenEffect) not given effect (refused, no data, withdrawn or pending)." : "Median in hours.",
+                row.notInformed > 0
+                    ? "Median in hours over \(row.orders - row.notInformed) of \(row.orders) orders; \(row.notInformed) not yet acknowledged."
+                    : "Median in hours.",
+                row.notGivenEffect > 0
+                    ? "Median in hours over \(row.orders - row.notGivenEffect) of \(row.orders) orders; \(row.notGivenEffect) not given effect (refused, no data, withdrawn or pending)."
+                    : "Median in hours.",
             ])
         }
         return CSV.render(lines)

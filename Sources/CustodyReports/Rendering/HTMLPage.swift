@@ -1,3 +1,5 @@
+import Foundation
+
 /// A single self-contained HTML page: inline CSS, inline SVG charts, no scripts, no network
 /// resources; readable on a phone and in print; tables with headers, charts with titles and
 /// text alternatives.
@@ -37,8 +39,11 @@ struct HTMLPage {
         for row in rows {
             t += "<tr>"
             for (i, cell) in row.enumerated() {
-                if i == 0 { t += "<th scope=\"row\">\(Self.escape(cell))</th>" }
-                else { t += "<td\(i >= numericFrom ? " class=\"num\"" : "")>\(Self.escape(cell))</td>" }
+                if i == 0 {
+                    t += "<th scope=\"row\">\(Self.escape(cell))</th>"
+                } else {
+                    t += "<td\(i >= numericFrom ? " class=\"num\"" : "")>\(Self.escape(cell))</td>"
+                }
             }
             t += "</tr>\n"
         }
@@ -54,7 +59,8 @@ struct HTMLPage {
         let height = bars.count * rowHeight + 6
         let alternative = bars.map { "\($0.label): \($0.value)" }.joined(separator: "; ")
         let id = Self.id(title)
-        var svg = "<figure><svg role=\"img\" aria-labelledby=\"t\(id) d\(id)\" viewBox=\"0 0 640 \(height)\" width=\"100%\" preserveAspectRatio=\"xMinYMin meet\">"
+        var svg =
+            "<figure><svg role=\"img\" aria-labelledby=\"t\(id) d\(id)\" viewBox=\"0 0 640 \(height)\" width=\"100%\" preserveAspectRatio=\"xMinYMin meet\">"
         svg += "<title id=\"t\(id)\">\(Self.escape(title))</title><desc id=\"d\(id)\">\(Self.escape(alternative))</desc>"
         for (i, bar) in bars.enumerated() {
             let y = i * rowHeight
@@ -68,7 +74,7 @@ struct HTMLPage {
     }
 
     private static func id(_ s: String) -> String {
-        String(s.unicodeScalars.map { CharacterSet_isAlnum($0) ? Character($0) : "-" }).lowercased()
+        String(s.unicodeScalars.map { isASCIIAlphanumeric($0) ? Character($0) : "-" }).lowercased()
     }
 
     func render() -> String {
@@ -127,19 +133,18 @@ struct HTMLPage {
     }
 }
 
-private func CharacterSet_isAlnum(_ s: Unicode.Scalar) -> Bool {
+private func isASCIIAlphanumeric(_ s: Unicode.Scalar) -> Bool {
     (s.value >= 0x30 && s.value <= 0x39) || (s.value >= 0x41 && s.value <= 0x5A) || (s.value >= 0x61 && s.value <= 0x7A)
 }
 
 /// CSV with quoting where needed (RFC 4180), CRLF line ends as spreadsheet tools expect.
 enum CSV {
     static func field(_ s: String) -> String {
-        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+            ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 
     static func render(_ rows: [[String]]) -> String {
         rows.map { $0.map(field).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
     }
 }
-
-import Foundation

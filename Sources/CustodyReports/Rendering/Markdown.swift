@@ -9,7 +9,9 @@ enum Markdown {
         out.reserveCapacity(text.utf8.count)
         for c in text {
             switch c {
-            case "\\", "<", ">", "[", "]", "`", "|", "*", "_": out.append("\\"); out.append(c)
+            case "\\", "<", ">", "[", "]", "`", "|", "*", "_":
+                out.append("\\")
+                out.append(c)
             case "\n", "\r", "\r\n": out.append(" ")
             default: out.append(c)
             }

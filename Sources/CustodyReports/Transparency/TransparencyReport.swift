@@ -112,13 +112,16 @@ public struct TransparencyReport: Sendable {
         self.bandWidth = bandWidth
     }
 
-    public static func build(configuration: CustodyConfiguration, policy: Policy, about: ReportConfiguration,
-                             period: ReportPeriod, asOf: CivilDay) throws -> TransparencyReport {
+    public static func build(
+        configuration: CustodyConfiguration, policy: Policy, about: ReportConfiguration,
+        period: ReportPeriod, asOf: CivilDay
+    ) throws -> TransparencyReport {
         let book = try RequestBook(configuration: configuration)
         // What is published must follow from the ledger, not from tables someone could edit.
         try LedgerConsistency.requireAgreement(book: book)
-        var report = build(records: try book.list(), period: period, asOf: asOf, about: about,
-                           bandWidth: policy.reportingBandWidth, timeZone: policy.timeZone)
+        var report = build(
+            records: try book.list(), period: period, asOf: asOf, about: about,
+            bandWidth: policy.reportingBandWidth, timeZone: policy.timeZone)
         if let head = try book.ledger.head(database: book.database) {
             report.ledgerSeq = head.seq
             report.ledgerHead = head.hash
@@ -130,8 +133,10 @@ public struct TransparencyReport: Sendable {
     /// The report of `records` (every request, in any order; those received outside the period
     /// are left out): the one path from request records to figures, whether the records come
     /// from the state (`build(configuration:…)`) or from a ledger export (`ReportRecount`).
-    public static func build(records: [RequestRecord], period: ReportPeriod, asOf: CivilDay, about: ReportConfiguration,
-                             bandWidth: Int, timeZone: TimeZone) -> TransparencyReport {
+    public static func build(
+        records: [RequestRecord], period: ReportPeriod, asOf: CivilDay, about: ReportConfiguration,
+        bandWidth: Int, timeZone: TimeZone
+    ) -> TransparencyReport {
         var calendar = DayCalendar(timeZone: timeZone)
         let inPeriod = records.filter { record in
             period.contains(CivilDay(daysSinceEpoch: calendar.day(ofMillis: record.request.receivedMillis)))
@@ -158,12 +163,13 @@ public struct TransparencyReport: Sendable {
         let realTime = about.realTimeProcessTypes
         realTimeRequests = records.filter { realTime.contains($0.request.processType) }.count
         storedDataRequests = records.count - realTimeRequests
-        overdueRequests = records.filter { record in
-            guard let due = record.request.dueDate else { return false }
-            let answer = (record.givenEffectAt ?? record.decidedAt ?? record.closedAt).flatMap(TimestampParser.parse)
-            let answeredDay = answer.map { CivilDay(daysSinceEpoch: calendar.day(ofMillis: $0)) }
-            return due < (answeredDay ?? asOf)
-        }.count
+        overdueRequests =
+            records.filter { record in
+                guard let due = record.request.dueDate else { return false }
+                let answer = (record.givenEffectAt ?? record.decidedAt ?? record.closedAt).flatMap(TimestampParser.parse)
+                let answeredDay = answer.map { CivilDay(daysSinceEpoch: calendar.day(ofMillis: $0)) }
+                return due < (answeredDay ?? asOf)
+            }.count
 
         func rows(_ key: (RequestRecord) -> String, label: (String) -> String) -> [Row] {
             Dictionary(grouping: records, by: key).map { k, members in
@@ -188,11 +194,16 @@ public struct TransparencyReport: Sendable {
         byJurisdictionAndProcess = Dictionary(grouping: records, by: { "\($0.request.jurisdiction)|\($0.request.processType.rawValue)" })
             .map { _, members in
                 let first = members[0].request
-                return (first.jurisdiction, first.processType,
-                        Row(key: first.jurisdiction, label: about.title(of: first.processType), counts: Self.counts(members),
-                            timeline: Self.timeline(members)))
+                return (
+                    first.jurisdiction, first.processType,
+                    Row(
+                        key: first.jurisdiction, label: about.title(of: first.processType), counts: Self.counts(members),
+                        timeline: Self.timeline(members))
+                )
             }
-            .sorted { (about.territoryName($0.code), $0.code, $0.process.rawValue) < (about.territoryName($1.code), $1.code, $1.process.rawValue) }
+            .sorted {
+                (about.territoryName($0.code), $0.code, $0.process.rawValue) < (about.territoryName($1.code), $1.code, $1.process.rawValue)
+            }
     }
 
     /// Counts by disposition. Content vs non-content follows what the packages *held*, not what
@@ -217,9 +228,7 @@ public struct TransparencyReport: Sendable {
             case .noDataFound: c.noDataFound += 1
             case .preserved: c.preserved += 1
             default:
-                if produced == 0 { c.pending += 1 }
-                else if content > 0 { c.contentProduced += 1 }
-                else { c.nonContentOnlyProduced += 1 }
+                if produced == 0 { c.pending += 1 } else if content > 0 { c.contentProduced += 1 } else { c.nonContentOnlyProduced += 1 }
             }
             if produced > 0 && record.outcome != .withdrawn { c.someDataProduced += 1 }
         }
@@ -239,9 +248,9 @@ public struct TransparencyReport: Sendable {
             guard let millis = time.flatMap(TimestampParser.parse) else { return nil }
             return Double(millis - record.request.receivedMillis) / unit
         }
-        return Timeline(hoursToAcknowledge: median(records.compactMap { elapsed($0, $0.request.acknowledgedAt, unit: 3_600_000) }),
-                        daysToDecision: median(records.compactMap { elapsed($0, $0.decidedAt, unit: 86_400_000) }),
-                        daysToGiveEffect: median(records.compactMap { elapsed($0, $0.givenEffectAt, unit: 86_400_000) }))
+        return Timeline(
+            hoursToAcknowledge: median(records.compactMap { elapsed($0, $0.request.acknowledgedAt, unit: 3_600_000) }),
+            daysToDecision: median(records.compactMap { elapsed($0, $0.decidedAt, unit: 86_400_000) }),
+            daysToGiveEffect: median(records.compactMap { elapsed($0, $0.givenEffectAt, unit: 86_400_000) }))
     }
 }
-

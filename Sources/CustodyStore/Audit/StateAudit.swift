@@ -8,18 +8,23 @@ import GRDB
 public enum StateAudit {
     /// `userBatch`: the state's users are merged this many at a time (any value gives the same
     /// report).
-    public static func report(database: StateDatabase, vault: Vault, policy: Policy, asOf: CivilDay,
-                              since: CivilDay?, formats: VaultFormats = .sniffed, inputFindings: [Finding] = [],
-                              userBatch: Int = 1 << 16) throws -> CheckReport {
+    public static func report(
+        database: StateDatabase, vault: Vault, policy: Policy, asOf: CivilDay,
+        since: CivilDay?, formats: VaultFormats = .sniffed, inputFindings: [Finding] = [],
+        userBatch: Int = 1 << 16
+    ) throws -> CheckReport {
         try database.pool.read { db in
             var days = Set<Int32>()
             // Only days a vault copy still holds: a purged copy is not retention.
-            for text in try String.fetchAll(db, sql: """
-                SELECT DISTINCT daily_records.day FROM daily_records
-                JOIN segments ON segments.id = daily_records.segment_id
-                JOIN vault_objects ON vault_objects.sha256 = segments.vault_object
-                WHERE daily_records.records > 0 AND vault_objects.purged_at IS NULL
-                """) {
+            for text in try String.fetchAll(
+                db,
+                sql: """
+                    SELECT DISTINCT daily_records.day FROM daily_records
+                    JOIN segments ON segments.id = daily_records.segment_id
+                    JOIN vault_objects ON vault_objects.sha256 = segments.vault_object
+                    WHERE daily_records.records > 0 AND vault_objects.purged_at IS NULL
+                    """)
+            {
                 if let day = CivilDay(iso: text) { days.insert(day.daysSinceEpoch) }
             }
 
@@ -42,9 +47,11 @@ public enum StateAudit {
             registry.merge(fileIndex: 0, activities: RegistryFile.activities(try RegistryStore.verifications(db), policy: policy))
             // One per segment.
             var pendingBySegment: [Int32: [UserFileActivity]] = [:]
-            let spans = try Row.fetchCursor(db, sql: """
-                SELECT user, segment_id, events, earliest_ms, latest_ms, exact_times_ms FROM pending_publishes
-                """)
+            let spans = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT user, segment_id, events, earliest_ms, latest_ms, exact_times_ms FROM pending_publishes
+                    """)
             while let row = try spans.next() {
                 let exactText: String? = row[5]
                 let exact = exactText.flatMap { try? JSONDecoder().decode([Int64].self, from: Data($0.utf8)) }
@@ -58,39 +65,56 @@ public enum StateAudit {
 
             // Spans straddling a verification are settled from the vault copy of their segment.
             var realName = try registry.result { segment, verifiedAt in
-                guard let object = try String.fetchOne(db, sql: "SELECT vault_object FROM segments WHERE id = ?", arguments: [Int64(segment)]),
-                      vault.contains(object) else { return nil }
-                return FileAudit.recount(path: vault.path(of: object), policy: policy, format: formats.format(of: object), verifiedAt: verifiedAt)
+                guard
+                    let object = try String.fetchOne(
+                        db, sql: "SELECT vault_object FROM segments WHERE id = ?", arguments: [Int64(segment)]),
+                    vault.contains(object)
+                else { return nil }
+                return FileAudit.recount(
+                    path: vault.path(of: object), policy: policy, format: formats.format(of: object), verifiedAt: verifiedAt)
             }
             let rule = RetentionRule(minimumDays: policy.retention.minimumDays, asOf: asOf, since: since)
             var calendar = DayCalendar(timeZone: policy.timeZone)
             if let window = rule.windowDays {
-                realName.inRetentionWindow = try registry.violations(onDays: window, day: { calendar.day(ofMillis: $0) }) { segment, verifiedAt in
-                    guard let object = try String.fetchOne(db, sql: "SELECT vault_object FROM segments WHERE id = ?", arguments: [Int64(segment)]),
-                          vault.contains(object) else { return nil }
-                    return FileAudit.recount(path: vault.path(of: object), policy: policy, format: formats.format(of: object), verifiedAt: verifiedAt, onDays: window)
+                realName.inRetentionWindow = try registry.violations(onDays: window, day: { calendar.day(ofMillis: $0) }) {
+                    segment, verifiedAt in
+                    guard
+                        let object = try String.fetchOne(
+                            db, sql: "SELECT vault_object FROM segments WHERE id = ?", arguments: [Int64(segment)]),
+                        vault.contains(object)
+                    else { return nil }
+                    return FileAudit.recount(
+                        path: vault.path(of: object), policy: policy, format: formats.format(of: object), verifiedAt: verifiedAt,
+                        onDays: window)
                 }
             }
 
             let files = try LogFileRecord.order(Column("last_path")).fetchAll(db)
             let records = files.reduce(0) { $0 + $1.records }
             var segmentPaths: [Int64: String] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT segments.id, log_files.last_path FROM segments JOIN log_files ON log_files.id = segments.log_file_id") {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT segments.id, log_files.last_path FROM segments JOIN log_files ON log_files.id = segments.log_file_id")
+            {
                 segmentPaths[row[0]] = row[1]
             }
             // Records still in the vault, per day: what a maximum_days finding is about.
             var kept: [Int32: Int] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT daily_records.day, sum(daily_records.records) FROM daily_records
-                JOIN segments ON segments.id = daily_records.segment_id
-                JOIN vault_objects ON vault_objects.sha256 = segments.vault_object
-                WHERE vault_objects.purged_at IS NULL GROUP BY daily_records.day
-                """) {
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT daily_records.day, sum(daily_records.records) FROM daily_records
+                    JOIN segments ON segments.id = daily_records.segment_id
+                    JOIN vault_objects ON vault_objects.sha256 = segments.vault_object
+                    WHERE vault_objects.purged_at IS NULL GROUP BY daily_records.day
+                    """)
+            {
                 if let day = CivilDay(iso: row[0]) { kept[day.daysSinceEpoch] = row[1] }
             }
             return CheckReport.build(
                 policy: policy, rule: rule,
-                files: files.map { CheckReport.FileOutcome(path: $0.lastPath, issues: $0.issues, records: $0.records, bytes: $0.bytesRead) },
+                files: files.map {
+                    CheckReport.FileOutcome(path: $0.lastPath, issues: $0.issues, records: $0.records, bytes: $0.bytesRead)
+                },
                 records: records, retention: rule.evaluate(daysWithRecords: days),
                 realName: realName, recordsPerDay: kept, inputFindings: inputFindings, recordDays: CheckReport.span(ofDays: days),
                 locate: { segmentPaths[Int64($0.file)] ?? "?" })

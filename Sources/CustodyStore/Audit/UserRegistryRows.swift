@@ -5,10 +5,12 @@ import GRDB
 /// (whose `file` is the segment id).
 enum UserRegistryRows {
     static func forEach(_ db: Database, _ body: (String, Int64?, EventLocation?) throws -> Void) throws {
-        let rows = try Row.fetchCursor(db, sql: """
-            SELECT user, verified_at_ms, first_unverified_publish_ms, first_unverified_publish_segment,
-                   first_unverified_publish_line FROM users
-            """)
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT user, verified_at_ms, first_unverified_publish_ms, first_unverified_publish_segment,
+                       first_unverified_publish_line FROM users
+                """)
         while let row = try rows.next() {
             var first: EventLocation?
             if let ms: Int64 = row[2], let segment: Int64 = row[3], let line: Int = row[4] {

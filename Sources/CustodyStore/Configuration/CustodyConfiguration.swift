@@ -40,14 +40,17 @@ public struct CustodyConfiguration: Sendable, Equatable {
     public static let defaultPath = "/etc/custody/custody.yaml"
 
     public static func load(path: String) throws -> CustodyConfiguration {
-        try parse(YAMLMapping.readText(path, what: "the configuration file", hint: "pass --config FILE; see contrib/custody.yaml"), file: path)
+        try parse(
+            YAMLMapping.readText(path, what: "the configuration file", hint: "pass --config FILE; see contrib/custody.yaml"), file: path)
     }
 
     public static func parse(_ text: String, file: String) throws -> CustodyConfiguration {
         let root = try YAMLMapping.parseDocument(text, file: file)
         // `reporting` (the report configuration) is read by CustodyReports.ReportConfiguration.
-        try root.requireKnownKeys(["sources", "policy", "state_directory", "vault_directory", "metrics_file", "since",
-                                  "ledger_key", "witness_directory", "reporting", "formats"])
+        try root.requireKnownKeys([
+            "sources", "policy", "state_directory", "vault_directory", "metrics_file", "since",
+            "ledger_key", "witness_directory", "reporting", "formats",
+        ])
         let described = try root.mapping("formats").map(FormatsFile.definitions) ?? [:]
         // Absolute first: standardizing a relative URL drops its leading `..` components.
         let base = URL(fileURLWithPath: file).absoluteURL.deletingLastPathComponent()
@@ -64,7 +67,8 @@ public struct CustodyConfiguration: Sendable, Equatable {
             if let name = try source.string("format") {
                 guard let parsed = LogFormat.named(name, in: described) else {
                     let names = LogFormat.allCases.map(\.rawValue) + described.keys.sorted()
-                    throw source.error("format", "expected one of \(names.joined(separator: ", ")) (other formats are described under formats:)")
+                    throw source.error(
+                        "format", "expected one of \(names.joined(separator: ", ")) (other formats are described under formats:)")
                 }
                 format = parsed
             }
@@ -84,11 +88,15 @@ public struct CustodyConfiguration: Sendable, Equatable {
         configuration.ledgerKey = resolve(try root.string("ledger_key") ?? "ledger.key")
         // A key inside the state directory anchors nothing: whoever rewrites the ledger re-signs it.
         if Self.isInside(configuration.ledgerKey, state) {
-            throw root.error("ledger_key", "\(configuration.ledgerKey) is inside the state directory \(state); keep the signing key elsewhere (e.g. /etc/custody/ledger.key)")
+            throw root.error(
+                "ledger_key",
+                "\(configuration.ledgerKey) is inside the state directory \(state); keep the signing key elsewhere (e.g. /etc/custody/ledger.key)"
+            )
         }
         configuration.witnessDirectory = try root.string("witness_directory").map(resolve)
         if let witness = configuration.witnessDirectory, Self.isInside(witness, state) {
-            throw root.error("witness_directory", "\(witness) is inside the state directory \(state); witness checkpoints belong on other storage")
+            throw root.error(
+                "witness_directory", "\(witness) is inside the state directory \(state); witness checkpoints belong on other storage")
         }
         return configuration
     }

@@ -18,8 +18,9 @@ public final class StateDatabase: Sendable {
         let fm = FileManager.default
         if !create {
             guard fm.fileExists(atPath: directory + "/" + Self.fileName) else {
-                throw StoreError.database(path: directory + "/" + Self.fileName,
-                                          reason: "no state database here (verify never creates one; `custody run` does on first use)")
+                throw StoreError.database(
+                    path: directory + "/" + Self.fileName,
+                    reason: "no state database here (verify never creates one; `custody run` does on first use)")
             }
         }
         do {

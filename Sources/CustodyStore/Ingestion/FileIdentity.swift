@@ -49,17 +49,19 @@ public struct FileIdentity: Sendable {
         }
         prefix.removeLast(fingerprintLength - filled)
         guard !prefix.isEmpty else { return nil }
-        return FileIdentity(prefix: prefix, fingerprint: Self.hash(prefix[...]), compressed: source.isCompressed,
-                            inode: UInt64(st.st_ino), size: Int64(st.st_size),
-                            modifiedNanoseconds: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
+        return FileIdentity(
+            prefix: prefix, fingerprint: Self.hash(prefix[...]), compressed: source.isCompressed,
+            inode: UInt64(st.st_ino), size: Int64(st.st_size),
+            modifiedNanoseconds: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
     }
 
     /// The file's `stat`, nil when it cannot be stat'ed.
     public static func status(path: String) -> Status? {
         var st = stat()
         guard stat(path, &st) == 0 else { return nil }
-        return Status(inode: UInt64(st.st_ino), size: Int64(st.st_size),
-                      modifiedNanoseconds: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
+        return Status(
+            inode: UInt64(st.st_ino), size: Int64(st.st_size),
+            modifiedNanoseconds: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
     }
 
     /// CRC-32 of the first `length` decoded bytes; nil when the file has fewer or cannot be read.
@@ -86,7 +88,10 @@ public struct FileIdentity: Sendable {
         let size = 256 * 1024
         let l = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
         let r = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
-        defer { l.deallocate(); r.deallocate() }
+        defer {
+            l.deallocate()
+            r.deallocate()
+        }
         while true {
             let n = fill(left, l)
             let m = fill(right, r)

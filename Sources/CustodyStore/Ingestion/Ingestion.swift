@@ -1,6 +1,6 @@
+import CZlib
 import CustodyCore
 import CustodyIngest
-import CZlib
 import Foundation
 
 /// One unit of ingestion work: read `path` onwards from where `record` (the same file, seen
@@ -63,7 +63,11 @@ enum Ingestion {
             let stored = try (whole && audit.issues.fault != nil ? recompressed(plan, audit: audit, vault: vault) : writer.commit())
             // An adopted copy is named by its own bytes; they must be the bytes just decoded.
             if whole && audit.issues.fault == nil && stored.storedSize != audit.bytesRead {
-                throw StoreError.io(path: plan.path, reason: "changed while it was being read (\(audit.bytesRead) bytes decoded, \(stored.storedSize) copied); the next run reads it again")
+                throw StoreError.io(
+                    path: plan.path,
+                    reason:
+                        "changed while it was being read (\(audit.bytesRead) bytes decoded, \(stored.storedSize) copied); the next run reads it again"
+                )
             }
             object = IngestedPart.StoredObject(sha256: stored.sha256, size: writer.size, storedSize: stored.storedSize)
         }
@@ -72,8 +76,10 @@ enum Ingestion {
         if plan.start.bytes == 0 {
             checksum = newPartCRC
         } else if let earlier = plan.record?.contentChecksum {
-            checksum = UInt32(truncatingIfNeeded: crc32_combine(UInt(UInt32(truncatingIfNeeded: earlier)), UInt(newPartCRC),
-                                                                 off_t(max(0, audit.end.bytes - plan.start.bytes))))
+            checksum = UInt32(
+                truncatingIfNeeded: crc32_combine(
+                    UInt(UInt32(truncatingIfNeeded: earlier)), UInt(newPartCRC),
+                    off_t(max(0, audit.end.bytes - plan.start.bytes))))
         }
         return IngestedPart(plan: plan, audit: audit, object: object, readToEnd: readToEnd, shrank: shrank, contentChecksum: checksum)
     }

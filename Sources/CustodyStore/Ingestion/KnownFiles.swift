@@ -59,7 +59,7 @@ struct KnownFiles {
         for short in shortLengths where short < length {
             identity.prefix[hashed..<short].withUnsafeBytes { hasher.update(bufferPointer: $0) }
             hashed = short
-            let fingerprint = hasher.finalize().hex // `finalize` leaves `hasher` as it was
+            let fingerprint = hasher.finalize().hex  // `finalize` leaves `hasher` as it was
             found += byFingerprint[fingerprint]?.filter { $0.fingerprintLength == short } ?? []
         }
         // The longest earlier fingerprint first, as before.

@@ -37,14 +37,27 @@ struct LogFileRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendab
     // every column name of every row again.
     enum CodingKeys: String, CodingKey {
         case id, fingerprint
-        case fingerprintLength = "fingerprint_length", firstPath = "first_path", lastPath = "last_path"
+        case fingerprintLength = "fingerprint_length"
+        case firstPath = "first_path"
+        case lastPath = "last_path"
         case compressed
-        case bytesRead = "bytes_read", linesRead = "lines_read", records
-        case rejectedLines = "rejected_lines", firstRejectedLines = "first_rejected_lines"
-        case firstRejectionCause = "first_rejection_cause", faultOffset = "fault_offset", faultMessage = "fault_message"
-        case readToEnd = "read_to_end", lastInode = "last_inode", lastSize = "last_size", lastMtimeNs = "last_mtime_ns"
-        case firstSeenAt = "first_seen_at", lastReadAt = "last_read_at", contentChecksum = "content_checksum"
-        case nonTextBytes = "non_text_bytes", anonymousPublishes = "anonymous_publishes"
+        case bytesRead = "bytes_read"
+        case linesRead = "lines_read"
+        case records
+        case rejectedLines = "rejected_lines"
+        case firstRejectedLines = "first_rejected_lines"
+        case firstRejectionCause = "first_rejection_cause"
+        case faultOffset = "fault_offset"
+        case faultMessage = "fault_message"
+        case readToEnd = "read_to_end"
+        case lastInode = "last_inode"
+        case lastSize = "last_size"
+        case lastMtimeNs = "last_mtime_ns"
+        case firstSeenAt = "first_seen_at"
+        case lastReadAt = "last_read_at"
+        case contentChecksum = "content_checksum"
+        case nonTextBytes = "non_text_bytes"
+        case anonymousPublishes = "anonymous_publishes"
         case firstAnonymousPublishLines = "first_anonymous_publish_lines"
     }
 
@@ -54,7 +67,8 @@ struct LogFileRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendab
     var issues: InputIssues {
         var issues = InputIssues()
         issues.rejectedLines = rejectedLines
-        issues.firstRejectedLines = firstRejectedLines == "[]" ? [] : (try? JSONDecoder().decode([Int].self, from: Data(firstRejectedLines.utf8))) ?? []
+        issues.firstRejectedLines =
+            firstRejectedLines == "[]" ? [] : (try? JSONDecoder().decode([Int].self, from: Data(firstRejectedLines.utf8))) ?? []
         issues.firstRejectionCause = firstRejectionCause
         if let faultOffset, let faultMessage { issues.fault = ReadFault(offset: faultOffset, message: faultMessage) }
         issues.nonTextBytes = nonTextBytes

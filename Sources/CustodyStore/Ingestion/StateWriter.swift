@@ -51,13 +51,15 @@ final class StateWriter {
         let ids = users.intern(count: part.audit.users.count) { part.audit.users[$0].user }
         if rows.count < users.count { rows.append(contentsOf: repeatElement(nil, count: users.count - rows.count)) }
         let fileID = try database.pool.write { db -> Int64 in
-            var record = part.plan.record ?? LogFileRecord(
-                id: nil, fingerprint: part.plan.identity.fingerprint, fingerprintLength: part.plan.identity.prefix.count,
-                firstPath: part.plan.path, lastPath: part.plan.path, compressed: part.plan.identity.compressed,
-                bytesRead: 0, linesRead: 0, records: 0, rejectedLines: 0, firstRejectedLines: "[]",
-                firstRejectionCause: nil, faultOffset: nil, faultMessage: nil, readToEnd: false,
-                lastInode: nil, lastSize: nil, lastMtimeNs: nil, firstSeenAt: now, lastReadAt: now,
-                nonTextBytes: 0, anonymousPublishes: 0, firstAnonymousPublishLines: "[]", contentChecksum: nil)
+            var record =
+                part.plan.record
+                ?? LogFileRecord(
+                    id: nil, fingerprint: part.plan.identity.fingerprint, fingerprintLength: part.plan.identity.prefix.count,
+                    firstPath: part.plan.path, lastPath: part.plan.path, compressed: part.plan.identity.compressed,
+                    bytesRead: 0, linesRead: 0, records: 0, rejectedLines: 0, firstRejectedLines: "[]",
+                    firstRejectionCause: nil, faultOffset: nil, faultMessage: nil, readToEnd: false,
+                    lastInode: nil, lastSize: nil, lastMtimeNs: nil, firstSeenAt: now, lastReadAt: now,
+                    nonTextBytes: 0, anonymousPublishes: 0, firstAnonymousPublishLines: "[]", contentChecksum: nil)
             if record.id == nil { try record.insert(db) }
             let fileID = record.id!
 
@@ -71,7 +73,10 @@ final class StateWriter {
                 mergeIssues(into: &record, part.audit.issues)
             } else if !part.shrank {
                 // Nothing new; a fault found without new bytes is still worth keeping.
-                if let fault = part.audit.issues.fault { record.faultOffset = fault.offset; record.faultMessage = fault.message }
+                if let fault = part.audit.issues.fault {
+                    record.faultOffset = fault.offset
+                    record.faultMessage = fault.message
+                }
             }
             // A longer prefix identifies the file better next time.
             if part.plan.identity.prefix.count > record.fingerprintLength {
@@ -98,19 +103,27 @@ final class StateWriter {
         let range = part.audit.timeRange
         let firstDay = range.map { CivilDay(daysSinceEpoch: calendar.day(ofMillis: $0.lowerBound)).description }
         let lastDay = range.map { CivilDay(daysSinceEpoch: calendar.day(ofMillis: $0.upperBound)).description }
-        try db.execute(sql: """
-            INSERT INTO vault_objects (sha256, size, stored_size, records, first_record_at_ms, last_record_at_ms,
-                                       first_day, last_day, stored_at, format)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(sha256) DO UPDATE SET purged_at = NULL
-            """, arguments: [object.sha256, object.size, object.storedSize, part.audit.records,
-                             range?.lowerBound, range?.upperBound, firstDay, lastDay, StateDatabase.timestamp(),
-                             VaultFormats.storedName(of: part.plan.format)])
-        try db.execute(sql: """
-            INSERT INTO segments (log_file_id, vault_object, start_offset, end_offset, first_line, records, run_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [fileID, object.sha256, part.start.bytes, part.audit.end.bytes, part.start.lines,
-                             part.audit.records, runID])
+        try db.execute(
+            sql: """
+                INSERT INTO vault_objects (sha256, size, stored_size, records, first_record_at_ms, last_record_at_ms,
+                                           first_day, last_day, stored_at, format)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(sha256) DO UPDATE SET purged_at = NULL
+                """,
+            arguments: [
+                object.sha256, object.size, object.storedSize, part.audit.records,
+                range?.lowerBound, range?.upperBound, firstDay, lastDay, StateDatabase.timestamp(),
+                VaultFormats.storedName(of: part.plan.format),
+            ])
+        try db.execute(
+            sql: """
+                INSERT INTO segments (log_file_id, vault_object, start_offset, end_offset, first_line, records, run_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                fileID, object.sha256, part.start.bytes, part.audit.end.bytes, part.start.lines,
+                part.audit.records, runID,
+            ])
         let segmentID = db.lastInsertedRowID
         if let range { try holdForOpenRequests(db, object: object.sha256, range: range) }
         let insertDay = try db.cachedStatement(sql: "INSERT INTO daily_records (segment_id, day, records) VALUES (?, ?, ?)")
@@ -123,38 +136,49 @@ final class StateWriter {
     /// Content that arrives after a request was recorded, for a time the request covers, is held
     /// too: a hold covers the scope, not only what the vault had at intake.
     private func holdForOpenRequests(_ db: Database, object: String, range: ClosedRange<Int64>) throws {
-        let requests = try String.fetchAll(db, sql: """
-            SELECT id FROM requests
-            WHERE status NOT IN ('closed', 'withdrawn') AND scope_start_ms <= ? AND scope_end_ms >= ?
-              AND NOT EXISTS (SELECT 1 FROM legal_holds WHERE request_id = requests.id AND vault_object = ? AND released_at IS NULL)
-            ORDER BY id
-            """, arguments: [range.upperBound, range.lowerBound, object])
+        let requests = try String.fetchAll(
+            db,
+            sql: """
+                SELECT id FROM requests
+                WHERE status NOT IN ('closed', 'withdrawn') AND scope_start_ms <= ? AND scope_end_ms >= ?
+                  AND NOT EXISTS (SELECT 1 FROM legal_holds WHERE request_id = requests.id AND vault_object = ? AND released_at IS NULL)
+                ORDER BY id
+                """, arguments: [range.upperBound, range.lowerBound, object])
         for request in requests {
-            try db.execute(sql: "INSERT INTO legal_holds (request_id, vault_object, placed_at) VALUES (?, ?, ?)",
-                           arguments: [request, object, StateDatabase.timestamp()])
-            try ledger.append("hold.placed", .object([("request", .string(request)), ("vault_objects", .array([.string(object)])),
-                                                      ("reason", .string("content ingested after intake"))]), db: db)
+            try db.execute(
+                sql: "INSERT INTO legal_holds (request_id, vault_object, placed_at) VALUES (?, ?, ?)",
+                arguments: [request, object, StateDatabase.timestamp()])
+            try ledger.append(
+                "hold.placed",
+                .object([
+                    ("request", .string(request)), ("vault_objects", .array([.string(object)])),
+                    ("reason", .string("content ingested after intake")),
+                ]), db: db)
             heldAfterIntake = true
         }
     }
 
     /// Writes what `activities` (whose user ids are `ids`) change; returns the changed rows.
-    private func mergeUsers(_ db: Database, _ activities: [UserFileActivity], ids: [Int32],
-                            segmentID: Int64) throws -> [(id: Int32, row: UserRow)] {
-        let insertUser = try db.cachedStatement(sql: """
-            INSERT INTO users (user, verified_at_ms, first_unverified_publish_ms, first_unverified_publish_segment,
-                               first_unverified_publish_line)
-            VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT(user) DO UPDATE SET verified_at_ms = excluded.verified_at_ms,
-              first_unverified_publish_ms = excluded.first_unverified_publish_ms,
-              first_unverified_publish_segment = excluded.first_unverified_publish_segment,
-              first_unverified_publish_line = excluded.first_unverified_publish_line
-            """)
+    private func mergeUsers(
+        _ db: Database, _ activities: [UserFileActivity], ids: [Int32],
+        segmentID: Int64
+    ) throws -> [(id: Int32, row: UserRow)] {
+        let insertUser = try db.cachedStatement(
+            sql: """
+                INSERT INTO users (user, verified_at_ms, first_unverified_publish_ms, first_unverified_publish_segment,
+                                   first_unverified_publish_line)
+                VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(user) DO UPDATE SET verified_at_ms = excluded.verified_at_ms,
+                  first_unverified_publish_ms = excluded.first_unverified_publish_ms,
+                  first_unverified_publish_segment = excluded.first_unverified_publish_segment,
+                  first_unverified_publish_line = excluded.first_unverified_publish_line
+                """)
         let coverSpans = try db.cachedStatement(sql: "DELETE FROM pending_publishes WHERE user = ? AND earliest_ms >= ?")
-        let insertSpan = try db.cachedStatement(sql: """
-            INSERT INTO pending_publishes (user, segment_id, events, earliest_ms, latest_ms, exact_times_ms)
-            VALUES (?, ?, ?, ?, ?, ?)
-            """)
+        let insertSpan = try db.cachedStatement(
+            sql: """
+                INSERT INTO pending_publishes (user, segment_id, events, earliest_ms, latest_ms, exact_times_ms)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """)
         let segment = Int32(truncatingIfNeeded: segmentID)
         var changed: [(id: Int32, row: UserRow)] = []
         for (activity, id) in zip(activities, ids) {
@@ -189,13 +213,16 @@ final class StateWriter {
         // Ordered by each name's first eight bytes as one number, the rest only on ties.
         let leading = changed.map { Self.leadingBytes(names[Int($0.id)]) }
         let order = changed.indices.sorted { a, b in
-            leading[a] != leading[b] ? leading[a] < leading[b]
+            leading[a] != leading[b]
+                ? leading[a] < leading[b]
                 : names[Int(changed[a].id)].utf8.lexicographicallyPrecedes(names[Int(changed[b].id)].utf8)
         }
         changed = order.map { changed[$0] }
         for (id, row) in changed {
-            try insertUser.execute(arguments: [names[Int(id)], row.verifiedAt, row.firstPending?.millis,
-                                               row.firstPending.map { Int64($0.file) }, row.firstPending?.line])
+            try insertUser.execute(arguments: [
+                names[Int(id)], row.verifiedAt, row.firstPending?.millis,
+                row.firstPending.map { Int64($0.file) }, row.firstPending?.line,
+            ])
         }
         return changed
     }

@@ -45,8 +45,9 @@ public struct Ledger: Sendable {
             ("previous", .string(previous)), ("body", body),
         ]).canonicalText
         let hash = Self.sha256(entry)
-        try db.execute(sql: "INSERT INTO ledger_entries (seq, kind, recorded_at, entry, hash) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [seq, kind, recordedAt, entry, hash])
+        try db.execute(
+            sql: "INSERT INTO ledger_entries (seq, kind, recorded_at, entry, hash) VALUES (?, ?, ?, ?, ?)",
+            arguments: [seq, kind, recordedAt, entry, hash])
         return hash
     }
 
@@ -65,10 +66,13 @@ public struct Ledger: Sendable {
         }
         let state = try verify(database: database, checkpoints: newestWitness.map { LedgerCheckpoint.read([$0]) } ?? [])
         if let failure = state.firstFailure {
-            throw IntegrityError("the ledger fails verification at entry \(failure.seq) (\(failure.reason)): not signing it; run custody verify")
+            throw IntegrityError(
+                "the ledger fails verification at entry \(failure.seq) (\(failure.reason)): not signing it; run custody verify")
         }
         if let failure = state.checkpointFailures.first {
-            throw IntegrityError("the ledger does not contain the witness checkpoint \(failure.source) (\(failure.reason)): not signing it; run custody verify")
+            throw IntegrityError(
+                "the ledger does not contain the witness checkpoint \(failure.source) (\(failure.reason)): not signing it; run custody verify"
+            )
         }
         let (checkpoint, isNew) = try database.pool.write { db -> (LedgerCheckpoint, Bool) in
             guard let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM ledger_entries ORDER BY seq DESC LIMIT 1") else {
@@ -76,13 +80,16 @@ public struct Ledger: Sendable {
             }
             let seq: Int64 = head[0]
             let hash: String = head[1]
-            if let row = try Row.fetchOne(db, sql: "SELECT signed_at, public_key, signature FROM ledger_checkpoints WHERE seq = ?", arguments: [seq]),
-               (row[1] as String) == LedgerKey.publicText(key.publicKey) {
+            if let row = try Row.fetchOne(
+                db, sql: "SELECT signed_at, public_key, signature FROM ledger_checkpoints WHERE seq = ?", arguments: [seq]),
+                (row[1] as String) == LedgerKey.publicText(key.publicKey)
+            {
                 return (LedgerCheckpoint(entries: seq, headHash: hash, signedAt: row[0], publicKey: row[1], signature: row[2]), false)
             }
             let signed = try LedgerCheckpoint.sign(entries: seq, headHash: hash, signedAt: StateDatabase.timestamp(), key: key)
-            try db.execute(sql: "INSERT OR REPLACE INTO ledger_checkpoints (seq, hash, signed_at, public_key, signature) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [seq, hash, signed.signedAt, signed.publicKey, signed.signature])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO ledger_checkpoints (seq, hash, signed_at, public_key, signature) VALUES (?, ?, ?, ?, ?)",
+                arguments: [seq, hash, signed.signedAt, signed.publicKey, signed.signature])
             return (signed, true)
         }
         if isNew, let witnessDirectory {
@@ -133,7 +140,9 @@ public struct Ledger: Sendable {
 
     /// Re-checks the whole chain, every in-state checkpoint signature against this ledger's key,
     /// and that the ledger still contains and extends every given checkpoint.
-    public func verify(database: StateDatabase, checkpoints given: [(source: String, checkpoint: LedgerCheckpoint?)] = []) throws -> LedgerVerification {
+    public func verify(
+        database: StateDatabase, checkpoints given: [(source: String, checkpoint: LedgerCheckpoint?)] = []
+    ) throws -> LedgerVerification {
         let publicKey = try signingKey().publicKey
         let publicText = LedgerKey.publicText(publicKey)
         var result = try database.pool.read { db in
@@ -164,7 +173,8 @@ public struct Ledger: Sendable {
                 previous = storedHash
             }
             result.headHash = result.entries > 0 ? previous : nil
-            let checkpoints = try Row.fetchAll(db, sql: "SELECT seq, hash, signed_at, public_key, signature FROM ledger_checkpoints ORDER BY seq")
+            let checkpoints = try Row.fetchAll(
+                db, sql: "SELECT seq, hash, signed_at, public_key, signature FROM ledger_checkpoints ORDER BY seq")
             for row in checkpoints {
                 let seq: Int64 = row[0]
                 result.checkpoints += 1
@@ -175,9 +185,13 @@ public struct Ledger: Sendable {
                 }
                 let message = Data(Self.checkpointMessage(seq: seq, hash: hash, signedAt: row[2]).utf8)
                 guard let signature = Data(base64Encoded: row[4] as String), publicText == (row[3] as String),
-                      publicKey.isValidSignature(signature, for: message) else {
+                    publicKey.isValidSignature(signature, for: message)
+                else {
                     if result.firstFailure == nil {
-                        result.firstFailure = (seq, "checkpoint signature is not valid for this ledger's key \(result.keyID) (it names key \(LedgerKey.id(ofPublicKey: row[3])))")
+                        result.firstFailure = (
+                            seq,
+                            "checkpoint signature is not valid for this ledger's key \(result.keyID) (it names key \(LedgerKey.id(ofPublicKey: row[3])))"
+                        )
                     }
                     continue
                 }
@@ -233,10 +247,12 @@ public struct LedgerVerification: Sendable {
         }
         if checkpoint.entries == 0 { return nil }
         guard Int64(entries) >= checkpoint.entries else {
-            return "the checkpoint saw \(checkpoint.entries) entries (signed \(checkpoint.signedAt)); the ledger now holds \(entries): entries were deleted or state.db was rolled back"
+            return
+                "the checkpoint saw \(checkpoint.entries) entries (signed \(checkpoint.signedAt)); the ledger now holds \(entries): entries were deleted or state.db was rolled back"
         }
         guard hashes[checkpoint.entries] == checkpoint.headHash else {
-            return "entry \(checkpoint.entries) is not the one the checkpoint signed (signed \(checkpoint.signedAt)): the ledger was rewritten"
+            return
+                "entry \(checkpoint.entries) is not the one the checkpoint signed (signed \(checkpoint.signedAt)): the ledger was rewritten"
         }
         return nil
     }

@@ -27,23 +27,29 @@ public struct LedgerCheckpoint: Sendable, Equatable {
         "custody-ledger-checkpoint\n\(entries)\n\(headHash)\n\(signedAt)"
     }
 
-    public static func sign(entries: Int64, headHash: String, signedAt: String, key: Curve25519.Signing.PrivateKey) throws -> LedgerCheckpoint {
+    public static func sign(
+        entries: Int64, headHash: String, signedAt: String, key: Curve25519.Signing.PrivateKey
+    ) throws -> LedgerCheckpoint {
         let signature = try key.signature(for: Data(message(entries: entries, headHash: headHash, signedAt: signedAt).utf8))
-        return LedgerCheckpoint(entries: entries, headHash: headHash, signedAt: signedAt,
-                                publicKey: LedgerKey.publicText(key.publicKey), signature: signature.base64EncodedString())
+        return LedgerCheckpoint(
+            entries: entries, headHash: headHash, signedAt: signedAt,
+            publicKey: LedgerKey.publicText(key.publicKey), signature: signature.base64EncodedString())
     }
 
     /// Whether the signature is valid for the key the checkpoint names.
     public var isValidlySigned: Bool {
         guard let raw = Data(base64Encoded: publicKey), let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw),
-              let signature = Data(base64Encoded: signature) else { return false }
+            let signature = Data(base64Encoded: signature)
+        else { return false }
         return key.isValidSignature(signature, for: Data(Self.message(entries: entries, headHash: headHash, signedAt: signedAt).utf8))
     }
 
     public var json: JSONValue {
-        .object([("schema", .string(Self.schema)), ("entries", .int(Int(entries))), ("head_sha256", .string(headHash)),
-                 ("signed_at", .string(signedAt)), ("key_id", .string(keyID)), ("public_key", .string(publicKey)),
-                 ("signature", .string(signature))])
+        .object([
+            ("schema", .string(Self.schema)), ("entries", .int(Int(entries))), ("head_sha256", .string(headHash)),
+            ("signed_at", .string(signedAt)), ("key_id", .string(keyID)), ("public_key", .string(publicKey)),
+            ("signature", .string(signature)),
+        ])
     }
 
     /// The checkpoint as one line (canonical JSON and a newline).
@@ -60,9 +66,10 @@ public struct LedgerCheckpoint: Sendable, Equatable {
     /// Parses one line; nil when it is not a checkpoint.
     public init?(line: String) {
         guard let json = JSONValue.parse(line), json["schema"]?.stringValue == Self.schema,
-              let entries = json["entries"]?.intValue, let head = json["head_sha256"]?.stringValue,
-              let signedAt = json["signed_at"]?.stringValue, let key = json["public_key"]?.stringValue,
-              let signature = json["signature"]?.stringValue else { return nil }
+            let entries = json["entries"]?.intValue, let head = json["head_sha256"]?.stringValue,
+            let signedAt = json["signed_at"]?.stringValue, let key = json["public_key"]?.stringValue,
+            let signature = json["signature"]?.stringValue
+        else { return nil }
         self.init(entries: Int64(entries), headHash: head, signedAt: signedAt, publicKey: key, signature: signature)
     }
 
@@ -96,8 +103,11 @@ public struct LedgerCheckpoint: Sendable, Equatable {
                 out.append((path, nil))
                 continue
             }
-            let files = isDirectory.boolValue
-                ? ((try? fm.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.sorted().map { path + "/" + $0 }
+            let files =
+                isDirectory.boolValue
+                ? ((try? fm.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.sorted().map {
+                    path + "/" + $0
+                }
                 : [path]
             for file in files {
                 guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {

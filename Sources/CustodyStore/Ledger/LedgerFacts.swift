@@ -82,8 +82,10 @@ public struct LedgerFacts: Sendable {
                     for file in body["files"]?.arrayValue ?? [] {
                         if let path = file["path"]?.stringValue, let sha = file["sha256"]?.stringValue { files[path] = sha }
                     }
-                    productions.append(ProductionRecord(seq: entry.seq, request: request, directory: directory, manifestSHA256: manifest,
-                                                        records: body["records"]?.intValue ?? 0, files: files))
+                    productions.append(
+                        ProductionRecord(
+                            seq: entry.seq, request: request, directory: directory, manifestSHA256: manifest,
+                            records: body["records"]?.intValue ?? 0, files: files))
                 }
             default:
                 break

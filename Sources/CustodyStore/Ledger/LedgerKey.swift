@@ -13,16 +13,22 @@ public enum LedgerKey {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             let legacy = stateDirectory + "/" + legacyFileName
             if FileManager.default.fileExists(atPath: legacy) {
-                throw StoreError.io(path: path, reason: "no ledger signing key here, but the state directory still holds one (\(legacy)): move it out with `custody ledger init --import-key`")
+                throw StoreError.io(
+                    path: path,
+                    reason:
+                        "no ledger signing key here, but the state directory still holds one (\(legacy)): move it out with `custody ledger init --import-key`"
+                )
             }
-            throw StoreError.io(path: path, reason: "no ledger signing key: create it with `custody ledger init` (Custody never creates one on its own)")
+            throw StoreError.io(
+                path: path, reason: "no ledger signing key: create it with `custody ledger init` (Custody never creates one on its own)")
         }
         return try parse(text, path: path)
     }
 
     static func parse(_ text: String, path: String) throws -> Curve25519.Signing.PrivateKey {
         guard let raw = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)),
-              let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw) else {
+            let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+        else {
             throw StoreError.io(path: path, reason: "not an Ed25519 private key (base64 of 32 bytes)")
         }
         return key
@@ -43,7 +49,8 @@ public enum LedgerKey {
             key = Curve25519.Signing.PrivateKey()
         }
         let directory = (path as NSString).deletingLastPathComponent
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try? FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             let reason = errno == EEXIST ? "a ledger key already exists here; Custody never replaces one" : String(cString: strerror(errno))
@@ -78,7 +85,8 @@ public enum LedgerKey {
     public static func publicKey(from argument: String) throws -> Curve25519.Signing.PublicKey {
         let text = (try? String(contentsOfFile: argument, encoding: .utf8)) ?? argument
         guard let raw = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)),
-              let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
+            let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw)
+        else {
             throw StoreError.io(path: argument, reason: "not an Ed25519 public key (base64 of 32 bytes, or a file holding it)")
         }
         return key

@@ -20,9 +20,11 @@ public struct RunSummary: Sendable {
 /// `custody run`: ingest what is new from the configured sources, exactly once, into the state
 /// and the vault; then audit everything the state holds.
 public enum IngestionRun {
-    public static func run(configuration: CustodyConfiguration, policy: Policy, asOf: CivilDay,
-                           jobs: Int = ProcessInfo.processInfo.activeProcessorCount, logger: Logger,
-                           shouldStop: @escaping @Sendable () -> Bool = { false }) async throws -> RunSummary {
+    public static func run(
+        configuration: CustodyConfiguration, policy: Policy, asOf: CivilDay,
+        jobs: Int = ProcessInfo.processInfo.activeProcessorCount, logger: Logger,
+        shouldStop: @escaping @Sendable () -> Bool = { false }
+    ) async throws -> RunSummary {
         let started = Date()
         let lock = try RunLock(stateDirectory: configuration.stateDirectory)
         defer { withExtendedLifetime(lock) {} }
@@ -32,7 +34,8 @@ public enum IngestionRun {
         let runID = try await database.pool.write { db -> Int64 in
             // We hold the lock: a run still marked running was killed.
             try db.execute(sql: "UPDATE runs SET outcome = 'interrupted' WHERE outcome = 'running'")
-            try db.execute(sql: "INSERT INTO runs (started_at, outcome) VALUES (?, 'running')", arguments: [StateDatabase.timestamp(started)])
+            try db.execute(
+                sql: "INSERT INTO runs (started_at, outcome) VALUES (?, 'running')", arguments: [StateDatabase.timestamp(started)])
             return db.lastInsertedRowID
         }
 
@@ -53,7 +56,10 @@ public enum IngestionRun {
             var next = 0
             func startNext() -> Bool {
                 guard next < plans.count else { return false }
-                if shouldStop() { stoppedEarly = true; return false }
+                if shouldStop() {
+                    stoppedEarly = true
+                    return false
+                }
                 let plan = plans[next]
                 next += 1
                 group.addTask { try Ingestion.read(plan, policy: policy, vault: vault, prefetch: prefetch) }
@@ -72,21 +78,27 @@ public enum IngestionRun {
         if writer.heldAfterIntake { try Ledger(configuration: configuration).checkpoint(database: database) }
         if stoppedEarly { logger.notice("stop requested: \(plans.count - filesRead) files left for the next run") }
 
-        let report = try StateAudit.report(database: database, vault: vault, policy: policy, asOf: asOf, since: configuration.since,
-                                           formats: try VaultFormats(database: database, configuration: configuration),
-                                           inputFindings: sourceFindings)
+        let report = try StateAudit.report(
+            database: database, vault: vault, policy: policy, asOf: asOf, since: configuration.since,
+            formats: try VaultFormats(database: database, configuration: configuration),
+            inputFindings: sourceFindings)
         let duration = Date().timeIntervalSince(started)
         let (read, added) = (filesRead, recordsAdded)
         try await database.pool.write { db in
             try FindingStore.save(report.findings, runID: runID, db: db)
-            try db.execute(sql: """
-                UPDATE runs SET finished_at = ?, outcome = ?, files_read = ?, records_added = ?, duration_seconds = ?
-                WHERE id = ?
-                """, arguments: [StateDatabase.timestamp(), report.compliant ? "compliant" : "not_compliant",
-                                 read, added, duration, runID])
+            try db.execute(
+                sql: """
+                    UPDATE runs SET finished_at = ?, outcome = ?, files_read = ?, records_added = ?, duration_seconds = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    StateDatabase.timestamp(), report.compliant ? "compliant" : "not_compliant",
+                    read, added, duration, runID,
+                ])
         }
-        return RunSummary(runID: runID, report: report, filesSeen: inputs.count, filesRead: filesRead,
-                          recordsAdded: recordsAdded, bytesAdded: bytesAdded, duration: duration, stoppedEarly: stoppedEarly)
+        return RunSummary(
+            runID: runID, report: report, filesSeen: inputs.count, filesRead: filesRead,
+            recordsAdded: recordsAdded, bytesAdded: bytesAdded, duration: duration, stoppedEarly: stoppedEarly)
     }
 
     /// Matches each input with what the state knows of it and keeps only those with something
@@ -102,7 +114,7 @@ public enum IngestionRun {
             if let status = FileIdentity.status(path: input.path), known.isUnchanged(path: input.path, status) { continue }
             let identity: FileIdentity
             do {
-                guard let read = try FileIdentity.read(path: input.path) else { continue } // empty: nothing yet
+                guard let read = try FileIdentity.read(path: input.path) else { continue }  // empty: nothing yet
                 identity = read
             } catch {
                 logger.warning("\(EscapedText.escape(input.path)): \(error.message)")
@@ -139,7 +151,9 @@ public enum IngestionRun {
             logger.error("\(path): unreadable at byte \(fault.offset): \(fault.message)")
         }
         if part.audit.issues.rejectedLines > 0 {
-            logger.warning("\(path): \(part.audit.issues.rejectedLines) rejected lines (first at line \(part.audit.issues.firstRejectedLines.first ?? 0))")
+            logger.warning(
+                "\(path): \(part.audit.issues.rejectedLines) rejected lines (first at line \(part.audit.issues.firstRejectedLines.first ?? 0))"
+            )
         }
     }
 }
@@ -147,13 +161,16 @@ public enum IngestionRun {
 /// Findings of a run, kept for `status` and for people reading the state.
 enum FindingStore {
     static func save(_ findings: [Finding], runID: Int64, db: Database) throws {
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO findings (run_id, rule, severity, message, day, user, file, line, time, byte_offset, count)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        let insert = try db.cachedStatement(
+            sql: """
+                INSERT INTO findings (run_id, rule, severity, message, day, user, file, line, time, byte_offset, count)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
         for f in findings {
-            try insert.execute(arguments: [runID, f.rule.rawValue, f.severity.rawValue, f.message, f.day?.description,
-                                           f.user, f.file, f.line, f.time, f.offset, f.count])
+            try insert.execute(arguments: [
+                runID, f.rule.rawValue, f.severity.rawValue, f.message, f.day?.description,
+                f.user, f.file, f.line, f.time, f.offset, f.count,
+            ])
         }
     }
 }

@@ -35,13 +35,17 @@ public struct Purge: Sendable {
     public var candidates: [Candidate]
     public var deleted: [String]
 
-    public static func run(configuration: CustodyConfiguration, policy: Policy, asOf: CivilDay, apply: Bool,
-                           today: CivilDay? = nil) throws -> Purge {
+    public static func run(
+        configuration: CustodyConfiguration, policy: Policy, asOf: CivilDay, apply: Bool,
+        today: CivilDay? = nil
+    ) throws -> Purge {
         guard let maximum = policy.retention.maximumDays else { return Purge(cutoff: nil, candidates: [], deleted: []) }
         var calendar = DayCalendar(timeZone: policy.timeZone)
         let today = today ?? calendar.day(of: Date())
         if apply && asOf > today {
-            throw Refusal(description: "purge --apply refuses --as-of \(asOf): it is later than today (\(today)); deletion is decided as of today or earlier")
+            throw Refusal(
+                description:
+                    "purge --apply refuses --as-of \(asOf): it is later than today (\(today)); deletion is decided as of today or earlier")
         }
         // Objects whose newest record falls before this day are past maximum_days.
         let cutoff = asOf.adding(days: -maximum)
@@ -54,14 +58,17 @@ public struct Purge: Sendable {
         let facts = try LedgerFacts.load(ledger: ledger, database: database)
         let lapsed = facts.lapsedRequests(before: asOf.description)
         var candidates = try database.pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT sha256, last_day, records, stored_size,
-                       (SELECT group_concat(request_id, ',') FROM legal_holds
-                        WHERE legal_holds.vault_object = vault_objects.sha256 AND released_at IS NULL) AS holds
-                FROM vault_objects
-                WHERE purged_at IS NULL AND last_day IS NOT NULL AND last_day < ?
-                ORDER BY last_day, sha256
-                """, arguments: [cutoff.description]).map { row in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT sha256, last_day, records, stored_size,
+                           (SELECT group_concat(request_id, ',') FROM legal_holds
+                            WHERE legal_holds.vault_object = vault_objects.sha256 AND released_at IS NULL) AS holds
+                    FROM vault_objects
+                    WHERE purged_at IS NULL AND last_day IS NOT NULL AND last_day < ?
+                    ORDER BY last_day, sha256
+                    """, arguments: [cutoff.description]
+            ).map { row in
                 let sha: String = row[0]
                 let tableHolds: String? = row["holds"]
                 // A US preservation hold lapses after its 90 days (and one extension).
@@ -74,27 +81,41 @@ public struct Purge: Sendable {
         if apply {
             let verification = try ledger.verify(database: database)
             if let failure = verification.firstFailure {
-                throw Refusal(description: "purge --apply refuses to delete while the ledger fails verification (entry \(failure.seq): \(failure.reason)); run custody verify")
+                throw Refusal(
+                    description:
+                        "purge --apply refuses to delete while the ledger fails verification (entry \(failure.seq): \(failure.reason)); run custody verify"
+                )
             }
             for index in candidates.indices where candidates[index].holds.isEmpty {
                 let candidate = candidates[index]
-                if let why = reasonToKeep(candidate.sha256, vault: vault, format: formats.format(of: candidate.sha256), policy: policy, cutoff: cutoff, floor: retentionFloor) {
+                if let why = reasonToKeep(
+                    candidate.sha256, vault: vault, format: formats.format(of: candidate.sha256), policy: policy, cutoff: cutoff,
+                    floor: retentionFloor)
+                {
                     candidates[index].keptBecause = why
                     continue
                 }
                 // Record first, then delete: a crash in between leaves a recorded purge of an object
                 // that still exists, which the next purge finishes.
                 try database.pool.write { db in
-                    try db.execute(sql: "UPDATE vault_objects SET purged_at = ? WHERE sha256 = ?",
-                                   arguments: [StateDatabase.timestamp(), candidate.sha256])
-                    try db.execute(sql: """
-                        INSERT INTO purges (vault_object, purged_at, records, last_record_at_ms, reason)
-                        SELECT sha256, ?, records, last_record_at_ms, ? FROM vault_objects WHERE sha256 = ?
-                        """, arguments: [StateDatabase.timestamp(), "newest record \(candidate.lastDay) is past maximum_days \(maximum)", candidate.sha256])
-                    try ledger.append("purge.deleted", .object([
-                        ("vault_object", .string(candidate.sha256)), ("last_day", .string(candidate.lastDay)),
-                        ("records", .int(candidate.records)), ("maximum_days", .int(maximum)),
-                    ]), db: db)
+                    try db.execute(
+                        sql: "UPDATE vault_objects SET purged_at = ? WHERE sha256 = ?",
+                        arguments: [StateDatabase.timestamp(), candidate.sha256])
+                    try db.execute(
+                        sql: """
+                            INSERT INTO purges (vault_object, purged_at, records, last_record_at_ms, reason)
+                            SELECT sha256, ?, records, last_record_at_ms, ? FROM vault_objects WHERE sha256 = ?
+                            """,
+                        arguments: [
+                            StateDatabase.timestamp(), "newest record \(candidate.lastDay) is past maximum_days \(maximum)",
+                            candidate.sha256,
+                        ])
+                    try ledger.append(
+                        "purge.deleted",
+                        .object([
+                            ("vault_object", .string(candidate.sha256)), ("last_day", .string(candidate.lastDay)),
+                            ("records", .int(candidate.records)), ("maximum_days", .int(maximum)),
+                        ]), db: db)
                 }
                 try vault.remove(candidate.sha256)
                 deleted.append(candidate.sha256)

@@ -8,8 +8,9 @@ public final class RunLock {
 
     /// Takes the lock or throws `StoreError.busy` at once.
     public init(stateDirectory: String) throws {
-        try? FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true,
-                                                 attributes: [.posixPermissions: 0o700])
+        try? FileManager.default.createDirectory(
+            atPath: stateDirectory, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
         path = stateDirectory + "/custody.lock"
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw StoreError.io(path: path, reason: String(cString: strerror(errno))) }

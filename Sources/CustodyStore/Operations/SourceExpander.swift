@@ -38,8 +38,10 @@ enum SourceExpander {
             }
             if found == 0 {
                 let why = problem ?? (paths.isEmpty ? "no file matches" : "holds no log file")
-                findings.append(Finding(rule: .missingSource, severity: .error,
-                                        message: "source \(EscapedText.escape(source.path)): \(why)", file: source.path))
+                findings.append(
+                    Finding(
+                        rule: .missingSource, severity: .error,
+                        message: "source \(EscapedText.escape(source.path)): \(why)", file: source.path))
             }
         }
         return (inputs.sorted { $0.path < $1.path }, findings)

@@ -21,11 +21,15 @@ public struct VaultVerification: Sendable {
     public var findings: [Finding] { integrity + compliance }
     public var ok: Bool { !findings.contains { $0.severity == .error } }
 
-    public static func run(configuration: CustodyConfiguration, policy: Policy, asOf: CivilDay,
-                           database: StateDatabase, vault: Vault, facts: LedgerFacts) throws -> VaultVerification {
+    public static func run(
+        configuration: CustodyConfiguration, policy: Policy, asOf: CivilDay,
+        database: StateDatabase, vault: Vault, facts: LedgerFacts
+    ) throws -> VaultVerification {
         let (objects, listed) = try database.pool.read { db in
-            (try String.fetchAll(db, sql: "SELECT sha256 FROM vault_objects WHERE purged_at IS NULL ORDER BY sha256"),
-             Set(try String.fetchAll(db, sql: "SELECT sha256 FROM vault_objects")))
+            (
+                try String.fetchAll(db, sql: "SELECT sha256 FROM vault_objects WHERE purged_at IS NULL ORDER BY sha256"),
+                Set(try String.fetchAll(db, sql: "SELECT sha256 FROM vault_objects"))
+            )
         }
         var integrity: [Finding] = []
         let formats = try VaultFormats(database: database, configuration: configuration)
@@ -37,38 +41,51 @@ public struct VaultVerification: Sendable {
                 let audit = FileAudit.scan(path: vault.path(of: sha), index: 0, policy: policy, format: formats.format(of: sha))
                 recounted[sha] = audit.dayCounts
             case .missing:
-                let why = facts.purged[sha].map { ": the ledger recorded its purge (entry \($0.seq), \($0.recordedAt)) but the state does not" } ?? ""
-                integrity.append(Finding(rule: .vaultObjectMissing, severity: .error,
-                                         message: "vault object \(sha) is missing (\(vault.path(of: sha)))\(why)", file: vault.path(of: sha)))
+                let why =
+                    facts.purged[sha].map { ": the ledger recorded its purge (entry \($0.seq), \($0.recordedAt)) but the state does not" }
+                    ?? ""
+                integrity.append(
+                    Finding(
+                        rule: .vaultObjectMissing, severity: .error,
+                        message: "vault object \(sha) is missing (\(vault.path(of: sha)))\(why)", file: vault.path(of: sha)))
             case .altered(let why):
-                integrity.append(Finding(rule: .vaultObjectAltered, severity: .error,
-                                         message: "vault object \(sha) was altered: \(why)", file: vault.path(of: sha)))
+                integrity.append(
+                    Finding(
+                        rule: .vaultObjectAltered, severity: .error,
+                        message: "vault object \(sha) was altered: \(why)", file: vault.path(of: sha)))
             }
         }
         for sha in vault.storedObjects() where !listed.contains(sha) {
-            integrity.append(Finding(rule: .vaultOrphanObject, severity: .error,
-                                     message: "vault object \(sha) is in the vault but not in the state (a deleted row, a replaced state.db, or a planted file)",
-                                     file: vault.path(of: sha)))
+            integrity.append(
+                Finding(
+                    rule: .vaultOrphanObject, severity: .error,
+                    message:
+                        "vault object \(sha) is in the vault but not in the state (a deleted row, a replaced state.db, or a planted file)",
+                    file: vault.path(of: sha)))
         }
 
         // The per-day cache against the recount, segment by segment.
         let rows = try database.pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT daily_records.segment_id, daily_records.day, daily_records.records, segments.vault_object
-                FROM daily_records LEFT JOIN segments ON segments.id = daily_records.segment_id
-                """)
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT daily_records.segment_id, daily_records.day, daily_records.records, segments.vault_object
+                    FROM daily_records LEFT JOIN segments ON segments.id = daily_records.segment_id
+                    """)
         }
         let segmentObjects = try database.pool.read { db in
             try Row.fetchAll(db, sql: "SELECT id, vault_object FROM segments").map { ($0[0] as Int64, $0[1] as String) }
         }
         var cached: [Int64: [Int32: Int]] = [:]
-        var ingestedDays: [String: Set<String>] = [:] // day → objects
+        var ingestedDays: [String: Set<String>] = [:]  // day → objects
         for row in rows {
             let segment: Int64 = row[0]
             let dayText: String = row[1]
             guard let object: String = row[3] else {
-                integrity.append(Finding(rule: .stateVaultMismatch, severity: .error,
-                                         message: "daily_records: a row for \(dayText) names segment \(segment), which does not exist"))
+                integrity.append(
+                    Finding(
+                        rule: .stateVaultMismatch, severity: .error,
+                        message: "daily_records: a row for \(dayText) names segment \(segment), which does not exist"))
                 continue
             }
             guard let day = CivilDay(iso: dayText) else {
@@ -80,18 +97,25 @@ public struct VaultVerification: Sendable {
         }
         for (segment, object) in segmentObjects.sorted(by: { $0.0 < $1.0 }) {
             if !listed.contains(object) {
-                integrity.append(Finding(rule: .stateVaultMismatch, severity: .error,
-                                         message: "segments: segment \(segment) names vault object \(object), which vault_objects does not list"))
+                integrity.append(
+                    Finding(
+                        rule: .stateVaultMismatch, severity: .error,
+                        message: "segments: segment \(segment) names vault object \(object), which vault_objects does not list"))
                 continue
             }
-            guard let truth = recounted[object] else { continue } // purged, missing or altered: reported above
+            guard let truth = recounted[object] else { continue }  // purged, missing or altered: reported above
             let table = (cached[segment] ?? [:]).filter { $0.value != 0 }
             if table != truth.filter({ $0.value != 0 }) {
                 let days = Set(table.keys).union(truth.keys).filter { table[$0] != truth[$0] }.sorted()
-                let shown = days.prefix(3).map { "\(CivilDay(daysSinceEpoch: $0)): \(table[$0] ?? 0) in the table, \(truth[$0] ?? 0) in the object" }
-                integrity.append(Finding(rule: .stateVaultMismatch, severity: .error,
-                                         message: "daily_records of segment \(segment) disagree with vault object \(object.prefix(16))… (\(shown.joined(separator: "; "))\(days.count > 3 ? "; …" : ""))",
-                                         count: days.count))
+                let shown = days.prefix(3).map {
+                    "\(CivilDay(daysSinceEpoch: $0)): \(table[$0] ?? 0) in the table, \(truth[$0] ?? 0) in the object"
+                }
+                integrity.append(
+                    Finding(
+                        rule: .stateVaultMismatch, severity: .error,
+                        message:
+                            "daily_records of segment \(segment) disagree with vault object \(object.prefix(16))… (\(shown.joined(separator: "; "))\(days.count > 3 ? "; …" : ""))",
+                        count: days.count))
             }
         }
 
@@ -117,7 +141,8 @@ public struct VaultVerification: Sendable {
             }
             compliance.append(Finding(rule: .vaultDayNotCovered, severity: .error, message: why, day: day))
         }
-        return VaultVerification(objectsChecked: objects.count, integrity: integrity, compliance: compliance,
-                                 window: (rule.windowStart, rule.windowEnd))
+        return VaultVerification(
+            objectsChecked: objects.count, integrity: integrity, compliance: compliance,
+            window: (rule.windowStart, rule.windowEnd))
     }
 }

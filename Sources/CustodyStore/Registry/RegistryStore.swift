@@ -18,10 +18,11 @@ public enum RegistryStore {
             var added = 0
             let now = StateDatabase.timestamp()
             for row in rows {
-                try db.execute(sql: """
-                    INSERT OR IGNORE INTO registry_verifications (user, verified_at_ms, method, source, imported_at)
-                    VALUES (?, ?, ?, ?, ?)
-                    """, arguments: [row.user, row.verifiedAt, row.method, source, now])
+                try db.execute(
+                    sql: """
+                        INSERT OR IGNORE INTO registry_verifications (user, verified_at_ms, method, source, imported_at)
+                        VALUES (?, ?, ?, ?, ?)
+                        """, arguments: [row.user, row.verifiedAt, row.method, source, now])
                 added += db.changesCount
             }
             return ImportResult(rows: rows.count, added: added)
@@ -30,9 +31,12 @@ public enum RegistryStore {
 
     /// The imported verifications of users the logs show (a user database holds everyone).
     static func verifications(_ db: Database) throws -> [RegistryVerification] {
-        try Row.fetchAll(db, sql: """
-            SELECT user, verified_at_ms, method FROM registry_verifications WHERE user IN (SELECT user FROM users)
-            """).map {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT user, verified_at_ms, method FROM registry_verifications WHERE user IN (SELECT user FROM users)
+                """
+        ).map {
             RegistryVerification(user: $0[0], verifiedAt: $0[1], method: $0[2])
         }
     }

@@ -19,8 +19,9 @@ public struct Vault: Sendable {
     public init(directory: String, create: Bool = true) throws {
         self.directory = directory
         guard create else { return }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
     }
 
     /// Deletes half-written objects left by a killed run. Call only while holding the run lock.
@@ -118,7 +119,8 @@ public struct Vault: Sendable {
         for shard in ((try? fm.contentsOfDirectory(atPath: directory)) ?? []).sorted() where !shard.hasPrefix(".") {
             var isDirectory: ObjCBool = false
             guard fm.fileExists(atPath: directory + "/" + shard, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
-            for name in ((try? fm.contentsOfDirectory(atPath: directory + "/" + shard)) ?? []).sorted() where name.hasSuffix(".gz") && !name.hasPrefix(".") {
+            for name in ((try? fm.contentsOfDirectory(atPath: directory + "/" + shard)) ?? []).sorted()
+            where name.hasSuffix(".gz") && !name.hasPrefix(".") {
                 names.append(String(name.dropLast(3)))
             }
         }
@@ -173,7 +175,7 @@ public final class VaultObjectWriter {
     }
 
     deinit {
-        _ = try? adopted?.wait() // the copy must not create the file after it is removed
+        _ = try? adopted?.wait()  // the copy must not create the file after it is removed
         try? FileManager.default.removeItem(atPath: temporaryPath)
     }
 
