@@ -25,7 +25,7 @@ POLICY  := Policies/cn-apps.yaml
 
 APT_PACKAGES := libz-dev libisal-dev libsqlite3-dev pkg-config
 
-.PHONY: all deps test-deps build release test demo bench install install-files uninstall samples clean man man-check format-check
+.PHONY: all deps test-deps build release test demo bench install install-files uninstall samples clean man man-check format format-check
 
 all: build
 
@@ -116,7 +116,11 @@ man: build
 man-check: build
 	bash scripts/generate-man.sh $(DEBUG) --check docs/man
 
-# The toolchain's swift-format with .swift-format; not yet part of `make test`.
+# The toolchain's swift-format with .swift-format (CI runs it after `make test`; `make format`
+# rewrites the tree).
+format:
+	$(SWIFT) format format --in-place --recursive --configuration .swift-format Package.swift Sources Tests
+
 format-check:
 	$(SWIFT) format lint --strict --recursive --configuration .swift-format Package.swift Sources Tests
 
