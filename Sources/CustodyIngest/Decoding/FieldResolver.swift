@@ -343,7 +343,7 @@ final class FieldResolver {
             var c = p[k]
             if c == 0x2B {
                 c = 0x20
-            } else if c == 0x25, k + 2 < e, let h = hexValue(p[k + 1]), let l = hexValue(p[k + 2]) {
+            } else if c == 0x25, k + 2 < e, let h = PercentEncoding.hexDigit(p[k + 1]), let l = PercentEncoding.hexDigit(p[k + 2]) {
                 c = h << 4 | l
                 k += 2
             }
@@ -381,14 +381,6 @@ final class FieldResolver {
         return found.map { .value($0) } ?? .absent
     }
 
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: return c - 0x30
-        case 0x61...0x66: return c - 0x61 + 10
-        case 0x41...0x46: return c - 0x41 + 10
-        default: return nil
-        }
-    }
 }
 
 #if canImport(Glibc)

@@ -117,7 +117,9 @@ final class HTTPEventMatcher {
             let segmentStart = o
             while i < pathEnd, p[i] != 0x2F {
                 var c = p[i]
-                if c == 0x25, i + 2 < pathEnd, let h = Self.hex(p[i + 1]), let l = Self.hex(p[i + 2]), Self.isUnreserved(h << 4 | l) {
+                if c == 0x25, i + 2 < pathEnd, let h = PercentEncoding.hexDigit(p[i + 1]), let l = PercentEncoding.hexDigit(p[i + 2]),
+                    Self.isUnreserved(h << 4 | l)
+                {
                     c = h << 4 | l
                     i += 2
                 }
@@ -160,14 +162,6 @@ final class HTTPEventMatcher {
         (c | 0x20) &- 0x61 < 26 || c &- 0x30 < 10 || c == 0x2D || c == 0x2E || c == 0x5F || c == 0x7E
     }
 
-    private static func hex(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: return c - 0x30
-        case 0x61...0x66: return c - 0x61 + 10
-        case 0x41...0x46: return c - 0x41 + 10
-        default: return nil
-        }
-    }
 }
 
 #if canImport(Glibc)
