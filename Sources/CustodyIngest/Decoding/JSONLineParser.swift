@@ -104,7 +104,7 @@ struct JSONLineParser {
                     let key = UnsafeBufferPointer(start: p + keyStart, count: keyEnd - 1 - keyStart)
                     if escaped {
                         // `"\u0065vent"` is `event`: keys are compared as the JSON text means them.
-                        field = fields.match(unescape(p, i, keyEnd, into: keyScratch))
+                        field = fields.match(JSONScan.unescape(p, i, keyEnd, into: keyScratch))
                     } else {
                         field =
                             keyStart + 8 <= n
@@ -186,7 +186,7 @@ struct JSONLineParser {
         if user.rank != 255 {
             switch user.kind {
             case .string: userBytes = UnsafeBufferPointer(start: p + user.start + 1, count: user.end - user.start - 2)
-            case .escapedString: userBytes = unescape(p, user.start, user.end, into: userScratch)
+            case .escapedString: userBytes = JSONScan.unescape(p, user.start, user.end, into: userScratch)
             case .number:
                 let digits = UnsafeBufferPointer(start: p + user.start, count: user.end - user.start)
                 guard digits.allSatisfy({ $0 &- 0x30 < 10 || $0 == 0x2D }) else { return .rejected(.invalidUser) }
@@ -201,7 +201,7 @@ struct JSONLineParser {
         case .string where event.rank != 255:
             eventBytes = UnsafeBufferPointer(start: p + event.start + 1, count: event.end - event.start - 2)
         case .escapedString where event.rank != 255:
-            eventBytes = unescape(p, event.start, event.end, into: eventScratch)
+            eventBytes = JSONScan.unescape(p, event.start, event.end, into: eventScratch)
         default:
             eventBytes = nil
         }
@@ -318,82 +318,6 @@ struct JSONLineParser {
         let count = word.utf8CodeUnitCount
         guard i + count <= n else { return false }
         return memcmp(p + i, word.utf8Start, count) == 0
-    }
-
-    /// Decodes a JSON string with escapes (quotes included in `start..<end`) into UTF-8.
-    private func unescape(
-        _ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, into out: UnsafeMutablePointer<UInt8>
-    ) -> UnsafeBufferPointer<UInt8> {
-        var i = start + 1
-        let stop = end - 1
-        var o = 0
-        while i < stop {
-            let c = p[i]
-            guard c == 0x5C, i + 1 < stop else {
-                out[o] = c
-                o += 1
-                i += 1
-                continue
-            }
-            let e = p[i + 1]
-            i += 2
-            switch e {
-            case 0x6E:
-                out[o] = 0x0A
-                o += 1
-            case 0x74:
-                out[o] = 0x09
-                o += 1
-            case 0x72:
-                out[o] = 0x0D
-                o += 1
-            case 0x62:
-                out[o] = 0x08
-                o += 1
-            case 0x66:
-                out[o] = 0x0C
-                o += 1
-            case 0x75:
-                guard var scalar = hex4(p, i, stop) else {
-                    out[o] = e
-                    o += 1
-                    continue
-                }
-                i += 4
-                if (0xD800..<0xDC00).contains(scalar), i + 6 <= stop, p[i] == 0x5C, p[i + 1] == 0x75,
-                    let low = hex4(p, i + 2, stop), (0xDC00..<0xE000).contains(low)
-                {
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    i += 6
-                }
-                let value = Unicode.Scalar(scalar) ?? "\u{FFFD}"
-                for byte in UTF8.encode(value)! {
-                    out[o] = byte
-                    o += 1
-                }
-            default:
-                out[o] = e
-                o += 1
-            }
-        }
-        return UnsafeBufferPointer(start: out, count: o)
-    }
-
-    private func hex4(_ p: UnsafePointer<UInt8>, _ i: Int, _ stop: Int) -> UInt32? {
-        guard i + 4 <= stop else { return nil }
-        var v: UInt32 = 0
-        for k in i..<(i + 4) {
-            let c = p[k]
-            let d: UInt32
-            switch c {
-            case 0x30...0x39: d = UInt32(c - 0x30)
-            case 0x61...0x66: d = UInt32(c - 0x61 + 10)
-            case 0x41...0x46: d = UInt32(c - 0x41 + 10)
-            default: return nil
-            }
-            v = v << 4 | d
-        }
-        return v
     }
 }
 
