@@ -109,6 +109,29 @@ python3 $TIME --runs "$RUNS" --warmup 1 --export-json "$OUT/run2.json" "run-noth
 # The parser alone, from memory (no inflate, no I/O): a steadier number than wall times.
 PARSE=$($GEN parse-timing "$(ls "$WORK"/*.gz | head -n 1)" --policy $POLICY)
 
+# Described formats against the built-in combined parser, per line, on the same combined file:
+# a dissect pattern and a pasted nginx log_format (target ≤ 1.5 ×), and a regex (no target).
+cat > "$OUT/formats.yaml" <<'YAML'
+formats:
+  pattern:
+    pattern: '%{addr} - %{user} [%{time}] "%{request}" %{status} %{bytes} "%{referer}" "%{agent}"'
+    time_format: '%d/%b/%Y:%H:%M:%S %z'
+    fields: { timestamp: time, user: user }
+  nginx:
+    nginx: '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"'
+  regex:
+    regex: '^(?P<addr>\S+) - (?P<user>\S+) \[(?P<time>[^\]]+)\] "(?P<request>[^"]*)"'
+    time_format: clf
+    fields: { timestamp: time, user: user }
+YAML
+CF=$(ls Benchmarks/work/l${LINES}-f1-u${USERS}-s${SEED}-combined/*.gz | head -n 1)
+nsline() { $GEN parse-timing "$CF" --policy $POLICY --formats "$OUT/formats.yaml" --input-format "$1" | sed 's/.*: \([0-9.]*\) ns per line/\1/'; }
+BASE=$(nsline combined)
+for F in pattern nginx regex; do
+  V=$(nsline $F)
+  echo "described format $F: $V ns a line = $(python3 -c "print(f'{$V / $BASE:.2f}')") × combined ($BASE ns)" >> "$OUT/described"
+done
+
 if [ "${SKIP_SCALE:-0}" != 1 ]; then
   # --- many files: small gzip files (24 lines each), a run with nothing new; fresh run vs check.
   manyfiles() { # manyfiles N DIR
@@ -207,4 +230,5 @@ if r:
     c, ru, st = (int(r[k]) * 1024 / 1e6 for k in ("rss_check", "rss_run", "rss_status"))
     print(f"peak RSS, {r['users']} users: check {c:.0f} MB (≤ 400) {ok(c, 400)}, run {ru:.0f} MB (≤ 500) {ok(ru, 500)}, status {st:.0f} MB (≤ 500) {ok(st, 500)}")
 print(f"parser alone: {parse}")
+if os.path.exists(f"{out}/described"): print(open(f"{out}/described").read().rstrip())
 PY

@@ -53,6 +53,45 @@ struct DescribedFormatTests {
         #expect(results[3] == .rejected(.patternMismatch))
     }
 
+    /// CLF's directives (nginx's `$time_local`) are read by the built-in CLF reader first: the
+    /// times must be exactly those of the directives, and what CLF does not take is still judged
+    /// by the directives (a bad day or month is rejected, never guessed).
+    @Test func clfDirectivesGiveTheSameTimes() throws {
+        let yaml = """
+            pattern: '[%{time}] %{user} %{event}'
+            time_format: '%d/%b/%Y:%H:%M:%S %z'
+            fields: { timestamp: time, user: user, event: event }
+            """
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        var rng = SystemRandomNumberGenerator()
+        var lines: [String] = []
+        var expected: [Int64] = []
+        for _ in 0..<500 {
+            let (year, month, day) = (
+                Int.random(in: 1990...2040, using: &rng), Int.random(in: 1...12, using: &rng), Int.random(in: 1...28, using: &rng)
+            )
+            let (hour, minute, second) = (
+                Int.random(in: 0...23, using: &rng), Int.random(in: 0...59, using: &rng), Int.random(in: 0...59, using: &rng)
+            )
+            let offsetMinutes = Int.random(in: -12...14, using: &rng) * 60 + [0, 30, 45].randomElement(using: &rng)!
+            let sign = offsetMinutes < 0 ? "-" : "+"
+            let zone = String(format: "%@%02d%02d", sign, abs(offsetMinutes) / 60, abs(offsetMinutes) % 60)
+            lines.append(
+                String(format: "[%02d/%@/%04d:%02d:%02d:%02d %@] u1 post", day, months[month - 1], year, hour, minute, second, zone))
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(secondsFromGMT: 0)!
+            let utc = calendar.date(from: DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: second))!
+            expected.append(Int64((utc.timeIntervalSince1970 - Double(offsetMinutes * 60)) * 1000))
+        }
+        let results = try parse(lines, yaml)
+        for (index, result) in results.enumerated() {
+            #expect(result == .record(millis: expected[index], user: "u1", event: "post"), "\(lines[index])")
+        }
+        let bad = try parse(
+            ["[30/Feb/2026:10:00:00 +0800] u1 post", "[01/Foo/2026:10:00:00 +0800] u1 post", "[01/Feb/2026:24:00:00 +0800] u1 post"], yaml)
+        #expect(bad == [.rejected(.formatTimestamp), .rejected(.formatTimestamp), .rejected(.formatTimestamp)])
+    }
+
     @Test func skipAppendAndPadding() throws {
         let yaml = """
             pattern: '%{?host} %{date} %{+date} %{user->} %{event}'

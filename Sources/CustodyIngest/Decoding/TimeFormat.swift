@@ -33,6 +33,14 @@ struct TimeFormat: Sendable {
             pointer.deallocate()
         }
     }
+    /// The directives are CLF's (`%d/%b/%Y:%H:%M:%S %z`, nginx's `$time_local`): such a value
+    /// is first read by the built-in CLF reader, ~0.5 of the directive loop's cost a line; a value
+    /// it does not take still goes through the directives, so the result is the same.
+    private let clfDirectives: Bool
+    private static let clfTokens: [Token] = [
+        .day, .literal(0x2F), .monthName, .literal(0x2F), .year4, .literal(0x3A), .hour24, .literal(0x3A), .minute,
+        .literal(0x3A), .second, .space, .zoneOffset,
+    ]
     /// The parsed time carries a zone (`%z`, `%Z`, epoch, ISO with zone, CLF).
     let hasZone: Bool
     let hasYear: Bool
@@ -48,6 +56,7 @@ struct TimeFormat: Sendable {
         self.whole = whole
         self.tokens = tokens
         storage = TokenStorage(tokens)
+        clfDirectives = whole == nil && tokens == Self.clfTokens
         self.hasZone = hasZone
         self.hasYear = hasYear
     }
@@ -161,6 +170,12 @@ struct TimeFormat: Sendable {
                 }
                 parsed.epochMillis = m
             }
+            return parsed
+        }
+        // A leap second (`:60`) is left to the directives, which judge it as they always have.
+        if clfDirectives, b.count == 26, b[18] != 0x36, let m = TimestampParser.parseCLF(b) {
+            var parsed = Parsed()
+            parsed.epochMillis = m
             return parsed
         }
         var p = Parsed()
