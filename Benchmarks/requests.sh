@@ -18,8 +18,9 @@ rm -rf "$WORK" && mkdir -p "$WORK"
 cat > "$WORK/custody.yaml" <<YAML
 sources:
   - path: $PWD/SampleLogs/logs
-policy: $PWD/Policies/cn-cac-2016-apps.yaml
+policy: $PWD/Policies/cn-apps.yaml
 state_directory: state
+ledger_key: ledger.key
 reporting:
   provider: Benchmark Provider
   service: Benchmark Service
@@ -28,7 +29,9 @@ reporting:
     pen_register: Pen register order
     wiretap: Wiretap order
 YAML
-C="--config $WORK/custody.yaml --as-of 2027-01-15"
+C="--config $WORK/custody.yaml --as-of 2027-01-15"   # commands that judge as of a day
+S="--config $WORK/custody.yaml"                      # commands that only record
+$BIN ledger init $S >/dev/null
 $BIN run $C --quiet >/dev/null || true
 python3 - "$REQUESTS" "$WORK" <<'PY'
 import json, sys
@@ -62,9 +65,9 @@ step() {
   printf "%-10s %8.2f s wall  %7.2f s CPU  peak RSS %6d MiB\n" "$name" "$seconds" "$(awk "BEGIN { print $user + $sys }")" $((kib / 1024))
 }
 echo "$REQUESTS requests ($(wc -l < "$WORK/decisions.jsonl") decisions, $(wc -l < "$WORK/closings.jsonl") closings)"
-step import $BIN request import $C "$WORK/requests.jsonl"
-step decide $BIN request decide $C --file "$WORK/decisions.jsonl"
-step close $BIN request close $C --file "$WORK/closings.jsonl"
+step import $BIN request import $S "$WORK/requests.jsonl"
+step decide $BIN request decide $S --file "$WORK/decisions.jsonl"
+step close $BIN request close $S --file "$WORK/closings.jsonl"
 step report $BIN report transparency $C --period 2026H2 --out "$WORK/reports"
 step dsa $BIN report dsa $C --period 2026H2 --out "$WORK/reports"
 ls -la "$WORK/reports" | awk 'NR>1 {print "  " $5 "  " $9}'
