@@ -103,6 +103,21 @@ struct FailClosedCheckTests {
         #expect(!report.compliant)
     }
 
+    /// A log-retention law names no publish events: it has no real-name rule, so records
+    /// without users leave nothing unjudged (an access log is what such a law is about).
+    @Test func aPolicyWithoutPublishEventsHasNoRealNameRuleToJudge() async throws {
+        let dir = try TemporaryDirectory()
+        let lines = (0..<50).map { i in
+            #"10.0.0.\#(i) - - [11/Oct/2026:12:00:\#(String(format: "%02d", i)) +0800] "GET / HTTP/1.1" 200 512 "-" "curl""#
+        }
+        let path = try dir.write("access.log", lines.joined(separator: "\n") + "\n")
+        let retentionOnly = try policy().withPublishEvents([])
+        let report = try await runCheck([path], policy: retentionOnly, asOf: asOf, parallelism: 1)
+        #expect(report.inputs.records == 50)
+        #expect(!report.findings.contains { $0.rule == .notEvaluable })
+        #expect(report.compliant)
+    }
+
     @Test func publishesWithoutAnyVerificationAreNotEvaluable() async throws {
         let dir = try TemporaryDirectory()
         let lines = (0..<20).map { jsonl("u\($0)", $0 % 2 == 0 ? "post" : "view") }
@@ -204,5 +219,14 @@ struct FailClosedCheckTests {
         #expect(!text.contains("\nno records on 2026-10-11"))
         #expect(text.contains("evil\\x0ano records on 2026-10-11\\x1b[2J.log"))
         #expect(report.findings.first { $0.rule == .unrecognisedFile }?.file == path)
+    }
+}
+
+extension Policy {
+    /// The same policy with other publish events (none: a log-retention law).
+    fileprivate func withPublishEvents(_ events: [String]) -> Policy {
+        var copy = self
+        copy.realName.publishEvents = events
+        return copy
     }
 }
