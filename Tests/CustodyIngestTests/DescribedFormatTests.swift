@@ -92,6 +92,26 @@ struct DescribedFormatTests {
         #expect(bad == [.rejected(.formatTimestamp), .rejected(.formatTimestamp), .rejected(.formatTimestamp)])
     }
 
+    /// Delimiters are found after fields of every length, across the splitter's inline look
+    /// (the first 16 bytes) and its memchr fallback, with decoys of the delimiter's first byte.
+    @Test func delimitersAfterFieldsOfEveryLength() throws {
+        let yaml = """
+            pattern: '%{ts} %{pad}<>%{user}<>%{event}'
+            time_format: epoch_s
+            fields: { timestamp: ts, user: user, event: event }
+            """
+        var lines: [String] = []
+        for length in 0...48 {
+            // Decoys: a '<' not followed by '>' at every third byte.
+            let pad = String((0..<length).map { $0 % 3 == 2 ? "<" : "x" })
+            lines.append("1760000000 \(pad)<>u\(length)<>post")
+        }
+        let results = try parse(lines, yaml)
+        for (length, result) in results.enumerated() {
+            #expect(result == .record(millis: 1_760_000_000_000, user: "u\(length)", event: "post"), "\(lines[length])")
+        }
+    }
+
     @Test func skipAppendAndPadding() throws {
         let yaml = """
             pattern: '%{?host} %{date} %{+date} %{user->} %{event}'
