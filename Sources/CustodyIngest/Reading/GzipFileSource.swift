@@ -199,18 +199,9 @@ final class GzipFileSource: DecodedSource {
         }
         inputFileOffset = start
         inputCount = unread
-        while !endOfFile && inputCount < Self.inputCapacity {
-            let n = Foundation.read(fd, input + inputCount, Self.inputCapacity - inputCount)
-            if n > 0 {
-                inputCount += n
-                break
-            } else if n == 0 {
-                endOfFile = true
-            } else if errno != EINTR {
-                fault = ReadFault(offset: inputFileOffset + inputCount, message: "read error: \(String(cString: strerror(errno)))")
-                break
-            }
-        }
+        inputCount = CompressedInput.fill(
+            fd, input, count: inputCount, capacity: Self.inputCapacity, fileOffset: inputFileOffset,
+            endOfFile: &endOfFile, fault: &fault)
         stream.next_in = input
         stream.avail_in = UInt32(inputCount)
     }

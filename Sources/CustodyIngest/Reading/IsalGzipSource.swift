@@ -141,18 +141,9 @@ final class IsalGzipSource: DecodedSource {
         }
         inputFileOffset = start
         inputCount = unread
-        while !endOfFile && inputCount < Self.inputCapacity {
-            let n = Foundation.read(fd, input + inputCount, Self.inputCapacity - inputCount)
-            if n > 0 {
-                inputCount += n
-                break
-            } else if n == 0 {
-                endOfFile = true
-            } else if errno != EINTR {
-                readFault = ReadFault(offset: inputFileOffset + inputCount, message: "read error: \(String(cString: strerror(errno)))")
-                break
-            }
-        }
+        inputCount = CompressedInput.fill(
+            fd, input, count: inputCount, capacity: Self.inputCapacity, fileOffset: inputFileOffset,
+            endOfFile: &endOfFile, fault: &readFault)
         nextIn = UnsafePointer(input)
         availIn = UInt32(inputCount)
     }
