@@ -124,6 +124,30 @@ import Testing
         #expect(verify.stdout.contains("2026-10-03"))
     }
 
+    /// `purge --apply` on a ledger that fails verification deletes nothing and stops like every
+    /// command that refuses to sign such a ledger: exit status 1, "run custody verify".
+    @Test func purgeRefusesABrokenLedger() throws {
+        let fixture = try StateFixture()
+        let events = StateFixture.events(days: 10, firstDay: CivilDay(year: 2025, month: 3, day: 1)!)
+        try fixture.append(StateFixture.lines(events), to: "old.jsonl")
+        _ = try fixture.custody("run", asOf: "2025-03-20")
+        try fixture.addRequest(from: "2025-03-01", to: "2025-03-02")
+        let queue = try fixture.insider()
+        let objects = try queue.read { db in try String.fetchAll(db, sql: "SELECT sha256 FROM vault_objects") }
+        try #require(!objects.isEmpty)
+        try queue.write { db in
+            try fixture.unlockLedger(db)
+            try db.execute(sql: "UPDATE ledger_entries SET entry = replace(entry, 'REQ-1', 'REQ-9') WHERE seq = 1")
+        }
+
+        let purge = try fixture.custody("purge", ["--apply"], asOf: "2026-11-19")
+        #expect(purge.status == 1, "\(purge.status) \(purge.stderr)")
+        #expect(purge.stderr.contains("ledger fails verification") && purge.stderr.contains("run custody verify"), "\(purge.stderr)")
+        for object in objects {
+            #expect(FileManager.default.fileExists(atPath: fixture.vaultPath(object)), "object \(object) deleted")
+        }
+    }
+
     /// Releasing a hold by editing `legal_holds` does not make held evidence deletable: purge
     /// decides from the ledger's hold entries.
     @Test func purgeKeepsWhatTheLedgerHolds() throws {

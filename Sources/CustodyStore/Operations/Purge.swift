@@ -81,9 +81,9 @@ public struct Purge: Sendable {
         if apply {
             let verification = try ledger.verify(database: database)
             if let failure = verification.firstFailure {
-                throw Refusal(
-                    description:
-                        "purge --apply refuses to delete while the ledger fails verification (entry \(failure.seq): \(failure.reason)); run custody verify"
+                // An integrity refusal, like every command that will not sign a broken ledger (exit 1).
+                throw IntegrityError(
+                    "purge --apply refuses to delete while the ledger fails verification (entry \(failure.seq): \(failure.reason)); run custody verify"
                 )
             }
             for index in candidates.indices where candidates[index].holds.isEmpty {
