@@ -232,6 +232,36 @@ import Testing
         #expect(md.contains("u09001"))
     }
 
+    /// Fail closed: publishes with no verification anywhere and a publish without a user do not
+    /// read as "0 violations" in the compliance report; JSON, Markdown and HTML say so.
+    @Test func complianceReportSaysWhenRealNameCannotBeJudged() throws {
+        let fixture = try StateFixture()
+        var lines = ""
+        for day in 1...5 {
+            lines += "{\"ts\":\"2026-11-0\(day)T10:00:00+08:00\",\"user\":\"u\(day)\",\"event\":\"post\"}\n"
+        }
+        lines += "{\"ts\":\"2026-11-05T11:00:00+08:00\",\"event\":\"post\"}\n"
+        try fixture.append(lines, to: "app.jsonl")
+        _ = try fixture.custody("run", asOf: "2026-11-06")
+        let out = fixture.dir.path("c")
+        let result = try CustodyProcess.run([
+            "report", "compliance", "--config", fixture.config, "--as-of", "2026-11-06", "--period", "2026-11-01..2026-11-05",
+            "--out", out,
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let base = out + "/compliance-2026-11-01..2026-11-05"
+        let json = try #require(
+            JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: base + ".json"))) as? [String: Any])
+        let realName = try #require(json["real_name"] as? [String: Any])
+        #expect((realName["not_evaluable"] as? String)?.contains("no accepted verification event") == true, "\(realName)")
+        #expect(realName["anonymous_publishes"] as? Int == 1)
+        let md = try String(contentsOfFile: base + ".md", encoding: .utf8)
+        #expect(md.contains("cannot be judged") && md.contains("not a finding of compliance"), "\(md)")
+        #expect(md.contains("1 publish event carried no user"))
+        let html = try String(contentsOfFile: base + ".html", encoding: .utf8)
+        #expect(html.contains("class=\"banner\"") && html.contains("cannot be judged"))
+    }
+
     @Test func periodsParse() {
         #expect(ReportPeriodProbe.parse("2026H2") == "2026-07-01..2026-12-31")
         #expect(ReportPeriodProbe.parse("2026") == "2026-01-01..2026-12-31")

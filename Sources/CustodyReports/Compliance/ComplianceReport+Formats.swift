@@ -9,6 +9,23 @@ extension ComplianceReport {
         "counting publish events with a time in the period (\(period.first) – \(min(period.last, asOf.adding(days: -1)))); `custody check` and `custody status` count all records read, and the retention window apart"
     }
 
+    /// What the violation counts cannot show, for people: the rule could not be judged, or
+    /// publishes carried no user. Empty when neither.
+    var realNameCaveats: [String] {
+        var lines: [String] = []
+        if let notEvaluable {
+            lines.append(
+                "The real-name rule cannot be judged on what the state holds: \(notEvaluable). The counts below are not a finding of compliance."
+            )
+        }
+        if anonymousPublishes > 0 {
+            lines.append(
+                "\(anonymousPublishes) publish event\(anonymousPublishes == 1 ? "" : "s") carried no user (over everything the state holds): nobody can be shown to have verified before publishing them."
+            )
+        }
+        return lines
+    }
+
     var usersNote: String {
         pseudonymised
             ? "Users are shown as keyed pseudonyms (HMAC-SHA256 with this state's key); pass --reveal-users to show ids."
@@ -59,6 +76,8 @@ extension ComplianceReport {
                     ),
                     ("users_seen", .int(usersSeen)), ("verified_users", .int(verifiedUsers)),
                     ("violating_users", .int(users.count)), ("violating_events", .int(violatingEvents)),
+                    ("anonymous_publishes", .int(anonymousPublishes)),
+                    ("not_evaluable", notEvaluable.map { .string($0) } ?? .null),
                     ("by_event", .array(violationsByEvent.map { .object([("event", .string($0.event)), ("count", .int($0.count))]) })),
                     ("users_pseudonymised", .bool(pseudonymised)),
                     (
@@ -101,6 +120,7 @@ extension ComplianceReport {
                 "| \(d.day) | \(d.records) | \(d.records == 0 ? "no records" : d.earlyDeletion ? "deleted early" : "kept") | \(d.violatingEvents) |\n"
         }
         md += "\n## Real-name registration\n\n"
+        for caveat in realNameCaveats { md += "> **\(caveat)**\n\n" }
         md +=
             "- \(users.count) users published \(violatingEvents) times before verifying their real identity, \(realNameScope); \(verifiedUsers) of \(usersSeen) users are verified.\n\n"
         md += "| Event type | Violating events |\n|---|---:|\n"
@@ -128,6 +148,7 @@ extension ComplianceReport {
                 ]
             })
         page.heading("Real-name registration")
+        for caveat in realNameCaveats { page.paragraph(caveat, className: "banner") }
         page.paragraph(
             "\(users.count) users published \(violatingEvents) times before verifying their real identity, \(realNameScope.replacingOccurrences(of: "`", with: "")); \(verifiedUsers) of \(usersSeen) users are verified."
         )

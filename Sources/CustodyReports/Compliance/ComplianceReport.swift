@@ -35,6 +35,11 @@ public struct ComplianceReport: Sendable {
     public var users: [User] = []
     public var usersSeen = 0
     public var verifiedUsers = 0
+    /// Publish events without a user, over everything the state holds (not only the period).
+    public var anonymousPublishes = 0
+    /// Why the real-name rule cannot be judged on what the state holds; nil when it can. A report
+    /// that shows no violations must not read as "compliant" when nothing could be judged.
+    public var notEvaluable: String?
     public var pseudonymised: Bool
 
     public var missingDays: [CivilDay] { days.filter { $0.records == 0 }.map(\.day) }
@@ -81,6 +86,8 @@ public struct ComplianceReport: Sendable {
             formats: formats)
         report.usersSeen = audit.realName.usersSeen
         report.verifiedUsers = audit.realName.verifiedUsers
+        report.anonymousPublishes = audit.realName.anonymousPublishes
+        report.notEvaluable = audit.realName.notEvaluable
         let violators = Dictionary(uniqueKeysWithValues: audit.realName.violatingUsers.map { ($0.user, $0.verifiedAt ?? .max) })
 
         // Violating events of the period, by event name and day, read back from the vault.
