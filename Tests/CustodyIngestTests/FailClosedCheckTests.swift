@@ -48,6 +48,34 @@ struct FailClosedCheckTests {
         #expect(!report.compliant)
     }
 
+    /// A log compressed with another tool is an unreadable file that names the compressor, not
+    /// a file of rejected lines; a text file that merely starts like bzip2's "BZh9" is still text.
+    @Test(arguments: [
+        ("zstd", [0x28, 0xB5, 0x2F, 0xFD, 0x04, 0x58] as [UInt8]), ("bzip2", Array("BZh91AY&SY".utf8)),
+        ("xz", [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00, 0x00]), ("lz4", [0x04, 0x22, 0x4D, 0x18, 0x64]),
+        ("zip", [0x50, 0x4B, 0x03, 0x04, 0x14, 0x00]),
+    ])
+    func otherCompressorsAreNamed(_ name: String, _ magic: [UInt8]) async throws {
+        let dir = try TemporaryDirectory()
+        try dir.write("good.jsonl", goodLines(10).joined(separator: "\n") + "\n")
+        var generator = SplitMix64(seed: 3)
+        let path = try dir.write("app.log.\(name)", magic + (0..<512).map { _ in UInt8(truncatingIfNeeded: generator.next()) })
+        let report = try await runCheck([dir.path], policy: try policy(), asOf: asOf, parallelism: 1)
+        let finding = try #require(report.findings.first { $0.rule == .unreadableFile && $0.file == path })
+        #expect(finding.severity == .error)
+        #expect(finding.message.contains("compressed with \(name)"), "\(finding.message)")
+        #expect(!report.findings.contains { $0.rule == .rejectedLines && $0.file == path })
+        #expect(!report.compliant)
+    }
+
+    @Test func textStartingLikeAMagicIsStillText() async throws {
+        let dir = try TemporaryDirectory()
+        try dir.write("good.jsonl", goodLines(10).joined(separator: "\n") + "\n")
+        let path = try dir.write("bz.log", "BZh9 " + goodLines(3).joined(separator: "\n") + "\n")
+        let report = try await runCheck([dir.path], policy: try policy(), asOf: asOf, parallelism: 1)
+        #expect(!report.findings.contains { $0.rule == .unreadableFile && $0.file == path })
+    }
+
     @Test func mostlyBinaryFileWithARecordIsStillUnrecognised() async throws {
         let dir = try TemporaryDirectory()
         var generator = SplitMix64(seed: 9)

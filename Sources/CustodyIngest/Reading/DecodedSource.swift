@@ -44,16 +44,23 @@ public enum DecodedSources {
             throw ReadFault(offset: 0, message: "not a regular file")
         }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
-        var magic: (UInt8, UInt8) = (0, 0)
-        let n = withUnsafeMutableBytes(of: &magic) { pread(fd, $0.baseAddress, 2, 0) }
+        var head = [UInt8](repeating: 0, count: OtherCompression.headLength)
+        let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, OtherCompression.headLength, 0) }
         if n < 0 {
             let message = String(cString: strerror(errno))
             close(fd)
             throw ReadFault(offset: 0, message: "cannot read: \(message)")
         }
-        if n == 2 && magic.0 == 0x1F && magic.1 == 0x8B {
+        let magic = head[0..<max(0, n)]
+        if magic.starts(with: [0x1F, 0x8B]) {
             if inflater == .isal, let source = IsalGzipSource(fd: fd) { return source }
             return GzipFileSource(fd: fd)
+        }
+        // Fail closed with the cause: read as text, another compressor's bytes would only be a
+        // file of rejected lines.
+        if let other = OtherCompression.identify(magic) {
+            close(fd)
+            throw ReadFault(offset: 0, message: other.unsupported)
         }
         return PlainFileSource(fd: fd)
     }
