@@ -91,6 +91,25 @@ struct RealLogSampleTests {
                     users: ["0", "1234", "chen", "inspur", "pgadmin", "support", "test", "test9", "utsims", "webmaster"]))
     }
 
+    /// elastic/beats' `auth.log` test file (Apache-2.0): sshd lines read by a regex, the other
+    /// programs' lines rejected as not matching. Counts computed with Python's `re`.
+    @Test func openSSHRegexOnAnApacheLicensedAuthLog() throws {
+        let format = try described(
+            #"""
+            formats:
+              sshd:
+                regex: '^(?P<ts>\w{3} +\d+ \d\d:\d\d:\d\d) \S+ sshd\[\d+\]: (?:.*?(?:[Ii]nvalid user|for) (?P<user>\S+))?'
+                time_format: '%b %e %H:%M:%S'
+                timezone: Asia/Shanghai
+                year: 2017
+            """#)
+        #expect(
+            tally(try fixture("beats_system_auth.log"), format)
+                == Tally(
+                    records: 5, rejected: 5, days: ["2017-02-19", "2017-02-20", "2017-02-21", "2017-02-23"],
+                    users: ["root", "test", "vagrant"]))
+    }
+
     @Test func apacheErrorLogPattern() throws {
         let format = try described(
             """
