@@ -112,6 +112,30 @@ struct DescribedFormatTests {
         }
     }
 
+    /// Delimiters of 8 bytes (one word compare) and of 14 (compared byte by byte), found past
+    /// decoys sharing their first bytes; an 8-byte one that the line ends inside of is not found.
+    @Test func delimitersOfEightBytesAndLonger() throws {
+        let yaml = """
+            pattern: '%{ts}<123456>%{user}<--long-sep-->%{event}<123456>'
+            time_format: epoch_s
+            fields: { timestamp: ts, user: user, event: event }
+            """
+        let results = try parse(
+            [
+                "1760000000<123456>u1<--long-sep-->post<123456>",
+                "1760000000<123456>u2<123456<--long-sep<--long-sep-->view<1234<123456>",
+                "1760000000<123456>u3<--long-sep->post<123456>",
+                "1760000000<12345>u4<--long-sep-->post<123456>",
+                "1760000000<123456>u5<--long-sep-->post<123456",
+            ], yaml)
+        let t: Int64 = 1_760_000_000_000
+        #expect(
+            results == [
+                .record(millis: t, user: "u1", event: "post"), .record(millis: t, user: "u2<123456<--long-sep", event: "view<1234"),
+                .rejected(.patternMismatch), .rejected(.patternMismatch), .rejected(.patternMismatch),
+            ])
+    }
+
     /// Fields the mapping does not read (status, bytes, referer, agent here) are not stored,
     /// but still matched: a line whose unread fields do not fit is rejected as before, and a
     /// line read after a rejected one has its own values (the splitter does not clear slots).
