@@ -112,6 +112,78 @@ struct DescribedFormatTests {
         }
     }
 
+    /// Delimiters of 8 bytes (one word compare) and of 14 (compared byte by byte), found past
+    /// decoys sharing their first bytes; an 8-byte one that the line ends inside of is not found.
+    @Test func delimitersOfEightBytesAndLonger() throws {
+        let yaml = """
+            pattern: '%{ts}<123456>%{user}<--long-sep-->%{event}<123456>'
+            time_format: epoch_s
+            fields: { timestamp: ts, user: user, event: event }
+            """
+        let results = try parse(
+            [
+                "1760000000<123456>u1<--long-sep-->post<123456>",
+                "1760000000<123456>u2<123456<--long-sep<--long-sep-->view<1234<123456>",
+                "1760000000<123456>u3<--long-sep->post<123456>",
+                "1760000000<12345>u4<--long-sep-->post<123456>",
+                "1760000000<123456>u5<--long-sep-->post<123456",
+            ], yaml)
+        let t: Int64 = 1_760_000_000_000
+        #expect(
+            results == [
+                .record(millis: t, user: "u1", event: "post"), .record(millis: t, user: "u2<123456<--long-sep", event: "view<1234"),
+                .rejected(.patternMismatch), .rejected(.patternMismatch), .rejected(.patternMismatch),
+            ])
+    }
+
+    /// Fields the mapping does not read (status, bytes, referer, agent here) are not stored,
+    /// but still matched: a line whose unread fields do not fit is rejected as before, and a
+    /// line read after a rejected one has its own values (the splitter does not clear slots).
+    @Test func unreadFieldsAreStillMatched() throws {
+        let yaml = """
+            nginx: '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_x_user_id"'
+            fields: { user: http_x_user_id }
+            """
+        let results = try parse(
+            [
+                #"10.0.0.1 - - [10/Oct/2026:13:55:36 +0800] "POST /api/posts HTTP/1.1" 201 12 "-" "curl/8" "u1""#,
+                // The status and bytes have no space between them: no ` "` after the bytes.
+                #"10.0.0.2 - - [10/Oct/2026:13:55:37 +0800] "POST /api/posts HTTP/1.1" 201-12 "-" "curl/8" "u2""#,
+                // Text after the last field's closing quote.
+                #"10.0.0.3 - - [10/Oct/2026:13:55:38 +0800] "POST /api/posts HTTP/1.1" 201 12 "-" "curl/8" "u3" x"#,
+                // The referer is unread but must be closed: `"-` then the agent's quote is missing.
+                #"10.0.0.4 - - [10/Oct/2026:13:55:39 +0800] "GET /feed HTTP/1.1" 200 12 "- "curl/8" "u4""#,
+                #"10.0.0.5 - - [10/Oct/2026:13:55:40 +0800] "GET /feed HTTP/1.1" 200 12 "-" "curl/8" "-""#,
+            ], yaml)
+        #expect(
+            results == [
+                .record(millis: ms("2026-10-10T05:55:36Z"), user: "u1", event: "post"),
+                .rejected(.patternMismatch), .rejected(.patternMismatch), .rejected(.patternMismatch),
+                .record(millis: ms("2026-10-10T05:55:40Z"), user: nil, event: "http_request"),
+            ])
+    }
+
+    /// Without a `time_format`, `$time_local` values (`dd/Mon/yyyy:…`) go straight to the CLF
+    /// reader; other values are still tried as RFC 3339 and epoch numbers, and a CLF value that
+    /// is not a date is rejected, never read another way.
+    @Test func automaticTimesInAnNginxFormat() throws {
+        let yaml = """
+            nginx: '[$time_local] $remote_user'
+            """
+        let results = try parse(
+            [
+                "[10/Oct/2026:13:55:36 +0800] u1", "[31/Nov/2026:13:55:36 +0800] u2", "[10/Okt/2026:13:55:36 +0800] u3",
+                "[2026-10-10T13:55:36+08:00] u4", "[1760075736] u5", "[10/Oct/2026:13:55:36 +08000] u6",
+            ], yaml)
+        let t = ms("2026-10-10T05:55:36Z")
+        #expect(
+            results == [
+                .record(millis: t, user: "u1", event: nil), .rejected(.formatTimestamp), .rejected(.formatTimestamp),
+                .record(millis: t, user: "u4", event: nil), .record(millis: 1_760_075_736_000, user: "u5", event: nil),
+                .rejected(.formatTimestamp),
+            ])
+    }
+
     @Test func skipAppendAndPadding() throws {
         let yaml = """
             pattern: '%{?host} %{date} %{+date} %{user->} %{event}'

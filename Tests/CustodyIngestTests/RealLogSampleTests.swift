@@ -3,8 +3,10 @@ import CustodyIngest
 import Foundation
 import Testing
 
-/// Real public logs (loghub's samples, first 200 lines each; `LICENSE.loghub`) and a CRI and an
-/// nginx log shaped like real ones: exact records, days and users for each.
+/// Real public logs (loghub's samples, first 200 lines each, `LICENSE.loghub`; elastic/beats'
+/// nginx ingress-controller test log, `LICENSE.beats-Apache-2.0`) and a CRI and an nginx log
+/// shaped like real ones (no real sample with a licence was found: Fixtures/README.md): exact
+/// records, days and users for each.
 @Suite("Real log samples")
 struct RealLogSampleTests {
     let policy = try! loadPolicy()
@@ -89,6 +91,25 @@ struct RealLogSampleTests {
                     users: ["0", "1234", "chen", "inspur", "pgadmin", "support", "test", "test9", "utsims", "webmaster"]))
     }
 
+    /// elastic/beats' `auth.log` test file (Apache-2.0): sshd lines read by a regex, the other
+    /// programs' lines rejected as not matching. Counts computed with Python's `re`.
+    @Test func openSSHRegexOnAnApacheLicensedAuthLog() throws {
+        let format = try described(
+            #"""
+            formats:
+              sshd:
+                regex: '^(?P<ts>\w{3} +\d+ \d\d:\d\d:\d\d) \S+ sshd\[\d+\]: (?:.*?(?:[Ii]nvalid user|for) (?P<user>\S+))?'
+                time_format: '%b %e %H:%M:%S'
+                timezone: Asia/Shanghai
+                year: 2017
+            """#)
+        #expect(
+            tally(try fixture("beats_system_auth.log"), format)
+                == Tally(
+                    records: 5, rejected: 5, days: ["2017-02-19", "2017-02-20", "2017-02-21", "2017-02-23"],
+                    users: ["root", "test", "vagrant"]))
+    }
+
     @Test func apacheErrorLogPattern() throws {
         let format = try described(
             """
@@ -99,6 +120,39 @@ struct RealLogSampleTests {
                 timezone: UTC
             """)
         #expect(tally(try fixture("loghub_Apache_200.log"), format) == Tally(records: 200, days: ["2005-12-04"]))
+    }
+
+    /// A real nginx log in a custom `log_format` (ingress-nginx's `upstreaminfo`, from
+    /// elastic/beats' test data, Apache-2.0), the directive pasted as nginx.conf has it. Records,
+    /// days and users computed with Python (see Fixtures/README.md), not by Custody.
+    @Test func nginxIngressControllerLog() throws {
+        let format = try described(
+            #"""
+            formats:
+              ingress:
+                nginx: >-
+                  log_format upstreaminfo
+                      '$remote_addr - $remote_user [$time_local] "$request" '
+                      '$status $body_bytes_sent "$http_referer" "$http_user_agent" '
+                      '$request_length $request_time [$proxy_upstream_name] [$proxy_alternative_upstream_name] $upstream_addr '
+                      '$upstream_response_length $upstream_response_time $upstream_status $req_id';
+            """#)
+        let path = try fixture("beats_nginx_ingress_controller.log")
+        // Times are UTC; days are the policy's (Asia/Shanghai): 2022-08-24 18:05Z is the 25th.
+        #expect(
+            tally(path, format)
+                == Tally(records: 29, days: ["2020-02-07", "2022-08-25"], users: ["remote_monitoring_user"]))
+        // The user taken from the request's query instead (`?address=delhi+technological+university`).
+        let byQuery = try described(
+            #"""
+            formats:
+              ingress:
+                nginx: '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_length $request_time [$proxy_upstream_name] [$proxy_alternative_upstream_name] $upstream_addr $upstream_response_length $upstream_response_time $upstream_status $req_id'
+                fields: { user: query.address }
+            """#)
+        #expect(
+            tally(path, byQuery)
+                == Tally(records: 29, days: ["2020-02-07", "2022-08-25"], users: ["delhi technological university"]))
     }
 
     @Test func criContainerLog() throws {

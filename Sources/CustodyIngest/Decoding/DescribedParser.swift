@@ -28,7 +28,7 @@ final class DescribedParser {
         self.splitter = splitter
         self.resolver = resolver
         if case .dissect(let layout) = splitter {
-            dissect = DissectSplitter(layout)
+            dissect = DissectSplitter(layout, needed: resolver.neededSlots)
             appendScratch = layout.hasAppends ? .allocate(capacity: LineReader.maximumLineLength) : nil
         } else {
             dissect = nil
@@ -39,6 +39,7 @@ final class DescribedParser {
     }
 
     deinit {
+        dissect?.deallocate()
         appendScratch?.deallocate()
         keyScratch.deallocate()
     }
@@ -49,7 +50,7 @@ final class DescribedParser {
         let r = resolver
         switch splitter {
         case .dissect:
-            r.clear()
+            // No clear: a matching line sets every slot the resolver reads.
             guard
                 dissect.unsafelyUnwrapped.split(p, n, starts: r.starts, ends: r.ends, bases: r.bases, scratch: appendScratch ?? keyScratch)
             else {

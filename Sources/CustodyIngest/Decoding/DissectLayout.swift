@@ -3,7 +3,8 @@ import Foundation
 /// A `pattern` (dissect) or `nginx` (`log_format`) compiled to a byte-level splitter: literal
 /// text between fields, each field ending at the next occurrence of the literal after it, the
 /// last field (when nothing follows it) taking the rest of the line. No regular expression and
-/// no per-line allocation: a line costs one `memchr` per field plus the literal compares.
+/// no per-line allocation: a line costs one inline delimiter scan (`DelimiterScan`) per field
+/// plus the literal compares.
 struct DissectLayout: Sendable {
     struct Field: Sendable {
         /// Index in `names`, or nil for a skipped field (`%{?x}`, `%{}`).
@@ -144,61 +145,74 @@ struct DissectLayout: Sendable {
         guard !fields.isEmpty else { throw LayoutError("has no fields") }
         return DissectLayout(leading: pieces[0].literal, fields: fields, names: names, hasAppends: hasAppends)
     }
-
-    /// The first occurrence of `needle` in `p[from..<n]`.
-    @inline(__always)
-    static func find(_ needle: [UInt8], _ p: UnsafePointer<UInt8>, from: Int, _ n: Int) -> Int? {
-        needle.withUnsafeBufferPointer { d -> Int? in
-            let first = d[0]
-            let count = d.count
-            var i = from
-            while i + count <= n {
-                guard let hit = memchr(p + i, Int32(first), n - i - count + 1) else { return nil }
-                let at = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - p
-                if count == 1 || memcmp(p + at + 1, d.baseAddress! + 1, count - 1) == 0 { return at }
-                i = at + 1
-            }
-            return nil
-        }
-    }
 }
 
 /// A `DissectLayout` laid out for the hot path: fields and literals in memory it owns, so that
 /// splitting a line touches no array (no retain, release or bounds check per field).
-final class DissectSplitter {
+///
+/// Each delimiter is found by `DelimiterScan` (inline, no libc call); the rest of a delimiter
+/// (up to 8 bytes) is compared as one word. Fields whose value the resolver never reads
+/// (`needed` false) are still matched, so a line matches exactly as before, but their positions
+/// are not stored. Appends and padding, rare, leave the loop for `splitRare`.
+///
+/// A struct of pointers rather than a class, so that calling it retains nothing: its owner
+/// calls `deallocate()`.
+struct DissectSplitter {
     private struct CompiledField {
-        /// -1 for a skipped field.
+        /// The delimiter's bytes (in `bytes`), and how many; 0 for a last field taking the rest.
+        var delimiter: UnsafePointer<UInt8>
+        var count: Int
+        /// The delimiter's first `min(count, 8)` bytes as a little-endian word, and the mask
+        /// of those bytes.
+        var word: UInt64
+        var wordMask: UInt64
+        /// -1 for a skipped field, or one whose value is not needed.
         var slot: Int
         var append: Bool
         var padded: Bool
-        var delimiterOffset: Int
-        var delimiterCount: Int
     }
 
     private let fields: UnsafeMutablePointer<CompiledField>
+    /// Per field, its delimiter's first byte made into a `DelimiterScan.Needle`.
+    private let needles: UnsafeMutablePointer<DelimiterScan.Needle>
     private let fieldCount: Int
     private let bytes: UnsafeMutablePointer<UInt8>
     private let leadingCount: Int
+    /// Some field appends or is padded: lines go through `splitRare`.
+    private let hasRareFields: Bool
 
-    init(_ layout: DissectLayout) {
+    /// - Parameter needed: per slot of `layout.names`, whether its value is read (nil: all are).
+    init(_ layout: DissectLayout, needed: [Bool]? = nil) {
         let pool = layout.leading + layout.fields.flatMap(\.delimiter)
         bytes = .allocate(capacity: max(pool.count, 1))
         bytes.initialize(from: pool, count: pool.count)
         leadingCount = layout.leading.count
         fieldCount = layout.fields.count
         fields = .allocate(capacity: fieldCount)
+        needles = .allocate(capacity: fieldCount)
         var offset = leadingCount
+        var rare = false
         for (k, field) in layout.fields.enumerated() {
+            var slot = field.slot ?? -1
+            if slot >= 0, let needed, slot < needed.count, !needed[slot] { slot = -1 }
+            var word: UInt64 = 0
+            for (b, byte) in field.delimiter.prefix(8).enumerated() { word |= UInt64(byte) << UInt64(8 * b) }
+            let wordBytes = min(field.delimiter.count, 8)
             (fields + k).initialize(
                 to: CompiledField(
-                    slot: field.slot ?? -1, append: field.append, padded: field.padded,
-                    delimiterOffset: offset, delimiterCount: field.delimiter.count))
+                    delimiter: UnsafePointer(bytes + offset), count: field.delimiter.count, word: word,
+                    wordMask: wordBytes == 8 ? ~0 : (1 << UInt64(8 * wordBytes)) &- 1, slot: slot,
+                    append: field.append && slot >= 0, padded: field.padded))
+            (needles + k).initialize(to: DelimiterScan.needle(field.delimiter.first ?? 0))
+            rare = rare || (field.append && slot >= 0) || field.padded
             offset += field.delimiter.count
         }
+        hasRareFields = rare
     }
 
-    deinit {
+    func deallocate() {
         fields.deallocate()
+        needles.deallocate()
         bytes.deallocate()
     }
 
@@ -212,42 +226,85 @@ final class DissectSplitter {
         return true
     }
 
-    /// The first occurrence of `count` bytes at `d` in `p[from..<n]`.
+    /// Where field `f`'s delimiter starts at or after `from`, or nil.
     @inline(__always)
-    private static func find(_ d: UnsafePointer<UInt8>, _ count: Int, _ p: UnsafePointer<UInt8>, from: Int, _ n: Int) -> Int? {
+    private func delimiter(
+        _ f: UnsafeMutablePointer<CompiledField>, _ needle: DelimiterScan.Needle, _ p: UnsafePointer<UInt8>, from: Int, _ n: Int
+    ) -> Int? {
+        let count = f.pointee.count
+        if count > 8 { return DelimiterScan.find(f.pointee.delimiter, count, needle, p, from: from, n) }
+        let limit = n &- count &+ 1
+        let first = f.pointee.delimiter[0]
         var i = from
-        while i + count <= n {
-            guard let hit = memchr(p + i, Int32(d[0]), n - i - count + 1) else { return nil }
-            let at = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - p
-            if same(p + at + 1, d + 1, count - 1) { return at }
-            i = at + 1
+        while let at = DelimiterScan.firstIndex(needle, first, p, from: i, limit: limit) {
+            if count == 1 { return at }
+            if at &+ 8 <= n {
+                // The whole delimiter in one compare.
+                let word = UInt64(littleEndian: UnsafeRawPointer(p + at).loadUnaligned(as: UInt64.self))
+                if word & f.pointee.wordMask == f.pointee.word { return at }
+            } else if Self.same(p + at, f.pointee.delimiter, count) {
+                return at
+            }
+            i = at &+ 1
         }
         return nil
     }
 
     /// Splits a line: `starts[k]`/`ends[k]` of field slot k (appended fields are assembled in
-    /// `scratch`, and their spans then point there). False when the line does not match.
+    /// `scratch`, and their spans then point there). False when the line does not match. On a
+    /// match every needed slot is set, so the caller need not clear them first.
     func split(
         _ p: UnsafePointer<UInt8>, _ n: Int, starts: UnsafeMutablePointer<Int>, ends: UnsafeMutablePointer<Int>,
         bases: UnsafeMutablePointer<UnsafePointer<UInt8>>, scratch: UnsafeMutablePointer<UInt8>
     ) -> Bool {
         guard n >= leadingCount, Self.same(p, bytes, leadingCount) else { return false }
+        if hasRareFields { return splitRare(p, n, starts: starts, ends: ends, bases: bases, scratch: scratch) }
+        var i = leadingCount
+        var k = 0
+        while k < fieldCount {
+            let f = fields + k
+            let start = i
+            let end: Int
+            if f.pointee.count == 0 {
+                end = n
+                i = n
+            } else {
+                guard let found = delimiter(f, needles[k], p, from: i, n) else { return false }
+                end = found
+                i = found &+ f.pointee.count
+            }
+            let slot = f.pointee.slot
+            if slot >= 0 {
+                bases[slot] = p
+                starts[slot] = start
+                ends[slot] = end
+            }
+            k &+= 1
+        }
+        return i == n
+    }
+
+    /// `split` for layouts with appended or padded fields.
+    private func splitRare(
+        _ p: UnsafePointer<UInt8>, _ n: Int, starts: UnsafeMutablePointer<Int>, ends: UnsafeMutablePointer<Int>,
+        bases: UnsafeMutablePointer<UnsafePointer<UInt8>>, scratch: UnsafeMutablePointer<UInt8>
+    ) -> Bool {
         var i = leadingCount
         var used = 0
         for k in 0..<fieldCount {
             let field = fields[k]
             let start = i
             let end: Int
-            if field.delimiterCount == 0 {
+            let count = field.count
+            if count == 0 {
                 end = n
                 i = n
             } else {
-                let d = UnsafePointer(bytes + field.delimiterOffset)
-                guard let found = Self.find(d, field.delimiterCount, p, from: i, n) else { return false }
+                guard let found = delimiter(fields + k, needles[k], p, from: i, n) else { return false }
                 end = found
-                i = found + field.delimiterCount
+                i = found + count
                 if field.padded {
-                    while i + field.delimiterCount <= n, Self.same(p + i, d, field.delimiterCount) { i += field.delimiterCount }
+                    while i + count <= n, Self.same(p + i, field.delimiter, count) { i += count }
                 }
             }
             let slot = field.slot

@@ -37,6 +37,9 @@ final class FieldResolver {
     private let methodSlot: Int?
     private let uriSlot: Int?
     private let events: HTTPEventMatcher
+    /// For each slot, whether `record` may read it: the slots the references name, and the
+    /// request fields `http_events` read. A splitter need not store the others.
+    let neededSlots: [Bool]
     private let timeFormat: TimeFormat
     private var times: TimeResolver
     private let timeScratch: UnsafeMutablePointer<UInt8>
@@ -88,6 +91,11 @@ final class FieldResolver {
         methodSlot = names.firstIndex(of: "request_method") ?? names.firstIndex(of: "method")
         uriSlot = names.firstIndex(of: "request_uri") ?? names.firstIndex(of: "uri")
         events = HTTPEventMatcher(rules: httpEvents)
+        var needed = [Bool](repeating: false, count: names.count)
+        for slot in (timestampRefs + userRefs + eventRefs).flatMap(\.slots) + [requestSlot, methodSlot, uriSlot].compactMap({ $0 }) {
+            needed[slot] = true
+        }
+        neededSlots = needed
         self.timeFormat = timeFormat
         self.times = times
         timeScratch = .allocate(capacity: 256)
@@ -148,8 +156,12 @@ final class FieldResolver {
         case .ambiguous: return .rejected(.ambiguousField)
         case .absent: break
         case .value(let text):
-            guard let parsed = timeFormat.parse(text), let m = times.millis(parsed) else { return .rejected(formatRejection) }
-            millis = m
+            if let m = timeFormat.clfMillis(text) {
+                millis = m
+            } else {
+                guard let parsed = timeFormat.parse(text), let m = times.millis(parsed) else { return .rejected(formatRejection) }
+                millis = m
+            }
         }
         guard let millis else { return .rejected(.missingTimestamp) }
         var user: UnsafeBufferPointer<UInt8>?
