@@ -100,8 +100,10 @@ import Testing
         #expect(result.stdout.contains("59 of 60 days covered"))
         #expect(result.stdout.contains("no records on 2026-10-03"))
         #expect(result.stdout.contains("user u09001 published 2 times before verifying"))
-        // Checking as of a much later day leaves most of the window empty: the list is cut.
+        // Checking as of a much later day leaves the window empty: one range, not 60 lines.
         let late = try CustodyProcess.run(["check", "SampleLogs/logs", "--policy", policy, "--as-of", "2027-03-01"])
-        #expect(late.stdout.contains("… and 40 more"))
+        #expect(late.stdout.contains("Missing days (60, errors)\n  no records on 2026-12-31 … 2027-02-28 (60 days, Asia/Shanghai)\n"))
+        // Rejected lines are errors only above input.max_rejected_share: the header counts each.
+        #expect(late.stdout.contains("Rejected lines (3: 2 errors, 1 warning)"), "\(late.stdout)")
     }
 }

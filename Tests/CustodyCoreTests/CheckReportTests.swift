@@ -171,6 +171,25 @@ struct CheckReportTests {
         #expect(text.contains("2026-10-05 (Asia/Shanghai)"))
     }
 
+    /// Runs of consecutive missing days are one text line each; JSON still lists every day.
+    @Test func consecutiveMissingDaysReadAsRanges() throws {
+        let policy = try loadPolicy()
+        let rule = RetentionRule(minimumDays: 60, asOf: asOf, since: nil)
+        // Present: the window's last 5 days and its 10th day; missing: days 0–8, 10–54.
+        var present = Set((55..<60).map { rule.windowStart.adding(days: $0).daysSinceEpoch })
+        present.insert(rule.windowStart.adding(days: 9).daysSinceEpoch)
+        let report = CheckReport.build(
+            policy: policy, rule: rule, files: [CheckReport.FileOutcome(path: "a.jsonl", issues: issues())], records: 6,
+            retention: rule.evaluate(daysWithRecords: present), realName: RealNameRegistry().result())
+        #expect(report.findings.filter { $0.rule == .missingDay }.count == 54)
+        let text = report.text()
+        #expect(text.contains("Missing days (54, errors)\n"))
+        #expect(text.contains("  no records on 2026-09-27 … 2026-10-05 (9 days, Asia/Shanghai)\n"), "\(text)")
+        #expect(text.contains("  no records on 2026-10-07 … 2026-11-20 (45 days, Asia/Shanghai)\n"), "\(text)")
+        #expect(!text.contains("… and"))
+        #expect(report.json.rendered().contains("\"2026-10-20\""))
+    }
+
     /// Records that carry a user, so that the real-name rule can be judged.
     func registryWithOneUser() -> RealNameRegistry {
         var registry = RealNameRegistry()

@@ -37,12 +37,14 @@ extension CheckReport {
         for rule in Finding.Rule.allCases {
             let group = findings.filter { $0.rule == rule }
             guard !group.isEmpty else { continue }
-            out += "\n\(rule.title) (\(group.count), \(group[0].severity.rawValue)\(group.count == 1 ? "" : "s"))\n"
-            for finding in group.prefix(listLimit) {
-                out += "  \(finding.message)\n"
+            out += "\n\(rule.title) (\(severityCount(group)))\n"
+            // Consecutive missing days read as one range: 59 days of a new deployment are one line.
+            let lines = rule == .missingDay ? missingDayLines(group) : group.map(\.message)
+            for line in lines.prefix(listLimit) {
+                out += "  \(line)\n"
             }
-            if group.count > listLimit {
-                out += "  … and \(group.count - listLimit) more (use --format json for the full list)\n"
+            if lines.count > listLimit {
+                out += "  … and \(lines.count - listLimit) more (use --format json for the full list)\n"
             }
         }
         return out
@@ -51,6 +53,34 @@ extension CheckReport {
     /// The scope of the real-name counts, for people.
     public var realNameScope: String {
         "all records read" + (recordDays.map { " (\($0.lowerBound) … \($0.upperBound))" } ?? "")
+    }
+
+    /// One line per run of consecutive missing days: the finding's own message for a single
+    /// day, "no records on FIRST … LAST (N days, ZONE)" for a longer run.
+    func missingDayLines(_ findings: [Finding]) -> [String] {
+        let days = findings.compactMap(\.day).sorted()
+        guard days.count == findings.count else { return findings.map(\.message) }
+        var lines: [String] = []
+        var start = 0
+        for index in days.indices where index == days.count - 1 || days[index + 1] != days[index].adding(days: 1) {
+            lines.append(
+                index == start
+                    ? "no records on \(days[start]) (\(timeZone))"
+                    : "no records on \(days[start]) … \(days[index]) (\(index - start + 1) days, \(timeZone))")
+            start = index + 1
+        }
+        return lines
+    }
+
+    /// "3, errors" for a group of one severity; "3: 2 errors, 1 warning" when a rule's findings
+    /// differ (rejected lines are an error only above `input.max_rejected_share`).
+    func severityCount(_ group: [Finding]) -> String {
+        let errors = group.filter { $0.severity == .error }.count
+        let warnings = group.count - errors
+        if errors == 0 || warnings == 0 {
+            return "\(group.count), \(group[0].severity.rawValue)\(plural(group.count))"
+        }
+        return "\(group.count): \(errors) error\(plural(errors)), \(warnings) warning\(plural(warnings))"
     }
 
     private func plural(_ n: Int) -> String { n == 1 ? "" : "s" }
