@@ -14,9 +14,11 @@ import Testing
     /// `p` publishes unverified, then verifies earlier in a later file; `v` verifies again earlier;
     /// `n` is new in the second file; `w` verifies in the first file and is seen again later; `q`
     /// publishes before verifying, then a later file's earlier verification covers that publish.
-    private static let first = line("10:00", "p", "post") + line("09:00", "v", "verify_phone") + line("12:00", "v", "post")
+    private static let first =
+        line("10:00", "p", "post") + line("09:00", "v", "verify_phone") + line("12:00", "v", "post")
         + line("09:30", "w", "verify_phone") + line("06:00", "q", "post") + line("09:00", "q", "verify_phone")
-    private static let second = line("08:00", "p", "verify_phone") + line("07:00", "v", "verify_phone")
+    private static let second =
+        line("08:00", "p", "verify_phone") + line("07:00", "v", "verify_phone")
         + line("11:00", "n", "post") + line("11:30", "w", "verify_phone") + line("05:00", "q", "verify_phone")
 
     private static func spans(_ fixture: StateFixture, of user: String) throws -> Int {

@@ -1,3 +1,4 @@
+import CPrefetch
 import CustodyCore
 import CustodyIngest
 import Foundation
@@ -220,7 +221,11 @@ final class StateWriter {
         // Read only here: a local array's reads are not checked for exclusive access.
         let rows = self.rows
         let mayHaveSpans = self.mayHaveSpans
-        for (activity, id) in zip(activities, ids) {
+        for (i, (activity, id)) in zip(activities, ids).enumerated() {
+            // Users come in the file's order, not their ids': fetch rows a few users ahead.
+            if i + 8 < ids.count {
+                rows.withUnsafeBufferPointer { custody_prefetch($0.baseAddress! + Int(ids[i + 8])) }
+            }
             let old = rows[Int(id)]
             var row: UserRow
             if let old {
