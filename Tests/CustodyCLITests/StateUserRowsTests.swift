@@ -85,6 +85,23 @@ import Testing
         #expect(try Self.spans(fixture, of: "p") == 1)
     }
 
+    /// No index keeps names unique any more: a user stored twice (a state changed by hand) stops
+    /// the run before it reads anything, rather than merging into misaligned rows.
+    @Test func aUserStoredTwiceStopsTheRun() throws {
+        let fixture = try StateFixture()
+        try fixture.append(Self.first, to: "a.jsonl")
+        _ = try fixture.custody("run")
+        try fixture.openState().write { db in
+            try db.execute(sql: "INSERT INTO users (user, verified_at_ms) VALUES ('p', 1)")
+        }
+        try fixture.append(Self.second, to: "b.jsonl")
+        let run = try fixture.custody("run")
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stderr.contains("holds a user twice"))
+        let files = try fixture.openState().read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM log_files") }
+        #expect(files == 1)
+    }
+
     /// A state from before the integer key: its users keep their values, get keys in the order
     /// they were stored, and the next run updates and appends as on a new state.
     @Test func nameKeyedUsersTableIsMigratedAndCarriedOn() throws {

@@ -51,6 +51,13 @@ final class StateWriter {
         }
         // The table's names are distinct, so their ids are 0..<count in order, as `rows` is.
         _ = users.intern(count: names.count) { names[$0] }
+        // Names are unique because the writer adds only names it does not hold (no index
+        // enforces it). A state edited by hand could break that, and rows would no longer line
+        // up with ids: refuse rather than merge into the wrong rows.
+        guard users.count == names.count else {
+            throw StoreError.database(
+                path: database.path, reason: "the users table holds a user twice; it was changed outside custody")
+        }
         let spanUsers = try database.pool.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT user FROM pending_publishes") }
         let spanIDs = users.intern(count: spanUsers.count) { spanUsers[$0] }
         growColumns()
