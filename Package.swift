@@ -51,8 +51,9 @@ let package = Package(
         .target(
             name: "CustodyStore",
             dependencies: [
-                "CustodyCore", "CustodyIngest", "CZlib",
+                "CustodyCore", "CustodyIngest", "CZlib", "CPrefetch",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

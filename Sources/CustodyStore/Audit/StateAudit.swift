@@ -34,7 +34,7 @@ public enum StateAudit {
             var registry = RealNameRegistry()
             var users: [UserFileActivity] = []
             let batch = max(1, userBatch)
-            try UserRegistryRows.forEach(db) { user, verifiedAt, first in
+            try UserRegistryRows.forEach(db) { _, user, verifiedAt, first in
                 users.append(UserFileActivity(user: user, verifiedAt: verifiedAt, pending: PendingPublishes(), firstPending: first))
                 if users.count == batch {
                     registry.merge(fileIndex: 0, activities: users)
@@ -54,7 +54,7 @@ public enum StateAudit {
                     """)
             while let row = try spans.next() {
                 let exactText: String? = row[5]
-                let exact = exactText.flatMap { try? JSONDecoder().decode([Int64].self, from: Data($0.utf8)) }
+                let exact = exactText.flatMap(ExactTimesText.parse)
                 let pending = PendingPublishes(count: row[2], earliest: row[3], latest: row[4], exact: exact)
                 pendingBySegment[Int32(truncatingIfNeeded: row[1] as Int64), default: []]
                     .append(UserFileActivity(user: row[0], verifiedAt: nil, pending: pending, firstPending: nil))

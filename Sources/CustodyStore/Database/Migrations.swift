@@ -257,6 +257,29 @@ enum Migrations {
             // written before it existed: those are trusted on the fingerprint, as they were.
             try db.execute(sql: "ALTER TABLE log_files ADD COLUMN content_checksum INTEGER")
         }
+        migrator.registerMigration("2026-11-29 users by integer id") { db in
+            // Keyed by an integer in the order users were first stored: StateWriter appends new
+            // users and updates known ones by that key, instead of upserting by name through a
+            // text index (with 500,000 users, most of a fresh run's commit time). Names stay
+            // unique without an index: StateWriter holds every stored name and adds only new ones.
+            try db.execute(
+                sql: """
+                    CREATE TABLE users_by_id (
+                      id INTEGER PRIMARY KEY,                 -- order first stored in
+                      user TEXT NOT NULL,
+                      verified_at_ms INTEGER,                 -- earliest accepted verification
+                      first_unverified_publish_ms INTEGER,    -- earliest publish not yet known to be covered
+                      first_unverified_publish_segment INTEGER,
+                      first_unverified_publish_line INTEGER
+                    );
+                    INSERT INTO users_by_id (user, verified_at_ms, first_unverified_publish_ms,
+                                             first_unverified_publish_segment, first_unverified_publish_line)
+                      SELECT user, verified_at_ms, first_unverified_publish_ms, first_unverified_publish_segment,
+                             first_unverified_publish_line FROM users ORDER BY rowid;
+                    DROP TABLE users;
+                    ALTER TABLE users_by_id RENAME TO users;
+                    """)
+        }
         return migrator
     }
 }

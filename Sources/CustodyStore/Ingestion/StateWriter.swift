@@ -1,3 +1,4 @@
+import CPrefetch
 import CustodyCore
 import CustodyIngest
 import Foundation
@@ -13,6 +14,8 @@ import GRDB
 /// large part of a fresh run's commit time (perf).
 final class StateWriter {
     private struct UserRow {
+        /// The row's key in the `users` table.
+        var storedID: Int64
         var verifiedAt: Int64?
         var firstPending: EventLocation?
     }
@@ -23,6 +26,12 @@ final class StateWriter {
     private var users = UserIndex()
     /// By user id; nil for a user with no row in the database yet.
     private var rows: [UserRow?] = []
+    /// The key the next new user's row gets.
+    private var nextStoredID: Int64 = 1
+    /// By user id: whether `pending_publishes` may hold spans of the user. A verification that
+    /// moves earlier deletes the spans it covers; most users have none to delete (500,000 users:
+    /// ~540,000 deletes in a fresh run, nearly all of them finding nothing).
+    private var mayHaveSpans: [Bool] = []
     private let ledger: Ledger
     /// Set when a commit placed a hold: the run signs the ledger head before it ends.
     private(set) var heldAfterIntake = false
@@ -34,22 +43,35 @@ final class StateWriter {
         ledger = Ledger(stateDirectory: database.directory)
         var names: [String] = []
         try database.pool.read { db in
-            try UserRegistryRows.forEach(db) { user, verifiedAt, first in
+            try UserRegistryRows.forEach(db) { storedID, user, verifiedAt, first in
                 names.append(user)
-                rows.append(UserRow(verifiedAt: verifiedAt, firstPending: first))
+                rows.append(UserRow(storedID: storedID, verifiedAt: verifiedAt, firstPending: first))
+                nextStoredID = max(nextStoredID, storedID + 1)
             }
         }
         // The table's names are distinct, so their ids are 0..<count in order, as `rows` is.
         _ = users.intern(count: names.count) { names[$0] }
+        // Names are unique because the writer adds only names it does not hold (no index
+        // enforces it). A state edited by hand could break that, and rows would no longer line
+        // up with ids: refuse rather than merge into the wrong rows.
+        guard users.count == names.count else {
+            throw StoreError.database(
+                path: database.path, reason: "the users table holds a user twice; it was changed outside custody")
+        }
+        let spanUsers = try database.pool.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT user FROM pending_publishes") }
+        let spanIDs = users.intern(count: spanUsers.count) { spanUsers[$0] }
+        growColumns()
+        for id in spanIDs { mayHaveSpans[Int(id)] = true }
     }
 
     /// Commits one part. Returns the log file's row id.
     @discardableResult
     func commit(_ part: IngestedPart) throws -> Int64 {
         var changedUsers: [(id: Int32, row: UserRow)] = []
+        var spannedUsers: [Int32] = []
         let now = StateDatabase.timestamp()
         let ids = users.intern(count: part.audit.users.count) { part.audit.users[$0].user }
-        if rows.count < users.count { rows.append(contentsOf: repeatElement(nil, count: users.count - rows.count)) }
+        growColumns()
         let fileID = try database.pool.write { db -> Int64 in
             var record =
                 part.plan.record
@@ -65,7 +87,7 @@ final class StateWriter {
 
             if let object = part.object, !part.shrank {
                 let segmentID = try insertSegment(db, part: part, object: object, fileID: fileID)
-                changedUsers = try mergeUsers(db, part.audit.users, ids: ids, segmentID: segmentID)
+                (changedUsers, spannedUsers) = try mergeUsers(db, part.audit.users, ids: ids, segmentID: segmentID)
                 record.bytesRead = part.audit.end.bytes
                 record.linesRead = part.audit.end.lines
                 record.contentChecksum = part.contentChecksum.map { Int64($0) }
@@ -94,8 +116,20 @@ final class StateWriter {
             return fileID
         }
         // Only once the transaction holds them.
-        for (id, row) in changedUsers { rows[Int(id)] = row }
+        for (id, row) in changedUsers {
+            if rows[Int(id)] == nil { nextStoredID = row.storedID + 1 }
+            rows[Int(id)] = row
+        }
+        for id in spannedUsers { mayHaveSpans[Int(id)] = true }
         return fileID
+    }
+
+    /// Columns by user id, as long as the index of users.
+    private func growColumns() {
+        if rows.count < users.count { rows.append(contentsOf: repeatElement(nil, count: users.count - rows.count)) }
+        if mayHaveSpans.count < users.count {
+            mayHaveSpans.append(contentsOf: repeatElement(false, count: users.count - mayHaveSpans.count))
+        }
     }
 
     private func insertSegment(_ db: Database, part: IngestedPart, object: IngestedPart.StoredObject, fileID: Int64) throws -> Int64 {
@@ -158,32 +192,55 @@ final class StateWriter {
         }
     }
 
-    /// Writes what `activities` (whose user ids are `ids`) change; returns the changed rows.
+    /// Writes what `activities` (whose user ids are `ids`) change; returns the changed rows and
+    /// the users given pending spans.
     private func mergeUsers(
         _ db: Database, _ activities: [UserFileActivity], ids: [Int32],
         segmentID: Int64
-    ) throws -> [(id: Int32, row: UserRow)] {
-        let insertUser = try db.cachedStatement(
+    ) throws -> (changed: [(id: Int32, row: UserRow)], spanned: [Int32]) {
+        // Values bound one by one (BoundStatement): with 500,000 users a fresh run writes ~1,000,000 rows.
+        let insertUser = try BoundStatement(
+            db,
             sql: """
-                INSERT INTO users (user, verified_at_ms, first_unverified_publish_ms, first_unverified_publish_segment,
+                INSERT INTO users (id, user, verified_at_ms, first_unverified_publish_ms, first_unverified_publish_segment,
                                    first_unverified_publish_line)
-                VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT(user) DO UPDATE SET verified_at_ms = excluded.verified_at_ms,
-                  first_unverified_publish_ms = excluded.first_unverified_publish_ms,
-                  first_unverified_publish_segment = excluded.first_unverified_publish_segment,
-                  first_unverified_publish_line = excluded.first_unverified_publish_line
+                VALUES (?, ?, ?, ?, ?, ?)
                 """)
-        let coverSpans = try db.cachedStatement(sql: "DELETE FROM pending_publishes WHERE user = ? AND earliest_ms >= ?")
-        let insertSpan = try db.cachedStatement(
+        let updateUser = try BoundStatement(
+            db,
+            sql: """
+                UPDATE users SET verified_at_ms = ?, first_unverified_publish_ms = ?, first_unverified_publish_segment = ?,
+                  first_unverified_publish_line = ?
+                WHERE id = ?
+                """)
+        let coverSpans = try BoundStatement(db, sql: "DELETE FROM pending_publishes WHERE user = ? AND earliest_ms >= ?")
+        let insertSpan = try BoundStatement(
+            db,
             sql: """
                 INSERT INTO pending_publishes (user, segment_id, events, earliest_ms, latest_ms, exact_times_ms)
                 VALUES (?, ?, ?, ?, ?, ?)
                 """)
         let segment = Int32(truncatingIfNeeded: segmentID)
         var changed: [(id: Int32, row: UserRow)] = []
-        for (activity, id) in zip(activities, ids) {
+        changed.reserveCapacity(activities.count)
+        var nextStoredID = self.nextStoredID
+        var spanned: [Int32] = []
+        // Read only here: a local array's reads are not checked for exclusive access.
+        let rows = self.rows
+        let mayHaveSpans = self.mayHaveSpans
+        for (i, (activity, id)) in zip(activities, ids).enumerated() {
+            // Users come in the file's order, not their ids': fetch rows a few users ahead.
+            if i + 8 < ids.count {
+                rows.withUnsafeBufferPointer { custody_prefetch($0.baseAddress! + Int(ids[i + 8])) }
+            }
             let old = rows[Int(id)]
-            var row = old ?? UserRow()
+            var row: UserRow
+            if let old {
+                row = old
+            } else {
+                row = UserRow(storedID: nextStoredID)
+                nextStoredID += 1
+            }
             var verificationMovedEarlier = false
             if let v = activity.verifiedAt, row.verifiedAt.map({ v < $0 }) ?? true {
                 row.verifiedAt = v
@@ -196,46 +253,57 @@ final class StateWriter {
             if old == nil || old?.verifiedAt != row.verifiedAt || old?.firstPending != row.firstPending {
                 changed.append((id, row))
             }
-            if verificationMovedEarlier, let v = row.verifiedAt {
-                try coverSpans.execute(arguments: [activity.user, v])
+            if verificationMovedEarlier, mayHaveSpans[Int(id)], let v = row.verifiedAt {
+                coverSpans.bind(v, at: 2)
+                try coverSpans.run(db, text: activity.user, at: 1)
             }
+            guard !activity.pending.isEmpty else { continue }
             var pending = activity.pending
             if let v = row.verifiedAt { pending.prune(verifiedAt: v) }
             if !pending.isEmpty {
-                let exact = pending.isExact ? "[" + pending.exact.map(String.init).joined(separator: ",") + "]" : nil
-                try insertSpan.execute(arguments: [activity.user, segmentID, pending.count, pending.earliest, pending.latest, exact])
+                spanned.append(id)
+                let exact = pending.isExact ? ExactTimesText.format(pending.exact) : nil
+                insertSpan.bind(segmentID, at: 2)
+                insertSpan.bind(Int64(pending.count), at: 3)
+                insertSpan.bind(pending.earliest, at: 4)
+                insertSpan.bind(pending.latest, at: 5)
+                insertSpan.bind(exact, at: 6)
+                try insertSpan.run(db, text: activity.user, at: 1)
             }
         }
-        // In the users index's order (SQLite compares text bytewise): each B-tree page is
-        // visited once, not once per row in the file's order. With 500,000 users, a fresh run
-        // spent most of its time on these writes.
+        Self.sortByKey(&changed)
         let names = users.names
-        // Ordered by each name's first eight bytes as one number, the rest only on ties.
-        let leading = changed.map { Self.leadingBytes(names[Int($0.id)]) }
-        let order = changed.indices.sorted { a, b in
-            leading[a] != leading[b]
-                ? leading[a] < leading[b]
-                : names[Int(changed[a].id)].utf8.lexicographicallyPrecedes(names[Int(changed[b].id)].utf8)
-        }
-        changed = order.map { changed[$0] }
         for (id, row) in changed {
-            try insertUser.execute(arguments: [
-                names[Int(id)], row.verifiedAt, row.firstPending?.millis,
-                row.firstPending.map { Int64($0.file) }, row.firstPending?.line,
-            ])
+            let isNew = row.storedID >= self.nextStoredID
+            let statement = isNew ? insertUser : updateUser
+            // The key and the name come first in the insert; the key comes last in the update.
+            let first: Int32 = isNew ? 3 : 1
+            statement.bind(row.verifiedAt, at: first)
+            statement.bind(row.firstPending?.millis, at: first + 1)
+            statement.bind(row.firstPending.map { Int64($0.file) }, at: first + 2)
+            statement.bind(row.firstPending.map { Int64($0.line) }, at: first + 3)
+            if isNew {
+                insertUser.bind(row.storedID, at: 1)
+                try insertUser.run(db, text: names[Int(id)], at: 2)
+            } else {
+                updateUser.bind(row.storedID, at: 5)
+                try updateUser.run(db)
+            }
         }
-        return changed
+        return (changed, spanned)
     }
 
-    /// The first eight UTF-8 bytes, big-endian and zero-padded: ordered as the bytes are.
-    private static func leadingBytes(_ name: String) -> UInt64 {
-        var word: UInt64 = 0
-        var shift: UInt64 = 56
-        for byte in name.utf8.prefix(8) {
-            word |= UInt64(byte) << shift
-            shift &-= 8
+    /// By key: new users are appended and the others updated in the table's order, each B-tree
+    /// page visited once. Sorted as one integer each (key, then position), not as the rows.
+    private static func sortByKey(_ changed: inout [(id: Int32, row: UserRow)]) {
+        // New users' keys already rise in the file's order: a first file is in order.
+        if zip(changed, changed.dropFirst()).allSatisfy({ $0.row.storedID < $1.row.storedID }) { return }
+        guard changed.count < 1 << 32, changed.allSatisfy({ $0.row.storedID < 1 << 32 }) else {
+            return changed.sort { $0.row.storedID < $1.row.storedID }
         }
-        return word
+        var order = changed.indices.map { UInt64($0) | UInt64(changed[$0].row.storedID) << 32 }
+        order.sort()
+        changed = order.map { changed[Int(truncatingIfNeeded: $0 & 0xFFFF_FFFF)] }
     }
 
     private func mergeIssues(into record: inout LogFileRecord, _ issues: InputIssues) {

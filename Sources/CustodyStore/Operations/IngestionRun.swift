@@ -67,12 +67,14 @@ public enum IngestionRun {
             }
             for _ in 0..<max(1, jobs) { _ = startNext() }
             while let part = try await group.next() {
+                // The next file is read while this one is committed: with the commit first, a
+                // core stood idle through every commit (500,000 users: ~0.5 s each).
+                _ = startNext()
                 try writer.commit(part)
                 filesRead += 1
                 recordsAdded += part.shrank ? 0 : part.audit.records
                 bytesAdded += part.shrank ? 0 : part.addedBytes
                 log(part, logger: logger)
-                _ = startNext()
             }
         }
         if writer.heldAfterIntake { try Ledger(configuration: configuration).checkpoint(database: database) }

@@ -31,7 +31,10 @@ public enum RegistryStore {
 
     /// The imported verifications of users the logs show (a user database holds everyone).
     static func verifications(_ db: Database) throws -> [RegistryVerification] {
-        try Row.fetchAll(
+        // `users` has no index by name (it is keyed by integer): the query below reads all of
+        // it, which is only worth doing when there is something to find.
+        guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM registry_verifications)") == true else { return [] }
+        return try Row.fetchAll(
             db,
             sql: """
                 SELECT user, verified_at_ms, method FROM registry_verifications WHERE user IN (SELECT user FROM users)
