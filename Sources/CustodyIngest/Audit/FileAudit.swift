@@ -22,6 +22,10 @@ public struct FileAudit: Sendable {
         path: String, index: Int32, policy: Policy, format: LogFormat,
         plan: RecordReader.Plan = RecordReader.Plan()
     ) -> FileAudit {
+        // Fewer files than cores: parse this one on several threads.
+        if plan.prefetch && plan.start == .start && !plan.completeLinesOnly && plan.consumed == nil {
+            return ParallelFileScan.scan(path: path, index: index, policy: policy, format: format)
+        }
         var calendar = DayCalendar(timeZone: policy.timeZone)
         let roles = EventRoleTable(policy: policy)
         let users = UserActivityTally(file: index)
