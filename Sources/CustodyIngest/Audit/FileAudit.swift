@@ -16,6 +16,10 @@ public struct FileAudit: Sendable {
     public var end: LineReader.Position
     /// Earliest and latest record time read, in Unix milliseconds.
     public var timeRange: ClosedRange<Int64>?
+    /// The exact times of the publish events behind each `users` entry whose pending events are
+    /// only a count and a span (users with very many are left out), so that settling such a
+    /// span needs no second read of the file (`KeptPublishTimes`).
+    public var pendingTimes: [String: [Int64]] = [:]
 
     /// Reads and audits one file, or the part of it that `plan` names.
     public static func scan(
@@ -52,10 +56,12 @@ public struct FileAudit: Sendable {
         var issues = outcome.issues
         issues.anonymousPublishes = anonymous.anonymousPublishes
         issues.firstAnonymousPublishLines = anonymous.firstAnonymousPublishLines
-        return FileAudit(
+        var audit = FileAudit(
             path: path, index: index, records: outcome.records, dayCounts: days.finish(),
             issues: issues, users: activities, compressed: outcome.compressed, bytesRead: outcome.bytesRead,
             end: outcome.end, timeRange: earliest <= latest ? earliest...latest : nil)
+        audit.pendingTimes = users.pendingTimes
+        return audit
     }
 
     /// Counts, in one file, each listed user's publish events strictly before their verification

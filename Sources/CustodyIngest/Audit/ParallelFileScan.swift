@@ -94,10 +94,12 @@ enum ParallelFileScan {
         issues.nonTextBytes = nonText
         issues.anonymousPublishes = anonymous.anonymousPublishes
         issues.firstAnonymousPublishLines = anonymous.firstAnonymousPublishLines
-        return FileAudit(
+        var audit = FileAudit(
             path: path, index: index, records: records, dayCounts: dayCounts, issues: issues, users: users.finish(),
             compressed: source.isCompressed, bytesRead: source.compressedBytesRead, end: outcome.end,
             timeRange: earliest <= latest ? earliest...latest : nil)
+        audit.pendingTimes = users.pendingTimes
+        return audit
     }
 
     private static func apply(_ block: LineBlock, to users: UserActivityTally) {
