@@ -36,9 +36,9 @@ struct KeptPublishTimesTests {
             FileAudit.scan(path: path, index: 0, policy: policy, format: .jsonl),
             ParallelFileScan.scan(path: path, index: 0, policy: policy, format: .jsonl, blockBytes: 100, parserThreads: 2),
         ] {
-            // Only users whose pending events are a span have kept times, pruned to the file's
-            // own verification.
-            #expect(audit.pendingTimes.keys.sorted() == ["heavy", "never"])
+            // Users with pending events have their times, pruned to the file's own verification.
+            #expect(audit.pendingTimes.keys.sorted() == ["heavy", "light", "never"])
+            #expect(audit.pendingTimes["light"]?.count == 2)
             #expect(audit.pendingTimes["heavy"]?.count == 6)
             #expect(audit.pendingTimes["never"]?.count == 10)
             let kept = KeptPublishTimes(times: audit.pendingTimes)
@@ -54,7 +54,7 @@ struct KeptPublishTimesTests {
                 }
             }
             // A user without kept times: the file must be read again.
-            #expect(kept.recount(verifiedAt: ["light": .max], calendar: &calendar) == nil)
+            #expect(kept.recount(verifiedAt: ["nobody": .max], calendar: &calendar) == nil)
         }
     }
 
@@ -68,6 +68,26 @@ struct KeptPublishTimesTests {
         #expect(byUser["heavy"]?.first.line == 1)
         #expect(byUser["never"]?.events == 10)
         #expect(byUser["light"]?.events == 2)
+    }
+
+    /// Eight exact times in each of three files become a span when merged (more than sixteen):
+    /// that span is settled from the kept times too.
+    @Test func spansMadeByTheMergeAreSettledFromKeptTimes() async throws {
+        let dir = try TemporaryDirectory()
+        var paths: [String] = []
+        for (name, hour) in [("a", "10"), ("b", "11"), ("c", "12")] {
+            let lines = (0..<8).map { line("2026-10-10T\(hour):0\($0):00Z", "multi", "post") }
+            paths.append(try dir.write("\(name).jsonl", lines.joined(separator: "\n")))
+        }
+        paths.append(try dir.write("d.jsonl", line("2026-10-10T11:03:30Z", "multi", "verify_phone")))
+        for jobs in [1, 4] {
+            let request = CheckRequest(paths: paths, policy: policy, asOf: CivilDay(iso: "2026-10-20")!, parallelism: jobs)
+            let report = try await CheckRunner.run(request)
+            let multi = try #require(report.realName.violatingUsers.first { $0.user == "multi" })
+            // a's eight and b's 11:00–11:03.
+            #expect(multi.events == 12)
+            #expect(multi.first.line == 1)
+        }
     }
 
     @Test func usersWithVeryManyPublishesAreLeftToASecondRead() throws {

@@ -16,9 +16,10 @@ public struct FileAudit: Sendable {
     public var end: LineReader.Position
     /// Earliest and latest record time read, in Unix milliseconds.
     public var timeRange: ClosedRange<Int64>?
-    /// The exact times of the publish events behind each `users` entry whose pending events are
-    /// only a count and a span (users with very many are left out), so that settling such a
-    /// span needs no second read of the file (`KeptPublishTimes`).
+    /// The exact times of the publish events behind each `users` entry with pending events,
+    /// also when those are only a count and a span (users with very many are left out), so that
+    /// settling a span needs no second read of the file (`KeptPublishTimes`). A span can also
+    /// arise when several files' exact times are merged.
     public var pendingTimes: [String: [Int64]] = [:]
 
     /// Reads and audits one file, or the part of it that `plan` names.

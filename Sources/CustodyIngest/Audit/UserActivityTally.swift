@@ -41,9 +41,9 @@ final class UserActivityTally {
     /// all no more than 8 bytes per publish event of the file.
     static let keptTimesLimit = 4096
 
-    /// After `finish()`: for each user whose pending publishes are only a count and a span, the
-    /// exact times of those events (see `FileAudit.pendingTimes`). Users past `keptTimesLimit`
-    /// are left out.
+    /// After `finish()`: for each user with pending publishes, the exact times of those events,
+    /// also when they are only a count and a span (see `FileAudit.pendingTimes`). Users past
+    /// `keptTimesLimit` are left out.
     private(set) var pendingTimes: [String: [Int64]] = [:]
 
     private struct Waiting {
@@ -128,7 +128,9 @@ final class UserActivityTally {
                 if let v { p.prune(verifiedAt: v) }
             }
             let name = users.string(Int32(id))
-            if !p.isExact, publishesIndex[id] >= 0, !publishes[Int(publishesIndex[id])].keptTimesOverflowed {
+            if p.isExact {
+                if !p.isEmpty { pendingTimes[name] = p.exact }
+            } else if !publishes[Int(publishesIndex[id])].keptTimesOverflowed {
                 let kept = publishes[Int(publishesIndex[id])].keptTimes
                 pendingTimes[name] = if let v { kept.filter { $0 < v } } else { kept }
             }
