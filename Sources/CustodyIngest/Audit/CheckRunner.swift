@@ -83,14 +83,18 @@ public enum CheckRunner {
         }
         let rule = RetentionRule(minimumDays: policy.retention.minimumDays, asOf: request.asOf, since: request.since)
         let retention = rule.evaluate(daysWithRecords: Set(merged.dayCounts.keys))
-        var realName = merged.registry.result { file, verifiedAt in
-            FileAudit.recount(path: files[Int(file)], policy: policy, format: format, verifiedAt: verifiedAt)
-        }
+        // Spans of publish events are settled from the times the scan kept, else by re-reading.
         var calendar = DayCalendar(timeZone: policy.timeZone)
+        var realName = merged.registry.result { file, verifiedAt in
+            merged.kept[Int(file)].recount(verifiedAt: verifiedAt, calendar: &calendar)
+                ?? FileAudit.recount(path: files[Int(file)], policy: policy, format: format, verifiedAt: verifiedAt)
+        }
         if let window = rule.windowDays {
+            var keptCalendar = calendar
             realName.inRetentionWindow = merged.registry.violations(onDays: window, day: { calendar.day(ofMillis: $0) }) {
                 file, verifiedAt in
-                FileAudit.recount(path: files[Int(file)], policy: policy, format: format, verifiedAt: verifiedAt, onDays: window)
+                merged.kept[Int(file)].recount(verifiedAt: verifiedAt, onDays: window, calendar: &keptCalendar)
+                    ?? FileAudit.recount(path: files[Int(file)], policy: policy, format: format, verifiedAt: verifiedAt, onDays: window)
             }
         }
         let outcomes = files.indices.map {
@@ -113,9 +117,12 @@ struct MergedAudit {
     var issues: [InputIssues]
     var fileRecords: [Int]
     var fileBytes: [Int]
+    /// Per file, the publish times its scan kept (`FileAudit.pendingTimes`).
+    var kept: [KeptPublishTimes]
     var filesDone = 0
 
     init(fileCount: Int) {
+        kept = Array(repeating: KeptPublishTimes(), count: fileCount)
         issues = Array(repeating: InputIssues(), count: fileCount)
         fileRecords = Array(repeating: 0, count: fileCount)
         fileBytes = Array(repeating: 0, count: fileCount)
@@ -128,7 +135,36 @@ struct MergedAudit {
         issues[Int(audit.index)] = audit.issues
         fileRecords[Int(audit.index)] = audit.records
         fileBytes[Int(audit.index)] = audit.end.bytes
+        kept[Int(audit.index)] = KeptPublishTimes(times: audit.pendingTimes)
         filesDone += 1
+    }
+}
+
+/// One file's kept publish times (see `FileAudit.pendingTimes`), for settling spans without
+/// reading the file again.
+struct KeptPublishTimes {
+    var times: [String: [Int64]] = [:]
+
+    /// What `FileAudit.recount` would find in the file, from the kept times; nil when a user's
+    /// times were not kept (the file is then read again). Publish events the scan did not keep
+    /// came after a verification in the file, so after every target time (none is later than
+    /// the file's own) and never count.
+    func recount(
+        verifiedAt targets: [String: Int64], onDays window: ClosedRange<Int32>? = nil, calendar: inout DayCalendar
+    )
+        -> [String: Int]?
+    {
+        var counts: [String: Int] = [:]
+        for (user, v) in targets {
+            guard let kept = times[user] else { return nil }
+            var count = 0
+            for t in kept where t < v {
+                if let window, !window.contains(calendar.day(ofMillis: t)) { continue }
+                count += 1
+            }
+            counts[user] = count
+        }
+        return counts
     }
 }
 

@@ -16,12 +16,21 @@ public struct FileAudit: Sendable {
     public var end: LineReader.Position
     /// Earliest and latest record time read, in Unix milliseconds.
     public var timeRange: ClosedRange<Int64>?
+    /// The exact times of the publish events behind each `users` entry with pending events,
+    /// also when those are only a count and a span (users with very many are left out), so that
+    /// settling a span needs no second read of the file (`KeptPublishTimes`). A span can also
+    /// arise when several files' exact times are merged.
+    public var pendingTimes: [String: [Int64]] = [:]
 
     /// Reads and audits one file, or the part of it that `plan` names.
     public static func scan(
         path: String, index: Int32, policy: Policy, format: LogFormat,
         plan: RecordReader.Plan = RecordReader.Plan()
     ) -> FileAudit {
+        // Fewer files than cores: parse this one on several threads.
+        if plan.prefetch && plan.start == .start && !plan.completeLinesOnly && plan.consumed == nil {
+            return ParallelFileScan.scan(path: path, index: index, policy: policy, format: format)
+        }
         var calendar = DayCalendar(timeZone: policy.timeZone)
         let roles = EventRoleTable(policy: policy)
         let users = UserActivityTally(file: index)
@@ -48,10 +57,12 @@ public struct FileAudit: Sendable {
         var issues = outcome.issues
         issues.anonymousPublishes = anonymous.anonymousPublishes
         issues.firstAnonymousPublishLines = anonymous.firstAnonymousPublishLines
-        return FileAudit(
+        var audit = FileAudit(
             path: path, index: index, records: outcome.records, dayCounts: days.finish(),
             issues: issues, users: activities, compressed: outcome.compressed, bytesRead: outcome.bytesRead,
             end: outcome.end, timeRange: earliest <= latest ? earliest...latest : nil)
+        audit.pendingTimes = users.pendingTimes
+        return audit
     }
 
     /// Counts, in one file, each listed user's publish events strictly before their verification

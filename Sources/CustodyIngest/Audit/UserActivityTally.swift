@@ -31,7 +31,20 @@ final class UserActivityTally {
     private struct UncoveredPublishes {
         var pending = PendingPublishes()
         var first: EventLocation?
+        /// Every time added, once `pending` keeps only a count and a span (more than
+        /// `PendingPublishes.exactLimit`), up to `keptTimesLimit`; `keptTimesOverflowed` past it.
+        var keptTimes: [Int64] = []
+        var keptTimesOverflowed = false
     }
+
+    /// Times kept per user beyond `PendingPublishes.exactLimit`: 32 KiB a user at most, and in
+    /// all no more than 8 bytes per publish event of the file.
+    static let keptTimesLimit = 4096
+
+    /// After `finish()`: for each user with pending publishes, the exact times of those events,
+    /// also when they are only a count and a span (see `FileAudit.pendingTimes`). Users past
+    /// `keptTimesLimit` are left out.
+    private(set) var pendingTimes: [String: [Int64]] = [:]
 
     private struct Waiting {
         var probe: ByteInterner.Probe
@@ -114,7 +127,14 @@ final class UserActivityTally {
                 first = uncovered.first
                 if let v { p.prune(verifiedAt: v) }
             }
-            activities.append(UserFileActivity(user: users.string(Int32(id)), verifiedAt: v, pending: p, firstPending: first))
+            let name = users.string(Int32(id))
+            if p.isExact {
+                if !p.isEmpty { pendingTimes[name] = p.exact }
+            } else if !publishes[Int(publishesIndex[id])].keptTimesOverflowed {
+                let kept = publishes[Int(publishesIndex[id])].keptTimes
+                pendingTimes[name] = if let v { kept.filter { $0 < v } } else { kept }
+            }
+            activities.append(UserFileActivity(user: name, verifiedAt: v, pending: p, firstPending: first))
         }
         return activities
     }
@@ -161,6 +181,20 @@ final class UserActivityTally {
 
     // MARK: per-user state
 
+    /// Keeps a publish time that `PendingPublishes` will not keep exactly (it has `exactLimit`).
+    private func keep(_ t: Int64, at index: Int) {
+        if publishes[index].keptTimesOverflowed { return }
+        if publishes[index].pending.count == PendingPublishes.exactLimit {
+            publishes[index].keptTimes = publishes[index].pending.exact
+        }
+        if publishes[index].keptTimes.count == Self.keptTimesLimit {
+            publishes[index].keptTimesOverflowed = true
+            publishes[index].keptTimes = []
+        } else {
+            publishes[index].keptTimes.append(t)
+        }
+    }
+
     @inline(__always)
     private func register(_ id: Int32) {
         if Int(id) == userCount {
@@ -198,6 +232,7 @@ final class UserActivityTally {
                 publishes.append(UncoveredPublishes())
             }
             let index = Int(publishesIndex[id])
+            if publishes[index].pending.count >= PendingPublishes.exactLimit { keep(t, at: index) }
             publishes[index].pending.add(t)
             if publishes[index].first.map({ t < $0.millis }) ?? true {
                 publishes[index].first = EventLocation(millis: t, file: file, line: line)
