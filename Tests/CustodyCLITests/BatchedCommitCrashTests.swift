@@ -199,7 +199,8 @@ import Testing
         #expect(try fixture.totalRecords() == records)
         if filesRead < BatchedCommitCrashTests.files { #expect(log.contains("stop requested"), "\(log)") }
 
-        let next = try BatchedCommitCrashTests.logged(fixture, ["run", "--config", fixture.config, "--as-of", BatchedCommitCrashTests.asOf])
+        let next = try BatchedCommitCrashTests.logged(
+            fixture, ["run", "--config", fixture.config, "--as-of", BatchedCommitCrashTests.asOf])
         #expect(next.process.terminationStatus == 1, "\(next.stderr)")
         // No line when the stopped run had read everything.
         var rest = 0

@@ -69,7 +69,9 @@ enum Ingestion {
         var object: IngestedPart.StoredObject?
         if writer.size > 0 && !shrank {
             // A fault means the file holds more than its decoded prefix: compress what was read.
-            let stored = try (whole && audit.issues.fault != nil ? recompressed(plan, audit: audit, vault: vault, durable: durable) : writer.commit())
+            let stored =
+                try
+                (whole && audit.issues.fault != nil ? recompressed(plan, audit: audit, vault: vault, durable: durable) : writer.commit())
             // An adopted copy is named by its own bytes; they must be the bytes just decoded.
             if whole && audit.issues.fault == nil && stored.storedSize != audit.bytesRead {
                 throw StoreError.io(

@@ -52,7 +52,9 @@ public struct Vault: Sendable {
     ///
     /// With `durable: false`, `commit` does not wait for the disk: the caller must make the
     /// object durable (`VaultSync.sync`) before any state row names it.
-    public func beginObject(adoptingGzip source: String? = nil, copyInline: Bool = false, durable: Bool = true) throws
+    public func beginObject(
+        adoptingGzip source: String? = nil, copyInline: Bool = false, durable: Bool = true
+    ) throws
         -> VaultObjectWriter
     {
         try VaultObjectWriter(vault: self, adopting: source, copyInline: copyInline, durable: durable)
@@ -255,7 +257,9 @@ public final class VaultObjectWriter {
             }
             total += n
         }
-        guard !sync || fsync(output) == 0 else { throw StoreError.io(path: destination, reason: "fsync: \(String(cString: strerror(errno)))") }
+        guard !sync || fsync(output) == 0 else {
+            throw StoreError.io(path: destination, reason: "fsync: \(String(cString: strerror(errno)))")
+        }
         return (total, hasher.finalize().hex)
     }
 }
