@@ -12,7 +12,7 @@ struct RunCommand: AsyncParsableCommand {
             so rotation (app.log → app.log.1 → app.log.2.gz) and copytruncate never count a line \
             twice or skip one; a growing file is resumed where the last run stopped. Every new stretch \
             of content is copied into the vault (gzip, named by its SHA-256) before the state records \
-            it, in one transaction per file: a run killed at any moment is finished by the next.
+            it, in one transaction per group of files: a run killed at any moment is finished by the next.
 
             The audit covers everything the state holds, so retention survives the app deleting its \
             own logs. Prints the same report as `custody check`; logs one line per event on stderr.

@@ -41,12 +41,21 @@ struct IngestedPart: Sendable {
 }
 
 enum Ingestion {
+    /// Gzip files up to this size are copied into the vault by the reading task itself, before
+    /// it decodes them; larger ones on `CopyPool` while it decodes.
+    static let inlineCopyLimit: Int64 = 1 << 20
+
     /// Reads the new part of a file, copying exactly the bytes it consumes into the vault.
     /// Plain files may still be growing: an unfinished last line is left for the next run.
-    static func read(_ plan: IngestionPlan, policy: Policy, vault: Vault, prefetch: Bool = false) throws -> IngestedPart {
+    /// With `durable: false` the part's vault object is not yet flushed to disk: the caller makes
+    /// it durable (`VaultSync`) before committing the part.
+    static func read(
+        _ plan: IngestionPlan, policy: Policy, vault: Vault, prefetch: Bool = false, durable: Bool = true
+    ) throws -> IngestedPart {
         // A gzip file read whole from its start is stored as it is; anything else is compressed.
         let whole = plan.identity.compressed && plan.start.bytes == 0
-        let writer = try vault.beginObject(adoptingGzip: whole ? plan.path : nil)
+        let writer = try vault.beginObject(
+            adoptingGzip: whole ? plan.path : nil, copyInline: plan.identity.size <= inlineCopyLimit, durable: durable)
         var writeError: Error?
         var newPartCRC: UInt32 = 0
         let readerPlan = RecordReader.Plan(start: plan.start, completeLinesOnly: !plan.identity.compressed, prefetch: prefetch) { bytes in
@@ -60,7 +69,9 @@ enum Ingestion {
         var object: IngestedPart.StoredObject?
         if writer.size > 0 && !shrank {
             // A fault means the file holds more than its decoded prefix: compress what was read.
-            let stored = try (whole && audit.issues.fault != nil ? recompressed(plan, audit: audit, vault: vault) : writer.commit())
+            let stored =
+                try
+                (whole && audit.issues.fault != nil ? recompressed(plan, audit: audit, vault: vault, durable: durable) : writer.commit())
             // An adopted copy is named by its own bytes; they must be the bytes just decoded.
             if whole && audit.issues.fault == nil && stored.storedSize != audit.bytesRead {
                 throw StoreError.io(
@@ -85,8 +96,10 @@ enum Ingestion {
     }
 
     /// The decoded content of a faulty gzip file up to where reading stopped, as a new object.
-    private static func recompressed(_ plan: IngestionPlan, audit: FileAudit, vault: Vault) throws -> (sha256: String, storedSize: Int) {
-        let writer = try vault.beginObject()
+    private static func recompressed(
+        _ plan: IngestionPlan, audit: FileAudit, vault: Vault, durable: Bool
+    ) throws -> (sha256: String, storedSize: Int) {
+        let writer = try vault.beginObject(durable: durable)
         var remaining = audit.end.bytes
         let source = try DecodedSources.open(path: plan.path)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)

@@ -4,9 +4,9 @@ import CustodyIngest
 import Foundation
 import GRDB
 
-/// Commits ingested parts to the state, each in one transaction together with the record of
-/// having read it: a run killed at any moment leaves the state as it was before some part, never
-/// half of one, and the next run reads that part again.
+/// Commits ingested parts to the state, a group of parts in one transaction together with the
+/// record of having read them: a run killed at any moment leaves the state as it was before some
+/// group, never half of one (nor half of a part), and the next run reads that group again.
 ///
 /// Keeps the real-name registry's per-user row in memory for the run, so a file touching tens of
 /// thousands of users writes only the rows it changes. Users are held by dense id (`UserIndex`),
@@ -67,12 +67,36 @@ final class StateWriter {
     /// Commits one part. Returns the log file's row id.
     @discardableResult
     func commit(_ part: IngestedPart) throws -> Int64 {
+        try commit(parts: [part])[0]
+    }
+
+    /// Commits parts in one transaction, in order (a later part sees what an earlier one
+    /// changed). The caller has made their vault objects durable first (`VaultSync`): no row may
+    /// name an object that is not on disk. Returns the log files' row ids, in order.
+    @discardableResult
+    func commit(parts: [IngestedPart]) throws -> [Int64] {
+        // The in-memory user rows and the next key change part by part inside the transaction;
+        // if it fails, they go back to what the database still holds. (`mayHaveSpans` is left
+        // set: a spare "may" only costs a delete that finds nothing.)
+        var undo: [(id: Int32, row: UserRow?)] = []
+        let keyBefore = nextStoredID
+        do {
+            return try database.pool.write { db in try parts.map { try write($0, in: db, undo: &undo) } }
+        } catch {
+            for (id, row) in undo.reversed() { rows[Int(id)] = row }
+            nextStoredID = keyBefore
+            throw error
+        }
+    }
+
+    /// Writes one part inside the caller's transaction `transaction`.
+    private func write(_ part: IngestedPart, in transaction: Database, undo: inout [(id: Int32, row: UserRow?)]) throws -> Int64 {
         var changedUsers: [(id: Int32, row: UserRow)] = []
         var spannedUsers: [Int32] = []
         let now = StateDatabase.timestamp()
         let ids = users.intern(count: part.audit.users.count) { part.audit.users[$0].user }
         growColumns()
-        let fileID = try database.pool.write { db -> Int64 in
+        let fileID = try { (db: Database) throws -> Int64 in
             var record =
                 part.plan.record
                 ?? LogFileRecord(
@@ -114,10 +138,12 @@ final class StateWriter {
             record.lastReadAt = now
             try record.update(db)
             return fileID
-        }
-        // Only once the transaction holds them.
+        }(transaction)
+        // The next part of the group merges with these (new users' keys included);
+        // `commit(parts:)` undoes them on failure.
         for (id, row) in changedUsers {
-            if rows[Int(id)] == nil { nextStoredID = row.storedID + 1 }
+            undo.append((id, rows[Int(id)]))
+            if rows[Int(id)] == nil { nextStoredID = max(nextStoredID, row.storedID + 1) }
             rows[Int(id)] = row
         }
         for id in spannedUsers { mayHaveSpans[Int(id)] = true }

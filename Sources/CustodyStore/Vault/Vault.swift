@@ -46,9 +46,18 @@ public struct Vault: Sendable {
     /// gzip file as it is, named by the hash of its bytes: its decompressed content is exactly
     /// the bytes fed in (the caller reads the whole file from its start without a fault and
     /// checks the copy's size against what it decoded), and copying it is far cheaper than
-    /// compressing the content again.
-    public func beginObject(adoptingGzip source: String? = nil) throws -> VaultObjectWriter {
-        try VaultObjectWriter(vault: self, adopting: source)
+    /// compressing the content again. `copyInline` copies the file at once, on the caller's
+    /// thread (right for small files); otherwise the copy runs on `CopyPool` while the caller
+    /// decodes.
+    ///
+    /// With `durable: false`, `commit` does not wait for the disk: the caller must make the
+    /// object durable (`VaultSync.sync`) before any state row names it.
+    public func beginObject(
+        adoptingGzip source: String? = nil, copyInline: Bool = false, durable: Bool = true
+    ) throws
+        -> VaultObjectWriter
+    {
+        try VaultObjectWriter(vault: self, adopting: source, copyInline: copyInline, durable: durable)
     }
 
     /// Removes an object (purge). Missing objects are not an error.
@@ -152,8 +161,8 @@ public struct Vault: Sendable {
 }
 
 /// Streams one object into the vault: hashes and compresses as it goes; or, adopting a gzip
-/// file, only counts the decoded bytes fed in while a background copy stores and hashes the
-/// file itself.
+/// file, only counts the decoded bytes fed in while a copy (in the background, or done at once
+/// for a small file) stores and hashes the file itself.
 public final class VaultObjectWriter {
     /// zlib level for content compressed here: plain (usually still-growing) log files. Level 3
     /// is several times faster than the default 6 for a few percent more bytes.
@@ -162,15 +171,18 @@ public final class VaultObjectWriter {
     private let vault: Vault
     private let temporaryPath: String
     private let writer: GzipWriter?
-    private let adopted: BackgroundCopy?
+    private let adopted: AdoptedCopy?
+    /// `commit` flushes the object and its directory entry to disk; else the caller does.
+    private let durable: Bool
     private var hasher = SHA256()
     public private(set) var size = 0
 
-    init(vault: Vault, adopting source: String?) throws {
+    init(vault: Vault, adopting source: String?, copyInline: Bool = false, durable: Bool = true) throws {
         self.vault = vault
+        self.durable = durable
         let temporaryPath = "\(vault.directory)/.incoming-\(UUID().uuidString).gz"
         self.temporaryPath = temporaryPath
-        adopted = source.map { BackgroundCopy(from: $0, to: temporaryPath) }
+        adopted = source.map { AdoptedCopy(from: $0, to: temporaryPath, sync: durable, inline: copyInline) }
         writer = source == nil ? try GzipWriter(path: temporaryPath, level: Self.compressionLevel, mode: 0o600) : nil
     }
 
@@ -187,8 +199,9 @@ public final class VaultObjectWriter {
         size += bytes.count
     }
 
-    /// Flushes the object to disk and moves it into place under its hash (unless an identical
-    /// object is already there). Returns the hash and the stored (compressed) size.
+    /// Flushes the object to disk (unless it was begun with `durable: false`) and moves it into
+    /// place under its hash (unless an identical object is already there). Returns the hash and
+    /// the stored (compressed) size.
     public func commit() throws -> (sha256: String, storedSize: Int) {
         let sha: String
         var storedSize = 0
@@ -203,7 +216,7 @@ public final class VaultObjectWriter {
             return (sha, existing)
         }
         if let writer {
-            try writer.close(sync: true)
+            try writer.close(sync: durable)
             storedSize = writer.bytesWritten
         }
         let shard = (target as NSString).deletingLastPathComponent
@@ -211,13 +224,14 @@ public final class VaultObjectWriter {
         guard chmod(temporaryPath, 0o440) == 0, rename(temporaryPath, target) == 0 else {
             throw StoreError.io(path: target, reason: String(cString: strerror(errno)))
         }
-        syncDirectory(shard)
+        if durable { syncDirectory(shard) }
         return (sha, storedSize)
     }
 
-    /// Copies a file, hashing the bytes as they pass, and flushes the copy to disk; returns its
-    /// size and SHA-256. Name and stored bytes agree by construction: both come from one read.
-    static func copy(_ source: String, to destination: String) throws -> (size: Int, sha256: String) {
+    /// Copies a file, hashing the bytes as they pass, and flushes the copy to disk (with `sync`);
+    /// returns its size and SHA-256. Name and stored bytes agree by construction: both come from
+    /// one read.
+    static func copy(_ source: String, to destination: String, sync: Bool = true) throws -> (size: Int, sha256: String) {
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw StoreError.io(path: source, reason: String(cString: strerror(errno))) }
         defer { close(input) }
@@ -243,22 +257,31 @@ public final class VaultObjectWriter {
             }
             total += n
         }
-        guard fsync(output) == 0 else { throw StoreError.io(path: destination, reason: "fsync: \(String(cString: strerror(errno)))") }
+        guard !sync || fsync(output) == 0 else {
+            throw StoreError.io(path: destination, reason: "fsync: \(String(cString: strerror(errno)))")
+        }
         return (total, hasher.finalize().hex)
     }
 }
 
-/// Copies (and hashes) an adopted gzip file into the vault's incoming area on its own thread,
-/// started with the object: the copy and its fsync wait on the disk while the caller decodes the
-/// same file (a fresh four-file `run` went from 1.75 to 1.69 s when they left the commit).
-final class BackgroundCopy: @unchecked Sendable {
+/// Copies (and hashes) an adopted gzip file into the vault's incoming area, started with the
+/// object: on `CopyPool`, so the copy waits on the disk while the caller decodes the same file (a
+/// fresh four-file `run` went from 1.75 to 1.69 s when it left the commit); or, `inline`, at once
+/// on the caller's thread, which for a small file costs less than handing it to another thread.
+final class AdoptedCopy: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
-    // Written once by the copying thread before `finished` is signalled; read after waiting.
+    // Written once (by the pool, or by init when inline) before `finished` is signalled; read
+    // after waiting.
     private var result: Result<(size: Int, sha256: String), Error> = .success((0, ""))
 
-    init(from source: String, to destination: String) {
-        Thread.detachNewThread { [self] in
-            result = Result { try VaultObjectWriter.copy(source, to: destination) }
+    init(from source: String, to destination: String, sync: Bool, inline: Bool) {
+        guard !inline else {
+            result = Result { try VaultObjectWriter.copy(source, to: destination, sync: sync) }
+            finished.signal()
+            return
+        }
+        CopyPool.shared.submit { [self] in
+            result = Result { try VaultObjectWriter.copy(source, to: destination, sync: sync) }
             finished.signal()
         }
     }
