@@ -175,8 +175,9 @@ GEN
   RSS_CHECK_M=$(rss_of $BIN check $MIL/*.gz --as-of $AS_OF --format json)
   RSS_RUN_M=$(rss_of $BIN run --config "$UM/custody.yaml" --as-of $AS_OF --quiet)
   RSS_STATUS_M=$(rss_of $BIN status --config "$UM/custody.yaml" --as-of $AS_OF)
-  $BIN check $MIL/*.gz --as-of $AS_OF --format json > "$OUT/million.json" || true
-  USERS_M=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["real_name"]["users_seen"])' "$OUT/million.json")
+  # Not *.json: every *.json in $OUT is read as timings below.
+  $BIN check $MIL/*.gz --as-of $AS_OF --format json > "$OUT/million-report.txt" || true
+  USERS_M=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["real_name"]["users_seen"])' "$OUT/million-report.txt")
   echo "million rss_check=$RSS_CHECK_M rss_run=$RSS_RUN_M rss_status=$RSS_STATUS_M users=$USERS_M" > "$OUT/million-rss"
 fi
 echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)"

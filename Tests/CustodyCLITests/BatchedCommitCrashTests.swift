@@ -1,3 +1,4 @@
+import Crypto
 import CustodyCore
 import CustodyTesting
 import Foundation
@@ -207,5 +208,40 @@ import Testing
         if let match = next.stderr.firstMatch(of: /(\d+) files committed in \d+ groups/) { rest = try #require(Int(match.1)) }
         #expect(filesRead + rest == BatchedCommitCrashTests.files)
         #expect(try fixture.totalRecords() == events.count)
+    }
+}
+
+/// A file whose read fails does not take the files read beside it down with it: they are
+/// committed before the run stops with the error, and a later run does not read them again.
+@Suite struct FailingFileInAGroupTests {
+    @Test func filesReadBesideAFailingOneAreCommitted() throws {
+        let fixture = try StateFixture()
+        let events = StateFixture.events(days: 3, users: 20, perDay: 30, seed: 4)
+        for (index, name) in ["a", "b", "c", "z"].enumerated() {
+            let writer = try GzipWriter(path: fixture.dir.path("logs/\(name).jsonl.gz"))
+            try writer.write(StateFixture.lines(Array(events[(index * 20)..<(index * 20 + 20)]), from: index * 20))
+            try writer.close()
+        }
+        // An adopted gzip file is named by the SHA-256 of its bytes; a plain file where z's
+        // shard directory must go makes storing z fail, and only z.
+        let hex = { (path: String) in
+            SHA256.hash(data: try Data(contentsOf: URL(fileURLWithPath: path))).map { String(format: "%02x", $0) }.joined()
+        }
+        let blocked = try String(hex(fixture.dir.path("logs/z.jsonl.gz")).prefix(2))
+        for name in ["a", "b", "c"] { try #require(!(try hex(fixture.dir.path("logs/\(name).jsonl.gz"))).hasPrefix(blocked)) }
+        try FileManager.default.createDirectory(atPath: fixture.state + "/vault", withIntermediateDirectories: true)
+        try fixture.dir.write("state/vault/\(blocked)", "not a directory\n")
+
+        let failed = try fixture.custody("run", ["--jobs", "1", "--quiet"], asOf: "2026-11-05")
+        #expect(failed.status != 0 && failed.status != 1, "\(failed.stderr)")
+        let read = try fixture.openState().read { db in try String.fetchAll(db, sql: "SELECT first_path FROM log_files ORDER BY first_path")
+        }
+        #expect(read.map { ($0 as NSString).lastPathComponent } == ["a.jsonl.gz", "b.jsonl.gz", "c.jsonl.gz"])
+
+        try FileManager.default.removeItem(atPath: fixture.state + "/vault/\(blocked)")
+        let again = try fixture.custody("run", ["--format", "json"], asOf: "2026-11-05")
+        #expect(again.stderr.contains("1 with something new"), "\(again.stderr)")
+        let records = try fixture.openState().read { db in try Int.fetchOne(db, sql: "SELECT SUM(records) FROM log_files") }
+        #expect(records == 80)
     }
 }

@@ -58,6 +58,39 @@ struct KeptPublishTimesTests {
         }
     }
 
+    /// Kept times are bounded over the whole check: past the budget a file keeps none, and its
+    /// spans are settled by reading it again.
+    @Test func keptTimesStayWithinTheirBudget() throws {
+        let dir = try TemporaryDirectory()
+        let path = try writeFixture(dir)
+        let audits = (0..<3).map { FileAudit.scan(path: path, index: Int32($0), policy: policy, format: .jsonl) }
+        let cost = KeptPublishTimes.estimatedBytes(audits[0].pendingTimes)
+        #expect(cost > 3 * 96)
+        var merged = MergedAudit(fileCount: 3)
+        merged.keptBudget = 2 * cost + cost / 2
+        for audit in audits { merged.add(audit) }
+        #expect(merged.kept.map(\.times.isEmpty) == [false, false, true])
+        #expect(merged.keptBytes == 2 * cost)
+        var calendar = DayCalendar(timeZone: policy.timeZone)
+        #expect(merged.kept[2].recount(verifiedAt: ["heavy": .max], calendar: &calendar) == nil)
+        #expect(merged.kept[1].recount(verifiedAt: ["heavy": .max], calendar: &calendar) == ["heavy": 6])
+    }
+
+    /// `run` reads a file into the vault (bytes consumed) and stores spans in the state: the
+    /// scan keeps no times for it, and finds the same users and spans.
+    @Test func aScanIntoTheVaultKeepsNoTimes() throws {
+        let dir = try TemporaryDirectory()
+        let path = try writeFixture(dir)
+        var copied = 0
+        let plan = RecordReader.Plan(start: .start, completeLinesOnly: false, prefetch: false) { copied += $0.count }
+        let intoVault = FileAudit.scan(path: path, index: 0, policy: policy, format: .jsonl, plan: plan)
+        let checked = FileAudit.scan(path: path, index: 0, policy: policy, format: .jsonl)
+        #expect(copied > 0)
+        #expect(intoVault.pendingTimes.isEmpty && !checked.pendingTimes.isEmpty)
+        #expect(intoVault.users.map(\.user) == checked.users.map(\.user))
+        #expect(intoVault.users.map(\.pending.count) == checked.users.map(\.pending.count))
+    }
+
     @Test func theCheckSettlesSpansFromKeptTimes() async throws {
         let dir = try TemporaryDirectory()
         let path = try writeFixture(dir)

@@ -40,6 +40,34 @@ import Testing
         try VaultSync(vault: vault, useSyncfs: false).sync(objects: names)
     }
 
+    /// An object left empty or cut short under its name (renamed into place, then power lost
+    /// before the group's flush) is not trusted when the same content comes again: it is
+    /// replaced by the bytes just written, for both kinds of object.
+    @Test(arguments: [true, false])
+    func aDamagedObjectOfTheSameNameIsReplaced(adopted: Bool) throws {
+        let (vault, dir) = try temporaryVault()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let source = dir.path + "/log.gz"
+        try writeGzip((0..<200).map { "line \($0)\n" }.joined(), to: source)
+        func store() throws -> (sha256: String, storedSize: Int) {
+            if adopted { return try vault.beginObject(adoptingGzip: source, durable: false).commit() }
+            let writer = try vault.beginObject(durable: false)
+            try Array("compressed here\n".utf8).withUnsafeBytes { try writer.append($0) }
+            return try writer.commit()
+        }
+        let first = try store()
+        let path = vault.path(of: first.sha256)
+        for damage in [0, first.storedSize / 2] {
+            try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: path)
+            #expect(truncate(path, off_t(damage)) == 0)
+            #expect(vault.check(first.sha256) != .intact)
+            let again = try store()
+            #expect(again.sha256 == first.sha256)
+            #expect(again.storedSize == first.storedSize)
+            #expect(vault.check(first.sha256) == .intact, "cut to \(damage) bytes and kept")
+        }
+    }
+
     /// Where each object is fsynced, one that is not there fails the group (fail closed).
     @Test func fsyncPathFailsOnAnObjectThatIsNotInTheVault() throws {
         let (vault, dir) = try temporaryVault()

@@ -55,8 +55,8 @@ extension CheckReport {
         "all records read" + (recordDays.map { " (\($0.lowerBound) … \($0.upperBound))" } ?? "")
     }
 
-    /// One line per run of consecutive missing days: the finding's own message for a single
-    /// day, "no records on FIRST … LAST (N days, ZONE)" for a longer run.
+    /// One line per run of consecutive missing days: "no records on DAY (ZONE)" for a single day
+    /// (as the finding's message reads), "no records on FIRST … LAST (N days, ZONE)" for a run.
     func missingDayLines(_ findings: [Finding]) -> [String] {
         let days = findings.compactMap(\.day).sorted()
         guard days.count == findings.count else { return findings.map(\.message) }

@@ -119,6 +119,13 @@ struct MergedAudit {
     var fileBytes: [Int]
     /// Per file, the publish times its scan kept (`FileAudit.pendingTimes`).
     var kept: [KeptPublishTimes]
+    /// Estimated bytes held in `kept`, against `keptBudget`.
+    var keptBytes = 0
+    /// Above this, a file's kept times are dropped and its spans settled by reading it again:
+    /// kept times grow with every (file, user with uncovered publishes), so many files of users
+    /// who never verify would otherwise hold gigabytes until the check ends.
+    var keptBudget = MergedAudit.defaultKeptBudget
+    static let defaultKeptBudget = 64 << 20
     var filesDone = 0
 
     init(fileCount: Int) {
@@ -135,7 +142,11 @@ struct MergedAudit {
         issues[Int(audit.index)] = audit.issues
         fileRecords[Int(audit.index)] = audit.records
         fileBytes[Int(audit.index)] = audit.end.bytes
-        kept[Int(audit.index)] = KeptPublishTimes(times: audit.pendingTimes)
+        let cost = KeptPublishTimes.estimatedBytes(audit.pendingTimes)
+        if keptBytes + cost <= keptBudget {
+            kept[Int(audit.index)] = KeptPublishTimes(times: audit.pendingTimes)
+            keptBytes += cost
+        }
         filesDone += 1
     }
 }
@@ -144,6 +155,12 @@ struct MergedAudit {
 /// reading the file again.
 struct KeptPublishTimes {
     var times: [String: [Int64]] = [:]
+
+    /// About what `times` holds in memory: a dictionary entry, a name and an array header per
+    /// user, 8 bytes per time.
+    static func estimatedBytes(_ times: [String: [Int64]]) -> Int {
+        times.reduce(0) { $0 + 96 + $1.key.utf8.count + 8 * $1.value.count }
+    }
 
     /// What `FileAudit.recount` would find in the file, from the kept times; nil when a user's
     /// times were not kept (the file is then read again). Publish events the scan did not keep

@@ -33,7 +33,8 @@ public struct FileAudit: Sendable {
         }
         var calendar = DayCalendar(timeZone: policy.timeZone)
         let roles = EventRoleTable(policy: policy)
-        let users = UserActivityTally(file: index)
+        // Kept publish times serve a check's recounts; `run` (bytes consumed into the vault) has none.
+        let users = UserActivityTally(file: index, keepsPublishTimes: plan.consumed == nil)
         var days = DayTally()
         var earliest = Int64.max
         var latest = Int64.min

@@ -70,8 +70,13 @@ final class UserActivityTally {
     private var count = 0
     private var resolved = 0
 
-    init(file: Int32) {
+    /// Whether `pendingTimes` is kept: a check settles spans from it; `run` stores spans in the
+    /// state and never reads it, so it does not pay for it.
+    private let keepsPublishTimes: Bool
+
+    init(file: Int32, keepsPublishTimes: Bool = true) {
         self.file = file
+        self.keepsPublishTimes = keepsPublishTimes
         queue = .allocate(capacity: Self.capacity)
         keys = .allocate(capacity: Self.capacity * Self.longestQueuedKey)
         verifiedAt = .allocate(capacity: userCapacity)
@@ -128,11 +133,13 @@ final class UserActivityTally {
                 if let v { p.prune(verifiedAt: v) }
             }
             let name = users.string(Int32(id))
-            if p.isExact {
-                if !p.isEmpty { pendingTimes[name] = p.exact }
-            } else if !publishes[Int(publishesIndex[id])].keptTimesOverflowed {
-                let kept = publishes[Int(publishesIndex[id])].keptTimes
-                pendingTimes[name] = if let v { kept.filter { $0 < v } } else { kept }
+            if keepsPublishTimes {
+                if p.isExact {
+                    if !p.isEmpty { pendingTimes[name] = p.exact }
+                } else if !publishes[Int(publishesIndex[id])].keptTimesOverflowed {
+                    let kept = publishes[Int(publishesIndex[id])].keptTimes
+                    pendingTimes[name] = if let v { kept.filter { $0 < v } } else { kept }
+                }
             }
             activities.append(UserFileActivity(user: name, verifiedAt: v, pending: p, firstPending: first))
         }
@@ -183,7 +190,7 @@ final class UserActivityTally {
 
     /// Keeps a publish time that `PendingPublishes` will not keep exactly (it has `exactLimit`).
     private func keep(_ t: Int64, at index: Int) {
-        if publishes[index].keptTimesOverflowed { return }
+        if !keepsPublishTimes || publishes[index].keptTimesOverflowed { return }
         if publishes[index].pending.count == PendingPublishes.exactLimit {
             publishes[index].keptTimes = publishes[index].pending.exact
         }

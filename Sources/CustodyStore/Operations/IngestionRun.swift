@@ -104,7 +104,16 @@ public enum IngestionRun {
                         return nil
                     }
                 }
-                guard let event = try await group.next() else { break }
+                let next: IngestedPart??
+                do {
+                    next = try await group.next()
+                } catch {
+                    // The files read beside one that fails are kept: a file failing every run
+                    // must not hold back the rest of its group run after run.
+                    try commitPending()
+                    throw error
+                }
+                guard let event = next else { break }
                 guard let part = event else {
                     wakeUpScheduled = false
                     if grouping.isDue(at: clock.now - begun) { try commitPending() }

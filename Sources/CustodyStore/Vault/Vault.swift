@@ -212,7 +212,10 @@ public final class VaultObjectWriter {
         }
         let target = vault.path(of: sha)
         let fm = FileManager.default
-        if let existing = try? fm.attributesOfItem(atPath: target)[.size] as? Int {
+        // An object of this name may have been renamed into place by a run that died before the
+        // group's flush (`durable: false`): after a power loss its bytes can be missing. Trust it
+        // only once they hash to its name; otherwise the bytes just written replace it.
+        if let existing = try? fm.attributesOfItem(atPath: target)[.size] as? Int, vault.check(sha) == .intact {
             return (sha, existing)
         }
         if let writer {
