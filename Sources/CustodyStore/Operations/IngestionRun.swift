@@ -47,6 +47,11 @@ public enum IngestionRun {
         logger.info("run \(runID): \(inputs.count) files in sources, \(plans.count) with something new")
 
         let writer = try StateWriter(database: database, policy: policy, runID: runID)
+        // Each group rewrites much of the users table: checkpointing the WAL after each (SQLite's
+        // default, past 1,000 pages) copied the same pages into the database again and again.
+        // Once, after intake, is enough; commits are as durable in the WAL as in the database.
+        // (A setting of the writer's connection only: it ends with the process, whatever happens.)
+        try await database.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
         // Opened before any object is written, so that it reports their write-back errors.
         let vaultSync = try VaultSync(vault: vault)
         var filesRead = 0
@@ -131,6 +136,10 @@ public enum IngestionRun {
             group.cancelAll()
         }
         if filesRead > 0 { logger.info("\(filesRead) files committed in \(groups) groups") }
+        try await database.pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 1000")
+            try db.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)")
+        }
         if writer.heldAfterIntake { try Ledger(configuration: configuration).checkpoint(database: database) }
         if stoppedEarly { logger.notice("stop requested: \(plans.count - filesRead) files left for the next run") }
 
