@@ -124,14 +124,21 @@ import Testing
         #expect(verify.stdout.contains("2026-10-03"))
     }
 
-    /// `purge --apply` on a ledger that fails verification deletes nothing and stops like every
-    /// command that refuses to sign such a ledger: exit status 1, "run custody verify".
-    @Test func purgeRefusesABrokenLedger() throws {
+    /// Ten days of logs from March 2025 (past maximum_days, 180, as of 2026-11-19), ingested,
+    /// and a request for 2025-03-01 up to `last`, which holds the objects it covers.
+    func yearOldLogsWithARequest(to last: String) throws -> StateFixture {
         let fixture = try StateFixture()
         let events = StateFixture.events(days: 10, firstDay: CivilDay(year: 2025, month: 3, day: 1)!)
         try fixture.append(StateFixture.lines(events), to: "old.jsonl")
         _ = try fixture.custody("run", asOf: "2025-03-20")
-        try fixture.addRequest(from: "2025-03-01", to: "2025-03-02")
+        try fixture.addRequest(from: "2025-03-01", to: last)
+        return fixture
+    }
+
+    /// `purge --apply` on a ledger that fails verification deletes nothing and stops like every
+    /// command that refuses to sign such a ledger: exit status 1, "run custody verify".
+    @Test func purgeRefusesABrokenLedger() throws {
+        let fixture = try yearOldLogsWithARequest(to: "2025-03-02")
         let queue = try fixture.insider()
         let objects = try queue.read { db in try String.fetchAll(db, sql: "SELECT sha256 FROM vault_objects") }
         try #require(!objects.isEmpty)
@@ -151,12 +158,7 @@ import Testing
     /// Releasing a hold by editing `legal_holds` does not make held evidence deletable: purge
     /// decides from the ledger's hold entries.
     @Test func purgeKeepsWhatTheLedgerHolds() throws {
-        let fixture = try StateFixture()
-        // Logs of a year ago: past maximum_days (180) as of a day before today.
-        let events = StateFixture.events(days: 10, firstDay: CivilDay(year: 2025, month: 3, day: 1)!)
-        try fixture.append(StateFixture.lines(events), to: "old.jsonl")
-        _ = try fixture.custody("run", asOf: "2025-03-20")
-        try fixture.addRequest(from: "2025-03-01", to: "2025-03-10")
+        let fixture = try yearOldLogsWithARequest(to: "2025-03-10")
         let queue = try fixture.insider()
         let objects = try queue.read { db in try String.fetchAll(db, sql: "SELECT vault_object FROM legal_holds") }
         try #require(!objects.isEmpty)
