@@ -64,28 +64,26 @@ public enum StateAudit {
             }
 
             // Spans straddling a verification are settled from the vault copy of their segment.
-            var realName = try registry.result { segment, verifiedAt in
+            func recount(
+                segment: Int32, verifiedAt: [String: Int64], onDays window: ClosedRange<Int32>? = nil
+            ) throws
+                -> [String: Int]?
+            {
                 guard
                     let object = try String.fetchOne(
                         db, sql: "SELECT vault_object FROM segments WHERE id = ?", arguments: [Int64(segment)]),
                     vault.contains(object)
                 else { return nil }
                 return FileAudit.recount(
-                    path: vault.path(of: object), policy: policy, format: formats.format(of: object), verifiedAt: verifiedAt)
+                    path: vault.path(of: object), policy: policy, format: formats.format(of: object), verifiedAt: verifiedAt,
+                    onDays: window)
             }
+            var realName = try registry.result { try recount(segment: $0, verifiedAt: $1) }
             let rule = RetentionRule(minimumDays: policy.retention.minimumDays, asOf: asOf, since: since)
             var calendar = DayCalendar(timeZone: policy.timeZone)
             if let window = rule.windowDays {
                 realName.inRetentionWindow = try registry.violations(onDays: window, day: { calendar.day(ofMillis: $0) }) {
-                    segment, verifiedAt in
-                    guard
-                        let object = try String.fetchOne(
-                            db, sql: "SELECT vault_object FROM segments WHERE id = ?", arguments: [Int64(segment)]),
-                        vault.contains(object)
-                    else { return nil }
-                    return FileAudit.recount(
-                        path: vault.path(of: object), policy: policy, format: formats.format(of: object), verifiedAt: verifiedAt,
-                        onDays: window)
+                    try recount(segment: $0, verifiedAt: $1, onDays: window)
                 }
             }
 
