@@ -82,7 +82,7 @@ import Testing
             var threads = Set<ObjectIdentifier>()
             var ran = 0
         }
-        let pool = CopyPool(threads: 2)
+        let pool = WorkerPool(threads: 2)
         let seen = Seen()
         let done = DispatchSemaphore(value: 0)
         for _ in 0..<200 {

@@ -42,7 +42,7 @@ struct IngestedPart: Sendable {
 
 enum Ingestion {
     /// Gzip files up to this size are copied into the vault by the reading task itself, before
-    /// it decodes them; larger ones on `CopyPool` while it decodes.
+    /// it decodes them; larger ones on `WorkerPool.copies` while it decodes.
     static let inlineCopyLimit: Int64 = 1 << 20
 
     /// Reads the new part of a file, copying exactly the bytes it consumes into the vault.

@@ -95,7 +95,13 @@ public enum IngestionRun {
                 let plan = plans[next]
                 next += 1
                 reading += 1
-                group.addTask { try Ingestion.read(plan, policy: policy, vault: vault, prefetch: prefetch, durable: false) }
+                // On a thread of its own, not the concurrency pool's: this loop must stay free to
+                // commit a group (and start the next read) while files are being read.
+                group.addTask {
+                    try await WorkerPool.reads.run {
+                        try Ingestion.read(plan, policy: policy, vault: vault, prefetch: prefetch, durable: false)
+                    }
+                }
                 return true
             }
             for _ in 0..<max(1, jobs) { _ = startNext() }

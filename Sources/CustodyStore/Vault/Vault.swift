@@ -47,7 +47,7 @@ public struct Vault: Sendable {
     /// the bytes fed in (the caller reads the whole file from its start without a fault and
     /// checks the copy's size against what it decoded), and copying it is far cheaper than
     /// compressing the content again. `copyInline` copies the file at once, on the caller's
-    /// thread (right for small files); otherwise the copy runs on `CopyPool` while the caller
+    /// thread (right for small files); otherwise the copy runs on `WorkerPool.copies` while the caller
     /// decodes.
     ///
     /// With `durable: false`, `commit` does not wait for the disk: the caller must make the
@@ -268,7 +268,7 @@ public final class VaultObjectWriter {
 }
 
 /// Copies (and hashes) an adopted gzip file into the vault's incoming area, started with the
-/// object: on `CopyPool`, so the copy waits on the disk while the caller decodes the same file (a
+/// object: on `WorkerPool.copies`, so the copy waits on the disk while the caller decodes the same file (a
 /// fresh four-file `run` went from 1.75 to 1.69 s when it left the commit); or, `inline`, at once
 /// on the caller's thread, which for a small file costs less than handing it to another thread.
 final class AdoptedCopy: @unchecked Sendable {
@@ -283,7 +283,7 @@ final class AdoptedCopy: @unchecked Sendable {
             finished.signal()
             return
         }
-        CopyPool.shared.submit { [self] in
+        WorkerPool.copies.submit { [self] in
             result = Result { try VaultObjectWriter.copy(source, to: destination, sync: sync) }
             finished.signal()
         }

@@ -1,0 +1,70 @@
+import Foundation
+
+/// Long-lived threads for work that blocks: copies of adopted gzip files into the vault, and the
+/// reading of files during `run`. Threads start on demand, up to a limit, and then wait for work;
+/// work waits in order when every thread is busy.
+///
+/// Why not the Swift concurrency pool: it has one thread per core, and work that blocks there
+/// for a whole file starves everything else. With two cores and two files being read, the run's
+/// loop could not commit a group, nor start the next read while committing, nor wake up at a
+/// group's deadline, until a read finished.
+final class WorkerPool: @unchecked Sendable {
+    /// Copies of adopted gzip files: as many threads as cores, since at most one copy per reading
+    /// job is in flight. A fresh run over 1,000 small files used to start a thread per file.
+    static let copies = WorkerPool(threads: max(1, ProcessInfo.processInfo.activeProcessorCount))
+    /// Reading files during `run`: the caller bounds how many are read at once (`--jobs`); the
+    /// limit only caps threads if it asks for more.
+    static let reads = WorkerPool(threads: 64)
+
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var queue: [@Sendable () -> Void] = []
+    private var head = 0
+    private var threads = 0
+    private var idle = 0
+    private let limit: Int
+
+    init(threads limit: Int) {
+        self.limit = max(1, limit)
+    }
+
+    /// Runs `work` on one of the pool's threads, starting one (up to the limit) when none is idle.
+    func submit(_ work: @escaping @Sendable () -> Void) {
+        condition.lock()
+        defer { condition.unlock() }
+        queue.append(work)
+        if idle == 0 && threads < limit {
+            threads += 1
+            Thread.detachNewThread { [self] in serve() }
+        } else {
+            condition.signal()
+        }
+    }
+
+    /// Runs `work` on one of the pool's threads and returns its result; the calling task is
+    /// suspended meanwhile, so its thread stays free for other tasks.
+    func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            submit { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
+    private func serve() {
+        while true {
+            condition.lock()
+            while head == queue.count {
+                idle += 1
+                condition.wait()
+                idle -= 1
+            }
+            let work = queue[head]
+            head += 1
+            if head == queue.count {
+                queue.removeAll(keepingCapacity: true)
+                head = 0
+            }
+            condition.unlock()
+            work()
+        }
+    }
+}
