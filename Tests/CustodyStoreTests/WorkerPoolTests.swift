@@ -40,4 +40,38 @@ import Testing
             try await WorkerPool(threads: 1).run { () throws -> Int in throw Expected() }
         }
     }
+
+    /// One thread waits; two works arrive at once. The waiting thread is signalled for the first;
+    /// the second must get a thread of its own, not count on the one already signalled (both
+    /// works wait for each other here, so sharing a thread would leave the second waiting).
+    @Test func twoWorksArrivingTogetherGetTwoThreads() throws {
+        let pool = WorkerPool(threads: 2)
+        let warmedUp = DispatchSemaphore(value: 0)
+        pool.submit { warmedUp.signal() }
+        warmedUp.wait()
+        Thread.sleep(forTimeInterval: 0.05)  // its thread is now waiting for work
+        let first = DispatchSemaphore(value: 0)
+        let second = DispatchSemaphore(value: 0)
+        let done = DispatchSemaphore(value: 0)
+        final class Outcomes: @unchecked Sendable {
+            let lock = NSLock()
+            var metTheOther = 0
+        }
+        let outcomes = Outcomes()
+        func work(signal mine: DispatchSemaphore, await other: DispatchSemaphore) -> @Sendable () -> Void {
+            {
+                mine.signal()
+                let met = other.wait(timeout: .now() + .seconds(5)) == .success
+                outcomes.lock.lock()
+                if met { outcomes.metTheOther += 1 }
+                outcomes.lock.unlock()
+                done.signal()
+            }
+        }
+        pool.submit(work(signal: first, await: second))
+        pool.submit(work(signal: second, await: first))
+        done.wait()
+        done.wait()
+        #expect(outcomes.metTheOther == 2)
+    }
 }

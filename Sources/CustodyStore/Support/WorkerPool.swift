@@ -21,24 +21,30 @@ final class WorkerPool: @unchecked Sendable {
     private var queue: [@Sendable () -> Void] = []
     private var head = 0
     private var threads = 0
-    private var idle = 0
+    /// Threads waiting for work, and how many of them were signalled and have not yet woken: a
+    /// waiting thread already signalled must not be counted on for a second piece of work.
+    private var waiting = 0
+    private var wakeups = 0
     private let limit: Int
 
     init(threads limit: Int) {
         self.limit = max(1, limit)
     }
 
-    /// Runs `work` on one of the pool's threads, starting one (up to the limit) when none is idle.
+    /// Runs `work` on one of the pool's threads: wakes a waiting one, else starts one (up to the
+    /// limit), else leaves it for the first thread that is done.
     func submit(_ work: @escaping @Sendable () -> Void) {
         condition.lock()
         defer { condition.unlock() }
         queue.append(work)
-        if idle == 0 && threads < limit {
+        if waiting > wakeups {
+            wakeups += 1
+            condition.signal()
+        } else if threads < limit {
             threads += 1
             Thread.detachNewThread { [self] in serve() }
-        } else {
-            condition.signal()
         }
+        // Otherwise a busy thread takes it when it is done.
     }
 
     /// Runs `work` on one of the pool's threads and returns its result; the calling task is
@@ -53,9 +59,10 @@ final class WorkerPool: @unchecked Sendable {
         while true {
             condition.lock()
             while head == queue.count {
-                idle += 1
+                waiting += 1
                 condition.wait()
-                idle -= 1
+                waiting -= 1
+                if wakeups > 0 { wakeups -= 1 }
             }
             let work = queue[head]
             head += 1
