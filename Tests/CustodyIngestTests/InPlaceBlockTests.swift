@@ -95,6 +95,13 @@ struct InPlaceBlockTests {
             ("one over the limit", Array(repeating: 0x20, count: limit + 1) + Array("\n\(record(5))\n".utf8)),
             ("last, no line end", Array("\(record(0))\n".utf8) + Array(repeating: 0x78, count: limit + 3)),
             ("last, ending in CR", Array("\(record(0))\n".utf8) + Array(repeating: 0x78, count: limit + 3) + [0x0D]),
+            // Long enough to be skipped before their ends are read; the short line between comes
+            // in the same read as the first long line's end.
+            (
+                "two around a short one",
+                Array(repeating: 0x78, count: limit + 5000) + Array("\n\(record(1))\n".utf8)
+                    + Array(repeating: 0x78, count: limit + 3000) + Array("\n\(record(2))\n".utf8)
+            ),
         ]
         for (name, bytes) in cases {
             let path = try dir.write("\(name).log", bytes)

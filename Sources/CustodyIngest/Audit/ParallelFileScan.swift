@@ -186,9 +186,10 @@ enum ParallelFileScan {
             var block = take()
             while true {
                 // The block holds the start of an unfinished line (no line end in it but perhaps
-                // a last `\r`): read to the target, then on until a line end is seen.
+                // a last `\r`), or after an overlong line the bytes read past its end (line ends
+                // anywhere): read to the target, then on until a line end is seen.
                 var cut = 0
-                var searched = max(block.filled - 1, 0)
+                var searched = block.startsWithOverlong ? 0 : max(block.filled - 1, 0)
                 var atEnd = false
                 while true {
                     if block.filled >= block.targetBytes {
