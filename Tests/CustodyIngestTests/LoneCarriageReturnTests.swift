@@ -62,3 +62,38 @@ struct LoneCarriageReturnTests {
         #expect(report.realName.violatingUsers.map(\.user) == ["u2"])
     }
 }
+
+/// A lone `\r` that ends an overlong line is its line end even when it is the last byte of a
+/// read (once it was not looked at again, and the next line was swallowed with the long one).
+@Suite("Lone carriage return after an overlong line")
+struct OverlongLoneCarriageReturnTests {
+    @Test func loneCRAtTheEndOfAReadEndsTheOverlongLine() {
+        // 1025 reads of 1 KiB: the `\r` is the last byte of the last of them.
+        let long = [UInt8](repeating: 0x78, count: 1025 * 1024 - 1) + [0x0D]
+        let bytes = long + Array("next\nlast".utf8)
+        var events: [String] = []
+        let outcome = LineReader.forEachLine(
+            in: LoneCarriageReturnTests.ChunkedSource(bytes, chunk: 1024), from: .start, completeLinesOnly: false, consumed: nil
+        ) { event in
+            switch event {
+            case .line(let line, let number): events.append("\(number):\(String(decoding: line, as: UTF8.self))")
+            case .overlong(let number): events.append("\(number):overlong")
+            case .cutOff(let number): events.append("\(number):cut off")
+            }
+        }
+        #expect(events == ["1:overlong", "2:next", "3:last"])
+        #expect(outcome.end == LineReader.Position(bytes: bytes.count, lines: 3))
+    }
+
+    @Test func overlongLastLineEndingInCRConsumesEveryByte() {
+        let bytes = Array("a\n".utf8) + [UInt8](repeating: 0x78, count: 1025 * 1024 - 1) + [0x0D]
+        var numbers: [Int] = []
+        let outcome = LineReader.forEachLine(
+            in: LoneCarriageReturnTests.ChunkedSource(bytes, chunk: 1024), from: .start, completeLinesOnly: false, consumed: nil
+        ) { event in
+            if case .overlong(let number) = event { numbers.append(number) }
+        }
+        #expect(numbers == [2])
+        #expect(outcome.end == LineReader.Position(bytes: bytes.count, lines: 2))
+    }
+}

@@ -1,3 +1,4 @@
+import CLineScan
 import CustodyCore
 
 /// Parses the lines of `LineBlock`s: what `RecordReader.read` and `FileAudit.scan` do per line,
@@ -13,14 +14,20 @@ struct BlockParser {
     private(set) var latest = Int64.min
     /// Only `nonTextBytes` is used: the other issues are in the blocks, in order.
     private(set) var nonText = InputIssues()
+    /// Line ends found per `custody_newlines` call.
+    private let newlines: UnsafeMutablePointer<UInt32>
 
     init(path: String, policy: Policy, format: LogFormat) {
         parser = LineParser(policy: policy, format: format, path: path)
         calendar = DayCalendar(timeZone: policy.timeZone)
         roles = EventRoleTable(policy: policy)
+        newlines = .allocate(capacity: LineReader.newlineBatch)
     }
 
-    func deallocate() { parser.deallocate() }
+    func deallocate() {
+        parser.deallocate()
+        newlines.deallocate()
+    }
 
     /// Records per day over every block parsed here.
     mutating func finishDays() -> [Int32: Int] { days.finish() }
@@ -33,31 +40,73 @@ struct BlockParser {
         return kind == .jsonl || kind == .combined || kind == .logfmt
     }
 
+    /// Splits the block into lines (as `LineReader` does: a line ends at `\n` or a lone `\r`, a
+    /// `\r` before `\n` is dropped, a line over the limit is rejected as overlong) and parses
+    /// them, numbering them from 1 within the block.
     mutating func parse(_ block: LineBlock) {
-        for k in 0..<block.lineCount {
-            let line = block.lines[k]
-            switch line.length {
-            case LineBlock.Line.overlong:
-                block.rejections.append((line.number, Rejection.overlong.cause))
-            case LineBlock.Line.cutOff:
-                block.rejections.append((line.number, Rejection.cutOffByFault.cause))
-            default:
-                var bytes = UnsafeBufferPointer(start: block.bytes + Int(line.offset), count: Int(line.length))
-                // Editors on some systems start a UTF-8 file with a byte-order mark.
-                if line.number == 1, bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
-                    bytes = UnsafeBufferPointer(rebasing: bytes[3...])
-                }
-                if bytes.isEmpty || LineParser.isBlank(bytes) { continue }
-                switch parser.parse(bytes) {
-                case .record(let record):
-                    add(record, line: line.number, to: block)
-                case .rejected(let rejection):
-                    block.rejections.append((line.number, parser.cause(of: rejection)))
-                    nonText.countNonText(bytes)
-                case .skipped:
-                    break
-                }
+        var number = 0
+        if block.startsWithOverlong {
+            number += 1
+            block.rejections.append((number, Rejection.overlong.cause))
+        }
+        let base = block.bytes
+        let count = block.byteCount
+        var lineStart = 0
+        var scan = 0
+        while scan < count {
+            var scanned = 0
+            let found = custody_newlines(base + scan, count - scan, newlines, LineReader.newlineBatch, &scanned)
+            for k in 0..<found {
+                let newline = scan + Int(newlines[k])
+                number += 1
+                parseLine(lineStart, newline, number, in: block)
+                lineStart = newline + 1
             }
+            scan += scanned
+        }
+        // Bytes after the last line end found: a line that ended at a lone `\r` (the reader cut
+        // the block just after it, where its next byte is not known here), or the file's last.
+        if lineStart < count {
+            number += 1
+            // A fault cuts a line off, unless it was overlong already (as `LineReader` has it).
+            if block.endsWithFault && count - lineStart <= LineReader.maximumLineLength + 1 {
+                block.rejections.append((number, Rejection.cutOffByFault.cause))
+            } else {
+                parseLine(lineStart, count, number, in: block)
+            }
+        }
+        if block.endsWithOverlong {
+            number += 1
+            block.rejections.append((number, Rejection.overlong.cause))
+        }
+        block.lineCount = number
+    }
+
+    /// One line, `start..<stop` in the block's bytes (its line end excluded; a `\r` before it is
+    /// dropped here, and the length limit applies to what is left).
+    @inline(__always)
+    private mutating func parseLine(_ start: Int, _ stop: Int, _ number: Int, in block: LineBlock) {
+        var stop = stop
+        if stop > start && block.bytes[stop - 1] == 0x0D { stop -= 1 }
+        if stop - start > LineReader.maximumLineLength {
+            block.rejections.append((number, Rejection.overlong.cause))
+            return
+        }
+        var bytes = UnsafeBufferPointer(start: block.bytes + start, count: stop - start)
+        // Editors on some systems start a UTF-8 file with a byte-order mark. (The file's first
+        // line is the first of block 0: an empty block 0 comes only before an overlong line.)
+        if number == 1, block.sequence == 0, bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
+            bytes = UnsafeBufferPointer(rebasing: bytes[3...])
+        }
+        if bytes.isEmpty || LineParser.isBlank(bytes) { return }
+        switch parser.parse(bytes) {
+        case .record(let record):
+            add(record, line: number, to: block)
+        case .rejected(let rejection):
+            block.rejections.append((number, parser.cause(of: rejection)))
+            nonText.countNonText(bytes)
+        case .skipped:
+            break
         }
     }
 

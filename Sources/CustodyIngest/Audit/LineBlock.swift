@@ -1,23 +1,16 @@
 import CustodyCore
 
-/// A run of consecutive lines of one file, copied out of the line reader so that another thread
-/// can parse them, and what parsing them found, kept in line order until the block is applied.
+/// A run of whole lines of one file's decoded bytes, inflated straight into the block by the
+/// scan's reader thread and split into lines by whichever thread parses it, and what parsing
+/// them found, kept in line order (numbered from 1 within the block) until the block is
+/// applied.
 ///
-/// Lines are whole (the line reader has split them, dropped `\r` before `\n` and found overlong
-/// ones), so a block never starts or ends inside a line, a multi-byte character or an escape.
-/// Owned by one thread at a time (see `ParallelFileScan`); reused once applied.
+/// The reader cuts a block just after a line end (`ParallelFileScan.lastLineEnd`), so a block
+/// never starts or ends inside a line, a multi-byte character or an escape; the unfinished line
+/// after the cut starts the next block. An overlong line is never held: the reader skips it and marks it at the start of
+/// the block after it (or the end of the last block). Owned by one thread at a time; reused
+/// once applied.
 final class LineBlock: @unchecked Sendable {
-    /// One line: where its bytes are in `bytes`, or a mark for a line the reader did not pass on.
-    struct Line {
-        var offset: Int32
-        /// The line's length, or `overlong` / `cutOff`.
-        var length: Int32
-        var number: Int
-
-        static let overlong: Int32 = -1
-        static let cutOff: Int32 = -2
-    }
-
     /// A record with a user, for the per-user tally.
     struct UserRecord {
         var millis: Int64
@@ -25,27 +18,41 @@ final class LineBlock: @unchecked Sendable {
         /// Offset of the user's bytes in `bytes`, or (with `unescapedFlag`) in `unescaped`.
         var userOffset: UInt32
         var userLength: UInt32
+        /// The line number within the block (from 1).
         var line: Int
         var role: EventRole?
 
         static let unescapedFlag: UInt32 = 1 << 31
     }
 
-    /// Bytes gathered before the block is handed on (a line longer than this still fits whole).
+    /// Decoded bytes gathered before the block is cut (a longer line still fits whole).
     let targetBytes: Int
     let byteCapacity: Int
-    let lineCapacity: Int
     let bytes: UnsafeMutablePointer<UInt8>
-    let lines: UnsafeMutablePointer<Line>
-    private(set) var byteCount = 0
-    private(set) var lineCount = 0
+    /// Bytes of whole lines (the bytes after them, up to `filled`, go on to the next block).
+    var byteCount = 0
+    /// Bytes the reader put in `bytes`, the next block's start included.
+    var filled = 0
+
+    /// The block's first line is an overlong line the reader skipped.
+    var startsWithOverlong = false
+    /// The file's last block: bytes after its last line end are its last line.
+    var isLast = false
+    /// With `isLast`: the source stopped at a fault, so an unfinished last line was cut off.
+    var endsWithFault = false
+    /// With `isLast`: the file ended inside an overlong line the reader was skipping.
+    var endsWithOverlong = false
 
     // Results, in line order; filled by `BlockParser.parse(_:)`.
+    /// Lines in the block, empty and rejected ones included.
+    var lineCount = 0
     var records = 0
     var userRecords: [UserRecord] = []
     /// User ids the parser unescaped (they are not in `bytes` as they must be counted).
     var unescaped: [UInt8] = []
+    /// Rejected lines, numbered within the block.
     var rejections: [(line: Int, cause: String)] = []
+    /// Publishes without a user, numbered within the block.
     var anonymousPublishLines: [Int] = []
 
     // Hand-over state, guarded by the scan's lock.
@@ -54,40 +61,26 @@ final class LineBlock: @unchecked Sendable {
 
     enum State { case free, filled, parsing, parsed }
 
-    init(targetBytes: Int, lineCapacity: Int) {
+    /// Room for an unfinished line carried over (up to the line limit and its `\r`), then
+    /// `targetBytes`, then one more read.
+    init(targetBytes: Int, readBytes: Int) {
         self.targetBytes = targetBytes
-        byteCapacity = targetBytes + LineReader.maximumLineLength
-        self.lineCapacity = lineCapacity
+        byteCapacity = LineReader.maximumLineLength + 2 + targetBytes + readBytes
         bytes = .allocate(capacity: byteCapacity)
-        lines = .allocate(capacity: lineCapacity)
     }
 
     deinit {
         bytes.deallocate()
-        lines.deallocate()
-    }
-
-    var isEmpty: Bool { lineCount == 0 }
-    /// Whether the block should be handed on before taking `length` more bytes or another line.
-    func isFull(adding length: Int) -> Bool {
-        lineCount == lineCapacity || byteCount >= targetBytes || byteCount + length > byteCapacity
-    }
-
-    func append(_ line: UnsafeBufferPointer<UInt8>, number: Int) {
-        (bytes + byteCount).update(from: line.baseAddress!, count: line.count)
-        lines[lineCount] = Line(offset: Int32(byteCount), length: Int32(line.count), number: number)
-        byteCount += line.count
-        lineCount += 1
-    }
-
-    func appendMark(_ mark: Int32, number: Int) {
-        lines[lineCount] = Line(offset: Int32(byteCount), length: mark, number: number)
-        lineCount += 1
     }
 
     /// Empties the block for new lines.
     func reset() {
         byteCount = 0
+        filled = 0
+        startsWithOverlong = false
+        isLast = false
+        endsWithFault = false
+        endsWithOverlong = false
         lineCount = 0
         records = 0
         userRecords.removeAll(keepingCapacity: true)

@@ -4,15 +4,19 @@ import Foundation
 /// `FileAudit.scan` of one whole file over several threads, for a check with fewer files than
 /// cores.
 ///
-/// - A reader thread inflates the file and splits it into lines (`LineReader`, as for a single
-///   pass), copying them into `LineBlock`s of about `blockBytes`, numbered in file order.
-/// - Parser threads (and the calling thread, when it would otherwise wait) parse whole blocks,
-///   each with a parser of its own. Days, the time range and non-text bytes are summed per
-///   parser; everything that depends on order stays in the block.
-/// - The calling thread applies the blocks strictly in order: rejected lines, anonymous
-///   publishes and every record with a user go to one `InputIssues` and one
-///   `UserActivityTally`, exactly as a single pass would feed them. So line numbers, first
-///   rejected lines, first events and per-user state are those of a single pass.
+/// - A reader thread inflates the file straight into `LineBlock`s of about `blockBytes`,
+///   numbered in file order, and cuts each just after its last line end; the unfinished line
+///   after the cut is moved to the start of the next block. That is all it does per block, so
+///   it keeps pace with the inflate alone.
+/// - Parser threads (and the calling thread, when it would otherwise wait) split whole blocks
+///   into lines and parse them, each with a parser of its own, numbering lines within the
+///   block. Days, the time range and non-text bytes are summed per parser; everything that
+///   depends on order stays in the block.
+/// - The calling thread applies the blocks strictly in order, adding the lines of the blocks
+///   before to each line number: rejected lines, anonymous publishes and every record with a
+///   user go to one `InputIssues` and one `UserActivityTally`, exactly as a single pass would
+///   feed them. So line numbers, first rejected lines, first events and per-user state are
+///   those of a single pass (`LineReader` and `RecordReader`).
 ///
 /// Parser threads start only once the file's format is known to keep no state from line to
 /// line (`BlockParser.isStateless`): until then, and for other formats, the calling thread
@@ -24,9 +28,12 @@ enum ParallelFileScan {
     static let blockCount = 6
     static let parserThreads = 2
 
+    /// `blockBytes` and `readBytes` (decoded bytes asked of the source at a time) are
+    /// parameters so that tests can cut blocks and reads anywhere.
     static func scan(
         path: String, index: Int32, policy: Policy, format: LogFormat,
-        blockBytes: Int = ParallelFileScan.blockBytes, parserThreads: Int = ParallelFileScan.parserThreads
+        blockBytes: Int = ParallelFileScan.blockBytes, readBytes: Int = LineReader.readSize,
+        parserThreads: Int = ParallelFileScan.parserThreads
     ) -> FileAudit {
         let source: DecodedSource
         do {
@@ -38,9 +45,9 @@ enum ParallelFileScan {
                 path: path, index: index, records: 0, dayCounts: [:], issues: issues, users: [], compressed: false,
                 bytesRead: 0, end: .start, timeRange: nil)
         }
-        let shared = Shared(blockBytes: blockBytes)
+        let shared = Shared(blockBytes: blockBytes, readBytes: readBytes)
         let reader = Thread { [shared, source = UncheckedSource(source)] in
-            shared.read(source.source)
+            shared.read(source.source, readBytes: readBytes)
             shared.finished.leave()
         }
         shared.finished.enter()
@@ -55,12 +62,15 @@ enum ParallelFileScan {
         var records = 0
         var parallel = false
         var sequence = 0
+        // Lines of the blocks applied so far: block line numbers start after them.
+        var lines = 0
         while let (block, parsedHere) = shared.next(sequence) {
             if parsedHere { main.parse(block) }
             records += block.records
-            for rejection in block.rejections { issues.reject(line: rejection.line, cause: rejection.cause) }
-            for line in block.anonymousPublishLines { anonymous.anonymousPublish(line: line) }
-            apply(block, to: users)
+            for rejection in block.rejections { issues.reject(line: lines + rejection.line, cause: rejection.cause) }
+            for line in block.anonymousPublishLines { anonymous.anonymousPublish(line: lines + line) }
+            apply(block, to: users, firstLine: lines)
+            lines += block.lineCount
             shared.release(block)
             sequence += 1
             if !parallel && BlockParser.isStateless(main.parser.format) {
@@ -96,13 +106,14 @@ enum ParallelFileScan {
         issues.firstAnonymousPublishLines = anonymous.firstAnonymousPublishLines
         var audit = FileAudit(
             path: path, index: index, records: records, dayCounts: dayCounts, issues: issues, users: users.finish(),
-            compressed: source.isCompressed, bytesRead: source.compressedBytesRead, end: outcome.end,
+            compressed: source.isCompressed, bytesRead: source.compressedBytesRead,
+            end: LineReader.Position(bytes: outcome.bytes, lines: lines),
             timeRange: earliest <= latest ? earliest...latest : nil)
         audit.pendingTimes = users.pendingTimes
         return audit
     }
 
-    private static func apply(_ block: LineBlock, to users: UserActivityTally) {
+    private static func apply(_ block: LineBlock, to users: UserActivityTally, firstLine: Int) {
         block.unescaped.withUnsafeBufferPointer { unescaped in
             let bytes = UnsafePointer(block.bytes)
             for record in block.userRecords {
@@ -110,9 +121,28 @@ enum ParallelFileScan {
                 let base = record.userOffset & LineBlock.UserRecord.unescapedFlag == 0 ? bytes : unescaped.baseAddress!
                 users.add(
                     user: UnsafeBufferPointer(start: base + offset, count: Int(record.userLength)), prefix: record.userPrefix,
-                    role: record.role, millis: record.millis, line: record.line)
+                    role: record.role, millis: record.millis, line: firstLine + record.line)
             }
         }
+    }
+
+    /// Just after the last byte of `p[from..<to]` known to end a line, or 0: the last `\n`, or a
+    /// later `\r` that is not the last byte (after the last `\n` its next byte is not `\n`, so
+    /// it is a lone `\r`, a line end; a last `\r` waits for its next byte).
+    static func lastLineEnd(_ p: UnsafeMutablePointer<UInt8>, from: Int, to: Int) -> Int {
+        // Backwards: with ~150-byte lines the last `\n` is a few bytes from the end.
+        var i = to - 1
+        while i >= from, p[i] != 0x0A { i -= 1 }
+        let afterNewline = i >= from ? i + 1 : 0
+        var k = to - 2
+        while k >= max(from, afterNewline), p[k] != 0x0D { k -= 1 }
+        return k >= max(from, afterNewline) ? k + 1 : afterNewline
+    }
+
+    /// What the reader thread found: the source's fault and the decoded bytes read.
+    struct Outcome {
+        var fault: ReadFault?
+        var bytes: Int
     }
 
     /// What a parser thread summed.
@@ -136,50 +166,118 @@ enum ParallelFileScan {
         private let blocks: [LineBlock]
         private var produced = 0
         private var readerDone = false
-        private var _outcome = LineReader.Outcome(fault: nil, end: .start)
+        private var _outcome = Outcome(fault: nil, bytes: 0)
         private var _parts: [Part] = []
 
-        init(blockBytes: Int) {
-            // At least one line per byte, plus room for marks; never more than 64 Ki lines.
-            let lineCapacity = min(max(blockBytes, 64), 1 << 16)
-            blocks = (0..<ParallelFileScan.blockCount).map { _ in LineBlock(targetBytes: blockBytes, lineCapacity: lineCapacity) }
+        init(blockBytes: Int, readBytes: Int) {
+            blocks = (0..<ParallelFileScan.blockCount).map { _ in LineBlock(targetBytes: blockBytes, readBytes: readBytes) }
         }
 
         /// Valid after `finished` is done.
-        var outcome: LineReader.Outcome { condition.withLock { _outcome } }
+        var outcome: Outcome { condition.withLock { _outcome } }
         var parts: [Part] { condition.withLock { _parts } }
 
         // MARK: reader thread
 
-        func read(_ source: DecodedSource) {
+        /// Fills blocks with the source's bytes, cut after line ends, and hands them on in order.
+        func read(_ source: DecodedSource, readBytes: Int) {
+            let limit = LineReader.maximumLineLength
+            var total = 0
             var block = take()
-            let outcome = LineReader.forEachLine(in: source, from: .start, completeLinesOnly: false, consumed: nil) { event in
-                let length: Int
-                switch event {
-                case .line(let bytes, _): length = bytes.count
-                case .overlong, .cutOff: length = 0
+            while true {
+                // The block holds the start of an unfinished line (no line end in it but perhaps
+                // a last `\r`), or after an overlong line the bytes read past its end (line ends
+                // anywhere): read to the target, then on until a line end is seen.
+                var cut = 0
+                var searched = block.startsWithOverlong ? 0 : max(block.filled - 1, 0)
+                var atEnd = false
+                while true {
+                    if block.filled >= block.targetBytes {
+                        cut = max(cut, ParallelFileScan.lastLineEnd(block.bytes, from: searched, to: block.filled))
+                        searched = block.filled - 1
+                        // A line end, or an unfinished line already over the limit.
+                        if cut > 0 || block.filled > limit + 1 { break }
+                    }
+                    let room = min(readBytes, block.byteCapacity - block.filled)
+                    let n = source.read(into: UnsafeMutableRawBufferPointer(start: block.bytes + block.filled, count: room))
+                    if n == 0 {
+                        atEnd = true
+                        break
+                    }
+                    block.filled += n
+                    total += n
                 }
-                // Empty lines carry nothing (RecordReader skips them too).
-                if case .line(_, _) = event, length == 0 { return }
-                if block.isFull(adding: length) {
-                    handOver(block)
-                    block = take()
+                if atEnd {
+                    block.byteCount = block.filled
+                    block.isLast = true
+                    block.endsWithFault = source.fault != nil
+                    break
                 }
-                switch event {
-                case .line(let bytes, let number): block.append(bytes, number: number)
-                case .overlong(let number): block.appendMark(LineBlock.Line.overlong, number: number)
-                case .cutOff(let number): block.appendMark(LineBlock.Line.cutOff, number: number)
+                block.byteCount = cut
+                let previous = block
+                handOver(previous)
+                block = take()
+                let tail = previous.filled - cut
+                if tail <= limit + 1 {
+                    // The reader is the only writer of a block's bytes, and parsers read only
+                    // those before `byteCount`: the tail can be copied after the hand-over.
+                    block.bytes.update(from: previous.bytes + cut, count: tail)
+                    block.filled = tail
+                    continue
+                }
+                // The unfinished line is overlong already: skip to its end; it becomes the
+                // first line of the next block (or the last of the file).
+                if skipOverlong(
+                    source, into: block, afterCR: previous.bytes[previous.filled - 1] == 0x0D, readBytes: readBytes, total: &total)
+                {
+                    block.startsWithOverlong = true
+                } else {
+                    block.isLast = true
+                    block.endsWithOverlong = true
+                    break
                 }
             }
             condition.withLock {
-                if !block.isEmpty {
-                    block.sequence = produced
-                    block.state = .filled
-                    produced += 1
-                }
-                _outcome = outcome
+                block.sequence = produced
+                block.state = .filled
+                produced += 1
+                _outcome = Outcome(fault: source.fault, bytes: total)
                 readerDone = true
                 condition.broadcast()
+            }
+        }
+
+        /// Reads on to the end of an overlong line, without keeping it, and moves the bytes
+        /// after it to the start of `block`. `afterCR`: the bytes before ended with a `\r`.
+        /// False at the end of the source.
+        private func skipOverlong(
+            _ source: DecodedSource, into block: LineBlock, afterCR: Bool, readBytes: Int, total: inout Int
+        ) -> Bool {
+            var afterCR = afterCR
+            let p = block.bytes
+            while true {
+                let n = source.read(into: UnsafeMutableRawBufferPointer(start: p, count: min(readBytes, block.byteCapacity)))
+                if n == 0 { return false }
+                total += n
+                var resume = -1
+                if afterCR {
+                    // `\r\n`: the `\n` ends the line; otherwise the `\r` did.
+                    resume = p[0] == 0x0A ? 1 : 0
+                } else {
+                    var i = 0
+                    while i < n, p[i] != 0x0A, p[i] != 0x0D { i += 1 }
+                    if i < n - 1 {
+                        resume = p[i] == 0x0D && p[i + 1] == 0x0A ? i + 2 : i + 1
+                    } else if i == n - 1 {
+                        if p[i] == 0x0A { resume = n }
+                    }
+                }
+                afterCR = resume < 0 && p[n - 1] == 0x0D
+                if resume >= 0 {
+                    if resume < n { memmove(p, p + resume, n - resume) }
+                    block.filled = n - resume
+                    return true
+                }
             }
         }
 

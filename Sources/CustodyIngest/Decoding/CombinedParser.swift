@@ -35,20 +35,22 @@ struct CombinedParser {
         guard let p = line.baseAddress else { return .rejected(.notCombined) }
         let n = line.count
         var i = 0
-        // host and ident
+        // host and ident. Fields are found 16 bytes a compare (`DelimiterScan`), not a byte a
+        // step: the address and the time are 10–30 bytes each.
+        let space = DelimiterScan.needle(0x20)
         for _ in 0..<2 {
             let start = i
-            while i < n, p[i] != 0x20 { i += 1 }
+            i = DelimiterScan.firstIndex(space, 0x20, p, from: i, limit: n) ?? n
             guard i > start, i < n else { return .rejected(.notCombined) }
             i += 1
         }
         let userStart = i
-        while i < n, p[i] != 0x20 { i += 1 }
+        i = DelimiterScan.firstIndex(space, 0x20, p, from: i, limit: n) ?? n
         guard i > userStart, i + 1 < n, p[i + 1] == 0x5B else { return .rejected(.notCombined) }
         let userEnd = i
         i += 2
         let timeStart = i
-        while i < n, p[i] != 0x5D { i += 1 }
+        i = DelimiterScan.firstIndex(of: 0x5D, p, from: i, limit: n) ?? n
         guard i < n else { return .rejected(.notCombined) }
         guard let millis = TimestampParser.parseCLF(UnsafeBufferPointer(start: p + timeStart, count: i - timeStart)) else {
             return .rejected(.invalidTimestamp)
@@ -57,11 +59,17 @@ struct CombinedParser {
         guard i + 1 < n, p[i] == 0x20, p[i + 1] == 0x22 else { return .rejected(.notCombined) }
         i += 2
         let requestStart = i
-        while i < n, p[i] != 0x22 {
-            if p[i] == 0x5C { i += 1 }
-            i += 1
+        // The closing quote: the first `"`, unless a backslash before it escapes something.
+        guard let quote = DelimiterScan.firstIndex(of: 0x22, p, from: i, limit: n) else { return .rejected(.notCombined) }
+        i = quote
+        if DelimiterScan.firstIndex(of: 0x5C, p, from: requestStart, limit: quote) != nil {
+            i = requestStart
+            while i < n, p[i] != 0x22 {
+                if p[i] == 0x5C { i += 1 }
+                i += 1
+            }
+            guard i < n else { return .rejected(.notCombined) }
         }
-        guard i < n else { return .rejected(.notCombined) }
         let requestEnd = i
         i += 1
         // status: three digits

@@ -9,13 +9,15 @@ import CustodyCore
 /// slash; `.` and `..` segments are resolved. Reserved characters stay encoded (`%2F` is not a
 /// slash). Targets that need none of this (nearly all) are compared in place.
 final class HTTPEventMatcher {
+    /// Bytes the matcher owns (method upper-cased), so that going over the rules for every
+    /// request retains and releases nothing.
     private struct Rule {
-        var method: [UInt8]
-        var prefix: [UInt8]
+        var method: UnsafeBufferPointer<UInt8>
+        var prefix: UnsafeBufferPointer<UInt8>
         var event: UnsafeBufferPointer<UInt8>
     }
 
-    private let rules: [Rule]
+    private let rules: UnsafeMutableBufferPointer<Rule>
     let defaultEvent: UnsafeBufferPointer<UInt8>
     /// Normalised targets are written here; a target longer than this is compared as it is.
     private let scratch: UnsafeMutablePointer<UInt8>
@@ -24,15 +26,25 @@ final class HTTPEventMatcher {
     var isEmpty: Bool { rules.isEmpty }
 
     init(rules: [HTTPEventRule]) {
-        self.rules = rules.map {
-            Rule(method: Array($0.method.uppercased().utf8), prefix: Array($0.pathPrefix.utf8), event: Self.permanent($0.event))
+        self.rules = .allocate(capacity: rules.count)
+        for (k, rule) in rules.enumerated() {
+            self.rules.initializeElement(
+                at: k,
+                to: Rule(
+                    method: Self.permanent(rule.method.uppercased()), prefix: Self.permanent(rule.pathPrefix),
+                    event: Self.permanent(rule.event)))
         }
         defaultEvent = Self.permanent("http_request")
         scratch = .allocate(capacity: Self.scratchSize)
     }
 
     deinit {
-        for rule in rules { rule.event.deallocate() }
+        for rule in rules {
+            rule.method.deallocate()
+            rule.prefix.deallocate()
+            rule.event.deallocate()
+        }
+        rules.deallocate()
         defaultEvent.deallocate()
         scratch.deallocate()
     }
@@ -64,11 +76,12 @@ final class HTTPEventMatcher {
         let target = Self.needsNormalising(raw) ? normalise(raw) : raw
         guard let t = target.baseAddress else { return defaultEvent }
         for rule in rules where rule.method.count == method.count && rule.prefix.count <= target.count {
-            let sameMethod = rule.method.withUnsafeBufferPointer { r in
-                for k in 0..<r.count where r[k] != (m[k] &- 0x61 < 26 ? m[k] &- 0x20 : m[k]) { return false }
-                return true
+            var sameMethod = true
+            for k in 0..<method.count where rule.method[k] != (m[k] &- 0x61 < 26 ? m[k] &- 0x20 : m[k]) {
+                sameMethod = false
+                break
             }
-            if sameMethod, rule.prefix.withUnsafeBufferPointer({ memcmp($0.baseAddress!, t, $0.count) == 0 }) {
+            if sameMethod, rule.prefix.isEmpty || memcmp(rule.prefix.baseAddress!, t, rule.prefix.count) == 0 {
                 return rule.event
             }
         }

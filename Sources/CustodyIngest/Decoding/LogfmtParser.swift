@@ -1,5 +1,9 @@
 import CustodyCore
 
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
+
 /// Reads `key=value` pairs (values bare or double-quoted with backslash escapes); a bare `key`
 /// is a flag. The policy's field lists pick the timestamp, user and event, as for JSON lines.
 struct LogfmtParser {
@@ -35,7 +39,7 @@ struct LogfmtParser {
             while i < n, p[i] == 0x20 || p[i] == 0x09 { i += 1 }
             if i >= n { break }
             let keyStart = i
-            while i < n, p[i] != 0x3D, p[i] != 0x20, p[i] != 0x09, p[i] != 0x22 { i += 1 }
+            i = Self.keyEnd(p, from: i, n)
             if i < n && p[i] == 0x22 { return .rejected(.notLogfmt) }
             let key = UnsafeBufferPointer(start: p + keyStart, count: i - keyStart)
             guard key.count > 0 else { return .rejected(.notLogfmt) }
@@ -60,7 +64,7 @@ struct LogfmtParser {
                 i += 1
             } else {
                 let start = i
-                while i < n, p[i] != 0x20, p[i] != 0x09 { i += 1 }
+                i = Self.bareValueEnd(p, from: i, n)
                 value = UnsafeBufferPointer(start: p + start, count: i - start)
             }
             if let (which, rank) = field {
@@ -95,6 +99,43 @@ struct LogfmtParser {
             eventBytes = bytes.isEmpty ? nil : bytes
         }
         return .record(ParsedLine(millis: millis, user: userBytes, event: eventBytes))
+    }
+
+    /// The first `=`, space, tab or `"` at or after `from` (or `n`). Sixteen bytes a compare:
+    /// a byte loop testing four bytes each step was most of the parser's time.
+    @inline(__always)
+    static func keyEnd(_ p: UnsafePointer<UInt8>, from: Int, _ n: Int) -> Int {
+        var i = from
+        #if arch(x86_64)
+        while i &+ 16 <= n {
+            let block = _mm_loadu_si128(UnsafeRawPointer(p + i).assumingMemoryBound(to: __m128i.self))
+            let stops = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(block, _mm_set1_epi8(0x3D)), _mm_cmpeq_epi8(block, _mm_set1_epi8(0x20))),
+                _mm_or_si128(_mm_cmpeq_epi8(block, _mm_set1_epi8(0x09)), _mm_cmpeq_epi8(block, _mm_set1_epi8(0x22))))
+            let mask = UInt32(truncatingIfNeeded: _mm_movemask_epi8(stops))
+            if mask != 0 { return i &+ mask.trailingZeroBitCount }
+            i &+= 16
+        }
+        #endif
+        while i < n, p[i] != 0x3D, p[i] != 0x20, p[i] != 0x09, p[i] != 0x22 { i += 1 }
+        return i
+    }
+
+    /// The first space or tab at or after `from` (or `n`), sixteen bytes a compare.
+    @inline(__always)
+    static func bareValueEnd(_ p: UnsafePointer<UInt8>, from: Int, _ n: Int) -> Int {
+        var i = from
+        #if arch(x86_64)
+        while i &+ 16 <= n {
+            let block = _mm_loadu_si128(UnsafeRawPointer(p + i).assumingMemoryBound(to: __m128i.self))
+            let stops = _mm_or_si128(_mm_cmpeq_epi8(block, _mm_set1_epi8(0x20)), _mm_cmpeq_epi8(block, _mm_set1_epi8(0x09)))
+            let mask = UInt32(truncatingIfNeeded: _mm_movemask_epi8(stops))
+            if mask != 0 { return i &+ mask.trailingZeroBitCount }
+            i &+= 16
+        }
+        #endif
+        while i < n, p[i] != 0x20, p[i] != 0x09 { i += 1 }
+        return i
     }
 
     private static func unescape(

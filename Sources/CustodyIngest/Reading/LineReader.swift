@@ -122,7 +122,9 @@ public struct LineReader {
                 skippingOverlong = true
                 overlongStart = bufferOffset + lineStart
             }
-            if skippingOverlong { lineStart = end }
+            // While skipping, a last `\r` may still be a lone line end, known only once its next
+            // byte is read: it stays, to be scanned again with that byte.
+            if skippingOverlong { lineStart = base[end - 1] == 0x0D ? end - 1 : end }
             if lineStart == end {
                 tee(upTo: end)
                 bufferOffset += end
@@ -140,6 +142,7 @@ public struct LineReader {
             }
             lineNumber += 1
             body(.overlong(number: lineNumber))
+            lineStart = end
         } else if end > lineStart {
             if source.fault != nil {
                 lineNumber += 1
