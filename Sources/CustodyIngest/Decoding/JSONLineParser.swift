@@ -94,7 +94,7 @@ struct JSONLineParser {
                     previousKey = guess.pointee.index
                     if guess.pointee.throughColon {
                         // The guess matched the closing quote and the colon too.
-                        i = keyStart + guess.pointee.length + 2
+                        i = keyStart &+ guess.pointee.length &+ 2
                     } else {
                         guard let afterColon = colon(p, keyStart + guess.pointee.length + 1, n) else { return .invalidJSON }
                         i = afterColon
@@ -152,8 +152,8 @@ struct JSONLineParser {
                 }
                 guard captures.offer(field, start: valueStart, end: i, kind: kind) else { return .ambiguousField }
                 // The usual separator, `,"` with no space: straight on to the next key.
-                if i + 2 <= n, UnsafeRawPointer(p + i).loadUnaligned(as: UInt16.self) == UInt16(littleEndian: 0x222C) {
-                    i += 1
+                if i &+ 2 <= n, UnsafeRawPointer(p + i).loadUnaligned(as: UInt16.self) == UInt16(littleEndian: 0x222C) {
+                    i &+= 1
                     continue
                 }
                 i = skipSpace(p, i, n)
@@ -282,12 +282,14 @@ struct JSONLineParser {
         var i = start + 1
         // Whole blocks inside the line; a block with a backslash before any quote goes to the
         // byte loop, which understands escapes.
-        while i + ByteScan.blockSize <= n {
+        // Indices stay below the line's length (at most 1 MiB): wrapping arithmetic spares the
+        // overflow checks on the walk's critical path.
+        while i &+ ByteScan.blockSize <= n {
             let (quotes, backslashes) = ByteScan.quotesAndBackslashes(p + i)
             let quote = quotes.trailingZeroBitCount
-            if quote < backslashes.trailingZeroBitCount { return (i + quote + 1, false) }
+            if quote < backslashes.trailingZeroBitCount { return (i &+ quote &+ 1, false) }
             if backslashes != 0 { break }
-            i += ByteScan.blockSize
+            i &+= ByteScan.blockSize
         }
         var escaped = false
         while i < n {
