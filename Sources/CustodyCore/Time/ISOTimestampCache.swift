@@ -19,6 +19,12 @@ public struct ISOTimestampCache: Sendable {
         guard b.count >= 20, let base = b.baseAddress else { return nil }
         let raw = UnsafeRawPointer(base)
         let head = (raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        // The usual line: the remembered minute and zone, with `:SS.mmm` between them.
+        if head == prefix, zoneLength > 0, b.count == 23 + zoneLength, Self.zoneWord(raw, b.count, zoneLength) == zone,
+            let secondMillis = Self.secondsWithMillis(raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
+        {
+            return minuteMillis + Int64(secondMillis)
+        }
         guard let (secondMillis, zoneStart) = TimestampParser.isoSeconds(b) else { return nil }
         let length = b.count - zoneStart
         if head == prefix, length == zoneLength, Self.zoneWord(raw, b.count, length) == zone {
@@ -32,6 +38,24 @@ public struct ISOTimestampCache: Sendable {
             minuteMillis = millis - Int64(secondMillis)
         }
         return millis
+    }
+
+    /// `:SS.mmm` or `:SS,mmm` (the low seven bytes of `word`, little-endian) as milliseconds
+    /// into the minute, checked as `TimestampParser.isoSeconds` checks them (seconds ≤ 60), or
+    /// nil. The eighth byte is the zone's first, which the caller has compared already.
+    @inline(__always)
+    static func secondsWithMillis(_ word: UInt64) -> Int? {
+        let littleWord = UInt64(littleEndian: word)
+        // Bytes 1, 2, 4, 5 and 6 must be digits: subtracting "0" leaves 0...9, so adding 6 must
+        // not carry into the high nibble either.
+        let digitBytes: UInt64 = 0x00FF_FFFF_00FF_FF00
+        let d = (littleWord ^ 0x0030_3030_0030_3000) & digitBytes
+        guard (d | (d &+ 0x0006_0606_0006_0600)) & 0x00F0_F0F0_00F0_F000 == 0 else { return nil }
+        let separator = (littleWord >> 24) & 0xFF
+        guard littleWord & 0xFF == 0x3A, separator == 0x2E || separator == 0x2C else { return nil }
+        let second = Int((d >> 8) & 0xFF) * 10 + Int((d >> 16) & 0xFF)
+        guard second <= 60 else { return nil }
+        return second * 1000 + Int((d >> 32) & 0xFF) * 100 + Int((d >> 40) & 0xFF) * 10 + Int((d >> 48) & 0xFF)
     }
 
     /// The last `length` (1...6) bytes before `end`, as the top bytes of a word.

@@ -40,16 +40,19 @@ struct KeySuccessors {
 
     /// The key expected after `previous`, if the bytes at `key` are exactly it and its closing
     /// quote. `available` is how many bytes from `key` belong to the line.
+    ///
+    /// Points into the table rather than returning a copy: a `Guess` is seven words, and copying
+    /// it for every key of every line was a tenth of the walk's instructions.
     @inline(__always)
-    func predict(after previous: Int, _ key: UnsafePointer<UInt8>, available: Int) -> Guess? {
-        let guess = entries[previous]
-        guard guess.length > 0, available > Self.longestKey else { return nil }
+    func predict(after previous: Int, _ key: UnsafePointer<UInt8>, available: Int) -> UnsafePointer<Guess>? {
+        let guess = entries + previous
+        guard guess.pointee.length > 0, available > Self.longestKey else { return nil }
         let raw = UnsafeRawPointer(key)
         let low = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
         let high = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-        guard low & guess.lowMask == guess.low, high & guess.highMask == guess.high else { return nil }
-        guard guess.throughColon || key[guess.length] == 0x22 else { return nil }
-        return guess
+        guard low & guess.pointee.lowMask == guess.pointee.low, high & guess.pointee.highMask == guess.pointee.high else { return nil }
+        guard guess.pointee.throughColon || key[guess.pointee.length] == 0x22 else { return nil }
+        return UnsafePointer(guess)
     }
 
     /// Records that `key` (scanned, without its quotes) followed `previous`; returns its entry.
