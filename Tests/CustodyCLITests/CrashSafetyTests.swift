@@ -1,4 +1,5 @@
 import CustodyCore
+import CustodyStore
 import CustodyTesting
 import Foundation
 import GRDB
@@ -29,14 +30,9 @@ import Testing
         return process
     }
 
-    /// Names of the object files in the fixture's vault.
+    /// Names of the objects in the fixture's vault, loose or packed.
     func storedObjects(_ fixture: StateFixture) -> [String] {
-        let vault = fixture.state + "/vault"
-        let shards = (try? FileManager.default.contentsOfDirectory(atPath: vault)) ?? []
-        return shards.filter { !$0.hasPrefix(".") }.flatMap { shard in
-            ((try? FileManager.default.contentsOfDirectory(atPath: vault + "/" + shard)) ?? []).filter { $0.hasSuffix(".gz") }
-                .map { String($0.dropLast(3)) }
-        }
+        (try? Vault(directory: fixture.state + "/vault", create: false))?.storedObjects() ?? []
     }
 
     @Test func killedRunsThenOneMoreRunEqualACleanRun() throws {
