@@ -106,7 +106,7 @@ final class StateWriter {
                     firstRejectionCause: nil, faultOffset: nil, faultMessage: nil, readToEnd: false,
                     lastInode: nil, lastSize: nil, lastMtimeNs: nil, firstSeenAt: now, lastReadAt: now,
                     nonTextBytes: 0, anonymousPublishes: 0, firstAnonymousPublishLines: "[]", contentChecksum: nil)
-            if record.id == nil { try record.insert(db) }
+            if record.id == nil { try record.insertCached(db) }
             let fileID = record.id!
 
             if let object = part.object, !part.shrank {
@@ -136,7 +136,7 @@ final class StateWriter {
             record.lastSize = part.plan.identity.size
             record.lastMtimeNs = part.plan.identity.modifiedNanoseconds
             record.lastReadAt = now
-            try record.update(db)
+            try record.updateCached(db)
             return fileID
         }(transaction)
         // The next part of the group merges with these (new users' keys included);
@@ -163,23 +163,26 @@ final class StateWriter {
         let range = part.audit.timeRange
         let firstDay = range.map { CivilDay(daysSinceEpoch: calendar.day(ofMillis: $0.lowerBound)).description }
         let lastDay = range.map { CivilDay(daysSinceEpoch: calendar.day(ofMillis: $0.upperBound)).description }
-        try db.execute(
+        // Cached statements: prepared once per run, not once per file.
+        try db.cachedStatement(
             sql: """
                 INSERT INTO vault_objects (sha256, size, stored_size, records, first_record_at_ms, last_record_at_ms,
                                            first_day, last_day, stored_at, format)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(sha256) DO UPDATE SET purged_at = NULL
-                """,
+                """
+        ).execute(
             arguments: [
                 object.sha256, object.size, object.storedSize, part.audit.records,
                 range?.lowerBound, range?.upperBound, firstDay, lastDay, StateDatabase.timestamp(),
                 VaultFormats.storedName(of: part.plan.format),
             ])
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO segments (log_file_id, vault_object, start_offset, end_offset, first_line, records, run_id)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 fileID, object.sha256, part.start.bytes, part.audit.end.bytes, part.start.lines,
                 part.audit.records, runID,
@@ -197,13 +200,13 @@ final class StateWriter {
     /// too: a hold covers the scope, not only what the vault had at intake.
     private func holdForOpenRequests(_ db: Database, object: String, range: ClosedRange<Int64>) throws {
         let requests = try String.fetchAll(
-            db,
-            sql: """
+            db.cachedStatement(
+                sql: """
                 SELECT id FROM requests
                 WHERE status NOT IN ('closed', 'withdrawn') AND scope_start_ms <= ? AND scope_end_ms >= ?
                   AND NOT EXISTS (SELECT 1 FROM legal_holds WHERE request_id = requests.id AND vault_object = ? AND released_at IS NULL)
                 ORDER BY id
-                """, arguments: [range.upperBound, range.lowerBound, object])
+                """), arguments: [range.upperBound, range.lowerBound, object])
         for request in requests {
             try db.execute(
                 sql: "INSERT INTO legal_holds (request_id, vault_object, placed_at) VALUES (?, ?, ?)",
