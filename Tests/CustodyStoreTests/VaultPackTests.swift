@@ -177,6 +177,12 @@ import Testing
         #expect(PackStore.packFiles(in: p.vault.directory + "/packs").isEmpty)
     }
 
+    /// Object names are lower-case hex SHA-256 (the FIPS 180-2 vector for "abc").
+    @Test func digestHexIsLowerCaseHex() {
+        #expect(SHA256.hash(data: Array("abc".utf8)).hex == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(SHA256.hash(data: [UInt8]()).hex == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    }
+
     /// A pack left half-written by a killed run is removed like a half-written object.
     @Test func incomingPacksAreRemoved() throws {
         let p = try packed(1)

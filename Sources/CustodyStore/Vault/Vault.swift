@@ -70,10 +70,10 @@ public struct Vault: Sendable {
 
     /// The stored size of an intact copy of the object, or nil.
     func storedSize(of sha256: String) -> Int? {
-        if let size = try? FileManager.default.attributesOfItem(atPath: path(of: sha256))[.size] as? Int,
-            Self.check(file: path(of: sha256), against: sha256) == .intact
-        {
-            return size
+        var status = stat()
+        // stat, not FileManager: a missing file (the usual case) is not worth an NSError.
+        if stat(path(of: sha256), &status) == 0, Self.check(file: path(of: sha256), against: sha256) == .intact {
+            return Int(status.st_size)
         }
         for location in packs.locations(of: sha256) {
             if let bytes = packs.bytes(at: location), Self.check(bytes: bytes, against: sha256) == .intact { return bytes.count }
@@ -544,14 +544,20 @@ func syncDirectory(_ path: String) {
 extension Digest {
     /// Lower-case hexadecimal, as vault names and manifests write SHA-256 values.
     public var hex: String {
-        var s = ""
-        s.reserveCapacity(64)
-        for byte in self {
-            let h = String(byte, radix: 16)
-            if h.count == 1 { s += "0" }
-            s += h
+        // Straight into a buffer: `String(byte, radix: 16)` per byte was 3 % of a fresh run
+        // over 10,000 small files (a name per object).
+        let digits: StaticString = "0123456789abcdef"
+        return withUnsafeBytes { bytes in
+            String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+                digits.withUTF8Buffer { table in
+                    for (i, byte) in bytes.enumerated() {
+                        out[2 * i] = table[Int(byte >> 4)]
+                        out[2 * i + 1] = table[Int(byte & 0x0F)]
+                    }
+                }
+                return bytes.count * 2
+            }
         }
-        return s
     }
 }
 
