@@ -90,7 +90,8 @@ import Testing
         let orphan = entries[0].sha
         let queue = try fixture.insider()
         try queue.write { db in
-            try db.execute(sql: "DELETE FROM daily_records WHERE segment_id IN (SELECT id FROM segments WHERE vault_object = ?)", arguments: [orphan])
+            try db.execute(
+                sql: "DELETE FROM daily_records WHERE segment_id IN (SELECT id FROM segments WHERE vault_object = ?)", arguments: [orphan])
             try db.execute(sql: "DELETE FROM segments WHERE vault_object = ?", arguments: [orphan])
             try db.execute(sql: "DELETE FROM vault_objects WHERE sha256 = ?", arguments: [orphan])
         }

@@ -202,11 +202,11 @@ final class StateWriter {
         let requests = try String.fetchAll(
             db.cachedStatement(
                 sql: """
-                SELECT id FROM requests
-                WHERE status NOT IN ('closed', 'withdrawn') AND scope_start_ms <= ? AND scope_end_ms >= ?
-                  AND NOT EXISTS (SELECT 1 FROM legal_holds WHERE request_id = requests.id AND vault_object = ? AND released_at IS NULL)
-                ORDER BY id
-                """), arguments: [range.upperBound, range.lowerBound, object])
+                    SELECT id FROM requests
+                    WHERE status NOT IN ('closed', 'withdrawn') AND scope_start_ms <= ? AND scope_end_ms >= ?
+                      AND NOT EXISTS (SELECT 1 FROM legal_holds WHERE request_id = requests.id AND vault_object = ? AND released_at IS NULL)
+                    ORDER BY id
+                    """), arguments: [range.upperBound, range.lowerBound, object])
         for request in requests {
             try db.execute(
                 sql: "INSERT INTO legal_holds (request_id, vault_object, placed_at) VALUES (?, ?, ?)",

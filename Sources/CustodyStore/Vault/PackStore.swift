@@ -135,18 +135,18 @@ final class PackStore: @unchecked Sendable {
                 guard source >= 0 else { throw StoreError.io(path: pack, reason: String(cString: strerror(errno))) }
                 defer { close(source) }
                 _ = try writePack(sync: true) { fd, temporary in
-                        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 16)
-                        defer { buffer.deallocate() }
-                        for range in kept {
-                            var at = range.lowerBound
-                            while at < range.upperBound {
-                                let n = try PackFile.readFully(source, buffer, count: min(1 << 20, range.upperBound - at), at: at, path: pack)
-                                guard n > 0 else { throw StoreError.io(path: pack, reason: "shorter than it was scanned") }
-                                try PackFile.writeAll(fd, UnsafeRawBufferPointer(start: buffer, count: n), path: temporary)
-                                at += n
-                            }
+                    let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 16)
+                    defer { buffer.deallocate() }
+                    for range in kept {
+                        var at = range.lowerBound
+                        while at < range.upperBound {
+                            let n = try PackFile.readFully(source, buffer, count: min(1 << 20, range.upperBound - at), at: at, path: pack)
+                            guard n > 0 else { throw StoreError.io(path: pack, reason: "shorter than it was scanned") }
+                            try PackFile.writeAll(fd, UnsafeRawBufferPointer(start: buffer, count: n), path: temporary)
+                            at += n
                         }
                     }
+                }
             }
             guard unlink(pack) == 0 else { throw StoreError.io(path: pack, reason: String(cString: strerror(errno))) }
             syncDirectory(directory)
@@ -159,7 +159,8 @@ final class PackStore: @unchecked Sendable {
     /// Creates `packs/.incoming-UUID.pack`, writes the header and calls `body` to write the rest,
     /// then (with `sync`, flushed) makes it read-only and renames it to `packs/<uuid>.pack`.
     private func writePack(sync: Bool, _ body: (Int32, String) throws -> Void) throws -> String {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let name = UUID().uuidString.lowercased()
         let temporary = "\(directory)/.incoming-\(name)\(PackFile.suffix)"
         let target = "\(directory)/\(name)\(PackFile.suffix)"
@@ -169,7 +170,9 @@ final class PackStore: @unchecked Sendable {
             defer { close(fd) }
             try PackFile.header().withUnsafeBytes { try PackFile.writeAll(fd, $0, path: temporary) }
             try body(fd, temporary)
-            guard !sync || fsync(fd) == 0 else { throw StoreError.io(path: temporary, reason: "fsync: \(String(cString: strerror(errno)))") }
+            guard !sync || fsync(fd) == 0 else {
+                throw StoreError.io(path: temporary, reason: "fsync: \(String(cString: strerror(errno)))")
+            }
         } catch {
             unlink(temporary)
             throw error
