@@ -1,5 +1,6 @@
 import Crypto
 import CustodyCore
+import CustodyStore
 import Foundation
 import GRDB
 import Testing
@@ -55,6 +56,21 @@ extension StateFixture {
     }
 
     func vaultPath(_ sha: String) -> String { "\(state)/vault/\(sha.prefix(2))/\(sha).gz" }
+
+    /// True when the vault holds an intact copy of the object, loose or packed.
+    func vaultHolds(_ sha: String) -> Bool {
+        (try? Vault(directory: state + "/vault", create: false))?.check(sha) == .intact
+    }
+
+    /// True when the object's name appears in a loose file name or anywhere in a pack's bytes.
+    func vaultMentions(_ sha: String) throws -> Bool {
+        if FileManager.default.fileExists(atPath: vaultPath(sha)) { return true }
+        let packs = state + "/vault/packs"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: packs)) ?? [] {
+            if try Data(contentsOf: URL(fileURLWithPath: packs + "/" + name)).range(of: Data(sha.utf8)) != nil { return true }
+        }
+        return false
+    }
 
     /// Copies state.db and its WAL aside (after checkpointing the WAL), to roll back to later.
     func snapshotState(to name: String) throws {

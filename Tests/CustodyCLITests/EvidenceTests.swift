@@ -10,7 +10,8 @@ import Testing
 @Suite struct EvidenceTests {
     /// A line changed inside a vault object (re-gzipped, as an insider would) is never produced.
     @Test func produceRefusesAnAlteredVaultObject() throws {
-        let fixture = try StateFixture.withSampleLogs()
+        // Loose objects, each its own gzip file (packed ones: PackedVaultTests).
+        let fixture = try StateFixture.withSampleLogs(extraConfig: "vault_pack_limit: 0")
         try fixture.addRequest()
         try #require(try fixture.sub(["request", "decide", StateFixture.requestID, "--all", "--produce", "--reason", "ok"]).status == 0)
         // The object holding u00001's November records.
@@ -200,14 +201,14 @@ import Testing
         let future = try fixture.custody("purge", ["--apply"], asOf: "2099-01-01")
         #expect(future.status == 2)
         #expect(future.stderr.contains("later than today"))
-        #expect(FileManager.default.fileExists(atPath: fixture.vaultPath(object)))
+        #expect(fixture.vaultHolds(object))
 
         // The state's dates say the object is years old; its records say otherwise.
         try queue.write { db in try db.execute(sql: "UPDATE vault_objects SET first_day = '2020-01-01', last_day = '2020-01-02'") }
         let purge = try fixture.custody("purge", ["--apply"], asOf: "2026-11-19")
         #expect(purge.status == 0, "\(purge.stderr)")
         #expect(purge.stdout.contains("minimum retention window"), "\(purge.stdout)")
-        #expect(FileManager.default.fileExists(atPath: fixture.vaultPath(object)))
+        #expect(fixture.vaultHolds(object))
     }
 
     /// After a purge, status and verify agree that the day's copy is gone and name the purge.

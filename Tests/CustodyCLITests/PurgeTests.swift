@@ -33,20 +33,22 @@ import Testing
         #expect(dryRun.stdout.contains("2 objects"))
         #expect(dryRun.stdout.contains("HELD by REQ-1"))
         #expect(dryRun.stdout.contains("would delete"))
-        let vault = fixture.state + "/vault"
-        #expect(FileManager.default.fileExists(atPath: "\(vault)/\(old[1].prefix(2))/\(old[1]).gz"))
+        // Small files: both objects are in one pack, rewritten by the purge without the one.
+        #expect(fixture.vaultHolds(old[1]))
 
         let applied = try fixture.custody("purge", ["--apply"], asOf: "2026-06-01")
         #expect(applied.stdout.contains("deleted"))
-        #expect(FileManager.default.fileExists(atPath: "\(vault)/\(old[0].prefix(2))/\(old[0]).gz"))
-        #expect(!FileManager.default.fileExists(atPath: "\(vault)/\(old[1].prefix(2))/\(old[1]).gz"))
+        #expect(fixture.vaultHolds(old[0]))
+        #expect(!fixture.vaultHolds(old[1]))
+        #expect(!(try fixture.vaultMentions(old[1])), "the purged object's entry is still on disk")
         let purges = try queue.read { db in try String.fetchAll(db, sql: "SELECT vault_object FROM purges") }
         #expect(purges == [old[1]])
 
         // Released hold: the next purge deletes it.
         try queue.write { db in try db.execute(sql: "UPDATE legal_holds SET released_at = '2026-05-30T00:00:00Z'") }
         _ = try fixture.custody("purge", ["--apply"], asOf: "2026-06-01")
-        #expect(!FileManager.default.fileExists(atPath: "\(vault)/\(old[0].prefix(2))/\(old[0]).gz"))
+        #expect(!fixture.vaultHolds(old[0]))
+        #expect(!(try fixture.vaultMentions(old[0])))
         // A purged object is not reported as missing by verify.
         let verify = try fixture.custody("verify", ["--format", "json"], asOf: "2026-06-01")
         #expect(!verify.stdout.contains("vault.object_missing"))

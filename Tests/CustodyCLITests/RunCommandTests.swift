@@ -117,7 +117,7 @@ import Testing
     }
 
     @Test func verifyFindsAlteredAndMissingObjectsAndUncoveredDays() throws {
-        let fixture = try StateFixture()
+        let fixture = try StateFixture(extraConfig: "vault_pack_limit: 0")  // loose objects, one file each
         let events = StateFixture.events(days: 60)
         try fixture.append(StateFixture.lines(Array(events.prefix(events.count / 2))), to: "a.jsonl")
         try fixture.append(StateFixture.lines(Array(events.dropFirst(events.count / 2))), to: "b.jsonl")
@@ -149,7 +149,7 @@ import Testing
     /// A whole gzip file is stored in the vault as it is; one with a fault is stored as the
     /// content decoded before the fault. Both must verify.
     @Test func vaultCopiesOfGzipFilesVerify() throws {
-        let fixture = try StateFixture()
+        let fixture = try StateFixture(extraConfig: "vault_pack_limit: 0")  // loose objects, one file each
         let events = StateFixture.events()
         let good = try GzipWriter(path: fixture.dir.path("logs/good.jsonl.gz"))
         try good.write(StateFixture.lines(Array(events.prefix(200))))

@@ -151,7 +151,7 @@ import Testing
         #expect(purge.status == 1, "\(purge.status) \(purge.stderr)")
         #expect(purge.stderr.contains("ledger fails verification") && purge.stderr.contains("run custody verify"), "\(purge.stderr)")
         for object in objects {
-            #expect(FileManager.default.fileExists(atPath: fixture.vaultPath(object)), "object \(object) deleted")
+            #expect(fixture.vaultHolds(object), "object \(object) deleted")
         }
     }
 
@@ -168,7 +168,7 @@ import Testing
         #expect(purge.status == 0, "\(purge.stderr)")
         #expect(purge.stdout.contains("HELD by REQ-1"), "\(purge.stdout)")
         for object in objects {
-            #expect(FileManager.default.fileExists(atPath: fixture.vaultPath(object)), "held object \(object) deleted")
+            #expect(fixture.vaultHolds(object), "held object \(object) deleted")
         }
         let verify = try fixture.custody("verify", ["--format", "json"], asOf: "2026-11-19")
         #expect(verify.status == 3)

@@ -4,8 +4,9 @@ import Testing
 
 @testable import CustodyStore
 
-/// `log_files` rows are written through `Codable` and read by column name (`init(row:)`): every
-/// column of the table must be written, and a row read back must equal the record written.
+/// `log_files` rows are written through cached statements (`insertCached`, `updateCached`, what
+/// `run` uses) or `Codable`, and read by column name (`init(row:)`): every column of the table
+/// must be written, and a row read back must equal the record written.
 @Suite struct LogFileRecordTests {
     /// Every field distinct, and none at a default, so a column written from the wrong field or
     /// not at all shows.
@@ -23,7 +24,7 @@ import Testing
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let database = try StateDatabase(directory: dir.path)
         var record = Self.sample
-        try database.pool.write { db in try record.insert(db) }
+        try database.pool.write { db in try record.insertCached(db) }
         let (columns, read) = try database.pool.read { db in
             (try db.columns(in: LogFileRecord.databaseTableName).map(\.name), try LogFileRecord.fetchOne(db, key: record.id))
         }
@@ -36,7 +37,7 @@ import Testing
         record.lastPath = "/logs/app.log.3.gz"
         record.records = 9_000
         record.contentChecksum = nil
-        try database.pool.write { db in try record.update(db) }
+        try database.pool.write { db in try record.updateCached(db) }
         let updated = try database.pool.read { db in try LogFileRecord.fetchOne(db, key: record.id) }
         #expect(String(describing: try #require(updated)) == String(describing: record))
     }

@@ -49,7 +49,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let source = dir.path + "/log.gz"
         try writeGzip((0..<200).map { "line \($0)\n" }.joined(), to: source)
-        func store() throws -> (sha256: String, storedSize: Int) {
+        func store() throws -> VaultObjectWriter.Committed {
             if adopted { return try vault.beginObject(adoptingGzip: source, durable: false).commit() }
             let writer = try vault.beginObject(durable: false)
             try Array("compressed here\n".utf8).withUnsafeBytes { try writer.append($0) }

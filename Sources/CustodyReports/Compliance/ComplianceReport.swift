@@ -96,19 +96,22 @@ public struct ComplianceReport: Sendable {
         var byUser: [String: (events: Int, first: Int64)] = [:]
         var calendar = DayCalendar(timeZone: policy.timeZone)
         if !violators.isEmpty {
-            for object in objects where vault.contains(object) {
-                _ = RecordReader.read(path: vault.path(of: object), policy: policy, format: formats.format(of: object)) { record, _ in
-                    guard let userBytes = record.user, let eventBytes = record.event else { return }
-                    let user = EscapedText.escape(bytes: userBytes)
-                    guard let v = violators[user], record.millis < v else { return }
-                    let event = String(decoding: eventBytes, as: UTF8.self)
-                    guard policy.role(ofEvent: event) == .publish else { return }
-                    let day = CivilDay(daysSinceEpoch: calendar.day(ofMillis: record.millis))
-                    guard day >= period.first && day <= lastDay else { return }
-                    byEvent[event, default: 0] += 1
-                    byDay[day.description, default: 0] += 1
-                    let current = byUser[user] ?? (0, .max)
-                    byUser[user] = (current.events + 1, min(current.first, record.millis))
+            for object in objects {
+                // A packed object is checked against its name before it is read; a loose one is read as it is.
+                _ = vault.withVerifiedObject(object, checkLoose: false) { path in
+                    RecordReader.read(path: path, policy: policy, format: formats.format(of: object)) { record, _ in
+                        guard let userBytes = record.user, let eventBytes = record.event else { return }
+                        let user = EscapedText.escape(bytes: userBytes)
+                        guard let v = violators[user], record.millis < v else { return }
+                        let event = String(decoding: eventBytes, as: UTF8.self)
+                        guard policy.role(ofEvent: event) == .publish else { return }
+                        let day = CivilDay(daysSinceEpoch: calendar.day(ofMillis: record.millis))
+                        guard day >= period.first && day <= lastDay else { return }
+                        byEvent[event, default: 0] += 1
+                        byDay[day.description, default: 0] += 1
+                        let current = byUser[user] ?? (0, .max)
+                        byUser[user] = (current.events + 1, min(current.first, record.millis))
+                    }
                 }
             }
         }

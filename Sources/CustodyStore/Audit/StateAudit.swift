@@ -71,12 +71,12 @@ public enum StateAudit {
             {
                 guard
                     let object = try String.fetchOne(
-                        db, sql: "SELECT vault_object FROM segments WHERE id = ?", arguments: [Int64(segment)]),
-                    vault.contains(object)
+                        db, sql: "SELECT vault_object FROM segments WHERE id = ?", arguments: [Int64(segment)])
                 else { return nil }
-                return FileAudit.recount(
-                    path: vault.path(of: object), policy: policy, format: formats.format(of: object), verifiedAt: verifiedAt,
-                    onDays: window)
+                // A packed object is checked against its name before it is read; a loose one is read as it is.
+                return vault.withVerifiedObject(object, checkLoose: false) {
+                    FileAudit.recount(path: $0, policy: policy, format: formats.format(of: object), verifiedAt: verifiedAt, onDays: window)
+                }.value ?? nil
             }
             var realName = try registry.result { try recount(segment: $0, verifiedAt: $1) }
             let rule = RetentionRule(minimumDays: policy.retention.minimumDays, asOf: asOf, since: since)

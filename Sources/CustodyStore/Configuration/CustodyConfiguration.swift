@@ -15,6 +15,7 @@ import Foundation
 /// since: 2026-09-01                   # optional: days before it are exempt from retention
 /// ledger_key: /etc/custody/ledger.key # optional, default ledger.key beside this file; never inside the state
 /// witness_directory: /mnt/witness/custody   # optional: a signed checkpoint after every ledger change
+/// vault_pack_limit: 1048576           # optional: objects of at most this many bytes go into packs; 0: none
 /// ```
 ///
 /// Relative paths are resolved against the directory of the configuration file.
@@ -36,6 +37,8 @@ public struct CustodyConfiguration: Sendable, Equatable {
     public var ledgerKey: String = ""
     /// Where a signed checkpoint is written after every ledger change (`witness_directory`).
     public var witnessDirectory: String?
+    /// Vault objects a run stores of at most this many bytes are packed (`vault_pack_limit`).
+    public var vaultPackLimit = Vault.defaultPackLimit
 
     public static let defaultPath = "/etc/custody/custody.yaml"
 
@@ -49,7 +52,7 @@ public struct CustodyConfiguration: Sendable, Equatable {
         // `reporting` (the report configuration) is read by CustodyReports.ReportConfiguration.
         try root.requireKnownKeys([
             "sources", "policy", "state_directory", "vault_directory", "metrics_file", "since",
-            "ledger_key", "witness_directory", "reporting", "formats",
+            "ledger_key", "witness_directory", "reporting", "formats", "vault_pack_limit",
         ])
         let described = try root.mapping("formats").map(FormatsFile.definitions) ?? [:]
         // Absolute first: standardizing a relative URL drops its leading `..` components.
@@ -97,6 +100,12 @@ public struct CustodyConfiguration: Sendable, Equatable {
         if let witness = configuration.witnessDirectory, Self.isInside(witness, state) {
             throw root.error(
                 "witness_directory", "\(witness) is inside the state directory \(state); witness checkpoints belong on other storage")
+        }
+        if let limit = try root.int("vault_pack_limit") {
+            guard limit >= 0 && limit <= 1 << 30 else {
+                throw root.error("vault_pack_limit", "expected a number of bytes from 0 (never pack) to 1073741824")
+            }
+            configuration.vaultPackLimit = limit
         }
         return configuration
     }

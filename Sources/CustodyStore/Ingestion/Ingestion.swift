@@ -22,6 +22,9 @@ struct IngestedPart: Sendable {
         var sha256: String
         var size: Int
         var storedSize: Int
+        /// The stored bytes, to go into the commit group's pack; nil for a loose object or one
+        /// already in the vault.
+        var packBytes: [UInt8]?
     }
 
     var plan: IngestionPlan
@@ -48,14 +51,16 @@ enum Ingestion {
     /// Reads the new part of a file, copying exactly the bytes it consumes into the vault.
     /// Plain files may still be growing: an unfinished last line is left for the next run.
     /// With `durable: false` the part's vault object is not yet flushed to disk: the caller makes
-    /// it durable (`VaultSync`) before committing the part.
+    /// it durable (`VaultSync`) before committing the part, and a small object is not written at
+    /// all but carried in the part (`StoredObject.packBytes`) for the caller's pack.
     static func read(
         _ plan: IngestionPlan, policy: Policy, vault: Vault, prefetch: Bool = false, durable: Bool = true
     ) throws -> IngestedPart {
         // A gzip file read whole from its start is stored as it is; anything else is compressed.
         let whole = plan.identity.compressed && plan.start.bytes == 0
         let writer = try vault.beginObject(
-            adoptingGzip: whole ? plan.path : nil, copyInline: plan.identity.size <= inlineCopyLimit, durable: durable)
+            adoptingGzip: whole ? plan.path : nil, copyInline: plan.identity.size <= inlineCopyLimit, durable: durable,
+            pack: !durable)
         var writeError: Error?
         var newPartCRC: UInt32 = 0
         let readerPlan = RecordReader.Plan(start: plan.start, completeLinesOnly: !plan.identity.compressed, prefetch: prefetch) { bytes in
@@ -80,7 +85,8 @@ enum Ingestion {
                         "changed while it was being read (\(audit.bytesRead) bytes decoded, \(stored.storedSize) copied); the next run reads it again"
                 )
             }
-            object = IngestedPart.StoredObject(sha256: stored.sha256, size: writer.size, storedSize: stored.storedSize)
+            object = IngestedPart.StoredObject(
+                sha256: stored.sha256, size: writer.size, storedSize: stored.storedSize, packBytes: stored.packBytes)
         }
         let readToEnd = plan.identity.compressed || audit.issues.fault != nil || Int64(audit.end.bytes) == plan.identity.size
         var checksum: UInt32?
@@ -98,8 +104,8 @@ enum Ingestion {
     /// The decoded content of a faulty gzip file up to where reading stopped, as a new object.
     private static func recompressed(
         _ plan: IngestionPlan, audit: FileAudit, vault: Vault, durable: Bool
-    ) throws -> (sha256: String, storedSize: Int) {
-        let writer = try vault.beginObject(durable: durable)
+    ) throws -> VaultObjectWriter.Committed {
+        let writer = try vault.beginObject(durable: durable, pack: !durable)
         var remaining = audit.end.bytes
         let source = try DecodedSources.open(path: plan.path)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)

@@ -117,3 +117,36 @@ extension LogFileRecord {
         firstAnonymousPublishLines = row[CodingKeys.firstAnonymousPublishLines.rawValue]
     }
 }
+
+extension LogFileRecord {
+    /// Every column but `id`, in the order `values` gives them.
+    private static let columns: [CodingKeys] = [
+        .fingerprint, .fingerprintLength, .firstPath, .lastPath, .compressed, .bytesRead, .linesRead, .records, .rejectedLines,
+        .firstRejectedLines, .firstRejectionCause, .faultOffset, .faultMessage, .readToEnd, .lastInode, .lastSize, .lastMtimeNs,
+        .firstSeenAt, .lastReadAt, .nonTextBytes, .anonymousPublishes, .firstAnonymousPublishLines, .contentChecksum,
+    ]
+    private static let insertSQL =
+        "INSERT INTO log_files (\(columns.map(\.rawValue).joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
+    private static let updateSQL = "UPDATE log_files SET \(columns.map { "\($0.rawValue) = ?" }.joined(separator: ", ")) WHERE id = ?"
+
+    private var values: [(any DatabaseValueConvertible)?] {
+        [
+            fingerprint, fingerprintLength, firstPath, lastPath, compressed, bytesRead, linesRead, records, rejectedLines,
+            firstRejectedLines, firstRejectionCause, faultOffset, faultMessage, readToEnd, lastInode, lastSize, lastMtimeNs,
+            firstSeenAt, lastReadAt, nonTextBytes, anonymousPublishes, firstAnonymousPublishLines, contentChecksum,
+        ]
+    }
+
+    /// Inserts the row (setting `id`) through one cached statement: GRDB's `Encodable` path,
+    /// which builds the row's statement each time, was a tenth of a fresh run over 10,000 small
+    /// files (perf).
+    mutating func insertCached(_ db: Database) throws {
+        try db.cachedStatement(sql: Self.insertSQL).execute(arguments: StatementArguments(values))
+        id = db.lastInsertedRowID
+    }
+
+    /// Updates every column of the row with `id`, through one cached statement.
+    func updateCached(_ db: Database) throws {
+        try db.cachedStatement(sql: Self.updateSQL).execute(arguments: StatementArguments(values + [id]))
+    }
+}

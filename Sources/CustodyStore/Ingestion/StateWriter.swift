@@ -134,7 +134,7 @@ final class StateWriter {
             record.lastReadAt = now
             // A new file's row is inserted once, complete (10,000 small files: an insert and an
             // update each were a tenth of the commit time).
-            if record.id == nil { try record.insert(db) } else { try record.update(db) }
+            if record.id == nil { try record.insertCached(db) } else { try record.updateCached(db) }
             let fileID = record.id!
             if let object = stored {
                 let segmentID = try insertSegment(db, part: part, object: object, fileID: fileID)
@@ -166,7 +166,7 @@ final class StateWriter {
         let range = part.audit.timeRange
         let firstDay = range.map { CivilDay(daysSinceEpoch: calendar.day(ofMillis: $0.lowerBound)).description }
         let lastDay = range.map { CivilDay(daysSinceEpoch: calendar.day(ofMillis: $0.upperBound)).description }
-        // Cached statements: a fresh run over many small files commits thousands of parts.
+        // Cached statements: prepared once per run, not once per file.
         try db.cachedStatement(
             sql: """
                 INSERT INTO vault_objects (sha256, size, stored_size, records, first_record_at_ms, last_record_at_ms,

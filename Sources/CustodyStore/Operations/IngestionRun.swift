@@ -29,7 +29,9 @@ public enum IngestionRun {
         let lock = try RunLock(stateDirectory: configuration.stateDirectory)
         defer { withExtendedLifetime(lock) {} }
         let database = try StateDatabase(directory: configuration.stateDirectory)
-        let vault = try Vault(directory: configuration.vaultDirectory)
+        var opened = try Vault(directory: configuration.vaultDirectory)
+        opened.packLimit = configuration.vaultPackLimit
+        let vault = opened
         vault.removeIncomplete()
         let runID = try await database.pool.write { db -> Int64 in
             // We hold the lock: a run still marked running was killed.
@@ -69,7 +71,10 @@ public enum IngestionRun {
         var groups = 0
         func commitPending() throws {
             guard !pending.isEmpty else { return }
-            try vaultSync.sync(objects: pending.compactMap { $0.shrank ? nil : $0.object?.sha256 })
+            // The group's small objects go into one pack (one file created and renamed, not one per object).
+            let stored = pending.compactMap { $0.shrank ? nil : $0.object }
+            let pack = try vault.writePack(stored.compactMap { object in object.packBytes.map { (object.sha256, $0) } })
+            try vaultSync.sync(objects: stored.filter { $0.packBytes == nil }.map(\.sha256), packs: pack.map { [$0] } ?? [])
             try writer.commit(parts: pending)
             groups += 1
             for part in pending {

@@ -132,8 +132,8 @@ public struct Purge: Sendable {
     /// Reads the object back and says why it must stay, or nil when it may go: the dates that
     /// matter are those of the records it holds, not those a table says it holds.
     static func reasonToKeep(_ sha: String, vault: Vault, format: LogFormat, policy: Policy, cutoff: CivilDay, floor: CivilDay) -> String? {
-        guard vault.check(sha) == .intact else { return "its vault copy is not intact (run custody verify)" }
-        let audit = FileAudit.scan(path: vault.path(of: sha), index: 0, policy: policy, format: format)
+        let (integrity, scanned) = vault.withVerifiedObject(sha) { FileAudit.scan(path: $0, index: 0, policy: policy, format: format) }
+        guard integrity == .intact, let audit = scanned else { return "its vault copy is not intact (run custody verify)" }
         guard let newest = audit.dayCounts.keys.max().map({ CivilDay(daysSinceEpoch: $0) }) else {
             return audit.records == 0 && audit.issues.fault == nil ? nil : "its records could not be dated"
         }

@@ -36,10 +36,13 @@ public struct VaultVerification: Sendable {
         // Days each intact object really holds (days since the epoch → records).
         var recounted: [String: [Int32: Int]] = [:]
         for sha in objects {
-            switch vault.check(sha) {
+            // The bytes recounted are the bytes checked (a packed object is copied out first).
+            let (verdict, audit) = vault.withVerifiedObject(sha) {
+                FileAudit.scan(path: $0, index: 0, policy: policy, format: formats.format(of: sha))
+            }
+            switch verdict {
             case .intact:
-                let audit = FileAudit.scan(path: vault.path(of: sha), index: 0, policy: policy, format: formats.format(of: sha))
-                recounted[sha] = audit.dayCounts
+                recounted[sha] = audit?.dayCounts
             case .missing:
                 let why =
                     facts.purged[sha].map { ": the ledger recorded its purge (entry \($0.seq), \($0.recordedAt)) but the state does not" }
@@ -47,12 +50,12 @@ public struct VaultVerification: Sendable {
                 integrity.append(
                     Finding(
                         rule: .vaultObjectMissing, severity: .error,
-                        message: "vault object \(sha) is missing (\(vault.path(of: sha)))\(why)", file: vault.path(of: sha)))
+                        message: "vault object \(sha) is missing (\(vault.location(of: sha)))\(why)", file: vault.file(of: sha)))
             case .altered(let why):
                 integrity.append(
                     Finding(
                         rule: .vaultObjectAltered, severity: .error,
-                        message: "vault object \(sha) was altered: \(why)", file: vault.path(of: sha)))
+                        message: "vault object \(sha) was altered: \(why)", file: vault.file(of: sha)))
             }
         }
         for sha in vault.storedObjects() where !listed.contains(sha) {
@@ -61,7 +64,7 @@ public struct VaultVerification: Sendable {
                     rule: .vaultOrphanObject, severity: .error,
                     message:
                         "vault object \(sha) is in the vault but not in the state (a deleted row, a replaced state.db, or a planted file)",
-                    file: vault.path(of: sha)))
+                    file: vault.file(of: sha)))
         }
 
         // The per-day cache against the recount, segment by segment.

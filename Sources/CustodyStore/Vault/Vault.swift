@@ -12,12 +12,22 @@ import Foundation
 /// of its 290 MB of content was the difference between `run` at 1.6 and 1.4 × `check`). It is
 /// written to a temporary file, flushed, and renamed into place, so an object either exists
 /// whole or not at all; the same content is stored once.
+///
+/// Small objects written by a run (stored size at most `packLimit`) are not files of their own:
+/// each commit group's go into one pack (`packs/<uuid>.pack`, `PackFile`), under the same names.
+/// Every operation here works on loose and packed objects alike, and a packed object's bytes are
+/// checked against its name whenever they are used.
 public struct Vault: Sendable {
     public let directory: String
+    /// Objects a run stores of at most this many bytes go into packs; 0: none.
+    public var packLimit = Vault.defaultPackLimit
+    public static let defaultPackLimit = 1 << 20
+    let packs: PackStore
 
     /// Opens the vault; with `create` (the default), makes its directory when missing.
     public init(directory: String, create: Bool = true) throws {
         self.directory = directory
+        packs = PackStore(vaultDirectory: directory)
         guard create else { return }
         try FileManager.default.createDirectory(
             atPath: directory, withIntermediateDirectories: true,
@@ -30,14 +40,52 @@ public struct Vault: Sendable {
         for name in (try? fm.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(".incoming-") {
             try? fm.removeItem(atPath: directory + "/" + name)
         }
+        packs.removeIncomplete()
     }
 
     public func path(of sha256: String) -> String {
         "\(directory)/\(sha256.prefix(2))/\(sha256).gz"
     }
 
+    /// True when the object is in the vault, loose or as a complete pack entry (not checked).
     public func contains(_ sha256: String) -> Bool {
-        FileManager.default.fileExists(atPath: path(of: sha256))
+        FileManager.default.fileExists(atPath: path(of: sha256)) || packs.locations(of: sha256).contains { $0.entry.complete }
+    }
+
+    /// Where the object is, for messages: its loose file, or the pack holding it and the offset
+    /// of its bytes; the loose path when it is nowhere.
+    public func location(of sha256: String) -> String {
+        let loose = path(of: sha256)
+        if FileManager.default.fileExists(atPath: loose) { return loose }
+        guard let packed = packs.locations(of: sha256).first else { return loose }
+        return "\(packed.pack) at byte \(packed.entry.offset)"
+    }
+
+    /// The file a finding about the object names: its loose file, or the pack holding it.
+    public func file(of sha256: String) -> String {
+        let loose = path(of: sha256)
+        if FileManager.default.fileExists(atPath: loose) { return loose }
+        return packs.locations(of: sha256).first?.pack ?? loose
+    }
+
+    /// The stored size of an intact copy of the object, or nil.
+    func storedSize(of sha256: String) -> Int? {
+        var status = stat()
+        // stat, not FileManager: a missing file (the usual case) is not worth an NSError.
+        if stat(path(of: sha256), &status) == 0, Self.check(file: path(of: sha256), against: sha256) == .intact {
+            return Int(status.st_size)
+        }
+        for location in packs.locations(of: sha256) {
+            if let bytes = packs.bytes(at: location), Self.check(bytes: bytes, against: sha256) == .intact { return bytes.count }
+        }
+        return nil
+    }
+
+    /// Writes small objects of one commit group (`VaultObjectWriter.commit`'s `packBytes`) as one
+    /// pack; returns its path, nil when there was nothing to write. Not flushed: the caller makes
+    /// it durable (`VaultSync`) before any state row names its objects.
+    func writePack(_ objects: [(sha256: String, bytes: [UInt8])]) throws -> String? {
+        try packs.write(objects, sync: false)
     }
 
     /// Starts a new object; feed it bytes, then `commit` it.
@@ -52,19 +100,32 @@ public struct Vault: Sendable {
     ///
     /// With `durable: false`, `commit` does not wait for the disk: the caller must make the
     /// object durable (`VaultSync.sync`) before any state row names it.
+    ///
+    /// With `pack`, an object of at most `packLimit` stored bytes is kept in memory and not
+    /// written: `commit` hands its bytes back (`packBytes`) for the caller to write, with the rest
+    /// of its group, as one pack (`writePack`). Larger objects are loose files as without it.
     public func beginObject(
-        adoptingGzip source: String? = nil, copyInline: Bool = false, durable: Bool = true
+        adoptingGzip source: String? = nil, copyInline: Bool = false, durable: Bool = true, pack: Bool = false
     ) throws
         -> VaultObjectWriter
     {
-        try VaultObjectWriter(vault: self, adopting: source, copyInline: copyInline, durable: durable)
+        try VaultObjectWriter(vault: self, adopting: source, copyInline: copyInline, durable: durable, pack: pack)
     }
 
-    /// Removes an object (purge). Missing objects are not an error.
+    /// Removes an object (purge): its loose file, and every pack entry of it (each pack holding
+    /// one is rewritten without it, the other entries kept as they are). Missing objects are not
+    /// an error.
     public func remove(_ sha256: String) throws {
-        let target = path(of: sha256)
-        guard FileManager.default.fileExists(atPath: target) else { return }
-        try FileManager.default.removeItem(atPath: target)
+        try remove([sha256])
+    }
+
+    /// Removes objects (purge), rewriting each pack that holds any of them once.
+    public func remove(_ names: Set<String>) throws {
+        for sha256 in names.sorted() {
+            let target = path(of: sha256)
+            if FileManager.default.fileExists(atPath: target) { try FileManager.default.removeItem(atPath: target) }
+        }
+        if names.contains(where: { !packs.locations(of: $0).isEmpty }) { try packs.remove(names) }
     }
 
     /// What re-reading an object finds.
@@ -76,28 +137,108 @@ public struct Vault: Sendable {
     }
 
     /// Re-hashes an object: its stored bytes (an adopted gzip file) or, failing that, its
-    /// uncompressed content (content compressed here). Intact if either matches its name.
+    /// uncompressed content (content compressed here). Intact if either matches its name. An
+    /// object with several copies (loose, or in several packs) is intact when one of them is;
+    /// a pack entry cut short by a truncated pack counts as missing.
     public func check(_ sha256: String) -> Integrity {
+        var verdict = Integrity.missing
         let target = path(of: sha256)
-        guard FileManager.default.fileExists(atPath: target) else { return .missing }
-        if (try? Self.storedHash(target)) == sha256 { return .intact }
-        return Self.checkContent(of: target, against: sha256)
+        if FileManager.default.fileExists(atPath: target) {
+            verdict = Self.check(file: target, against: sha256)
+            if verdict == .intact { return .intact }
+        }
+        for location in packs.locations(of: sha256) {
+            guard let bytes = packs.bytes(at: location) else { continue }
+            let packed = Self.check(bytes: bytes, against: sha256)
+            if packed == .intact { return .intact }
+            if case .altered(let why) = packed, verdict == .missing {
+                verdict = .altered("\(why) (entry at byte \(location.entry.offset) of \(location.pack))")
+            }
+        }
+        return verdict
+    }
+
+    private static func check(file: String, against sha256: String) -> Integrity {
+        if (try? storedHash(file)) == sha256 { return .intact }
+        return checkContent(of: file, against: sha256)
+    }
+
+    /// Checks stored bytes held in memory (a pack entry).
+    private static func check(bytes: [UInt8], against sha256: String) -> Integrity {
+        if SHA256.hash(data: bytes).hex == sha256 { return .intact }
+        // Content compressed here is named by its uncompressed bytes: decode a private copy.
+        let scratch = privateFileName()
+        defer { unlink(scratch) }
+        do { try writePrivate(bytes, to: scratch) } catch { return .altered("cannot be copied: \(error.message)") }
+        return checkContent(of: scratch, against: sha256)
+    }
+
+    /// A new name for a private scratch file in the system's temporary directory.
+    static func privateFileName() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("custody-object-\(UUID().uuidString)").path
+    }
+
+    private static func writePrivate(_ bytes: [UInt8], to destination: String) throws {
+        let fd = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw StoreError.io(path: destination, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        try bytes.withUnsafeBytes { try PackFile.writeAll(fd, $0, path: destination) }
     }
 
     /// Copies an object to `destination` (a private file) and checks the *copy* against the
     /// object's name, so the bytes checked are exactly the bytes a caller then reads: nothing can
-    /// change between the check and the read (`request produce` reads only verified bytes).
+    /// change between the check and the read (`request produce` reads only verified bytes). A
+    /// packed object's entry is copied out the same way.
     public func verifiedCopy(_ sha256: String, to destination: String) -> Integrity {
+        var verdict = Integrity.missing
         let target = path(of: sha256)
-        guard FileManager.default.fileExists(atPath: target) else { return .missing }
-        let stored: String
-        do {
-            stored = try VaultObjectWriter.copy(target, to: destination).sha256
-        } catch {
-            return .altered("cannot be copied: \(error.message)")
+        if FileManager.default.fileExists(atPath: target) {
+            do {
+                let stored = try VaultObjectWriter.copy(target, to: destination).sha256
+                verdict = stored == sha256 ? .intact : Self.checkContent(of: destination, against: sha256)
+            } catch {
+                verdict = .altered("cannot be copied: \(error.message)")
+            }
+            if verdict == .intact { return .intact }
         }
-        if stored == sha256 { return .intact }
-        return Self.checkContent(of: destination, against: sha256)
+        for location in packs.locations(of: sha256) {
+            guard let bytes = packs.bytes(at: location) else { continue }
+            let packed: Integrity
+            do {
+                try Self.writePrivate(bytes, to: destination)
+                packed = try Self.storedHash(destination) == sha256 ? .intact : Self.checkContent(of: destination, against: sha256)
+            } catch {
+                packed = .altered("cannot be copied: \(error.message)")
+            }
+            if packed == .intact { return .intact }
+            if case .altered(let why) = packed, verdict == .missing {
+                verdict = .altered("\(why) (entry at byte \(location.entry.offset) of \(location.pack))")
+            }
+        }
+        return verdict
+    }
+
+    /// Calls `body` with the path of a file holding the object's stored bytes once they were
+    /// checked against its name: a packed object is copied out to a private file and the copy
+    /// checked (the bytes `body` reads are the bytes checked); a loose object is its own file,
+    /// checked first unless `checkLoose` is false (a loose object is then only required to
+    /// exist, as callers that recount it have always done). Returns what the check found and, when
+    /// intact, what `body` returned.
+    public func withVerifiedObject<T>(
+        _ sha256: String, checkLoose: Bool = true, _ body: (String) throws -> T
+    ) rethrows -> (integrity: Integrity, value: T?) {
+        let loose = path(of: sha256)
+        if FileManager.default.fileExists(atPath: loose) {
+            let verdict = checkLoose ? Self.check(file: loose, against: sha256) : .intact
+            if verdict == .intact { return (.intact, try body(loose)) }
+            if packs.locations(of: sha256).isEmpty { return (verdict, nil) }
+        }
+        if packs.locations(of: sha256).isEmpty { return (.missing, nil) }
+        let scratch = Self.privateFileName()
+        defer { unlink(scratch) }
+        let verdict = verifiedCopy(sha256, to: scratch)
+        guard verdict == .intact else { return (verdict, nil) }
+        return (.intact, try body(scratch))
     }
 
     private static func checkContent(of target: String, against sha256: String) -> Integrity {
@@ -121,11 +262,19 @@ public struct Vault: Sendable {
         return digest == sha256 ? .intact : .altered("content hashes to \(digest)")
     }
 
-    /// Names of every object file in the vault (`ab/abcdef….gz`), whatever the state says.
+    /// Names of every object in the vault, loose (`ab/abcdef….gz`) or packed (a complete entry
+    /// of a pack), whatever the state says; sorted, each once.
     public func storedObjects() -> [String] {
+        let packed = packs.names()
+        guard !packed.isEmpty else { return looseObjects() }
+        return Array(Set(looseObjects()).union(packed)).sorted()
+    }
+
+    private func looseObjects() -> [String] {
         let fm = FileManager.default
         var names: [String] = []
-        for shard in ((try? fm.contentsOfDirectory(atPath: directory)) ?? []).sorted() where !shard.hasPrefix(".") {
+        for shard in ((try? fm.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+        where !shard.hasPrefix(".") && shard != PackFile.directoryName {
             var isDirectory: ObjCBool = false
             guard fm.fileExists(atPath: directory + "/" + shard, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
             for name in ((try? fm.contentsOfDirectory(atPath: directory + "/" + shard)) ?? []).sorted()
@@ -146,9 +295,25 @@ public struct Vault: Sendable {
         return hasher.finalize().hex
     }
 
-    /// Calls `body` with the object's uncompressed content, chunk by chunk.
+    /// Calls `body` with the object's uncompressed content, chunk by chunk. A packed object is
+    /// checked against its name first (throws when it is missing or altered).
     public func read(_ sha256: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
-        let source = try DecodedSources.open(path: path(of: sha256))
+        if !FileManager.default.fileExists(atPath: path(of: sha256)) {
+            var failure: Error?
+            let (integrity, _) = withVerifiedObject(sha256) { scratch in
+                do { try Self.read(path: scratch, body) } catch { failure = error }
+            }
+            guard integrity == .intact else {
+                throw StoreError.io(path: location(of: sha256), reason: "vault object \(sha256) is \(integrity)")
+            }
+            if let failure { throw failure }
+            return
+        }
+        try Self.read(path: path(of: sha256), body)
+    }
+
+    private static func read(path: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let source = try DecodedSources.open(path: path)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
         defer { buffer.deallocate() }
         while true {
@@ -170,54 +335,105 @@ public final class VaultObjectWriter {
 
     private let vault: Vault
     private let temporaryPath: String
-    private let writer: GzipWriter?
+    /// Compresses content to `temporaryPath`: from the start, or (packing) once the content
+    /// outgrows the pack limit.
+    private var writer: GzipWriter?
+    /// Content compressed here, while it may still go into a pack.
+    private var content: [UInt8]?
+    /// An adopted small gzip file read into memory for a pack, with its hash.
+    private let adoptedBytes: (bytes: [UInt8], sha256: String)?
     private let adopted: AdoptedCopy?
+    private let compressing: Bool
     /// `commit` flushes the object and its directory entry to disk; else the caller does.
     private let durable: Bool
     private var hasher = SHA256()
     public private(set) var size = 0
 
-    init(vault: Vault, adopting source: String?, copyInline: Bool = false, durable: Bool = true) throws {
+    /// What `commit` stored.
+    public struct Committed: Sendable {
+        public var sha256: String
+        public var storedSize: Int
+        /// The object's stored bytes, for the caller to write into its group's pack; nil when the
+        /// object is a loose file, or already in the vault.
+        public var packBytes: [UInt8]?
+    }
+
+    init(vault: Vault, adopting source: String?, copyInline: Bool = false, durable: Bool = true, pack: Bool = false) throws {
         self.vault = vault
         self.durable = durable
         let temporaryPath = "\(vault.directory)/.incoming-\(UUID().uuidString).gz"
         self.temporaryPath = temporaryPath
-        adopted = source.map { AdoptedCopy(from: $0, to: temporaryPath, sync: durable, inline: copyInline) }
-        writer = source == nil ? try GzipWriter(path: temporaryPath, level: Self.compressionLevel, mode: 0o600) : nil
+        compressing = source == nil
+        let packing = pack && vault.packLimit > 0
+        if let source, packing, copyInline, let read = try? Self.readSmall(source, limit: vault.packLimit) {
+            adoptedBytes = (read, SHA256.hash(data: read).hex)
+            adopted = nil
+        } else {
+            adoptedBytes = nil
+            adopted = source.map { AdoptedCopy(from: $0, to: temporaryPath, sync: durable, inline: copyInline) }
+        }
+        if source == nil {
+            if packing {
+                content = []
+            } else {
+                writer = try GzipWriter(path: temporaryPath, level: Self.compressionLevel, mode: 0o600)
+            }
+        }
     }
 
     deinit {
         _ = try? adopted?.wait()  // the copy must not create the file after it is removed
-        try? FileManager.default.removeItem(atPath: temporaryPath)
+        if adopted != nil || writer != nil { unlink(temporaryPath) }
     }
 
     public func append(_ bytes: UnsafeRawBufferPointer) throws {
-        if let writer {
+        if compressing {
             hasher.update(bufferPointer: bytes)
-            try writer.write(bytes)
+            if content != nil {
+                if content!.count + bytes.count <= vault.packLimit {
+                    content!.append(contentsOf: bytes)
+                } else {
+                    // Too big for a pack: a loose object after all.
+                    let spill = try GzipWriter(path: temporaryPath, level: Self.compressionLevel, mode: 0o600)
+                    writer = spill
+                    try spill.write(content!)
+                    content = nil
+                }
+            }
+            if let writer, content == nil { try writer.write(bytes) }
         }
         size += bytes.count
     }
 
     /// Flushes the object to disk (unless it was begun with `durable: false`) and moves it into
-    /// place under its hash (unless an identical object is already there). Returns the hash and
-    /// the stored (compressed) size.
-    public func commit() throws -> (sha256: String, storedSize: Int) {
+    /// place under its hash (unless an intact object of that name is already there); a small
+    /// object begun with `pack` is handed back in `packBytes` instead. Returns the hash and the
+    /// stored (compressed) size.
+    public func commit() throws -> Committed {
         let sha: String
         var storedSize = 0
-        if let adopted {
+        if let adoptedBytes {
+            sha = adoptedBytes.sha256
+        } else if let adopted {
             (storedSize, sha) = try adopted.wait()
         } else {
             sha = hasher.finalize().hex
         }
-        let target = vault.path(of: sha)
-        let fm = FileManager.default
         // An object of this name may have been renamed into place by a run that died before the
         // group's flush (`durable: false`): after a power loss its bytes can be missing. Trust it
         // only once they hash to its name; otherwise the bytes just written replace it.
-        if let existing = try? fm.attributesOfItem(atPath: target)[.size] as? Int, vault.check(sha) == .intact {
-            return (sha, existing)
+        if let existing = vault.storedSize(of: sha) {
+            return Committed(sha256: sha, storedSize: existing)
         }
+        if let adoptedBytes {
+            return Committed(sha256: sha, storedSize: adoptedBytes.bytes.count, packBytes: adoptedBytes.bytes)
+        }
+        if let content {
+            let stored = GzipWriter.compress(content, level: Self.compressionLevel)
+            return Committed(sha256: sha, storedSize: stored.count, packBytes: stored)
+        }
+        let target = vault.path(of: sha)
+        let fm = FileManager.default
         if let writer {
             try writer.close(sync: durable)
             storedSize = writer.bytesWritten
@@ -228,7 +444,27 @@ public final class VaultObjectWriter {
             throw StoreError.io(path: target, reason: String(cString: strerror(errno)))
         }
         if durable { syncDirectory(shard) }
-        return (sha, storedSize)
+        return Committed(sha256: sha, storedSize: storedSize)
+    }
+
+    /// A whole file of at most `limit` bytes, or nil when it is larger (it is then copied as a
+    /// loose object).
+    private static func readSmall(_ path: String, limit: Int) throws -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError.io(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw StoreError.io(path: path, reason: String(cString: strerror(errno))) }
+        guard status.st_size <= limit else { return nil }
+        // One byte more than the size: a file that grew since is seen to have grown.
+        let want = min(limit, Int(status.st_size)) + 1
+        var n = 0
+        let bytes = try [UInt8](unsafeUninitializedCapacity: want) { buffer, count in
+            n = try PackFile.readFully(fd, buffer.baseAddress!, count: want, at: 0, path: path)
+            count = n
+        }
+        guard n <= limit else { return nil }
+        return bytes
     }
 
     /// Copies a file, hashing the bytes as they pass, and flushes the copy to disk (with `sync`);
@@ -308,14 +544,20 @@ func syncDirectory(_ path: String) {
 extension Digest {
     /// Lower-case hexadecimal, as vault names and manifests write SHA-256 values.
     public var hex: String {
-        var s = ""
-        s.reserveCapacity(64)
-        for byte in self {
-            let h = String(byte, radix: 16)
-            if h.count == 1 { s += "0" }
-            s += h
+        // Straight into a buffer: `String(byte, radix: 16)` per byte was 3 % of a fresh run
+        // over 10,000 small files (a name per object).
+        let digits: StaticString = "0123456789abcdef"
+        return withUnsafeBytes { bytes in
+            String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+                digits.withUTF8Buffer { table in
+                    for (i, byte) in bytes.enumerated() {
+                        out[2 * i] = table[Int(byte >> 4)]
+                        out[2 * i + 1] = table[Int(byte & 0x0F)]
+                    }
+                }
+                return bytes.count * 2
+            }
         }
-        return s
     }
 }
 

@@ -25,9 +25,10 @@ final class VaultSync {
 
     deinit { close(descriptor) }
 
-    /// Returns once `objects` (SHA-256 names, written with `durable: false`) and their directory
-    /// entries are on disk; throws when the file system reports that they may not be.
-    func sync(objects: some Sequence<String>) throws {
+    /// Returns once `objects` (SHA-256 names of loose objects, written with `durable: false`),
+    /// `packs` (paths) and their directory entries are on disk; throws when the file system
+    /// reports that they may not be.
+    func sync(objects: some Sequence<String>, packs: [String] = []) throws {
         if useSyncfs {
             if custody_syncfs(descriptor) == 0 { return }
             guard errno == ENOSYS else {
@@ -39,6 +40,10 @@ final class VaultSync {
             let path = vault.path(of: sha)
             try Self.flush(path: path, flags: O_RDONLY)
             directories.insert((path as NSString).deletingLastPathComponent)
+        }
+        for pack in packs {
+            try Self.flush(path: pack, flags: O_RDONLY)
+            directories.insert((pack as NSString).deletingLastPathComponent)
         }
         for directory in directories.sorted() { try Self.flush(path: directory, flags: O_RDONLY | O_DIRECTORY) }
         // A shard directory made in this group is itself an entry of the vault directory.
