@@ -7,9 +7,11 @@ import CustodyCore
 ///
 /// The reader cuts a block just after a line end (`ParallelFileScan.lastLineEnd`), so a block
 /// never starts or ends inside a line, a multi-byte character or an escape; the unfinished line
-/// after the cut starts the next block. An overlong line is never held: the reader skips it and marks it at the start of
-/// the block after it (or the end of the last block). Owned by one thread at a time; reused
-/// once applied.
+/// after the cut starts the next block. An overlong line is held only when its end arrives in
+/// the same read as its start (the parser then rejects it); one that outgrows the block while
+/// unfinished is skipped by the reader and marked at the start of the block after it (or the end
+/// of the last block). Memory stays within the block's capacity either way. Owned by one thread
+/// at a time; reused once applied.
 final class LineBlock: @unchecked Sendable {
     /// A record with a user, for the per-user tally.
     struct UserRecord {
@@ -36,11 +38,10 @@ final class LineBlock: @unchecked Sendable {
 
     /// The block's first line is an overlong line the reader skipped.
     var startsWithOverlong = false
-    /// The file's last block: bytes after its last line end are its last line.
-    var isLast = false
-    /// With `isLast`: the source stopped at a fault, so an unfinished last line was cut off.
+    /// The file's last block only: the source stopped at a fault, so an unfinished last line was
+    /// cut off.
     var endsWithFault = false
-    /// With `isLast`: the file ended inside an overlong line the reader was skipping.
+    /// The file's last block only: the file ended inside an overlong line the reader was skipping.
     var endsWithOverlong = false
 
     // Results, in line order; filled by `BlockParser.parse(_:)`.
@@ -78,7 +79,6 @@ final class LineBlock: @unchecked Sendable {
         byteCount = 0
         filled = 0
         startsWithOverlong = false
-        isLast = false
         endsWithFault = false
         endsWithOverlong = false
         lineCount = 0

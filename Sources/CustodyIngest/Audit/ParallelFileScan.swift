@@ -209,7 +209,6 @@ enum ParallelFileScan {
                 }
                 if atEnd {
                     block.byteCount = block.filled
-                    block.isLast = true
                     block.endsWithFault = source.fault != nil
                     break
                 }
@@ -232,7 +231,6 @@ enum ParallelFileScan {
                 {
                     block.startsWithOverlong = true
                 } else {
-                    block.isLast = true
                     block.endsWithOverlong = true
                     break
                 }

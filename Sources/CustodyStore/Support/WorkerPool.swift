@@ -21,30 +21,28 @@ final class WorkerPool: @unchecked Sendable {
     private var queue: [@Sendable () -> Void] = []
     private var head = 0
     private var threads = 0
-    /// Threads waiting for work, and how many of them were signalled and have not yet woken: a
-    /// waiting thread already signalled must not be counted on for a second piece of work.
+    /// Threads waiting for work (signalled or not).
     private var waiting = 0
-    private var wakeups = 0
     private let limit: Int
 
     init(threads limit: Int) {
         self.limit = max(1, limit)
     }
 
-    /// Runs `work` on one of the pool's threads: wakes a waiting one, else starts one (up to the
-    /// limit), else leaves it for the first thread that is done.
+    /// Runs `work` on one of the pool's threads: a waiting one, or a new one (up to the limit)
+    /// when more work is queued than threads wait, else the first thread that is done.
     func submit(_ work: @escaping @Sendable () -> Void) {
         condition.lock()
         defer { condition.unlock() }
         queue.append(work)
-        if waiting > wakeups {
-            wakeups += 1
-            condition.signal()
-        } else if threads < limit {
+        // More work waiting to be taken than threads waiting for it: a waiting thread already
+        // signalled for earlier work must not be counted on for this one. Counting only what is
+        // queued and who waits also holds when a thread wakes without a signal.
+        if queue.count - head > waiting && threads < limit {
             threads += 1
             Thread.detachNewThread { [self] in serve() }
         }
-        // Otherwise a busy thread takes it when it is done.
+        condition.signal()
     }
 
     /// Runs `work` on one of the pool's threads and returns its result; the calling task is
@@ -62,7 +60,6 @@ final class WorkerPool: @unchecked Sendable {
                 waiting += 1
                 condition.wait()
                 waiting -= 1
-                if wakeups > 0 { wakeups -= 1 }
             }
             let work = queue[head]
             head += 1
