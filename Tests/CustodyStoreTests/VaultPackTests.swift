@@ -89,19 +89,37 @@ import Testing
         #expect(reopened.location(of: p.names[0]).hasPrefix(p.pack))
     }
 
-    /// Content already packed (and intact) is not stored again: no bytes for a second pack.
-    @Test func packedContentIsNotStoredAgain() throws {
+    /// A run does not read the packs to find content already stored (that would read every
+    /// pack's entry headers on every run): packed content comes back for the new group's pack,
+    /// and a second copy is harmless. An intact loose copy is still reused.
+    @Test func packedContentIsPackedAgainAndLooseContentReused() throws {
         let p = try packed(2)
         defer { try? FileManager.default.removeItem(at: p.dir) }
-        let writer = try p.vault.beginObject(durable: false, pack: true)
+        let fresh = try Vault(directory: p.vault.directory)
+        let writer = try fresh.beginObject(durable: false, pack: true)
         try Array(try #require(p.contents[p.names[1]]).utf8).withUnsafeBytes { try writer.append($0) }
         let again = try writer.commit()
         #expect(again.sha256 == p.names[1])
-        #expect(again.packBytes == nil)
+        #expect(again.packBytes != nil)
+        let againBytes = try #require(again.packBytes)
+        let second = try #require(try fresh.writePack([(again.sha256, againBytes)]))
+        #expect(fresh.check(p.names[1]) == .intact)
+        #expect(fresh.packs.locations(of: p.names[1]).map(\.pack).contains(second))
+
         // The same name twice in one group is written once.
         let bytes = try #require(p.vault.packs.bytes(at: p.vault.packs.locations(of: p.names[0])[0]))
-        let second = try #require(try p.vault.writePack([(p.names[0], bytes), (p.names[0], bytes)]))
-        #expect(try PackFile.scan(path: second).entries.count == 1)
+        let third = try #require(try p.vault.writePack([(p.names[0], bytes), (p.names[0], bytes)]))
+        #expect(try PackFile.scan(path: third).entries.count == 1)
+
+        // A loose object of that content, intact, is reused: nothing to pack.
+        let loose = try fresh.beginObject(durable: true, pack: false)
+        try Array("loose content\n".utf8).withUnsafeBytes { try loose.append($0) }
+        let stored = try loose.commit()
+        let packing = try fresh.beginObject(durable: false, pack: true)
+        try Array("loose content\n".utf8).withUnsafeBytes { try packing.append($0) }
+        let reused = try packing.commit()
+        #expect(reused.sha256 == stored.sha256)
+        #expect(reused.packBytes == nil)
     }
 
     @Test func aFlippedByteAltersThatObjectOnly() throws {
@@ -150,17 +168,17 @@ import Testing
         #expect(emptied.storedObjects().isEmpty)
     }
 
-    /// Purge of one packed object rewrites its pack without it: its bytes and its name are gone
-    /// from the disk, the other objects stay readable and intact.
+    /// Purge of one packed object rewrites its pack without it, renamed over the old pack (a crash
+    /// never leaves both): its bytes and its name are gone from the disk, the other objects stay
+    /// readable and intact.
     @Test func removingAPackedObjectRewritesThePackWithoutIt() throws {
         let p = try packed()
         defer { try? FileManager.default.removeItem(at: p.dir) }
         let gone = p.names[1]
         let goneBytes = try #require(p.vault.packs.bytes(at: p.vault.packs.locations(of: gone)[0]))
         try p.vault.remove(gone)
-        #expect(!FileManager.default.fileExists(atPath: p.pack))
         let packs = PackStore.packFiles(in: p.vault.directory + "/packs")
-        #expect(packs.count == 1)
+        #expect(packs == [p.pack])
         let rewritten = try Data(contentsOf: URL(fileURLWithPath: packs[0]))
         #expect(rewritten.range(of: Data(goneBytes)) == nil)
         #expect(rewritten.range(of: Data(gone.utf8)) == nil)
@@ -208,6 +226,21 @@ import Testing
         #expect(vault.check(committed.sha256) == .intact)
         #expect(Set(vault.storedObjects()) == Set(p.names + [committed.sha256]))
     }
+
+    /// Purge refuses when a pack is damaged past an entry (bytes no entry header describes may
+    /// hide a copy of the object): it must not say the bytes are gone.
+    @Test func removingFailsWhenAPackIsDamaged() throws {
+        let p = try packed()
+        defer { try? FileManager.default.removeItem(at: p.dir) }
+        chmod(p.pack, 0o600)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: p.pack))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("not an entry header, and maybe a hidden copy".utf8))
+        try handle.close()
+        let vault = try Vault(directory: p.vault.directory, create: false)
+        #expect(throws: StoreError.self) { try vault.remove(p.names[0]) }
+        #expect(vault.check(p.names[0]) == .intact)
+    }
 }
 
 /// Reads a whole (gzip or plain) file's decoded content, for tests.
@@ -223,5 +256,21 @@ enum DecodedContent {
             out.append(contentsOf: buffer[0..<n])
         }
         return out
+    }
+}
+
+/// `vault_pack_limit` is bounded: each file being read may hold that much in memory.
+@Suite struct VaultPackLimitConfigurationTests {
+    func parse(_ value: String) throws -> CustodyConfiguration {
+        try CustodyConfiguration.parse(
+            "sources: [{path: /var/log/app}]\nstate_directory: /var/lib/custody\npolicy: /etc/custody/cn-apps.yaml\nvault_pack_limit: \(value)\n",
+            file: "custody.yaml")
+    }
+
+    @Test func theLimitIsReadAndBounded() throws {
+        #expect(try parse("0").vaultPackLimit == 0)
+        #expect(try parse("16777216").vaultPackLimit == 16 << 20)
+        #expect(throws: (any Error).self) { try parse("16777217") }
+        #expect(throws: (any Error).self) { try parse("-1") }
     }
 }

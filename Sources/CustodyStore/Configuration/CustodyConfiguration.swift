@@ -102,8 +102,10 @@ public struct CustodyConfiguration: Sendable, Equatable {
                 "witness_directory", "\(witness) is inside the state directory \(state); witness checkpoints belong on other storage")
         }
         if let limit = try root.int("vault_pack_limit") {
-            guard limit >= 0 && limit <= 1 << 30 else {
-                throw root.error("vault_pack_limit", "expected a number of bytes from 0 (never pack) to 1073741824")
+            // Each file being read holds up to this much in memory, and every use of a packed
+            // object reads it whole: bounded.
+            guard limit >= 0 && limit <= 16 << 20 else {
+                throw root.error("vault_pack_limit", "expected a number of bytes from 0 (never pack) to 16777216")
             }
             configuration.vaultPackLimit = limit
         }

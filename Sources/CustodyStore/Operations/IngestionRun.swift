@@ -100,11 +100,17 @@ public enum IngestionRun {
                 let plan = plans[next]
                 next += 1
                 reading += 1
-                // On a thread of its own, not the concurrency pool's: this loop must stay free to
-                // commit a group (and start the next read) while files are being read.
-                group.addTask {
-                    try await WorkerPool.reads.run {
-                        try Ingestion.read(plan, policy: policy, vault: vault, prefetch: prefetch, durable: false)
+                // A big file is read on a thread of its own, not the concurrency pool's: this loop
+                // must stay free to commit a group (and start the next read) while files are read.
+                // A small one is read right here: handing it to another thread and back cost more
+                // than reading it (10,000 small files: a sixth of the run's CPU in thread switches).
+                if plan.identity.size <= Ingestion.inlineCopyLimit {
+                    group.addTask { try Ingestion.read(plan, policy: policy, vault: vault, prefetch: prefetch, durable: false) }
+                } else {
+                    group.addTask {
+                        try await WorkerPool.reads.run {
+                            try Ingestion.read(plan, policy: policy, vault: vault, prefetch: prefetch, durable: false)
+                        }
                     }
                 }
                 return true

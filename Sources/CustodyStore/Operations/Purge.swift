@@ -51,6 +51,10 @@ public struct Purge: Sendable {
         let cutoff = asOf.adding(days: -maximum)
         // Whatever the dates say, nothing with a record on or after this day is deleted.
         let retentionFloor = min(asOf, today).adding(days: -policy.retention.minimumDays)
+        // Deleting rewrites packs shared with `run` (and its start removes half-written ones):
+        // never at the same time as a run. A dry run changes nothing and needs no lock.
+        let lock = apply ? try RunLock(stateDirectory: configuration.stateDirectory) : nil
+        defer { withExtendedLifetime(lock) {} }
         let database = try StateDatabase(directory: configuration.stateDirectory)
         let vault = try Vault(directory: configuration.vaultDirectory)
         let ledger = Ledger(configuration: configuration)

@@ -119,7 +119,12 @@ final class PackStore: @unchecked Sendable {
     func remove(_ names: Set<String>) throws -> Int {
         var removed = 0
         for pack in Self.packFiles(in: directory) {
-            guard let scan = try? PackFile.scan(path: pack) else { continue }
+            // Fail closed: a pack that cannot be read whole may hide a copy of a purged object, and
+            // the purge must not say its bytes are gone.
+            let scan = try PackFile.scan(path: pack)
+            if let damaged = scan.unreadableFrom {
+                throw StoreError.io(path: pack, reason: "damaged from byte \(damaged) (no entry header there): run custody verify")
+            }
             let dropped = scan.entries.filter { names.contains($0.sha256) }
             guard !dropped.isEmpty else { continue }
             // Byte ranges kept: everything but the dropped entries (header and bytes).
@@ -134,7 +139,9 @@ final class PackStore: @unchecked Sendable {
                 let source = open(pack, O_RDONLY | O_CLOEXEC)
                 guard source >= 0 else { throw StoreError.io(path: pack, reason: String(cString: strerror(errno))) }
                 defer { close(source) }
-                _ = try writePack(sync: true) { fd, temporary in
+                // Renamed over the old pack itself: a crash leaves either the old pack or the new
+                // one, never both (the purged bytes kept beside the rewritten copy).
+                _ = try writePack(sync: true, replacing: pack) { fd, temporary in
                     let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 16)
                     defer { buffer.deallocate() }
                     for range in kept {
@@ -147,9 +154,10 @@ final class PackStore: @unchecked Sendable {
                         }
                     }
                 }
+            } else {
+                guard unlink(pack) == 0 else { throw StoreError.io(path: pack, reason: String(cString: strerror(errno))) }
+                syncDirectory(directory)
             }
-            guard unlink(pack) == 0 else { throw StoreError.io(path: pack, reason: String(cString: strerror(errno))) }
-            syncDirectory(directory)
             removed += dropped.count
         }
         invalidate()
@@ -158,12 +166,12 @@ final class PackStore: @unchecked Sendable {
 
     /// Creates `packs/.incoming-UUID.pack`, writes the header and calls `body` to write the rest,
     /// then (with `sync`, flushed) makes it read-only and renames it to `packs/<uuid>.pack`.
-    private func writePack(sync: Bool, _ body: (Int32, String) throws -> Void) throws -> String {
+    private func writePack(sync: Bool, replacing existing: String? = nil, _ body: (Int32, String) throws -> Void) throws -> String {
         try FileManager.default.createDirectory(
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let name = UUID().uuidString.lowercased()
         let temporary = "\(directory)/.incoming-\(name)\(PackFile.suffix)"
-        let target = "\(directory)/\(name)\(PackFile.suffix)"
+        let target = existing ?? "\(directory)/\(name)\(PackFile.suffix)"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw StoreError.io(path: temporary, reason: String(cString: strerror(errno))) }
         do {

@@ -11,9 +11,11 @@ import Foundation
 /// *stored* bytes when a gzip file was adopted as it is (hashing a log's 40 MB of gzip instead
 /// of its 290 MB of content was the difference between `run` at 1.6 and 1.4 × `check`). It is
 /// written to a temporary file, flushed, and renamed into place, so an object either exists
-/// whole or not at all; the same content is stored once.
+/// whole or not at all; the same content is stored once as a loose object (a packed one may be
+/// packed again, see `commit`).
 ///
-/// Small objects written by a run (stored size at most `packLimit`) are not files of their own:
+/// Small objects written by a run (an adopted gzip file of at most `packLimit` bytes, or content
+/// of at most `packLimit` bytes before compression) are not files of their own:
 /// each commit group's go into one pack (`packs/<uuid>.pack`, `PackFile`), under the same names.
 /// Every operation here works on loose and packed objects alike, and a packed object's bytes are
 /// checked against its name whenever they are used.
@@ -68,13 +70,14 @@ public struct Vault: Sendable {
         return packs.locations(of: sha256).first?.pack ?? loose
     }
 
-    /// The stored size of an intact copy of the object, or nil.
-    func storedSize(of sha256: String) -> Int? {
+    /// The stored size of an intact copy of the object (with `inPacks: false`, a loose one), or nil.
+    func storedSize(of sha256: String, inPacks: Bool = true) -> Int? {
         var status = stat()
         // stat, not FileManager: a missing file (the usual case) is not worth an NSError.
         if stat(path(of: sha256), &status) == 0, Self.check(file: path(of: sha256), against: sha256) == .intact {
             return Int(status.st_size)
         }
+        guard inPacks else { return nil }
         for location in packs.locations(of: sha256) {
             if let bytes = packs.bytes(at: location), Self.check(bytes: bytes, against: sha256) == .intact { return bytes.count }
         }
@@ -421,8 +424,11 @@ public final class VaultObjectWriter {
         }
         // An object of this name may have been renamed into place by a run that died before the
         // group's flush (`durable: false`): after a power loss its bytes can be missing. Trust it
-        // only once they hash to its name; otherwise the bytes just written replace it.
-        if let existing = vault.storedSize(of: sha) {
+        // only once they hash to its name; otherwise the bytes just written replace it. Only a
+        // loose copy is looked for: finding a packed one would mean reading every pack's entry
+        // headers on every run (their number grows with the vault), and a second copy in a new
+        // pack is harmless (an object is intact when one copy is; purge removes every copy).
+        if let existing = vault.storedSize(of: sha, inPacks: false) {
             return Committed(sha256: sha, storedSize: existing)
         }
         if let adoptedBytes {
