@@ -81,6 +81,26 @@ import Testing
         #expect(after.filter { $0.rule == "vault.object_missing" }.count == entries.count, "\(after)")
     }
 
+    /// Bytes in `packs/` that no entry header describes (appended to a pack, or a file that is
+    /// not a pack) cannot be enumerated: `verify` reports them as content the state does not list,
+    /// never passes over them.
+    @Test func bytesNoEntryDescribesAreReported() throws {
+        let fixture = try StateFixture.withSampleLogs()
+        let (path, _) = try pack(fixture)
+        #expect(chmod(path, 0o640) == 0)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("{\"ts\":\"2026-10-01T00:00:00Z\",\"user\":\"hidden\"}\n".utf8))
+        try handle.close()
+        try Data("planted".utf8).write(to: URL(fileURLWithPath: fixture.state + "/vault/packs/notes.txt"))
+        let (status, findings) = try verify(fixture)
+        #expect(status == 3)
+        let orphans = findings.filter { $0.rule == "vault.orphan_object" }.map(\.message)
+        #expect(orphans.contains { $0.contains((path as NSString).lastPathComponent) && $0.contains("damaged from byte") }, "\(findings)")
+        #expect(orphans.contains { $0.contains("notes.txt") && $0.contains("not a pack") }, "\(findings)")
+        #expect(!findings.contains { $0.rule == "vault.object_missing" || $0.rule == "vault.object_altered" }, "\(findings)")
+    }
+
     /// A packed object whose row is deleted is an orphan, and `request produce` refuses to
     /// produce while it is there.
     @Test func aPackedEntryTheStateDoesNotListIsAnOrphan() throws {

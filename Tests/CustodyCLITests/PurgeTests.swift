@@ -54,6 +54,34 @@ import Testing
         #expect(!verify.stdout.contains("vault.object_missing"))
     }
 
+    /// `purge --apply` rewrites packs a run writes to: while a run holds the lock it exits 75 and
+    /// deletes nothing; a dry run needs no lock.
+    @Test func purgeApplyWaitsForNoRun() throws {
+        let fixture = try StateFixture()
+        let events = StateFixture.events(days: 5, firstDay: CivilDay(year: 2025, month: 3, day: 1)!)
+        try fixture.append(StateFixture.lines(events), to: "old.jsonl")
+        _ = try fixture.custody("run", asOf: "2026-06-01")
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+        holder.arguments = [fixture.state + "/custody.lock", "sleep", "5"]
+        try holder.run()
+        defer { holder.terminate() }
+        for _ in 0..<50 {
+            let probe = Process()
+            probe.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+            probe.arguments = ["-n", fixture.state + "/custody.lock", "true"]
+            try probe.run()
+            probe.waitUntilExit()
+            if probe.terminationStatus != 0 { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(try fixture.custody("purge", asOf: "2026-06-01").status == 0)
+        let before = try fixture.digest()
+        let busy = try fixture.custody("purge", ["--apply"], asOf: "2026-06-01")
+        #expect(busy.status == 75)
+        #expect(try fixture.digest() == before)
+    }
+
     @Test func shippedExampleConfigurationIsValid() throws {
         let example = CustodyProcess.repositoryRoot.appendingPathComponent("contrib/custody.yaml").path
         // The example with its system paths pointed into a temporary directory.

@@ -66,6 +66,13 @@ public struct VaultVerification: Sendable {
                         "vault object \(sha) is in the vault but not in the state (a deleted row, a replaced state.db, or a planted file)",
                     file: vault.file(of: sha)))
         }
+        // Bytes in `packs/` that no entry describes hide whatever they hold from the check above.
+        for (path, reason) in vault.packDamage() {
+            integrity.append(
+                Finding(
+                    rule: .vaultOrphanObject, severity: .error,
+                    message: "\(path): \(reason); what it holds is in the vault but not in the state", file: path))
+        }
 
         // The per-day cache against the recount, segment by segment.
         let rows = try database.pool.read { db in

@@ -59,6 +59,33 @@ final class PackStore: @unchecked Sendable {
         return names.filter { $0.hasSuffix(PackFile.suffix) && !$0.hasPrefix(".") }.sorted().map { directory + "/" + $0 }
     }
 
+    /// What in `packs/` holds bytes no entry describes: a file that is not a pack (or cannot be
+    /// read), bytes after an entry where no entry header follows, and entries cut short. The
+    /// enumeration of objects cannot see into these, so they are reported rather than skipped.
+    func damage() -> [(path: String, reason: String)] {
+        var found: [(path: String, reason: String)] = []
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+        for name in names where !name.hasPrefix(".incoming-") {
+            let path = directory + "/" + name
+            guard name.hasSuffix(PackFile.suffix), !name.hasPrefix(".") else {
+                found.append((path, "not a pack (only packs belong in \(directory))"))
+                continue
+            }
+            let scan: PackFile.Scan
+            do { scan = try PackFile.scan(path: path) } catch {
+                found.append((path, "cannot be read as a pack: \(error)"))
+                continue
+            }
+            if let from = scan.unreadableFrom {
+                found.append((path, "damaged from byte \(from): bytes that no entry header describes"))
+            }
+            for entry in scan.entries where !entry.complete {
+                found.append((path, "entry \(entry.sha256) at byte \(entry.headerOffset) is cut short (\(entry.length) bytes expected)"))
+            }
+        }
+        return found
+    }
+
     /// Removes half-written packs left by a killed run. Only under the run lock.
     func removeIncomplete() {
         let fm = FileManager.default

@@ -273,6 +273,12 @@ public struct Vault: Sendable {
         return Array(Set(looseObjects()).union(packed)).sorted()
     }
 
+    /// Files and regions in `packs/` that hold bytes no pack entry describes (see
+    /// `PackStore.damage`): unlisted content, like an orphan object.
+    public func packDamage() -> [(path: String, reason: String)] {
+        packs.damage()
+    }
+
     private func looseObjects() -> [String] {
         let fm = FileManager.default
         var names: [String] = []
