@@ -82,6 +82,49 @@ import Testing
         #expect(try fixture.digest() == before)
     }
 
+    /// Content purged once and then ingested again is live: the state says so (`purged_at` is
+    /// cleared), and a later purge that does not find it over-retained must not delete it just
+    /// because the ledger recorded the first purge.
+    @Test func contentIngestedAgainAfterAPurgeIsNotDeletedAsUnfinished() throws {
+        let fixture = try StateFixture(extraConfig: "vault_pack_limit: 0")  // loose: its bytes can be put back
+        let events = StateFixture.events(days: 5, firstDay: CivilDay(year: 2025, month: 3, day: 1)!)
+        try fixture.append(StateFixture.lines(events), to: "old.jsonl")
+        _ = try fixture.custody("run", asOf: "2026-06-01")
+        let queue = try DatabaseQueue(path: fixture.state + "/state.db")
+        let sha = try #require(try queue.read { db in try String.fetchOne(db, sql: "SELECT sha256 FROM vault_objects") })
+        let object = fixture.state + "/vault/\(sha.prefix(2))/\(sha).gz"
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: object))
+        #expect(try fixture.custody("purge", ["--apply"], asOf: "2026-06-01").status == 0)
+        #expect(!fixture.vaultHolds(sha))
+        // Ingested again (what a run does when the same content comes back): the bytes are in
+        // the vault and the row is live.
+        try bytes.write(to: URL(fileURLWithPath: object))
+        try queue.write { db in try db.execute(sql: "UPDATE vault_objects SET purged_at = NULL WHERE sha256 = ?", arguments: [sha]) }
+        // As of a day when it is not past maximum_days: not a candidate, and not deleted.
+        let later = try fixture.custody("purge", ["--apply"], asOf: "2025-08-30")
+        #expect(later.status == 0, "\(later.stderr)")
+        #expect(fixture.vaultHolds(sha))
+    }
+
+    /// A purge interrupted after it recorded a deletion but before the bytes went (simulated by
+    /// putting them back) is finished by the next `purge --apply`, even as of a day when the
+    /// object would not be a candidate.
+    @Test func aPurgeInterruptedAfterRecordingIsFinished() throws {
+        let fixture = try StateFixture(extraConfig: "vault_pack_limit: 0")
+        let events = StateFixture.events(days: 5, firstDay: CivilDay(year: 2025, month: 3, day: 1)!)
+        try fixture.append(StateFixture.lines(events), to: "old.jsonl")
+        _ = try fixture.custody("run", asOf: "2026-06-01")
+        let queue = try DatabaseQueue(path: fixture.state + "/state.db")
+        let sha = try #require(try queue.read { db in try String.fetchOne(db, sql: "SELECT sha256 FROM vault_objects") })
+        let object = fixture.state + "/vault/\(sha.prefix(2))/\(sha).gz"
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: object))
+        #expect(try fixture.custody("purge", ["--apply"], asOf: "2026-06-01").status == 0)
+        try bytes.write(to: URL(fileURLWithPath: object))
+        #expect(fixture.vaultHolds(sha))
+        #expect(try fixture.custody("purge", ["--apply"], asOf: "2025-08-30").status == 0)
+        #expect(!fixture.vaultHolds(sha))
+    }
+
     @Test func shippedExampleConfigurationIsValid() throws {
         let example = CustodyProcess.repositoryRoot.appendingPathComponent("contrib/custody.yaml").path
         // The example with its system paths pointed into a temporary directory.

@@ -127,8 +127,15 @@ public struct Purge: Sendable {
             // (one by one, a day of 10,000 small objects rewrote each pack up to 256 times, and
             // every rewrite made the next check read every pack's entries again).
             try vault.remove(Set(deleted))
-            // Finish purges recorded (in the ledger) before an interruption.
-            let unfinished = facts.purged.keys.filter { vault.contains($0) && (facts.holds[$0] ?? []).subtracting(lapsed).isEmpty }
+            // Finish purges recorded (in the ledger) before an interruption: those the state
+            // still marks purged. Content ingested again since is live (its `purged_at` cleared),
+            // whatever the ledger recorded of the first purge.
+            let stillPurged = Set(
+                try database.pool.read { db in try String.fetchAll(db, sql: "SELECT sha256 FROM vault_objects WHERE purged_at IS NOT NULL")
+                })
+            let unfinished = facts.purged.keys.filter {
+                stillPurged.contains($0) && vault.contains($0) && (facts.holds[$0] ?? []).subtracting(lapsed).isEmpty
+            }
             if !unfinished.isEmpty { try vault.remove(Set(unfinished)) }
             if !deleted.isEmpty { try ledger.checkpoint(database: database) }
         }
