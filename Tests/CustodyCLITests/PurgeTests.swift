@@ -57,72 +57,70 @@ import Testing
     /// `purge --apply` rewrites packs a run writes to: while a run holds the lock it exits 75 and
     /// deletes nothing; a dry run needs no lock.
     @Test func purgeApplyWaitsForNoRun() throws {
-        let fixture = try StateFixture()
-        let events = StateFixture.events(days: 5, firstDay: CivilDay(year: 2025, month: 3, day: 1)!)
-        try fixture.append(StateFixture.lines(events), to: "old.jsonl")
-        _ = try fixture.custody("run", asOf: "2026-06-01")
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
-        holder.arguments = [fixture.state + "/custody.lock", "sleep", "5"]
-        try holder.run()
-        defer { holder.terminate() }
-        for _ in 0..<50 {
-            let probe = Process()
-            probe.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
-            probe.arguments = ["-n", fixture.state + "/custody.lock", "true"]
-            try probe.run()
-            probe.waitUntilExit()
-            if probe.terminationStatus != 0 { break }
-            Thread.sleep(forTimeInterval: 0.1)
+        let old = try OldLooseObject()
+        let (dryRun, busy) = try old.fixture.whileTheLockIsHeld {
+            (try old.fixture.custody("purge", asOf: "2026-06-01"), try old.fixture.custody("purge", ["--apply"], asOf: "2026-06-01"))
         }
-        #expect(try fixture.custody("purge", asOf: "2026-06-01").status == 0)
-        let before = try fixture.digest()
-        let busy = try fixture.custody("purge", ["--apply"], asOf: "2026-06-01")
+        #expect(dryRun.status == 0)
         #expect(busy.status == 75)
-        #expect(try fixture.digest() == before)
+        #expect(old.fixture.vaultHolds(old.sha))
+        #expect(try old.queue.read { db in try String.fetchAll(db, sql: "SELECT vault_object FROM purges") }.isEmpty)
+    }
+
+    /// A state with one loose vault object from March 2025: past the shipped policy's
+    /// `maximum_days` (180) as of 2026-06-01, not yet as of 2025-08-30.
+    struct OldLooseObject {
+        let fixture: StateFixture
+        let queue: DatabaseQueue
+        let sha: String
+        let path: String
+        let bytes: Data
+
+        init() throws {
+            fixture = try StateFixture(extraConfig: "vault_pack_limit: 0")  // loose: its bytes can be put back
+            let events = StateFixture.events(days: 5, firstDay: CivilDay(year: 2025, month: 3, day: 1)!)
+            try fixture.append(StateFixture.lines(events), to: "old.jsonl")
+            _ = try fixture.custody("run", asOf: "2026-06-01")
+            queue = try DatabaseQueue(path: fixture.state + "/state.db")
+            sha = try #require(try queue.read { db in try String.fetchOne(db, sql: "SELECT sha256 FROM vault_objects") })
+            path = fixture.state + "/vault/\(sha.prefix(2))/\(sha).gz"
+            bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        }
+
+        /// Purged as of 2026-06-01, then its bytes put back.
+        func purgedAndPutBack() throws {
+            #expect(try fixture.custody("purge", ["--apply"], asOf: "2026-06-01").status == 0)
+            #expect(!fixture.vaultHolds(sha))
+            try bytes.write(to: URL(fileURLWithPath: path))
+        }
     }
 
     /// Content purged once and then ingested again is live: the state says so (`purged_at` is
     /// cleared), and a later purge that does not find it over-retained must not delete it just
     /// because the ledger recorded the first purge.
     @Test func contentIngestedAgainAfterAPurgeIsNotDeletedAsUnfinished() throws {
-        let fixture = try StateFixture(extraConfig: "vault_pack_limit: 0")  // loose: its bytes can be put back
-        let events = StateFixture.events(days: 5, firstDay: CivilDay(year: 2025, month: 3, day: 1)!)
-        try fixture.append(StateFixture.lines(events), to: "old.jsonl")
-        _ = try fixture.custody("run", asOf: "2026-06-01")
-        let queue = try DatabaseQueue(path: fixture.state + "/state.db")
-        let sha = try #require(try queue.read { db in try String.fetchOne(db, sql: "SELECT sha256 FROM vault_objects") })
-        let object = fixture.state + "/vault/\(sha.prefix(2))/\(sha).gz"
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: object))
-        #expect(try fixture.custody("purge", ["--apply"], asOf: "2026-06-01").status == 0)
-        #expect(!fixture.vaultHolds(sha))
+        let old = try OldLooseObject()
         // Ingested again (what a run does when the same content comes back): the bytes are in
         // the vault and the row is live.
-        try bytes.write(to: URL(fileURLWithPath: object))
-        try queue.write { db in try db.execute(sql: "UPDATE vault_objects SET purged_at = NULL WHERE sha256 = ?", arguments: [sha]) }
+        try old.purgedAndPutBack()
+        try old.queue.write { db in
+            try db.execute(sql: "UPDATE vault_objects SET purged_at = NULL WHERE sha256 = ?", arguments: [old.sha])
+        }
         // As of a day when it is not past maximum_days: not a candidate, and not deleted.
-        let later = try fixture.custody("purge", ["--apply"], asOf: "2025-08-30")
+        let later = try old.fixture.custody("purge", ["--apply"], asOf: "2025-08-30")
         #expect(later.status == 0, "\(later.stderr)")
-        #expect(fixture.vaultHolds(sha))
+        #expect(old.fixture.vaultHolds(old.sha))
     }
 
     /// A purge interrupted after it recorded a deletion but before the bytes went (simulated by
     /// putting them back) is finished by the next `purge --apply`, even as of a day when the
     /// object would not be a candidate.
     @Test func aPurgeInterruptedAfterRecordingIsFinished() throws {
-        let fixture = try StateFixture(extraConfig: "vault_pack_limit: 0")
-        let events = StateFixture.events(days: 5, firstDay: CivilDay(year: 2025, month: 3, day: 1)!)
-        try fixture.append(StateFixture.lines(events), to: "old.jsonl")
-        _ = try fixture.custody("run", asOf: "2026-06-01")
-        let queue = try DatabaseQueue(path: fixture.state + "/state.db")
-        let sha = try #require(try queue.read { db in try String.fetchOne(db, sql: "SELECT sha256 FROM vault_objects") })
-        let object = fixture.state + "/vault/\(sha.prefix(2))/\(sha).gz"
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: object))
-        #expect(try fixture.custody("purge", ["--apply"], asOf: "2026-06-01").status == 0)
-        try bytes.write(to: URL(fileURLWithPath: object))
-        #expect(fixture.vaultHolds(sha))
-        #expect(try fixture.custody("purge", ["--apply"], asOf: "2025-08-30").status == 0)
-        #expect(!fixture.vaultHolds(sha))
+        let old = try OldLooseObject()
+        try old.purgedAndPutBack()
+        #expect(old.fixture.vaultHolds(old.sha))
+        #expect(try old.fixture.custody("purge", ["--apply"], asOf: "2025-08-30").status == 0)
+        #expect(!old.fixture.vaultHolds(old.sha))
     }
 
     @Test func shippedExampleConfigurationIsValid() throws {

@@ -93,24 +93,8 @@ import Testing
         let fixture = try StateFixture()
         try fixture.append(StateFixture.lines(StateFixture.events()), to: "app.log")
         _ = try fixture.custody("run")
-        // Hold the lock the way a running custody does: flock on state/custody.lock.
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
-        holder.arguments = [fixture.state + "/custody.lock", "sleep", "5"]
-        try holder.run()
-        defer { holder.terminate() }
-        // Wait until the holder really has the lock (`flock -n` fails while it is held).
-        for _ in 0..<50 {
-            let probe = Process()
-            probe.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
-            probe.arguments = ["-n", fixture.state + "/custody.lock", "true"]
-            try probe.run()
-            probe.waitUntilExit()
-            if probe.terminationStatus != 0 { break }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
         let before = try fixture.digest()
-        let busy = try fixture.custody("run")
+        let busy = try fixture.whileTheLockIsHeld { try fixture.custody("run") }
         #expect(busy.status == 75)
         #expect(busy.stderr.contains("another custody run"))
         #expect(try fixture.digest() == before)

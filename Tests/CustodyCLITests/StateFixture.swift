@@ -76,6 +76,27 @@ final class StateFixture {
         try handle.close()
     }
 
+    /// Runs `body` while another process holds the state directory's lock, the way a running
+    /// custody does (`flock` on `state/custody.lock`).
+    func whileTheLockIsHeld<T>(_ body: () throws -> T) throws -> T {
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+        holder.arguments = [state + "/custody.lock", "sleep", "5"]
+        try holder.run()
+        defer { holder.terminate() }
+        // Wait until the holder really has the lock (`flock -n` fails while it is held).
+        for _ in 0..<50 {
+            let probe = Process()
+            probe.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+            probe.arguments = ["-n", state + "/custody.lock", "true"]
+            try probe.run()
+            probe.waitUntilExit()
+            if probe.terminationStatus != 0 { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return try body()
+    }
+
     /// What the state says, independent of how many runs built it: per-day counts, users and
     /// their verification, files and how far they were read, vault objects.
     func digest() throws -> String {
