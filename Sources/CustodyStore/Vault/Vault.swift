@@ -70,18 +70,15 @@ public struct Vault: Sendable {
         return packs.locations(of: sha256).first?.pack ?? loose
     }
 
-    /// The stored size of an intact copy of the object (with `inPacks: false`, a loose one), or nil.
-    func storedSize(of sha256: String, inPacks: Bool = true) -> Int? {
+    /// The stored size of an intact loose copy of the object, or nil. (Packed copies are not
+    /// looked for when storing: see `VaultObjectWriter.commit`.)
+    func looseStoredSize(of sha256: String) -> Int? {
         var status = stat()
         // stat, not FileManager: a missing file (the usual case) is not worth an NSError.
-        if stat(path(of: sha256), &status) == 0, Self.check(file: path(of: sha256), against: sha256) == .intact {
-            return Int(status.st_size)
+        guard stat(path(of: sha256), &status) == 0, Self.check(file: path(of: sha256), against: sha256) == .intact else {
+            return nil
         }
-        guard inPacks else { return nil }
-        for location in packs.locations(of: sha256) {
-            if let bytes = packs.bytes(at: location), Self.check(bytes: bytes, against: sha256) == .intact { return bytes.count }
-        }
-        return nil
+        return Int(status.st_size)
     }
 
     /// Writes small objects of one commit group (`VaultObjectWriter.commit`'s `packBytes`) as one
@@ -434,7 +431,7 @@ public final class VaultObjectWriter {
         // loose copy is looked for: finding a packed one would mean reading every pack's entry
         // headers on every run (their number grows with the vault), and a second copy in a new
         // pack is harmless (an object is intact when one copy is; purge removes every copy).
-        if let existing = vault.storedSize(of: sha, inPacks: false) {
+        if let existing = vault.looseStoredSize(of: sha) {
             return Committed(sha256: sha, storedSize: existing)
         }
         if let adoptedBytes {
