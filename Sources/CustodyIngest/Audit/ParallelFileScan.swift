@@ -18,6 +18,10 @@ import Foundation
 ///   feed them. So line numbers, first rejected lines, first events and per-user state are
 ///   those of a single pass (`LineReader` and `RecordReader`).
 ///
+/// Parser threads run at a lower scheduling priority than the reader and the calling thread
+/// (`ThreadPriority`): on a machine with as many runnable threads as cores and more, the reader
+/// would otherwise wait for a core while a parser could have waited.
+///
 /// Parser threads start only once the file's format is known to keep no state from line to
 /// line (`BlockParser.isStateless`): until then, and for other formats, the calling thread
 /// parses every block itself, with the one parser that also sniffed the format.
@@ -301,6 +305,8 @@ enum ParallelFileScan {
         // MARK: parser threads
 
         func parseBlocks(path: String, policy: Policy, format: LogFormat) {
+            // The reader's inflate is the one serial stage: parsers take what it leaves.
+            ThreadPriority.lowerCurrentThread()
             var parser = BlockParser(path: path, policy: policy, format: format)
             defer { parser.deallocate() }
             while let block = claim() {
