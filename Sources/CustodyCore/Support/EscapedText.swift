@@ -47,6 +47,20 @@ public enum EscapedText {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The escaped text of bytes in memory: the same as the generic `escape(bytes:)`, without
+    /// going through a generic collection. It runs once per user of every file a check reads
+    /// (200,000 a high-entropy file), after the file's last line and before its merge, and the
+    /// unspecialised generic path cost a tenth of that serial tail (perf, 2026-11-29).
+    public static func escape(bytes: UnsafeBufferPointer<UInt8>) -> String {
+        var plain = true
+        for c in bytes where c < 0x20 || c >= 0x7F || c == 0x5C {
+            plain = false
+            break
+        }
+        if plain { return String(decoding: bytes, as: UTF8.self) }
+        return escape(bytes: bytes[...])
+    }
+
     /// The escaped text of a string's UTF-8 bytes (for names that are already Swift strings).
     public static func escape(_ text: String) -> String { escape(bytes: text.utf8) }
 

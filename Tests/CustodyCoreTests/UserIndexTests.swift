@@ -1,0 +1,26 @@
+import Testing
+
+@testable import CustodyCore
+
+/// `UserIndex` gives dense ids in first-seen order, the same id to the same name, whether the
+/// table was sized at once (the first batch into an empty index) or grew batch by batch.
+@Suite("UserIndex ids")
+struct UserIndexTests {
+    func name(_ i: Int) -> String { i % 3 == 0 ? "user-with-a-long-name-\(i)" : "u\(i)" }
+
+    @Test func firstSeenOrderAcrossBatchesAndGrowth() {
+        var index = UserIndex()
+        // 20,000 names, each twice (the second time in reverse order), into an empty index.
+        let first = (0..<20_000).map(name) + (0..<20_000).reversed().map(name)
+        let ids = index.intern(count: first.count) { first[$0] }
+        #expect(ids[..<20_000].elementsEqual((0..<20_000).map { Int32($0) }))
+        #expect(ids[20_000...].elementsEqual((0..<20_000).reversed().map { Int32($0) }))
+        #expect(index.count == 20_000)
+        // A second file: half known, half new, so the table grows past the first reservation.
+        let second = (10_000..<50_000).map(name)
+        let more = index.intern(count: second.count) { second[$0] }
+        #expect(more[..<10_000].elementsEqual((10_000..<20_000).map { Int32($0) }))
+        #expect(more[10_000...].elementsEqual((20_000..<50_000).map { Int32($0) }))
+        #expect(index.names == (0..<50_000).map(name))
+    }
+}
