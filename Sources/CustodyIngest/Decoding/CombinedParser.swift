@@ -7,6 +7,7 @@ import CustodyCore
 /// `http_events` rules (method + path prefix); an unmatched request is `http_request`.
 struct CombinedParser {
     private let events: HTTPEventMatcher
+    private var timestamps = CLFTimestampCache()
 
     init(rules: [HTTPEventRule]) {
         events = HTTPEventMatcher(rules: rules)
@@ -31,7 +32,7 @@ struct CombinedParser {
         return true
     }
 
-    func parse(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
+    mutating func parse(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
         guard let p = line.baseAddress else { return .rejected(.notCombined) }
         let n = line.count
         var i = 0
@@ -52,7 +53,7 @@ struct CombinedParser {
         let timeStart = i
         i = DelimiterScan.firstIndex(of: 0x5D, p, from: i, limit: n) ?? n
         guard i < n else { return .rejected(.notCombined) }
-        guard let millis = TimestampParser.parseCLF(UnsafeBufferPointer(start: p + timeStart, count: i - timeStart)) else {
+        guard let millis = timestamps.parse(UnsafeBufferPointer(start: p + timeStart, count: i - timeStart)) else {
             return .rejected(.invalidTimestamp)
         }
         i += 1
@@ -80,7 +81,12 @@ struct CombinedParser {
         var user: UnsafeBufferPointer<UInt8>? = UnsafeBufferPointer(start: p + userStart, count: userEnd - userStart)
         if userEnd - userStart == 1 && p[userStart] == 0x2D { user = nil }
         let event = classify(p, requestStart, requestEnd)
-        return .record(ParsedLine(millis: millis, user: user, event: event))
+        // Both prefixes in one load each: the user is followed by at least ` [` and the 26-byte
+        // time, and the matcher's event names by eight bytes of its own.
+        return .record(
+            ParsedLine(
+                millis: millis, user: user, userPrefix: user == nil ? 0 : ByteScan.prefixWord(p + userStart, count: userEnd - userStart),
+                event: event, eventPrefix: ByteScan.prefixWord(event.baseAddress!, count: event.count)))
     }
 
     private func classify(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> UnsafeBufferPointer<UInt8> {

@@ -15,6 +15,8 @@ final class HTTPEventMatcher {
         var method: UnsafeBufferPointer<UInt8>
         var prefix: UnsafeBufferPointer<UInt8>
         var event: UnsafeBufferPointer<UInt8>
+        /// `method` as `methodWord(_:)` gives it (0 for a method longer than eight bytes).
+        var methodWord: UInt64
     }
 
     private let rules: UnsafeMutableBufferPointer<Rule>
@@ -32,7 +34,8 @@ final class HTTPEventMatcher {
                 at: k,
                 to: Rule(
                     method: Self.permanent(rule.method.uppercased()), prefix: Self.permanent(rule.pathPrefix),
-                    event: Self.permanent(rule.event)))
+                    event: Self.permanent(rule.event), methodWord: 0))
+            self.rules[k].methodWord = Self.methodWord(self.rules[k].method) ?? 0
         }
         defaultEvent = Self.permanent("http_request")
         scratch = .allocate(capacity: Self.scratchSize)
@@ -49,12 +52,28 @@ final class HTTPEventMatcher {
         scratch.deallocate()
     }
 
-    /// Event names live as long as the matcher; they are copied once into memory it owns.
+    /// Event names live as long as the matcher; they are copied once into memory it owns, with
+    /// eight zero bytes after them, so that the first eight bytes of an event name this matcher
+    /// returns can always be read in one load (`ByteScan.prefixWord(_:count:)`).
     private static func permanent(_ s: String) -> UnsafeBufferPointer<UInt8> {
         let bytes = Array(s.utf8)
-        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: max(bytes.count, 1))
+        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: bytes.count + 8)
         p.initialize(from: bytes, count: bytes.count)
+        (p + bytes.count).initialize(repeating: 0, count: 8)
         return UnsafeBufferPointer(start: p, count: bytes.count)
+    }
+
+    /// A method of at most eight bytes, upper-cased (ASCII letters), as a little-endian word
+    /// padded with zeros; nil for a longer one. One compare per rule instead of a byte loop.
+    @inline(__always)
+    static func methodWord(_ method: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        guard method.count <= 8 else { return nil }
+        var word: UInt64 = 0
+        for k in 0..<method.count {
+            let c = method[k]
+            word |= UInt64(c &- 0x61 < 26 ? c &- 0x20 : c) << UInt64(8 * k)
+        }
+        return word
     }
 
     /// The event of a request line `METHOD target [PROTOCOL]` (the bytes `start..<end` at `p`).
@@ -63,8 +82,8 @@ final class HTTPEventMatcher {
         while i < end, p[i] != 0x20 { i += 1 }
         guard i < end else { return defaultEvent }
         let targetStart = i + 1
-        var targetEnd = targetStart
-        while targetEnd < end, p[targetEnd] != 0x20 { targetEnd += 1 }
+        // Targets run to 10–100 bytes: found 16 bytes a compare.
+        let targetEnd = DelimiterScan.firstIndex(of: 0x20, p, from: targetStart, limit: end) ?? end
         return classify(
             method: UnsafeBufferPointer(start: p + start, count: i - start),
             target: UnsafeBufferPointer(start: p + targetStart, count: targetEnd - targetStart))
@@ -75,6 +94,14 @@ final class HTTPEventMatcher {
         guard !rules.isEmpty, let m = method.baseAddress else { return defaultEvent }
         let target = Self.needsNormalising(raw) ? normalise(raw) : raw
         guard let t = target.baseAddress else { return defaultEvent }
+        if let word = Self.methodWord(method) {
+            // The usual method: compared as one word (a rule's word is 0 only for a method
+            // longer than eight bytes, which no method of this length equals).
+            for rule in rules where rule.methodWord == word && rule.method.count == method.count && rule.prefix.count <= target.count {
+                if rule.prefix.isEmpty || memcmp(rule.prefix.baseAddress!, t, rule.prefix.count) == 0 { return rule.event }
+            }
+            return defaultEvent
+        }
         for rule in rules where rule.method.count == method.count && rule.prefix.count <= target.count {
             var sameMethod = true
             for k in 0..<method.count where rule.method[k] != (m[k] &- 0x61 < 26 ? m[k] &- 0x20 : m[k]) {

@@ -14,8 +14,8 @@ public struct LineParser {
     /// The built-in being read (nil for a pattern, nginx or regex format; `auto` until sniffed).
     private var kind: LogFormat.BuiltIn?
     private var json: JSONLineParser
-    private let logfmt: LogfmtParser
-    private let combined: CombinedParser
+    private var logfmt: LogfmtParser
+    private var combined: CombinedParser
     private let fields: FieldTable
     private let extras: Extras
 
@@ -206,7 +206,7 @@ public struct LineParser {
         // The combined layout with a bad field (a mistyped date, say) is still combined: taking
         // it for logfmt because its query string has an `=` would lose the whole file.
         if CombinedParser.hasLayout(line) { return .combined }
-        let combined = CombinedParser(rules: [])
+        var combined = CombinedParser(rules: [])
         if case .record = combined.parse(line) { return .combined }
         for (separator, kind) in [(UInt8(0x09), LogFormat.BuiltIn.tsv), (0x2C, .csv)] where line.contains(separator) {
             if let names = DelimitedLayout.header(line, separator: separator),

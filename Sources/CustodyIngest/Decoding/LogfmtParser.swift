@@ -11,6 +11,7 @@ struct LogfmtParser {
     private let userScratch: UnsafeMutablePointer<UInt8>
     private let eventScratch: UnsafeMutablePointer<UInt8>
     private let timeScratch: UnsafeMutablePointer<UInt8>
+    private var timestamps = ISOTimestampCache()
 
     init(fields: FieldTable) {
         self.fields = fields
@@ -25,7 +26,7 @@ struct LogfmtParser {
         timeScratch.deallocate()
     }
 
-    func parse(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
+    mutating func parse(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
         guard let p = line.baseAddress else { return .rejected(.notLogfmt) }
         let n = line.count
         var i = 0
@@ -46,7 +47,9 @@ struct LogfmtParser {
             guard i < n, p[i] == 0x3D else { continue }  // a bare flag
             i += 1
             pairs += 1
-            let field = fields.match(key)
+            // A key is followed by `=` and its value: its first eight bytes are one load.
+            let field =
+                keyStart &+ 8 <= n ? fields.match(key, word: ByteScan.prefixWord(p + keyStart, count: key.count)) : fields.match(key)
             let value: UnsafeBufferPointer<UInt8>
             var escaped = false
             if i < n && p[i] == 0x22 {
@@ -85,7 +88,7 @@ struct LogfmtParser {
         guard pairs > 0 else { return .rejected(.notLogfmt) }
         guard let ts else { return .rejected(.missingTimestamp) }
         let timeText = ts.escaped ? Self.unescape(ts.value, into: timeScratch, capacity: 64) : ts.value
-        guard let millis = TimestampParser.parseISO(timeText) ?? TimestampParser.parseEpoch(timeText) else {
+        guard let millis = timestamps.parse(timeText) ?? TimestampParser.parseEpoch(timeText) else {
             return .rejected(.invalidTimestamp)
         }
         var userBytes: UnsafeBufferPointer<UInt8>?
@@ -98,7 +101,21 @@ struct LogfmtParser {
             let bytes = event.escaped ? Self.unescape(event.value, into: eventScratch, capacity: LineReader.maximumLineLength) : event.value
             eventBytes = bytes.isEmpty ? nil : bytes
         }
-        return .record(ParsedLine(millis: millis, user: userBytes, event: eventBytes))
+        return .record(
+            ParsedLine(
+                millis: millis, user: userBytes, userPrefix: prefix(userBytes, lineEnd: p + n), event: eventBytes,
+                eventPrefix: prefix(eventBytes, lineEnd: p + n)))
+    }
+
+    /// The first eight bytes of a value: one load when eight bytes are readable from its start
+    /// (inside the line, or in a 1 MiB scratch buffer), else byte by byte.
+    @inline(__always)
+    private func prefix(_ value: UnsafeBufferPointer<UInt8>?, lineEnd: UnsafePointer<UInt8>) -> UInt64 {
+        guard let value, let base = value.baseAddress else { return 0 }
+        if base + 8 <= lineEnd || base == UnsafePointer(userScratch) || base == UnsafePointer(eventScratch) {
+            return ByteScan.prefixWord(base, count: value.count)
+        }
+        return ByteScan.prefixWord(value)
     }
 
     /// The first `=`, space, tab or `"` at or after `from` (or `n`). Sixteen bytes a compare:

@@ -1,0 +1,76 @@
+import CustodyCore
+import CustodyTesting
+import Testing
+
+@Suite("CLFTimestampCache gives parseCLF's answers")
+struct CLFTimestampCacheTests {
+    private func parse(_ cache: inout CLFTimestampCache, _ text: String) -> Int64? {
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBufferPointer { cache.parse($0) }
+    }
+
+    private func full(_ text: String) -> Int64? {
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBufferPointer { TimestampParser.parseCLF($0) }
+    }
+
+    @Test func theRememberedMinuteInAnotherZoneOrDayIsAnotherInstant() {
+        var cache = CLFTimestampCache()
+        #expect(parse(&cache, "10/Oct/2026:13:55:36 +0800") == utcMillis(2026, 10, 10, 5, 55, 36))
+        #expect(parse(&cache, "10/Oct/2026:13:55:40 +0800") == utcMillis(2026, 10, 10, 5, 55, 40))
+        #expect(parse(&cache, "10/Oct/2026:13:55:40 +0900") == utcMillis(2026, 10, 10, 4, 55, 40))
+        #expect(parse(&cache, "10/Oct/2026:13:55:40 -0900") == utcMillis(2026, 10, 10, 22, 55, 40))
+        #expect(parse(&cache, "11/Oct/2026:13:55:40 -0900") == utcMillis(2026, 10, 11, 22, 55, 40))
+        #expect(parse(&cache, "11/Oct/2026:13:56:40 -0900") == utcMillis(2026, 10, 11, 22, 56, 40))
+    }
+
+    @Test func aRememberedMinuteStillChecksTheSeconds() {
+        var cache = CLFTimestampCache()
+        #expect(parse(&cache, "10/Oct/2026:13:55:36 +0800") != nil)
+        #expect(parse(&cache, "10/Oct/2026:13:55:61 +0800") == nil)
+        #expect(parse(&cache, "10/Oct/2026:13:55:3x +0800") == nil)
+        #expect(parse(&cache, "10/Oct/2026:13:55:/6 +0800") == nil)
+        #expect(parse(&cache, "10/Oct/2026:13:55:60 +0800") == utcMillis(2026, 10, 10, 5, 56, 0))
+        #expect(parse(&cache, "10/Oct/2026:13:55:36 +0800 ") == nil)
+        #expect(parse(&cache, "10/Oct/2026:13:55:36+0800") == nil)
+    }
+
+    /// Mutated timestamps, mostly sharing everything but a byte or two with the one before: every
+    /// answer, in order, must be `parseCLF`'s.
+    @Test func agreesWithParseCLFOnMutatedSequences() {
+        var random = SplitMix64(seed: 2611)
+        let seeds = [
+            "10/Oct/2026:13:55:36 +0800", "29/Feb/2024:23:59:59 -0530", "31/Dec/2026:23:59:60 +0000",
+            "01/jan/2026:00:00:00 +1400", "30/Feb/2026:10:00:00 +0800",
+        ]
+        let alphabet = Array("0123456789:/+- JanFebOctDecx".utf8)
+        var cache = CLFTimestampCache()
+        var previous = Array(seeds[0].utf8)
+        var disagreements: [String] = []
+        var parsed = 0
+        for _ in 0..<60_000 {
+            var bytes =
+                Int.random(in: 0..<4, using: &random) == 0
+                ? Array(seeds[Int.random(in: 0..<seeds.count, using: &random)].utf8) : previous
+            for _ in 0..<Int.random(in: 0...2, using: &random) {
+                let at = Int.random(in: 0..<bytes.count, using: &random)
+                switch Int.random(in: 0..<8, using: &random) {
+                case 0: bytes.remove(at: at)
+                case 1: bytes.insert(alphabet[Int.random(in: 0..<alphabet.count, using: &random)], at: at)
+                default: bytes[at] = alphabet[Int.random(in: 0..<alphabet.count, using: &random)]
+                }
+                if bytes.isEmpty { bytes = Array(seeds[0].utf8) }
+            }
+            let text = String(decoding: bytes, as: UTF8.self)
+            let expected = full(text)
+            if parse(&cache, text) != expected { disagreements.append(text) }
+            if expected != nil {
+                previous = bytes
+                parsed += 1
+            }
+        }
+        #expect(disagreements.isEmpty, "\(disagreements.prefix(5))")
+        // The sequence must really exercise the remembered minute, not only full parses.
+        #expect(parsed > 10_000)
+    }
+}
