@@ -1,5 +1,9 @@
 import CustodyCore
 
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
+
 /// Names a request by the policy's (or a format's) `http_events` rules: method and path prefix.
 ///
 /// The request target is compared as the server would route it, so that spelling a path
@@ -17,6 +21,10 @@ final class HTTPEventMatcher {
         var event: UnsafeBufferPointer<UInt8>
         /// `method` as `methodWord(_:)` gives it (0 for a method longer than eight bytes).
         var methodWord: UInt64
+        /// The first eight bytes of `prefix`, zero-padded (`KeyHash.prefixWord`), and the mask
+        /// of its bytes in a target's first eight.
+        var prefixWord: UInt64
+        var prefixMask: UInt64
     }
 
     private let rules: UnsafeMutableBufferPointer<Rule>
@@ -34,8 +42,11 @@ final class HTTPEventMatcher {
                 at: k,
                 to: Rule(
                     method: Self.permanent(rule.method.uppercased()), prefix: Self.permanent(rule.pathPrefix),
-                    event: Self.permanent(rule.event), methodWord: 0))
+                    event: Self.permanent(rule.event), methodWord: 0, prefixWord: 0, prefixMask: 0))
             self.rules[k].methodWord = Self.methodWord(self.rules[k].method) ?? 0
+            self.rules[k].prefixWord = KeyHash.prefixWord(self.rules[k].prefix)
+            let length = min(self.rules[k].prefix.count, 8)
+            self.rules[k].prefixMask = length == 8 ? .max : (1 << UInt64(8 * length)) &- 1
         }
         defaultEvent = Self.permanent("http_request")
         scratch = .allocate(capacity: Self.scratchSize)
@@ -96,9 +107,12 @@ final class HTTPEventMatcher {
         guard let t = target.baseAddress else { return defaultEvent }
         if let word = Self.methodWord(method) {
             // The usual method: compared as one word (a rule's word is 0 only for a method
-            // longer than eight bytes, which no method of this length equals).
+            // longer than eight bytes, which no method of this length equals), and a prefix by
+            // its first eight bytes before any call to `memcmp`.
+            let targetWord = target.count >= 8 ? ByteScan.prefixWord(t, count: 8) : KeyHash.prefixWord(target)
             for rule in rules where rule.methodWord == word && rule.method.count == method.count && rule.prefix.count <= target.count {
-                if rule.prefix.isEmpty || memcmp(rule.prefix.baseAddress!, t, rule.prefix.count) == 0 { return rule.event }
+                guard targetWord & rule.prefixMask == rule.prefixWord else { continue }
+                if rule.prefix.count <= 8 || memcmp(rule.prefix.baseAddress! + 8, t + 8, rule.prefix.count - 8) == 0 { return rule.event }
             }
             return defaultEvent
         }
@@ -119,15 +133,44 @@ final class HTTPEventMatcher {
     /// `//` or a `.` segment (before any query).
     @inline(__always)
     static func needsNormalising(_ t: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let first = t.first, first == 0x2F else { return !t.isEmpty }
+        guard let p = t.baseAddress, t.count > 0, p[0] == 0x2F else { return !t.isEmpty }
+        let n = t.count
+        var i = 0
         var previous: UInt8 = 0
-        for c in t {
+        #if arch(x86_64)
+        // Sixteen bytes a step (a byte loop here was a sixth of a combined line's cost): a `%`,
+        // or a `/` followed by `/` or `.`, before the first `?` or `#`.
+        while i &+ 16 <= n {
+            let block = _mm_loadu_si128(UnsafeRawPointer(p + i).assumingMemoryBound(to: __m128i.self))
+            let ends = movemask(_mm_or_si128(_mm_cmpeq_epi8(block, _mm_set1_epi8(0x3F)), _mm_cmpeq_epi8(block, _mm_set1_epi8(0x23))))
+            let slashes = movemask(_mm_cmpeq_epi8(block, _mm_set1_epi8(0x2F)))
+            let dots = movemask(_mm_cmpeq_epi8(block, _mm_set1_epi8(0x2E)))
+            let percents = movemask(_mm_cmpeq_epi8(block, _mm_set1_epi8(0x25)))
+            // Bit k: byte k is `/` or `.` and the byte before it (the last block's for k = 0) a `/`.
+            let afterSlash = (slashes << 1 | (previous == 0x2F ? 1 : 0)) & (slashes | dots)
+            let needs = (percents | afterSlash) & 0xFFFF
+            // Only what comes before the query counts.
+            let beforeEnd = ends == 0 ? UInt32(0xFFFF) : (UInt32(1) << ends.trailingZeroBitCount) &- 1
+            if needs & beforeEnd != 0 { return true }
+            if ends != 0 { return false }
+            previous = p[i &+ 15]
+            i &+= 16
+        }
+        #endif
+        while i < n {
+            let c = p[i]
             if c == 0x3F || c == 0x23 { return false }
             if c == 0x25 || (previous == 0x2F && (c == 0x2F || c == 0x2E)) { return true }
             previous = c
+            i &+= 1
         }
         return false
     }
+
+    #if arch(x86_64)
+    @inline(__always)
+    private static func movemask(_ v: __m128i) -> UInt32 { UInt32(truncatingIfNeeded: _mm_movemask_epi8(v)) }
+    #endif
 
     /// The path of `raw` as a server routes it (see the type's comment), followed by its query.
     func normalise(_ raw: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {

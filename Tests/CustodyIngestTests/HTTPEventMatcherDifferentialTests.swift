@@ -1,0 +1,82 @@
+import CustodyCore
+import CustodyTesting
+import Testing
+
+@testable import CustodyIngest
+
+/// The matcher's shortcuts (a target scanned sixteen bytes a step for what needs normalising,
+/// methods and prefixes compared as words) give the answers of the plain definition: normalise
+/// when a `%`, `//` or `/.` comes before the query, then the first rule whose method equals the
+/// request's in any case and whose prefix starts the target.
+@Suite("HTTPEventMatcher against its plain definition")
+struct HTTPEventMatcherDifferentialTests {
+    static func referenceNeedsNormalising(_ t: [UInt8]) -> Bool {
+        guard let first = t.first, first == 0x2F else { return !t.isEmpty }
+        var previous: UInt8 = 0
+        for c in t {
+            if c == 0x3F || c == 0x23 { return false }
+            if c == 0x25 || (previous == 0x2F && (c == 0x2F || c == 0x2E)) { return true }
+            previous = c
+        }
+        return false
+    }
+
+    @Test func targetsNeedingNormalisation() {
+        var random = SplitMix64(seed: 8)
+        let alphabet = Array("/.%?#abc".utf8)
+        let marks = ["%", "//", "/.", "?", "#", "/a", ".", "?//", "#%"].map { Array($0.utf8) }
+        for round in 0..<60_000 {
+            var target: [UInt8]
+            if round % 2 == 0 {
+                // Anything at all, short or long.
+                target = (0..<Int.random(in: 0...70, using: &random)).map { _ in alphabet[Int(random.next() % 8)] }
+            } else {
+                // A clean path (`/` always followed by a letter) with up to two marks put
+                // anywhere, so that each lands on every offset within and across blocks.
+                target = [0x2F] + (1..<Int.random(in: 1...70, using: &random)).map { k in k % 5 == 0 ? 0x2F : 0x61 }
+                for _ in 0..<Int.random(in: 0...2, using: &random) {
+                    let mark = marks[Int(random.next() % UInt64(marks.count))]
+                    target.insert(contentsOf: mark, at: Int.random(in: 1...target.count, using: &random))
+                }
+            }
+            if !target.isEmpty && random.next() % 4 != 0 { target[0] = 0x2F }
+            let expected = Self.referenceNeedsNormalising(target)
+            let got = target.withUnsafeBufferPointer { HTTPEventMatcher.needsNormalising($0) }
+            #expect(got == expected, "\(String(decoding: target, as: UTF8.self))")
+        }
+    }
+
+    @Test func rulesMatchAsDefined() {
+        let rules = [
+            HTTPEventRule(method: "POST", pathPrefix: "/api/verify/phone", event: "verify_phone"),
+            HTTPEventRule(method: "post", pathPrefix: "/api/v", event: "v"),
+            HTTPEventRule(method: "PUT", pathPrefix: "/a", event: "put_a"),
+            HTTPEventRule(method: "PROPPATCH", pathPrefix: "/api", event: "dav"),
+            HTTPEventRule(method: "GET", pathPrefix: "", event: "any_get"),
+            HTTPEventRule(method: "DELETE", pathPrefix: "/api/verify/phone/x", event: "delete_long"),
+        ]
+        let matcher = HTTPEventMatcher(rules: rules)
+        var random = SplitMix64(seed: 9)
+        let methods = ["POST", "post", "PoSt", "PUT", "put", "PROPPATCH", "proppatch", "GET", "get", "DELETE", "POSTS", "PROPPATC"]
+        let pieces = ["/api", "/verify", "/phone", "/x", "/v", "/a", "/", "%70", "?q", "//", "/.", "a"]
+        for _ in 0..<20_000 {
+            let method = methods[Int(random.next() % UInt64(methods.count))]
+            let target = (0..<Int.random(in: 1...5, using: &random)).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }
+                .joined()
+            let targetBytes = Array(target.utf8)
+            let methodBytes = Array(method.utf8)
+            let got = methodBytes.withUnsafeBufferPointer { m in
+                targetBytes.withUnsafeBufferPointer { t in String(decoding: matcher.classify(method: m, target: t), as: UTF8.self) }
+            }
+            // The plain definition, on the normalised target.
+            let normalised: [UInt8] =
+                Self.referenceNeedsNormalising(targetBytes)
+                ? targetBytes.withUnsafeBufferPointer { Array(matcher.normalise($0)) } : targetBytes
+            let expected =
+                rules.first { rule in
+                    rule.method.uppercased() == method.uppercased() && normalised.starts(with: Array(rule.pathPrefix.utf8))
+                }?.event ?? "http_request"
+            #expect(got == expected, "\(method) \(target)")
+        }
+    }
+}
