@@ -42,6 +42,7 @@ final class FieldResolver {
     let neededSlots: [Bool]
     private let timeFormat: TimeFormat
     private var times: TimeResolver
+    private var clfTimes = CLFTimestampCache()
     private let timeScratch: UnsafeMutablePointer<UInt8>
     private let userScratch: UnsafeMutablePointer<UInt8>
     private let eventScratch: UnsafeMutablePointer<UInt8>
@@ -156,7 +157,7 @@ final class FieldResolver {
         case .ambiguous: return .rejected(.ambiguousField)
         case .absent: break
         case .value(let text):
-            if let m = timeFormat.clfMillis(text) {
+            if let m = timeFormat.clfMillis(text, cache: &clfTimes) {
                 millis = m
             } else {
                 guard let parsed = timeFormat.parse(text), let m = times.millis(parsed) else { return .rejected(formatRejection) }
