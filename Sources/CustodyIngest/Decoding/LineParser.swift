@@ -186,7 +186,11 @@ public struct LineParser {
     }
 
     private mutating func sniff(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
-        guard let sniffed = Self.sniffFormat(line, policy: extras.policy) else { return .rejected(.unrecognisedFormat) }
+        guard let sniffed = Self.sniffFormat(line, policy: extras.policy) else {
+            // Name the encoding when that is the reason: "not recognised" sends people looking
+            // for a format problem in a file that is merely UTF-16 (Windows tools write it).
+            return .rejected(Self.looksLikeUTF16(line) ? .utf16Text : .unrecognisedFormat)
+        }
         kind = sniffed
         if extras.definition == nil { format = LogFormat(sniffed) }
         prepare(sniffed)
@@ -217,6 +221,24 @@ public struct LineParser {
         }
         if looksLikeLogfmt(line) { return .logfmt }
         return nil
+    }
+
+    /// UTF-16 text split at its `0A` bytes: a byte-order mark (`FF FE`, `FE FF`), or a NUL in
+    /// every other byte of the line's start (ASCII in UTF-16; the NUL of the newline before
+    /// starts the line in little-endian files).
+    static func looksLikeUTF16(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        var rest = line
+        if rest.first == 0x00 { rest = UnsafeBufferPointer(rebasing: rest.dropFirst()) }
+        if rest.count >= 2 && ((rest[0] == 0xFF && rest[1] == 0xFE) || (rest[0] == 0xFE && rest[1] == 0xFF)) { return true }
+        let n = min(rest.count, 64) & ~1
+        guard n >= 8 else { return false }
+        var evenZeros = 0
+        var oddZeros = 0
+        for k in 0..<n where rest[k] == 0 {
+            if k & 1 == 0 { evenZeros += 1 } else { oddZeros += 1 }
+        }
+        // Mostly ASCII: nearly every high (or low) byte is zero, and none of the others.
+        return (oddZeros * 4 >= n * 3 / 2 && evenZeros == 0) || (evenZeros * 4 >= n * 3 / 2 && oddZeros == 0)
     }
 
     /// A word of key characters directly followed by `=`.

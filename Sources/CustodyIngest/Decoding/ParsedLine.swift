@@ -43,6 +43,7 @@ public enum Rejection: UInt8, Sendable {
     case notSyslog
     case notCRI
     case notDocker
+    case utf16Text
 
     public var cause: String {
         switch self {
@@ -63,6 +64,7 @@ public enum Rejection: UInt8, Sendable {
         case .notSyslog: return "not a syslog line (RFC 5424 or RFC 3164)"
         case .notCRI: return "not a CRI container log line (time stream tag message)"
         case .notDocker: return "not a Docker json-file line"
+        case .utf16Text: return "UTF-16 text: logs are read as UTF-8 (convert first, e.g. iconv -f UTF-16 -t UTF-8)"
         }
     }
 }
