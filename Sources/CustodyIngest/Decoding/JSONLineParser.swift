@@ -1,3 +1,4 @@
+import CLineScan
 import CustodyCore
 
 /// Reads the timestamp, user and event of a JSON-lines record straight from its bytes.
@@ -13,6 +14,11 @@ struct JSONLineParser {
     private let keyScratch: UnsafeMutablePointer<UInt8>
     private var timestamps = ISOTimestampCache()
     private let successors = KeySuccessors()
+    /// The field names for the structural walk, which takes the usual lines (see `parse`); nil
+    /// when it cannot hold them, and then every line goes the full walk.
+    private let structuralKeys: UnsafeMutablePointer<custody_json_keys>?
+    /// Off only in tests, to compare the two walks.
+    var usesStructuralWalk = true
 
     private enum Kind { case string, escapedString, number, null, other }
 
@@ -21,6 +27,28 @@ struct JSONLineParser {
         var start = 0
         var end = 0
         var kind = Kind.other
+
+        init() {}
+
+        init(rank: UInt8, start: Int, end: Int, kind: Kind) {
+            self.rank = rank
+            self.start = start
+            self.end = end
+            self.kind = kind
+        }
+
+        @inline(__always)
+        init(_ found: custody_json_capture) {
+            rank = found.rank
+            start = Int(found.start)
+            end = Int(found.end)
+            switch Int(found.kind) {
+            case CUSTODY_JSON_STRING: kind = .string
+            case CUSTODY_JSON_NUMBER: kind = .number
+            case CUSTODY_JSON_NULL: kind = .null
+            default: kind = .other
+            }
+        }
     }
 
     /// The best-ranked value seen so far for each field.
@@ -28,6 +56,16 @@ struct JSONLineParser {
         var ts = Capture()
         var user = Capture()
         var event = Capture()
+
+        init() {}
+
+        /// What the structural walk found.
+        @inline(__always)
+        init(_ found: custody_json_captures) {
+            ts = Capture(found.field.0)
+            user = Capture(found.field.1)
+            event = Capture(found.field.2)
+        }
 
         /// Keeps the value if it ranks best so far; false when its key was already seen (the same
         /// name twice, or a name and its escaped spelling): the line is then ambiguous.
@@ -55,6 +93,7 @@ struct JSONLineParser {
         userScratch = .allocate(capacity: LineReader.maximumLineLength)
         eventScratch = .allocate(capacity: LineReader.maximumLineLength)
         keyScratch = .allocate(capacity: LineReader.maximumLineLength)
+        structuralKeys = fields.structuralKeys()
     }
 
     func deallocate() {
@@ -62,6 +101,7 @@ struct JSONLineParser {
         eventScratch.deallocate()
         keyScratch.deallocate()
         successors.deallocate()
+        structuralKeys?.deallocate()
     }
 
     /// `fallbackMillis`: the time of a line with no timestamp field (a container runtime's time
@@ -69,6 +109,15 @@ struct JSONLineParser {
     mutating func parse(_ line: UnsafeBufferPointer<UInt8>, fallbackMillis: Int64? = nil) -> ParseOutcome {
         guard let p = line.baseAddress else { return .rejected(.notJSONObject) }
         let n = line.count
+        // The usual line (no blanks, escapes or nested values) goes the structural walk; it
+        // answers only for lines the full walk accepts, with the same captures, and leaves every
+        // other line (and so every rejection) to the full walk.
+        if usesStructuralWalk, let keys = structuralKeys {
+            var found = custody_json_captures()
+            if custody_json_walk(p, n, keys, &found) != 0 {
+                return record(p, n, Captures(found), fallbackMillis: fallbackMillis)
+            }
+        }
         var captures = Captures()
         if let rejection = walkObject(p, n, into: &captures) { return .rejected(rejection) }
         return record(p, n, captures, fallbackMillis: fallbackMillis)
