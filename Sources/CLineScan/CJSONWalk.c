@@ -65,7 +65,7 @@ static inline uint64_t load64_before(const uint8_t *p, const uint8_t *end) {
 
 /* The field a key names, or -1: the key is `key[0..<length]`, and bytes up to `end` may be read
    (the key's closing quote and more follow it). */
-static inline int lookup(const custody_json_keys *keys, const uint8_t *key, size_t length, const uint8_t *end, uint8_t *rank) {
+__attribute__((always_inline)) static inline int lookup(const custody_json_keys *keys, const uint8_t *key, size_t length, const uint8_t *end, uint8_t *rank) {
     if (length - 1 >= CUSTODY_JSON_KEY_MAX) return -1; /* empty, or longer than any name */
     uint64_t first = low_bytes(load64_before(key, end), length);
     unsigned slot = key_hash(first, length);
@@ -91,7 +91,7 @@ static inline int lookup(const custody_json_keys *keys, const uint8_t *key, size
 
 /* `lookup` for the `position`th key of the object, answered from the same position of the line
    before when the key is the same (its bytes, at most 16, compared as two words). */
-static inline int lookup_at(
+__attribute__((always_inline)) static inline int lookup_at(
     custody_json_keys *keys, size_t position, const uint8_t *key, size_t length, const uint8_t *end, uint8_t *rank) {
     if (position >= CUSTODY_JSON_GUESSES || length - 1 >= 16) return lookup(keys, key, length, end, rank);
     custody_json_guess *guess = &keys->guesses[position];
@@ -298,6 +298,8 @@ static int avx512_available(void) {
     return available;
 }
 
+int custody_json_walk_available(void) { return avx512_available(); }
+
 int custody_json_walk(const uint8_t *line, size_t length, custody_json_keys *keys, custody_json_captures *out) {
     if (length < 2 || length > CUSTODY_JSON_FAST_MAX) return 0;
     if (avx512_available()) return walk_avx512(line, length, keys, out);
@@ -305,6 +307,8 @@ int custody_json_walk(const uint8_t *line, size_t length, custody_json_keys *key
 }
 
 #else
+
+int custody_json_walk_available(void) { return 0; }
 
 int custody_json_walk(const uint8_t *line, size_t length, custody_json_keys *keys, custody_json_captures *out) {
     return custody_json_walk_portable(line, length, keys, out);

@@ -66,6 +66,7 @@ struct JSONStructuralWalkTests {
         let fields = FieldTable(policy.fields)
         defer { fields.deallocate() }
         var structural = JSONLineParser(fields: fields)
+        structural.usesStructuralWalk = true
         var full = JSONLineParser(fields: fields)
         full.usesStructuralWalk = false
         defer {
@@ -151,6 +152,7 @@ struct JSONStructuralWalkTests {
         let fields = FieldTable(policy.fields)
         defer { fields.deallocate() }
         var structural = JSONLineParser(fields: fields)
+        structural.usesStructuralWalk = true
         var full = JSONLineParser(fields: fields)
         full.usesStructuralWalk = false
         defer {

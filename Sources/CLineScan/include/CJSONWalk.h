@@ -79,6 +79,11 @@ int custody_json_keys_add(custody_json_keys *keys, const uint8_t *name, size_t l
 /// line the full walk rejects.
 int custody_json_walk(const uint8_t *line, size_t length, custody_json_keys *keys, custody_json_captures *out);
 
+/// Whether custody_json_walk has its fast form here (x86-64 with AVX-512 BW and VBMI2). Without
+/// it the walk still answers (portably), but more slowly than JSONLineParser's own walk: callers
+/// use it only where this is 1.
+int custody_json_walk_available(void);
+
 /// custody_json_walk without AVX-512, so tests can check both paths on one machine.
 int custody_json_walk_portable(const uint8_t *line, size_t length, custody_json_keys *keys, custody_json_captures *out);
 
