@@ -89,19 +89,25 @@ __attribute__((always_inline)) static inline int lookup(const custody_json_keys 
     }
 }
 
-/* `lookup` for the `position`th key of the object, answered from the same position of the line
-   before when the key is the same (its bytes, at most 16, compared as two words). */
+/* `lookup` for the `position`th key of the object, answered from the same position of the lines
+   before when the key is one of the last two seen there (its bytes, at most 16, compared as two
+   words): files that mix two line shapes, say with and without a user, keep both. */
 __attribute__((always_inline)) static inline int lookup_at(
     custody_json_keys *keys, size_t position, const uint8_t *key, size_t length, const uint8_t *end, uint8_t *rank) {
     if (position >= CUSTODY_JSON_GUESSES || length - 1 >= 16) return lookup(keys, key, length, end, rank);
-    custody_json_guess *guess = &keys->guesses[position];
+    custody_json_guess *guesses = keys->guesses[position];
     uint64_t first = low_bytes(load64_before(key, end), length);
     uint64_t second = length > 8 ? low_bytes(load64_before(key + 8, end), length - 8) : 0;
-    if (guess->length == length && guess->words[0] == first && guess->words[1] == second) {
-        *rank = guess->rank;
-        return guess->field == 255 ? -1 : guess->field;
+    for (int way = 0; way < 2; way++) {
+        const custody_json_guess *guess = &guesses[way];
+        if (guess->length == length && guess->words[0] == first && guess->words[1] == second) {
+            *rank = guess->rank;
+            return guess->field == 255 ? -1 : guess->field;
+        }
     }
     int field = lookup(keys, key, length, end, rank);
+    guesses[1] = guesses[0];
+    custody_json_guess *guess = &guesses[0];
     guess->words[0] = first;
     guess->words[1] = second;
     guess->length = (uint32_t)length;

@@ -21,7 +21,8 @@ typedef struct {
 } custody_json_key;
 
 /// A key of at most 16 bytes seen at one position of the object (its first, second, … key),
-/// with what the table said about it: log lines repeat their keys in the same order.
+/// with what the table said about it: log lines repeat their keys in the same order, or in a
+/// few orders (two are kept per position).
 typedef struct {
     uint64_t words[2];
     uint32_t length;
@@ -36,10 +37,10 @@ typedef struct {
 typedef struct {
     custody_json_key slots[CUSTODY_JSON_KEY_SLOTS];
     uint32_t used;
-    custody_json_guess guesses[CUSTODY_JSON_GUESSES];
+    custody_json_guess guesses[CUSTODY_JSON_GUESSES][2];
 } custody_json_keys;
 
-/// Value kinds as the walk reports them.
+/// Value kinds as the walk reports them (JSONLineParser's `Kind` has the same raw values).
 enum {
     CUSTODY_JSON_STRING = 0,
     CUSTODY_JSON_NUMBER = 1,

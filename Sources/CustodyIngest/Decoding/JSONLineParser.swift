@@ -22,7 +22,10 @@ struct JSONLineParser {
     /// tests set it to compare the two walks.
     var usesStructuralWalk = custody_json_walk_available() != 0
 
-    private enum Kind { case string, escapedString, number, null, other }
+    /// Raw values as `custody_json_walk` reports kinds (it never reports escaped strings).
+    private enum Kind: UInt8 {
+        case string = 0, number = 1, null = 2, other = 3, escapedString = 4
+    }
 
     private struct Capture {
         var rank: UInt8 = 255
@@ -44,12 +47,7 @@ struct JSONLineParser {
             rank = found.rank
             start = Int(found.start)
             end = Int(found.end)
-            switch Int(found.kind) {
-            case CUSTODY_JSON_STRING: kind = .string
-            case CUSTODY_JSON_NUMBER: kind = .number
-            case CUSTODY_JSON_NULL: kind = .null
-            default: kind = .other
-            }
+            kind = Kind(rawValue: found.kind) ?? .other
         }
     }
 
