@@ -42,7 +42,8 @@ struct JSONStructuralWalkTests {
             case 3: bytes.insert(contentsOf: Array(#"\""#.utf8), at: at)
             case 4:
                 // Longer lines: across the 64-byte blocks and the walk's length limit.
-                let member = Array(#","pad":""#.utf8) + Array(repeating: UInt8(0x61), count: Int.random(in: 0...400, using: &random)) + [0x22]
+                let member =
+                    Array(#","pad":""#.utf8) + Array(repeating: UInt8(0x61), count: Int.random(in: 0...400, using: &random)) + [0x22]
                 if let close = bytes.lastIndex(of: 0x7D) { bytes.insert(contentsOf: member, at: close) }
             default: bytes[at] = Self.alphabet[Int.random(in: 0..<Self.alphabet.count, using: &random)]
             }

@@ -21,7 +21,9 @@ struct PerRecordLookupTests {
             names.append("x" + name)
             names.append(String(name.dropLast()))
         }
-        names += ["verify_phone_verify", "verify_phonf", "verify_p_phone", "12345678", "123456789", "1234567812345678", "12345678x12345678"]
+        names += [
+            "verify_phone_verify", "verify_phonf", "verify_p_phone", "12345678", "123456789", "1234567812345678", "12345678x12345678",
+        ]
         var random = SplitMix64(seed: 7)
         var wrong: [String] = []
         for _ in 0..<20_000 {

@@ -42,7 +42,11 @@ final class EventRoleTable {
         guard n <= 16, let base = event.baseAddress else { return interned(event, prefix: prefix) }
         // Bytes 8..<16 of a longer name overlap its first eight: with the length they are exact.
         let last = n > 8 ? UnsafeRawPointer(base).loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self) : 0
-        let slot = cache + Int(truncatingIfNeeded: ((prefix ^ last ^ UInt64(truncatingIfNeeded: n)) &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - Self.cacheBits))
+        let slot =
+            cache
+            + Int(
+                truncatingIfNeeded: ((prefix ^ last ^ UInt64(truncatingIfNeeded: n)) &* 0x9E37_79B9_7F4A_7C15)
+                    >> UInt64(64 - Self.cacheBits))
         if slot.pointee.length == n && slot.pointee.first == prefix && slot.pointee.last == last { return slot.pointee.role }
         let role = interned(event, prefix: prefix)
         slot.pointee = Cached(first: prefix, last: last, length: n, role: role)

@@ -24,7 +24,11 @@ struct JSONLineParser {
 
     /// Raw values as `custody_json_walk` reports kinds (it never reports escaped strings).
     private enum Kind: UInt8 {
-        case string = 0, number = 1, null = 2, other = 3, escapedString = 4
+        case string = 0
+        case number = 1
+        case null = 2
+        case other = 3
+        case escapedString = 4
     }
 
     private struct Capture {
