@@ -149,36 +149,33 @@ static inline int literal(const uint8_t *b, size_t i, size_t n, const char *word
 
 /* The members of the object in b[0..<n], given the positions of its `nq` quotes, none of them
    escaped (the line has no backslash). Reads no byte at or past `n`. */
-__attribute__((always_inline)) static inline int walk_members(
-    const uint8_t *b, size_t n, const uint16_t *q, size_t nq, custody_json_keys *keys, custody_json_captures *out) {
-    /* Kept here and copied out once: `out` is in the caller's memory. */
-    custody_json_captures found;
-    for (int f = 0; f < 3; f++) {
-        found.field[f].rank = 255;
-        found.field[f].kind = CUSTODY_JSON_OTHER;
-        found.field[f].start = 0;
-        found.field[f].end = 0;
-    }
-    if (b[0] != '{') return 0;
+__attribute__((always_inline)) static inline custody_json_found walk_members(
+    const uint8_t *b, size_t n, const uint16_t *q, size_t nq, custody_json_keys *keys) {
+    const custody_json_found refused = {0, 0};
+    /* Per field: rank | kind << 8 | start << 10 | end << 21 (see custody_json_found). */
+    uint32_t found[3];
+    for (int f = 0; f < 3; f++) found[f] = 255u | (uint32_t)CUSTODY_JSON_OTHER << 8;
+    if (b[0] != '{') return refused;
     if (b[1] == '}') {
-        *out = found;
-        return n == 2;
+        if (n != 2) return refused;
+        custody_json_found empty = {found[0] | (uint64_t)found[1] << 32, found[2] | CUSTODY_JSON_ACCEPTED};
+        return empty;
     }
     size_t i = 1, k = 0, position = 0;
     for (;; position++) {
         /* A key: a string starting right here. Quotes pair up in order, as no quote is escaped. */
-        if (k + 1 >= nq || q[k] != i) return 0;
+        if (k + 1 >= nq || q[k] != i) return refused;
         size_t keyEnd = q[k + 1];
         uint8_t rank = 255;
         int field = lookup_at(keys, position, b + i + 1, keyEnd - i - 1, b + n, &rank);
-        if (keyEnd + 2 >= n || b[keyEnd + 1] != ':') return 0;
+        if (keyEnd + 2 >= n || b[keyEnd + 1] != ':') return refused;
         i = keyEnd + 2;
         size_t start = i;
         uint8_t kind;
         uint8_t c = b[i];
         if (c == '"') {
             /* The next quote is this one (only `":` lay between): the one after it ends it. */
-            if (k + 3 >= nq) return 0;
+            if (k + 3 >= nq) return refused;
             i = (size_t)q[k + 3] + 1;
             k += 4;
             kind = CUSTODY_JSON_STRING;
@@ -186,7 +183,7 @@ __attribute__((always_inline)) static inline int walk_members(
             k += 2;
             if (c == '-' || is_digit(c)) {
                 i = number_end(b, i, n);
-                if (i == 0) return 0;
+                if (i == 0) return refused;
                 kind = CUSTODY_JSON_NUMBER;
             } else if (c == 't' && literal(b, i, n, "true", 4)) {
                 i += 4;
@@ -198,31 +195,27 @@ __attribute__((always_inline)) static inline int walk_members(
                 i += 4;
                 kind = CUSTODY_JSON_NULL;
             } else {
-                return 0; /* nested values, blanks, anything invalid: the full walk */
+                return refused; /* nested values, blanks, anything invalid: the full walk */
             }
         }
         if (field >= 0) {
-            custody_json_capture *capture = &found.field[field];
-            if (rank == capture->rank) return 0; /* ambiguous: the full walk says so */
-            if (rank < capture->rank) {
-                capture->rank = rank;
-                capture->kind = kind;
-                capture->start = (uint32_t)start;
-                capture->end = (uint32_t)i;
-            }
+            uint8_t best = (uint8_t)found[field];
+            if (rank == best) return refused; /* ambiguous: the full walk says so */
+            if (rank < best) found[field] = rank | (uint32_t)kind << 8 | (uint32_t)start << 10 | (uint32_t)i << 21;
         }
         if (i + 1 >= n) {
-            *out = found;
-            return i + 1 == n && b[i] == '}';
+            if (!(i + 1 == n && b[i] == '}')) return refused;
+            custody_json_found accepted = {found[0] | (uint64_t)found[1] << 32, found[2] | CUSTODY_JSON_ACCEPTED};
+            return accepted;
         }
-        if (b[i] != ',') return 0;
+        if (b[i] != ',') return refused;
         i++;
     }
 }
 
 /* Stage 1 without AVX-512: the line copied into `b` with zeros after it (so that whole blocks
    can be compared), then its quotes. */
-static int walk_portable(const uint8_t *line, size_t n, custody_json_keys *keys, custody_json_captures *out) {
+static custody_json_found walk_portable(const uint8_t *line, size_t n, custody_json_keys *keys) {
     _Alignas(64) uint8_t b[CUSTODY_JSON_FAST_MAX + 128];
     uint16_t q[CUSTODY_JSON_FAST_MAX];
     memcpy(b, line, n);
@@ -242,24 +235,30 @@ static int walk_portable(const uint8_t *line, size_t n, custody_json_keys *keys,
             backslashes |= (uint64_t)(b[i + j] == '\\') << j;
         }
 #endif
-        if (backslashes) return 0;
+        if (backslashes) {
+            const custody_json_found refused = {0, 0};
+            return refused;
+        }
         while (quotes) {
             q[nq++] = (uint16_t)(i + (size_t)__builtin_ctzll(quotes));
             quotes &= quotes - 1;
         }
     }
-    return walk_members(b, n, q, nq, keys, out);
+    return walk_members(b, n, q, nq, keys);
 }
 
-int custody_json_walk_portable(const uint8_t *line, size_t length, custody_json_keys *keys, custody_json_captures *out) {
-    if (length < 2 || length > CUSTODY_JSON_FAST_MAX) return 0;
-    return walk_portable(line, length, keys, out);
+custody_json_found custody_json_walk_portable(const uint8_t *line, size_t length, custody_json_keys *keys) {
+    if (length < 2 || length > CUSTODY_JSON_FAST_MAX) {
+        const custody_json_found refused = {0, 0};
+        return refused;
+    }
+    return walk_portable(line, length, keys);
 }
 
 #if defined(__x86_64__)
 
 __attribute__((target("avx512f,avx512bw,avx512vbmi2")))
-static int walk_avx512(const uint8_t *line, size_t n, custody_json_keys *keys, custody_json_captures *out) {
+static custody_json_found walk_avx512(const uint8_t *line, size_t n, custody_json_keys *keys) {
     /* Room for a whole block's 64 positions written past the last quote. */
     uint16_t q[CUSTODY_JSON_FAST_MAX + 64];
     const __m512i quote = _mm512_set1_epi8('"');
@@ -291,8 +290,11 @@ static int walk_avx512(const uint8_t *line, size_t n, custody_json_keys *keys, c
         }
         nq += count;
     }
-    if (backslashes) return 0;
-    return walk_members(line, n, q, nq, keys, out);
+    if (backslashes) {
+        const custody_json_found refused = {0, 0};
+        return refused;
+    }
+    return walk_members(line, n, q, nq, keys);
 }
 
 static int avx512_available(void) {
@@ -306,18 +308,21 @@ static int avx512_available(void) {
 
 int custody_json_walk_available(void) { return avx512_available(); }
 
-int custody_json_walk(const uint8_t *line, size_t length, custody_json_keys *keys, custody_json_captures *out) {
-    if (length < 2 || length > CUSTODY_JSON_FAST_MAX) return 0;
-    if (avx512_available()) return walk_avx512(line, length, keys, out);
-    return walk_portable(line, length, keys, out);
+custody_json_found custody_json_walk(const uint8_t *line, size_t length, custody_json_keys *keys) {
+    if (length < 2 || length > CUSTODY_JSON_FAST_MAX) {
+        const custody_json_found refused = {0, 0};
+        return refused;
+    }
+    if (avx512_available()) return walk_avx512(line, length, keys);
+    return walk_portable(line, length, keys);
 }
 
 #else
 
 int custody_json_walk_available(void) { return 0; }
 
-int custody_json_walk(const uint8_t *line, size_t length, custody_json_keys *keys, custody_json_captures *out) {
-    return custody_json_walk_portable(line, length, keys, out);
+custody_json_found custody_json_walk(const uint8_t *line, size_t length, custody_json_keys *keys) {
+    return custody_json_walk_portable(line, length, keys);
 }
 
 #endif

@@ -48,18 +48,19 @@ enum {
     CUSTODY_JSON_OTHER = 3,
 };
 
-/// The best-ranked value of one field: `start..<end` in the line (a string's quotes included),
-/// its kind, and its rank (255: the line has no key naming the field).
+/// What the walk found, in two words so that it comes back in registers (the fields read from a
+/// struct in memory right after the call waited for its stores). For each field f (0 timestamp,
+/// 1 user, 2 event) a 32-bit capture, the low half of `low` for f = 0, the high half of `low`
+/// for f = 1, the low half of `high` for f = 2, of the best-ranked value: its rank in bits 0–7
+/// (255: the line has no key naming the field), its kind in bits 8–9, and the line's
+/// `start..<end` (a string's quotes included) in bits 10–20 and 21–31. Bit 32 of `high` is set
+/// when the walk took the line (CUSTODY_JSON_ACCEPTED).
 typedef struct {
-    uint32_t start;
-    uint32_t end;
-    uint8_t rank;
-    uint8_t kind;
-} custody_json_capture;
+    uint64_t low;
+    uint64_t high;
+} custody_json_found;
 
-typedef struct {
-    custody_json_capture field[3];
-} custody_json_captures;
+#define CUSTODY_JSON_ACCEPTED (1ULL << 32)
 
 /// Empties the table.
 void custody_json_keys_init(custody_json_keys *keys);
@@ -74,11 +75,11 @@ int custody_json_keys_add(custody_json_keys *keys, const uint8_t *name, size_t l
 /// compare), then the members read off the quotes' positions. Handles the usual shape only: one
 /// object of string, number, `true`/`false`/`null` members, no whitespace between tokens, no
 /// backslash anywhere, no nested values, no key naming a field twice, at most
-/// CUSTODY_JSON_FAST_MAX bytes. For such a line it fills `out` as the full walk would
-/// (`JSONLineParser.walkObject`) and returns 1; for anything else it returns 0 and the caller
-/// walks the line in full (which also gives any rejection's cause). It never returns 1 for a
-/// line the full walk rejects.
-int custody_json_walk(const uint8_t *line, size_t length, custody_json_keys *keys, custody_json_captures *out);
+/// CUSTODY_JSON_FAST_MAX bytes. For such a line it returns what the full walk would capture
+/// (`JSONLineParser.walkObject`) with CUSTODY_JSON_ACCEPTED set; for anything else that bit is
+/// clear and the caller walks the line in full (which also gives any rejection's cause). It
+/// never accepts a line the full walk rejects.
+custody_json_found custody_json_walk(const uint8_t *line, size_t length, custody_json_keys *keys);
 
 /// Whether custody_json_walk has its fast form here (x86-64 with AVX-512 BW and VBMI2). Without
 /// it the walk still answers (portably), but more slowly than JSONLineParser's own walk: callers
@@ -86,6 +87,6 @@ int custody_json_walk(const uint8_t *line, size_t length, custody_json_keys *key
 int custody_json_walk_available(void);
 
 /// custody_json_walk without AVX-512, so tests can check both paths on one machine.
-int custody_json_walk_portable(const uint8_t *line, size_t length, custody_json_keys *keys, custody_json_captures *out);
+custody_json_found custody_json_walk_portable(const uint8_t *line, size_t length, custody_json_keys *keys);
 
 #endif

@@ -17,9 +17,9 @@ struct JSONLineParser {
     /// The field names for the structural walk, which takes the usual lines (see `parse`); nil
     /// when it cannot hold them, and then every line goes the full walk.
     private let structuralKeys: UnsafeMutablePointer<custody_json_keys>?
-    /// On where the structural walk has its fast form (`custody_json_walk_available`: measured
-    /// on this workload, the portable form takes about twice the time of the full walk here);
-    /// tests set it to compare the two walks.
+    /// On where the structural walk has its fast form (`custody_json_walk_available`: the
+    /// portable form runs about half again as many instructions a line as the full walk,
+    /// Benchmarks/RESULTS.md); tests set it to compare the two walks.
     var usesStructuralWalk = custody_json_walk_available() != 0
 
     /// Raw values as `custody_json_walk` reports kinds (it never reports escaped strings).
@@ -46,12 +46,13 @@ struct JSONLineParser {
             self.kind = kind
         }
 
+        /// One capture as `custody_json_walk` packs it: rank, kind, start and end in 32 bits.
         @inline(__always)
-        init(_ found: custody_json_capture) {
-            rank = found.rank
-            start = Int(found.start)
-            end = Int(found.end)
-            kind = Kind(rawValue: found.kind) ?? .other
+        init(packed: UInt32) {
+            rank = UInt8(truncatingIfNeeded: packed)
+            kind = Kind(rawValue: UInt8(truncatingIfNeeded: packed >> 8) & 3) ?? .other
+            start = Int((packed >> 10) & 0x7FF)
+            end = Int(packed >> 21)
         }
     }
 
@@ -65,10 +66,10 @@ struct JSONLineParser {
 
         /// What the structural walk found.
         @inline(__always)
-        init(_ found: custody_json_captures) {
-            ts = Capture(found.field.0)
-            user = Capture(found.field.1)
-            event = Capture(found.field.2)
+        init(_ found: custody_json_found) {
+            ts = Capture(packed: UInt32(truncatingIfNeeded: found.low))
+            user = Capture(packed: UInt32(truncatingIfNeeded: found.low >> 32))
+            event = Capture(packed: UInt32(truncatingIfNeeded: found.high))
         }
 
         /// Keeps the value if it ranks best so far; false when its key was already seen (the same
@@ -117,8 +118,8 @@ struct JSONLineParser {
         // answers only for lines the full walk accepts, with the same captures, and leaves every
         // other line (and so every rejection) to the full walk.
         if usesStructuralWalk, let keys = structuralKeys {
-            var found = custody_json_captures()
-            if custody_json_walk(p, n, keys, &found) != 0 {
+            let found = custody_json_walk(p, n, keys)
+            if found.high & CUSTODY_JSON_ACCEPTED != 0 {
                 return record(p, n, Captures(found), fallbackMillis: fallbackMillis)
             }
         }
