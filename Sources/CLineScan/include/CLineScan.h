@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "CJSONWalk.h"
+
 /// Finds the line ends of data[0..<length] in order: every '\n', and every '\r' whose next byte
 /// is not '\n' (a lone CR; a CR in the last byte is not reported, its next byte being unknown), writes their offsets from `data` into
 /// `out` and returns how many it wrote. It stops early, at a 64-byte boundary, when `out` could

@@ -21,16 +21,21 @@ public enum KeyHash {
         return word
     }
 
+    /// The hash of a key of at most eight bytes, from its slot word and length alone (a table
+    /// that grows rehashes such keys without reading them again).
+    @inlinable @inline(__always)
+    public static func shortHash(word: UInt64, count: Int) -> UInt64 {
+        var h = (word ^ UInt64(count)) &* 0xBF58_476D_1CE4_E5B9
+        h ^= h >> 31
+        return h
+    }
+
     /// `wordAndHash(_:)` given the key's first eight bytes (used as they are for short keys).
     @inlinable @inline(__always)
     public static func wordAndHash(_ key: UnsafeBufferPointer<UInt8>, prefix: UInt64) -> (word: UInt64, hash: UInt64) {
         guard let base = key.baseAddress else { return (0, 0x9E37_79B9_7F4A_7C15) }
         let n = key.count
-        if n <= 8 {
-            var h = (prefix ^ UInt64(n)) &* 0xBF58_476D_1CE4_E5B9
-            h ^= h >> 31
-            return (prefix, h)
-        }
+        if n <= 8 { return (prefix, shortHash(word: prefix, count: n)) }
         var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(n)
         let raw = UnsafeRawPointer(base)
         var i = 0

@@ -152,7 +152,13 @@ final class ByteInterner {
 
     /// The key as text: `EscapedText`, so keys that differ only in bytes that are not valid
     /// UTF-8 stay different.
-    func string(_ id: Int32) -> String { EscapedText.escape(bytes: key(id)) }
+    func string(_ id: Int32) -> String {
+        let bytes = key(id)
+        // `EscapedText.escape` takes plain printable ASCII whole too; its check, generic and not
+        // specialised across modules, cost a byte-by-byte iterator call per byte of every user.
+        for c in bytes where c < 0x20 || c >= 0x7F || c == 0x5C { return EscapedText.escape(bytes: bytes) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 
     private func equalsArena(_ id: Int, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = key.baseAddress else { return Int(ends[id]) == start(id) }
@@ -183,7 +189,10 @@ final class ByteInterner {
         slots = Self.allocateSlots(slotCount)
         for i in 0..<oldCount where old[i].meta != 0 {
             let id = Int32(truncatingIfNeeded: old[i].meta & 0xFFFF_FFFF) - 1
-            let (_, hash) = KeyHash.wordAndHash(key(id))
+            let length = Int(old[i].meta >> 32)
+            // A short key is its slot word: no need to read it from the arena (a random access
+            // per key, with 200,000 users most of the growth's time).
+            let hash = length > 0 && length <= 8 ? KeyHash.shortHash(word: old[i].word, count: length) : KeyHash.wordAndHash(key(id)).hash
             var slot = Int(truncatingIfNeeded: hash) & slotMask
             while slots[slot].meta != 0 { slot = (slot + 1) & slotMask }
             slots[slot] = old[i]

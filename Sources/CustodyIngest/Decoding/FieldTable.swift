@@ -1,3 +1,4 @@
+import CLineScan
 import CustodyCore
 
 /// The policy's candidate field names as bytes, for matching keys without building strings.
@@ -58,6 +59,26 @@ struct FieldTable {
     func deallocate() {
         for i in 0..<(1 << Int(slotBits)) { slots[i].longName?.deallocate() }
         slots.deallocate()
+    }
+
+    /// The same names as a table for the structural walk (`custody_json_walk`), or nil when
+    /// that table cannot hold them all (a name longer than 32 bytes, or more than 32 names).
+    func structuralKeys() -> UnsafeMutablePointer<custody_json_keys>? {
+        let keys = UnsafeMutablePointer<custody_json_keys>.allocate(capacity: 1)
+        custody_json_keys_init(keys)
+        for i in 0..<(1 << Int(slotBits)) where slots[i].used {
+            let slot = slots[i]
+            var word = slot.word.littleEndian
+            let added = withUnsafeBytes(of: &word) { raw -> Int32 in
+                let name = slot.longName.map { UnsafePointer($0) } ?? raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                return custody_json_keys_add(keys, name, slot.length, slot.field.rawValue, slot.rank)
+            }
+            if added == 0 {
+                keys.deallocate()
+                return nil
+            }
+        }
+        return keys
     }
 
     private static func sameLongName(_ slot: Slot, _ bytes: [UInt8]) -> Bool {

@@ -1,3 +1,4 @@
+import CLineScan
 import CustodyCore
 
 /// Reads the timestamp, user and event of a JSON-lines record straight from its bytes.
@@ -13,14 +14,46 @@ struct JSONLineParser {
     private let keyScratch: UnsafeMutablePointer<UInt8>
     private var timestamps = ISOTimestampCache()
     private let successors = KeySuccessors()
+    /// The field names for the structural walk, which takes the usual lines (see `parse`); nil
+    /// when it cannot hold them, and then every line goes the full walk.
+    private let structuralKeys: UnsafeMutablePointer<custody_json_keys>?
+    /// On where the structural walk has its fast form (`custody_json_walk_available`: the
+    /// portable form runs about half again as many instructions a line as the full walk,
+    /// Benchmarks/RESULTS.md); tests set it to compare the two walks.
+    var usesStructuralWalk = custody_json_walk_available() != 0
 
-    private enum Kind { case string, escapedString, number, null, other }
+    /// Raw values as `custody_json_walk` reports kinds (it never reports escaped strings).
+    private enum Kind: UInt8 {
+        case string = 0
+        case number = 1
+        case null = 2
+        case other = 3
+        case escapedString = 4
+    }
 
     private struct Capture {
         var rank: UInt8 = 255
         var start = 0
         var end = 0
         var kind = Kind.other
+
+        init() {}
+
+        init(rank: UInt8, start: Int, end: Int, kind: Kind) {
+            self.rank = rank
+            self.start = start
+            self.end = end
+            self.kind = kind
+        }
+
+        /// One capture as `custody_json_walk` packs it: rank, kind, start and end in 32 bits.
+        @inline(__always)
+        init(packed: UInt32) {
+            rank = UInt8(truncatingIfNeeded: packed)
+            kind = Kind(rawValue: UInt8(truncatingIfNeeded: packed >> 8) & 3) ?? .other
+            start = Int((packed >> 10) & 0x7FF)
+            end = Int(packed >> 21)
+        }
     }
 
     /// The best-ranked value seen so far for each field.
@@ -28,6 +61,16 @@ struct JSONLineParser {
         var ts = Capture()
         var user = Capture()
         var event = Capture()
+
+        init() {}
+
+        /// What the structural walk found.
+        @inline(__always)
+        init(_ found: custody_json_found) {
+            ts = Capture(packed: UInt32(truncatingIfNeeded: found.low))
+            user = Capture(packed: UInt32(truncatingIfNeeded: found.low >> 32))
+            event = Capture(packed: UInt32(truncatingIfNeeded: found.high))
+        }
 
         /// Keeps the value if it ranks best so far; false when its key was already seen (the same
         /// name twice, or a name and its escaped spelling): the line is then ambiguous.
@@ -55,6 +98,7 @@ struct JSONLineParser {
         userScratch = .allocate(capacity: LineReader.maximumLineLength)
         eventScratch = .allocate(capacity: LineReader.maximumLineLength)
         keyScratch = .allocate(capacity: LineReader.maximumLineLength)
+        structuralKeys = fields.structuralKeys()
     }
 
     func deallocate() {
@@ -62,6 +106,7 @@ struct JSONLineParser {
         eventScratch.deallocate()
         keyScratch.deallocate()
         successors.deallocate()
+        structuralKeys?.deallocate()
     }
 
     /// `fallbackMillis`: the time of a line with no timestamp field (a container runtime's time
@@ -69,6 +114,15 @@ struct JSONLineParser {
     mutating func parse(_ line: UnsafeBufferPointer<UInt8>, fallbackMillis: Int64? = nil) -> ParseOutcome {
         guard let p = line.baseAddress else { return .rejected(.notJSONObject) }
         let n = line.count
+        // The usual line (no blanks, escapes or nested values) goes the structural walk; it
+        // answers only for lines the full walk accepts, with the same captures, and leaves every
+        // other line (and so every rejection) to the full walk.
+        if usesStructuralWalk, let keys = structuralKeys {
+            let found = custody_json_walk(p, n, keys)
+            if found.high & CUSTODY_JSON_ACCEPTED != 0 {
+                return record(p, n, Captures(found), fallbackMillis: fallbackMillis)
+            }
+        }
         var captures = Captures()
         if let rejection = walkObject(p, n, into: &captures) { return .rejected(rejection) }
         return record(p, n, captures, fallbackMillis: fallbackMillis)

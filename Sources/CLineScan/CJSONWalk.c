@@ -1,0 +1,328 @@
+#include "CJSONWalk.h"
+
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+/* Why a second walk beside JSONLineParser's: that one goes member by member, and each member's
+   position depends on where the string before it ended, found by a 16-byte compare started only
+   once the previous one is done: one long chain of dependent loads. Here every quote of the line
+   is found first, 64 bytes a compare with no dependency between blocks (simdjson's first stage,
+   without its escape handling: a line with a backslash goes the full walk), and the walk then
+   reads keys and string values off consecutive quote positions. Only the usual shape is taken;
+   anything else answers 0 and the full walk decides, so every rejection keeps its cause. */
+
+#define GOLDEN 0x9E3779B97F4A7C15ULL
+
+static inline uint64_t load64(const uint8_t *p) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+static inline uint64_t low_bytes(uint64_t w, size_t count) {
+    return count >= 8 ? w : w & ((1ULL << (8 * count)) - 1);
+}
+
+static inline unsigned key_hash(uint64_t first, size_t length) {
+    return (unsigned)(((first ^ (uint64_t)length) * GOLDEN) >> 58);
+}
+
+void custody_json_keys_init(custody_json_keys *keys) {
+    memset(keys, 0, sizeof *keys);
+}
+
+int custody_json_keys_add(custody_json_keys *keys, const uint8_t *name, size_t length, uint8_t field, uint8_t rank) {
+    if (length == 0) return 1;
+    if (length > CUSTODY_JSON_KEY_MAX) return 0;
+    uint64_t words[4] = {0, 0, 0, 0};
+    memcpy(words, name, length);
+    unsigned slot = key_hash(words[0], length);
+    while (keys->slots[slot].length != 0) {
+        const custody_json_key *k = &keys->slots[slot];
+        if (k->length == length && memcmp(k->words, words, sizeof words) == 0) return 1; /* first listing wins */
+        slot = (slot + 1) & (CUSTODY_JSON_KEY_SLOTS - 1);
+    }
+    if (keys->used * 2 >= CUSTODY_JSON_KEY_SLOTS) return 0;
+    custody_json_key *k = &keys->slots[slot];
+    memcpy(k->words, words, sizeof words);
+    k->length = (uint32_t)length;
+    k->field = field;
+    k->rank = rank;
+    keys->used++;
+    return 1;
+}
+
+/* Eight bytes at `p`, of which only those before `end` are read (and the others zero). */
+static inline uint64_t load64_before(const uint8_t *p, const uint8_t *end) {
+    if (p + 8 <= end) return load64(p);
+    uint64_t w = 0;
+    memcpy(&w, p, (size_t)(end - p));
+    return w;
+}
+
+/* The field a key names, or -1: the key is `key[0..<length]`, and bytes up to `end` may be read
+   (the key's closing quote and more follow it). */
+__attribute__((always_inline)) static inline int lookup(const custody_json_keys *keys, const uint8_t *key, size_t length, const uint8_t *end, uint8_t *rank) {
+    if (length - 1 >= CUSTODY_JSON_KEY_MAX) return -1; /* empty, or longer than any name */
+    uint64_t first = low_bytes(load64_before(key, end), length);
+    unsigned slot = key_hash(first, length);
+    for (;;) {
+        const custody_json_key *k = &keys->slots[slot];
+        if (k->length == 0) return -1;
+        if (k->length == length && k->words[0] == first) {
+            int same = 1;
+            for (size_t w = 1; w * 8 < length; w++) {
+                if (low_bytes(load64_before(key + 8 * w, end), length - 8 * w) != k->words[w]) {
+                    same = 0;
+                    break;
+                }
+            }
+            if (same) {
+                *rank = k->rank;
+                return k->field;
+            }
+        }
+        slot = (slot + 1) & (CUSTODY_JSON_KEY_SLOTS - 1);
+    }
+}
+
+/* `lookup` for the `position`th key of the object, answered from the same position of the lines
+   before when the key is one of the last two seen there (its bytes, at most 16, compared as two
+   words): files that mix two line shapes, say with and without a user, keep both. */
+__attribute__((always_inline)) static inline int lookup_at(
+    custody_json_keys *keys, size_t position, const uint8_t *key, size_t length, const uint8_t *end, uint8_t *rank) {
+    if (position >= CUSTODY_JSON_GUESSES || length - 1 >= 16) return lookup(keys, key, length, end, rank);
+    custody_json_guess *guesses = keys->guesses[position];
+    uint64_t first = low_bytes(load64_before(key, end), length);
+    uint64_t second = length > 8 ? low_bytes(load64_before(key + 8, end), length - 8) : 0;
+    for (int way = 0; way < 2; way++) {
+        const custody_json_guess *guess = &guesses[way];
+        if (guess->length == length && guess->words[0] == first && guess->words[1] == second) {
+            *rank = guess->rank;
+            return guess->field == 255 ? -1 : guess->field;
+        }
+    }
+    int field = lookup(keys, key, length, end, rank);
+    guesses[1] = guesses[0];
+    custody_json_guess *guess = &guesses[0];
+    guess->words[0] = first;
+    guess->words[1] = second;
+    guess->length = (uint32_t)length;
+    guess->field = field < 0 ? 255 : (uint8_t)field;
+    guess->rank = *rank;
+    return field;
+}
+
+static inline int is_digit(uint8_t c) { return (uint8_t)(c - '0') < 10; }
+
+/* The end of a JSON number at `i` < n (as JSONLineParser.numberEnd), or 0. */
+static inline size_t number_end(const uint8_t *b, size_t i, size_t n) {
+    if (b[i] == '-') i++;
+    if (!(i < n && is_digit(b[i]))) return 0;
+    if (b[i] == '0') {
+        i++;
+    } else {
+        while (i < n && is_digit(b[i])) i++;
+    }
+    if (i < n && b[i] == '.') {
+        size_t digits = ++i;
+        while (i < n && is_digit(b[i])) i++;
+        if (i == digits) return 0;
+    }
+    if (i < n && (b[i] == 'e' || b[i] == 'E')) {
+        i++;
+        if (i < n && (b[i] == '+' || b[i] == '-')) i++;
+        size_t digits = i;
+        while (i < n && is_digit(b[i])) i++;
+        if (i == digits) return 0;
+    }
+    return i;
+}
+
+/* Whether `b[i..<n]` starts with the `count` bytes of `word`. */
+static inline int literal(const uint8_t *b, size_t i, size_t n, const char *word, size_t count) {
+    return i + count <= n && memcmp(b + i, word, count) == 0;
+}
+
+/* The members of the object in b[0..<n], given the positions of its `nq` quotes, none of them
+   escaped (the line has no backslash). Reads no byte at or past `n`. */
+__attribute__((always_inline)) static inline custody_json_found walk_members(
+    const uint8_t *b, size_t n, const uint16_t *q, size_t nq, custody_json_keys *keys) {
+    const custody_json_found refused = {0, 0};
+    /* Per field: rank | kind << 8 | start << 10 | end << 21 (see custody_json_found). */
+    uint32_t found[3];
+    for (int f = 0; f < 3; f++) found[f] = 255u | (uint32_t)CUSTODY_JSON_OTHER << 8;
+    if (b[0] != '{') return refused;
+    if (b[1] == '}') {
+        if (n != 2) return refused;
+        custody_json_found empty = {found[0] | (uint64_t)found[1] << 32, found[2] | CUSTODY_JSON_ACCEPTED};
+        return empty;
+    }
+    size_t i = 1, k = 0, position = 0;
+    for (;; position++) {
+        /* A key: a string starting right here. Quotes pair up in order, as no quote is escaped. */
+        if (k + 1 >= nq || q[k] != i) return refused;
+        size_t keyEnd = q[k + 1];
+        uint8_t rank = 255;
+        int field = lookup_at(keys, position, b + i + 1, keyEnd - i - 1, b + n, &rank);
+        if (keyEnd + 2 >= n || b[keyEnd + 1] != ':') return refused;
+        i = keyEnd + 2;
+        size_t start = i;
+        uint8_t kind;
+        uint8_t c = b[i];
+        if (c == '"') {
+            /* The next quote is this one (only `":` lay between): the one after it ends it. */
+            if (k + 3 >= nq) return refused;
+            i = (size_t)q[k + 3] + 1;
+            k += 4;
+            kind = CUSTODY_JSON_STRING;
+        } else {
+            k += 2;
+            if (c == '-' || is_digit(c)) {
+                i = number_end(b, i, n);
+                if (i == 0) return refused;
+                kind = CUSTODY_JSON_NUMBER;
+            } else if (c == 't' && literal(b, i, n, "true", 4)) {
+                i += 4;
+                kind = CUSTODY_JSON_OTHER;
+            } else if (c == 'f' && literal(b, i, n, "false", 5)) {
+                i += 5;
+                kind = CUSTODY_JSON_OTHER;
+            } else if (c == 'n' && literal(b, i, n, "null", 4)) {
+                i += 4;
+                kind = CUSTODY_JSON_NULL;
+            } else {
+                return refused; /* nested values, blanks, anything invalid: the full walk */
+            }
+        }
+        if (field >= 0) {
+            uint8_t best = (uint8_t)found[field];
+            if (rank == best) return refused; /* ambiguous: the full walk says so */
+            if (rank < best) found[field] = rank | (uint32_t)kind << 8 | (uint32_t)start << 10 | (uint32_t)i << 21;
+        }
+        if (i + 1 >= n) {
+            if (!(i + 1 == n && b[i] == '}')) return refused;
+            custody_json_found accepted = {found[0] | (uint64_t)found[1] << 32, found[2] | CUSTODY_JSON_ACCEPTED};
+            return accepted;
+        }
+        if (b[i] != ',') return refused;
+        i++;
+    }
+}
+
+/* Stage 1 without AVX-512: the line copied into `b` with zeros after it (so that whole blocks
+   can be compared), then its quotes. */
+static custody_json_found walk_portable(const uint8_t *line, size_t n, custody_json_keys *keys) {
+    _Alignas(64) uint8_t b[CUSTODY_JSON_FAST_MAX + 128];
+    uint16_t q[CUSTODY_JSON_FAST_MAX];
+    memcpy(b, line, n);
+    memset(b + n, 0, 64 + (64 - n % 64));
+    size_t nq = 0;
+    for (size_t i = 0; i < n; i += 64) {
+        uint64_t quotes = 0, backslashes = 0;
+#if defined(__x86_64__)
+        for (int j = 0; j < 4; j++) {
+            __m128i block = _mm_load_si128((const __m128i *)(b + i + 16 * j));
+            quotes |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(block, _mm_set1_epi8('"'))) << (16 * j);
+            backslashes |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(block, _mm_set1_epi8('\\'))) << (16 * j);
+        }
+#else
+        for (int j = 0; j < 64; j++) {
+            quotes |= (uint64_t)(b[i + j] == '"') << j;
+            backslashes |= (uint64_t)(b[i + j] == '\\') << j;
+        }
+#endif
+        if (backslashes) {
+            const custody_json_found refused = {0, 0};
+            return refused;
+        }
+        while (quotes) {
+            q[nq++] = (uint16_t)(i + (size_t)__builtin_ctzll(quotes));
+            quotes &= quotes - 1;
+        }
+    }
+    return walk_members(b, n, q, nq, keys);
+}
+
+custody_json_found custody_json_walk_portable(const uint8_t *line, size_t length, custody_json_keys *keys) {
+    if (length < 2 || length > CUSTODY_JSON_FAST_MAX) {
+        const custody_json_found refused = {0, 0};
+        return refused;
+    }
+    return walk_portable(line, length, keys);
+}
+
+#if defined(__x86_64__)
+
+__attribute__((target("avx512f,avx512bw,avx512vbmi2")))
+static custody_json_found walk_avx512(const uint8_t *line, size_t n, custody_json_keys *keys) {
+    /* Room for a whole block's 64 positions written past the last quote. */
+    uint16_t q[CUSTODY_JSON_FAST_MAX + 64];
+    const __m512i quote = _mm512_set1_epi8('"');
+    const __m512i backslash = _mm512_set1_epi8('\\');
+    const __m512i offsets = _mm512_set_epi8(
+        63, 62, 61, 60, 59, 58, 57, 56, 55, 54, 53, 52, 51, 50, 49, 48, 47, 46, 45, 44, 43, 42, 41, 40, 39, 38, 37, 36, 35, 34,
+        33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2,
+        1, 0);
+    size_t nq = 0;
+    uint64_t backslashes = 0;
+    size_t i = 0;
+    for (; i < n; i += 64) {
+        /* A masked load reads nothing past the line and zeroes the rest of the block. */
+        size_t left = n - i;
+        __mmask64 valid = left >= 64 ? ~0ULL : (1ULL << left) - 1;
+        __m512i block = _mm512_maskz_loadu_epi8(valid, (const void *)(line + i));
+        backslashes |= _mm512_cmpeq_epi8_mask(block, backslash);
+        uint64_t quotes = _mm512_cmpeq_epi8_mask(block, quote);
+        /* The quotes' offsets in the block, packed to the front in one instruction (no loop
+           over the bits, whose exit the branch predictor would miss every block), then
+           widened to line positions. */
+        __m512i packed = _mm512_maskz_compress_epi8(quotes, offsets);
+        __m512i base = _mm512_set1_epi16((short)i);
+        _mm512_storeu_si512((void *)(q + nq), _mm512_add_epi16(_mm512_cvtepu8_epi16(_mm512_castsi512_si256(packed)), base));
+        unsigned count = (unsigned)__builtin_popcountll(quotes);
+        if (__builtin_expect(count > 32, 0)) {
+            __m256i high = _mm512_extracti64x4_epi64(packed, 1);
+            _mm512_storeu_si512((void *)(q + nq + 32), _mm512_add_epi16(_mm512_cvtepu8_epi16(high), base));
+        }
+        nq += count;
+    }
+    if (backslashes) {
+        const custody_json_found refused = {0, 0};
+        return refused;
+    }
+    return walk_members(line, n, q, nq, keys);
+}
+
+static int avx512_available(void) {
+    static int available = -1;
+    if (available < 0) {
+        __builtin_cpu_init();
+        available = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi2");
+    }
+    return available;
+}
+
+int custody_json_walk_available(void) { return avx512_available(); }
+
+custody_json_found custody_json_walk(const uint8_t *line, size_t length, custody_json_keys *keys) {
+    if (length < 2 || length > CUSTODY_JSON_FAST_MAX) {
+        const custody_json_found refused = {0, 0};
+        return refused;
+    }
+    if (avx512_available()) return walk_avx512(line, length, keys);
+    return walk_portable(line, length, keys);
+}
+
+#else
+
+int custody_json_walk_available(void) { return 0; }
+
+custody_json_found custody_json_walk(const uint8_t *line, size_t length, custody_json_keys *keys) {
+    return custody_json_walk_portable(line, length, keys);
+}
+
+#endif

@@ -1,0 +1,165 @@
+import CLineScan
+import CustodyCore
+import CustodyTesting
+import Testing
+
+@testable import CustodyIngest
+
+/// The structural walk (`custody_json_walk`: every quote of a line found first, then the members
+/// read off their positions) takes the usual JSON line and leaves every other one to the full
+/// walk. Over many mutated lines, a parser using it must give exactly the verdict (record or
+/// rejection, and the same timestamp, user and event) of a parser that walks every line in full;
+/// and its AVX-512 and portable versions must agree on every line.
+@Suite("JSON lines parser: the structural walk agrees with the full walk")
+struct JSONStructuralWalkTests {
+    private static let seeds = [
+        #"{"ts":"2026-09-20T00:00:01.692+08:00","event":"view","ip":"10.0.0.1","device":"ios","app_version":"3.0.1","session":"s0"}"#,
+        #"{"ts":"2026-09-20T08:00:01.212+08:00","user":"uro62gk","event":"verify_phone","ip":"152.42.177.7","session":"953aeb70673e29cb","device":"web","app_version":"3.18.2"}"#,
+        #"{"ts":"2026-09-20T08:00:01.212Z","user":12345,"event":"post","n":-1.5e3,"ok":true,"no":false,"x":null,"z":0,"f":0.25E-2}"#,
+        #"{"time":"2026-09-20T08:00:01.212+08:00","uid":"a","action":"post","user":"b","ts":"2026-09-20T08:00:02.000+08:00"}"#,
+        #"{"ts":1790000000123,"user":"u1","event":"post","event_detail":"x"}"#,
+        #"{"ts":"2026-09-20T08:00:01.212+08:00","user":"a","event":"post","user":"b"}"#,
+        #"{"ts":"2026-09-20T08:00:01.212+08:00","user":null,"event":null,"type":"publish"}"#,
+        #"{"timestamp":"2026-09-20T08:00:01+08:00","user_id":"a-very-long-user-identifier-0001","a_key_of_exactly_thirty_two_byte":1,"a_key_longer_than_thirty_two_bytes!":2}"#,
+        #"{"ts":"2026-09-20T08:00:01.212+08:00","user":"","event":"post","nested":{"a":[1,"b"]}}"#,
+        #"{"@timestamp":"2026-09-20T08:00:01.212+08:00","user":true,"event":"post"}"#,
+        #"{}"#,
+    ]
+
+    /// Bytes that change a line's structure, not just its values.
+    private static let alphabet = Array(#"{}[]":,\ 0123456789.eE+-tfnulrsaZT"#.utf8)
+
+    private func mutated(_ random: inout SplitMix64, from previous: [UInt8]) -> [UInt8] {
+        var bytes =
+            Int.random(in: 0..<3, using: &random) == 0
+            ? Array(Self.seeds[Int.random(in: 0..<Self.seeds.count, using: &random)].utf8) : previous
+        for _ in 0..<Int.random(in: 0...2, using: &random) where !bytes.isEmpty {
+            let at = Int.random(in: 0..<bytes.count, using: &random)
+            switch Int.random(in: 0..<9, using: &random) {
+            case 0: bytes.remove(at: at)
+            case 1: bytes.insert(Self.alphabet[Int.random(in: 0..<Self.alphabet.count, using: &random)], at: at)
+            case 2: bytes.removeLast(Int.random(in: 0...min(bytes.count, 40), using: &random))  // truncated
+            case 3: bytes.insert(contentsOf: Array(#"\""#.utf8), at: at)
+            case 4:
+                // Longer lines: across the 64-byte blocks and the walk's length limit.
+                let member =
+                    Array(#","pad":""#.utf8) + Array(repeating: UInt8(0x61), count: Int.random(in: 0...400, using: &random)) + [0x22]
+                if let close = bytes.lastIndex(of: 0x7D) { bytes.insert(contentsOf: member, at: close) }
+            default: bytes[at] = Self.alphabet[Int.random(in: 0..<Self.alphabet.count, using: &random)]
+            }
+        }
+        return bytes
+    }
+
+    /// What a parser gives for a line, copied out of its buffers.
+    private func verdict(_ parser: inout JSONLineParser, _ bytes: [UInt8]) -> Parsed {
+        switch bytes.withUnsafeBufferPointer({ parser.parse($0) }) {
+        case .record(let r):
+            return .record(
+                millis: r.millis, user: r.user.map { String(decoding: $0, as: UTF8.self) },
+                event: r.event.map { String(decoding: $0, as: UTF8.self) })
+        case .rejected(let rejection): return .rejected(rejection)
+        case .skipped: return .skipped
+        }
+    }
+
+    private func compare(policy: Policy, lines: Int, seed: UInt64) {
+        let fields = FieldTable(policy.fields)
+        defer { fields.deallocate() }
+        var structural = JSONLineParser(fields: fields)
+        structural.usesStructuralWalk = true
+        var full = JSONLineParser(fields: fields)
+        full.usesStructuralWalk = false
+        defer {
+            structural.deallocate()
+            full.deallocate()
+        }
+        guard let keys = fields.structuralKeys() else {
+            Issue.record("the default field names fit the structural walk's table")
+            return
+        }
+        defer { keys.deallocate() }
+        var random = SplitMix64(seed: seed)
+        var previous = Array(Self.seeds[1].utf8)
+        var disagreements: [String] = []
+        var taken = 0
+        var takenRecords = 0
+        var rejections = Set<String>()
+        for _ in 0..<lines {
+            let bytes = mutated(&random, from: previous)
+            let fast = verdict(&structural, bytes)
+            let slow = verdict(&full, bytes)
+            if fast != slow { disagreements.append("\(String(decoding: bytes, as: UTF8.self)): \(fast) vs \(slow)") }
+            let avx = bytes.withUnsafeBufferPointer { custody_json_walk($0.baseAddress, $0.count, keys) }
+            let portable = bytes.withUnsafeBufferPointer { custody_json_walk_portable($0.baseAddress, $0.count, keys) }
+            if avx.low != portable.low || avx.high != portable.high {
+                disagreements.append("AVX-512 against portable: \(String(decoding: bytes, as: UTF8.self))")
+            }
+            if avx.high & CUSTODY_JSON_ACCEPTED != 0 {
+                taken += 1
+                if case .record = slow { takenRecords += 1 }
+            }
+            if case .rejected(let why) = slow { rejections.insert("\(why)") }
+            if case .record = slow { previous = bytes }
+        }
+        #expect(disagreements.prefix(5) == [])
+        // The structural walk takes most lines, and lines it takes are also rejected later
+        // (`record`'s checks: the timestamp and the user's kind); the full walk sees the rest.
+        #expect(taken > lines / 3)
+        #expect(takenRecords > lines / 4)
+        #expect(taken > takenRecords)
+        #expect(rejections.isSuperset(of: ["invalidJSON", "ambiguousField", "invalidTimestamp", "notJSONObject", "invalidUser"]))
+    }
+
+    @Test func mutatedLinesGetTheVerdictsOfTheFullWalk() throws {
+        compare(policy: try loadPolicy(), lines: 40_000, seed: 15)
+    }
+
+    /// Field names of 9 to 32 bytes (compared over several words), ranks that decide between
+    /// two names of one field, and names that are prefixes of others.
+    @Test func longFieldNamesAndRanks() throws {
+        var policy = try loadPolicy()
+        policy.fields = Policy.FieldNames(
+            timestamp: ["timestamp", "ts", "@timestamp", "time"],
+            user: ["user_id", "a_key_of_exactly_thirty_two_byte", "user", "uid", "a-very"],
+            event: ["app_version", "event", "action", "type", "event_detail"])
+        compare(policy: policy, lines: 20_000, seed: 16)
+    }
+
+    /// A name the table cannot hold (over 32 bytes): the walk is not used at all, so no line can
+    /// miss that name.
+    @Test func aNameTooLongForTheTableTurnsTheWalkOff() throws {
+        var policy = try loadPolicy()
+        policy.fields.user.append("a_key_longer_than_thirty_two_bytes!")
+        let fields = FieldTable(policy.fields)
+        defer { fields.deallocate() }
+        #expect(fields.structuralKeys() == nil)
+        let line = #"{"ts":"2026-09-20T08:00:01.212+08:00","a_key_longer_than_thirty_two_bytes!":"u7","event":"post"}"#
+        #expect(parseLine(line, format: .jsonl, policy: policy).user == "u7")
+    }
+
+    /// Lines around the walk's length limit and the 64-byte blocks, with the user last.
+    @Test func lengthsAroundBlocksAndTheLimit() throws {
+        let policy = try loadPolicy()
+        let fields = FieldTable(policy.fields)
+        defer { fields.deallocate() }
+        var structural = JSONLineParser(fields: fields)
+        structural.usesStructuralWalk = true
+        var full = JSONLineParser(fields: fields)
+        full.usesStructuralWalk = false
+        defer {
+            structural.deallocate()
+            full.deallocate()
+        }
+        let head = #"{"ts":"2026-09-20T08:00:01.212+08:00","event":"post","pad":""#
+        let tail = #"","user":"u12345678"}"#
+        for total in (head.utf8.count + tail.utf8.count)...1100 {
+            let padding = String(repeating: "x", count: total - head.utf8.count - tail.utf8.count)
+            let bytes = Array((head + padding + tail).utf8)
+            #expect(bytes.count == total)
+            let fast = verdict(&structural, bytes)
+            #expect(fast == verdict(&full, bytes))
+            #expect(fast.user == "u12345678")
+        }
+    }
+}
