@@ -68,6 +68,7 @@ struct JSONStructuralWalkTests {
         defer { fields.deallocate() }
         var structural = JSONLineParser(fields: fields)
         structural.usesStructuralWalk = true
+        structural.pausesStructuralWalk = false
         var full = JSONLineParser(fields: fields)
         full.usesStructuralWalk = false
         defer {
@@ -145,6 +146,7 @@ struct JSONStructuralWalkTests {
         defer { fields.deallocate() }
         var structural = JSONLineParser(fields: fields)
         structural.usesStructuralWalk = true
+        structural.pausesStructuralWalk = false
         var full = JSONLineParser(fields: fields)
         full.usesStructuralWalk = false
         defer {
@@ -161,5 +163,33 @@ struct JSONStructuralWalkTests {
             #expect(fast == verdict(&full, bytes))
             #expect(fast.user == "u12345678")
         }
+    }
+
+    /// Lines the structural walk refuses in a row (nested values on every line) make it pause
+    /// for a stretch of lines, so such a file does not pay for both walks on each; lines it
+    /// takes never make it pause; the results are the full walk's either way.
+    @Test func pausesOnFilesItKeepsRefusing() throws {
+        let policy = try loadPolicy()
+        let fields = FieldTable(policy.fields)
+        defer { fields.deallocate() }
+        var parser = JSONLineParser(fields: fields)
+        parser.usesStructuralWalk = true
+        defer { parser.deallocate() }
+        let nested = #"{"ts":"2026-09-20T08:00:01.212+08:00","user":"u1","event":"post","ctx":{"a":1}}"#
+        let plain = #"{"ts":"2026-09-20T08:00:01.212+08:00","user":"u1","event":"post"}"#
+        for _ in 0..<3_000 { #expect(verdict(&parser, Array(nested.utf8)).user == "u1") }
+        // 16 refusals, 1,024 lines paused, 16 refusals, 1,024 paused, 16 refusals, a third
+        // pause still running at the 3,000th line.
+        let limit = JSONLineParser.structuralRefusalLimit
+        let pause = JSONLineParser.structuralPauseLines
+        #expect(parser.structuralAttempts == 3 * limit)
+        let pausedLeft = pause - (3_000 - (2 * (limit + pause) + limit))
+        let before = parser.structuralAttempts
+        for _ in 0..<500 { #expect(verdict(&parser, Array(plain.utf8)).user == "u1") }
+        // Once the pause is over, every plain line is tried (and taken) again.
+        #expect(parser.structuralAttempts - before == 500 - pausedLeft)
+        let resumed = parser.structuralAttempts
+        for _ in 0..<2_000 { _ = verdict(&parser, Array(plain.utf8)) }
+        #expect(parser.structuralAttempts - resumed == 2_000)
     }
 }

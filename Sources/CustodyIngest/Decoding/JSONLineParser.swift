@@ -21,6 +21,19 @@ struct JSONLineParser {
     /// portable form runs about half again as many instructions a line as the full walk,
     /// Benchmarks/RESULTS.md); tests set it to compare the two walks.
     var usesStructuralWalk = custody_json_walk_available() != 0
+    /// Whether the structural walk pauses on files whose lines it keeps refusing (tests that
+    /// compare the two walks turn this off so that every line tries both).
+    var pausesStructuralWalk = true
+    /// Lines in a row the structural walk refused, and lines still to send straight to the full
+    /// walk: an app that logs nested objects or escapes on every line would otherwise pay for
+    /// both walks on every line; after `structuralRefusalLimit` refusals in a row the next
+    /// `structuralPauseLines` lines skip it, then it is tried again.
+    private var structuralRefusals = 0
+    private var structuralPause = 0
+    static let structuralRefusalLimit = 16
+    static let structuralPauseLines = 1024
+    /// Lines the structural walk was tried on (for tests).
+    private(set) var structuralAttempts = 0
 
     /// Raw values as `custody_json_walk` reports kinds (it never reports escaped strings).
     private enum Kind: UInt8 {
@@ -118,9 +131,20 @@ struct JSONLineParser {
         // answers only for lines the full walk accepts, with the same captures, and leaves every
         // other line (and so every rejection) to the full walk.
         if usesStructuralWalk, let keys = structuralKeys {
-            let found = custody_json_walk(p, n, keys)
-            if found.high & CUSTODY_JSON_ACCEPTED != 0 {
-                return record(p, n, Captures(found), fallbackMillis: fallbackMillis)
+            if structuralPause > 0 {
+                structuralPause &-= 1
+            } else {
+                structuralAttempts &+= 1
+                let found = custody_json_walk(p, n, keys)
+                if found.high & CUSTODY_JSON_ACCEPTED != 0 {
+                    structuralRefusals = 0
+                    return record(p, n, Captures(found), fallbackMillis: fallbackMillis)
+                }
+                structuralRefusals &+= 1
+                if structuralRefusals >= Self.structuralRefusalLimit && pausesStructuralWalk {
+                    structuralRefusals = 0
+                    structuralPause = Self.structuralPauseLines
+                }
             }
         }
         var captures = Captures()
