@@ -63,7 +63,14 @@ struct JSONLineParser {
         @inline(__always)
         init(packed: UInt32) {
             rank = UInt8(truncatingIfNeeded: packed)
-            kind = Kind(rawValue: UInt8(truncatingIfNeeded: packed >> 8) & 3) ?? .other
+            // A switch, not `Kind(rawValue:)`: that stayed a call per capture (0.6 % of a
+            // four-file check's samples).
+            switch (packed >> 8) & 3 {
+            case 0: kind = .string
+            case 1: kind = .number
+            case 2: kind = .null
+            default: kind = .other
+            }
             start = Int((packed >> 10) & 0x7FF)
             end = Int(packed >> 21)
         }
