@@ -45,7 +45,7 @@ public enum IngestionRun {
         for finding in sourceFindings {
             if finding.severity == .error { logger.error("\(finding.message)") } else { logger.warning("\(finding.message)") }
         }
-        let plans = try plan(inputs, database: database, logger: logger)
+        let plans = try plan(inputs, database: database, logger: logger, jobs: jobs)
         logger.info("run \(runID): \(inputs.count) files in sources, \(plans.count) with something new")
 
         let writer = try StateWriter(database: database, policy: policy, runID: runID)
@@ -186,19 +186,37 @@ public enum IngestionRun {
     /// Matches each input with what the state knows of it and keeps only those with something
     /// new. Several names for one file (a copy beside a rotated original) are read once; two
     /// files that only start alike are two files (`KnownFiles.confirmedRecord`).
-    static func plan(_ inputs: [SourceExpander.Input], database: StateDatabase, logger: Logger) throws -> [IngestionPlan] {
+    ///
+    /// A file `stat` shows unchanged since it was read to its end is not opened. The others'
+    /// identities are read on `jobs` threads; a small file is read whole (`WholeFile`) and its
+    /// bytes go with its plan, to be audited and stored without reading it again.
+    static func plan(
+        _ inputs: [SourceExpander.Input], database: StateDatabase, logger: Logger, jobs: Int = 1
+    ) throws -> [IngestionPlan] {
         let known = KnownFiles(try database.pool.read { db in try LogFileRecord.fetchAll(db) })
+        // Which files to open, and which of them to read whole (within the budget, in order).
+        var toOpen: [(input: SourceExpander.Input, whole: Bool)] = []
+        var budget = WholeFile.budget
+        for input in inputs {
+            let status = FileIdentity.status(path: input.path)
+            if let status, known.isUnchanged(path: input.path, status) { continue }
+            let whole = status.map { $0.size <= min(WholeFile.sizeLimit, budget) } ?? false
+            if whole { budget -= Int(status!.size) }
+            toOpen.append((input, whole))
+        }
+        let identities = readIdentities(toOpen, jobs: jobs)
+
         var plans: [IngestionPlan] = []
         var claimed = Set<Int64>()
         /// Files new to the state planned in this run, by fingerprint.
         var newByFingerprint: [String: [String]] = [:]
-        for input in inputs {
-            if let status = FileIdentity.status(path: input.path), known.isUnchanged(path: input.path, status) { continue }
+        for ((input, _), read) in zip(toOpen, identities) {
             let identity: FileIdentity
-            do {
-                guard let read = try FileIdentity.read(path: input.path) else { continue }  // empty: nothing yet
-                identity = read
-            } catch {
+            let contents: [UInt8]?
+            switch read {
+            case .success(nil): continue  // empty: nothing yet
+            case .success(let found?): (identity, contents) = found
+            case .failure(let error):
                 logger.warning("\(EscapedText.escape(input.path)): \(error.message)")
                 continue
             }
@@ -217,9 +235,38 @@ public enum IngestionRun {
                 }
                 newByFingerprint[identity.fingerprint, default: []].append(input.path)
             }
-            plans.append(IngestionPlan(path: input.path, format: input.format, identity: identity, record: record))
+            plans.append(IngestionPlan(path: input.path, format: input.format, identity: identity, record: record, contents: contents))
         }
         return plans
+    }
+
+    /// Each file's identity (nil when empty) and, when read whole, its bytes; in order, read on
+    /// up to `jobs` threads (each result is written by one thread, at its own index).
+    private static func readIdentities(
+        _ files: [(input: SourceExpander.Input, whole: Bool)], jobs: Int
+    ) -> [Result<(FileIdentity, [UInt8]?)?, ReadFault>] {
+        let threads = min(max(1, jobs), files.count / 64)
+        guard threads > 1 else { return files.map(identify) }
+        var results = [Result<(FileIdentity, [UInt8]?)?, ReadFault>](repeating: .success(nil), count: files.count)
+        results.withUnsafeMutableBufferPointer { out in
+            // Each index is written by one thread only, and read after they all finished.
+            nonisolated(unsafe) let out = out
+            // Contiguous slices, one per thread: neighbours share directories and inode blocks.
+            DispatchQueue.concurrentPerform(iterations: threads) { t in
+                for i in (files.count * t / threads)..<(files.count * (t + 1) / threads) { out[i] = identify(files[i]) }
+            }
+        }
+        return results
+    }
+
+    private static func identify(_ file: (input: SourceExpander.Input, whole: Bool)) -> Result<(FileIdentity, [UInt8]?)?, ReadFault> {
+        Result { () throws(ReadFault) -> (FileIdentity, [UInt8]?)? in
+            if file.whole, let read = try WholeFile.read(path: file.input.path) {
+                return try FileIdentity.read(read).map { ($0, read.contents) }
+            }
+            // Too large, or changed while it was read: identified from its path, read later.
+            return try FileIdentity.read(path: file.input.path).map { ($0, nil) }
+        }
     }
 
     static func log(_ part: IngestedPart, logger: Logger) {
