@@ -191,12 +191,13 @@ public enum IngestionRun {
     /// identities are read on `jobs` threads; a small file is read whole (`WholeFile`) and its
     /// bytes go with its plan, to be audited and stored without reading it again.
     static func plan(
-        _ inputs: [SourceExpander.Input], database: StateDatabase, logger: Logger, jobs: Int = 1
+        _ inputs: [SourceExpander.Input], database: StateDatabase, logger: Logger, jobs: Int = 1,
+        wholeFileBudget: Int = WholeFile.budget
     ) throws -> [IngestionPlan] {
         let known = KnownFiles(try database.pool.read { db in try LogFileRecord.fetchAll(db) })
         // Which files to open, and which of them to read whole (within the budget, in order).
         var toOpen: [(input: SourceExpander.Input, whole: Bool)] = []
-        var budget = WholeFile.budget
+        var budget = wholeFileBudget
         for input in inputs {
             let status = FileIdentity.status(path: input.path)
             if let status, known.isUnchanged(path: input.path, status) { continue }
