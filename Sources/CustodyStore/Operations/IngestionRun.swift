@@ -74,8 +74,18 @@ public enum IngestionRun {
             // The group's small objects go into one pack (one file created and renamed, not one per object).
             let stored = pending.compactMap { $0.shrank ? nil : $0.object }
             let pack = try vault.writePack(stored.compactMap { object in object.packBytes.map { (object.sha256, $0) } })
-            try vaultSync.sync(objects: stored.filter { $0.packBytes == nil }.map(\.sha256), packs: pack.map { [$0] } ?? [])
-            try writer.commit(parts: pending)
+            // The objects are made durable on another thread while the group's rows are written;
+            // the transaction commits only once they are, and a failed sync rolls it back. (The
+            // sync waits on the disk, the rows on the CPU: one after the other, the sync was a
+            // third of a fresh run over 10,000 small files on a busy machine.)
+            let loose = stored.filter { $0.packBytes == nil }.map(\.sha256)
+            let durable = Background(on: .syncs) { [vaultSync] in try vaultSync.sync(objects: loose, packs: pack.map { [$0] } ?? []) }
+            do {
+                try writer.commit(parts: pending, beforeCommit: { try durable.wait() })
+            } catch {
+                _ = try? durable.wait()  // nothing of the group's may be left running
+                throw error
+            }
             groups += 1
             for part in pending {
                 filesRead += 1
@@ -115,7 +125,18 @@ public enum IngestionRun {
                 }
                 return true
             }
-            for _ in 0..<max(1, jobs) { _ = startNext() }
+            // Up to `jobs` files are read at once; files already in memory (`WholeFile`) further
+            // ahead, up to a group's worth: reading them costs no I/O and little memory (their
+            // bytes are held by the plans already), and the other cores go on auditing them while
+            // this loop commits a group. With only `jobs` in flight, reading stopped for the
+            // whole of each commit.
+            let readAhead = max(max(1, jobs), grouping.maxParts)
+            func startMore() {
+                while next < plans.count && (reading < max(1, jobs) || (plans[next].contents != nil && reading < readAhead)) {
+                    guard startNext() else { return }
+                }
+            }
+            startMore()
             while reading > 0 {
                 // While reads take long, what was read is still committed about on time.
                 if let deadline = grouping.deadline, !wakeUpScheduled {
@@ -146,7 +167,7 @@ public enum IngestionRun {
                 // The next file is read while this group is committed: with the commit first, a
                 // core stood idle through every commit (500,000 users: ~0.5 s each). Stopping
                 // (SIGTERM) between groups: what was read is committed below.
-                _ = startNext()
+                startMore()
                 if grouping.add(newBytes: part.addedBytes, at: clock.now - begun) { try commitPending() }
             }
             try commitPending()
