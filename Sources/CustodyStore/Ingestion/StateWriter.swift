@@ -85,7 +85,9 @@ final class StateWriter {
         do {
             return try database.pool.write { db in
                 let scopes = try OpenRequestScopes(db)
-                let ids = try parts.map { try write($0, in: db, scopes: scopes, undo: &undo) }
+                // One time for the group's rows: they are committed together.
+                let now = StateDatabase.timestamp()
+                let ids = try parts.map { try write($0, in: db, scopes: scopes, now: now, undo: &undo) }
                 try beforeCommit()
                 return ids
             }
@@ -98,11 +100,11 @@ final class StateWriter {
 
     /// Writes one part inside the caller's transaction `transaction`.
     private func write(
-        _ part: IngestedPart, in transaction: Database, scopes: OpenRequestScopes, undo: inout [(id: Int32, row: UserRow?)]
+        _ part: IngestedPart, in transaction: Database, scopes: OpenRequestScopes, now: String,
+        undo: inout [(id: Int32, row: UserRow?)]
     ) throws -> Int64 {
         var changedUsers: [(id: Int32, row: UserRow)] = []
         var spannedUsers: [Int32] = []
-        let now = StateDatabase.timestamp()
         let ids = users.intern(count: part.audit.users.count) { part.audit.users[$0].user }
         growColumns()
         let fileID = try { (db: Database) throws -> Int64 in
@@ -146,7 +148,7 @@ final class StateWriter {
             if record.id == nil { try record.insertCached(db) } else { try record.updateCached(db) }
             let fileID = record.id!
             if let object = stored {
-                let segmentID = try insertSegment(db, part: part, object: object, fileID: fileID, scopes: scopes)
+                let segmentID = try insertSegment(db, part: part, object: object, fileID: fileID, scopes: scopes, now: now)
                 (changedUsers, spannedUsers) = try mergeUsers(db, part.audit.users, ids: ids, segmentID: segmentID)
             }
             return fileID
@@ -171,41 +173,56 @@ final class StateWriter {
     }
 
     private func insertSegment(
-        _ db: Database, part: IngestedPart, object: IngestedPart.StoredObject, fileID: Int64, scopes: OpenRequestScopes
+        _ db: Database, part: IngestedPart, object: IngestedPart.StoredObject, fileID: Int64, scopes: OpenRequestScopes,
+        now: String
     ) throws -> Int64 {
         var calendar = DayCalendar(timeZone: policy.timeZone)
         let range = part.audit.timeRange
         let firstDay = range.map { CivilDay(daysSinceEpoch: calendar.day(ofMillis: $0.lowerBound)).description }
         let lastDay = range.map { CivilDay(daysSinceEpoch: calendar.day(ofMillis: $0.upperBound)).description }
-        // Cached statements: prepared once per run, not once per file.
-        try db.cachedStatement(
+        // Cached statements (prepared once per run, not once per file), values bound one by one
+        // (`BoundStatement`: an argument array per row was most of what these rows cost).
+        let insertObject = try BoundStatement(
+            db,
             sql: """
                 INSERT INTO vault_objects (sha256, size, stored_size, records, first_record_at_ms, last_record_at_ms,
                                            first_day, last_day, stored_at, format)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(sha256) DO UPDATE SET purged_at = NULL
-                """
-        ).execute(
-            arguments: [
-                object.sha256, object.size, object.storedSize, part.audit.records,
-                range?.lowerBound, range?.upperBound, firstDay, lastDay, StateDatabase.timestamp(),
-                VaultFormats.storedName(of: part.plan.format),
-            ])
-        try db.cachedStatement(
+                """)
+        insertObject.bind(object.sha256, at: 1)
+        insertObject.bind(Int64(object.size), at: 2)
+        insertObject.bind(Int64(object.storedSize), at: 3)
+        insertObject.bind(Int64(part.audit.records), at: 4)
+        insertObject.bind(range?.lowerBound, at: 5)
+        insertObject.bind(range?.upperBound, at: 6)
+        insertObject.bind(firstDay, at: 7)
+        insertObject.bind(lastDay, at: 8)
+        insertObject.bind(now, at: 9)
+        insertObject.bind(VaultFormats.storedName(of: part.plan.format), at: 10)
+        try insertObject.run(db)
+        let insertSegment = try BoundStatement(
+            db,
             sql: """
                 INSERT INTO segments (log_file_id, vault_object, start_offset, end_offset, first_line, records, run_id)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(
-            arguments: [
-                fileID, object.sha256, part.start.bytes, part.audit.end.bytes, part.start.lines,
-                part.audit.records, runID,
-            ])
+                """)
+        insertSegment.bind(fileID, at: 1)
+        insertSegment.bind(object.sha256, at: 2)
+        insertSegment.bind(Int64(part.start.bytes), at: 3)
+        insertSegment.bind(Int64(part.audit.end.bytes), at: 4)
+        insertSegment.bind(Int64(part.start.lines), at: 5)
+        insertSegment.bind(Int64(part.audit.records), at: 6)
+        insertSegment.bind(runID, at: 7)
+        try insertSegment.run(db)
         let segmentID = db.lastInsertedRowID
         if let range, scopes.overlap(range) { try holdForOpenRequests(db, object: object.sha256, range: range) }
-        let insertDay = try db.cachedStatement(sql: "INSERT INTO daily_records (segment_id, day, records) VALUES (?, ?, ?)")
+        let insertDay = try BoundStatement(db, sql: "INSERT INTO daily_records (segment_id, day, records) VALUES (?, ?, ?)")
+        insertDay.bind(segmentID, at: 1)
         for (day, count) in part.audit.dayCounts.sorted(by: { $0.key < $1.key }) {
-            try insertDay.execute(arguments: [segmentID, CivilDay(daysSinceEpoch: day).description, count])
+            insertDay.bind(CivilDay(daysSinceEpoch: day).description, at: 2)
+            insertDay.bind(Int64(count), at: 3)
+            try insertDay.run(db)
         }
         return segmentID
     }
