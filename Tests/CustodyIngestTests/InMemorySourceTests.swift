@@ -15,7 +15,8 @@ struct InMemorySourceTests {
         let fromFile = try decode(inflater, path, chunk: chunk)
         let fromMemory = drain(try DecodedSources.open(contents: try fileBytes(path), inflater: inflater), chunk: chunk)
         #expect(fromMemory.bytes == fromFile.bytes, "\(note): \(fromMemory.bytes.count) vs \(fromFile.bytes.count) bytes")
-        #expect(fromMemory.fault == fromFile.fault, "\(note): \(String(describing: fromMemory.fault)) vs \(String(describing: fromFile.fault))")
+        #expect(
+            fromMemory.fault == fromFile.fault, "\(note): \(String(describing: fromMemory.fault)) vs \(String(describing: fromFile.fault))")
         #expect(fromMemory.isCompressed == fromFile.isCompressed, "\(note)")
         #expect(fromMemory.compressedBytesRead == fromFile.compressedBytesRead, "\(note)")
     }

@@ -162,14 +162,16 @@ extension LogFileRecord {
     }
 
     /// Parameter numbers (from 1) of the integer and text columns, in the order `bind` gives them.
-    private static let integerColumns: [Int32] = ([
-        .fingerprintLength, .compressed, .bytesRead, .linesRead, .records, .rejectedLines, .faultOffset, .readToEnd, .lastInode,
-        .lastSize, .lastMtimeNs, .nonTextBytes, .anonymousPublishes, .contentChecksum,
-    ] as [CodingKeys]).map(parameter)
-    private static let textColumns: [Int32] = ([
-        .fingerprint, .firstPath, .lastPath, .firstRejectedLines, .firstRejectionCause, .faultMessage, .firstSeenAt, .lastReadAt,
-        .firstAnonymousPublishLines,
-    ] as [CodingKeys]).map(parameter)
+    private static let integerColumns: [Int32] =
+        ([
+            .fingerprintLength, .compressed, .bytesRead, .linesRead, .records, .rejectedLines, .faultOffset, .readToEnd, .lastInode,
+            .lastSize, .lastMtimeNs, .nonTextBytes, .anonymousPublishes, .contentChecksum,
+        ] as [CodingKeys]).map(parameter)
+    private static let textColumns: [Int32] =
+        ([
+            .fingerprint, .firstPath, .lastPath, .firstRejectedLines, .firstRejectionCause, .faultMessage, .firstSeenAt, .lastReadAt,
+            .firstAnonymousPublishLines,
+        ] as [CodingKeys]).map(parameter)
     private static func parameter(_ key: CodingKeys) -> Int32 { Int32(columns.firstIndex(of: key)! + 1) }
 
     /// Inserts the row (setting `id`) through one cached statement, its values bound one by one:

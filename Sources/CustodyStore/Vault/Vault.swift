@@ -379,9 +379,13 @@ public final class VaultObjectWriter {
         // Bytes for a pack: the file's, read already or now (small files only).
         let packed: [UInt8]? =
             if let source, packing {
-                if let contents { contents.count <= vault.packLimit ? contents : nil } else if copyInline {
+                if let contents {
+                    contents.count <= vault.packLimit ? contents : nil
+                } else if copyInline {
                     try? Self.readSmall(source, limit: vault.packLimit)
-                } else { nil }
+                } else {
+                    nil
+                }
             } else { nil }
         // A packed object is never a file of its own: no name to make (a UUID each was 1 % of a
         // fresh run over 10,000 small files).
