@@ -41,4 +41,34 @@ import Testing
         let updated = try database.pool.read { db in try LogFileRecord.fetchOne(db, key: record.id) }
         #expect(String(describing: try #require(updated)) == String(describing: record))
     }
+
+    /// The closing audit reads only the columns its report uses, by position
+    /// (`StateAudit.fileOutcomes`): the same outcome as the whole record gives.
+    @Test func theAuditReadsTheOutcomeTheRecordHolds() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("custody-logfile-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let database = try StateDatabase(directory: dir.path)
+        var listed = Self.sample
+        var plain = Self.sample
+        plain.lastPath = "/logs/a.log"
+        plain.firstRejectedLines = "[]"
+        plain.firstAnonymousPublishLines = "[]"
+        plain.faultOffset = nil
+        plain.faultMessage = nil
+        try database.pool.write { db in
+            try listed.insertCached(db)
+            try plain.insertCached(db)
+        }
+        #expect(listed.issues.firstRejectedLines == [17, 99])
+        #expect(listed.issues.firstAnonymousPublishLines == [5, 6])
+        #expect(plain.issues.firstRejectedLines.isEmpty && plain.issues.firstAnonymousPublishLines.isEmpty)
+        let outcomes = try database.pool.read { db in try StateAudit.fileOutcomes(db) }
+        #expect(outcomes.map(\.path) == [plain.lastPath, listed.lastPath], "by name")
+        for (outcome, record) in zip(outcomes, [plain, listed]) {
+            #expect(outcome.issues == record.issues)
+            #expect(outcome.records == record.records)
+            #expect(outcome.bytes == record.bytesRead)
+        }
+    }
 }

@@ -28,7 +28,7 @@ public struct FileAudit: Sendable {
         plan: RecordReader.Plan = RecordReader.Plan()
     ) -> FileAudit {
         // Fewer files than cores: parse this one on several threads.
-        if plan.prefetch && plan.start == .start && !plan.completeLinesOnly && plan.consumed == nil {
+        if plan.prefetch && plan.start == .start && !plan.completeLinesOnly && plan.consumed == nil && plan.contents == nil {
             return ParallelFileScan.scan(path: path, index: index, policy: policy, format: format)
         }
         var calendar = DayCalendar(timeZone: policy.timeZone)

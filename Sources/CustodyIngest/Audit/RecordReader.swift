@@ -21,14 +21,18 @@ public enum RecordReader {
         public var prefetch: Bool
         /// Receives every decoded byte read, in order (for vault copies).
         public var consumed: ((UnsafeRawBufferPointer) -> Void)?
+        /// The whole file, already read: decoded from memory (`DecodedSources.open(contents:)`)
+        /// instead of opening the path again.
+        public var contents: [UInt8]?
 
         public init(
             start: LineReader.Position = .start, completeLinesOnly: Bool = false, prefetch: Bool = false,
-            consumed: ((UnsafeRawBufferPointer) -> Void)? = nil
+            contents: [UInt8]? = nil, consumed: ((UnsafeRawBufferPointer) -> Void)? = nil
         ) {
             self.start = start
             self.completeLinesOnly = completeLinesOnly
             self.prefetch = prefetch
+            self.contents = contents
             self.consumed = consumed
         }
     }
@@ -41,7 +45,12 @@ public enum RecordReader {
         var outcome = Outcome()
         let source: DecodedSource
         do {
-            let opened = try DecodedSources.open(path: path)
+            let opened: DecodedSource
+            if let contents = plan.contents {
+                opened = try DecodedSources.open(contents: contents)
+            } else {
+                opened = try DecodedSources.open(path: path)
+            }
             source = plan.prefetch ? PrefetchingSource(opened) : opened
         } catch {
             outcome.issues.fault = error

@@ -7,12 +7,12 @@ enum CompressedInput {
     /// count; sets `endOfFile` at the end, or `fault` (at file offset `fileOffset + count`) on
     /// a read error. Nothing is read when the buffer is full or the end was already reached.
     static func fill(
-        _ fd: Int32, _ buffer: UnsafeMutablePointer<UInt8>, count: Int, capacity: Int, fileOffset: Int,
+        _ file: RawInput, _ buffer: UnsafeMutablePointer<UInt8>, count: Int, capacity: Int, fileOffset: Int,
         endOfFile: inout Bool, fault: inout ReadFault?
     ) -> Int {
         var count = count
         while !endOfFile && count < capacity {
-            let n = Foundation.read(fd, buffer + count, capacity - count)
+            let n = file.read(into: buffer + count, count: capacity - count)
             if n > 0 {
                 count += n
                 break

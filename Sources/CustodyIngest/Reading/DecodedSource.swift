@@ -51,18 +51,26 @@ public enum DecodedSources {
             close(fd)
             throw ReadFault(offset: 0, message: "cannot read: \(message)")
         }
-        let magic = head[0..<max(0, n)]
+        return try open(RawInput(fd: fd), head: head[0..<max(0, n)], inflater: inflater)
+    }
+
+    /// Decodes a whole file already read into memory (`contents`) exactly as `open(path:)`
+    /// decodes the file: the same choice of decoder, the same bytes, the same faults at the same
+    /// offsets. `custody run` reads a small file once and decodes it from memory.
+    public static func open(contents: [UInt8], inflater: GzipInflater = .preferred) throws(ReadFault) -> DecodedSource {
+        try open(RawInput(contents: contents), head: contents.prefix(OtherCompression.headLength), inflater: inflater)
+    }
+
+    /// Chooses plain or gzip decoding by the input's first bytes, `head`.
+    private static func open(_ file: RawInput, head magic: ArraySlice<UInt8>, inflater: GzipInflater) throws(ReadFault) -> DecodedSource {
         if magic.starts(with: [0x1F, 0x8B]) {
-            if inflater == .isal, let source = IsalGzipSource(fd: fd) { return source }
-            return GzipFileSource(fd: fd)
+            if inflater == .isal, let source = IsalGzipSource(file: file) { return source }
+            return GzipFileSource(file: file)
         }
         // Fail closed with the cause: read as text, another compressor's bytes would only be a
         // file of rejected lines.
-        if let other = OtherCompression.identify(magic) {
-            close(fd)
-            throw ReadFault(offset: 0, message: other.unsupported)
-        }
-        return PlainFileSource(fd: fd)
+        if let other = OtherCompression.identify(magic) { throw ReadFault(offset: 0, message: other.unsupported) }
+        return PlainFileSource(file: file)
     }
 
     /// The library that decoded `source` so far: nil for plain files; `.zlib` once zlib has

@@ -15,7 +15,7 @@ import Foundation
 final class GzipFileSource: DecodedSource {
     static let inputCapacity = 256 * 1024
 
-    private let fd: Int32
+    private let file: RawInput
     private var stream = z_stream()
     private let input: UnsafeMutablePointer<UInt8>
     /// File offset of `input[0]`.
@@ -35,14 +35,14 @@ final class GzipFileSource: DecodedSource {
     private(set) var fault: ReadFault?
     let isCompressed = true
 
-    /// Reads `fd` from `startOffset` (where a member starts, or, with `betweenMembers`, where
+    /// Reads `file` from `startOffset` (where a member starts, or, with `betweenMembers`, where
     /// one has just ended): `IsalGzipSource` hands a member over to zlib this way.
-    init(fd: Int32, startOffset: Int = 0, betweenMembers: Bool = false) {
-        self.fd = fd
+    init(file: RawInput, startOffset: Int = 0, betweenMembers: Bool = false) {
+        self.file = file
         input = .allocate(capacity: Self.inputCapacity)
         self.betweenMembers = betweenMembers
         inputFileOffset = startOffset
-        if startOffset != 0 && lseek(fd, off_t(startOffset), SEEK_SET) < 0 {
+        if startOffset != 0 && !file.seek(to: startOffset) {
             fault = ReadFault(offset: startOffset, message: "cannot seek: \(String(cString: strerror(errno)))")
         }
         // 15 + 16: a 32 KiB window and a gzip wrapper (header, CRC-32 and length checked by zlib).
@@ -56,7 +56,6 @@ final class GzipFileSource: DecodedSource {
     deinit {
         if initialised { inflateEnd(&stream) }
         input.deallocate()
-        close(fd)
     }
 
     /// Offset in the file of the next byte zlib would consume.
@@ -200,7 +199,7 @@ final class GzipFileSource: DecodedSource {
         inputFileOffset = start
         inputCount = unread
         inputCount = CompressedInput.fill(
-            fd, input, count: inputCount, capacity: Self.inputCapacity, fileOffset: inputFileOffset,
+            file, input, count: inputCount, capacity: Self.inputCapacity, fileOffset: inputFileOffset,
             endOfFile: &endOfFile, fault: &fault)
         stream.next_in = input
         stream.avail_in = UInt32(inputCount)

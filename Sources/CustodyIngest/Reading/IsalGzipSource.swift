@@ -15,7 +15,7 @@ import Foundation
 final class IsalGzipSource: DecodedSource {
     static let inputCapacity = 256 * 1024
 
-    private let fd: Int32
+    private let file: RawInput
     private let state: UnsafeMutableRawPointer
     private let input: UnsafeMutablePointer<UInt8>
     /// File offset of `input[0]`.
@@ -38,9 +38,9 @@ final class IsalGzipSource: DecodedSource {
     let isCompressed = true
 
     /// Nil when ISA-L is not available (not built in, or out of memory).
-    init?(fd: Int32) {
+    init?(file: RawInput) {
         guard let state = custody_isal_new() else { return nil }
-        self.fd = fd
+        self.file = file
         self.state = state
         input = .allocate(capacity: Self.inputCapacity)
     }
@@ -48,7 +48,6 @@ final class IsalGzipSource: DecodedSource {
     deinit {
         custody_isal_free(state)
         input.deallocate()
-        close(fd)
     }
 
     /// Offset in the file of the next byte not yet given to ISA-L.
@@ -120,14 +119,11 @@ final class IsalGzipSource: DecodedSource {
     /// From now on zlib reads the file, from `offset`, first skipping `skipping` decoded bytes
     /// (those this source already returned).
     private func handOver(at offset: Int, betweenMembers: Bool, skipping: Int) {
-        let copy = dup(fd)
-        guard copy >= 0 else {
+        guard let copy = file.duplicate() else {
             readFault = ReadFault(offset: offset, message: "cannot duplicate the file descriptor: \(String(cString: strerror(errno)))")
             return
         }
-        // The copy shares the file position, which is wherever ISA-L's reads left it.
-        lseek(copy, 0, SEEK_SET)
-        let source = GzipFileSource(fd: copy, startOffset: offset, betweenMembers: betweenMembers)
+        let source = GzipFileSource(file: copy, startOffset: offset, betweenMembers: betweenMembers)
         if skipping > 0 { _ = source.skip(bytes: skipping) }
         zlib = source
     }
@@ -142,7 +138,7 @@ final class IsalGzipSource: DecodedSource {
         inputFileOffset = start
         inputCount = unread
         inputCount = CompressedInput.fill(
-            fd, input, count: inputCount, capacity: Self.inputCapacity, fileOffset: inputFileOffset,
+            file, input, count: inputCount, capacity: Self.inputCapacity, fileOffset: inputFileOffset,
             endOfFile: &endOfFile, fault: &readFault)
         nextIn = UnsafePointer(input)
         availIn = UInt32(inputCount)

@@ -1,23 +1,20 @@
 import CustodyCore
 import Foundation
 
-/// An uncompressed file, read with `read(2)`.
+/// An uncompressed file, read with `read(2)` (or from memory, `RawInput`).
 final class PlainFileSource: DecodedSource {
-    private let fd: Int32
+    private let file: RawInput
     private(set) var fault: ReadFault?
     private(set) var compressedBytesRead = 0
     let isCompressed = false
 
-    init(fd: Int32) { self.fd = fd }
-
-    deinit { close(fd) }
+    init(file: RawInput) { self.file = file }
 
     /// Plain files seek instead of reading what they skip.
     func skip(bytes: Int) -> Int {
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { return 0 }
-        let target = min(bytes, Int(st.st_size))
-        guard lseek(fd, off_t(target), SEEK_SET) >= 0 else { return 0 }
+        guard let size = file.size else { return 0 }
+        let target = min(bytes, size)
+        guard file.seek(to: target) else { return 0 }
         compressedBytesRead = target
         return target
     }
@@ -25,7 +22,7 @@ final class PlainFileSource: DecodedSource {
     func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         guard fault == nil else { return 0 }
         while true {
-            let n = Foundation.read(fd, buffer.baseAddress, buffer.count)
+            let n = file.read(into: buffer.baseAddress!, count: buffer.count)
             if n >= 0 {
                 compressedBytesRead += n
                 return n

@@ -37,7 +37,16 @@ public struct FileIdentity: Sendable {
     public static func read(path: String) throws(ReadFault) -> FileIdentity? {
         var st = stat()
         guard stat(path, &st) == 0 else { throw ReadFault(offset: 0, message: "cannot stat: \(String(cString: strerror(errno)))") }
-        let source = try DecodedSources.open(path: path)
+        return try identify(DecodedSources.open(path: path), status: Status(st))
+    }
+
+    /// The identity of a whole file read into memory (`WholeFile`), with the `stat` of the very
+    /// descriptor its bytes were read from; nil for an empty file.
+    public static func read(_ file: WholeFile) throws(ReadFault) -> FileIdentity? {
+        try identify(DecodedSources.open(contents: file.contents), status: file.status)
+    }
+
+    private static func identify(_ source: DecodedSource, status: Status) -> FileIdentity? {
         var prefix = [UInt8](repeating: 0, count: fingerprintLength)
         var filled = 0
         prefix.withUnsafeMutableBytes { buffer in
@@ -51,17 +60,14 @@ public struct FileIdentity: Sendable {
         guard !prefix.isEmpty else { return nil }
         return FileIdentity(
             prefix: prefix, fingerprint: Self.hash(prefix[...]), compressed: source.isCompressed,
-            inode: UInt64(st.st_ino), size: Int64(st.st_size),
-            modifiedNanoseconds: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
+            inode: status.inode, size: status.size, modifiedNanoseconds: status.modifiedNanoseconds)
     }
 
     /// The file's `stat`, nil when it cannot be stat'ed.
     public static func status(path: String) -> Status? {
         var st = stat()
         guard stat(path, &st) == 0 else { return nil }
-        return Status(
-            inode: UInt64(st.st_ino), size: Int64(st.st_size),
-            modifiedNanoseconds: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
+        return Status(st)
     }
 
     /// CRC-32 of the first `length` decoded bytes; nil when the file has fewer or cannot be read.
@@ -121,5 +127,13 @@ public struct FileIdentity: Sendable {
         guard length <= prefix.count else { return false }
         if length == prefix.count { return other == fingerprint }
         return other == Self.hash(prefix[0..<length])
+    }
+}
+
+extension FileIdentity.Status {
+    init(_ st: stat) {
+        self.init(
+            inode: UInt64(st.st_ino), size: Int64(st.st_size),
+            modifiedNanoseconds: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
     }
 }

@@ -10,6 +10,9 @@ struct IngestionPlan: Sendable {
     var format: LogFormat
     var identity: FileIdentity
     var record: LogFileRecord?
+    /// The whole file, read when it was planned (`WholeFile`): audited and stored from these
+    /// bytes, without opening it again. Nil for a file read from its path.
+    var contents: [UInt8]? = nil
 
     var start: LineReader.Position {
         record.map { LineReader.Position(bytes: $0.bytesRead, lines: $0.linesRead) } ?? .start
@@ -59,11 +62,13 @@ enum Ingestion {
         // A gzip file read whole from its start is stored as it is; anything else is compressed.
         let whole = plan.identity.compressed && plan.start.bytes == 0
         let writer = try vault.beginObject(
-            adoptingGzip: whole ? plan.path : nil, copyInline: plan.identity.size <= inlineCopyLimit, durable: durable,
-            pack: !durable)
+            adoptingGzip: whole ? plan.path : nil, contents: whole ? plan.contents : nil,
+            copyInline: plan.identity.size <= inlineCopyLimit, durable: durable, pack: !durable)
         var writeError: Error?
         var newPartCRC: UInt32 = 0
-        let readerPlan = RecordReader.Plan(start: plan.start, completeLinesOnly: !plan.identity.compressed, prefetch: prefetch) { bytes in
+        let readerPlan = RecordReader.Plan(
+            start: plan.start, completeLinesOnly: !plan.identity.compressed, prefetch: prefetch, contents: plan.contents
+        ) { bytes in
             newPartCRC = CRC32.update(newPartCRC, bytes)
             guard writeError == nil else { return }
             do { try writer.append(bytes) } catch { writeError = error }
@@ -107,7 +112,8 @@ enum Ingestion {
     ) throws -> VaultObjectWriter.Committed {
         let writer = try vault.beginObject(durable: durable, pack: !durable)
         var remaining = audit.end.bytes
-        let source = try DecodedSources.open(path: plan.path)
+        // The bytes just audited: from memory when the file was read whole.
+        let source = try plan.contents.map { try DecodedSources.open(contents: $0) } ?? DecodedSources.open(path: plan.path)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
         defer { buffer.deallocate() }
         while remaining > 0 {

@@ -65,15 +65,31 @@ struct LogFileRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendab
 
     /// The file's rejected lines and fault as a check report wants them.
     var issues: InputIssues {
+        Self.issues(
+            rejectedLines: rejectedLines, firstRejectedLines: firstRejectedLines, firstRejectionCause: firstRejectionCause,
+            faultOffset: faultOffset, faultMessage: faultMessage, nonTextBytes: nonTextBytes,
+            anonymousPublishes: anonymousPublishes, firstAnonymousPublishLines: firstAnonymousPublishLines)
+    }
+
+    /// The issues a row's columns describe (`firstRejectedLines` and `firstAnonymousPublishLines`
+    /// are JSON arrays of line numbers).
+    static func issues(
+        rejectedLines: Int, firstRejectedLines: String, firstRejectionCause: String?, faultOffset: Int?, faultMessage: String?,
+        nonTextBytes: Int, anonymousPublishes: Int, firstAnonymousPublishLines: String
+    ) -> InputIssues {
+        // Most rows have no listed lines: "[]" without a JSON decoder (one per row was a tenth
+        // of the closing audit over 10,000 files).
+        func lines(_ text: String) -> [Int] {
+            text == "[]" ? [] : (try? JSONDecoder().decode([Int].self, from: Data(text.utf8))) ?? []
+        }
         var issues = InputIssues()
         issues.rejectedLines = rejectedLines
-        issues.firstRejectedLines =
-            firstRejectedLines == "[]" ? [] : (try? JSONDecoder().decode([Int].self, from: Data(firstRejectedLines.utf8))) ?? []
+        issues.firstRejectedLines = lines(firstRejectedLines)
         issues.firstRejectionCause = firstRejectionCause
         if let faultOffset, let faultMessage { issues.fault = ReadFault(offset: faultOffset, message: faultMessage) }
         issues.nonTextBytes = nonTextBytes
         issues.anonymousPublishes = anonymousPublishes
-        issues.firstAnonymousPublishLines = (try? JSONDecoder().decode([Int].self, from: Data(firstAnonymousPublishLines.utf8))) ?? []
+        issues.firstAnonymousPublishLines = lines(firstAnonymousPublishLines)
         return issues
     }
 
@@ -129,24 +145,50 @@ extension LogFileRecord {
         "INSERT INTO log_files (\(columns.map(\.rawValue).joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
     private static let updateSQL = "UPDATE log_files SET \(columns.map { "\($0.rawValue) = ?" }.joined(separator: ", ")) WHERE id = ?"
 
-    private var values: [(any DatabaseValueConvertible)?] {
-        [
-            fingerprint, fingerprintLength, firstPath, lastPath, compressed, bytesRead, linesRead, records, rejectedLines,
-            firstRejectedLines, firstRejectionCause, faultOffset, faultMessage, readToEnd, lastInode, lastSize, lastMtimeNs,
-            firstSeenAt, lastReadAt, nonTextBytes, anonymousPublishes, firstAnonymousPublishLines, contentChecksum,
+    /// Binds every column but `id`, in the order of `columns`, from parameter 1 on.
+    private func bind(_ statement: BoundStatement) {
+        func flag(_ value: Bool) -> Int64 { value ? 1 : 0 }  // as GRDB stores a Bool
+        let values: [Int64?] = [
+            Int64(fingerprintLength), flag(compressed), Int64(bytesRead), Int64(linesRead), Int64(records), Int64(rejectedLines),
+            faultOffset.map(Int64.init), flag(readToEnd), lastInode, lastSize, lastMtimeNs, Int64(nonTextBytes),
+            Int64(anonymousPublishes), contentChecksum,
         ]
+        let texts: [String?] = [
+            fingerprint, firstPath, lastPath, firstRejectedLines, firstRejectionCause, faultMessage, firstSeenAt, lastReadAt,
+            firstAnonymousPublishLines,
+        ]
+        for (column, value) in zip(Self.integerColumns, values) { statement.bind(value, at: column) }
+        for (column, text) in zip(Self.textColumns, texts) { statement.bind(text, at: column) }
     }
 
-    /// Inserts the row (setting `id`) through one cached statement: GRDB's `Encodable` path,
-    /// which builds the row's statement each time, was a tenth of a fresh run over 10,000 small
-    /// files (perf).
+    /// Parameter numbers (from 1) of the integer and text columns, in the order `bind` gives them.
+    private static let integerColumns: [Int32] =
+        ([
+            .fingerprintLength, .compressed, .bytesRead, .linesRead, .records, .rejectedLines, .faultOffset, .readToEnd, .lastInode,
+            .lastSize, .lastMtimeNs, .nonTextBytes, .anonymousPublishes, .contentChecksum,
+        ] as [CodingKeys]).map(parameter)
+    private static let textColumns: [Int32] =
+        ([
+            .fingerprint, .firstPath, .lastPath, .firstRejectedLines, .firstRejectionCause, .faultMessage, .firstSeenAt, .lastReadAt,
+            .firstAnonymousPublishLines,
+        ] as [CodingKeys]).map(parameter)
+    private static func parameter(_ key: CodingKeys) -> Int32 { Int32(columns.firstIndex(of: key)! + 1) }
+
+    /// Inserts the row (setting `id`) through one cached statement, its values bound one by one:
+    /// GRDB's `Encodable` path, which builds the row's statement each time, was a tenth of a fresh
+    /// run over 10,000 small files (perf), and an argument array per row most of what was left.
     mutating func insertCached(_ db: Database) throws {
-        try db.cachedStatement(sql: Self.insertSQL).execute(arguments: StatementArguments(values))
+        let insert = try BoundStatement(db, sql: Self.insertSQL)
+        bind(insert)
+        try insert.run(db)
         id = db.lastInsertedRowID
     }
 
     /// Updates every column of the row with `id`, through one cached statement.
     func updateCached(_ db: Database) throws {
-        try db.cachedStatement(sql: Self.updateSQL).execute(arguments: StatementArguments(values + [id]))
+        let update = try BoundStatement(db, sql: Self.updateSQL)
+        bind(update)
+        update.bind(id, at: Int32(Self.columns.count + 1))
+        try update.run(db)
     }
 }

@@ -15,6 +15,9 @@ final class WorkerPool: @unchecked Sendable {
     /// Reading files during `run`: the caller bounds how many are read at once (`--jobs`); the
     /// limit only caps threads if it asks for more.
     static let reads = WorkerPool(threads: 64)
+    /// Making a commit group's vault objects durable while its rows are written (`run`): one
+    /// group is committed at a time.
+    static let syncs = WorkerPool(threads: 1)
 
     private let condition = NSCondition()
     // Guarded by `condition`.
@@ -70,5 +73,26 @@ final class WorkerPool: @unchecked Sendable {
             condition.unlock()
             work()
         }
+    }
+}
+
+/// Work started on a pool whose result is waited for later, on the caller's thread.
+final class Background<T: Sendable>: @unchecked Sendable {
+    private let finished = DispatchSemaphore(value: 0)
+    // Written once, by the pool's thread, before `finished` is signalled; read after waiting.
+    private var result: Result<T, Error>?
+
+    init(on pool: WorkerPool, _ work: @escaping @Sendable () throws -> T) {
+        pool.submit { [self] in
+            result = Result { try work() }
+            finished.signal()
+        }
+    }
+
+    /// The work's result once it is done (waiting again returns it again).
+    func wait() throws -> T {
+        finished.wait()
+        finished.signal()
+        return try result!.get()
     }
 }

@@ -104,12 +104,17 @@ public struct Vault: Sendable {
     /// With `pack`, an object of at most `packLimit` stored bytes is kept in memory and not
     /// written: `commit` hands its bytes back (`packBytes`) for the caller to write, with the rest
     /// of its group, as one pack (`writePack`). Larger objects are loose files as without it.
+    ///
+    /// `contents`, with `adoptingGzip`: the gzip file's bytes, already read whole (`WholeFile`).
+    /// The object is those bytes, hashed and stored from memory; the file is not read again.
     public func beginObject(
-        adoptingGzip source: String? = nil, copyInline: Bool = false, durable: Bool = true, pack: Bool = false
+        adoptingGzip source: String? = nil, contents: [UInt8]? = nil, copyInline: Bool = false, durable: Bool = true,
+        pack: Bool = false
     ) throws
         -> VaultObjectWriter
     {
-        try VaultObjectWriter(vault: self, adopting: source, copyInline: copyInline, durable: durable, pack: pack)
+        try VaultObjectWriter(
+            vault: self, adopting: source, contents: contents, copyInline: copyInline, durable: durable, pack: pack)
     }
 
     /// Removes an object (purge): its loose file, and every pack entry of it (each pack holding
@@ -364,19 +369,41 @@ public final class VaultObjectWriter {
         public var packBytes: [UInt8]?
     }
 
-    init(vault: Vault, adopting source: String?, copyInline: Bool = false, durable: Bool = true, pack: Bool = false) throws {
+    init(
+        vault: Vault, adopting source: String?, contents: [UInt8]? = nil, copyInline: Bool = false, durable: Bool = true,
+        pack: Bool = false
+    ) throws {
         self.vault = vault
         self.durable = durable
-        let temporaryPath = "\(vault.directory)/.incoming-\(UUID().uuidString).gz"
+        let packing = pack && vault.packLimit > 0
+        // Bytes for a pack: the file's, read already or now (small files only).
+        let packed: [UInt8]? =
+            if let source, packing {
+                if let contents {
+                    contents.count <= vault.packLimit ? contents : nil
+                } else if copyInline {
+                    try? Self.readSmall(source, limit: vault.packLimit)
+                } else {
+                    nil
+                }
+            } else { nil }
+        // A packed object is never a file of its own: no name to make (a UUID each was 1 % of a
+        // fresh run over 10,000 small files).
+        let temporaryPath = packed == nil ? "\(vault.directory)/.incoming-\(UUID().uuidString).gz" : ""
         self.temporaryPath = temporaryPath
         compressing = source == nil
-        let packing = pack && vault.packLimit > 0
-        if let source, packing, copyInline, let read = try? Self.readSmall(source, limit: vault.packLimit) {
-            adoptedBytes = (read, SHA256.hash(data: read).hex)
+        if let packed {
+            adoptedBytes = (packed, SHA256.hash(data: packed).hex)
             adopted = nil
         } else {
             adoptedBytes = nil
-            adopted = source.map { AdoptedCopy(from: $0, to: temporaryPath, sync: durable, inline: copyInline) }
+            adopted = source.map { source in
+                if let contents {
+                    AdoptedCopy(contents: contents, to: temporaryPath, sync: durable)
+                } else {
+                    AdoptedCopy(from: source, to: temporaryPath, sync: durable, inline: copyInline)
+                }
+            }
         }
         if source == nil {
             if packing {
@@ -476,6 +503,19 @@ public final class VaultObjectWriter {
         return bytes
     }
 
+    /// Writes bytes already in memory (an adopted file read whole) to `destination` (a private
+    /// file), flushed to disk with `sync`; returns their size and SHA-256.
+    static func store(_ contents: [UInt8], to destination: String, sync: Bool) throws -> (size: Int, sha256: String) {
+        let output = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard output >= 0 else { throw StoreError.io(path: destination, reason: String(cString: strerror(errno))) }
+        defer { close(output) }
+        try contents.withUnsafeBytes { try PackFile.writeAll(output, $0, path: destination) }
+        guard !sync || fsync(output) == 0 else {
+            throw StoreError.io(path: destination, reason: "fsync: \(String(cString: strerror(errno)))")
+        }
+        return (contents.count, SHA256.hash(data: contents).hex)
+    }
+
     /// Copies a file, hashing the bytes as they pass, and flushes the copy to disk (with `sync`);
     /// returns its size and SHA-256. Name and stored bytes agree by construction: both come from
     /// one read.
@@ -532,6 +572,12 @@ final class AdoptedCopy: @unchecked Sendable {
             result = Result { try VaultObjectWriter.copy(source, to: destination, sync: sync) }
             finished.signal()
         }
+    }
+
+    /// Stores bytes already in memory (the adopted file, read whole), at once.
+    init(contents: [UInt8], to destination: String, sync: Bool) {
+        result = Result { try VaultObjectWriter.store(contents, to: destination, sync: sync) }
+        finished.signal()
     }
 
     /// The copy's size and SHA-256, once it is on disk; waiting again returns the same.

@@ -10,7 +10,7 @@ import Foundation
 /// opened (Linux 5.8 and later), so an object that failed to reach the disk fails the group that
 /// names it (or an earlier one), never passes silently. Where there is no `syncfs` (not Linux),
 /// each object is fsynced, then each directory it was renamed into, then the vault directory.
-final class VaultSync {
+final class VaultSync: Sendable {
     private let vault: Vault
     private let descriptor: Int32
     /// False only in tests: always take the fsync-per-object path.

@@ -1,0 +1,59 @@
+import CustodyCore
+import Foundation
+
+/// A small file read whole into memory, with the `stat` of the descriptor its bytes came from.
+///
+/// `custody run` plans, audits and stores a small file from these bytes: its identity, its
+/// records, its CRC-32, its vault copy and that copy's SHA-256 all come from one read, so they
+/// agree by construction (no change between two reads can split them). Before, each small file
+/// was opened four times and read three (identity, copy, audit): over 10,000 small files that
+/// was most of a fresh run's system time (Benchmarks/RESULTS.md).
+public struct WholeFile: Sendable {
+    public var contents: [UInt8]
+    public var status: FileIdentity.Status
+
+    /// Files up to this size are read whole when they are planned; larger ones are read from
+    /// their path as they are audited. (The vault's pack limit and the inline-copy limit.)
+    static let sizeLimit = 1 << 20
+    /// At most this many bytes of whole files are held by one run's plans at a time: past it,
+    /// small files are read from their path like large ones (no more memory, only more reads).
+    static let budget = 32 << 20
+
+    /// Reads the regular file at `path` whole when it holds at most `limit` bytes. Nil when it
+    /// is larger, or when its size changed while it was read (the caller then reads it from its
+    /// path, which decides what it holds). Throws what `DecodedSources.open` would: a file that
+    /// cannot be opened, is not a regular file, or cannot be read.
+    static func read(path: String, limit: Int = sizeLimit) throws(ReadFault) -> WholeFile? {
+        // Non-blocking, as `DecodedSources.open`: a FIFO put in place of a log cannot hang the
+        // run; only regular files are read.
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw ReadFault(offset: 0, message: "cannot open: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { throw ReadFault(offset: 0, message: "not a regular file") }
+        guard st.st_size <= limit else { return nil }
+        // One byte more than the size: a file that grew since the `fstat` is seen to have grown.
+        let want = Int(st.st_size) + 1
+        var failure: Int32 = 0
+        let contents = [UInt8](unsafeUninitializedCapacity: want) { buffer, count in
+            var n = 0
+            while n < want {
+                let got = Foundation.read(fd, buffer.baseAddress! + n, want - n)
+                if got > 0 {
+                    n += got
+                } else if got == 0 {
+                    break
+                } else if errno != EINTR {
+                    failure = errno
+                    break
+                }
+            }
+            count = n
+        }
+        if failure != 0 {
+            throw ReadFault(offset: contents.count, message: "read error: \(String(cString: strerror(failure)))")
+        }
+        guard contents.count == Int(st.st_size) else { return nil }
+        return WholeFile(contents: contents, status: FileIdentity.Status(st))
+    }
+}
