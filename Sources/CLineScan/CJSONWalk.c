@@ -297,13 +297,17 @@ static custody_json_found walk_avx512(const uint8_t *line, size_t n, custody_jso
     return walk_members(line, n, q, nq, keys);
 }
 
+/* Parser threads ask at once: the flag is read and written atomically (every thread computes
+   the same answer, so a race only repeats the question). */
 static int avx512_available(void) {
     static int available = -1;
-    if (available < 0) {
+    int known = __atomic_load_n(&available, __ATOMIC_RELAXED);
+    if (known < 0) {
         __builtin_cpu_init();
-        available = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi2");
+        known = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi2");
+        __atomic_store_n(&available, known, __ATOMIC_RELAXED);
     }
-    return available;
+    return known;
 }
 
 int custody_json_walk_available(void) { return avx512_available(); }

@@ -94,13 +94,16 @@ static size_t newlines_avx512(const uint8_t *data, size_t length, uint32_t *out,
     return count;
 }
 
+/* Read and written atomically: threads of a scan ask at once (each computes the same answer). */
 static int avx512_available(void) {
     static int available = -1;
-    if (available < 0) {
+    int known = __atomic_load_n(&available, __ATOMIC_RELAXED);
+    if (known < 0) {
         __builtin_cpu_init();
-        available = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+        known = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+        __atomic_store_n(&available, known, __ATOMIC_RELAXED);
     }
-    return available;
+    return known;
 }
 
 size_t custody_newlines(const uint8_t *data, size_t length, uint32_t *out, size_t capacity, size_t *scanned) {

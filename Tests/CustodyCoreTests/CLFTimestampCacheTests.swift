@@ -24,6 +24,17 @@ struct CLFTimestampCacheTests {
         #expect(parse(&cache, "11/Oct/2026:13:56:40 -0900") == utcMillis(2026, 10, 11, 22, 56, 40))
     }
 
+    /// A fresh cache remembers nothing: a time of NUL bytes around two digits (which the zeroed
+    /// remembered words would match) is rejected as `parseCLF` rejects it.
+    @Test func aFreshCacheMatchesNothing() {
+        var cache = CLFTimestampCache()
+        var bytes = [UInt8](repeating: 0, count: 26)
+        bytes[18] = 0x30
+        bytes[19] = 0x37
+        #expect(bytes.withUnsafeBufferPointer { TimestampParser.parseCLF($0) } == nil)
+        #expect(bytes.withUnsafeBufferPointer { cache.parse($0) } == nil)
+    }
+
     @Test func aRememberedMinuteStillChecksTheSeconds() {
         var cache = CLFTimestampCache()
         #expect(parse(&cache, "10/Oct/2026:13:55:36 +0800") != nil)

@@ -53,6 +53,22 @@ import Testing
         #expect(try WholeFile.read(path: path, limit: whole.contents.count) != nil)
     }
 
+    /// A read that fails part-way (EIO on a failing disk) does not drop the file: it is not read
+    /// whole, and the run reads it from its path, where the fault is recorded with its offset.
+    @Test func aFailingReadLeavesTheFileToBeReadFromItsPath() throws {
+        let fixture = try Fixture()
+        let path = try fixture.log("a.log.gz", user: "alice")
+        var calls = 0
+        let failing: (Int32, UnsafeMutableRawPointer, Int) -> Int = { fd, buffer, count in
+            calls += 1
+            if calls == 1 { return Foundation.read(fd, buffer, min(count, 10)) }
+            errno = EIO
+            return -1
+        }
+        #expect(try WholeFile.read(path: path, readBytes: failing) == nil)
+        #expect(calls == 2)
+    }
+
     @Test func aFIFOIsNotReadAndDoesNotHang() throws {
         let fixture = try Fixture()
         let fifo = fixture.dir.appendingPathComponent("logs/pipe.log").path

@@ -5,9 +5,10 @@
 /// Gives exactly `TimestampParser.parseCLF`'s answers: the remembered bytes were validated when
 /// first parsed, and a timestamp that differs in any of them is parsed in full.
 public struct CLFTimestampCache: Sendable {
-    /// Bytes 0..<8 and 8..<16 of the remembered timestamp (`dd/Mon/y`, `yyy:HH:M`); zero
-    /// matches no timestamp (a valid one starts with a digit).
+    /// Bytes 0..<8 and 8..<16 of the remembered timestamp (`dd/Mon/y`, `yyy:HH:M`). Until a
+    /// timestamp is remembered nothing matches: zeros would match a time made of NUL bytes.
     private var head: (UInt64, UInt64) = (0, 0)
+    private var primed = false
     /// Bytes 16..<18 (`M:`) and 20..<26 (` +zzzz`) of the remembered timestamp: the words at 16
     /// and 18 with the seconds (bytes 18 and 19) masked out.
     private var tail: UInt64 = 0
@@ -30,7 +31,7 @@ public struct CLFTimestampCache: Sendable {
         let raw = UnsafeRawPointer(base)
         let words = (raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
         let tail = Self.tailWord(raw)
-        if words == head && tail == self.tail {
+        if primed && words == head && tail == self.tail {
             let tens = base[18] &- 0x30
             let ones = base[19] &- 0x30
             if tens < 10 && ones < 10 {
@@ -44,6 +45,7 @@ public struct CLFTimestampCache: Sendable {
         let second = Int64(base[18] &- 0x30) * 10 + Int64(base[19] &- 0x30)
         head = words
         self.tail = tail
+        primed = true
         minuteMillis = millis - second * 1000
         return millis
     }

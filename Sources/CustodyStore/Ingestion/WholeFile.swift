@@ -15,15 +15,21 @@ public struct WholeFile: Sendable {
     /// Files up to this size are read whole when they are planned; larger ones are read from
     /// their path as they are audited. (The vault's pack limit and the inline-copy limit.)
     static let sizeLimit = 1 << 20
-    /// At most this many bytes of whole files are held by one run's plans at a time: past it,
-    /// small files are read from their path like large ones (no more memory, only more reads).
+    /// At most this many bytes of whole files are read by one run's planning (charged when a
+    /// file is planned, never given back): past it, small files are read from their path like
+    /// large ones (no more memory, only more reads).
     static let budget = 32 << 20
 
     /// Reads the regular file at `path` whole when it holds at most `limit` bytes. Nil when it
-    /// is larger, or when its size changed while it was read (the caller then reads it from its
-    /// path, which decides what it holds). Throws what `DecodedSources.open` would: a file that
-    /// cannot be opened, is not a regular file, or cannot be read.
-    static func read(path: String, limit: Int = sizeLimit) throws(ReadFault) -> WholeFile? {
+    /// is larger, when its size changed while it was read, or when reading it failed: the caller
+    /// then reads it from its path, which decides what it holds and records a read fault at its
+    /// offset (`input.unreadable_file`), keeping the records before it. Throws what
+    /// `DecodedSources.open` would: a file that cannot be opened or is not a regular file.
+    /// `readBytes` is `read(2)`; tests pass one that fails.
+    static func read(
+        path: String, limit: Int = sizeLimit,
+        readBytes: (Int32, UnsafeMutableRawPointer, Int) -> Int = { Foundation.read($0, $1, $2) }
+    ) throws(ReadFault) -> WholeFile? {
         // Non-blocking, as `DecodedSources.open`: a FIFO put in place of a log cannot hang the
         // run; only regular files are read.
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
@@ -38,7 +44,7 @@ public struct WholeFile: Sendable {
         let contents = [UInt8](unsafeUninitializedCapacity: want) { buffer, count in
             var n = 0
             while n < want {
-                let got = Foundation.read(fd, buffer.baseAddress! + n, want - n)
+                let got = readBytes(fd, buffer.baseAddress! + n, want - n)
                 if got > 0 {
                     n += got
                 } else if got == 0 {
@@ -50,10 +56,9 @@ public struct WholeFile: Sendable {
             }
             count = n
         }
-        if failure != 0 {
-            throw ReadFault(offset: contents.count, message: "read error: \(String(cString: strerror(failure)))")
-        }
-        guard contents.count == Int(st.st_size) else { return nil }
+        // A failed read is not this file's verdict: dropping the file here would lose its
+        // records and its unreadable-file finding. Read from its path, the fault is recorded.
+        guard failure == 0, contents.count == Int(st.st_size) else { return nil }
         return WholeFile(contents: contents, status: FileIdentity.Status(st))
     }
 }

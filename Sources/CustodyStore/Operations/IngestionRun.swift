@@ -186,6 +186,9 @@ public enum IngestionRun {
                     // The files read beside one that fails are kept (those read ahead included):
                     // a file failing every run must not hold back the rest of its group run after
                     // run. Only reads fail.
+                    // Each one is logged as it happens: the run stops with the first, and the
+                    // operator must see every file that failed, not only that one.
+                    logger.error("\(error.message)")
                     if failure == nil { failure = error }
                     reading -= 1
                     continue

@@ -32,12 +32,17 @@ struct RunPlanner: Sendable {
     /// bytes go with its plan, to be audited and stored without reading it again.
     mutating func plan(_ inputs: ArraySlice<SourceExpander.Input>, logger: Logger) -> [IngestionPlan] {
         // Which files to open, and which of them to read whole (within the budget, in order).
-        var toOpen: [(input: SourceExpander.Input, whole: Bool)] = []
+        // `whole`: the bytes charged to the budget, the most the file is read whole with (a file
+        // grown since its `stat` is read from its path instead, so the budget holds).
+        var toOpen: [(input: SourceExpander.Input, whole: Int?)] = []
         for input in inputs {
             let status = FileIdentity.status(path: input.path)
             if let status, known.isUnchanged(path: input.path, status) { continue }
-            let whole = status.map { $0.size <= min(WholeFile.sizeLimit, budget) } ?? false
-            if whole { budget -= Int(status!.size) }
+            var whole: Int?
+            if let status, status.size <= min(WholeFile.sizeLimit, budget) {
+                whole = Int(status.size)
+                budget -= Int(status.size)
+            }
             toOpen.append((input, whole))
         }
         let identities = Self.readIdentities(toOpen, jobs: jobs)
@@ -76,7 +81,7 @@ struct RunPlanner: Sendable {
     /// Each file's identity (nil when empty) and, when read whole, its bytes; in order, read on
     /// up to `jobs` threads (each result is written by one thread, at its own index).
     static func readIdentities(
-        _ files: [(input: SourceExpander.Input, whole: Bool)], jobs: Int
+        _ files: [(input: SourceExpander.Input, whole: Int?)], jobs: Int
     ) -> [Result<(FileIdentity, [UInt8]?)?, ReadFault>] {
         let threads = min(max(1, jobs), files.count / 64)
         guard threads > 1 else { return files.map(identify) }
@@ -92,9 +97,9 @@ struct RunPlanner: Sendable {
         return results
     }
 
-    static func identify(_ file: (input: SourceExpander.Input, whole: Bool)) -> Result<(FileIdentity, [UInt8]?)?, ReadFault> {
+    static func identify(_ file: (input: SourceExpander.Input, whole: Int?)) -> Result<(FileIdentity, [UInt8]?)?, ReadFault> {
         Result { () throws(ReadFault) -> (FileIdentity, [UInt8]?)? in
-            if file.whole, let read = try WholeFile.read(path: file.input.path) {
+            if let limit = file.whole, let read = try WholeFile.read(path: file.input.path, limit: limit) {
                 return try FileIdentity.read(read).map { ($0, read.contents) }
             }
             // Too large, or changed while it was read: identified from its path, read later.
