@@ -69,6 +69,25 @@ import Testing
         #expect(calls == 2)
     }
 
+    /// `copytruncate` between two slices of planning: `app.log` is planned whole (X), then copied
+    /// to `app.log.1` and rewritten (Z) before the copy is planned. The copy continues the bytes
+    /// that will be ingested (X), so it is read once; judged by what `app.log` holds by then (Z),
+    /// X would have been planned, and counted, twice.
+    @Test func aCopyIsJudgedByThePlannedBytesNotByWhatThePathHoldsLater() throws {
+        let fixture = try Fixture()
+        let original = try fixture.log("app.log.gz", user: "alice", lines: 8)
+        var planner = try RunPlanner(database: fixture.database, jobs: 1)
+        let logger = Logger(label: "test")
+        let first = planner.plan([SourceExpander.Input(path: original, format: .jsonl)][...], logger: logger)
+        #expect(first.count == 1)
+        #expect(first.first?.contents != nil)
+        let copy = fixture.dir.appendingPathComponent("logs/app.log.1.gz").path
+        try FileManager.default.copyItem(atPath: original, toPath: copy)
+        try fixture.log("app.log.gz", user: "bob", lines: 3)
+        let second = planner.plan([SourceExpander.Input(path: copy, format: .jsonl)][...], logger: logger)
+        #expect(second.isEmpty, "the copy of the planned bytes is planned again")
+    }
+
     @Test func aFIFOIsNotReadAndDoesNotHang() throws {
         let fixture = try Fixture()
         let fifo = fixture.dir.appendingPathComponent("logs/pipe.log").path

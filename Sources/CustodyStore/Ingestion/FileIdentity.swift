@@ -72,7 +72,26 @@ public struct FileIdentity: Sendable {
 
     /// CRC-32 of the first `length` decoded bytes; nil when the file has fewer or cannot be read.
     public static func contentChecksum(path: String, length: Int) -> UInt32? {
-        guard let source = try? DecodedSources.open(path: path) else { return nil }
+        contentChecksum(of: .path(path), length: length)
+    }
+
+    /// Where a file's bytes are read from: its path, or the bytes of it already read whole
+    /// (`WholeFile`), which are then what it is judged by, as they are what will be ingested.
+    public enum Content: Sendable {
+        case path(String)
+        case bytes([UInt8])
+
+        func open() -> DecodedSource? {
+            switch self {
+            case .path(let path): return try? DecodedSources.open(path: path)
+            case .bytes(let bytes): return try? DecodedSources.open(contents: bytes)
+            }
+        }
+    }
+
+    /// `contentChecksum(path:length:)` of a file's bytes wherever they are.
+    public static func contentChecksum(of content: Content, length: Int) -> UInt32? {
+        guard let source = content.open() else { return nil }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
         defer { buffer.deallocate() }
         var crc: UInt32 = 0
@@ -90,7 +109,12 @@ public struct FileIdentity: Sendable {
     /// other, a copy of it, or an earlier or later state of it. A read fault ends the comparison
     /// like the end of the file.
     public static func oneContinuesTheOther(_ a: String, _ b: String) -> Bool {
-        guard let left = try? DecodedSources.open(path: a), let right = try? DecodedSources.open(path: b) else { return false }
+        oneContinuesTheOther(.path(a), .path(b))
+    }
+
+    /// `oneContinuesTheOther` of two files' bytes wherever they are.
+    public static func oneContinuesTheOther(_ a: Content, _ b: Content) -> Bool {
+        guard let left = a.open(), let right = b.open() else { return false }
         let size = 256 * 1024
         let l = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
         let r = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)

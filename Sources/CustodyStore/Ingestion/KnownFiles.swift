@@ -33,6 +33,14 @@ struct KnownFiles {
     /// decoded bytes have the CRC-32 of what was ingested (a copy, a compressed rotation). A
     /// different file that merely starts the same way (a common banner) matches neither.
     func confirmedRecord(for identity: FileIdentity, path: String) -> LogFileRecord? {
+        confirmedRecord(for: identity, content: .path(path))
+    }
+
+    /// `confirmedRecord(for:path:)` judging the file by `content`: the bytes read whole at
+    /// planning when there are any, which are what will be ingested, not what its path holds by
+    /// then (a file truncated and rewritten since, as `copytruncate` does, must not pass for
+    /// new).
+    func confirmedRecord(for identity: FileIdentity, content: FileIdentity.Content) -> LogFileRecord? {
         let candidates = candidates(for: identity)
         if candidates.isEmpty { return nil }
         let inode = Int64(bitPattern: identity.inode)
@@ -40,7 +48,7 @@ struct KnownFiles {
         for candidate in candidates.sorted(by: { $0.bytesRead > $1.bytesRead }) {
             // A row from before checksums were kept is trusted on its fingerprint, as it was.
             guard let expected = candidate.contentChecksum else { return candidate }
-            if FileIdentity.contentChecksum(path: path, length: candidate.bytesRead) == UInt32(truncatingIfNeeded: expected) {
+            if FileIdentity.contentChecksum(of: content, length: candidate.bytesRead) == UInt32(truncatingIfNeeded: expected) {
                 return candidate
             }
         }

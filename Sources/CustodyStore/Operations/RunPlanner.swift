@@ -14,8 +14,9 @@ struct RunPlanner: Sendable {
     private var budget: Int
     /// Known files already planned in this run, by row id.
     private var claimed = Set<Int64>()
-    /// Files new to the state planned in this run, by fingerprint.
-    private var newByFingerprint: [String: [String]] = [:]
+    /// Files new to the state planned so far in this run, by fingerprint, with the bytes each
+    /// will be ingested from (its path, or what was read whole).
+    private var newByFingerprint: [String: [FileIdentity.Content]] = [:]
 
     init(database: StateDatabase, jobs: Int, wholeFileBudget: Int = WholeFile.budget) throws {
         known = KnownFiles(try database.pool.read { db in try LogFileRecord.fetchAll(db) })
@@ -58,7 +59,9 @@ struct RunPlanner: Sendable {
                 logger.warning("\(EscapedText.escape(input.path)): \(error.message)")
                 continue
             }
-            let record = known.confirmedRecord(for: identity, path: input.path)
+            // Judged by the bytes that will be ingested: those read whole, else the file's path.
+            let content: FileIdentity.Content = contents.map { .bytes($0) } ?? .path(input.path)
+            let record = known.confirmedRecord(for: identity, content: content)
             if let record {
                 if record.isUnchanged(identity) { continue }
                 guard claimed.insert(record.id!).inserted else {
@@ -67,11 +70,11 @@ struct RunPlanner: Sendable {
                 }
             } else {
                 let alike = newByFingerprint[identity.fingerprint] ?? []
-                if alike.contains(where: { FileIdentity.oneContinuesTheOther($0, input.path) }) {
+                if alike.contains(where: { FileIdentity.oneContinuesTheOther($0, content) }) {
                     logger.info("\(EscapedText.escape(input.path)): same content as another file in this run; read once")
                     continue
                 }
-                newByFingerprint[identity.fingerprint, default: []].append(input.path)
+                newByFingerprint[identity.fingerprint, default: []].append(content)
             }
             plans.append(IngestionPlan(path: input.path, format: input.format, identity: identity, record: record, contents: contents))
         }
