@@ -11,11 +11,12 @@ import Glibc
 /// seventh session). Parser threads therefore lower their own priority: they still take every
 /// idle cycle, but no longer take the reader's.
 enum ThreadPriority {
-    /// How much less a helper thread asks of the scheduler (a `nice` increment: at +5 a thread
-    /// weighs about a third of one at 0 when both want the same core). +10 and +19 measured no
-    /// faster on a quiet machine, and on a busy one the calling thread waits for the blocks a
-    /// parser holds: a parser must not be starved by other processes either.
-    static let helperIncrement: Int32 = 5
+    /// How much less a helper thread asks of the scheduler (a `nice` increment: at +10 a thread
+    /// weighs about a tenth of one at 0 when both want the same core). +10 measured 7 % faster
+    /// than +5 on a one-file high-entropy check (interleaved, quiet). The price, on a host busy
+    /// with other processes: the calling thread waits for the blocks a parser holds, and a
+    /// parser there gets a tenth of a competing thread's share, so such a check runs slower.
+    static let helperIncrement: Int32 = 10
 
     /// Lowers the calling thread's priority by `increment` nice steps. Linux keeps the nice value
     /// per thread (`setpriority(2)`), so other threads keep theirs. Raising it back needs a
