@@ -46,4 +46,20 @@ enum ByteScan {
     static func prefixWord(_ bytes: UnsafeBufferPointer<UInt8>?) -> UInt64 {
         bytes.map(KeyHash.prefixWord) ?? 0
     }
+
+    /// The first eight bytes of a value a parser found (`ParsedLine.userPrefix`, `eventPrefix`):
+    /// one load when eight bytes are readable from its start, that is inside the line (before
+    /// `lineEnd`) or at the start of one of the parser's two scratch buffers (each as long as the
+    /// line limit); else byte by byte.
+    @inline(__always)
+    static func prefixWord(
+        _ value: UnsafeBufferPointer<UInt8>?, lineEnd: UnsafePointer<UInt8>, scratch first: UnsafeMutablePointer<UInt8>,
+        _ second: UnsafeMutablePointer<UInt8>
+    ) -> UInt64 {
+        guard let value, let base = value.baseAddress else { return 0 }
+        if base + 8 <= lineEnd || base == UnsafePointer(first) || base == UnsafePointer(second) {
+            return prefixWord(base, count: value.count)
+        }
+        return prefixWord(value)
+    }
 }

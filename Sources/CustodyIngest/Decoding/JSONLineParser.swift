@@ -305,15 +305,10 @@ struct JSONLineParser {
                 event: eventBytes, eventPrefix: prefix(eventBytes, lineEnd: p + n)))
     }
 
-    /// The first eight bytes of a value: one load when eight bytes are readable from its start
-    /// (inside the line, or in a 1 MiB scratch buffer), else byte by byte.
+    /// The first eight bytes of a value in the line or in this parser's scratch buffers.
     @inline(__always)
     private func prefix(_ value: UnsafeBufferPointer<UInt8>?, lineEnd: UnsafePointer<UInt8>) -> UInt64 {
-        guard let value, let base = value.baseAddress else { return 0 }
-        if base + 8 <= lineEnd || base == UnsafePointer(userScratch) || base == UnsafePointer(eventScratch) {
-            return ByteScan.prefixWord(base, count: value.count)
-        }
-        return ByteScan.prefixWord(value)
+        ByteScan.prefixWord(value, lineEnd: lineEnd, scratch: userScratch, eventScratch)
     }
 
     // MARK: scanning
