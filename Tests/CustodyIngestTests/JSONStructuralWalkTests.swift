@@ -63,14 +63,21 @@ struct JSONStructuralWalkTests {
         }
     }
 
-    private func compare(policy: Policy, lines: Int, seed: UInt64) {
-        let fields = FieldTable(policy.fields)
-        defer { fields.deallocate() }
+    /// A parser that tries the structural walk on every line (never pausing) and one that
+    /// only takes the full walk, over the same field names.
+    private static func walkPair(_ fields: FieldTable) -> (structural: JSONLineParser, full: JSONLineParser) {
         var structural = JSONLineParser(fields: fields)
         structural.usesStructuralWalk = true
         structural.pausesStructuralWalk = false
         var full = JSONLineParser(fields: fields)
         full.usesStructuralWalk = false
+        return (structural, full)
+    }
+
+    private func compare(policy: Policy, lines: Int, seed: UInt64) {
+        let fields = FieldTable(policy.fields)
+        defer { fields.deallocate() }
+        var (structural, full) = Self.walkPair(fields)
         defer {
             structural.deallocate()
             full.deallocate()
@@ -144,11 +151,7 @@ struct JSONStructuralWalkTests {
         let policy = try loadPolicy()
         let fields = FieldTable(policy.fields)
         defer { fields.deallocate() }
-        var structural = JSONLineParser(fields: fields)
-        structural.usesStructuralWalk = true
-        structural.pausesStructuralWalk = false
-        var full = JSONLineParser(fields: fields)
-        full.usesStructuralWalk = false
+        var (structural, full) = Self.walkPair(fields)
         defer {
             structural.deallocate()
             full.deallocate()

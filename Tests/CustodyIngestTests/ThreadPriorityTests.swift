@@ -35,10 +35,22 @@ struct ThreadPriorityTests {
         let lines = (0..<5_000).map { #"{"ts":"2026-10-10T10:00:00Z","user":"u\#($0 % 13)","event":"view"}"# }
         let path = try dir.writeGzip("many.jsonl.gz", lines: lines)
         let before = try #require(ThreadPriority.currentThreadNice())
+        let seen = NiceValues()
         let audit = ParallelFileScan.scan(
-            path: path, index: 0, policy: try loadPolicy(), format: .auto, blockBytes: 4096, parserThreads: 2)
+            path: path, index: 0, policy: try loadPolicy(), format: .auto, blockBytes: 4096, parserThreads: 2,
+            parserStarted: { seen.add(ThreadPriority.currentThreadNice()) })
         #expect(audit.records == 5_000)
         #expect(ThreadPriority.currentThreadNice() == before)
+        // Each parser thread runs lowered (a scan that forgot to lower them fails here).
+        #expect(seen.values == [min(before + ThreadPriority.helperIncrement, 19), min(before + ThreadPriority.helperIncrement, 19)])
         #endif
     }
+}
+
+/// Nice values reported from parser threads.
+private final class NiceValues: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: [Int32?] = []
+    func add(_ value: Int32?) { lock.withLock { seen.append(value) } }
+    var values: [Int32?] { lock.withLock { seen } }
 }

@@ -33,11 +33,13 @@ enum ParallelFileScan {
     static let parserThreads = 2
 
     /// `blockBytes` and `readBytes` (decoded bytes asked of the source at a time) are
-    /// parameters so that tests can cut blocks and reads anywhere.
+    /// parameters so that tests can cut blocks and reads anywhere; `parserStarted` runs on each
+    /// parser thread as it starts, for tests.
     static func scan(
         path: String, index: Int32, policy: Policy, format: LogFormat,
         blockBytes: Int = ParallelFileScan.blockBytes, readBytes: Int = LineReader.readSize,
-        parserThreads: Int = ParallelFileScan.parserThreads
+        parserThreads: Int = ParallelFileScan.parserThreads,
+        parserStarted: (@Sendable () -> Void)? = nil
     ) -> FileAudit {
         let source: DecodedSource
         do {
@@ -83,7 +85,7 @@ enum ParallelFileScan {
                 for _ in 0..<parserThreads {
                     shared.finished.enter()
                     let thread = Thread { [shared] in
-                        shared.parseBlocks(path: path, policy: policy, format: format)
+                        shared.parseBlocks(path: path, policy: policy, format: format, started: parserStarted)
                         shared.finished.leave()
                     }
                     thread.stackSize = 1 << 20
@@ -304,9 +306,11 @@ enum ParallelFileScan {
 
         // MARK: parser threads
 
-        func parseBlocks(path: String, policy: Policy, format: LogFormat) {
+        /// `started` runs on the thread once its priority is lowered (tests look at it there).
+        func parseBlocks(path: String, policy: Policy, format: LogFormat, started: (@Sendable () -> Void)?) {
             // The reader's inflate is the one serial stage: parsers take what it leaves.
             ThreadPriority.lowerCurrentThread()
+            started?()
             var parser = BlockParser(path: path, policy: policy, format: format)
             defer { parser.deallocate() }
             while let block = claim() {
