@@ -12,6 +12,7 @@ struct HoldCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List active legal holds, and when expiring ones lapse.",
             discussion:
                 "US preservation holds (18 U.S.C. § 2703(f)) lapse 90 days after the request, or 180 after one extension; others last until the request is closed. --as-of: the day to judge lapsed holds on."
@@ -41,6 +42,7 @@ struct HoldCommand: AsyncParsableCommand {
 
     struct Extend: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "extend",
             abstract: "Extend a US preservation hold by 90 days (once, before it lapses).",
             discussion:
                 "18 U.S.C. § 2703(f)(2): preserved for 90 days, extended for another 90 upon a renewed request. Recorded in the ledger.")

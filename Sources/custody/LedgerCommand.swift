@@ -26,6 +26,7 @@ struct LedgerCommand: AsyncParsableCommand {
 
     struct Init: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "init",
             abstract: "Create the ledger's Ed25519 signing key at ledger_key (mode 0600).",
             discussion: """
                 Never replaces a key. States made by earlier versions kept the key inside the state \
@@ -78,6 +79,7 @@ struct LedgerCommand: AsyncParsableCommand {
 
     struct Key: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "key",
             abstract: "Print the ledger's Ed25519 public key (base64), to publish beside reports.")
         @OptionGroup var options: LedgerOptions
 
@@ -90,6 +92,7 @@ struct LedgerCommand: AsyncParsableCommand {
 
     struct Checkpoint: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "checkpoint",
             abstract: "Sign the ledger head and print (or write) it as a checkpoint to keep elsewhere.",
             discussion: """
                 One line of JSON (custody.checkpoint.v1): entry count, head SHA-256, time, key id, \
@@ -120,6 +123,7 @@ struct LedgerCommand: AsyncParsableCommand {
 
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Write every ledger entry, one canonical JSON line each, to a file.",
             discussion: """
                 Each line is an entry exactly as it was hashed: SHA-256 of the line (without its \

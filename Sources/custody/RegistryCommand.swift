@@ -12,6 +12,7 @@ struct RegistryCommand: AsyncParsableCommand {
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "import",
             abstract: "Record verifications from a registry export (CSV with header user,verified_at,method, or JSON lines).",
             discussion:
                 "All or nothing: a bad row is named by its line and nothing is imported. Importing the same rows again changes nothing. A verification counts like a verification event at its time."
@@ -35,7 +36,8 @@ struct RegistryCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List every known verification and where it came from (log or registry).")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List every known verification and where it came from (log or registry).")
 
         @OptionGroup var options: StateOptions
 

@@ -12,6 +12,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     struct Transparency: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "transparency",
             abstract: "What authorities asked for and what was given, for a period.",
             discussion: """
                 For publication. Counts requests received in --period per legal process and per \
@@ -101,6 +102,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     struct Compliance: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "compliance",
             abstract: "Retention coverage day by day and real-name violations, for a period.",
             discussion: "Violating users are pseudonymised with a keyed hash (the key stays in the state directory) unless --reveal-users.")
 

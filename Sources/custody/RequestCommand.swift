@@ -25,6 +25,7 @@ struct RequestCommand: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Record a new request (from flags or --file JSON) and place its legal hold.",
             discussion: """
                 A request file holds one JSON object:
@@ -128,7 +129,8 @@ struct RequestCommand: AsyncParsableCommand {
     }
 
     struct Import: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record many requests from JSON lines, all or nothing.")
+        static let configuration = CommandConfiguration(
+            commandName: "import", abstract: "Record many requests from JSON lines, all or nothing.")
 
         @OptionGroup var options: StateOptions
         @Argument(help: ArgumentHelp("JSON-lines file, one request object a line ('-' for stdin).", valueName: "file")) var file: String
@@ -156,7 +158,7 @@ struct RequestCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List requests, optionally filtered.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List requests, optionally filtered.")
 
         @OptionGroup var options: ConfigOptions
         @Option(
@@ -202,7 +204,8 @@ struct RequestCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one request: scope, decisions, holds, productions.")
+        static let configuration = CommandConfiguration(
+            commandName: "show", abstract: "Show one request: scope, decisions, holds, productions.")
 
         @OptionGroup var options: StateOptions
         @Argument(help: "Request id.") var id: String
@@ -218,6 +221,7 @@ struct RequestCommand: AsyncParsableCommand {
 
     struct Acknowledge: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "acknowledge",
             abstract: "Record when the authority was informed that its request was received.",
             discussion:
                 "The DSA transparency template reports the median time to inform the authority of receipt. A time before the request was received is refused."
@@ -238,6 +242,7 @@ struct RequestCommand: AsyncParsableCommand {
 
     struct Decide: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "decide",
             abstract: "Decide, per user in scope, whether to produce their records (one request, or many with --file).",
             discussion: """
                 Once every user in scope has a decision the request is decided; its outcome is fully complied, partially complied or rejected. \
@@ -293,6 +298,7 @@ struct RequestCommand: AsyncParsableCommand {
 
     struct Produce: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "produce",
             abstract: "Write the evidence package of one or more decided requests.",
             discussion: """
                 Writes records/<user>.log.gz (the original lines) and manifest.json with SHA-256 values into --out (created 0700; must not exist or be empty). \
@@ -338,6 +344,7 @@ struct RequestCommand: AsyncParsableCommand {
 
     struct Close: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "close",
             abstract: "Close (or withdraw) a request and release its legal hold (one request, or many with --file).",
             discussion: """
                 A closing dated (--at) before the request was received is refused. --file takes JSON lines, all or nothing:
