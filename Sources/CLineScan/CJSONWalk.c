@@ -213,6 +213,45 @@ __attribute__((always_inline)) static inline custody_json_found walk_members(
     }
 }
 
+/* Learns the shape of a line the walk took (`found`), if every value of it is a string and its
+   skeleton fits: into templates[0], the older one moving to templates[1]. */
+static void learn_template(custody_json_keys *keys, const uint8_t *b, size_t n, const uint16_t *q, size_t nq, custody_json_found found) {
+    if (nq < 4 || nq % 4 != 0 || nq > 252 || q[0] != 1 || q[nq - 1] != n - 2) return;
+    size_t removed = 0;
+    for (size_t j = 0; j < nq; j += 4) {
+        /* `"key":"value"` then `,"` (or the closing brace: q[nq - 1] is the line's last quote). */
+        if (b[q[j + 1] + 1] != ':' || q[j + 2] != q[j + 1] + 2) return;
+        if (j + 4 < nq && (b[q[j + 3] + 1] != ',' || q[j + 4] != q[j + 3] + 2)) return;
+        removed += (size_t)(q[j + 3] - q[j + 2] - 1);
+    }
+    if (n - removed > CUSTODY_JSON_TEMPLATE_MAX) return;
+    custody_json_template learnt;
+    size_t length = 0, from = 0;
+    for (size_t j = 0; j < nq; j += 4) {
+        size_t upto = (size_t)q[j + 2] + 1; /* through the value's opening quote */
+        memcpy(learnt.skeleton + length, b + from, upto - from);
+        length += upto - from;
+        from = q[j + 3];
+    }
+    memcpy(learnt.skeleton + length, b + from, n - from);
+    length += n - from;
+    learnt.length = (uint32_t)length;
+    learnt.quotes = (uint32_t)nq;
+    uint32_t captures[3] = {(uint32_t)found.low, (uint32_t)(found.low >> 32), (uint32_t)found.high};
+    for (int f = 0; f < 3; f++) {
+        learnt.value_quote[f] = 255;
+        learnt.rank[f] = (uint8_t)captures[f];
+        if ((uint8_t)captures[f] == 255) continue;
+        size_t start = (captures[f] >> 10) & 0x7FF;
+        for (size_t j = 2; j < nq; j += 4) {
+            if (q[j] == start) learnt.value_quote[f] = (uint8_t)j;
+        }
+        if (learnt.value_quote[f] == 255) return; /* cannot happen: every value is a string */
+    }
+    keys->templates[1] = keys->templates[0];
+    keys->templates[0] = learnt;
+}
+
 /* Stage 1 without AVX-512: the line copied into `b` with zeros after it (so that whole blocks
    can be compared), then its quotes. */
 static custody_json_found walk_portable(const uint8_t *line, size_t n, custody_json_keys *keys) {
@@ -257,10 +296,71 @@ custody_json_found custody_json_walk_portable(const uint8_t *line, size_t length
 
 #if defined(__x86_64__)
 
-__attribute__((target("avx512f,avx512bw,avx512vbmi2")))
+#define CUSTODY_AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vbmi2,bmi2,pclmul")))
+
+/* Bit i set when an odd number of bits 0...i of `x` are: inside a string, given its quotes. */
+CUSTODY_AVX512_TARGET static inline uint64_t prefix_xor(uint64_t x) {
+    __m128i product = _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)x), _mm_set1_epi8((char)0xFF), 0);
+    return (uint64_t)_mm_cvtsi128_si64(product);
+}
+
+/* The captures of a line of template `t`'s shape, if it has it (`copy`: the line, zero after it,
+   in 64-byte blocks; `quote_masks`: each block's quotes). The line's skeleton is made the way
+   `learn_template` made the template's: the bytes between its (4j+2)th and (4j+3)th quotes
+   taken out (quotes picked by their index with `pdep`, the bytes between them by a prefix xor),
+   and compared whole. With as many quotes as the template's and the same skeleton, the line is
+   the template's with other quote-free, backslash-free bytes inside its string values (the
+   line has no backslash), so the full walk takes it with the same keys. */
+CUSTODY_AVX512_TARGET static int match_template(
+    const custody_json_template *t, const uint8_t *copy, size_t n, const uint64_t *quote_masks, const uint16_t *q,
+    custody_json_found *found) {
+    _Alignas(64) uint8_t skeleton[CUSTODY_JSON_FAST_MAX + 64];
+    size_t length = 0, quotes = 0;
+    uint64_t inside = 0; /* all ones when the block starts inside a value */
+    for (size_t i = 0; i < n; i += 64) {
+        uint64_t block_quotes = quote_masks[i / 64];
+        /* Quotes 2 and 3 of every 4 (the values'), counting from the line's first. */
+        uint64_t every = 0xCCCCCCCCCCCCCCCCULL;
+        unsigned shift = (unsigned)(quotes & 3);
+        uint64_t picked = shift ? (every >> shift) | (every << (64 - shift)) : every;
+        uint64_t value_quotes = _pdep_u64(picked, block_quotes);
+        uint64_t strings = prefix_xor(value_quotes) ^ inside;
+        inside = (uint64_t)((int64_t)strings >> 63);
+        size_t left = n - i;
+        uint64_t valid = left >= 64 ? ~0ULL : (1ULL << left) - 1;
+        uint64_t kept = valid & ~(strings & ~value_quotes);
+        __m512i packed = _mm512_maskz_compress_epi8(kept, _mm512_load_si512((const void *)(copy + i)));
+        _mm512_storeu_si512((void *)(skeleton + length), packed);
+        length += (size_t)__builtin_popcountll(kept);
+        quotes += (size_t)__builtin_popcountll(block_quotes);
+        if (length > t->length) return 0;
+    }
+    if (length != t->length || quotes != t->quotes) return 0;
+    for (size_t i = 0; i < length; i += 64) {
+        size_t left = length - i;
+        __mmask64 valid = left >= 64 ? ~0ULL : (1ULL << left) - 1;
+        __m512i line = _mm512_maskz_loadu_epi8(valid, (const void *)(skeleton + i));
+        __m512i shape = _mm512_maskz_loadu_epi8(valid, (const void *)(t->skeleton + i));
+        if (_mm512_cmpneq_epi8_mask(line, shape)) return 0;
+    }
+    uint32_t captures[3];
+    for (int f = 0; f < 3; f++) {
+        uint8_t v = t->value_quote[f];
+        captures[f] = v == 255 ? 255u | (uint32_t)CUSTODY_JSON_OTHER << 8
+                               : t->rank[f] | (uint32_t)CUSTODY_JSON_STRING << 8 | (uint32_t)q[v] << 10 | (uint32_t)(q[v + 1] + 1) << 21;
+    }
+    found->low = captures[0] | (uint64_t)captures[1] << 32;
+    found->high = captures[2] | CUSTODY_JSON_ACCEPTED;
+    return 1;
+}
+
+CUSTODY_AVX512_TARGET
 static custody_json_found walk_avx512(const uint8_t *line, size_t n, custody_json_keys *keys) {
     /* Room for a whole block's 64 positions written past the last quote. */
     uint16_t q[CUSTODY_JSON_FAST_MAX + 64];
+    /* The line again, zero after its end, and each block's quotes, for the templates. */
+    _Alignas(64) uint8_t copy[CUSTODY_JSON_FAST_MAX + 64];
+    uint64_t quote_masks[CUSTODY_JSON_FAST_MAX / 64 + 1];
     const __m512i quote = _mm512_set1_epi8('"');
     const __m512i backslash = _mm512_set1_epi8('\\');
     const __m512i offsets = _mm512_set_epi8(
@@ -269,14 +369,15 @@ static custody_json_found walk_avx512(const uint8_t *line, size_t n, custody_jso
         1, 0);
     size_t nq = 0;
     uint64_t backslashes = 0;
-    size_t i = 0;
-    for (; i < n; i += 64) {
+    for (size_t i = 0; i < n; i += 64) {
         /* A masked load reads nothing past the line and zeroes the rest of the block. */
         size_t left = n - i;
         __mmask64 valid = left >= 64 ? ~0ULL : (1ULL << left) - 1;
         __m512i block = _mm512_maskz_loadu_epi8(valid, (const void *)(line + i));
+        _mm512_store_si512((void *)(copy + i), block);
         backslashes |= _mm512_cmpeq_epi8_mask(block, backslash);
         uint64_t quotes = _mm512_cmpeq_epi8_mask(block, quote);
+        quote_masks[i / 64] = quotes;
         /* The quotes' offsets in the block, packed to the front in one instruction (no loop
            over the bits, whose exit the branch predictor would miss every block), then
            widened to line positions. */
@@ -294,7 +395,15 @@ static custody_json_found walk_avx512(const uint8_t *line, size_t n, custody_jso
         const custody_json_found refused = {0, 0};
         return refused;
     }
-    return walk_members(line, n, q, nq, keys);
+    /* The usual line has the shape of one of the last lines: checked whole, not key by key. */
+    custody_json_found found;
+    for (int k = 0; k < 2; k++) {
+        const custody_json_template *t = &keys->templates[k];
+        if (t->length != 0 && t->quotes == nq && match_template(t, copy, n, quote_masks, q, &found)) return found;
+    }
+    found = walk_members(line, n, q, nq, keys);
+    if (found.high & CUSTODY_JSON_ACCEPTED) learn_template(keys, line, n, q, nq, found);
+    return found;
 }
 
 /* Parser threads ask at once: the flag is read and written atomically (every thread computes
@@ -304,7 +413,8 @@ static int avx512_available(void) {
     int known = __atomic_load_n(&available, __ATOMIC_RELAXED);
     if (known < 0) {
         __builtin_cpu_init();
-        known = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi2");
+        known = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi2") &&
+                __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("pclmul");
         __atomic_store_n(&available, known, __ATOMIC_RELAXED);
     }
     return known;

@@ -1,6 +1,7 @@
 import CLineScan
 import CustodyCore
 import CustodyTesting
+import Foundation
 import Testing
 
 @testable import CustodyIngest
@@ -165,6 +166,68 @@ struct JSONStructuralWalkTests {
             let fast = verdict(&structural, bytes)
             #expect(fast == verdict(&full, bytes))
             #expect(fast.user == "u12345678")
+        }
+    }
+
+    /// Lines with the shape of the last ones (the walk checks such a line's skeleton, its bytes
+    /// outside the string values, whole against the shape it learnt): values holding any
+    /// structural byte but a quote or backslash, keys that differ from the learnt ones by a byte
+    /// or trade places, a value that turns into a number, a member more or less. Each gets the
+    /// full walk's verdict, and most are taken.
+    @Test func linesShapedLikeTheLastOnes() throws {
+        let policy = try loadPolicy()
+        let fields = FieldTable(policy.fields)
+        defer { fields.deallocate() }
+        var (structural, full) = Self.walkPair(fields)
+        defer {
+            structural.deallocate()
+            full.deallocate()
+        }
+        var random = SplitMix64(seed: 17)
+        let valueBytes = Array(#"{}[]:, 0123456789.eE+-tfnul/uesrvntpoZT"#.utf8) + [0x00, 0x09, 0xC3, 0xA9, 0xFF]
+        func value(_ length: Int) -> String {
+            String(decoding: (0..<length).map { _ in valueBytes[Int.random(in: 0..<valueBytes.count, using: &random)] }, as: UTF8.self)
+        }
+        // <0>, <1>, <2>: values.
+        let shapes = [
+            #"{"ts":"2026-09-20T08:00:01.212+08:00","user":"<0>","event":"<1>","ip":"<2>"}"#,
+            #"{"ts":"2026-09-20T08:00:01.212+08:00","event":"<1>","ip":"<2>","session":"<0>"}"#,
+            // The same lengths, other keys: a byte off, traded places, a number, one member less.
+            #"{"ts":"2026-09-20T08:00:01.212+08:00","uses":"<0>","event":"<1>","ip":"<2>"}"#,
+            #"{"ts":"2026-09-20T08:00:01.212+08:00","event":"<0>","user":"<1>","ip":"<2>"}"#,
+            #"{"ts":"2026-09-20T08:00:01.212+08:00","user":"<0>","event":"<1>","ip":1}"#,
+            #"{"ts":"2026-09-20T08:00:01.212+08:00","user":"<0>","event":"<1>"}"#,
+            #"{"ts":"2026-09-20T08:00:01.212+08:00","user":"<0>","event":"<1>","ip":"<2>" }"#,
+            #"{"ts":"2026-09-20T08:00:01.212+08:00","user":"<0>","event":"<1>","ip":"<2>","user":"x"}"#,
+        ]
+        guard let keys = fields.structuralKeys() else {
+            Issue.record("the default field names fit the structural walk's table")
+            return
+        }
+        defer { keys.deallocate() }
+        var disagreements: [String] = []
+        var taken = 0
+        for round in 0..<6_000 {
+            // Mostly the first two shapes (learnt, then matched), sometimes a look-alike.
+            let shape = round % 7 < 5 ? round % 2 : Int.random(in: 2..<shapes.count, using: &random)
+            let line = shapes[shape].replacingOccurrences(of: "<0>", with: value(Int.random(in: 0...70, using: &random)))
+                .replacingOccurrences(of: "<1>", with: value(Int.random(in: 0...9, using: &random)))
+                .replacingOccurrences(of: "<2>", with: value(Int.random(in: 0...40, using: &random)))
+            let bytes = Array(line.utf8)
+            let fast = verdict(&structural, bytes)
+            let slow = verdict(&full, bytes)
+            if fast != slow { disagreements.append("\(line): \(fast) vs \(slow)") }
+            // The AVX-512 walk (with its learnt shapes) against the portable one (without).
+            let avx = bytes.withUnsafeBufferPointer { custody_json_walk($0.baseAddress, $0.count, keys) }
+            let portable = bytes.withUnsafeBufferPointer { custody_json_walk_portable($0.baseAddress, $0.count, keys) }
+            if avx.low != portable.low || avx.high != portable.high { disagreements.append("AVX-512 against portable: \(line)") }
+            if avx.high & CUSTODY_JSON_ACCEPTED != 0 { taken += 1 }
+        }
+        #expect(disagreements.prefix(5) == [])
+        #expect(taken > 4_000)
+        if custody_json_walk_available() != 0 {
+            // Shapes were learnt (and so matched: most lines above had one of two shapes).
+            #expect(keys.pointee.templates.0.length > 0 && keys.pointee.templates.1.length > 0)
         }
     }
 

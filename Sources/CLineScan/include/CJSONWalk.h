@@ -32,12 +32,31 @@ typedef struct {
 
 #define CUSTODY_JSON_GUESSES 16
 
+/// The longest skeleton a template holds (see custody_json_template).
+#define CUSTODY_JSON_TEMPLATE_MAX 256
+
+/// The shape of a line whose every value is a string, learnt from a line the walk took: its
+/// skeleton is the line without the contents of its values (`{"ts":"","event":""}`), and its
+/// `quotes` the number of its quotes. A line with as many quotes and, once the contents between
+/// its (4j+2)th and (4j+3)th quotes are taken out, the same skeleton has the same keys in the
+/// same order with string values, so the same fields: `value_quote[f]` is the index of field f's
+/// value's opening quote (255: no key names f), `rank[f]` its rank. `length` 0: none learnt.
+typedef struct {
+    uint8_t skeleton[CUSTODY_JSON_TEMPLATE_MAX];
+    uint32_t length;
+    uint32_t quotes;
+    uint8_t value_quote[3];
+    uint8_t rank[3];
+} custody_json_template;
+
 /// The policy's field names, looked up by a hash of their first word and length, and the keys
-/// of the last line walked by position. One per parser: the walk updates the guesses.
+/// of the last line walked by position, and the shapes of the last two all-string lines. One per
+/// parser: the walk updates the guesses and the templates.
 typedef struct {
     custody_json_key slots[CUSTODY_JSON_KEY_SLOTS];
     uint32_t used;
     custody_json_guess guesses[CUSTODY_JSON_GUESSES][2];
+    custody_json_template templates[2];
 } custody_json_keys;
 
 /// Value kinds as the walk reports them (JSONLineParser's `Kind` has the same raw values).
