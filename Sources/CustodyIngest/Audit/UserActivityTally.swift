@@ -55,11 +55,14 @@ final class UserActivityTally {
         var id: Int32
     }
 
-    /// Records held back; a power of two. At ~150 ns per line and one user record in four lines
-    /// (the benchmark's mix), eight records are a few microseconds: ample for a memory fetch.
-    private static let capacity = 8
+    /// Records held back; a power of two. The caller applies a block's records back to back
+    /// (~20 ns each), so a fetch needs many records ahead: with 8 held back and 4 between
+    /// prefetch and use, the slot and time loads still stalled (half of the tally's samples);
+    /// 32 and 16 took the tally from ~13 % of a one-file check's CPU samples to ~9–10 %, on both
+    /// benchmark sets (8/4 → 16/8 → 32/16, perf, Benchmarks/RESULTS.md).
+    private static let capacity = 32
     /// Records between a slot's prefetch and the lookup that uses it.
-    private static let resolveLag = 4
+    private static let resolveLag = 16
     /// Longer user ids are not queued (their records are applied at once, after the queue);
     /// ids of nine to this many bytes are copied into the queue, shorter ones live in its words.
     private static let longestQueuedKey = 64
