@@ -213,43 +213,75 @@ __attribute__((always_inline)) static inline custody_json_found walk_members(
     }
 }
 
-/* Learns the shape of a line the walk took (`found`), if every value of it is a string and its
-   skeleton fits: into templates[0], the older one moving to templates[1]. */
-static void learn_template(custody_json_keys *keys, const uint8_t *b, size_t n, const uint16_t *q, size_t nq, custody_json_found found) {
-    if (nq < 4 || nq % 4 != 0 || nq > 252 || q[0] != 1 || q[nq - 1] != n - 2) return;
-    size_t removed = 0;
-    for (size_t j = 0; j < nq; j += 4) {
-        /* `"key":"value"` then `,"` (or the closing brace: q[nq - 1] is the line's last quote). */
-        if (b[q[j + 1] + 1] != ':' || q[j + 2] != q[j + 1] + 2) return;
-        if (j + 4 < nq && (b[q[j + 3] + 1] != ',' || q[j + 4] != q[j + 3] + 2)) return;
-        removed += (size_t)(q[j + 3] - q[j + 2] - 1);
-    }
-    if (n - removed > CUSTODY_JSON_TEMPLATE_MAX) return;
+/* The end of an integer `-?(0|[1-9][0-9]*)` at b[i], or 0 if there is none (the byte after it is
+   not checked). */
+static inline size_t integer_end(const uint8_t *b, size_t i, size_t n) {
+    if (i < n && b[i] == '-') i++;
+    if (!(i < n && is_digit(b[i]))) return 0;
+    if (b[i] == '0') return i + 1 < n && is_digit(b[i + 1]) ? 0 : i + 1;
+    while (i < n && is_digit(b[i])) i++;
+    return i;
+}
+
+/* Learns the shape of a line the walk took (`found`), if its values are strings and integers and
+   its skeleton fits: into templates[0], the older one moving to templates[1]. 1 if it did. */
+static int learn_template(custody_json_keys *keys, const uint8_t *b, size_t n, const uint16_t *q, size_t nq, custody_json_found found) {
+    if (nq < 2 || nq > 252 || q[0] != 1) return 0;
     custody_json_template learnt;
-    size_t length = 0, from = 0;
-    for (size_t j = 0; j < nq; j += 4) {
-        size_t upto = (size_t)q[j + 2] + 1; /* through the value's opening quote */
-        memcpy(learnt.skeleton + length, b + from, upto - from);
-        length += upto - from;
-        from = q[j + 3];
-    }
-    memcpy(learnt.skeleton + length, b + from, n - from);
-    length += n - from;
-    learnt.length = (uint32_t)length;
-    learnt.quotes = (uint32_t)nq;
+    memset(&learnt, 0, sizeof learnt);
+    size_t length = 0, from = 0, k = 0;
     uint32_t captures[3] = {(uint32_t)found.low, (uint32_t)(found.low >> 32), (uint32_t)found.high};
     for (int f = 0; f < 3; f++) {
         learnt.value_quote[f] = 255;
+        learnt.number_slot[f] = 255;
         learnt.rank[f] = (uint8_t)captures[f];
-        if ((uint8_t)captures[f] == 255) continue;
-        size_t start = (captures[f] >> 10) & 0x7FF;
-        for (size_t j = 2; j < nq; j += 4) {
-            if (q[j] == start) learnt.value_quote[f] = (uint8_t)j;
-        }
-        if (learnt.value_quote[f] == 255) return; /* cannot happen: every value is a string */
     }
+    for (;;) {
+        /* `"key":` at q[k], q[k + 1] (the walk took the line: quotes pair up, one colon follows). */
+        if (k + 1 >= nq) return 0;
+        size_t value = (size_t)q[k + 1] + 2, end;
+        if (b[value] == '"') {
+            if (k + 3 >= nq || q[k + 2] != value) return 0;
+            end = (size_t)q[k + 3] + 1;
+            learnt.value_quotes[(k + 2) / 64] |= 1ULL << ((k + 2) % 64);
+            learnt.value_quotes[(k + 3) / 64] |= 1ULL << ((k + 3) % 64);
+            for (int f = 0; f < 3; f++) {
+                if (learnt.rank[f] != 255 && ((captures[f] >> 10) & 0x7FF) == value) learnt.value_quote[f] = (uint8_t)(k + 2);
+            }
+            /* The skeleton keeps everything up to and with the opening quote, then the closing. */
+            memcpy(learnt.skeleton + length, b + from, value + 1 - from);
+            length += value + 1 - from;
+            from = end - 1;
+            k += 4;
+        } else {
+            end = integer_end(b, value, n);
+            if (end == 0 || learnt.numbers == CUSTODY_JSON_TEMPLATE_NUMBERS) return 0;
+            for (int f = 0; f < 3; f++) {
+                if (learnt.rank[f] != 255 && ((captures[f] >> 10) & 0x7FF) == value) learnt.number_slot[f] = learnt.numbers;
+            }
+            learnt.number_key_end[learnt.numbers++] = (uint8_t)(k + 1);
+            memcpy(learnt.skeleton + length, b + from, value - from);
+            length += value - from;
+            from = end;
+            k += 2;
+        }
+        if (length + (end - from) + 2 > CUSTODY_JSON_TEMPLATE_MAX) return 0;
+        if (end + 1 == n && b[end] == '}') break;
+        /* `,"` and the next key (anything else: the walk would not have taken the line). */
+        if (end + 1 >= n || b[end] != ',' || k >= nq || q[k] != end + 1) return 0;
+    }
+    if (k != nq || n - from + length > CUSTODY_JSON_TEMPLATE_MAX) return 0;
+    memcpy(learnt.skeleton + length, b + from, n - from);
+    length += n - from;
+    for (int f = 0; f < 3; f++) {
+        /* Every captured value is a string or an integer member found above. */
+        if (learnt.rank[f] != 255 && learnt.value_quote[f] == 255 && learnt.number_slot[f] == 255) return 0;
+    }
+    learnt.length = (uint32_t)length;
+    learnt.quotes = (uint32_t)nq;
     keys->templates[1] = keys->templates[0];
     keys->templates[0] = learnt;
+    return 1;
 }
 
 /* Stage 1 without AVX-512: the line copied into `b` with zeros after it (so that whole blocks
@@ -305,35 +337,49 @@ CUSTODY_AVX512_TARGET static inline uint64_t prefix_xor(uint64_t x) {
 }
 
 /* The captures of a line of template `t`'s shape, if it has it (`copy`: the line, zero after it,
-   in 64-byte blocks; `quote_masks`: each block's quotes). The line's skeleton is made the way
-   `learn_template` made the template's: the bytes between its (4j+2)th and (4j+3)th quotes
-   taken out (quotes picked by their index with `pdep`, the bytes between them by a prefix xor),
-   and compared whole. With as many quotes as the template's and the same skeleton, the line is
-   the template's with other quote-free, backslash-free bytes inside its string values (the
-   line has no backslash), so the full walk takes it with the same keys. */
-CUSTODY_AVX512_TARGET static int match_template(
+   in 64-byte blocks; `quote_masks`: each block's quotes; `q`: their positions). The line's
+   skeleton is made the way `learn_template` made the template's: the contents of the string
+   values taken out (their quotes picked by index with `pdep`, the bytes between them by a prefix
+   xor), and every digit and `-` outside strings, and compared whole. With as many quotes as the
+   template's and the same skeleton, the line is the template's with other quote-free,
+   backslash-free bytes inside its string values (the line has no backslash) and other digits
+   where its integers were; each integer slot is then checked (a well-formed integer, and all the
+   digits taken out lie in those slots), so the full walk takes the line with the same keys. */
+CUSTODY_AVX512_TARGET __attribute__((always_inline)) static inline int match_shape(
     const custody_json_template *t, const uint8_t *copy, size_t n, const uint64_t *quote_masks, const uint16_t *q,
-    custody_json_found *found) {
+    custody_json_found *found, const int with_integers) {
     _Alignas(64) uint8_t skeleton[CUSTODY_JSON_FAST_MAX + 64];
-    size_t length = 0, quotes = 0;
-    uint64_t inside = 0; /* all ones when the block starts inside a value */
+    const __m512i zero = _mm512_set1_epi8('0');
+    const __m512i ten = _mm512_set1_epi8(10);
+    const __m512i minus = _mm512_set1_epi8('-');
+    size_t length = 0, quotes = 0, digits = 0;
+    uint64_t in_value = 0, in_string = 0; /* all ones when the block starts inside one */
     for (size_t i = 0; i < n; i += 64) {
         uint64_t block_quotes = quote_masks[i / 64];
-        /* Quotes 2 and 3 of every 4 (the values'), counting from the line's first. */
-        uint64_t every = 0xCCCCCCCCCCCCCCCCULL;
-        unsigned shift = (unsigned)(quotes & 3);
-        uint64_t picked = shift ? (every >> shift) | (every << (64 - shift)) : every;
+        size_t word = quotes / 64, shift = quotes % 64;
+        uint64_t picked = t->value_quotes[word] >> shift;
+        if (shift) picked |= t->value_quotes[word + 1] << (64 - shift);
         uint64_t value_quotes = _pdep_u64(picked, block_quotes);
-        uint64_t strings = prefix_xor(value_quotes) ^ inside;
-        inside = (uint64_t)((int64_t)strings >> 63);
+        uint64_t values = prefix_xor(value_quotes) ^ in_value;
+        in_value = (uint64_t)((int64_t)values >> 63);
         size_t left = n - i;
         uint64_t valid = left >= 64 ? ~0ULL : (1ULL << left) - 1;
-        uint64_t kept = valid & ~(strings & ~value_quotes);
-        __m512i packed = _mm512_maskz_compress_epi8(kept, _mm512_load_si512((const void *)(copy + i)));
-        _mm512_storeu_si512((void *)(skeleton + length), packed);
+        __m512i bytes = _mm512_load_si512((const void *)(copy + i));
+        uint64_t integers = 0;
+        /* Without integers in the shape, a digit outside strings stays in the skeleton and
+           fails the compare: nothing to take out. */
+        if (with_integers) {
+            uint64_t strings = prefix_xor(block_quotes) ^ in_string;
+            in_string = (uint64_t)((int64_t)strings >> 63);
+            uint64_t numeric = _mm512_cmplt_epu8_mask(_mm512_sub_epi8(bytes, zero), ten) | _mm512_cmpeq_epi8_mask(bytes, minus);
+            integers = numeric & ~strings & valid;
+        }
+        uint64_t kept = valid & ~(values & ~value_quotes) & ~integers;
+        _mm512_storeu_si512((void *)(skeleton + length), _mm512_maskz_compress_epi8(kept, bytes));
         length += (size_t)__builtin_popcountll(kept);
         quotes += (size_t)__builtin_popcountll(block_quotes);
-        if (length > t->length) return 0;
+        digits += (size_t)__builtin_popcountll(integers);
+        if (length > t->length || quotes > t->quotes) return 0;
     }
     if (length != t->length || quotes != t->quotes) return 0;
     for (size_t i = 0; i < length; i += 64) {
@@ -343,15 +389,41 @@ CUSTODY_AVX512_TARGET static int match_template(
         __m512i shape = _mm512_maskz_loadu_epi8(valid, (const void *)(t->skeleton + i));
         if (_mm512_cmpneq_epi8_mask(line, shape)) return 0;
     }
+    if (!with_integers) digits = 0;
+    /* The integers: each slot (after its key's `":`) holds one, followed by `,` or `}`, and they
+       hold every digit and `-` taken out. */
+    uint32_t number_captures[CUSTODY_JSON_TEMPLATE_NUMBERS];
+    for (unsigned j = 0; j < t->numbers; j++) {
+        size_t start = (size_t)q[t->number_key_end[j]] + 2;
+        size_t end = integer_end(copy, start, n);
+        if (end == 0 || end >= n || (copy[end] != ',' && copy[end] != '}')) return 0;
+        digits -= end - start;
+        number_captures[j] = (uint32_t)CUSTODY_JSON_NUMBER << 8 | (uint32_t)start << 10 | (uint32_t)end << 21;
+    }
+    if (digits != 0) return 0;
     uint32_t captures[3];
     for (int f = 0; f < 3; f++) {
-        uint8_t v = t->value_quote[f];
-        captures[f] = v == 255 ? 255u | (uint32_t)CUSTODY_JSON_OTHER << 8
-                               : t->rank[f] | (uint32_t)CUSTODY_JSON_STRING << 8 | (uint32_t)q[v] << 10 | (uint32_t)(q[v + 1] + 1) << 21;
+        uint8_t v = t->value_quote[f], slot = t->number_slot[f];
+        if (v != 255) {
+            captures[f] = t->rank[f] | (uint32_t)CUSTODY_JSON_STRING << 8 | (uint32_t)q[v] << 10 | (uint32_t)(q[v + 1] + 1) << 21;
+        } else if (slot != 255) {
+            captures[f] = t->rank[f] | number_captures[slot];
+        } else {
+            captures[f] = 255u | (uint32_t)CUSTODY_JSON_OTHER << 8;
+        }
     }
     found->low = captures[0] | (uint64_t)captures[1] << 32;
     found->high = captures[2] | CUSTODY_JSON_ACCEPTED;
     return 1;
+}
+
+/* `match_shape` for a shape with integers and (a separate copy, without the integer masks, on
+   the usual path) for one without. */
+CUSTODY_AVX512_TARGET static int match_template(
+    const custody_json_template *t, const uint8_t *copy, size_t n, const uint64_t *quote_masks, const uint16_t *q,
+    custody_json_found *found) {
+    if (t->numbers) return match_shape(t, copy, n, quote_masks, q, found, 1);
+    return match_shape(t, copy, n, quote_masks, q, found, 0);
 }
 
 CUSTODY_AVX512_TARGET
@@ -402,7 +474,13 @@ static custody_json_found walk_avx512(const uint8_t *line, size_t n, custody_jso
         if (t->length != 0 && t->quotes == nq && match_template(t, copy, n, quote_masks, q, &found)) return found;
     }
     found = walk_members(line, n, q, nq, keys);
-    if (found.high & CUSTODY_JSON_ACCEPTED) learn_template(keys, line, n, q, nq, found);
+    if (found.high & CUSTODY_JSON_ACCEPTED) {
+        if (keys->learn_pause > 0) {
+            keys->learn_pause--;
+        } else if (!learn_template(keys, line, n, q, nq, found)) {
+            keys->learn_pause = 64;
+        }
+    }
     return found;
 }
 

@@ -35,28 +35,44 @@ typedef struct {
 /// The longest skeleton a template holds (see custody_json_template).
 #define CUSTODY_JSON_TEMPLATE_MAX 256
 
-/// The shape of a line whose every value is a string, learnt from a line the walk took: its
-/// skeleton is the line without the contents of its values (`{"ts":"","event":""}`), and its
-/// `quotes` the number of its quotes. A line with as many quotes and, once the contents between
-/// its (4j+2)th and (4j+3)th quotes are taken out, the same skeleton has the same keys in the
-/// same order with string values, so the same fields: `value_quote[f]` is the index of field f's
-/// value's opening quote (255: no key names f), `rank[f]` its rank. `length` 0: none learnt.
+/// Integer members a template holds at most.
+#define CUSTODY_JSON_TEMPLATE_NUMBERS 8
+
+/// The shape of a line whose every value is a string or an integer, learnt from a line the walk
+/// took: its skeleton is the line without the contents of its string values and without its
+/// integers (`{"ts":"","n":,"event":""}`), `quotes` the number of its quotes, `value_quotes` a
+/// bit per quote index (from 0) for the quotes of string values. A line with as many quotes and,
+/// once the same contents and every digit and `-` outside strings are taken out, the same
+/// skeleton, whose integers are where the template's were and well formed, has the same keys in
+/// the same order with the same kinds of values, so the same fields: `value_quote[f]` is the
+/// index of field f's string value's opening quote (255: none), `number_slot[f]` the index in
+/// `number_key_end` of its integer member (255: none), whose key's closing quote index that
+/// array holds; `rank[f]` its rank. `length` 0: none learnt.
 typedef struct {
     uint8_t skeleton[CUSTODY_JSON_TEMPLATE_MAX];
+    uint64_t value_quotes[5]; /* the fifth is always zero (read past the last quote's word) */
     uint32_t length;
     uint32_t quotes;
+    uint8_t numbers;
+    uint8_t number_key_end[CUSTODY_JSON_TEMPLATE_NUMBERS];
     uint8_t value_quote[3];
+    uint8_t number_slot[3];
     uint8_t rank[3];
 } custody_json_template;
 
 /// The policy's field names, looked up by a hash of their first word and length, and the keys
-/// of the last line walked by position, and the shapes of the last two all-string lines. One per
+/// of the last line walked by position, and the shapes of the last two lines with only string and
+/// integer values. One per
 /// parser: the walk updates the guesses and the templates.
 typedef struct {
     custody_json_key slots[CUSTODY_JSON_KEY_SLOTS];
     uint32_t used;
     custody_json_guess guesses[CUSTODY_JSON_GUESSES][2];
     custody_json_template templates[2];
+    /// Lines taken by the member walk still to go before learning a shape is tried again, after
+    /// a line whose shape could not be learnt (floats, literals, a long skeleton): such a file
+    /// would otherwise try on every line.
+    uint32_t learn_pause;
 } custody_json_keys;
 
 /// Value kinds as the walk reports them (JSONLineParser's `Kind` has the same raw values).
