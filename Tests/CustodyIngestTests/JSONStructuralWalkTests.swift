@@ -274,6 +274,32 @@ struct JSONStructuralWalkTests {
         }
     }
 
+    /// A line the walk takes but whose shape it cannot learn (a fraction) makes it wait 64 lines
+    /// before trying to learn again; a learnable line after that is learnt.
+    @Test func learningWaitsAfterAShapeItCannotLearn() throws {
+        guard custody_json_walk_available() != 0 else { return }
+        let fields = FieldTable(try loadPolicy().fields)
+        defer { fields.deallocate() }
+        let keys = try #require(fields.structuralKeys())
+        defer { keys.deallocate() }
+        func walk(_ line: String) -> Bool {
+            let bytes = Array(line.utf8)
+            return bytes.withUnsafeBufferPointer { custody_json_walk($0.baseAddress, $0.count, keys) }.high & CUSTODY_JSON_ACCEPTED != 0
+        }
+        let fraction = #"{"ts":"2026-09-20T08:00:01.212+08:00","user":"u1","ms":1.5,"event":"post"}"#
+        let plain = #"{"ts":"2026-09-20T08:00:01.212+08:00","user":"u1","event":"post"}"#
+        #expect(walk(fraction))
+        #expect(keys.pointee.learn_pause == 64 && keys.pointee.templates.0.length == 0)
+        for _ in 0..<64 { #expect(walk(fraction)) }
+        #expect(keys.pointee.learn_pause == 0)
+        #expect(walk(fraction))  // tried again, and failed again
+        #expect(keys.pointee.learn_pause == 64)
+        for _ in 0..<64 { #expect(walk(plain)) }
+        #expect(keys.pointee.templates.0.length == 0)
+        #expect(walk(plain))
+        #expect(keys.pointee.templates.0.length > 0)
+    }
+
     /// Lines the structural walk refuses in a row (nested values on every line) make it pause
     /// for a stretch of lines, so such a file does not pay for both walks on each; lines it
     /// takes never make it pause; the results are the full walk's either way.
