@@ -131,29 +131,48 @@ struct JSONLineParser {
 
     /// `fallbackMillis`: the time of a line with no timestamp field (a container runtime's time
     /// around the app's JSON line, for CRI and Docker); nil rejects such lines.
+    ///
+    /// Inlined, with the usual line's record built in the caller: returned from a call, the
+    /// record went through memory, stored a field at a time and copied on in wider loads, which
+    /// stalled (the store could not be forwarded to the load).
+    @inline(__always)
     mutating func parse(_ line: UnsafeBufferPointer<UInt8>, fallbackMillis: Int64? = nil) -> ParseOutcome {
         guard let p = line.baseAddress else { return .rejected(.notJSONObject) }
         let n = line.count
         // The usual line (no blanks, escapes or nested values) goes the structural walk; it
         // answers only for lines the full walk accepts, with the same captures, and leaves every
         // other line (and so every rejection) to the full walk.
-        if usesStructuralWalk, let keys = structuralKeys {
-            if structuralPause > 0 {
-                structuralPause &-= 1
-            } else {
-                structuralAttempts &+= 1
-                let found = custody_json_walk(p, n, keys)
-                if found.high & CUSTODY_JSON_ACCEPTED != 0 {
-                    structuralRefusals = 0
-                    return record(p, n, Captures(found), fallbackMillis: fallbackMillis)
-                }
-                structuralRefusals &+= 1
-                if structuralRefusals >= Self.structuralRefusalLimit && pausesStructuralWalk {
-                    structuralRefusals = 0
-                    structuralPause = Self.structuralPauseLines
-                }
+        if usesStructuralWalk, let keys = structuralKeys, structuralPause == 0 {
+            structuralAttempts &+= 1
+            let found = custody_json_walk(p, n, keys)
+            if found.high & CUSTODY_JSON_ACCEPTED != 0 {
+                structuralRefusals = 0
+                return record(p, n, Captures(found), fallbackMillis: fallbackMillis)
             }
+            return refused(p, n, fallbackMillis: fallbackMillis)
         }
+        return walkedInFull(p, n, fallbackMillis: fallbackMillis)
+    }
+
+    /// A line the structural walk refused: counted (a file whose lines it keeps refusing makes
+    /// it pause: after `structuralRefusalLimit` refusals in a row the next
+    /// `structuralPauseLines` lines skip it), then walked in full.
+    @inline(never)
+    private mutating func refused(_ p: UnsafePointer<UInt8>, _ n: Int, fallbackMillis: Int64?) -> ParseOutcome {
+        structuralRefusals &+= 1
+        if structuralRefusals >= Self.structuralRefusalLimit && pausesStructuralWalk {
+            structuralRefusals = 0
+            structuralPause = Self.structuralPauseLines
+        }
+        var captures = Captures()
+        if let rejection = walkObject(p, n, into: &captures) { return .rejected(rejection) }
+        return record(p, n, captures, fallbackMillis: fallbackMillis)
+    }
+
+    /// A line the structural walk is not tried on (turned off, or paused).
+    @inline(never)
+    private mutating func walkedInFull(_ p: UnsafePointer<UInt8>, _ n: Int, fallbackMillis: Int64?) -> ParseOutcome {
+        if usesStructuralWalk && structuralKeys != nil && structuralPause > 0 { structuralPause &-= 1 }
         var captures = Captures()
         if let rejection = walkObject(p, n, into: &captures) { return .rejected(rejection) }
         return record(p, n, captures, fallbackMillis: fallbackMillis)
@@ -257,6 +276,7 @@ struct JSONLineParser {
     }
 
     /// The record from the captured values, or why there is none.
+    @inline(__always)
     private mutating func record(_ p: UnsafePointer<UInt8>, _ n: Int, _ captures: Captures, fallbackMillis: Int64?) -> ParseOutcome {
         let ts = captures.ts
         let user = captures.user
