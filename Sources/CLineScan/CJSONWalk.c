@@ -348,7 +348,6 @@ CUSTODY_AVX512_TARGET static inline uint64_t prefix_xor(uint64_t x) {
 CUSTODY_AVX512_TARGET __attribute__((always_inline)) static inline int match_shape(
     const custody_json_template *t, const uint8_t *copy, size_t n, const uint64_t *quote_masks, const uint16_t *q,
     custody_json_found *found, const int with_integers) {
-    _Alignas(64) uint8_t skeleton[CUSTODY_JSON_FAST_MAX + 64];
     const __m512i zero = _mm512_set1_epi8('0');
     const __m512i ten = _mm512_set1_epi8(10);
     const __m512i minus = _mm512_set1_epi8('-');
@@ -375,20 +374,19 @@ CUSTODY_AVX512_TARGET __attribute__((always_inline)) static inline int match_sha
             integers = numeric & ~strings & valid;
         }
         uint64_t kept = valid & ~(values & ~value_quotes) & ~integers;
-        _mm512_storeu_si512((void *)(skeleton + length), _mm512_maskz_compress_epi8(kept, bytes));
-        length += (size_t)__builtin_popcountll(kept);
+        size_t count = (size_t)__builtin_popcountll(kept);
         quotes += (size_t)__builtin_popcountll(block_quotes);
         digits += (size_t)__builtin_popcountll(integers);
-        if (length > t->length || quotes > t->quotes) return 0;
+        if (length + count > t->length || quotes > t->quotes) return 0;
+        /* The kept bytes against the skeleton's next ones, in registers: stored and read back,
+           a skeleton's pieces (at any offset) could not be forwarded to the wide load. A
+           masked load reads nothing past the skeleton's end. */
+        __mmask64 piece = count == 64 ? ~0ULL : (1ULL << count) - 1;
+        __m512i shape = _mm512_maskz_loadu_epi8(piece, (const void *)(t->skeleton + length));
+        if (_mm512_mask_cmpneq_epi8_mask(piece, _mm512_maskz_compress_epi8(kept, bytes), shape)) return 0;
+        length += count;
     }
     if (length != t->length || quotes != t->quotes) return 0;
-    for (size_t i = 0; i < length; i += 64) {
-        size_t left = length - i;
-        __mmask64 valid = left >= 64 ? ~0ULL : (1ULL << left) - 1;
-        __m512i line = _mm512_maskz_loadu_epi8(valid, (const void *)(skeleton + i));
-        __m512i shape = _mm512_maskz_loadu_epi8(valid, (const void *)(t->skeleton + i));
-        if (_mm512_cmpneq_epi8_mask(line, shape)) return 0;
-    }
     if (!with_integers) digits = 0;
     /* The integers: each slot (after its key's `":`) holds one, followed by `,` or `}`, and they
        hold every digit and `-` taken out. */
