@@ -99,7 +99,7 @@ struct BlockParser {
             bytes = UnsafeBufferPointer(rebasing: bytes[3...])
         }
         if bytes.isEmpty || LineParser.isBlank(bytes) { return }
-        switch parser.parse(bytes) {
+        switch parser.parseInline(bytes) {
         case .record(let record):
             add(record, line: number, to: block)
         case .rejected(let rejection):

@@ -73,7 +73,7 @@ public enum RecordReader {
                     bytes = UnsafeBufferPointer(rebasing: bytes[3...])
                 }
                 if bytes.isEmpty || LineParser.isBlank(bytes) { return }
-                switch parser.parse(bytes) {
+                switch parser.parseInline(bytes) {
                 case .record(let record):
                     records += 1
                     body(record, number)

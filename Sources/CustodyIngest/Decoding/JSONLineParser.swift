@@ -131,12 +131,18 @@ struct JSONLineParser {
 
     /// `fallbackMillis`: the time of a line with no timestamp field (a container runtime's time
     /// around the app's JSON line, for CRI and Docker); nil rejects such lines.
-    ///
-    /// Inlined, with the usual line's record built in the caller: returned from a call, the
-    /// record went through memory, stored a field at a time and copied on in wider loads, which
-    /// stalled (the store could not be forwarded to the load).
-    @inline(__always)
+    @inline(never)
     mutating func parse(_ line: UnsafeBufferPointer<UInt8>, fallbackMillis: Int64? = nil) -> ParseOutcome {
+        parseInline(line, fallbackMillis: fallbackMillis)
+    }
+
+    /// `parse`, inlined into the line loops (`LineParser.parseInline`), with the usual line's
+    /// record built there: returned from a call, the record went through memory, stored a field
+    /// at a time and copied on in wider loads, which stalled (the store could not be forwarded to
+    /// the load). Only the loops inline it: inlined everywhere, `LineParser.parse` grew past what
+    /// the compiler would inline into them.
+    @inline(__always)
+    mutating func parseInline(_ line: UnsafeBufferPointer<UInt8>, fallbackMillis: Int64? = nil) -> ParseOutcome {
         guard let p = line.baseAddress else { return .rejected(.notJSONObject) }
         let n = line.count
         // The usual line (no blanks, escapes or nested values) goes the structural walk; it

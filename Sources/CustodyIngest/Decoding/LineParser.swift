@@ -119,6 +119,14 @@ public struct LineParser {
         }
     }
 
+    /// `parse` for the line loops (`BlockParser`, `RecordReader`): built-in JSON lines are parsed
+    /// inline there, so that the usual line's record never goes through memory.
+    @inline(__always)
+    mutating func parseInline(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
+        if kind == .jsonl && extras.described == nil { return json.parseInline(line) }
+        return parse(line)
+    }
+
     /// Parses one line (without its newline). Empty lines must not be passed in.
     @inline(__always)
     public mutating func parse(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
