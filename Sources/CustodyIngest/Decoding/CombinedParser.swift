@@ -32,7 +32,13 @@ struct CombinedParser {
         return true
     }
 
-    mutating func parse(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
+    @inline(never)
+    mutating func parse(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome { parseInline(line) }
+
+    /// `parse`, inlined into the line loops (`LineParser.parseInline`), so that a record is
+    /// built where it is used instead of going through memory from a call.
+    @inline(__always)
+    mutating func parseInline(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
         guard let p = line.baseAddress else { return .rejected(.notCombined) }
         let n = line.count
         var i = 0

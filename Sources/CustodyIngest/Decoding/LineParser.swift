@@ -119,11 +119,18 @@ public struct LineParser {
         }
     }
 
-    /// `parse` for the line loops (`BlockParser`, `RecordReader`): built-in JSON lines are parsed
-    /// inline there, so that the usual line's record never goes through memory.
+    /// `parse` for the line loops (`BlockParser`, `RecordReader`): the built-in JSON, combined and
+    /// logfmt parsers are inlined there, so that a record never goes through memory.
     @inline(__always)
     mutating func parseInline(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
-        if kind == .jsonl && extras.described == nil { return json.parseInline(line) }
+        if extras.described == nil {
+            switch kind {
+            case .jsonl?: return json.parseInline(line)
+            case .combined?: return combined.parseInline(line)
+            case .logfmt?: return logfmt.parseInline(line)
+            default: break
+            }
+        }
         return parse(line)
     }
 

@@ -26,7 +26,13 @@ struct LogfmtParser {
         timeScratch.deallocate()
     }
 
-    mutating func parse(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
+    @inline(never)
+    mutating func parse(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome { parseInline(line) }
+
+    /// `parse`, inlined into the line loops (`LineParser.parseInline`), so that a record is
+    /// built where it is used instead of going through memory from a call.
+    @inline(__always)
+    mutating func parseInline(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
         guard let p = line.baseAddress else { return .rejected(.notLogfmt) }
         let n = line.count
         var i = 0
