@@ -43,7 +43,22 @@ struct BlockParser {
     /// Splits the block into lines (as `LineReader` does: a line ends at `\n` or a lone `\r`, a
     /// `\r` before `\n` is dropped, a line over the limit is rejected as overlong) and parses
     /// them, numbering them from 1 within the block.
+    ///
+    /// The line loop has a copy per built-in format, each with that format's parser inlined, so
+    /// that a record is built where it is counted: returned from a call, it went through memory
+    /// (stored a field at a time, read back in wider loads the CPU could not forward), and one
+    /// loop inlining all three parsers was too big for the compiler to inline any.
     mutating func parse(_ block: LineBlock) {
+        switch parser.inlinableFormat {
+        case .jsonl?: parseLines(block, JSONLines.self)
+        case .combined?: parseLines(block, CombinedLines.self)
+        case .logfmt?: parseLines(block, LogfmtLines.self)
+        default: parseLines(block, AnyLines.self)
+        }
+    }
+
+    @inline(never)
+    private mutating func parseLines<Lines: LineParsing>(_ block: LineBlock, _: Lines.Type) {
         var number = 0
         if block.startsWithOverlong {
             number += 1
@@ -59,7 +74,7 @@ struct BlockParser {
             for k in 0..<found {
                 let newline = scan + Int(newlines[k])
                 number += 1
-                parseLine(lineStart, newline, number, in: block)
+                parseLine(lineStart, newline, number, in: block, Lines.self)
                 lineStart = newline + 1
             }
             scan += scanned
@@ -72,7 +87,7 @@ struct BlockParser {
             if block.endsWithFault && count - lineStart <= LineReader.maximumLineLength + 1 {
                 block.rejections.append((number, Rejection.cutOffByFault.cause))
             } else {
-                parseLine(lineStart, count, number, in: block)
+                parseLine(lineStart, count, number, in: block, Lines.self)
             }
         }
         if block.endsWithOverlong {
@@ -85,7 +100,7 @@ struct BlockParser {
     /// One line, `start..<stop` in the block's bytes (its line end excluded; a `\r` before it is
     /// dropped here, and the length limit applies to what is left).
     @inline(__always)
-    private mutating func parseLine(_ start: Int, _ stop: Int, _ number: Int, in block: LineBlock) {
+    private mutating func parseLine<Lines: LineParsing>(_ start: Int, _ stop: Int, _ number: Int, in block: LineBlock, _: Lines.Type) {
         var stop = stop
         if stop > start && block.bytes[stop - 1] == 0x0D { stop -= 1 }
         if stop - start > LineReader.maximumLineLength {
@@ -99,7 +114,7 @@ struct BlockParser {
             bytes = UnsafeBufferPointer(rebasing: bytes[3...])
         }
         if bytes.isEmpty || LineParser.isBlank(bytes) { return }
-        switch parser.parseInline(bytes) {
+        switch Lines.parse(&parser, bytes) {
         case .record(let record):
             add(record, line: number, to: block)
         case .rejected(let rejection):
@@ -136,4 +151,30 @@ struct BlockParser {
                 millis: record.millis, userPrefix: record.userPrefix, userOffset: offset, userLength: UInt32(user.count),
                 line: line, role: role))
     }
+}
+
+/// How a copy of `BlockParser`'s line loop parses a line: with one built-in parser inlined, or
+/// through `LineParser.parse`.
+protocol LineParsing {
+    static func parse(_ parser: inout LineParser, _ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome
+}
+
+private enum JSONLines: LineParsing {
+    @inline(__always)
+    static func parse(_ parser: inout LineParser, _ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome { parser.parseJSONInline(line) }
+}
+
+private enum CombinedLines: LineParsing {
+    @inline(__always)
+    static func parse(_ parser: inout LineParser, _ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome { parser.parseCombinedInline(line) }
+}
+
+private enum LogfmtLines: LineParsing {
+    @inline(__always)
+    static func parse(_ parser: inout LineParser, _ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome { parser.parseLogfmtInline(line) }
+}
+
+private enum AnyLines: LineParsing {
+    @inline(__always)
+    static func parse(_ parser: inout LineParser, _ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome { parser.parse(line) }
 }

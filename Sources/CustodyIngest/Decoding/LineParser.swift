@@ -119,20 +119,34 @@ public struct LineParser {
         }
     }
 
-    /// `parse` for the line loops (`BlockParser`, `RecordReader`): the built-in JSON, combined and
-    /// logfmt parsers are inlined there, so that a record never goes through memory.
+    /// `parse` for the single pass's line loop (`RecordReader`): built-in JSON lines are parsed
+    /// inline there, so that the usual line's record never goes through memory (returned from
+    /// a call, it was stored a field at a time and read back in wider loads that could not be
+    /// forwarded from those stores). Only one parser is inlined: with more, the loop grew past
+    /// what the compiler inlines into, and none was.
     @inline(__always)
     mutating func parseInline(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
-        if extras.described == nil {
-            switch kind {
-            case .jsonl?: return json.parseInline(line)
-            case .combined?: return combined.parseInline(line)
-            case .logfmt?: return logfmt.parseInline(line)
-            default: break
-            }
-        }
+        if kind == .jsonl && extras.described == nil { return json.parseInline(line) }
         return parse(line)
     }
+
+    /// The built-in format whose parser a line loop may inline for every line of a block (see
+    /// `BlockParser`): JSON lines, combined or logfmt without field references; nil for any
+    /// other (and while the format is still being sniffed).
+    var inlinableFormat: LogFormat.BuiltIn? {
+        guard extras.described == nil, let kind, kind == .jsonl || kind == .combined || kind == .logfmt else { return nil }
+        return kind
+    }
+
+    /// One line of the built-in format `inlinableFormat` names, inlined.
+    @inline(__always)
+    mutating func parseJSONInline(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome { json.parseInline(line) }
+
+    @inline(__always)
+    mutating func parseCombinedInline(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome { combined.parseInline(line) }
+
+    @inline(__always)
+    mutating func parseLogfmtInline(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome { logfmt.parseInline(line) }
 
     /// Parses one line (without its newline). Empty lines must not be passed in.
     @inline(__always)
