@@ -12,7 +12,9 @@ import GRDB
 /// thousands of users writes only the rows it changes. Users are held by dense id (`UserIndex`),
 /// not in a `[String: UserRow]` dictionary: with 500,000 users the dictionary's lookups were a
 /// large part of a fresh run's commit time (perf).
-final class StateWriter {
+///
+/// Not thread-safe: a run hands it from thread to thread, one commit at a time (unchecked).
+final class StateWriter: @unchecked Sendable {
     private struct UserRow {
         /// The row's key in the `users` table.
         var storedID: Int64
@@ -282,13 +284,8 @@ final class StateWriter {
         segmentID: Int64
     ) throws -> (changed: [(id: Int32, row: UserRow)], spanned: [Int32]) {
         // Values bound one by one (BoundStatement): with 500,000 users a fresh run writes ~1,000,000 rows.
-        let insertUser = try BoundStatement(
-            db,
-            sql: """
-                INSERT INTO users (id, user, verified_at_ms, first_unverified_publish_ms, first_unverified_publish_segment,
-                                   first_unverified_publish_line)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """)
+        // New users' rows go in many to a statement (`UserRowInserter`).
+        var insertUsers = UserRowInserter(db)
         let updateUser = try BoundStatement(
             db,
             sql: """
@@ -357,22 +354,20 @@ final class StateWriter {
         Self.sortByKey(&changed)
         let names = users.names
         for (id, row) in changed {
-            let isNew = row.storedID >= self.nextStoredID
-            let statement = isNew ? insertUser : updateUser
-            // The key and the name come first in the insert; the key comes last in the update.
-            let first: Int32 = isNew ? 3 : 1
-            statement.bind(row.verifiedAt, at: first)
-            statement.bind(row.firstPending?.millis, at: first + 1)
-            statement.bind(row.firstPending.map { Int64($0.file) }, at: first + 2)
-            statement.bind(row.firstPending.map { Int64($0.line) }, at: first + 3)
-            if isNew {
-                insertUser.bind(row.storedID, at: 1)
-                try insertUser.run(db, text: names[Int(id)], at: 2)
+            if row.storedID >= self.nextStoredID {
+                try insertUsers.add(
+                    key: row.storedID, name: names[Int(id)], verifiedAt: row.verifiedAt, firstMillis: row.firstPending?.millis,
+                    firstSegment: row.firstPending.map { Int64($0.file) }, firstLine: row.firstPending.map { Int64($0.line) })
             } else {
+                updateUser.bind(row.verifiedAt, at: 1)
+                updateUser.bind(row.firstPending?.millis, at: 2)
+                updateUser.bind(row.firstPending.map { Int64($0.file) }, at: 3)
+                updateUser.bind(row.firstPending.map { Int64($0.line) }, at: 4)
                 updateUser.bind(row.storedID, at: 5)
                 try updateUser.run(db)
             }
         }
+        try insertUsers.flush()
         return (changed, spanned)
     }
 
