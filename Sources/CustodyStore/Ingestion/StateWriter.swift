@@ -351,30 +351,38 @@ final class StateWriter: @unchecked Sendable {
                 try insertSpan.run(db, text: activity.user, at: 1)
             }
         }
-        Self.sortByKey(&changed)
+        // New users' keys rise in the file's order, as `changed` holds them: inserted as they
+        // come (each at the table's end). Known users are updated in key order, each B-tree page
+        // visited once; only they are sorted (sorting all of a file's changed users was 6 % of a
+        // commit's time with 500,000 users).
         let names = users.names
+        var updates: [(id: Int32, row: UserRow)] = []
         for (id, row) in changed {
             if row.storedID >= self.nextStoredID {
                 try insertUsers.add(
                     key: row.storedID, name: names[Int(id)], verifiedAt: row.verifiedAt, firstMillis: row.firstPending?.millis,
                     firstSegment: row.firstPending.map { Int64($0.file) }, firstLine: row.firstPending.map { Int64($0.line) })
             } else {
-                updateUser.bind(row.verifiedAt, at: 1)
-                updateUser.bind(row.firstPending?.millis, at: 2)
-                updateUser.bind(row.firstPending.map { Int64($0.file) }, at: 3)
-                updateUser.bind(row.firstPending.map { Int64($0.line) }, at: 4)
-                updateUser.bind(row.storedID, at: 5)
-                try updateUser.run(db)
+                updates.append((id, row))
             }
+        }
+        Self.sortByKey(&updates)
+        for (_, row) in updates {
+            updateUser.bind(row.verifiedAt, at: 1)
+            updateUser.bind(row.firstPending?.millis, at: 2)
+            updateUser.bind(row.firstPending.map { Int64($0.file) }, at: 3)
+            updateUser.bind(row.firstPending.map { Int64($0.line) }, at: 4)
+            updateUser.bind(row.storedID, at: 5)
+            try updateUser.run(db)
         }
         try insertUsers.flush()
         return (changed, spanned)
     }
 
-    /// By key: new users are appended and the others updated in the table's order, each B-tree
-    /// page visited once. Sorted as one integer each (key, then position), not as the rows.
+    /// By key, so that rows are updated in the table's order. Sorted as one integer each (key,
+    /// then position), not as the rows.
     private static func sortByKey(_ changed: inout [(id: Int32, row: UserRow)]) {
-        // New users' keys already rise in the file's order: a first file is in order.
+        // Often already in order.
         if zip(changed, changed.dropFirst()).allSatisfy({ $0.row.storedID < $1.row.storedID }) { return }
         guard changed.count < 1 << 32, changed.allSatisfy({ $0.row.storedID < 1 << 32 }) else {
             return changed.sort { $0.row.storedID < $1.row.storedID }
