@@ -141,3 +141,38 @@ import Testing
         #expect(after.last?[0] == 221 as Int64)
     }
 }
+
+/// A group that fails to commit puts the writer's rows in memory back: users new in one of its
+/// parts and changed by a later part end without a row, known users with their old row.
+@Suite struct StateWriterUndoTests {
+    struct Refused: Error {}
+
+    @Test func aFailedGroupLeavesTheRowsAsTheDatabaseHasThem() throws {
+        let fixture = try ReadOnceTests.Fixture()
+        let t = StateWriterUserRowsTests()
+        let a = try t.log(fixture, "a.log.gz", [t.line("known", day: 9, "verify_phone")])
+        let b = try t.log(fixture, "b.log.gz", [t.line("fresh", day: 8, "view"), t.line("known", day: 7, "verify_id")])
+        let c = try t.log(fixture, "c.log.gz", [t.line("fresh", day: 6, "verify_id"), t.line("known", day: 5, "verify_id")])
+        let runID = try fixture.database.pool.write { db -> Int64 in
+            try db.execute(sql: "INSERT INTO runs (started_at, outcome) VALUES ('2026-11-19T00:00:00Z', 'running')")
+            return db.lastInsertedRowID
+        }
+        let writer = try StateWriter(database: fixture.database, policy: fixture.policy, runID: runID)
+        try writer.commit(Ingestion.read(try fixture.plan([a])[0], policy: fixture.policy, vault: fixture.vault))
+        let group = try fixture.plan([b, c]).map { try Ingestion.read($0, policy: fixture.policy, vault: fixture.vault) }
+        #expect(throws: Refused.self) { try writer.commit(parts: group) { throw Refused() } }
+
+        // Committed again, the group is judged against the rows before it: "fresh" is new again
+        // (key 2), "known" updated from its first verification.
+        try writer.commit(parts: group)
+        let rows = try fixture.database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, user, verified_at_ms FROM users ORDER BY id")
+        }
+        func millis(_ day: Int) -> Int64? {
+            Array("2026-10-0\(day)T10:00:00+08:00".utf8).withUnsafeBufferPointer { TimestampParser.parseISO($0) }
+        }
+        #expect(rows.map { $0[0] as Int64 } == [1, 2])
+        #expect(rows.map { $0[1] as String } == ["known", "fresh"])
+        #expect(rows.map { $0[2] as Int64? } == [millis(5), millis(6)])
+    }
+}

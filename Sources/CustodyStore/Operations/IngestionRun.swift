@@ -108,10 +108,18 @@ public enum IngestionRun {
                 log(part, logger: logger)
             }
         }
-        /// The next group to commit: the open group, at most `maxParts` of it (parts that arrive
-        /// while a group is committed join the open group; the rest opens the next one).
+        /// The next group to commit: the open group, at most `maxParts` of it, and no more parts
+        /// once it holds `waitingUsersLimit` users (parts that arrive while a group is committed
+        /// join the open group; the rest opens the next one). Two big files' parts in one group
+        /// kept both, and the writer's changes for both, in memory until it committed.
         func takeGroup(at now: Duration) -> [IngestedPart] {
-            let taken = Array(pending.prefix(grouping.maxParts))
+            var count = 0
+            var users = 0
+            while count < min(pending.count, grouping.maxParts) && (count == 0 || users < Self.waitingUsersLimit) {
+                users += pending[count].audit.users.count
+                count += 1
+            }
+            let taken = Array(pending.prefix(count))
             pending.removeFirst(taken.count)
             grouping.reset()
             for part in pending { _ = grouping.add(newBytes: part.addedBytes, at: now) }
@@ -180,18 +188,26 @@ public enum IngestionRun {
             // this loop commits a group. With only `jobs` in flight, reading stopped for the
             // whole of each commit.
             let readAhead = max(max(1, jobs), grouping.maxParts)
-            func startMore() {
-                while next < plans.count && (reading < max(1, jobs) || (plans[next].contents != nil && reading < readAhead)) {
-                    guard startNext() else { return }
-                }
-            }
             /// A group is committed on a thread of its own while this loop goes on starting reads
             /// and taking in what was read (one group at a time, in order). Committed here, the
             /// first file's ~400,000 new users held back the next read for a second (500,000 users).
             var committing = false
+            /// Users in parts read and not yet committed (the group being committed excluded).
+            var waitingUsers = 0
+            func startMore() {
+                while next < plans.count && (reading < max(1, jobs) || (plans[next].contents != nil && reading < readAhead)) {
+                    // A file read from its path is not started while a group is committed and
+                    // many users already wait for the next: each part holds its users until it
+                    // is committed, and one more file's worth in memory took a fresh run with
+                    // 1,000,000 users past 500 MB. The commit keeps a core busy meanwhile.
+                    if plans[next].contents == nil && committing && waitingUsers >= Self.waitingUsersLimit { return }
+                    guard startNext() else { return }
+                }
+            }
             func commitIfDue() {
                 guard !committing, grouping.isDue(at: clock.now - begun) else { return }
                 let parts = takeGroup(at: clock.now - begun)
+                waitingUsers = pending.reduce(0) { $0 + $1.audit.users.count }
                 committing = true
                 group.addTask {
                     do {
@@ -240,6 +256,7 @@ public enum IngestionRun {
                     committing = false
                     committed(parts)
                     commitIfDue()
+                    startMore()
                     continue
                 case .commitFailed(let error):
                     throw error
@@ -256,6 +273,7 @@ public enum IngestionRun {
                 }
                 reading -= 1
                 pending.append(part)
+                waitingUsers += part.audit.users.count
                 // The next file is read while this group is committed: with the commit first, a
                 // core stood idle through every commit (500,000 users: ~0.5 s each). Stopping
                 // (SIGTERM) between groups: what was read is committed below.
@@ -303,6 +321,10 @@ public enum IngestionRun {
     /// Files planned at a time: the first slice before reading starts, the others while files
     /// are read.
     static let planSlice = 2048
+
+    /// Users waiting in read parts past which no file is started from its path while a group is
+    /// committed (see `startMore`).
+    static let waitingUsersLimit = 100_000
 
     /// What a child task of the run's loop yields.
     private enum RunEvent: Sendable {
