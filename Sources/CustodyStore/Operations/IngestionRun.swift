@@ -201,6 +201,9 @@ public enum IngestionRun {
                     // is committed, and one more file's worth in memory took a fresh run with
                     // 1,000,000 users past 500 MB. The commit keeps a core busy meanwhile.
                     if plans[next].contents == nil && committing && waitingUsers >= Self.waitingUsersLimit { return }
+                    // Nor any file once a whole group waits: reading further ahead only piles up
+                    // parts (and each group's start went through all of them).
+                    if committing && pending.count >= grouping.maxParts { return }
                     guard startNext() else { return }
                 }
             }
