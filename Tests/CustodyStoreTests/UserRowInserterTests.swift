@@ -56,6 +56,42 @@ import Testing
         #expect(try stored(database) == rows)
     }
 
+    /// Updating, the rows' four values are replaced and their names left as stored, for any
+    /// count's remainder.
+    @Test(arguments: [1, 64, 64 * 2 + 21])
+    func updatingReplacesTheValuesAndKeepsTheNames(count: Int) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("custody-userrows-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let database = try StateDatabase(directory: dir.path)
+        let before = (0..<count + 5).map {
+            Expected(key: Int64($0 + 1), name: "user-\($0)", verifiedAt: 5, firstMillis: 6, firstSegment: 7, firstLine: 8)
+        }
+        // Every other row changes, some values to NULL; the names given are not the stored ones.
+        let changed = before.enumerated().filter { $0.offset % 2 == 0 }.prefix(count).map { i, row in
+            Expected(
+                key: row.key, name: row.name, verifiedAt: i % 4 == 0 ? nil : Int64(i), firstMillis: Int64(i) * 3,
+                firstSegment: i % 3 == 0 ? nil : 9, firstLine: Int64(i))
+        }
+        try database.pool.write { db in
+            var inserter = UserRowInserter(db)
+            for row in before {
+                try inserter.add(
+                    key: row.key, name: row.name, verifiedAt: row.verifiedAt, firstMillis: row.firstMillis,
+                    firstSegment: row.firstSegment, firstLine: row.firstLine)
+            }
+            try inserter.flush()
+            var updater = UserRowInserter(db, updating: true)
+            for row in changed {
+                try updater.add(
+                    key: row.key, name: "renamed", verifiedAt: row.verifiedAt, firstMillis: row.firstMillis,
+                    firstSegment: row.firstSegment, firstLine: row.firstLine)
+            }
+            try updater.flush()
+        }
+        let byKey = Dictionary(uniqueKeysWithValues: changed.map { ($0.key, $0) })
+        #expect(try stored(database) == before.map { byKey[$0.key] ?? $0 })
+    }
+
     /// A failing row fails the whole insert with SQLite's error (here a key already taken).
     @Test func aFailingRowThrows() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("custody-userrows-\(UUID().uuidString)")

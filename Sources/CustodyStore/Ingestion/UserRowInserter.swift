@@ -10,6 +10,11 @@ import GRDBSQLite
 /// Rows are added in key order and written `batchRows` at a time, the rest by `flush()` in
 /// power-of-two statements (so that at most a few statement shapes are ever cached). Only
 /// inside the caller's `pool.write` transaction, like `BoundStatement`.
+///
+/// With `updating`, the rows are known users' (`INSERT … ON CONFLICT(id) DO UPDATE`): their
+/// verification and first uncovered publish are replaced, their name left as stored. One
+/// `UPDATE` per row cost the same per-statement price (a fresh run with 500,000 users updates
+/// ~540,000 rows).
 struct UserRowInserter {
     /// Rows a full statement inserts (6 parameters each, far below SQLite's limit of 32,766).
     static let batchRows = 64
@@ -27,13 +32,15 @@ struct UserRowInserter {
     }
 
     private let db: Database
+    private let statements: [String]
     private var rows: [Row] = []
     /// The pending rows' names, back to back: bound without copying, they stay put until the
     /// statement has run.
     private var names: [UInt8] = []
 
-    init(_ db: Database) {
+    init(_ db: Database, updating: Bool = false) {
         self.db = db
+        statements = updating ? Self.upserts : Self.inserts
         rows.reserveCapacity(Self.batchRows)
         names.reserveCapacity(Self.batchRows * 16)
     }
@@ -66,7 +73,7 @@ struct UserRowInserter {
     }
 
     private mutating func write(_ chunk: ArraySlice<Row>) throws {
-        let statement = try db.cachedStatement(sql: Self.statements[chunk.count.trailingZeroBitCount])
+        let statement = try db.cachedStatement(sql: statements[chunk.count.trailingZeroBitCount])
         let handle = statement.sqliteStatement
         func bind(_ value: Int64?, _ index: Int32) {
             if let value { sqlite3_bind_int64(handle, index, value) } else { sqlite3_bind_null(handle, index) }
@@ -102,7 +109,16 @@ struct UserRowInserter {
     }
 
     /// The statements' text by log2 of their rows (chunks are powers of two), built once.
-    private static let statements = (0...batchRows.trailingZeroBitCount).map { sql(rows: 1 << $0) }
+    private static let inserts = (0...batchRows.trailingZeroBitCount).map { sql(rows: 1 << $0) }
+    private static let upserts = (0...batchRows.trailingZeroBitCount).map {
+        sql(rows: 1 << $0) + """
+
+            ON CONFLICT(id) DO UPDATE SET verified_at_ms = excluded.verified_at_ms,
+              first_unverified_publish_ms = excluded.first_unverified_publish_ms,
+              first_unverified_publish_segment = excluded.first_unverified_publish_segment,
+              first_unverified_publish_line = excluded.first_unverified_publish_line
+            """
+    }
 
     private static func sql(rows: Int) -> String {
         let values = Array(repeating: "(?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
