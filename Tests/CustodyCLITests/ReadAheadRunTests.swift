@@ -58,6 +58,36 @@ import Testing
         #expect(try fixture.totalRecords() == 3 * (written.count + 1))
     }
 
+    /// A group's commit runs beside the reads (on a thread of its own): when it fails, the run
+    /// stops with its error and the group leaves nothing behind; the next run commits it whole.
+    @Test func aFailingCommitStopsTheRunAndLeavesItsGroupForTheNext() throws {
+        let fixture = try StateFixture()
+        try writeLog(fixture, "a-first.log.gz", user: "first")
+        let first = try fixture.custody("run", ["--quiet"], asOf: "2026-11-05")
+        #expect(first.status == 0 || first.status == 1, "\(first.stderr)")
+        let state = try fixture.openState()
+        try state.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER refuse_mallory BEFORE INSERT ON users WHEN NEW.user = 'mallory'
+                    BEGIN SELECT RAISE(ABORT, 'refused by the test'); END
+                    """)
+        }
+        let others = (0..<20).map { String(format: "b-%02d.log.gz", $0) }
+        for (i, name) in others.enumerated() { try writeLog(fixture, name, user: i == 13 ? "mallory" : "u\(i)") }
+
+        let failed = try fixture.custody("run", ["--jobs", "2", "--quiet"], asOf: "2026-11-05")
+        #expect(failed.status != 0 && failed.status != 1, "\(failed.stderr)")
+        #expect(failed.stderr.contains("refused by the test"), "\(failed.stderr)")
+        #expect(try committedNames(fixture) == ["a-first.log.gz"])
+
+        try state.write { db in try db.execute(sql: "DROP TRIGGER refuse_mallory") }
+        let again = try fixture.custody("run", ["--quiet"], asOf: "2026-11-05")
+        #expect(again.status == 0 || again.status == 1, "\(again.stderr)")
+        #expect(try committedNames(fixture) == ["a-first.log.gz"] + others)
+        #expect(try fixture.totalRecords() == 3 * (others.count + 1))
+    }
+
     /// More files than one planning slice (`IngestionRun.planSlice`): the later slices are planned
     /// while the first is read; every file is committed once, a copy in a later slice of a file
     /// in the first is read once, and a second run adds nothing.

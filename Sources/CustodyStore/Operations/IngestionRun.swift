@@ -80,10 +80,10 @@ public enum IngestionRun {
         var grouping = CommitGrouping()
         var pending: [IngestedPart] = []
         var groups = 0
-        func commitPending() throws {
-            guard !pending.isEmpty else { return }
+        /// Writes one group: its small objects in one pack, its rows in one transaction.
+        let commitGroup: @Sendable ([IngestedPart]) throws -> Void = { [writer, vault, vaultSync] parts in
             // The group's small objects go into one pack (one file created and renamed, not one per object).
-            let stored = pending.compactMap { $0.shrank ? nil : $0.object }
+            let stored = parts.compactMap { $0.shrank ? nil : $0.object }
             let pack = try vault.writePack(stored.compactMap { object in object.packBytes.map { (object.sha256, $0) } })
             // The objects are made durable on another thread while the group's rows are written;
             // the transaction commits only once they are, and a failed sync rolls it back. (The
@@ -92,20 +92,46 @@ public enum IngestionRun {
             let loose = stored.filter { $0.packBytes == nil }.map(\.sha256)
             let durable = Background(on: .syncs) { [vaultSync] in try vaultSync.sync(objects: loose, packs: pack.map { [$0] } ?? []) }
             do {
-                try writer.commit(parts: pending, beforeCommit: { try durable.wait() })
+                try writer.commit(parts: parts, beforeCommit: { try durable.wait() })
             } catch {
                 _ = try? durable.wait()  // nothing of the group's may be left running
                 throw error
             }
+        }
+        /// Counts and logs a group once it is committed.
+        func committed(_ parts: [IngestedPart]) {
             groups += 1
-            for part in pending {
+            for part in parts {
                 filesRead += 1
                 recordsAdded += part.shrank ? 0 : part.audit.records
                 bytesAdded += part.shrank ? 0 : part.addedBytes
                 log(part, logger: logger)
             }
-            pending.removeAll(keepingCapacity: true)
+        }
+        /// The next group to commit: the open group, at most `maxParts` of it, and no more parts
+        /// once it holds `waitingUsersLimit` users (parts that arrive while a group is committed
+        /// join the open group; the rest opens the next one). Two big files' parts in one group
+        /// kept both, and the writer's changes for both, in memory until it committed.
+        func takeGroup(at now: Duration) -> [IngestedPart] {
+            var count = 0
+            var users = 0
+            while count < min(pending.count, grouping.maxParts) && (count == 0 || users < Self.waitingUsersLimit) {
+                users += pending[count].audit.users.count
+                count += 1
+            }
+            let taken = Array(pending.prefix(count))
+            pending.removeFirst(taken.count)
             grouping.reset()
+            for part in pending { _ = grouping.add(newBytes: part.addedBytes, at: now) }
+            return taken
+        }
+        /// Commits what is pending, here and now (at the end of intake).
+        func commitPending() throws {
+            while !pending.isEmpty {
+                let parts = takeGroup(at: clock.now - begun)
+                try commitGroup(parts)
+                committed(parts)
+            }
         }
         try await withThrowingTaskGroup(of: RunEvent.self) { group in
             var next = 0
@@ -162,16 +188,45 @@ public enum IngestionRun {
             // this loop commits a group. With only `jobs` in flight, reading stopped for the
             // whole of each commit.
             let readAhead = max(max(1, jobs), grouping.maxParts)
+            /// A group is committed on a thread of its own while this loop goes on starting reads
+            /// and taking in what was read (one group at a time, in order). Committed here, the
+            /// first file's ~400,000 new users held back the next read for a second (500,000 users).
+            var committing = false
+            /// Users in parts read and not yet committed (the group being committed excluded).
+            var waitingUsers = 0
             func startMore() {
                 while next < plans.count && (reading < max(1, jobs) || (plans[next].contents != nil && reading < readAhead)) {
+                    // A file read from its path is not started while a group is committed and
+                    // many users already wait for the next: each part holds its users until it
+                    // is committed, and one more file's worth in memory took a fresh run with
+                    // 1,000,000 users past 500 MB. The commit keeps a core busy meanwhile.
+                    if plans[next].contents == nil && committing && waitingUsers >= Self.waitingUsersLimit { return }
+                    // Nor any file once a whole group waits: reading further ahead only piles up
+                    // parts (and each group's start went through all of them).
+                    if committing && pending.count >= grouping.maxParts { return }
                     guard startNext() else { return }
+                }
+            }
+            func commitIfDue() {
+                guard !committing, grouping.isDue(at: clock.now - begun) else { return }
+                let parts = takeGroup(at: clock.now - begun)
+                waitingUsers = pending.reduce(0) { $0 + $1.audit.users.count }
+                committing = true
+                group.addTask {
+                    do {
+                        try await WorkerPool.commits.run { try commitGroup(parts) }
+                        return .committed(parts)
+                    } catch {
+                        return .commitFailed(error)
+                    }
                 }
             }
             planMore()
             startMore()
-            while reading > 0 || planning {
-                // While reads take long, what was read is still committed about on time.
-                if let deadline = grouping.deadline, !wakeUpScheduled {
+            while reading > 0 || planning || committing {
+                // While reads take long, what was read is still committed about on time. (While a
+                // group is committed, its end looks at the next one.)
+                if let deadline = grouping.deadline, !wakeUpScheduled, !committing {
                     wakeUpScheduled = true
                     let wait = deadline - (clock.now - begun)
                     group.addTask {
@@ -198,8 +253,16 @@ public enum IngestionRun {
                 switch event {
                 case .wake:
                     wakeUpScheduled = false
-                    if grouping.isDue(at: clock.now - begun) { try commitPending() }
+                    commitIfDue()
                     continue
+                case .committed(let parts):
+                    committing = false
+                    committed(parts)
+                    commitIfDue()
+                    startMore()
+                    continue
+                case .commitFailed(let error):
+                    throw error
                 case .planned(let more, let advanced):
                     plans += more
                     planner = advanced
@@ -213,11 +276,12 @@ public enum IngestionRun {
                 }
                 reading -= 1
                 pending.append(part)
+                waitingUsers += part.audit.users.count
                 // The next file is read while this group is committed: with the commit first, a
                 // core stood idle through every commit (500,000 users: ~0.5 s each). Stopping
                 // (SIGTERM) between groups: what was read is committed below.
                 startMore()
-                if grouping.add(newBytes: part.addedBytes, at: clock.now - begun) { try commitPending() }
+                if grouping.add(newBytes: part.addedBytes, at: clock.now - begun) { commitIfDue() }
             }
             try commitPending()
             group.cancelAll()
@@ -261,12 +325,20 @@ public enum IngestionRun {
     /// are read.
     static let planSlice = 2048
 
+    /// Users waiting in read parts past which no file is started from its path while a group is
+    /// committed (see `startMore`).
+    static let waitingUsersLimit = 100_000
+
     /// What a child task of the run's loop yields.
     private enum RunEvent: Sendable {
         /// A file read, ready to commit.
         case part(IngestedPart)
         /// Only a wake-up at the open group's deadline.
         case wake
+        /// A group committed (its parts, to count and log).
+        case committed([IngestedPart])
+        /// A group's commit failed: the run stops with it.
+        case commitFailed(Error)
         /// The next slice's plans, and the planner that made them.
         case planned([IngestionPlan], RunPlanner)
     }

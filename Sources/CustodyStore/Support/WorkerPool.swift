@@ -18,6 +18,8 @@ final class WorkerPool: @unchecked Sendable {
     /// Making a commit group's vault objects durable while its rows are written (`run`): one
     /// group is committed at a time.
     static let syncs = WorkerPool(threads: 1)
+    /// Committing a group's rows during `run`, beside the reads: one group at a time.
+    static let commits = WorkerPool(threads: 1)
 
     private let condition = NSCondition()
     // Guarded by `condition`.
