@@ -38,7 +38,8 @@ enum ByteScan {
     @inline(__always)
     static func prefixWord(_ p: UnsafePointer<UInt8>, count: Int) -> UInt64 {
         let word = UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self))
-        return count >= 8 ? word : word & ((1 << UInt64(8 * count)) &- 1)
+        // Masking arithmetic: `count` < 8 here, and `<<` would test the shift count each call.
+        return count >= 8 ? word : word & ((1 &<< UInt64(truncatingIfNeeded: 8 &* count)) &- 1)
     }
 
     /// `prefixWord(_:count:)` for bytes that may not be followed by eight readable ones.

@@ -26,78 +26,93 @@ struct LogfmtParser {
         timeScratch.deallocate()
     }
 
+    /// The best-ranked value seen so far for one field, raw (escapes still in): only the winners
+    /// are unescaped, each into its own scratch space.
+    struct Candidate {
+        /// The rank of no candidate: the field table ranks names 0...254.
+        static let none: UInt8 = 255
+        var rank = Candidate.none
+        var value = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+        var escaped = false
+
+        /// Takes a value named at `rank` if it ranks better; false when a name of the same rank
+        /// came before: the same key twice is ambiguous, which one the app meant cannot be known.
+        @inline(__always)
+        mutating func offer(_ rank: UInt8, _ value: UnsafeBufferPointer<UInt8>, escaped: Bool) -> Bool {
+            if rank == self.rank { return false }
+            if rank < self.rank { self = Candidate(rank: rank, value: value, escaped: escaped) }
+            return true
+        }
+    }
+
+    /// A line's candidates for the timestamp, the user and the event.
+    struct Candidates {
+        var timestamp = Candidate()
+        var user = Candidate()
+        var event = Candidate()
+
+        @inline(__always)
+        mutating func offer(_ field: (FieldTable.Field, UInt8)?, _ value: UnsafeBufferPointer<UInt8>, escaped: Bool) -> Bool {
+            guard let (which, rank) = field else { return true }
+            switch which {
+            case .timestamp: return timestamp.offer(rank, value, escaped: escaped)
+            case .user: return user.offer(rank, value, escaped: escaped)
+            case .event: return event.offer(rank, value, escaped: escaped)
+            }
+        }
+    }
+
     mutating func parse(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
         guard let p = line.baseAddress else { return .rejected(.notLogfmt) }
         let n = line.count
         var i = 0
         var pairs = 0
-        // Raw values (escapes still in) of the best-ranked candidates; only the winners are
-        // unescaped, each into its own scratch space.
-        var ts: (rank: UInt8, value: UnsafeBufferPointer<UInt8>, escaped: Bool)? = nil
-        var user: (rank: UInt8, value: UnsafeBufferPointer<UInt8>, escaped: Bool)? = nil
-        var event: (rank: UInt8, value: UnsafeBufferPointer<UInt8>, escaped: Bool)? = nil
+        var found = Candidates()
         while true {
-            while i < n, p[i] == 0x20 || p[i] == 0x09 { i += 1 }
+            while i < n, p[i] == 0x20 || p[i] == 0x09 { i &+= 1 }
             if i >= n { break }
             let keyStart = i
             i = Self.keyEnd(p, from: i, n)
             if i < n && p[i] == 0x22 { return .rejected(.notLogfmt) }
-            let key = UnsafeBufferPointer(start: p + keyStart, count: i - keyStart)
+            let key = UnsafeBufferPointer(start: p + keyStart, count: i &- keyStart)
             guard key.count > 0 else { return .rejected(.notLogfmt) }
             guard i < n, p[i] == 0x3D else { continue }  // a bare flag
-            i += 1
-            pairs += 1
+            i &+= 1
+            pairs &+= 1
             // A key is followed by `=` and its value: its first eight bytes are one load.
             let field =
                 keyStart &+ 8 <= n ? fields.match(key, word: ByteScan.prefixWord(p + keyStart, count: key.count)) : fields.match(key)
             let value: UnsafeBufferPointer<UInt8>
             var escaped = false
             if i < n && p[i] == 0x22 {
-                let start = i + 1
-                i += 1
-                while i < n, p[i] != 0x22 {
-                    if p[i] == 0x5C {
-                        escaped = true
-                        i += 1
-                    }
-                    i += 1
-                }
-                guard i < n else { return .rejected(.notLogfmt) }
-                value = UnsafeBufferPointer(start: p + start, count: i - start)
-                i += 1
+                let start = i &+ 1
+                guard let (close, hasEscapes) = Self.closingQuote(p, from: start, n) else { return .rejected(.notLogfmt) }
+                escaped = hasEscapes
+                value = UnsafeBufferPointer(start: p + start, count: close &- start)
+                i = close &+ 1
             } else {
                 let start = i
                 i = Self.bareValueEnd(p, from: i, n)
-                value = UnsafeBufferPointer(start: p + start, count: i - start)
+                value = UnsafeBufferPointer(start: p + start, count: i &- start)
             }
-            if let (which, rank) = field {
-                // The same key twice is ambiguous: which one the app meant cannot be known.
-                switch which {
-                case .timestamp:
-                    if rank == ts?.rank { return .rejected(.ambiguousField) }
-                    if rank < (ts?.rank ?? 255) { ts = (rank, value, escaped) }
-                case .user:
-                    if rank == user?.rank { return .rejected(.ambiguousField) }
-                    if rank < (user?.rank ?? 255) { user = (rank, value, escaped) }
-                case .event:
-                    if rank == event?.rank { return .rejected(.ambiguousField) }
-                    if rank < (event?.rank ?? 255) { event = (rank, value, escaped) }
-                }
-            }
+            guard found.offer(field, value, escaped: escaped) else { return .rejected(.ambiguousField) }
         }
         guard pairs > 0 else { return .rejected(.notLogfmt) }
-        guard let ts else { return .rejected(.missingTimestamp) }
+        let ts = found.timestamp
+        guard ts.rank != Candidate.none else { return .rejected(.missingTimestamp) }
         let timeText = ts.escaped ? Self.unescape(ts.value, into: timeScratch, capacity: 64) : ts.value
         guard let millis = timestamps.parse(timeText) ?? TimestampParser.parseEpoch(timeText) else {
             return .rejected(.invalidTimestamp)
         }
         var userBytes: UnsafeBufferPointer<UInt8>?
-        if let user {
+        if found.user.rank != Candidate.none {
+            let user = found.user
             let bytes = user.escaped ? Self.unescape(user.value, into: userScratch, capacity: LineReader.maximumLineLength) : user.value
             userBytes = bytes.isEmpty || (bytes.count == 1 && bytes[0] == 0x2D) ? nil : bytes
         }
         var eventBytes: UnsafeBufferPointer<UInt8>?
-        if let event {
+        if found.event.rank != Candidate.none {
+            let event = found.event
             let bytes = event.escaped ? Self.unescape(event.value, into: eventScratch, capacity: LineReader.maximumLineLength) : event.value
             eventBytes = bytes.isEmpty ? nil : bytes
         }
@@ -128,6 +143,17 @@ struct LogfmtParser {
             if mask != 0 { return i &+ mask.trailingZeroBitCount }
             i &+= 16
         }
+        if i < n && n >= 16 {
+            // The line's last sixteen bytes, those already looked at shifted off: only the
+            // line is read, and the last key no longer takes the byte loop.
+            let base = n &- 16
+            let block = _mm_loadu_si128(UnsafeRawPointer(p + base).assumingMemoryBound(to: __m128i.self))
+            let stops = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(block, _mm_set1_epi8(0x3D)), _mm_cmpeq_epi8(block, _mm_set1_epi8(0x20))),
+                _mm_or_si128(_mm_cmpeq_epi8(block, _mm_set1_epi8(0x09)), _mm_cmpeq_epi8(block, _mm_set1_epi8(0x22))))
+            let mask = UInt32(truncatingIfNeeded: _mm_movemask_epi8(stops)) &>> UInt32(truncatingIfNeeded: i &- base)
+            return mask != 0 ? i &+ mask.trailingZeroBitCount : n
+        }
         #endif
         while i < n, p[i] != 0x3D, p[i] != 0x20, p[i] != 0x09, p[i] != 0x22 { i += 1 }
         return i
@@ -145,9 +171,54 @@ struct LogfmtParser {
             if mask != 0 { return i &+ mask.trailingZeroBitCount }
             i &+= 16
         }
+        if i < n && n >= 16 {
+            // The line's last sixteen bytes, as in `keyEnd`.
+            let base = n &- 16
+            let block = _mm_loadu_si128(UnsafeRawPointer(p + base).assumingMemoryBound(to: __m128i.self))
+            let stops = _mm_or_si128(_mm_cmpeq_epi8(block, _mm_set1_epi8(0x20)), _mm_cmpeq_epi8(block, _mm_set1_epi8(0x09)))
+            let mask = UInt32(truncatingIfNeeded: _mm_movemask_epi8(stops)) &>> UInt32(truncatingIfNeeded: i &- base)
+            return mask != 0 ? i &+ mask.trailingZeroBitCount : n
+        }
         #endif
         while i < n, p[i] != 0x20, p[i] != 0x09 { i += 1 }
         return i
+    }
+
+    /// The closing quote of a quoted value whose first byte is at `from`, and whether the value
+    /// has a backslash (it is then unescaped before use); nil when the line ends first. Sixteen
+    /// bytes a compare (the byte loop was a tenth of a line's instructions); near the line's end
+    /// the block is the line's last sixteen bytes with those already looked at shifted off, so
+    /// only the line is read. From a backslash on (rare) a byte loop goes on, as the byte after
+    /// a backslash never closes the value.
+    @inline(__always)
+    static func closingQuote(_ p: UnsafePointer<UInt8>, from: Int, _ n: Int) -> (Int, Bool)? {
+        var i = from
+        #if arch(x86_64)
+        if n >= 16 {
+            while i < n {
+                let base = min(i, n &- 16)
+                let (quotes, backslashes) = ByteScan.quotesAndBackslashes(p + base)
+                let skip = UInt32(truncatingIfNeeded: i &- base)
+                let q = quotes &>> skip
+                let b = backslashes &>> skip
+                if b != 0 && (q == 0 || b.trailingZeroBitCount < q.trailingZeroBitCount) {
+                    i &+= b.trailingZeroBitCount
+                    break
+                }
+                if q != 0 { return (i &+ q.trailingZeroBitCount, false) }
+                i = base &+ 16
+            }
+        }
+        #endif
+        var escaped = false
+        while i < n, p[i] != 0x22 {
+            if p[i] == 0x5C {
+                escaped = true
+                i &+= 1
+            }
+            i &+= 1
+        }
+        return i < n ? (i, escaped) : nil
     }
 
     private static func unescape(
