@@ -221,4 +221,42 @@ struct LogfmtDifferentialTests {
         }
         Self.check(lines)
     }
+
+    /// `ByteScan.closingQuote` (logfmt values, combined requests) finds what a byte loop finds:
+    /// two marks (quote, backslash or other) at every pair of positions, from several starts,
+    /// in lines shorter and longer than a block.
+    @Test func closingQuoteSameAsByteLoop() {
+        func byteLoop(_ b: [UInt8], from: Int) -> (Int, Bool)? {
+            var i = from
+            var escaped = false
+            while i < b.count, b[i] != 0x22 {
+                if b[i] == 0x5C {
+                    escaped = true
+                    i += 1
+                }
+                i += 1
+            }
+            return i < b.count ? (i, escaped) : nil
+        }
+        for length in 0...40 {
+            for first: UInt8 in [0x22, 0x5C, 0x61] {
+                for second: UInt8 in [0x22, 0x5C] {
+                    for a in 0..<max(length, 1) {
+                        for b in stride(from: a, to: length, by: 3) {
+                            var bytes = [UInt8](repeating: 0x61, count: length)
+                            if a < length { bytes[a] = first }
+                            if b < length && b != a { bytes[b] = second }
+                            for from in [0, 1, 7, 16, 17].filter({ $0 <= length }) {
+                                let got = bytes.withUnsafeBufferPointer { buffer in
+                                    ByteScan.closingQuote(buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!, from: from, length)
+                                }
+                                let expected = byteLoop(bytes, from: from)
+                                #expect(got?.0 == expected?.0 && got?.1 == expected?.1, "\(bytes) from \(from)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

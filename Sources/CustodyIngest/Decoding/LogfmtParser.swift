@@ -86,7 +86,7 @@ struct LogfmtParser {
             var escaped = false
             if i < n && p[i] == 0x22 {
                 let start = i &+ 1
-                guard let (close, hasEscapes) = Self.closingQuote(p, from: start, n) else { return .rejected(.notLogfmt) }
+                guard let (close, hasEscapes) = ByteScan.closingQuote(p, from: start, n) else { return .rejected(.notLogfmt) }
                 escaped = hasEscapes
                 value = UnsafeBufferPointer(start: p + start, count: close &- start)
                 i = close &+ 1
@@ -182,43 +182,6 @@ struct LogfmtParser {
         #endif
         while i < n, p[i] != 0x20, p[i] != 0x09 { i += 1 }
         return i
-    }
-
-    /// The closing quote of a quoted value whose first byte is at `from`, and whether the value
-    /// has a backslash (it is then unescaped before use); nil when the line ends first. Sixteen
-    /// bytes a compare (the byte loop was a tenth of a line's instructions); near the line's end
-    /// the block is the line's last sixteen bytes with those already looked at shifted off, so
-    /// only the line is read. From a backslash on (rare) a byte loop goes on, as the byte after
-    /// a backslash never closes the value.
-    @inline(__always)
-    static func closingQuote(_ p: UnsafePointer<UInt8>, from: Int, _ n: Int) -> (Int, Bool)? {
-        var i = from
-        #if arch(x86_64)
-        if n >= 16 {
-            while i < n {
-                let base = min(i, n &- 16)
-                let (quotes, backslashes) = ByteScan.quotesAndBackslashes(p + base)
-                let skip = UInt32(truncatingIfNeeded: i &- base)
-                let q = quotes &>> skip
-                let b = backslashes &>> skip
-                if b != 0 && (q == 0 || b.trailingZeroBitCount < q.trailingZeroBitCount) {
-                    i &+= b.trailingZeroBitCount
-                    break
-                }
-                if q != 0 { return (i &+ q.trailingZeroBitCount, false) }
-                i = base &+ 16
-            }
-        }
-        #endif
-        var escaped = false
-        while i < n, p[i] != 0x22 {
-            if p[i] == 0x5C {
-                escaped = true
-                i &+= 1
-            }
-            i &+= 1
-        }
-        return i < n ? (i, escaped) : nil
     }
 
     private static func unescape(
