@@ -12,15 +12,31 @@ struct LogfmtParser {
     private let eventScratch: UnsafeMutablePointer<UInt8>
     private let timeScratch: UnsafeMutablePointer<UInt8>
     private var timestamps = ISOTimestampCache()
+    /// For each of the first `guessPositions` pairs of a line, the last two keys seen at that
+    /// position (of at most eight bytes) and what the field table said of them: a file's lines
+    /// repeat their keys in the same order, or in a few orders (with and without a user, say),
+    /// and a compare replaces the table's hash and probe. (The JSON walk keeps the same guesses.)
+    private let guesses: UnsafeMutablePointer<KeyGuess>
+    private static let guessPositions = 16
+
+    struct KeyGuess {
+        /// The key's bytes, zero-padded (`ByteScan.prefixWord`); `length` 0 for none yet.
+        var word: UInt64 = 0
+        var length = 0
+        var field: (FieldTable.Field, UInt8)?
+    }
 
     init(fields: FieldTable) {
         self.fields = fields
+        guesses = .allocate(capacity: 2 * Self.guessPositions)
+        guesses.initialize(repeating: KeyGuess(), count: 2 * Self.guessPositions)
         userScratch = .allocate(capacity: LineReader.maximumLineLength)
         eventScratch = .allocate(capacity: LineReader.maximumLineLength)
         timeScratch = .allocate(capacity: 64)
     }
 
     func deallocate() {
+        guesses.deallocate()
         userScratch.deallocate()
         eventScratch.deallocate()
         timeScratch.deallocate()
@@ -78,10 +94,28 @@ struct LogfmtParser {
             guard key.count > 0 else { return .rejected(.notLogfmt) }
             guard i < n, p[i] == 0x3D else { continue }  // a bare flag
             i &+= 1
-            pairs &+= 1
             // A key is followed by `=` and its value: its first eight bytes are one load.
-            let field =
-                keyStart &+ 8 <= n ? fields.match(key, word: ByteScan.prefixWord(p + keyStart, count: key.count)) : fields.match(key)
+            let field: (FieldTable.Field, UInt8)?
+            if keyStart &+ 8 <= n {
+                let word = ByteScan.prefixWord(p + keyStart, count: key.count)
+                if key.count <= 8 && pairs < Self.guessPositions {
+                    let guess = guesses + 2 &* pairs
+                    if guess[0].length == key.count && guess[0].word == word {
+                        field = guess[0].field
+                    } else if guess[1].length == key.count && guess[1].word == word {
+                        field = guess[1].field
+                    } else {
+                        field = fields.match(key, word: word)
+                        guess[1] = guess[0]
+                        guess[0] = KeyGuess(word: word, length: key.count, field: field)
+                    }
+                } else {
+                    field = fields.match(key, word: word)
+                }
+            } else {
+                field = fields.match(key)
+            }
+            pairs &+= 1
             let value: UnsafeBufferPointer<UInt8>
             var escaped = false
             if i < n && p[i] == 0x22 {
