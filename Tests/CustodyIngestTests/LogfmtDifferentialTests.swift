@@ -137,7 +137,8 @@ struct LogfmtDifferentialTests {
                 #expect(record.userPrefix == ByteScan.prefixWord(record.user))
                 #expect(record.eventPrefix == ByteScan.prefixWord(record.event))
             case .rejected(let rejection): got = .rejected(rejection)
-            case .skipped: Issue.record("a logfmt line was skipped")
+            case .skipped:
+                Issue.record("a logfmt line was skipped")
                 continue
             }
             let expected = reference(line)
@@ -154,8 +155,11 @@ struct LogfmtDifferentialTests {
             "ts", "time", "user", "uid", "event", "action", "ip", "msg", "latency_ms", "timestamp_utc_long", "user_identifier",
             "user_identifiers", "app_version", "a", "é", "k\u{0}",
         ].map { Array($0.utf8) }
-        let times = ["2026-09-20T08:00:01.212+08:00", "2026-09-20T08:00:59.999+08:00", "2026-09-20T08:01:00Z", "1790000000", "2026-13-01T00:00:00Z", "x"]
-            .map { Array($0.utf8) }
+        let times = [
+            "2026-09-20T08:00:01.212+08:00", "2026-09-20T08:00:59.999+08:00", "2026-09-20T08:01:00Z", "1790000000", "2026-13-01T00:00:00Z",
+            "x",
+        ]
+        .map { Array($0.utf8) }
         let bare = ["u1", "-", "", "verify_phone", "10.0.0.1", "a=b", "x\"y", "\u{E9}t\u{E9}", "\\n"].map { Array($0.utf8) }
         let alphabet: [UInt8] = Array("ab =\t\"\\-_.:/".utf8) + [0xC3, 0xA9, 0xFF, 0x00]
         var lines: [[UInt8]] = []
@@ -177,7 +181,9 @@ struct LogfmtDifferentialTests {
                         line += isTime ? times[Int(random.next() % UInt64(times.count))] : bare[Int(random.next() % UInt64(bare.count))]
                     case 2:
                         // Quoted, with escapes, quotes and blanks inside.
-                        let body = (0..<Int.random(in: 0...40, using: &random)).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }
+                        let body = (0..<Int.random(in: 0...40, using: &random)).map { _ in
+                            alphabet[Int(random.next() % UInt64(alphabet.count))]
+                        }
                         var quoted: [UInt8] = []
                         for c in body where c != 0x22 { quoted.append(c) }
                         if quoted.last == 0x5C { quoted.removeLast() }
@@ -188,7 +194,9 @@ struct LogfmtDifferentialTests {
                         // A long bare value, past several blocks.
                         line += [UInt8](repeating: 0x61, count: Int.random(in: 14...300, using: &random))
                     default:
-                        line += (0..<Int.random(in: 0...24, using: &random)).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }
+                        line += (0..<Int.random(in: 0...24, using: &random)).map { _ in
+                            alphabet[Int(random.next() % UInt64(alphabet.count))]
+                        }
                     }
                 }
             }

@@ -156,7 +156,9 @@ final class HTTPEventMatcher {
     /// The event of a method of at most eight bytes (`methodWord(_:)`, `count` bytes long) and a
     /// target (normalised where it needs it) starting at `t`.
     @inline(__always)
-    private func classify(methodWord word: UInt64, count: Int, target: UnsafeBufferPointer<UInt8>, _ t: UnsafePointer<UInt8>)
+    private func classify(
+        methodWord word: UInt64, count: Int, target: UnsafeBufferPointer<UInt8>, _ t: UnsafePointer<UInt8>
+    )
         -> UnsafeBufferPointer<UInt8>
     {
         // The method compared as one word (a rule's word is 0 only for a method longer than
