@@ -79,4 +79,64 @@ struct HTTPEventMatcherDifferentialTests {
             #expect(got == expected, "\(method) \(target)")
         }
     }
+
+    /// A method read from one eight-byte load (up to its first space, upper-cased by word
+    /// arithmetic) is the method the byte loop finds and upper-cases, for every byte value at
+    /// every position.
+    @Test func methodWordFromOneLoad() {
+        var random = SplitMix64(seed: 10)
+        let special: [UInt8] = [0x20, 0x60, 0x61, 0x7A, 0x7B, 0x40, 0x41, 0x5A, 0x5B, 0x00, 0x7F, 0x80, 0xE1, 0xFA, 0xFF, 0x09]
+        for round in 0..<200_000 {
+            var bytes = (0..<8).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            if round % 2 == 0 {
+                for k in 0..<8 where random.next() % 2 == 0 { bytes[k] = special[Int(random.next() % UInt64(special.count))] }
+            }
+            if round < 256 * 8 { bytes[round / 256] = UInt8(round % 256) }  // each byte value at each position
+            let word = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+            let space = bytes.firstIndex(of: 0x20)
+            let got = HTTPEventMatcher.methodWord(leading: word)
+            guard let space, space > 0 else {
+                #expect(got == nil, "\(bytes)")
+                continue
+            }
+            let expected = bytes.withUnsafeBufferPointer { HTTPEventMatcher.methodWord(UnsafeBufferPointer(rebasing: $0[0..<space])) }
+            #expect(got?.word == expected && got?.count == space, "\(bytes)")
+        }
+    }
+
+    /// A request line read with its method from one load names the same event as its method
+    /// and target given apart, with methods in any case, short and long, and odd spacing.
+    @Test func requestLinesAsMethodAndTarget() {
+        let rules = [
+            HTTPEventRule(method: "POST", pathPrefix: "/api/posts", event: "post"),
+            HTTPEventRule(method: "get", pathPrefix: "/a", event: "get_a"),
+            HTTPEventRule(method: "PROPPATCH", pathPrefix: "/dav", event: "dav"),
+            HTTPEventRule(method: "M\u{E9}", pathPrefix: "/", event: "accented"),
+        ]
+        let matcher = HTTPEventMatcher(rules: rules)
+        var random = SplitMix64(seed: 11)
+        let methods = ["POST", "post", "PoSt", "GET", "get", "PROPPATCH", "proppatch", "M\u{E9}", "m\u{E9}", "", "P", "POSTPOST", "A B"]
+        let targets = ["/api/posts", "/api/posts/1", "/a", "/A", "/dav/x", "/", "", "/api/%70osts", "//api/posts", "http://h/api/posts"]
+        for _ in 0..<20_000 {
+            let method = methods[Int(random.next() % UInt64(methods.count))]
+            let target = targets[Int(random.next() % UInt64(targets.count))]
+            let separator = [" ", "  ", " "][Int(random.next() % 3)]
+            let tail = ["", " HTTP/1.1", " HTTP/2.0 x", " "][Int(random.next() % 4)]
+            let line = Array((method + separator + target + tail).utf8)
+            let got = line.withUnsafeBufferPointer { b in
+                String(decoding: matcher.classify(requestLine: b.baseAddress ?? UnsafePointer(bitPattern: 1)!, 0, b.count), as: UTF8.self)
+            }
+            // The definition: the method up to the first space, the target up to the next.
+            var expected = "http_request"
+            if let space = line.firstIndex(of: 0x20) {
+                let rest = line[(space + 1)...]
+                let targetBytes = Array(rest.prefix { $0 != 0x20 })
+                let methodBytes = Array(line[..<space])
+                expected = methodBytes.withUnsafeBufferPointer { m in
+                    targetBytes.withUnsafeBufferPointer { t in String(decoding: matcher.classify(method: m, target: t), as: UTF8.self) }
+                }
+            }
+            #expect(got == expected, "\(String(decoding: line, as: UTF8.self))")
+        }
+    }
 }

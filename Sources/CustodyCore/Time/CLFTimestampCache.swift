@@ -7,40 +7,52 @@
 public struct CLFTimestampCache: Sendable {
     /// Bytes 0..<8 and 8..<16 of the remembered timestamp (`dd/Mon/y`, `yyy:HH:M`). Until a
     /// timestamp is remembered nothing matches: zeros would match a time made of NUL bytes.
-    private var head: (UInt64, UInt64) = (0, 0)
-    private var primed = false
+    @usableFromInline var head: (UInt64, UInt64) = (0, 0)
+    @usableFromInline var primed = false
     /// Bytes 16..<18 (`M:`) and 20..<26 (` +zzzz`) of the remembered timestamp: the words at 16
     /// and 18 with the seconds (bytes 18 and 19) masked out.
-    private var tail: UInt64 = 0
+    @usableFromInline var tail: UInt64 = 0
     /// The remembered minute's start, in Unix milliseconds.
-    private var minuteMillis: Int64 = 0
+    @usableFromInline var minuteMillis: Int64 = 0
 
     public init() {}
 
     /// The bytes around the seconds, as one word: bytes 16, 17 and 20...25.
-    @inline(__always)
-    private static func tailWord(_ raw: UnsafeRawPointer) -> UInt64 {
+    @inlinable @inline(__always)
+    static func tailWord(_ raw: UnsafeRawPointer) -> UInt64 {
         let around = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 18, as: UInt64.self)) >> 16
         let before = UInt64(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt16.self)))
         return around << 16 | before
     }
 
-    @inline(__always)
+    /// Inlined into the parsers in other modules (the remembered minute's path only), as
+    /// `ISOTimestampCache.parse` is.
+    @inlinable @inline(__always)
     public mutating func parse(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard b.count == 26, let base = b.baseAddress else { return nil }
+        let raw = UnsafeRawPointer(base)
+        if primed && raw.loadUnaligned(as: UInt64.self) == head.0 && raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self) == head.1
+            && Self.tailWord(raw) == tail
+        {
+            let tens = base[18] &- 0x30
+            let ones = base[19] &- 0x30
+            if tens < 10 && ones < 10 {
+                let second = Int64(tens) &* 10 &+ Int64(ones)
+                // A leap second, as `parseCLF` takes it: the next minute's first.
+                if second <= 60 { return minuteMillis &+ second &* 1000 }
+            }
+            return nil
+        }
+        return parseAgain(b)
+    }
+
+    /// `parse` for a time outside the remembered minute and zone: parsed in full, then remembered.
+    @usableFromInline
+    mutating func parseAgain(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard b.count == 26, let base = b.baseAddress else { return nil }
         let raw = UnsafeRawPointer(base)
         let words = (raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
         let tail = Self.tailWord(raw)
-        if primed && words == head && tail == self.tail {
-            let tens = base[18] &- 0x30
-            let ones = base[19] &- 0x30
-            if tens < 10 && ones < 10 {
-                let second = Int64(tens) * 10 + Int64(ones)
-                // A leap second, as `parseCLF` takes it: the next minute's first.
-                if second <= 60 { return minuteMillis + second * 1000 }
-            }
-            return nil
-        }
         guard let millis = TimestampParser.parseCLF(b) else { return nil }
         let second = Int64(base[18] &- 0x30) * 10 + Int64(base[19] &- 0x30)
         head = words

@@ -5,26 +5,38 @@
 /// first parsed, and a timestamp that differs in it is parsed in full.
 public struct ISOTimestampCache: Sendable {
     /// Bytes 0..<16 (`YYYY-MM-DDTHH:MM`) of the remembered timestamp; zero matches no timestamp.
-    private var prefix: (UInt64, UInt64) = (0, 0)
+    @usableFromInline var prefix: (UInt64, UInt64) = (0, 0)
     /// The remembered zone's bytes (at most six: `+08:00`) as the top bytes of a word.
-    private var zone: UInt64 = 0
-    private var zoneLength = 0
+    @usableFromInline var zone: UInt64 = 0
+    @usableFromInline var zoneLength = 0
     /// The remembered minute's start, in Unix milliseconds.
-    private var minuteMillis: Int64 = 0
+    @usableFromInline var minuteMillis: Int64 = 0
 
     public init() {}
 
-    @inline(__always)
+    /// Inlined into the parsers in other modules (the usual line's path only): the call into
+    /// this module and back was a quarter of a cached timestamp's instructions.
+    @inlinable @inline(__always)
     public mutating func parse(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
+        // The usual line: the remembered minute and zone, with `:SS.mmm` between them.
+        if zoneLength > 0, b.count == 23 &+ zoneLength, let base = b.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            if raw.loadUnaligned(as: UInt64.self) == prefix.0, raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self) == prefix.1,
+                Self.zoneWord(raw, b.count, zoneLength) == zone,
+                let secondMillis = Self.secondsWithMillis(raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
+            {
+                return minuteMillis &+ Int64(secondMillis)
+            }
+        }
+        return parseAgain(b)
+    }
+
+    /// `parse` for a timestamp outside the remembered minute or zone (or of another shape).
+    @usableFromInline
+    mutating func parseAgain(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard b.count >= 20, let base = b.baseAddress else { return nil }
         let raw = UnsafeRawPointer(base)
         let head = (raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-        // The usual line: the remembered minute and zone, with `:SS.mmm` between them.
-        if head == prefix, zoneLength > 0, b.count == 23 + zoneLength, Self.zoneWord(raw, b.count, zoneLength) == zone,
-            let secondMillis = Self.secondsWithMillis(raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
-        {
-            return minuteMillis + Int64(secondMillis)
-        }
         guard let (secondMillis, zoneStart) = TimestampParser.isoSeconds(b) else { return nil }
         let length = b.count - zoneStart
         if head == prefix, length == zoneLength, Self.zoneWord(raw, b.count, length) == zone {
@@ -43,7 +55,7 @@ public struct ISOTimestampCache: Sendable {
     /// `:SS.mmm` or `:SS,mmm` (the low seven bytes of `word`, little-endian) as milliseconds
     /// into the minute, checked as `TimestampParser.isoSeconds` checks them (seconds ≤ 60), or
     /// nil. The eighth byte is the zone's first, which the caller has compared already.
-    @inline(__always)
+    @inlinable @inline(__always)
     static func secondsWithMillis(_ word: UInt64) -> Int? {
         let littleWord = UInt64(littleEndian: word)
         // Bytes 1, 2, 4, 5 and 6 must be digits: subtracting "0" leaves 0...9, so adding 6 must
@@ -59,8 +71,8 @@ public struct ISOTimestampCache: Sendable {
     }
 
     /// The last `length` (1...6) bytes before `end`, as the top bytes of a word.
-    @inline(__always)
-    private static func zoneWord(_ raw: UnsafeRawPointer, _ end: Int, _ length: Int) -> UInt64 {
+    @inlinable @inline(__always)
+    static func zoneWord(_ raw: UnsafeRawPointer, _ end: Int, _ length: Int) -> UInt64 {
         raw.loadUnaligned(fromByteOffset: end - 8, as: UInt64.self) >> UInt64(8 * (8 - length))
     }
 }

@@ -66,17 +66,10 @@ struct CombinedParser {
         guard i + 1 < n, p[i] == 0x20, p[i + 1] == 0x22 else { return .rejected(.notCombined) }
         i += 2
         let requestStart = i
-        // The closing quote: the first `"`, unless a backslash before it escapes something.
-        guard let quote = DelimiterScan.firstIndex(of: 0x22, p, from: i, limit: n) else { return .rejected(.notCombined) }
+        // The closing quote: the first `"` not escaped by a backslash (quotes and backslashes
+        // found in one pass).
+        guard let (quote, _) = ByteScan.closingQuote(p, from: i, n) else { return .rejected(.notCombined) }
         i = quote
-        if DelimiterScan.firstIndex(of: 0x5C, p, from: requestStart, limit: quote) != nil {
-            i = requestStart
-            while i < n, p[i] != 0x22 {
-                if p[i] == 0x5C { i += 1 }
-                i += 1
-            }
-            guard i < n else { return .rejected(.notCombined) }
-        }
         let requestEnd = i
         i += 1
         // status: three digits

@@ -88,7 +88,9 @@ struct FieldTable {
 
     @inline(__always)
     private static func index(_ word: UInt64, _ length: Int, bits: UInt64) -> Int {
-        Int(truncatingIfNeeded: ((word ^ UInt64(length)) &* 0x9E37_79B9_7F4A_7C15) >> (64 - bits))
+        // Masking shifts (`&>>`, `&<<`): `bits` is 6...32, and Swift's `>>` tests for
+        // over-long and negative shift counts on every lookup.
+        Int(truncatingIfNeeded: ((word ^ UInt64(length)) &* 0x9E37_79B9_7F4A_7C15) &>> (64 &- bits))
     }
 
     @inline(__always)
@@ -102,7 +104,7 @@ struct FieldTable {
         let n = key.count
         guard n > 0, let base = key.baseAddress else { return nil }
         var index = Self.index(w, n, bits: slotBits)
-        let mask = (1 << Int(slotBits)) - 1
+        let mask = (1 &<< Int(truncatingIfNeeded: slotBits)) &- 1
         while true {
             let slot = slots[index]
             if !slot.used { return nil }

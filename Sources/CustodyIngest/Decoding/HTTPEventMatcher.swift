@@ -87,8 +87,42 @@ final class HTTPEventMatcher {
         return word
     }
 
+    /// `methodWord(_:)` of the method that starts the eight bytes `word` (little-endian) and
+    /// ends at its first space, with the method's length; nil when those bytes have no space
+    /// or start with one. One load instead of two byte loops (finding the space, then building
+    /// the word), which were a tenth of a combined line's instructions.
+    @inline(__always)
+    static func methodWord(leading word: UInt64) -> (word: UInt64, count: Int)? {
+        let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        // The high bit of a byte of `~(((x & 0x7F…) + 0x7F…) | x)` is set exactly when the
+        // byte of x is zero: no carry crosses a byte, so every flag is exact.
+        let x = word ^ 0x2020_2020_2020_2020
+        let spaces = ~(((x & lows) &+ lows) | x) & highs
+        let count = spaces.trailingZeroBitCount &>> 3
+        guard spaces != 0, count > 0 else { return nil }
+        // ASCII `a`…`z` less 0x20, every other byte as it is: the high bit of a byte of
+        // `(b & 0x7F) + (0x80 - 0x61)` is set when b ≥ 0x61, of `(b & 0x7F) + (0x80 - 0x7B)`
+        // when b ≥ 0x7B, each counting b without its high bit, hence `& ~word` (b < 0x80).
+        let seven = word & lows
+        let lower = (seven &+ 0x1F1F_1F1F_1F1F_1F1F) & ~(seven &+ 0x0505_0505_0505_0505) & ~word & highs
+        let upper = word ^ (lower &>> 2)
+        return (upper & ((1 &<< UInt64(truncatingIfNeeded: 8 &* count)) &- 1), count)
+    }
+
     /// The event of a request line `METHOD target [PROTOCOL]` (the bytes `start..<end` at `p`).
     func classify(requestLine p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> UnsafeBufferPointer<UInt8> {
+        if start &+ 8 <= end, !rules.isEmpty,
+            let (word, count) = Self.methodWord(leading: UInt64(littleEndian: UnsafeRawPointer(p + start).loadUnaligned(as: UInt64.self)))
+        {
+            // The usual request: a method of at most seven bytes, read in one load.
+            let targetStart = start &+ count &+ 1
+            let targetEnd = DelimiterScan.firstIndex(of: 0x20, p, from: targetStart, limit: end) ?? end
+            let raw = UnsafeBufferPointer(start: p + targetStart, count: targetEnd &- targetStart)
+            let target = Self.needsNormalising(raw) ? normalise(raw) : raw
+            guard let t = target.baseAddress else { return defaultEvent }
+            return classify(methodWord: word, count: count, target: target, t)
+        }
         var i = start
         while i < end, p[i] != 0x20 { i += 1 }
         guard i < end else { return defaultEvent }
@@ -105,17 +139,7 @@ final class HTTPEventMatcher {
         guard !rules.isEmpty, let m = method.baseAddress else { return defaultEvent }
         let target = Self.needsNormalising(raw) ? normalise(raw) : raw
         guard let t = target.baseAddress else { return defaultEvent }
-        if let word = Self.methodWord(method) {
-            // The usual method: compared as one word (a rule's word is 0 only for a method
-            // longer than eight bytes, which no method of this length equals), and a prefix by
-            // its first eight bytes before any call to `memcmp`.
-            let targetWord = target.count >= 8 ? ByteScan.prefixWord(t, count: 8) : KeyHash.prefixWord(target)
-            for rule in rules where rule.methodWord == word && rule.method.count == method.count && rule.prefix.count <= target.count {
-                guard targetWord & rule.prefixMask == rule.prefixWord else { continue }
-                if rule.prefix.count <= 8 || memcmp(rule.prefix.baseAddress! + 8, t + 8, rule.prefix.count - 8) == 0 { return rule.event }
-            }
-            return defaultEvent
-        }
+        if let word = Self.methodWord(method) { return classify(methodWord: word, count: method.count, target: target, t) }
         for rule in rules where rule.method.count == method.count && rule.prefix.count <= target.count {
             var sameMethod = true
             for k in 0..<method.count where rule.method[k] != (m[k] &- 0x61 < 26 ? m[k] &- 0x20 : m[k]) {
@@ -125,6 +149,25 @@ final class HTTPEventMatcher {
             if sameMethod, rule.prefix.isEmpty || memcmp(rule.prefix.baseAddress!, t, rule.prefix.count) == 0 {
                 return rule.event
             }
+        }
+        return defaultEvent
+    }
+
+    /// The event of a method of at most eight bytes (`methodWord(_:)`, `count` bytes long) and a
+    /// target (normalised where it needs it) starting at `t`.
+    @inline(__always)
+    private func classify(
+        methodWord word: UInt64, count: Int, target: UnsafeBufferPointer<UInt8>, _ t: UnsafePointer<UInt8>
+    )
+        -> UnsafeBufferPointer<UInt8>
+    {
+        // The method compared as one word (a rule's word is 0 only for a method longer than
+        // eight bytes, which no method of this length equals), and a prefix by its first eight
+        // bytes before any call to `memcmp`.
+        let targetWord = target.count >= 8 ? ByteScan.prefixWord(t, count: 8) : KeyHash.prefixWord(target)
+        for rule in rules where rule.methodWord == word && rule.method.count == count && rule.prefix.count <= target.count {
+            guard targetWord & rule.prefixMask == rule.prefixWord else { continue }
+            if rule.prefix.count <= 8 || memcmp(rule.prefix.baseAddress! + 8, t + 8, rule.prefix.count - 8) == 0 { return rule.event }
         }
         return defaultEvent
     }

@@ -12,18 +12,70 @@ struct LogfmtParser {
     private let eventScratch: UnsafeMutablePointer<UInt8>
     private let timeScratch: UnsafeMutablePointer<UInt8>
     private var timestamps = ISOTimestampCache()
+    /// For each of the first `guessPositions` pairs of a line, the last two keys seen at that
+    /// position (of at most eight bytes) and what the field table said of them: a file's lines
+    /// repeat their keys in the same order, or in a few orders (with and without a user, say),
+    /// and a compare replaces the table's hash and probe. (The JSON walk keeps the same guesses.)
+    private let guesses: UnsafeMutablePointer<KeyGuess>
+    private static let guessPositions = 16
+
+    struct KeyGuess {
+        /// The key's bytes, zero-padded (`ByteScan.prefixWord`); `length` 0 for none yet.
+        var word: UInt64 = 0
+        var length = 0
+        var field: (FieldTable.Field, UInt8)?
+    }
 
     init(fields: FieldTable) {
         self.fields = fields
+        guesses = .allocate(capacity: 2 * Self.guessPositions)
+        guesses.initialize(repeating: KeyGuess(), count: 2 * Self.guessPositions)
         userScratch = .allocate(capacity: LineReader.maximumLineLength)
         eventScratch = .allocate(capacity: LineReader.maximumLineLength)
         timeScratch = .allocate(capacity: 64)
     }
 
     func deallocate() {
+        guesses.deallocate()
         userScratch.deallocate()
         eventScratch.deallocate()
         timeScratch.deallocate()
+    }
+
+    /// The best-ranked value seen so far for one field, raw (escapes still in): only the winners
+    /// are unescaped, each into its own scratch space.
+    struct Candidate {
+        /// The rank of no candidate: the field table ranks names 0...254.
+        static let none: UInt8 = 255
+        var rank = Candidate.none
+        var value = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+        var escaped = false
+
+        /// Takes a value named at `rank` if it ranks better; false when a name of the same rank
+        /// came before: the same key twice is ambiguous, which one the app meant cannot be known.
+        @inline(__always)
+        mutating func offer(_ rank: UInt8, _ value: UnsafeBufferPointer<UInt8>, escaped: Bool) -> Bool {
+            if rank == self.rank { return false }
+            if rank < self.rank { self = Candidate(rank: rank, value: value, escaped: escaped) }
+            return true
+        }
+    }
+
+    /// A line's candidates for the timestamp, the user and the event.
+    struct Candidates {
+        var timestamp = Candidate()
+        var user = Candidate()
+        var event = Candidate()
+
+        @inline(__always)
+        mutating func offer(_ field: (FieldTable.Field, UInt8)?, _ value: UnsafeBufferPointer<UInt8>, escaped: Bool) -> Bool {
+            guard let (which, rank) = field else { return true }
+            switch which {
+            case .timestamp: return timestamp.offer(rank, value, escaped: escaped)
+            case .user: return user.offer(rank, value, escaped: escaped)
+            case .event: return event.offer(rank, value, escaped: escaped)
+            }
+        }
     }
 
     @inline(never)
@@ -37,73 +89,70 @@ struct LogfmtParser {
         let n = line.count
         var i = 0
         var pairs = 0
-        // Raw values (escapes still in) of the best-ranked candidates; only the winners are
-        // unescaped, each into its own scratch space.
-        var ts: (rank: UInt8, value: UnsafeBufferPointer<UInt8>, escaped: Bool)? = nil
-        var user: (rank: UInt8, value: UnsafeBufferPointer<UInt8>, escaped: Bool)? = nil
-        var event: (rank: UInt8, value: UnsafeBufferPointer<UInt8>, escaped: Bool)? = nil
+        var found = Candidates()
         while true {
-            while i < n, p[i] == 0x20 || p[i] == 0x09 { i += 1 }
+            while i < n, p[i] == 0x20 || p[i] == 0x09 { i &+= 1 }
             if i >= n { break }
             let keyStart = i
             i = Self.keyEnd(p, from: i, n)
             if i < n && p[i] == 0x22 { return .rejected(.notLogfmt) }
-            let key = UnsafeBufferPointer(start: p + keyStart, count: i - keyStart)
+            let key = UnsafeBufferPointer(start: p + keyStart, count: i &- keyStart)
             guard key.count > 0 else { return .rejected(.notLogfmt) }
             guard i < n, p[i] == 0x3D else { continue }  // a bare flag
-            i += 1
-            pairs += 1
+            i &+= 1
             // A key is followed by `=` and its value: its first eight bytes are one load.
-            let field =
-                keyStart &+ 8 <= n ? fields.match(key, word: ByteScan.prefixWord(p + keyStart, count: key.count)) : fields.match(key)
+            let field: (FieldTable.Field, UInt8)?
+            if keyStart &+ 8 <= n {
+                let word = ByteScan.prefixWord(p + keyStart, count: key.count)
+                if key.count <= 8 && pairs < Self.guessPositions {
+                    let guess = guesses + 2 &* pairs
+                    if guess[0].length == key.count && guess[0].word == word {
+                        field = guess[0].field
+                    } else if guess[1].length == key.count && guess[1].word == word {
+                        field = guess[1].field
+                    } else {
+                        field = fields.match(key, word: word)
+                        guess[1] = guess[0]
+                        guess[0] = KeyGuess(word: word, length: key.count, field: field)
+                    }
+                } else {
+                    field = fields.match(key, word: word)
+                }
+            } else {
+                field = fields.match(key)
+            }
+            pairs &+= 1
             let value: UnsafeBufferPointer<UInt8>
             var escaped = false
             if i < n && p[i] == 0x22 {
-                let start = i + 1
-                i += 1
-                while i < n, p[i] != 0x22 {
-                    if p[i] == 0x5C {
-                        escaped = true
-                        i += 1
-                    }
-                    i += 1
-                }
-                guard i < n else { return .rejected(.notLogfmt) }
-                value = UnsafeBufferPointer(start: p + start, count: i - start)
-                i += 1
+                let start = i &+ 1
+                guard let (close, hasEscapes) = ByteScan.closingQuote(p, from: start, n) else { return .rejected(.notLogfmt) }
+                escaped = hasEscapes
+                value = UnsafeBufferPointer(start: p + start, count: close &- start)
+                i = close &+ 1
             } else {
                 let start = i
                 i = Self.bareValueEnd(p, from: i, n)
-                value = UnsafeBufferPointer(start: p + start, count: i - start)
+                value = UnsafeBufferPointer(start: p + start, count: i &- start)
             }
-            if let (which, rank) = field {
-                // The same key twice is ambiguous: which one the app meant cannot be known.
-                switch which {
-                case .timestamp:
-                    if rank == ts?.rank { return .rejected(.ambiguousField) }
-                    if rank < (ts?.rank ?? 255) { ts = (rank, value, escaped) }
-                case .user:
-                    if rank == user?.rank { return .rejected(.ambiguousField) }
-                    if rank < (user?.rank ?? 255) { user = (rank, value, escaped) }
-                case .event:
-                    if rank == event?.rank { return .rejected(.ambiguousField) }
-                    if rank < (event?.rank ?? 255) { event = (rank, value, escaped) }
-                }
-            }
+            guard found.offer(field, value, escaped: escaped) else { return .rejected(.ambiguousField) }
         }
         guard pairs > 0 else { return .rejected(.notLogfmt) }
-        guard let ts else { return .rejected(.missingTimestamp) }
+        let ts = found.timestamp
+        guard ts.rank != Candidate.none else { return .rejected(.missingTimestamp) }
         let timeText = ts.escaped ? Self.unescape(ts.value, into: timeScratch, capacity: 64) : ts.value
         guard let millis = timestamps.parse(timeText) ?? TimestampParser.parseEpoch(timeText) else {
             return .rejected(.invalidTimestamp)
         }
         var userBytes: UnsafeBufferPointer<UInt8>?
-        if let user {
+        if found.user.rank != Candidate.none {
+            let user = found.user
             let bytes = user.escaped ? Self.unescape(user.value, into: userScratch, capacity: LineReader.maximumLineLength) : user.value
             userBytes = bytes.isEmpty || (bytes.count == 1 && bytes[0] == 0x2D) ? nil : bytes
         }
         var eventBytes: UnsafeBufferPointer<UInt8>?
-        if let event {
+        if found.event.rank != Candidate.none {
+            let event = found.event
             let bytes = event.escaped ? Self.unescape(event.value, into: eventScratch, capacity: LineReader.maximumLineLength) : event.value
             eventBytes = bytes.isEmpty ? nil : bytes
         }
@@ -134,6 +183,17 @@ struct LogfmtParser {
             if mask != 0 { return i &+ mask.trailingZeroBitCount }
             i &+= 16
         }
+        if i < n && n >= 16 {
+            // The line's last sixteen bytes, those already looked at shifted off: only the
+            // line is read, and the last key no longer takes the byte loop.
+            let base = n &- 16
+            let block = _mm_loadu_si128(UnsafeRawPointer(p + base).assumingMemoryBound(to: __m128i.self))
+            let stops = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(block, _mm_set1_epi8(0x3D)), _mm_cmpeq_epi8(block, _mm_set1_epi8(0x20))),
+                _mm_or_si128(_mm_cmpeq_epi8(block, _mm_set1_epi8(0x09)), _mm_cmpeq_epi8(block, _mm_set1_epi8(0x22))))
+            let mask = UInt32(truncatingIfNeeded: _mm_movemask_epi8(stops)) &>> UInt32(truncatingIfNeeded: i &- base)
+            return mask != 0 ? i &+ mask.trailingZeroBitCount : n
+        }
         #endif
         while i < n, p[i] != 0x3D, p[i] != 0x20, p[i] != 0x09, p[i] != 0x22 { i += 1 }
         return i
@@ -150,6 +210,14 @@ struct LogfmtParser {
             let mask = UInt32(truncatingIfNeeded: _mm_movemask_epi8(stops))
             if mask != 0 { return i &+ mask.trailingZeroBitCount }
             i &+= 16
+        }
+        if i < n && n >= 16 {
+            // The line's last sixteen bytes, as in `keyEnd`.
+            let base = n &- 16
+            let block = _mm_loadu_si128(UnsafeRawPointer(p + base).assumingMemoryBound(to: __m128i.self))
+            let stops = _mm_or_si128(_mm_cmpeq_epi8(block, _mm_set1_epi8(0x20)), _mm_cmpeq_epi8(block, _mm_set1_epi8(0x09)))
+            let mask = UInt32(truncatingIfNeeded: _mm_movemask_epi8(stops)) &>> UInt32(truncatingIfNeeded: i &- base)
+            return mask != 0 ? i &+ mask.trailingZeroBitCount : n
         }
         #endif
         while i < n, p[i] != 0x20, p[i] != 0x09 { i += 1 }

@@ -1,0 +1,270 @@
+import CustodyCore
+import CustodyTesting
+import Testing
+
+@testable import CustodyIngest
+
+/// The logfmt parser's shortcuts (separators and closing quotes found sixteen bytes a compare,
+/// the line's last sixteen bytes read for a partial block, keys looked up by their first word)
+/// give the outcomes of the plain rule, written here a byte at a time: pairs separated by
+/// spaces and tabs; a key ends at `=`, a space, a tab or (an error) `"`; a bare value ends at a
+/// space or tab; a quoted value at the first `"` not escaped by a backslash; the best-ranked key
+/// of each field wins and two of one rank are ambiguous.
+@Suite("LogfmtParser against its plain rule")
+struct LogfmtDifferentialTests {
+    enum Outcome: Equatable, CustomStringConvertible {
+        case record(millis: Int64, user: [UInt8]?, event: [UInt8]?)
+        case rejected(Rejection)
+
+        var description: String {
+            switch self {
+            case .record(let millis, let user, let event):
+                return "record(\(millis), \(user.map { String(decoding: $0, as: UTF8.self) } ?? "nil"), "
+                    + "\(event.map { String(decoding: $0, as: UTF8.self) } ?? "nil"))"
+            case .rejected(let rejection): return "rejected(\(rejection.cause))"
+            }
+        }
+    }
+
+    static let names = Policy.FieldNames(
+        timestamp: ["ts", "time", "timestamp_utc_long"], user: ["user", "uid", "user_identifier"], event: ["event", "action"])
+
+    static func rank(of key: [UInt8]) -> (field: Int, rank: Int)? {
+        let name = String(decoding: key, as: UTF8.self)
+        for (field, list) in [names.timestamp, names.user, names.event].enumerated() {
+            if let rank = list.firstIndex(of: name) { return (field, rank) }
+        }
+        return nil
+    }
+
+    static func unescape(_ value: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        var i = 0
+        while i < value.count {
+            var c = value[i]
+            if c == 0x5C && i + 1 < value.count {
+                i += 1
+                switch value[i] {
+                case 0x6E: c = 0x0A
+                case 0x74: c = 0x09
+                case 0x72: c = 0x0D
+                default: c = value[i]
+                }
+            }
+            out.append(c)
+            i += 1
+        }
+        return out
+    }
+
+    /// The plain rule, a byte at a time.
+    static func reference(_ b: [UInt8]) -> Outcome {
+        let n = b.count
+        var i = 0
+        var pairs = 0
+        // Per field: (rank, raw value, escaped).
+        var best: [(rank: Int, value: [UInt8], escaped: Bool)?] = [nil, nil, nil]
+        while true {
+            while i < n && (b[i] == 0x20 || b[i] == 0x09) { i += 1 }
+            if i >= n { break }
+            let keyStart = i
+            while i < n && b[i] != 0x3D && b[i] != 0x20 && b[i] != 0x09 && b[i] != 0x22 { i += 1 }
+            if i < n && b[i] == 0x22 { return .rejected(.notLogfmt) }
+            if i == keyStart { return .rejected(.notLogfmt) }
+            let key = Array(b[keyStart..<i])
+            guard i < n && b[i] == 0x3D else { continue }
+            i += 1
+            pairs += 1
+            let value: [UInt8]
+            var escaped = false
+            if i < n && b[i] == 0x22 {
+                i += 1
+                let start = i
+                while i < n && b[i] != 0x22 {
+                    if b[i] == 0x5C {
+                        escaped = true
+                        i += 1
+                    }
+                    i += 1
+                }
+                if i >= n { return .rejected(.notLogfmt) }
+                value = Array(b[start..<i])
+                i += 1
+            } else {
+                let start = i
+                while i < n && b[i] != 0x20 && b[i] != 0x09 { i += 1 }
+                value = Array(b[start..<i])
+            }
+            if let (field, rank) = rank(of: key) {
+                if let current = best[field] {
+                    if current.rank == rank { return .rejected(.ambiguousField) }
+                    if rank < current.rank { best[field] = (rank, value, escaped) }
+                } else {
+                    best[field] = (rank, value, escaped)
+                }
+            }
+        }
+        guard pairs > 0 else { return .rejected(.notLogfmt) }
+        guard let ts = best[0] else { return .rejected(.missingTimestamp) }
+        let time = ts.escaped ? Array(unescape(ts.value).prefix(64)) : ts.value
+        let millis = time.withUnsafeBufferPointer { TimestampParser.parseISO($0) ?? TimestampParser.parseEpoch($0) }
+        guard let millis else { return .rejected(.invalidTimestamp) }
+        let user = best[1].map { $0.escaped ? unescape($0.value) : $0.value }
+        let event = best[2].map { $0.escaped ? unescape($0.value) : $0.value }
+        return .record(
+            millis: millis, user: user.flatMap { $0.isEmpty || $0 == [0x2D] ? nil : $0 }, event: event.flatMap { $0.isEmpty ? nil : $0 })
+    }
+
+    /// Parses each line with one parser (its timestamp cache carried from line to line, as in a
+    /// file) and compares with the plain rule; also checks the record's prefixes.
+    static func check(_ lines: [[UInt8]]) {
+        let table = FieldTable(names)
+        var parser = LogfmtParser(fields: table)
+        defer {
+            parser.deallocate()
+            table.deallocate()
+        }
+        for line in lines {
+            // Exactly the line's bytes in their own allocation, so that reading past the line's
+            // end would be a read outside it (address sanitizer builds catch it).
+            let copy = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(line.count, 1))
+            defer { copy.deallocate() }
+            _ = copy.initialize(from: line)
+            let got: Outcome
+            switch parser.parse(UnsafeBufferPointer(start: copy.baseAddress, count: line.count)) {
+            case .record(let record):
+                got = .record(millis: record.millis, user: record.user.map(Array.init), event: record.event.map(Array.init))
+                #expect(record.userPrefix == ByteScan.prefixWord(record.user))
+                #expect(record.eventPrefix == ByteScan.prefixWord(record.event))
+            case .rejected(let rejection): got = .rejected(rejection)
+            case .skipped:
+                Issue.record("a logfmt line was skipped")
+                continue
+            }
+            let expected = reference(line)
+            #expect(got == expected, "\(String(decoding: line, as: UTF8.self).debugDescription)")
+        }
+    }
+
+    /// Random lines from pieces that matter to the scans: separators, quotes, escapes, `=`,
+    /// non-ASCII and zero bytes, field names short and long, duplicate keys, long values, lines
+    /// cut anywhere.
+    @Test func randomLines() {
+        var random = SplitMix64(seed: 15)
+        let keys = [
+            "ts", "time", "user", "uid", "event", "action", "ip", "msg", "latency_ms", "timestamp_utc_long", "user_identifier",
+            "user_identifiers", "app_version", "a", "é", "k\u{0}",
+        ].map { Array($0.utf8) }
+        let times = [
+            "2026-09-20T08:00:01.212+08:00", "2026-09-20T08:00:59.999+08:00", "2026-09-20T08:01:00Z", "1790000000", "2026-13-01T00:00:00Z",
+            "x",
+        ]
+        .map { Array($0.utf8) }
+        let bare = ["u1", "-", "", "verify_phone", "10.0.0.1", "a=b", "x\"y", "\u{E9}t\u{E9}", "\\n"].map { Array($0.utf8) }
+        let alphabet: [UInt8] = Array("ab =\t\"\\-_.:/".utf8) + [0xC3, 0xA9, 0xFF, 0x00]
+        var lines: [[UInt8]] = []
+        for _ in 0..<40_000 {
+            var line: [UInt8] = []
+            for _ in 0..<Int.random(in: 0...9, using: &random) {
+                let separator: [UInt8] = [[0x20], [0x20], [0x09], [0x20, 0x20], [0x20, 0x09, 0x20], []][Int(random.next() % 6)]
+                if !line.isEmpty || random.next() % 4 == 0 { line += separator }
+                let key = keys[Int(random.next() % UInt64(keys.count))]
+                switch random.next() % 12 {
+                case 0: line += key  // a flag
+                case 1: line += [0x3D] + bare[Int(random.next() % UInt64(bare.count))]  // no key
+                case 2: line += key + [0x22]  // a quote in a key
+                default:
+                    line += key + [0x3D]
+                    let isTime = key == Array("ts".utf8) || key == Array("time".utf8)
+                    switch random.next() % 6 {
+                    case 0, 1:
+                        line += isTime ? times[Int(random.next() % UInt64(times.count))] : bare[Int(random.next() % UInt64(bare.count))]
+                    case 2:
+                        // Quoted, with escapes, quotes and blanks inside.
+                        let body = (0..<Int.random(in: 0...40, using: &random)).map { _ in
+                            alphabet[Int(random.next() % UInt64(alphabet.count))]
+                        }
+                        var quoted: [UInt8] = []
+                        for c in body where c != 0x22 { quoted.append(c) }
+                        if quoted.last == 0x5C { quoted.removeLast() }
+                        line += [0x22] + quoted + [0x22]
+                    case 3:
+                        line += [0x22] + (isTime ? times[0] : bare[0]) + [0x22]
+                    case 4:
+                        // A long bare value, past several blocks.
+                        line += [UInt8](repeating: 0x61, count: Int.random(in: 14...300, using: &random))
+                    default:
+                        line += (0..<Int.random(in: 0...24, using: &random)).map { _ in
+                            alphabet[Int(random.next() % UInt64(alphabet.count))]
+                        }
+                    }
+                }
+            }
+            if random.next() % 8 == 0 && !line.isEmpty { line.removeLast(Int.random(in: 0...line.count, using: &random)) }
+            lines.append(line)
+        }
+        Self.check(lines)
+    }
+
+    /// A quote, backslash, blank or `=` at every offset of a value ending at every distance from
+    /// the line's end, on both sides of sixteen-byte boundaries: where the block scans switch to
+    /// the line's last sixteen bytes.
+    @Test func marksAtEveryOffset() {
+        var lines: [[UInt8]] = []
+        let head = Array("ts=2026-09-20T08:00:01.212+08:00 user=".utf8)
+        for length in 0...40 {
+            for mark: UInt8 in [0x22, 0x5C, 0x20, 0x09, 0x3D, 0x61] {
+                for at in 0...length {
+                    var value = [UInt8](repeating: 0x62, count: length)
+                    if at < length { value[at] = mark }
+                    lines.append(head + value)
+                    lines.append(head + [0x22] + value + [0x22])
+                    lines.append(head + [0x22] + value)
+                    lines.append(head + [0x22] + value + [0x22] + Array(" event=post".utf8))
+                    lines.append(Array("ts=1790000000 ".utf8) + value + Array("=x".utf8))
+                    // Short lines: below one block, the byte loops.
+                    lines.append(Array("ts=1 u=".utf8) + value.prefix(8))
+                }
+            }
+        }
+        Self.check(lines)
+    }
+
+    /// `ByteScan.closingQuote` (logfmt values, combined requests) finds what a byte loop finds:
+    /// two marks (quote, backslash or other) at every pair of positions, from several starts,
+    /// in lines shorter and longer than a block.
+    @Test func closingQuoteSameAsByteLoop() {
+        func byteLoop(_ b: [UInt8], from: Int) -> (Int, Bool)? {
+            var i = from
+            var escaped = false
+            while i < b.count, b[i] != 0x22 {
+                if b[i] == 0x5C {
+                    escaped = true
+                    i += 1
+                }
+                i += 1
+            }
+            return i < b.count ? (i, escaped) : nil
+        }
+        for length in 0...40 {
+            for first: UInt8 in [0x22, 0x5C, 0x61] {
+                for second: UInt8 in [0x22, 0x5C] {
+                    for a in 0..<max(length, 1) {
+                        for b in stride(from: a, to: length, by: 3) {
+                            var bytes = [UInt8](repeating: 0x61, count: length)
+                            if a < length { bytes[a] = first }
+                            if b < length && b != a { bytes[b] = second }
+                            for from in [0, 1, 7, 16, 17].filter({ $0 <= length }) {
+                                let got = bytes.withUnsafeBufferPointer { buffer in
+                                    ByteScan.closingQuote(buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!, from: from, length)
+                                }
+                                let expected = byteLoop(bytes, from: from)
+                                #expect(got?.0 == expected?.0 && got?.1 == expected?.1, "\(bytes) from \(from)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
