@@ -248,7 +248,9 @@ static int learn_template(custody_json_keys *keys, const uint8_t *b, size_t n, c
             for (int f = 0; f < 3; f++) {
                 if (learnt.rank[f] != 255 && ((captures[f] >> 10) & 0x7FF) == value) learnt.value_quote[f] = (uint8_t)(k + 2);
             }
-            /* The skeleton keeps everything up to and with the opening quote, then the closing. */
+            /* The skeleton keeps everything up to and with the opening quote, then the closing.
+               Checked before each copy: a key can be longer than the whole skeleton. */
+            if (length + (value + 1 - from) > CUSTODY_JSON_TEMPLATE_MAX) return 0;
             memcpy(learnt.skeleton + length, b + from, value + 1 - from);
             length += value + 1 - from;
             from = end - 1;
@@ -260,6 +262,7 @@ static int learn_template(custody_json_keys *keys, const uint8_t *b, size_t n, c
                 if (learnt.rank[f] != 255 && ((captures[f] >> 10) & 0x7FF) == value) learnt.number_slot[f] = learnt.numbers;
             }
             learnt.number_key_end[learnt.numbers++] = (uint8_t)(k + 1);
+            if (length + (value - from) > CUSTODY_JSON_TEMPLATE_MAX) return 0;
             memcpy(learnt.skeleton + length, b + from, value - from);
             length += value - from;
             from = end;

@@ -300,6 +300,30 @@ struct JSONStructuralWalkTests {
         #expect(keys.pointee.templates.0.length > 0)
     }
 
+    /// A line the walk takes whose skeleton would not fit the 256 bytes a shape holds, because
+    /// of one long key (a string or an integer value after it): taken, and not learnt. (Learning
+    /// once copied such a key before checking its length, past the end of the shape's bytes;
+    /// a debug build crashed here.)
+    @Test func aKeyLongerThanAShapeIsNotLearnt() throws {
+        guard custody_json_walk_available() != 0 else { return }
+        let fields = FieldTable(try loadPolicy().fields)
+        defer { fields.deallocate() }
+        let keys = try #require(fields.structuralKeys())
+        defer { keys.deallocate() }
+        let long = String(repeating: "A", count: 600)
+        for line in [
+            #"{"ts":"2024-01-01T00:00:00Z",""# + long + #"":"v","user":"u","event":"e"}"#,
+            #"{"ts":"2024-01-01T00:00:00Z",""# + long + #"":1,"user":"u","event":"e"}"#,
+            #"{""# + long + #"":"v","ts":"2024-01-01T00:00:00Z","user":"u","event":"e"}"#,
+        ] {
+            keys.pointee.learn_pause = 0
+            let bytes = Array(line.utf8)
+            let found = bytes.withUnsafeBufferPointer { custody_json_walk($0.baseAddress, $0.count, keys) }
+            #expect(found.high & CUSTODY_JSON_ACCEPTED != 0)
+            #expect(keys.pointee.templates.0.length == 0 && keys.pointee.learn_pause == 64)
+        }
+    }
+
     /// Lines the structural walk refuses in a row (nested values on every line) make it pause
     /// for a stretch of lines, so such a file does not pay for both walks on each; lines it
     /// takes never make it pause; the results are the full walk's either way.
