@@ -189,25 +189,16 @@ struct JSONStructuralWalkTests {
         let integers = ["0", "7", "12", "-3", "200", "123456789", "1790000000123", "0", "42"]
         let oddIntegers = ["007", "-", "-0", "01", "1.5", "1e3", "", "--1", "-01", "1-", "0-"]
         // <0>, <1>, <2>: string values; <N>: an integer, each its own.
+        func value(upTo length: Int) -> String {
+            let count = Int.random(in: 0...length, using: &random)
+            return String(
+                decoding: (0..<count).map { _ in valueBytes[Int.random(in: 0..<valueBytes.count, using: &random)] }, as: UTF8.self)
+        }
         func fill(_ shape: String) -> String {
-            var line = shape.replacingOccurrences(
-                of: "<0>",
-                with: String(
-                    decoding: (0..<Int.random(in: 0...70, using: &random)).map { _ in
-                        valueBytes[Int.random(in: 0..<valueBytes.count, using: &random)]
-                    }, as: UTF8.self))
-            line = line.replacingOccurrences(
-                of: "<1>",
-                with: String(
-                    decoding: (0..<Int.random(in: 0...9, using: &random)).map { _ in
-                        valueBytes[Int.random(in: 0..<valueBytes.count, using: &random)]
-                    }, as: UTF8.self))
-            line = line.replacingOccurrences(
-                of: "<2>",
-                with: String(
-                    decoding: (0..<Int.random(in: 0...40, using: &random)).map { _ in
-                        valueBytes[Int.random(in: 0..<valueBytes.count, using: &random)]
-                    }, as: UTF8.self))
+            var line = shape
+            for (mark, length) in [("<0>", 70), ("<1>", 9), ("<2>", 40)] {
+                line = line.replacingOccurrences(of: mark, with: value(upTo: length))
+            }
             let parts = line.components(separatedBy: "<N>")
             return parts.dropFirst().reduce(parts[0]) { text, part in
                 let odd = Int.random(in: 0..<6, using: &random) == 0
