@@ -268,7 +268,6 @@ static int learn_template(custody_json_keys *keys, const uint8_t *b, size_t n, c
             from = end;
             k += 2;
         }
-        if (length + (end - from) + 2 > CUSTODY_JSON_TEMPLATE_MAX) return 0;
         if (end + 1 == n && b[end] == '}') break;
         /* `,"` and the next key (anything else: the walk would not have taken the line). */
         if (end + 1 >= n || b[end] != ',' || k >= nq || q[k] != end + 1) return 0;
@@ -390,7 +389,6 @@ CUSTODY_AVX512_TARGET __attribute__((always_inline)) static inline int match_sha
         length += count;
     }
     if (length != t->length || quotes != t->quotes) return 0;
-    if (!with_integers) digits = 0;
     /* The integers: each slot (after its key's `":`) holds one, followed by `,` or `}`, and they
        hold every digit and `-` taken out. */
     uint32_t number_captures[CUSTODY_JSON_TEMPLATE_NUMBERS];

@@ -157,7 +157,7 @@ struct JSONLineParser {
             }
             return refused(p, n, fallbackMillis: fallbackMillis)
         }
-        return walkedInFull(p, n, fallbackMillis: fallbackMillis)
+        return notTried(p, n, fallbackMillis: fallbackMillis)
     }
 
     /// A line the structural walk refused: counted (a file whose lines it keeps refusing makes
@@ -170,15 +170,18 @@ struct JSONLineParser {
             structuralRefusals = 0
             structuralPause = Self.structuralPauseLines
         }
-        var captures = Captures()
-        if let rejection = walkObject(p, n, into: &captures) { return .rejected(rejection) }
-        return record(p, n, captures, fallbackMillis: fallbackMillis)
+        return walkedInFull(p, n, fallbackMillis: fallbackMillis)
     }
 
-    /// A line the structural walk is not tried on (turned off, or paused).
+    /// A line the structural walk is not tried on (turned off, or paused: counted down here).
     @inline(never)
-    private mutating func walkedInFull(_ p: UnsafePointer<UInt8>, _ n: Int, fallbackMillis: Int64?) -> ParseOutcome {
+    private mutating func notTried(_ p: UnsafePointer<UInt8>, _ n: Int, fallbackMillis: Int64?) -> ParseOutcome {
         if usesStructuralWalk && structuralKeys != nil && structuralPause > 0 { structuralPause &-= 1 }
+        return walkedInFull(p, n, fallbackMillis: fallbackMillis)
+    }
+
+    /// The record (or the rejection) of the full walk.
+    private mutating func walkedInFull(_ p: UnsafePointer<UInt8>, _ n: Int, fallbackMillis: Int64?) -> ParseOutcome {
         var captures = Captures()
         if let rejection = walkObject(p, n, into: &captures) { return .rejected(rejection) }
         return record(p, n, captures, fallbackMillis: fallbackMillis)

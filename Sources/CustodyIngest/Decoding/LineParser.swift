@@ -126,6 +126,8 @@ public struct LineParser {
     /// what the compiler inlines into, and none was.
     @inline(__always)
     mutating func parseInline(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
+        // Spelled out: written as `inlinableFormat == .jsonl`, the compiler no longer inlined
+        // the JSON parser into `RecordReader` (objdump showed the call back).
         if kind == .jsonl && extras.described == nil { return json.parseInline(line) }
         return parse(line)
     }
