@@ -31,38 +31,20 @@ public struct FileAudit: Sendable {
         if plan.prefetch && plan.start == .start && !plan.completeLinesOnly && plan.consumed == nil && plan.contents == nil {
             return ParallelFileScan.scan(path: path, index: index, policy: policy, format: format)
         }
-        var calendar = DayCalendar(timeZone: policy.timeZone)
-        let roles = EventRoleTable(policy: policy)
         // Kept publish times serve a check's recounts; `run` (bytes consumed into the vault) has none.
-        let users = UserActivityTally(file: index, keepsPublishTimes: plan.consumed == nil)
-        var days = DayTally()
-        var earliest = Int64.max
-        var latest = Int64.min
-        var anonymous = InputIssues()
-
-        let outcome = RecordReader.read(path: path, policy: policy, format: format, plan: plan) { record, line in
-            days.add(calendar.day(ofMillis: record.millis))
-            if record.millis < earliest { earliest = record.millis }
-            if record.millis > latest { latest = record.millis }
-            guard let user = record.user else {
-                // Whoever publishes must be identified: a publish without a user is a violation.
-                if let event = record.event, roles.role(of: event, prefix: record.eventPrefix) == .publish {
-                    anonymous.anonymousPublish(line: line)
-                }
-                return
-            }
-            let role: EventRole? = if let event = record.event { roles.role(of: event, prefix: record.eventPrefix) } else { nil }
-            users.add(user: user, prefix: record.userPrefix, role: role, millis: record.millis, line: line)
-        }
-        let activities = users.finish()
+        var sink = AuditSink(
+            calendar: DayCalendar(timeZone: policy.timeZone), roles: EventRoleTable(policy: policy),
+            users: UserActivityTally(file: index, keepsPublishTimes: plan.consumed == nil))
+        let outcome = RecordReader.read(path: path, policy: policy, format: format, plan: plan, into: &sink)
+        let activities = sink.users.finish()
         var issues = outcome.issues
-        issues.anonymousPublishes = anonymous.anonymousPublishes
-        issues.firstAnonymousPublishLines = anonymous.firstAnonymousPublishLines
+        issues.anonymousPublishes = sink.anonymous.anonymousPublishes
+        issues.firstAnonymousPublishLines = sink.anonymous.firstAnonymousPublishLines
         var audit = FileAudit(
-            path: path, index: index, records: outcome.records, dayCounts: days.finish(),
+            path: path, index: index, records: outcome.records, dayCounts: sink.days.finish(),
             issues: issues, users: activities, compressed: outcome.compressed, bytesRead: outcome.bytesRead,
-            end: outcome.end, timeRange: earliest <= latest ? earliest...latest : nil)
-        audit.pendingTimes = users.pendingTimes
+            end: outcome.end, timeRange: sink.earliest <= sink.latest ? sink.earliest...sink.latest : nil)
+        audit.pendingTimes = sink.users.pendingTimes
         return audit
     }
 
@@ -92,6 +74,34 @@ public struct FileAudit: Sendable {
             counts[Int(id)] += 1
         }
         return Dictionary(uniqueKeysWithValues: zip(names, counts))
+    }
+}
+
+/// What the single pass counts per record: days, the time range, anonymous publishes and the
+/// per-user tally. A sink rather than a closure so that it is inlined into the line loop.
+private struct AuditSink: RecordSink {
+    var calendar: DayCalendar
+    let roles: EventRoleTable
+    let users: UserActivityTally
+    var days = DayTally()
+    var earliest = Int64.max
+    var latest = Int64.min
+    var anonymous = InputIssues()
+
+    @inline(__always)
+    mutating func take(_ record: ParsedLine, line: Int) {
+        days.add(calendar.day(ofMillis: record.millis))
+        if record.millis < earliest { earliest = record.millis }
+        if record.millis > latest { latest = record.millis }
+        guard let user = record.user else {
+            // Whoever publishes must be identified: a publish without a user is a violation.
+            if let event = record.event, roles.role(of: event, prefix: record.eventPrefix) == .publish {
+                anonymous.anonymousPublish(line: line)
+            }
+            return
+        }
+        let role: EventRole? = if let event = record.event { roles.role(of: event, prefix: record.eventPrefix) } else { nil }
+        users.add(user: user, prefix: record.userPrefix, role: role, millis: record.millis, line: line)
     }
 }
 

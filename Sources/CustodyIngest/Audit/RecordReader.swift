@@ -42,6 +42,18 @@ public enum RecordReader {
         path: String, policy: Policy, format: LogFormat, plan: Plan = Plan(),
         _ body: (ParsedLine, Int) -> Void
     ) -> Outcome {
+        withoutActuallyEscaping(body) { body in
+            var sink = ClosureSink(body: body)
+            return read(path: path, policy: policy, format: format, plan: plan, into: &sink)
+        }
+    }
+
+    /// `read` with the records given to a sink, whose code the compiler can inline into the line
+    /// loop: a closure is called per record, which goes to it through memory (the check's single
+    /// pass, `FileAudit.scan`, uses this).
+    static func read<Sink: RecordSink>(
+        path: String, policy: Policy, format: LogFormat, plan: Plan = Plan(), into sink: inout Sink
+    ) -> Outcome {
         var outcome = Outcome()
         let source: DecodedSource
         do {
@@ -58,42 +70,63 @@ public enum RecordReader {
             return outcome
         }
         outcome.compressed = source.isCompressed
-        var parser = LineParser(policy: policy, format: format, path: path)
-        defer { parser.deallocate() }
-        var records = 0
-        var issues = InputIssues()
+        var lines = RecordLines(parser: LineParser(policy: policy, format: format, path: path), sink: sink)
+        defer { lines.parser.deallocate() }
         let result = LineReader.forEachLine(
-            in: source, from: plan.start, completeLinesOnly: plan.completeLinesOnly,
-            consumed: plan.consumed
-        ) { event in
-            switch event {
-            case .line(var bytes, let number):
-                // Editors on some systems start a UTF-8 file with a byte-order mark.
-                if number == 1, bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
-                    bytes = UnsafeBufferPointer(rebasing: bytes[3...])
-                }
-                if bytes.isEmpty || LineParser.isBlank(bytes) { return }
-                switch parser.parseInline(bytes) {
-                case .record(let record):
-                    records += 1
-                    body(record, number)
-                case .rejected(let rejection):
-                    issues.reject(line: number, cause: parser.cause(of: rejection))
-                    issues.countNonText(bytes)
-                case .skipped:
-                    break
-                }
-            case .overlong(let number):
-                issues.reject(line: number, cause: Rejection.overlong.cause)
-            case .cutOff(let number):
-                issues.reject(line: number, cause: Rejection.cutOffByFault.cause)
-            }
-        }
-        issues.fault = result.fault
-        outcome.records = records
-        outcome.issues = issues
+            in: source, from: plan.start, completeLinesOnly: plan.completeLinesOnly, consumed: plan.consumed, visitor: &lines)
+        sink = lines.sink
+        lines.issues.fault = result.fault
+        outcome.records = lines.records
+        outcome.issues = lines.issues
         outcome.bytesRead = source.compressedBytesRead
         outcome.end = result.end
         return outcome
+    }
+}
+
+/// Receives `RecordReader.read`'s records, each with its line number, in file order.
+protocol RecordSink {
+    mutating func take(_ record: ParsedLine, line: Int)
+}
+
+/// The closure form of `RecordSink`.
+private struct ClosureSink: RecordSink {
+    let body: (ParsedLine, Int) -> Void
+
+    @inline(__always)
+    mutating func take(_ record: ParsedLine, line: Int) { body(record, line) }
+}
+
+/// Parses each line `LineReader` gives and hands the records on; collects the rejections.
+private struct RecordLines<Sink: RecordSink>: LineVisitor {
+    var parser: LineParser
+    var sink: Sink
+    var records = 0
+    var issues = InputIssues()
+
+    @inline(__always)
+    mutating func visit(_ event: LineReader.Event) {
+        switch event {
+        case .line(var bytes, let number):
+            // Editors on some systems start a UTF-8 file with a byte-order mark.
+            if number == 1, bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
+                bytes = UnsafeBufferPointer(rebasing: bytes[3...])
+            }
+            if bytes.isEmpty || LineParser.isBlank(bytes) { return }
+            switch parser.parseInline(bytes) {
+            case .record(let record):
+                records += 1
+                sink.take(record, line: number)
+            case .rejected(let rejection):
+                issues.reject(line: number, cause: parser.cause(of: rejection))
+                issues.countNonText(bytes)
+            case .skipped:
+                break
+            }
+        case .overlong(let number):
+            issues.reject(line: number, cause: Rejection.overlong.cause)
+        case .cutOff(let number):
+            issues.reject(line: number, cause: Rejection.cutOffByFault.cause)
+        }
     }
 }

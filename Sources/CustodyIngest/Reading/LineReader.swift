@@ -56,6 +56,19 @@ public struct LineReader {
         consumed: ((UnsafeRawBufferPointer) -> Void)?,
         _ body: (Event) -> Void
     ) -> Outcome {
+        withoutActuallyEscaping(body) { body in
+            var visitor = ClosureVisitor(body: body)
+            return forEachLine(in: source, from: start, completeLinesOnly: completeLinesOnly, consumed: consumed, visitor: &visitor)
+        }
+    }
+
+    /// `forEachLine` with the lines given to a visitor, whose code the compiler can inline into
+    /// the line loop (a closure is called per line, and what it builds goes through memory).
+    static func forEachLine<Visitor: LineVisitor>(
+        in source: DecodedSource, from start: Position, completeLinesOnly: Bool,
+        consumed: ((UnsafeRawBufferPointer) -> Void)?,
+        visitor: inout Visitor
+    ) -> Outcome {
         if start.bytes > 0 {
             let skipped = source.skip(bytes: start.bytes)
             if skipped < start.bytes {
@@ -109,9 +122,9 @@ public struct LineReader {
                     lineNumber += 1
                     if skippingOverlong {
                         skippingOverlong = false
-                        body(.overlong(number: lineNumber))
+                        visitor.visit(.overlong(number: lineNumber))
                     } else {
-                        emit(base, lineStart, newline, lineNumber, body)
+                        emit(base, lineStart, newline, lineNumber, &visitor)
                     }
                     lineStart = newline + 1
                 }
@@ -141,16 +154,16 @@ public struct LineReader {
                 return Outcome(fault: nil, end: Position(bytes: overlongStart, lines: lineNumber))
             }
             lineNumber += 1
-            body(.overlong(number: lineNumber))
+            visitor.visit(.overlong(number: lineNumber))
             lineStart = end
         } else if end > lineStart {
             if source.fault != nil {
                 lineNumber += 1
-                body(.cutOff(number: lineNumber))
+                visitor.visit(.cutOff(number: lineNumber))
                 lineStart = end
             } else if !completeLinesOnly {
                 lineNumber += 1
-                emit(base, lineStart, end, lineNumber, body)
+                emit(base, lineStart, end, lineNumber, &visitor)
                 lineStart = end
             }
         }
@@ -160,13 +173,29 @@ public struct LineReader {
 
     /// Delivers one complete line, without its `\r`; the length limit applies to that content.
     @inline(__always)
-    private static func emit(_ base: UnsafeMutablePointer<UInt8>, _ start: Int, _ stop: Int, _ number: Int, _ body: (Event) -> Void) {
+    private static func emit<Visitor: LineVisitor>(
+        _ base: UnsafeMutablePointer<UInt8>, _ start: Int, _ stop: Int, _ number: Int, _ visitor: inout Visitor
+    ) {
         var stop = stop
         if stop > start && base[stop - 1] == 0x0D { stop -= 1 }
         if stop - start > maximumLineLength {
-            body(.overlong(number: number))
+            visitor.visit(.overlong(number: number))
         } else {
-            body(.line(UnsafeBufferPointer(start: base + start, count: stop - start), number: number))
+            visitor.visit(.line(UnsafeBufferPointer(start: base + start, count: stop - start), number: number))
         }
     }
+}
+
+/// What `LineReader.forEachLine(in:from:completeLinesOnly:consumed:visitor:)` gives each line,
+/// overlong line and cut-off line to, in order.
+protocol LineVisitor {
+    mutating func visit(_ event: LineReader.Event)
+}
+
+/// The closure form of `LineVisitor`.
+private struct ClosureVisitor: LineVisitor {
+    let body: (LineReader.Event) -> Void
+
+    @inline(__always)
+    mutating func visit(_ event: LineReader.Event) { body(event) }
 }
