@@ -49,16 +49,31 @@ struct BlockParser {
     /// (stored a field at a time, read back in wider loads the CPU could not forward), and one
     /// loop inlining all three parsers was too big for the compiler to inline any.
     mutating func parse(_ block: LineBlock) {
+        var kept = KeptInBlock(block: block)
+        parse(block, &kept)
+    }
+
+    /// `parse(_:)` for the thread that applies blocks, when `block` is the next to apply: its
+    /// records with a user go straight to `users` (their lines counted after `firstLine`)
+    /// instead of through `block.userRecords`, which saves storing and reading them again.
+    mutating func parse(_ block: LineBlock, into users: UserActivityTally, firstLine: Int) {
+        var direct = DirectToTally(users: users, firstLine: firstLine)
+        parse(block, &direct)
+    }
+
+    private mutating func parse<Users: UserRecordSink>(_ block: LineBlock, _ users: inout Users) {
         switch parser.inlinableFormat {
-        case .jsonl?: parseLines(block, JSONLines.self)
-        case .combined?: parseLines(block, CombinedLines.self)
-        case .logfmt?: parseLines(block, LogfmtLines.self)
-        default: parseLines(block, AnyLines.self)
+        case .jsonl?: parseLines(block, JSONLines.self, &users)
+        case .combined?: parseLines(block, CombinedLines.self, &users)
+        case .logfmt?: parseLines(block, LogfmtLines.self, &users)
+        default: parseLines(block, AnyLines.self, &users)
         }
     }
 
     @inline(never)
-    private mutating func parseLines<Lines: LineParsing>(_ block: LineBlock, _: Lines.Type) {
+    private mutating func parseLines<Lines: LineParsing, Users: UserRecordSink>(
+        _ block: LineBlock, _: Lines.Type, _ users: inout Users
+    ) {
         var number = 0
         if block.startsWithOverlong {
             number += 1
@@ -74,7 +89,7 @@ struct BlockParser {
             for k in 0..<found {
                 let newline = scan + Int(newlines[k])
                 number += 1
-                parseLine(lineStart, newline, number, in: block, Lines.self)
+                parseLine(lineStart, newline, number, in: block, Lines.self, &users)
                 lineStart = newline + 1
             }
             scan += scanned
@@ -87,7 +102,7 @@ struct BlockParser {
             if block.endsWithFault && count - lineStart <= LineReader.maximumLineLength + 1 {
                 block.rejections.append((number, Rejection.cutOffByFault.cause))
             } else {
-                parseLine(lineStart, count, number, in: block, Lines.self)
+                parseLine(lineStart, count, number, in: block, Lines.self, &users)
             }
         }
         if block.endsWithOverlong {
@@ -100,7 +115,9 @@ struct BlockParser {
     /// One line, `start..<stop` in the block's bytes (its line end excluded; a `\r` before it is
     /// dropped here, and the length limit applies to what is left).
     @inline(__always)
-    private mutating func parseLine<Lines: LineParsing>(_ start: Int, _ stop: Int, _ number: Int, in block: LineBlock, _: Lines.Type) {
+    private mutating func parseLine<Lines: LineParsing, Users: UserRecordSink>(
+        _ start: Int, _ stop: Int, _ number: Int, in block: LineBlock, _: Lines.Type, _ users: inout Users
+    ) {
         var stop = stop
         if stop > start && block.bytes[stop - 1] == 0x0D { stop -= 1 }
         if stop - start > LineReader.maximumLineLength {
@@ -116,7 +133,7 @@ struct BlockParser {
         if bytes.isEmpty || LineParser.isBlank(bytes) { return }
         switch Lines.parse(&parser, bytes) {
         case .record(let record):
-            add(record, line: number, to: block)
+            add(record, line: number, to: block, &users)
         case .rejected(let rejection):
             block.rejections.append((number, parser.cause(of: rejection)))
             nonText.countNonText(bytes)
@@ -126,7 +143,7 @@ struct BlockParser {
     }
 
     @inline(__always)
-    private mutating func add(_ record: ParsedLine, line: Int, to block: LineBlock) {
+    private mutating func add<Users: UserRecordSink>(_ record: ParsedLine, line: Int, to block: LineBlock, _ users: inout Users) {
         block.records += 1
         days.add(calendar.day(ofMillis: record.millis))
         if record.millis < earliest { earliest = record.millis }
@@ -137,6 +154,22 @@ struct BlockParser {
             if role == .publish { block.anonymousPublishLines.append(line) }
             return
         }
+        users.add(user: user, prefix: record.userPrefix, role: role, millis: record.millis, line: line)
+    }
+}
+
+/// Where `BlockParser` puts a block's records with a user (`line` numbered within the block).
+/// `user` is valid only during the call.
+protocol UserRecordSink {
+    mutating func add(user: UnsafeBufferPointer<UInt8>, prefix: UInt64, role: EventRole?, millis: Int64, line: Int)
+}
+
+/// Into the block, for the applying thread to tally in order later.
+private struct KeptInBlock: UserRecordSink {
+    let block: LineBlock
+
+    @inline(__always)
+    mutating func add(user: UnsafeBufferPointer<UInt8>, prefix: UInt64, role: EventRole?, millis: Int64, line: Int) {
         var offset: UInt32
         let start = UnsafePointer(block.bytes)
         if let base = user.baseAddress, base >= start, base < start + block.byteCount {
@@ -148,8 +181,18 @@ struct BlockParser {
         }
         block.userRecords.append(
             LineBlock.UserRecord(
-                millis: record.millis, userPrefix: record.userPrefix, userOffset: offset, userLength: UInt32(user.count),
-                line: line, role: role))
+                millis: millis, userPrefix: prefix, userOffset: offset, userLength: UInt32(user.count), line: line, role: role))
+    }
+}
+
+/// Straight into the file's tally: only for the block that is next in line order.
+private struct DirectToTally: UserRecordSink {
+    let users: UserActivityTally
+    let firstLine: Int
+
+    @inline(__always)
+    mutating func add(user: UnsafeBufferPointer<UInt8>, prefix: UInt64, role: EventRole?, millis: Int64, line: Int) {
+        users.add(user: user, prefix: prefix, role: role, millis: millis, line: firstLine + line)
     }
 }
 

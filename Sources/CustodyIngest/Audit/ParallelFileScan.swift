@@ -75,11 +75,17 @@ enum ParallelFileScan {
         // Lines of the blocks applied so far: block line numbers start after them.
         var lines = 0
         while let (block, parsedHere) = shared.next(sequence) {
-            if parsedHere { main.parse(block) }
+            // A block this thread parses is the next in order: its records go straight to the
+            // tally. The rejections and anonymous publishes of every block are counted here,
+            // after the user records of the blocks before.
+            if parsedHere {
+                main.parse(block, into: users, firstLine: lines)
+            } else {
+                apply(block, to: users, firstLine: lines)
+            }
             records += block.records
             for rejection in block.rejections { issues.reject(line: lines + rejection.line, cause: rejection.cause) }
             for line in block.anonymousPublishLines { anonymous.anonymousPublish(line: lines + line) }
-            apply(block, to: users, firstLine: lines)
             lines += block.lineCount
             shared.release(block)
             sequence += 1
