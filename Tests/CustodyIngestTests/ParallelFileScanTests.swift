@@ -72,12 +72,13 @@ struct ParallelFileScanTests {
         }
     }
 
-    /// Scans `path` once in one pass and then in blocks of every size, with one to three
-    /// parser threads, and compares.
+    /// Scans `path` once in one pass and then in blocks of every size, with none to three
+    /// parser threads, and compares. With none the calling thread parses every block itself,
+    /// its records going straight to the tally; with parser threads, blocks go both ways.
     func expectParallelMatchesOnePass(_ path: String, format: LogFormat) -> FileAudit {
         let single = FileAudit.scan(path: path, index: 2, policy: policy, format: format)
         for size in Self.blockSizes {
-            for threads in 1...3 {
+            for threads in 0...3 {
                 let parallel = ParallelFileScan.scan(
                     path: path, index: 2, policy: policy, format: format, blockBytes: size, parserThreads: threads)
                 expectSameAudit(single, parallel, "blocks of \(size) bytes, \(threads) threads")
