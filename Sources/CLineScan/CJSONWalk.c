@@ -223,7 +223,7 @@ static inline size_t integer_end(const uint8_t *b, size_t i, size_t n) {
     return i;
 }
 
-/* Learns the shape of a line the walk took (`found`), if its values are strings and integers and
+/* Learns the shape of a line the walk took (`found`), if its values are strings and numbers and
    its skeleton fits: into templates[0], the older one moving to templates[1]. 1 if it did. */
 static int learn_template(custody_json_keys *keys, const uint8_t *b, size_t n, const uint16_t *q, size_t nq, custody_json_found found) {
     if (nq < 2 || nq > 252 || q[0] != 1) return 0;
@@ -256,8 +256,13 @@ static int learn_template(custody_json_keys *keys, const uint8_t *b, size_t n, c
             from = end - 1;
             k += 4;
         } else {
-            end = integer_end(b, value, n);
+            end = number_end(b, value, n);
             if (end == 0 || learnt.numbers == CUSTODY_JSON_TEMPLATE_NUMBERS) return 0;
+            /* A fraction or an exponent: lines of this shape have their numbers cut out and
+               checked as any JSON number, not as integers. */
+            for (size_t c = value; c < end; c++) {
+                if (b[c] == '.' || b[c] == 'e' || b[c] == 'E') learnt.fractions = 1;
+            }
             for (int f = 0; f < 3; f++) {
                 if (learnt.rank[f] != 255 && ((captures[f] >> 10) & 0x7FF) == value) learnt.number_slot[f] = learnt.numbers;
             }
@@ -276,7 +281,7 @@ static int learn_template(custody_json_keys *keys, const uint8_t *b, size_t n, c
     memcpy(learnt.skeleton + length, b + from, n - from);
     length += n - from;
     for (int f = 0; f < 3; f++) {
-        /* Every captured value is a string or an integer member found above. */
+        /* Every captured value is a string or a number member found above. */
         if (learnt.rank[f] != 255 && learnt.value_quote[f] == 255 && learnt.number_slot[f] == 255) return 0;
     }
     learnt.length = (uint32_t)length;
@@ -342,14 +347,15 @@ CUSTODY_AVX512_TARGET static inline uint64_t prefix_xor(uint64_t x) {
    in 64-byte blocks; `quote_masks`: each block's quotes; `q`: their positions). The line's
    skeleton is made the way `learn_template` made the template's: the contents of the string
    values taken out (their quotes picked by index with `pdep`, the bytes between them by a prefix
-   xor), and every digit and `-` outside strings, and compared whole. With as many quotes as the
-   template's and the same skeleton, the line is the template's with other quote-free,
-   backslash-free bytes inside its string values (the line has no backslash) and other digits
-   where its integers were; each integer slot is then checked (a well-formed integer, and all the
-   digits taken out lie in those slots), so the full walk takes the line with the same keys. */
+   xor), and every digit and `-` outside strings (with `fractions`, `.`, `+`, `e` and `E` too),
+   and compared whole. With as many quotes as the template's and the same skeleton, the line is
+   the template's with other quote-free, backslash-free bytes inside its string values (the line
+   has no backslash) and other number bytes where its numbers were; each number slot is then
+   checked (a well-formed integer, or JSON number with `fractions`, and all the bytes taken out
+   lie in those slots), so the full walk takes the line with the same keys. */
 CUSTODY_AVX512_TARGET __attribute__((always_inline)) static inline int match_shape(
     const custody_json_template *t, const uint8_t *copy, size_t n, const uint64_t *quote_masks, const uint16_t *q,
-    custody_json_found *found, const int with_integers) {
+    custody_json_found *found, const int with_numbers) {
     const __m512i zero = _mm512_set1_epi8('0');
     const __m512i ten = _mm512_set1_epi8(10);
     const __m512i minus = _mm512_set1_epi8('-');
@@ -366,19 +372,24 @@ CUSTODY_AVX512_TARGET __attribute__((always_inline)) static inline int match_sha
         size_t left = n - i;
         uint64_t valid = left >= 64 ? ~0ULL : (1ULL << left) - 1;
         __m512i bytes = _mm512_load_si512((const void *)(copy + i));
-        uint64_t integers = 0;
-        /* Without integers in the shape, a digit outside strings stays in the skeleton and
-           fails the compare: nothing to take out. */
-        if (with_integers) {
+        uint64_t numbers = 0;
+        /* Without numbers in the shape, a digit outside strings stays in the skeleton and fails
+           the compare: nothing to take out. */
+        if (with_numbers) {
             uint64_t strings = prefix_xor(block_quotes) ^ in_string;
             in_string = (uint64_t)((int64_t)strings >> 63);
             uint64_t numeric = _mm512_cmplt_epu8_mask(_mm512_sub_epi8(bytes, zero), ten) | _mm512_cmpeq_epi8_mask(bytes, minus);
-            integers = numeric & ~strings & valid;
+            if (with_numbers == 2) {
+                /* Fractions and exponents: `.`, `+`, and `e` or `E` (one compare, `E | 0x20`). */
+                numeric |= _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('.')) | _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('+')) |
+                           _mm512_cmpeq_epi8_mask(_mm512_or_si512(bytes, _mm512_set1_epi8(0x20)), _mm512_set1_epi8('e'));
+            }
+            numbers = numeric & ~strings & valid;
         }
-        uint64_t kept = valid & ~(values & ~value_quotes) & ~integers;
+        uint64_t kept = valid & ~(values & ~value_quotes) & ~numbers;
         size_t count = (size_t)__builtin_popcountll(kept);
         quotes += (size_t)__builtin_popcountll(block_quotes);
-        digits += (size_t)__builtin_popcountll(integers);
+        digits += (size_t)__builtin_popcountll(numbers);
         if (length + count > t->length || quotes > t->quotes) return 0;
         /* The kept bytes against the skeleton's next ones, in registers: stored and read back,
            a skeleton's pieces (at any offset) could not be forwarded to the wide load. A
@@ -389,12 +400,12 @@ CUSTODY_AVX512_TARGET __attribute__((always_inline)) static inline int match_sha
         length += count;
     }
     if (length != t->length || quotes != t->quotes) return 0;
-    /* The integers: each slot (after its key's `":`) holds one, followed by `,` or `}`, and they
-       hold every digit and `-` taken out. */
+    /* The numbers: each slot (after its key's `":`) holds one (an integer, or with fractions any
+       JSON number), followed by `,` or `}`, and they hold every byte taken out. */
     uint32_t number_captures[CUSTODY_JSON_TEMPLATE_NUMBERS];
     for (unsigned j = 0; j < t->numbers; j++) {
         size_t start = (size_t)q[t->number_key_end[j]] + 2;
-        size_t end = integer_end(copy, start, n);
+        size_t end = with_numbers == 2 ? (start < n ? number_end(copy, start, n) : 0) : integer_end(copy, start, n);
         if (end == 0 || end >= n || (copy[end] != ',' && copy[end] != '}')) return 0;
         digits -= end - start;
         number_captures[j] = (uint32_t)CUSTODY_JSON_NUMBER << 8 | (uint32_t)start << 10 | (uint32_t)end << 21;
@@ -416,11 +427,12 @@ CUSTODY_AVX512_TARGET __attribute__((always_inline)) static inline int match_sha
     return 1;
 }
 
-/* `match_shape` for a shape with integers and (a separate copy, without the integer masks, on
-   the usual path) for one without. */
+/* `match_shape` for a shape with numbers (fractions or exponents among them, or integers only)
+   and (a separate copy, without the number masks, on the usual path) for one without. */
 CUSTODY_AVX512_TARGET static int match_template(
     const custody_json_template *t, const uint8_t *copy, size_t n, const uint64_t *quote_masks, const uint16_t *q,
     custody_json_found *found) {
+    if (t->numbers && t->fractions) return match_shape(t, copy, n, quote_masks, q, found, 2);
     if (t->numbers) return match_shape(t, copy, n, quote_masks, q, found, 1);
     return match_shape(t, copy, n, quote_masks, q, found, 0);
 }

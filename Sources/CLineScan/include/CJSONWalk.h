@@ -35,25 +35,30 @@ typedef struct {
 /// The longest skeleton a template holds (see custody_json_template).
 #define CUSTODY_JSON_TEMPLATE_MAX 256
 
-/// Integer members a template holds at most.
+/// Number members a template holds at most.
 #define CUSTODY_JSON_TEMPLATE_NUMBERS 8
 
-/// The shape of a line whose every value is a string or an integer, learnt from a line the walk
+/// The shape of a line whose every value is a string or a number, learnt from a line the walk
 /// took: its skeleton is the line without the contents of its string values and without its
-/// integers (`{"ts":"","n":,"event":""}`), `quotes` the number of its quotes, `value_quotes` a
+/// numbers (`{"ts":"","n":,"event":""}`), `quotes` the number of its quotes, `value_quotes` a
 /// bit per quote index (from 0) for the quotes of string values. A line with as many quotes and,
-/// once the same contents and every digit and `-` outside strings are taken out, the same
-/// skeleton, whose integers are where the template's were and well formed, has the same keys in
-/// the same order with the same kinds of values, so the same fields: `value_quote[f]` is the
-/// index of field f's string value's opening quote (255: none), `number_slot[f]` the index in
-/// `number_key_end` of its integer member (255: none), whose key's closing quote index that
-/// array holds; `rank[f]` its rank. `length` 0: none learnt.
+/// once the same contents and every digit and `-` outside strings (and `.`, `+`, `e`, `E` when
+/// the shape has `fractions`) are taken out, the same skeleton, whose numbers are where the
+/// template's were and well formed, has the same keys in the same order with the same kinds of
+/// values, so the same fields: `value_quote[f]` is the index of field f's string value's opening
+/// quote (255: none), `number_slot[f]` the index in `number_key_end` of its number member (255:
+/// none), whose key's closing quote index that array holds; `rank[f]` its rank. `length` 0: none
+/// learnt.
 typedef struct {
     uint8_t skeleton[CUSTODY_JSON_TEMPLATE_MAX];
     uint64_t value_quotes[5]; /* the fifth is always zero (read past the last quote's word) */
     uint32_t length;
     uint32_t quotes;
     uint8_t numbers;
+    /// Whether a number of the learnt line had a fraction or an exponent: then every number slot
+    /// takes any JSON number, and `.`, `+`, `e` and `E` outside strings are cut out with the
+    /// digits and `-`; otherwise only integers.
+    uint8_t fractions;
     uint8_t number_key_end[CUSTODY_JSON_TEMPLATE_NUMBERS];
     uint8_t value_quote[3];
     uint8_t number_slot[3];
@@ -62,7 +67,7 @@ typedef struct {
 
 /// The policy's field names, looked up by a hash of their first word and length, and the keys
 /// of the last line walked by position, and the shapes of the last two lines with only string and
-/// integer values. One per
+/// number values. One per
 /// parser: the walk updates the guesses and the templates.
 typedef struct {
     custody_json_key slots[CUSTODY_JSON_KEY_SLOTS];
