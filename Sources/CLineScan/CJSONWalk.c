@@ -223,13 +223,15 @@ static inline size_t integer_end(const uint8_t *b, size_t i, size_t n) {
     return i;
 }
 
-/* Learns the shape of a line the walk took (`found`), if its values are strings and numbers and
-   its skeleton fits: into templates[0], the older one moving to templates[1]. 1 if it did. */
+/* Learns the shape of a line the walk took (`found`), if its values are strings, numbers and
+   literals (`true`, `false`, `null`, kept in the skeleton as they are) and its skeleton fits:
+   into templates[0], the older one moving to templates[1]. 1 if it did. */
 static int learn_template(custody_json_keys *keys, const uint8_t *b, size_t n, const uint16_t *q, size_t nq, custody_json_found found) {
     if (nq < 2 || nq > 252 || q[0] != 1) return 0;
     custody_json_template learnt;
     memset(&learnt, 0, sizeof learnt);
     size_t length = 0, from = 0, k = 0;
+    int literal_with_e = 0;
     uint32_t captures[3] = {(uint32_t)found.low, (uint32_t)(found.low >> 32), (uint32_t)found.high};
     for (int f = 0; f < 3; f++) {
         learnt.value_quote[f] = 255;
@@ -255,6 +257,12 @@ static int learn_template(custody_json_keys *keys, const uint8_t *b, size_t n, c
             length += value + 1 - from;
             from = end - 1;
             k += 4;
+        } else if (b[value] == 't' || b[value] == 'f' || b[value] == 'n') {
+            /* A literal (the walk took the line: `true`, `false` or `null`) is left in the
+               skeleton: a line of this shape has the same one there. */
+            end = value + (b[value] == 'f' ? 5 : 4);
+            if (b[value] != 'n') literal_with_e = 1;
+            k += 2;
         } else {
             end = number_end(b, value, n);
             if (end == 0 || learnt.numbers == CUSTODY_JSON_TEMPLATE_NUMBERS) return 0;
@@ -278,6 +286,8 @@ static int learn_template(custody_json_keys *keys, const uint8_t *b, size_t n, c
         if (end + 1 >= n || b[end] != ',' || k >= nq || q[k] != end + 1) return 0;
     }
     if (k != nq || n - from + length > CUSTODY_JSON_TEMPLATE_MAX) return 0;
+    /* A shape with fractions cuts every `e` outside strings, those of `true` and `false` too. */
+    if (learnt.fractions && literal_with_e) return 0;
     memcpy(learnt.skeleton + length, b + from, n - from);
     length += n - from;
     for (int f = 0; f < 3; f++) {

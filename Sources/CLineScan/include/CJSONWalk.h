@@ -38,9 +38,10 @@ typedef struct {
 /// Number members a template holds at most.
 #define CUSTODY_JSON_TEMPLATE_NUMBERS 8
 
-/// The shape of a line whose every value is a string or a number, learnt from a line the walk
-/// took: its skeleton is the line without the contents of its string values and without its
-/// numbers (`{"ts":"","n":,"event":""}`), `quotes` the number of its quotes, `value_quotes` a
+/// The shape of a line whose every value is a string, a number or a literal (`true`, `false`,
+/// `null`; not both `true`/`false` and numbers with fractions), learnt from a line the walk took:
+/// its skeleton is the line without the contents of its string values and without its numbers
+/// (`{"ts":"","n":,"ok":true,"event":""}`), `quotes` the number of its quotes, `value_quotes` a
 /// bit per quote index (from 0) for the quotes of string values. A line with as many quotes and,
 /// once the same contents and every digit and `-` outside strings (and `.`, `+`, `e`, `E` when
 /// the shape has `fractions`) are taken out, the same skeleton, whose numbers are where the
@@ -66,8 +67,8 @@ typedef struct {
 } custody_json_template;
 
 /// The policy's field names, looked up by a hash of their first word and length, and the keys
-/// of the last line walked by position, and the shapes of the last two lines with only string and
-/// number values. One per
+/// of the last line walked by position, and the shapes of the last two lines with only string,
+/// number and literal values. One per
 /// parser: the walk updates the guesses and the templates.
 typedef struct {
     custody_json_key slots[CUSTODY_JSON_KEY_SLOTS];
