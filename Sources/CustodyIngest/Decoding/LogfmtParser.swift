@@ -20,10 +20,21 @@ struct LogfmtParser {
     private static let guessPositions = 16
 
     struct KeyGuess {
-        /// The key's bytes, zero-padded (`ByteScan.prefixWord`); `length` 0 for none yet.
-        var word: UInt64 = 0
+        /// The key's bytes, zero-padded (`ByteScan.prefixWord`), and the mask of its `length`
+        /// bytes in a word; none yet: a word no masked load equals, and length 0.
+        var word: UInt64 = .max
+        var mask: UInt64 = 0
         var length = 0
         var field: (FieldTable.Field, UInt8)?
+
+        init() {}
+
+        init(word: UInt64, length: Int, field: (FieldTable.Field, UInt8)?) {
+            self.word = word
+            self.length = length
+            self.field = field
+            mask = length >= 8 ? .max : (1 &<< UInt64(truncatingIfNeeded: 8 &* length)) &- 1
+        }
     }
 
     init(fields: FieldTable) {
@@ -93,33 +104,51 @@ struct LogfmtParser {
         while true {
             while i < n, p[i] == 0x20 || p[i] == 0x09 { i &+= 1 }
             if i >= n { break }
-            let keyStart = i
-            i = Self.keyEnd(p, from: i, n)
-            if i < n && p[i] == 0x22 { return .rejected(.notLogfmt) }
-            let key = UnsafeBufferPointer(start: p + keyStart, count: i &- keyStart)
-            guard key.count > 0 else { return .rejected(.notLogfmt) }
-            guard i < n, p[i] == 0x3D else { continue }  // a bare flag
-            i &+= 1
-            // A key is followed by `=` and its value: its first eight bytes are one load.
+            // The key this position had before, if it comes again: its bytes as one word and the
+            // `=` after them. A remembered key has none of the bytes that end a key, so it ends
+            // exactly there, as `keyEnd` would find; no scan, no checks, no table.
+            var known: UnsafeMutablePointer<KeyGuess>?
+            if pairs < Self.guessPositions && i &+ 8 < n {
+                let word = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+                let guess = guesses + 2 &* pairs
+                if word & guess[0].mask == guess[0].word && p[i &+ guess[0].length] == 0x3D {
+                    known = guess
+                } else if word & guess[1].mask == guess[1].word && p[i &+ guess[1].length] == 0x3D {
+                    known = guess + 1
+                }
+            }
             let field: (FieldTable.Field, UInt8)?
-            if keyStart &+ 8 <= n {
-                let word = ByteScan.prefixWord(p + keyStart, count: key.count)
-                if key.count <= 8 && pairs < Self.guessPositions {
-                    let guess = guesses + 2 &* pairs
-                    if guess[0].length == key.count && guess[0].word == word {
-                        field = guess[0].field
-                    } else if guess[1].length == key.count && guess[1].word == word {
-                        field = guess[1].field
+            if let known {
+                i &+= known.pointee.length &+ 1
+                field = known.pointee.field
+            } else {
+                let keyStart = i
+                i = Self.keyEnd(p, from: i, n)
+                if i < n && p[i] == 0x22 { return .rejected(.notLogfmt) }
+                let key = UnsafeBufferPointer(start: p + keyStart, count: i &- keyStart)
+                guard key.count > 0 else { return .rejected(.notLogfmt) }
+                guard i < n, p[i] == 0x3D else { continue }  // a bare flag
+                i &+= 1
+                // A key is followed by `=` and its value: its first eight bytes are one load.
+                if keyStart &+ 8 <= n {
+                    let word = ByteScan.prefixWord(p + keyStart, count: key.count)
+                    if key.count <= 8 && pairs < Self.guessPositions {
+                        let guess = guesses + 2 &* pairs
+                        if guess[0].length == key.count && guess[0].word == word {
+                            field = guess[0].field
+                        } else if guess[1].length == key.count && guess[1].word == word {
+                            field = guess[1].field
+                        } else {
+                            field = fields.match(key, word: word)
+                            guess[1] = guess[0]
+                            guess[0] = KeyGuess(word: word, length: key.count, field: field)
+                        }
                     } else {
                         field = fields.match(key, word: word)
-                        guess[1] = guess[0]
-                        guess[0] = KeyGuess(word: word, length: key.count, field: field)
                     }
                 } else {
-                    field = fields.match(key, word: word)
+                    field = fields.match(key)
                 }
-            } else {
-                field = fields.match(key)
             }
             pairs &+= 1
             let value: UnsafeBufferPointer<UInt8>
