@@ -213,11 +213,12 @@ struct LogfmtDifferentialTests {
     /// short lines, in a stream of lines that mostly repeat one order of keys (as a file does).
     @Test func rememberedKeysAndLookAlikes() {
         var random = SplitMix64(seed: 16)
-        let usual = ["ts", "event", "user", "ip", "msg", "latency_ms"].map { Array($0.utf8) }
-        let values = ["2026-09-20T08:00:01.212+08:00", "post", "u1", "10.0.0.1", "\"view handled\"", "7"].map { Array($0.utf8) }
+        let usual = ["ts", "event", "user", "ip", "msg", "latency_ms", "sixteen_bytes_ke"].map { Array($0.utf8) }
+        let values = ["2026-09-20T08:00:01.212+08:00", "post", "u1", "10.0.0.1", "\"view handled\"", "7", "x"].map { Array($0.utf8) }
         let lookAlikes = [
             "user_identifier=", "use=", "users=", "user\"=", "user ", "user", "usEr=", "user\t=", "ts=", "timestamp_utc_long=",
             "event=", "even=", "eventx=", "latency_m=", "latency_ms\"", "=", "uid=", "action=", "\u{E9}vent=", "u\u{0}er=",
+            "latency_mx=", "xatency_ms=", "latency_ms_total=", "latency_msX=", "sixteen_bytes_ky=", "sixteen_bytes_key=",
         ].map { Array($0.utf8) }
         var lines: [[UInt8]] = []
         for round in 0..<40_000 {

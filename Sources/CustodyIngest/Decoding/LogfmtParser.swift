@@ -13,28 +13,48 @@ struct LogfmtParser {
     private let timeScratch: UnsafeMutablePointer<UInt8>
     private var timestamps = ISOTimestampCache()
     /// For each of the first `guessPositions` pairs of a line, the last two keys seen at that
-    /// position (of at most eight bytes) and what the field table said of them: a file's lines
+    /// position (of at most sixteen bytes) and what the field table said of them: a file's lines
     /// repeat their keys in the same order, or in a few orders (with and without a user, say),
     /// and a compare replaces the table's hash and probe. (The JSON walk keeps the same guesses.)
     private let guesses: UnsafeMutablePointer<KeyGuess>
     private static let guessPositions = 16
 
     struct KeyGuess {
-        /// The key's bytes, zero-padded (`ByteScan.prefixWord`), and the mask of its `length`
-        /// bytes in a word; none yet: a word no masked load equals, and length 0.
+        /// The key's first eight bytes and the eight it ends with (from `tailOffset`), each
+        /// zero-padded past a key of fewer (`ByteScan.prefixWord`), and the mask of the key's
+        /// bytes in them: a key of up to sixteen bytes is two word compares. None yet: a word no
+        /// masked load equals.
         var word: UInt64 = .max
+        var tail: UInt64 = .max
         var mask: UInt64 = 0
+        var tailOffset = 0
+        /// The bytes read to compare it, at least eight: its length, or eight for a shorter key.
+        var extent = 8
         var length = 0
         var field: (FieldTable.Field, UInt8)?
 
         init() {}
 
-        init(word: UInt64, length: Int, field: (FieldTable.Field, UInt8)?) {
-            self.word = word
-            self.length = length
-            self.field = field
+        /// A key of at most sixteen bytes, read a byte at a time (it may end the line).
+        init(_ key: UnsafeBufferPointer<UInt8>, field: (FieldTable.Field, UInt8)?) {
+            length = key.count
+            tailOffset = max(length - 8, 0)
+            extent = max(length, 8)
+            word = KeyHash.prefixWord(key)
+            tail = KeyHash.prefixWord(UnsafeBufferPointer(rebasing: key[tailOffset...]))
             mask = length >= 8 ? .max : (1 &<< UInt64(truncatingIfNeeded: 8 &* length)) &- 1
+            self.field = field
         }
+
+        /// Whether the key at `p` (of a line of `n` bytes from `p`) is this one followed by `=`.
+        @inline(__always)
+        func isAt(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+            extent < n && UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)) & mask == word
+                && UInt64(littleEndian: UnsafeRawPointer(p + tailOffset).loadUnaligned(as: UInt64.self)) & mask == tail
+                && p[length] == 0x3D
+        }
+
+        func isSame(_ other: KeyGuess) -> Bool { length == other.length && word == other.word && tail == other.tail }
     }
 
     init(fields: FieldTable) {
@@ -104,16 +124,15 @@ struct LogfmtParser {
         while true {
             while i < n, p[i] == 0x20 || p[i] == 0x09 { i &+= 1 }
             if i >= n { break }
-            // The key this position had before, if it comes again: its bytes as one word and the
+            // The key this position had before, if it comes again: its bytes as two words and the
             // `=` after them. A remembered key has none of the bytes that end a key, so it ends
             // exactly there, as `keyEnd` would find; no scan, no checks, no table.
             var known: UnsafeMutablePointer<KeyGuess>?
-            if pairs < Self.guessPositions && i &+ 8 < n {
-                let word = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+            if pairs < Self.guessPositions {
                 let guess = guesses + 2 &* pairs
-                if word & guess[0].mask == guess[0].word && p[i &+ guess[0].length] == 0x3D {
+                if guess[0].isAt(p + i, n &- i) {
                     known = guess
-                } else if word & guess[1].mask == guess[1].word && p[i &+ guess[1].length] == 0x3D {
+                } else if guess[1].isAt(p + i, n &- i) {
                     known = guess + 1
                 }
             }
@@ -129,23 +148,23 @@ struct LogfmtParser {
                 guard key.count > 0 else { return .rejected(.notLogfmt) }
                 guard i < n, p[i] == 0x3D else { continue }  // a bare flag
                 i &+= 1
-                // A key is followed by `=` and its value: its first eight bytes are one load.
-                if keyStart &+ 8 <= n {
-                    let word = ByteScan.prefixWord(p + keyStart, count: key.count)
-                    if key.count <= 8 && pairs < Self.guessPositions {
-                        let guess = guesses + 2 &* pairs
-                        if guess[0].length == key.count && guess[0].word == word {
-                            field = guess[0].field
-                        } else if guess[1].length == key.count && guess[1].word == word {
-                            field = guess[1].field
-                        } else {
-                            field = fields.match(key, word: word)
-                            guess[1] = guess[0]
-                            guess[0] = KeyGuess(word: word, length: key.count, field: field)
-                        }
+                if pairs < Self.guessPositions && key.count <= 16 {
+                    // A key the fast path could not compare (near the line's end) may still be
+                    // one remembered: then it stays remembered.
+                    let candidate = KeyGuess(key, field: nil)
+                    let guess = guesses + 2 &* pairs
+                    if guess[0].isSame(candidate) {
+                        field = guess[0].field
+                    } else if guess[1].isSame(candidate) {
+                        field = guess[1].field
                     } else {
-                        field = fields.match(key, word: word)
+                        field = fields.match(key, word: candidate.word)
+                        guess[1] = guess[0]
+                        guess[0] = KeyGuess(key, field: field)
                     }
+                } else if keyStart &+ 8 <= n {
+                    // A key is followed by `=` and its value: its first eight bytes are one load.
+                    field = fields.match(key, word: ByteScan.prefixWord(p + keyStart, count: key.count))
                 } else {
                     field = fields.match(key)
                 }
