@@ -45,14 +45,17 @@ final class HTTPEventMatcher {
     private let rules: UnsafeMutableBufferPointer<Rule>
     private let groups: UnsafeMutableBufferPointer<MethodGroup>
     let defaultEvent: UnsafeBufferPointer<UInt8>
-    /// Request lines of at most 32 bytes classified lately, with their events
-    /// (`rememberedCount` entries of 64 bytes: the request's bytes padded to 32, its length
-    /// (0: none), its event; then the next entry to replace). A file's request lines repeat
-    /// (`GET /api/feed HTTP/1.1`), and comparing one with a remembered line is two block
-    /// compares, where classifying it scans its target and goes over its method's rules. The
-    /// event depends on nothing but the request's bytes, so a remembered event is exact.
+    /// Request lines of 8 to 32 bytes classified lately, with their events: a table of
+    /// `rememberedCount` entries of 64 bytes (the request's bytes padded to 32, its length (0:
+    /// none), its event), one place per line picked by a hash of its first and last eight bytes
+    /// and its length. A file's request lines repeat (`GET /api/feed HTTP/1.1`), and comparing
+    /// one with the line remembered at its place is two block compares, where classifying it
+    /// scans its target and goes over its method's rules. The event depends on nothing but the
+    /// request's bytes, so a remembered event is exact; a line that lands on another's place
+    /// takes it.
     private let remembered: UnsafeMutableRawPointer
-    private static let rememberedCount = 4
+    private static let rememberedBits: UInt64 = 6
+    private static let rememberedCount = 1 << rememberedBits
     private static let rememberedLength = 32
     /// Normalised targets are written here; a target longer than this is compared as it is.
     private let scratch: UnsafeMutablePointer<UInt8>
@@ -82,8 +85,8 @@ final class HTTPEventMatcher {
         }
         defaultEvent = Self.permanent("http_request")
         scratch = .allocate(capacity: Self.scratchSize)
-        remembered = .allocate(byteCount: 64 * Self.rememberedCount + 8, alignment: 16)
-        remembered.initializeMemory(as: UInt8.self, repeating: 0, count: 64 * Self.rememberedCount + 8)
+        remembered = .allocate(byteCount: 64 * Self.rememberedCount, alignment: 64)
+        remembered.initializeMemory(as: UInt8.self, repeating: 0, count: 64 * Self.rememberedCount)
     }
 
     private static func compiled(_ rule: HTTPEventRule) -> Rule {
@@ -178,29 +181,26 @@ final class HTTPEventMatcher {
     func classify(requestLine p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, readable: Int) -> UnsafeBufferPointer<UInt8> {
         #if arch(x86_64)
         let length = end &- start
-        if length > 0 && length <= Self.rememberedLength && start &+ Self.rememberedLength <= readable {
+        if length >= 8 && length <= Self.rememberedLength && start &+ Self.rememberedLength <= readable {
+            let first = UnsafeRawPointer(p + start).loadUnaligned(as: UInt64.self)
+            let last = UnsafeRawPointer(p + (end &- 8)).loadUnaligned(as: UInt64.self)
+            let hash = (first ^ (last &<< 29 | last &>> 35) ^ UInt64(truncatingIfNeeded: length)) &* 0x9E37_79B9_7F4A_7C15
+            let entry = remembered + Int(truncatingIfNeeded: hash &>> (64 &- Self.rememberedBits)) &* 64
             let low = _mm_loadu_si128(UnsafeRawPointer(p + start).assumingMemoryBound(to: __m128i.self))
             let high = _mm_loadu_si128(UnsafeRawPointer(p + (start &+ 16)).assumingMemoryBound(to: __m128i.self))
-            // Bit k: byte k is the request's (the bytes after it are not compared).
-            let within: UInt32 = length == 32 ? .max : (1 &<< UInt32(truncatingIfNeeded: length)) &- 1
-            var entry = remembered
-            for _ in 0..<Self.rememberedCount {
-                if entry.load(fromByteOffset: 32, as: Int.self) == length {
-                    let same =
-                        Self.movemask(_mm_cmpeq_epi8(low, entry.load(as: __m128i.self)))
-                        | Self.movemask(_mm_cmpeq_epi8(high, entry.load(fromByteOffset: 16, as: __m128i.self))) &<< 16
-                    if same | ~within == .max { return entry.load(fromByteOffset: 40, as: UnsafeBufferPointer<UInt8>.self) }
-                }
-                entry += 64
+            if entry.load(fromByteOffset: 32, as: Int.self) == length {
+                // Bit k: byte k is the request's (the bytes after it are not compared).
+                let within: UInt32 = length == 32 ? .max : (1 &<< UInt32(truncatingIfNeeded: length)) &- 1
+                let same =
+                    Self.movemask(_mm_cmpeq_epi8(low, entry.load(as: __m128i.self)))
+                    | Self.movemask(_mm_cmpeq_epi8(high, entry.load(fromByteOffset: 16, as: __m128i.self))) &<< 16
+                if same | ~within == .max { return entry.load(fromByteOffset: 40, as: UnsafeBufferPointer<UInt8>.self) }
             }
             let event = classifyUnremembered(requestLine: p, start, end, readable: readable)
-            let next = remembered.load(fromByteOffset: 64 * Self.rememberedCount, as: Int.self)
-            entry = remembered + 64 &* next
             entry.storeBytes(of: low, as: __m128i.self)
             entry.storeBytes(of: high, toByteOffset: 16, as: __m128i.self)
             entry.storeBytes(of: length, toByteOffset: 32, as: Int.self)
             entry.storeBytes(of: event, toByteOffset: 40, as: UnsafeBufferPointer<UInt8>.self)
-            remembered.storeBytes(of: (next &+ 1) % Self.rememberedCount, toByteOffset: 64 * Self.rememberedCount, as: Int.self)
             return event
         }
         #endif

@@ -122,8 +122,13 @@ struct LogfmtParser {
         var pairs = 0
         var found = Candidates()
         while true {
-            while i < n, p[i] == 0x20 || p[i] == 0x09 { i &+= 1 }
-            if i >= n { break }
+            // One space before the next key, the usual case, in one test; else the loop.
+            if i &+ 1 < n && p[i] == 0x20 && p[i &+ 1] > 0x20 {
+                i &+= 1
+            } else {
+                while i < n, p[i] == 0x20 || p[i] == 0x09 { i &+= 1 }
+                if i >= n { break }
+            }
             // The key this position had before, if it comes again: its bytes as two words and the
             // `=` after them. A remembered key has none of the bytes that end a key, so it ends
             // exactly there, as `keyEnd` would find; no scan, no checks, no table.
