@@ -47,8 +47,8 @@ final class HTTPEventMatcher {
     let defaultEvent: UnsafeBufferPointer<UInt8>
     /// Request lines of 8 to 32 bytes classified lately, with their events: a table of
     /// `rememberedCount` entries of 64 bytes (the request's bytes padded to 32, its length (0:
-    /// none), its event), one place per line picked by a hash of its first and last eight bytes
-    /// and its length. A file's request lines repeat (`GET /api/feed HTTP/1.1`), and comparing
+    /// none), its event), one place per line picked by a hash of its first, middle and last
+    /// eight bytes and its length. A file's request lines repeat (`GET /api/feed HTTP/1.1`), and comparing
     /// one with the line remembered at its place is two block compares, where classifying it
     /// scans its target and goes over its method's rules. The event depends on nothing but the
     /// request's bytes, so a remembered event is exact; a line that lands on another's place
@@ -182,9 +182,15 @@ final class HTTPEventMatcher {
         #if arch(x86_64)
         let length = end &- start
         if length >= 8 && length <= Self.rememberedLength && start &+ Self.rememberedLength <= readable {
+            // Its first, middle and last eight bytes (all inside it): request lines share their
+            // first and last bytes (`POST /api/`, ` HTTP/1.1`), so the middle ones count, and
+            // two multiplies mix them so that such lines spread over the table.
             let first = UnsafeRawPointer(p + start).loadUnaligned(as: UInt64.self)
+            let middle = UnsafeRawPointer(p + (start &+ length &>> 1 &- 4)).loadUnaligned(as: UInt64.self)
             let last = UnsafeRawPointer(p + (end &- 8)).loadUnaligned(as: UInt64.self)
-            let hash = (first ^ (last &<< 29 | last &>> 35) ^ UInt64(truncatingIfNeeded: length)) &* 0x9E37_79B9_7F4A_7C15
+            let hash =
+                ((first &+ (middle &<< 21 | middle &>> 43)) &* 0x9E37_79B9_7F4A_7C15 ^ (last &+ UInt64(truncatingIfNeeded: length)))
+                &* 0xBF58_476D_1CE4_E5B9
             let entry = remembered + Int(truncatingIfNeeded: hash &>> (64 &- Self.rememberedBits)) &* 64
             let low = _mm_loadu_si128(UnsafeRawPointer(p + start).assumingMemoryBound(to: __m128i.self))
             let high = _mm_loadu_si128(UnsafeRawPointer(p + (start &+ 16)).assumingMemoryBound(to: __m128i.self))
