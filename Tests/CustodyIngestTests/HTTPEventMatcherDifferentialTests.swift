@@ -139,4 +139,102 @@ struct HTTPEventMatcherDifferentialTests {
             #expect(got == expected, "\(String(decoding: line, as: UTF8.self))")
         }
     }
+
+    /// The one-pass scan of a target (its end and whether it needs normalising) against the
+    /// plain definition: the target is the request's bytes up to its first space, and a
+    /// verdict (a length) is given only for a target that needs no normalising. Marks land on
+    /// every offset within and across blocks; the bytes after the request (which the scan may
+    /// load but must not count) are random marks too.
+    #if arch(x86_64)
+    @Test func targetEndAndVerdictInOnePass() {
+        var random = SplitMix64(seed: 12)
+        let alphabet = Array("/.%?# ab".utf8)
+        let marks = ["%", "//", "/.", "?", "#", " ", "/", ".", "?//", "#%", "a"].map { Array($0.utf8) }
+        var answered = 0
+        for round in 0..<80_000 {
+            var request: [UInt8]
+            if round % 3 == 0 {
+                request = (0..<Int.random(in: 0...50, using: &random)).map { _ in alphabet[Int(random.next() % 8)] }
+            } else {
+                request = [0x2F] + (1..<Int.random(in: 1...50, using: &random)).map { k in k % 6 == 0 ? 0x2F : 0x61 }
+                for _ in 0..<Int.random(in: 0...2, using: &random) {
+                    let mark = marks[Int(random.next() % UInt64(marks.count))]
+                    request.insert(contentsOf: mark, at: Int.random(in: 0...request.count, using: &random))
+                }
+            }
+            let tail = (0..<Int.random(in: 0...40, using: &random)).map { _ in alphabet[Int(random.next() % 8)] }
+            let buffer = request + tail
+            let target = Array(request.prefix { $0 != 0x20 })
+            let expected: Int? = Self.referenceNeedsNormalising(target) ? nil : target.count
+            let got = buffer.withUnsafeBufferPointer { b in
+                HTTPEventMatcher.cleanTargetLength(
+                    b.baseAddress ?? UnsafePointer(bitPattern: 16)!, available: request.count, readable: b.count)
+            }
+            let text = String(decoding: request, as: UTF8.self) + " | " + String(decoding: tail, as: UTF8.self)
+            if got != nil { answered += 1 }
+            // Nil is allowed (the general path decides) only when the scan could not read far
+            // enough: the target's end and every byte before it were within reach otherwise.
+            if got == nil && expected != nil {
+                // The block holding the target's space, or the request's last byte.
+                let needed = (target.count < request.count ? target.count : max(0, request.count - 1)) / 16 * 16
+                #expect(buffer.count < needed + 16, "\(text)")
+            } else {
+                #expect(got == expected, "\(text)")
+            }
+        }
+        #expect(answered > 20_000)
+    }
+    #endif
+
+    /// Request lines read out of whole lines (the rest of the line readable after them), many
+    /// repeated and many differing from a repeated one in one byte or in length, as the
+    /// remembered lines see them: every answer is the plain definition's.
+    @Test func rememberedRequestLinesAnswerAsDefined() {
+        let rules = [
+            HTTPEventRule(method: "POST", pathPrefix: "/api/verify/phone", event: "verify_phone"),
+            HTTPEventRule(method: "POST", pathPrefix: "/api/v", event: "v"),
+            HTTPEventRule(method: "get", pathPrefix: "/api/feed", event: "feed"),
+            HTTPEventRule(method: "PUT", pathPrefix: "/", event: "put"),
+            HTTPEventRule(method: "PROPPATCH", pathPrefix: "/dav", event: "dav"),
+        ]
+        let matcher = HTTPEventMatcher(rules: rules)
+        var random = SplitMix64(seed: 13)
+        let base = [
+            "GET /api/feed HTTP/1.1", "POST /api/verify/phone HTTP/1.1", "POST /api/verify/phon HTTP/1.1", "post /api/v HTTP/1.1",
+            "PUT /x", "GET /api/feed", "POST /api/verify/phone/abcdefghij HTTP/1.1", "PROPPATCH /dav HTTP/1.1",
+            "GET /api/%66eed HTTP/1.1", "GET //api/feed HTTP/1.1", "GET /api/feed?x=1 HTTP/1.1",
+        ].map { Array($0.utf8) }
+        let changes = Array("Ge /%.?#xP\"".utf8) + [0x00, 0xC3, 0xFF]
+        for _ in 0..<60_000 {
+            var request = base[Int(random.next() % UInt64(base.count))]
+            switch random.next() % 4 {
+            case 0: request[Int(random.next() % UInt64(request.count))] = changes[Int(random.next() % UInt64(changes.count))]
+            case 1: request.removeLast(Int(random.next() % UInt64(request.count)))
+            case 2: request.insert(changes[Int(random.next() % UInt64(changes.count))], at: Int(random.next() % UInt64(request.count + 1)))
+            default: break
+            }
+            let head = Array("1.2.3.4 - - [x] \"".utf8)
+            let tail = Array("\" 200 5 \"-\" \"agent GET /api/feed\"".utf8).prefix(Int(random.next() % 40))
+            let line = head + request + tail
+            let got = line.withUnsafeBufferPointer { b in
+                String(
+                    decoding: matcher.classify(requestLine: b.baseAddress!, head.count, head.count + request.count, readable: b.count),
+                    as: UTF8.self)
+            }
+            #expect(got == Self.referenceEvent(request, rules: rules, matcher: matcher), "\(String(decoding: request, as: UTF8.self))")
+        }
+    }
+
+    /// The plain definition of a request line's event: the method up to the first space (ASCII
+    /// letters in any case), the target up to the next, normalised when it needs it, then the
+    /// first rule of that method whose prefix starts it.
+    static func referenceEvent(_ request: [UInt8], rules: [HTTPEventRule], matcher: HTTPEventMatcher) -> String {
+        guard let space = request.firstIndex(of: 0x20) else { return "http_request" }
+        let upper = { (bytes: [UInt8]) in bytes.map { $0 &- 0x61 < 26 ? $0 - 0x20 : $0 } }
+        let method = upper(Array(request[..<space]))
+        let target = Array(request[(space + 1)...].prefix { $0 != 0x20 })
+        let normalised = referenceNeedsNormalising(target) ? target.withUnsafeBufferPointer { Array(matcher.normalise($0)) } : target
+        return rules.first { upper(Array($0.method.utf8)) == method && normalised.starts(with: Array($0.pathPrefix.utf8)) }?.event
+            ?? "http_request"
+    }
 }

@@ -206,6 +206,46 @@ struct LogfmtDifferentialTests {
         Self.check(lines)
     }
 
+    /// Keys remembered at their positions (compared as one word with the `=` after them, no
+    /// scan) against look-alikes at the same positions: a longer key with the remembered one as
+    /// its start, a shorter one, the key followed by a quote, a blank or the line's end instead
+    /// of `=`, a flag, the key twice, a key differing in one byte, and lines of many pairs and
+    /// short lines, in a stream of lines that mostly repeat one order of keys (as a file does).
+    @Test func rememberedKeysAndLookAlikes() {
+        var random = SplitMix64(seed: 16)
+        let usual = ["ts", "event", "user", "ip", "msg", "latency_ms", "sixteen_bytes_ke"].map { Array($0.utf8) }
+        let values = ["2026-09-20T08:00:01.212+08:00", "post", "u1", "10.0.0.1", "\"view handled\"", "7", "x"].map { Array($0.utf8) }
+        let lookAlikes = [
+            "user_identifier=", "use=", "users=", "user\"=", "user ", "user", "usEr=", "user\t=", "ts=", "timestamp_utc_long=",
+            "event=", "even=", "eventx=", "latency_m=", "latency_ms\"", "=", "uid=", "action=", "\u{E9}vent=", "u\u{0}er=",
+            "latency_mx=", "xatency_ms=", "latency_ms_total=", "latency_msX=", "sixteen_bytes_ky=", "sixteen_bytes_key=",
+        ].map { Array($0.utf8) }
+        var lines: [[UInt8]] = []
+        for round in 0..<40_000 {
+            var order = Array(0..<usual.count)
+            if round % 3 == 0 { order.swapAt(Int(random.next() % 6), Int(random.next() % 6)) }
+            var line: [UInt8] = []
+            let extra = round % 11 == 0 ? 14 : 0  // past the remembered positions
+            for k in 0..<(order.count + extra) {
+                let which = order[k % order.count]
+                if !line.isEmpty { line += random.next() % 9 == 0 ? [0x20, 0x09] : [0x20] }
+                if random.next() % 7 == 0 {
+                    line += lookAlikes[Int(random.next() % UInt64(lookAlikes.count))]
+                } else {
+                    line += usual[which] + [0x3D]
+                }
+                line += values[which]
+            }
+            switch random.next() % 6 {
+            case 0: line.removeLast(Int.random(in: 0...line.count, using: &random))  // cut anywhere
+            case 1: line = Array(line.prefix(Int.random(in: 0...20, using: &random)))  // short
+            default: break
+            }
+            lines.append(line)
+        }
+        Self.check(lines)
+    }
+
     /// A quote, backslash, blank or `=` at every offset of a value ending at every distance from
     /// the line's end, on both sides of sixteen-byte boundaries: where the block scans switch to
     /// the line's last sixteen bytes.

@@ -79,17 +79,13 @@ struct CombinedParser {
 
         var user: UnsafeBufferPointer<UInt8>? = UnsafeBufferPointer(start: p + userStart, count: userEnd - userStart)
         if userEnd - userStart == 1 && p[userStart] == 0x2D { user = nil }
-        let event = classify(p, requestStart, requestEnd)
+        let event = events.classify(requestLine: p, requestStart, requestEnd, readable: n)
         // Both prefixes in one load each: the user is followed by at least ` [` and the 26-byte
         // time, and the matcher's event names by eight bytes of its own.
         return .record(
             ParsedLine(
                 millis: millis, user: user, userPrefix: user == nil ? 0 : ByteScan.prefixWord(p + userStart, count: userEnd - userStart),
                 event: event, eventPrefix: ByteScan.prefixWord(event.baseAddress!, count: event.count)))
-    }
-
-    private func classify(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> UnsafeBufferPointer<UInt8> {
-        events.classify(requestLine: p, start, end)
     }
 }
 

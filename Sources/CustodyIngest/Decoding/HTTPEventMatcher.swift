@@ -25,10 +25,38 @@ final class HTTPEventMatcher {
         /// of its bytes in a target's first eight.
         var prefixWord: UInt64
         var prefixMask: UInt64
+        /// Bytes 8..<16 of `prefix` the same way (both 0 for a prefix of at most eight bytes).
+        var secondWord: UInt64
+        var secondMask: UInt64
     }
 
+    /// The rules of one method of at most seven bytes (`rules[start..<end]`, in the policy's
+    /// order), keyed by its word with its length in the top byte; methods of eight bytes or
+    /// more share key 0, which no such method's key equals. A request's method is compared
+    /// with each method once instead of with each rule.
+    private struct MethodGroup {
+        var key: UInt64
+        var start: Int
+        var end: Int
+    }
+
+    /// Grouped by method (`groups`), each method's rules in the policy's order: only rules of a
+    /// request's own method can match it, so its first match is the policy's first match.
     private let rules: UnsafeMutableBufferPointer<Rule>
+    private let groups: UnsafeMutableBufferPointer<MethodGroup>
     let defaultEvent: UnsafeBufferPointer<UInt8>
+    /// Request lines of 8 to 32 bytes classified lately, with their events: a table of
+    /// `rememberedCount` entries of 64 bytes (the request's bytes padded to 32, its length (0:
+    /// none), its event), one place per line picked by a hash of its first, middle and last
+    /// eight bytes and its length. A file's request lines repeat (`GET /api/feed HTTP/1.1`), and comparing
+    /// one with the line remembered at its place is two block compares, where classifying it
+    /// scans its target and goes over its method's rules. The event depends on nothing but the
+    /// request's bytes, so a remembered event is exact; a line that lands on another's place
+    /// takes it.
+    private let remembered: UnsafeMutableRawPointer
+    private static let rememberedBits: UInt64 = 6
+    private static let rememberedCount = 1 << rememberedBits
+    private static let rememberedLength = 32
     /// Normalised targets are written here; a target longer than this is compared as it is.
     private let scratch: UnsafeMutablePointer<UInt8>
     private static let scratchSize = 8192
@@ -36,21 +64,48 @@ final class HTTPEventMatcher {
     var isEmpty: Bool { rules.isEmpty }
 
     init(rules: [HTTPEventRule]) {
+        // Stable grouping by method key, groups in order of first appearance.
+        let keyed = rules.map { rule -> (HTTPEventRule, UInt64) in
+            let method = Array(rule.method.uppercased().utf8)
+            let word = method.withUnsafeBufferPointer { Self.methodWord($0) }
+            return (rule, method.count <= 7 ? Self.methodKey(word ?? 0, count: method.count) : 0)
+        }
+        var keys: [UInt64] = []
+        for (_, key) in keyed where !keys.contains(key) { keys.append(key) }
         self.rules = .allocate(capacity: rules.count)
-        for (k, rule) in rules.enumerated() {
-            self.rules.initializeElement(
-                at: k,
-                to: Rule(
-                    method: Self.permanent(rule.method.uppercased()), prefix: Self.permanent(rule.pathPrefix),
-                    event: Self.permanent(rule.event), methodWord: 0, prefixWord: 0, prefixMask: 0))
-            self.rules[k].methodWord = Self.methodWord(self.rules[k].method) ?? 0
-            self.rules[k].prefixWord = KeyHash.prefixWord(self.rules[k].prefix)
-            let length = min(self.rules[k].prefix.count, 8)
-            self.rules[k].prefixMask = length == 8 ? .max : (1 << UInt64(8 * length)) &- 1
+        groups = .allocate(capacity: keys.count)
+        var k = 0
+        for (g, key) in keys.enumerated() {
+            let start = k
+            for (rule, ruleKey) in keyed where ruleKey == key {
+                self.rules.initializeElement(at: k, to: Self.compiled(rule))
+                k += 1
+            }
+            groups.initializeElement(at: g, to: MethodGroup(key: key, start: start, end: k))
         }
         defaultEvent = Self.permanent("http_request")
         scratch = .allocate(capacity: Self.scratchSize)
+        remembered = .allocate(byteCount: 64 * Self.rememberedCount, alignment: 64)
+        remembered.initializeMemory(as: UInt8.self, repeating: 0, count: 64 * Self.rememberedCount)
     }
+
+    private static func compiled(_ rule: HTTPEventRule) -> Rule {
+        let method = permanent(rule.method.uppercased())
+        let prefix = permanent(rule.pathPrefix)
+        // `permanent` pads with eight zero bytes, so both words are one load each.
+        func mask(_ length: Int) -> UInt64 { length >= 8 ? .max : (1 << UInt64(8 * max(length, 0))) &- 1 }
+        let secondMask = prefix.count > 8 ? mask(prefix.count - 8) : 0
+        return Rule(
+            method: method, prefix: prefix, event: permanent(rule.event), methodWord: methodWord(method) ?? 0,
+            prefixWord: KeyHash.prefixWord(prefix), prefixMask: mask(prefix.count),
+            secondWord: prefix.count > 8 ? ByteScan.prefixWord(prefix.baseAddress! + 8, count: 8) & secondMask : 0,
+            secondMask: secondMask)
+    }
+
+    /// The key of a method's group: its word (`methodWord(_:)`, at most seven bytes) with its
+    /// length in the top byte.
+    @inline(__always)
+    private static func methodKey(_ word: UInt64, count: Int) -> UInt64 { word | UInt64(truncatingIfNeeded: count) &<< 56 }
 
     deinit {
         for rule in rules {
@@ -59,8 +114,10 @@ final class HTTPEventMatcher {
             rule.event.deallocate()
         }
         rules.deallocate()
+        groups.deallocate()
         defaultEvent.deallocate()
         scratch.deallocate()
+        remembered.deallocate()
     }
 
     /// Event names live as long as the matcher; they are copied once into memory it owns, with
@@ -112,6 +169,134 @@ final class HTTPEventMatcher {
 
     /// The event of a request line `METHOD target [PROTOCOL]` (the bytes `start..<end` at `p`).
     func classify(requestLine p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> UnsafeBufferPointer<UInt8> {
+        classify(requestLine: p, start, end, readable: end)
+    }
+
+    /// `classify(requestLine:_:_:)` where the bytes at `p` may be read up to `readable` (≥ `end`:
+    /// a combined line's request is followed by the rest of its line). The usual request, a
+    /// method of at most seven bytes and a target that needs no normalising, takes one load for
+    /// the method and one pass sixteen bytes a step for the target's end and whether it needs
+    /// normalising (two scans and a call before, ~26 ns a line), then its method's rules only.
+    @inline(__always)
+    func classify(requestLine p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, readable: Int) -> UnsafeBufferPointer<UInt8> {
+        #if arch(x86_64)
+        let length = end &- start
+        if length >= 8 && length <= Self.rememberedLength && start &+ Self.rememberedLength <= readable {
+            // Its first, middle and last eight bytes (all inside it): request lines share their
+            // first and last bytes (`POST /api/`, ` HTTP/1.1`), so the middle ones count, and
+            // two multiplies mix them so that such lines spread over the table.
+            let first = UnsafeRawPointer(p + start).loadUnaligned(as: UInt64.self)
+            let middle = UnsafeRawPointer(p + (start &+ length &>> 1 &- 4)).loadUnaligned(as: UInt64.self)
+            let last = UnsafeRawPointer(p + (end &- 8)).loadUnaligned(as: UInt64.self)
+            let hash =
+                ((first &+ (middle &<< 21 | middle &>> 43)) &* 0x9E37_79B9_7F4A_7C15 ^ (last &+ UInt64(truncatingIfNeeded: length)))
+                &* 0xBF58_476D_1CE4_E5B9
+            let entry = remembered + Int(truncatingIfNeeded: hash &>> (64 &- Self.rememberedBits)) &* 64
+            let low = _mm_loadu_si128(UnsafeRawPointer(p + start).assumingMemoryBound(to: __m128i.self))
+            let high = _mm_loadu_si128(UnsafeRawPointer(p + (start &+ 16)).assumingMemoryBound(to: __m128i.self))
+            if entry.load(fromByteOffset: 32, as: Int.self) == length {
+                // Bit k: byte k is the request's (the bytes after it are not compared).
+                let within: UInt32 = length == 32 ? .max : (1 &<< UInt32(truncatingIfNeeded: length)) &- 1
+                let same =
+                    Self.movemask(_mm_cmpeq_epi8(low, entry.load(as: __m128i.self)))
+                    | Self.movemask(_mm_cmpeq_epi8(high, entry.load(fromByteOffset: 16, as: __m128i.self))) &<< 16
+                if same | ~within == .max { return entry.load(fromByteOffset: 40, as: UnsafeBufferPointer<UInt8>.self) }
+            }
+            let event = classifyUnremembered(requestLine: p, start, end, readable: readable)
+            entry.storeBytes(of: low, as: __m128i.self)
+            entry.storeBytes(of: high, toByteOffset: 16, as: __m128i.self)
+            entry.storeBytes(of: length, toByteOffset: 32, as: Int.self)
+            entry.storeBytes(of: event, toByteOffset: 40, as: UnsafeBufferPointer<UInt8>.self)
+            return event
+        }
+        #endif
+        return classifyUnremembered(requestLine: p, start, end, readable: readable)
+    }
+
+    /// `classify(requestLine:_:_:readable:)` without the remembered lines.
+    @inline(__always)
+    func classifyUnremembered(requestLine p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, readable: Int) -> UnsafeBufferPointer<UInt8> {
+        #if arch(x86_64)
+        if start &+ 8 <= end,
+            let (word, count) = Self.methodWord(leading: UInt64(littleEndian: UnsafeRawPointer(p + start).loadUnaligned(as: UInt64.self)))
+        {
+            let targetStart = start &+ count &+ 1
+            let t = p + targetStart
+            if let length = Self.cleanTargetLength(t, available: end &- targetStart, readable: readable &- targetStart) {
+                return classify(methodKey: Self.methodKey(word, count: count), target: t, length: length)
+            }
+        }
+        #endif
+        return classifyInGeneral(requestLine: p, start, end)
+    }
+
+    /// The event of a method of at most seven bytes (`methodKey`) and a target of `length` bytes
+    /// at `t` that needs no normalising, with sixteen bytes readable from `t`: the target's first
+    /// two words are compared with each rule's prefix before any byte loop.
+    @inline(__always)
+    private func classify(methodKey key: UInt64, target t: UnsafePointer<UInt8>, length: Int) -> UnsafeBufferPointer<UInt8> {
+        for group in groups where group.key == key {
+            let first = ByteScan.prefixWord(t, count: length)
+            let second = UInt64(littleEndian: UnsafeRawPointer(t + 8).loadUnaligned(as: UInt64.self))
+            for k in group.start..<group.end {
+                let rule = rules[k]
+                // A prefix's bytes 8..<16 are the target's own when the prefix is not longer.
+                guard rule.prefix.count <= length, first & rule.prefixMask == rule.prefixWord,
+                    second & rule.secondMask == rule.secondWord
+                else { continue }
+                if rule.prefix.count <= 16 { return rule.event }
+                var i = 16
+                while i < rule.prefix.count, rule.prefix[i] == t[i] { i &+= 1 }
+                if i == rule.prefix.count { return rule.event }
+            }
+            return defaultEvent
+        }
+        return defaultEvent
+    }
+
+    #if arch(x86_64)
+    /// The length of the request target at `t`: up to its first space among the `available`
+    /// bytes before the request's end, or all of them. Nil when the target needs normalising
+    /// (`needsNormalising`), or when its end is not found within `readable` bytes of `t` (each
+    /// step reads sixteen whole bytes). Both in one pass: the spaces, `?`/`#`, `/`, `.` and `%`
+    /// of each block, with whether the block before ended in a `/` carried over.
+    @inline(__always)
+    static func cleanTargetLength(_ t: UnsafePointer<UInt8>, available: Int, readable: Int) -> Int? {
+        var offset = 0
+        var carry: UInt32 = 0  // bit 0: the byte before the block is a `/`
+        var open: UInt32 = 0xFFFF  // 0 from a `?` or `#` on: what follows it is not normalised
+        while offset &+ 16 <= readable {
+            let block = _mm_loadu_si128(UnsafeRawPointer(t + offset).assumingMemoryBound(to: __m128i.self))
+            let remaining = available &- offset
+            let inRequest: UInt32 = remaining >= 16 ? 0xFFFF : (1 &<< UInt32(truncatingIfNeeded: remaining)) &- 1
+            let spaces = movemask(_mm_cmpeq_epi8(block, _mm_set1_epi8(0x20))) & inRequest
+            // The bytes before the first space: the target's (all the request's when none).
+            let inTarget = spaces != 0 ? (spaces & (0 &- spaces)) &- 1 : inRequest
+            let ends =
+                movemask(_mm_or_si128(_mm_cmpeq_epi8(block, _mm_set1_epi8(0x3F)), _mm_cmpeq_epi8(block, _mm_set1_epi8(0x23))))
+                & inTarget
+            let beforeQuery = (ends != 0 ? (ends & (0 &- ends)) &- 1 : inTarget) & open
+            let slashes = movemask(_mm_cmpeq_epi8(block, _mm_set1_epi8(0x2F)))
+            let dots = movemask(_mm_cmpeq_epi8(block, _mm_set1_epi8(0x2E)))
+            let percents = movemask(_mm_cmpeq_epi8(block, _mm_set1_epi8(0x25)))
+            let afterSlash = (slashes &<< 1 | carry) & (slashes | dots)
+            if (percents | afterSlash) & beforeQuery != 0 { return nil }
+            if ends != 0 { open = 0 }
+            carry = slashes &>> 15 & 1
+            if spaces != 0 || remaining <= 16 {
+                let length = offset &+ (spaces != 0 ? spaces.trailingZeroBitCount : remaining)
+                return length == 0 || t[0] == 0x2F ? length : nil
+            }
+            offset &+= 16
+        }
+        return nil
+    }
+    #endif
+
+    /// Any request line, the rare ones included: methods longer than seven bytes, targets that
+    /// need normalising or end too near the readable bytes.
+    @inline(never)
+    private func classifyInGeneral(requestLine p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> UnsafeBufferPointer<UInt8> {
         if start &+ 8 <= end, !rules.isEmpty,
             let (word, count) = Self.methodWord(leading: UInt64(littleEndian: UnsafeRawPointer(p + start).loadUnaligned(as: UInt64.self)))
         {

@@ -13,17 +13,48 @@ struct LogfmtParser {
     private let timeScratch: UnsafeMutablePointer<UInt8>
     private var timestamps = ISOTimestampCache()
     /// For each of the first `guessPositions` pairs of a line, the last two keys seen at that
-    /// position (of at most eight bytes) and what the field table said of them: a file's lines
+    /// position (of at most sixteen bytes) and what the field table said of them: a file's lines
     /// repeat their keys in the same order, or in a few orders (with and without a user, say),
     /// and a compare replaces the table's hash and probe. (The JSON walk keeps the same guesses.)
     private let guesses: UnsafeMutablePointer<KeyGuess>
     private static let guessPositions = 16
 
     struct KeyGuess {
-        /// The key's bytes, zero-padded (`ByteScan.prefixWord`); `length` 0 for none yet.
-        var word: UInt64 = 0
+        /// The key's first eight bytes and the eight it ends with (from `tailOffset`), each
+        /// zero-padded past a key of fewer (`ByteScan.prefixWord`), and the mask of the key's
+        /// bytes in them: a key of up to sixteen bytes is two word compares. None yet: a word no
+        /// masked load equals.
+        var word: UInt64 = .max
+        var tail: UInt64 = .max
+        var mask: UInt64 = 0
+        var tailOffset = 0
+        /// The bytes read to compare it, at least eight: its length, or eight for a shorter key.
+        var extent = 8
         var length = 0
         var field: (FieldTable.Field, UInt8)?
+
+        init() {}
+
+        /// A key of at most sixteen bytes, read a byte at a time (it may end the line).
+        init(_ key: UnsafeBufferPointer<UInt8>, field: (FieldTable.Field, UInt8)?) {
+            length = key.count
+            tailOffset = max(length - 8, 0)
+            extent = max(length, 8)
+            word = KeyHash.prefixWord(key)
+            tail = KeyHash.prefixWord(UnsafeBufferPointer(rebasing: key[tailOffset...]))
+            mask = length >= 8 ? .max : (1 &<< UInt64(truncatingIfNeeded: 8 &* length)) &- 1
+            self.field = field
+        }
+
+        /// Whether the key at `p` (of a line of `n` bytes from `p`) is this one followed by `=`.
+        @inline(__always)
+        func isAt(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+            extent < n && UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)) & mask == word
+                && UInt64(littleEndian: UnsafeRawPointer(p + tailOffset).loadUnaligned(as: UInt64.self)) & mask == tail
+                && p[length] == 0x3D
+        }
+
+        func isSame(_ other: KeyGuess) -> Bool { length == other.length && word == other.word && tail == other.tail }
     }
 
     init(fields: FieldTable) {
@@ -91,35 +122,57 @@ struct LogfmtParser {
         var pairs = 0
         var found = Candidates()
         while true {
-            while i < n, p[i] == 0x20 || p[i] == 0x09 { i &+= 1 }
-            if i >= n { break }
-            let keyStart = i
-            i = Self.keyEnd(p, from: i, n)
-            if i < n && p[i] == 0x22 { return .rejected(.notLogfmt) }
-            let key = UnsafeBufferPointer(start: p + keyStart, count: i &- keyStart)
-            guard key.count > 0 else { return .rejected(.notLogfmt) }
-            guard i < n, p[i] == 0x3D else { continue }  // a bare flag
-            i &+= 1
-            // A key is followed by `=` and its value: its first eight bytes are one load.
+            // One space before the next key, the usual case, in one test; else the loop.
+            if i &+ 1 < n && p[i] == 0x20 && p[i &+ 1] > 0x20 {
+                i &+= 1
+            } else {
+                while i < n, p[i] == 0x20 || p[i] == 0x09 { i &+= 1 }
+                if i >= n { break }
+            }
+            // The key this position had before, if it comes again: its bytes as two words and the
+            // `=` after them. A remembered key has none of the bytes that end a key, so it ends
+            // exactly there, as `keyEnd` would find; no scan, no checks, no table.
+            var known: UnsafeMutablePointer<KeyGuess>?
+            if pairs < Self.guessPositions {
+                let guess = guesses + 2 &* pairs
+                if guess[0].isAt(p + i, n &- i) {
+                    known = guess
+                } else if guess[1].isAt(p + i, n &- i) {
+                    known = guess + 1
+                }
+            }
             let field: (FieldTable.Field, UInt8)?
-            if keyStart &+ 8 <= n {
-                let word = ByteScan.prefixWord(p + keyStart, count: key.count)
-                if key.count <= 8 && pairs < Self.guessPositions {
+            if let known {
+                i &+= known.pointee.length &+ 1
+                field = known.pointee.field
+            } else {
+                let keyStart = i
+                i = Self.keyEnd(p, from: i, n)
+                if i < n && p[i] == 0x22 { return .rejected(.notLogfmt) }
+                let key = UnsafeBufferPointer(start: p + keyStart, count: i &- keyStart)
+                guard key.count > 0 else { return .rejected(.notLogfmt) }
+                guard i < n, p[i] == 0x3D else { continue }  // a bare flag
+                i &+= 1
+                if pairs < Self.guessPositions && key.count <= 16 {
+                    // A key the fast path could not compare (near the line's end) may still be
+                    // one remembered: then it stays remembered.
+                    let candidate = KeyGuess(key, field: nil)
                     let guess = guesses + 2 &* pairs
-                    if guess[0].length == key.count && guess[0].word == word {
+                    if guess[0].isSame(candidate) {
                         field = guess[0].field
-                    } else if guess[1].length == key.count && guess[1].word == word {
+                    } else if guess[1].isSame(candidate) {
                         field = guess[1].field
                     } else {
-                        field = fields.match(key, word: word)
+                        field = fields.match(key, word: candidate.word)
                         guess[1] = guess[0]
-                        guess[0] = KeyGuess(word: word, length: key.count, field: field)
+                        guess[0] = KeyGuess(key, field: field)
                     }
+                } else if keyStart &+ 8 <= n {
+                    // A key is followed by `=` and its value: its first eight bytes are one load.
+                    field = fields.match(key, word: ByteScan.prefixWord(p + keyStart, count: key.count))
                 } else {
-                    field = fields.match(key, word: word)
+                    field = fields.match(key)
                 }
-            } else {
-                field = fields.match(key)
             }
             pairs &+= 1
             let value: UnsafeBufferPointer<UInt8>
