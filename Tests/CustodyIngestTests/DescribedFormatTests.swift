@@ -1,5 +1,6 @@
 import CustodyCore
 import CustodyIngest
+import CustodyTesting
 import Foundation
 import Testing
 
@@ -192,6 +193,41 @@ struct DescribedFormatTests {
             """
         let results = try parse(["h1 2026-10-10 05:55:36Z alice    post"], yaml)
         #expect(results == [.record(millis: ms("2026-10-10T05:55:36Z"), user: "alice", event: "post")])
+    }
+
+    /// A request read in place lets the matcher read on into the rest of the line (its
+    /// remembered request lines need 32 bytes): the same requests get the same events whether
+    /// the request is followed by more of the line or ends it, repeated or one byte off.
+    @Test func requestsGetTheSameEventsWhereverTheyAreInTheLine() throws {
+        let rules = """
+            http_events:
+              - { method: POST, path_prefix: /api/posts, event: post }
+              - { method: GET, path_prefix: /api/feed, event: view }
+              - { method: POST, path_prefix: /api/comments/new, event: comment }
+            """
+        let inTheMiddle = "nginx: '[$time_local] \"$request\" $remote_user \"$http_user_agent\"'\n" + rules
+        let atTheEnd = "nginx: '[$time_local] $remote_user \"$request\"'\n" + rules
+        var random = SplitMix64(seed: 5)
+        let methods = ["GET", "POST", "post", "PUT"]
+        let targets = [
+            "/api/posts", "/api/posts/", "/api/post", "/api/postsx", "/api/feed", "/api/feed?x=1", "/api/fee", "/api//posts",
+            "/api/%70osts", "/api/comments/new", "/api/comments/ne", "/api/comments/new/1", "/a", "/api/./posts",
+            "/api/feed/" + String(repeating: "x", count: 20),
+        ]
+        var requests: [String] = []
+        for _ in 0..<4_000 {
+            let method = methods[Int(random.next() % UInt64(methods.count))]
+            let target = targets[Int(random.next() % UInt64(targets.count))]
+            requests.append(random.next() % 5 == 0 ? "\(method) \(target)" : "\(method) \(target) HTTP/1.1")
+        }
+        let time = "[10/Oct/2026:13:55:36 +0800]"
+        let middle = try parse(requests.map { "\(time) \"\($0)\" u1 \"CustodyApp/3.2 (Android 14; build 8812)\"" }, inTheMiddle)
+        let end = try parse(requests.map { "\(time) u1 \"\($0)\"" }, atTheEnd)
+        #expect(middle == end)
+        // The rules do match: every event occurs.
+        for event in ["post", "view", "comment", "http_request"] {
+            #expect(middle.contains { if case .record(_, _, event) = $0 { true } else { false } }, "\(event)")
+        }
     }
 
     @Test func nginxLogFormatWithUserHeader() throws {

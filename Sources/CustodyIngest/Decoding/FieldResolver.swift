@@ -180,10 +180,18 @@ final class FieldResolver {
         return .record(ParsedLine(millis: millis, user: user, event: event))
     }
 
+    /// The line being resolved, set by the parser before `record`: a request read in place may
+    /// let the matcher read on past its end within it (its remembered request lines need that).
+    var line = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+
     /// The `http_events` name of the line's request, when it has one.
     private func classifyRequest() -> UnsafeBufferPointer<UInt8>? {
         if let slot = requestSlot, starts[slot] >= 0, let raw = value(slot, scratch: eventScratch) {
             guard let base = raw.baseAddress else { return nil }
+            if let lineStart = line.baseAddress, base >= lineStart, base + raw.count <= lineStart + line.count {
+                // Read in place (not decoded into scratch): the rest of the line may be read.
+                return events.classify(requestLine: base, 0, raw.count, readable: lineStart + line.count - base)
+            }
             return events.classify(requestLine: base, 0, raw.count)
         }
         if let m = methodSlot, let u = uriSlot, starts[m] >= 0, starts[u] >= 0,
