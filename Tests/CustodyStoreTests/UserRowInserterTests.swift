@@ -178,6 +178,45 @@ import Testing
     }
 }
 
+/// Known users are rewritten in their keys' order whatever order a file names them in: placed
+/// by key when they are many for the keys' range, sorted when few, and sorted when a key was
+/// edited by hand outside `1...count`. Each user keeps their key and gets their new values.
+@Suite struct StateWriterUpdateOrderTests {
+    @Test(arguments: [(200, nil), (2, nil), (200, Int64(-5)), (200, Int64(1) << 40)] as [(Int, Int64?)])
+    func knownUsersUpdatedInAnyOrder(updated: Int, editedKey: Int64?) throws {
+        let fixture = try ReadOnceTests.Fixture()
+        let t = StateWriterUserRowsTests()
+        let a = try t.log(fixture, "a.log.gz", (0..<200).map { t.line("u\($0)", day: 10, "view") })
+        let runID = try fixture.database.pool.write { db -> Int64 in
+            try db.execute(sql: "INSERT INTO runs (started_at, outcome) VALUES ('2026-11-19T00:00:00Z', 'running')")
+            return db.lastInsertedRowID
+        }
+        try StateWriter(database: fixture.database, policy: fixture.policy, runID: runID)
+            .commit(Ingestion.read(try fixture.plan([a])[0], policy: fixture.policy, vault: fixture.vault))
+        if let editedKey {
+            try fixture.database.pool.write { db in try db.execute(sql: "UPDATE users SET id = ? WHERE user = 'u3'", arguments: [editedKey])
+            }
+        }
+        let keys = try fixture.database.pool.read { db in
+            try Dictionary(
+                uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT user, id FROM users").map { ($0[0] as String, $0[1] as Int64) })
+        }
+        // Verifying on an earlier day, the last users first: against the keys' order.
+        let b = try t.log(fixture, "b.log.gz", (0..<updated).reversed().map { t.line("u\($0 * (200 / updated))", day: 5, "verify_id") })
+        let writer = try StateWriter(database: fixture.database, policy: fixture.policy, runID: runID)
+        try writer.commit(Ingestion.read(try fixture.plan([b])[0], policy: fixture.policy, vault: fixture.vault))
+
+        let rows = try fixture.database.pool.read { db in try Row.fetchAll(db, sql: "SELECT user, id, verified_at_ms FROM users") }
+        #expect(rows.count == 200)
+        let verifiedUsers = Set((0..<updated).map { "u\($0 * (200 / updated))" })
+        for row in rows {
+            let user: String = row[0]
+            #expect(row[1] as Int64 == keys[user], "\(user) keeps its key")
+            #expect(((row[2] as Int64?) != nil) == verifiedUsers.contains(user), "\(user)")
+        }
+    }
+}
+
 /// A group that fails to commit puts the writer's rows in memory back: users new in one of its
 /// parts and changed by a later part end without a row, known users with their old row.
 @Suite struct StateWriterUndoTests {
