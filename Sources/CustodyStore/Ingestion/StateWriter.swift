@@ -387,10 +387,10 @@ final class StateWriter: @unchecked Sendable {
                         if old == nil || old?.verifiedAt != row.verifiedAt || old?.firstPending != row.firstPending {
                             changed.append((id, row))
                         }
-                        // Through a pointer, `mayHaveSpans` is read only when a verification moved
-                        // earlier (rarely): an array's element was loaded ahead of that test, for
-                        // every user (a cache miss each, a seventh of this loop's time).
-                        if verificationMovedEarlier, mayHaveSpans[Int(id)], let v = row.verifiedAt {
+                        // `mayHaveSpans` is read only when a verification moved earlier (rarely),
+                        // through a call the compiler cannot move: its element was loaded ahead of
+                        // that test, for every user (a cache miss each, a sixth of this loop's time).
+                        if verificationMovedEarlier, Self.flag(mayHaveSpans, id), let v = row.verifiedAt {
                             coverSpans.bind(v, at: 2)
                             try coverSpans.run(db, text: activity.user, at: 1)
                         }
@@ -447,6 +447,10 @@ final class StateWriter: @unchecked Sendable {
         try insertUsers.flush()
         return (changed, spanned)
     }
+
+    /// `flags[id]`, not inlined: so that it is loaded only where it is called (see `mergeUsers`).
+    @inline(never)
+    private static func flag(_ flags: UnsafeBufferPointer<Bool>, _ id: Int32) -> Bool { flags[Int(id)] }
 
     /// `indices` (into `changed`) in the order of their rows' keys, so that rows are updated in
     /// the table's order. The keys are distinct and, but in a state edited by hand, below
