@@ -339,7 +339,10 @@ final class StateWriter: @unchecked Sendable {
     ) throws -> (changed: [(id: Int32, row: UserRow)], spanned: [Int32]) {
         // Values bound one by one (BoundStatement): with 500,000 users a fresh run writes ~1,000,000 rows.
         // Users' rows go in many to a statement (`UserRowInserter`), new ones and changed ones apart.
-        var insertUsers = UserRowInserter(db)
+        // New users' keys follow the table's highest (as `nextStoredID` was set from it) but in
+        // a state edited by hand (keys all below 1): then they are inserted with their keys.
+        let highest = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM users"))
+        var insertUsers = UserRowInserter(db, appending: (highest ?? 0) + 1 == self.nextStoredID)
         let coverSpans = try BoundStatement(db, sql: "DELETE FROM pending_publishes WHERE user = ? AND earliest_ms >= ?")
         let insertSpan = try BoundStatement(
             db,
