@@ -286,6 +286,32 @@ struct RealNameRegistryTests {
         #expect(result.verifiedUsers == 10_000)
     }
 
+    /// Room reserved ahead for none, some, all or more than all users: the same result as
+    /// without it (the closing audit reserves for the state's users).
+    @Test(arguments: [0, 100, 15_000, 40_000])
+    func reservingAheadChangesNothing(users: Int) {
+        func activity(_ n: Int, file: Int32, verifiedAt: Int64? = nil) -> UserFileActivity {
+            let pending =
+                n % 4 == 0 ? PendingPublishes(count: 1, earliest: Int64(n), latest: Int64(n), exact: [Int64(n)]) : PendingPublishes()
+            return UserFileActivity(
+                user: n % 3 == 0 ? "long-user-name-\(n)" : "u\(n)", verifiedAt: verifiedAt, pending: pending,
+                firstPending: n % 4 == 0 ? EventLocation(millis: Int64(n), file: file, line: n) : nil)
+        }
+        func merged(reserving: Int?) -> RealNameResult {
+            var registry = RealNameRegistry()
+            if let reserving { registry.reserveCapacity(users: reserving) }
+            for start in stride(from: 0, to: 10_000, by: 1_000) {
+                registry.merge(fileIndex: 0, activities: (start..<start + 1_000).map { activity($0, file: 0) })
+            }
+            registry.merge(fileIndex: 1, activities: (5_000..<15_000).reversed().map { activity($0, file: 1, verifiedAt: Int64($0 / 2)) })
+            return registry.result()
+        }
+        let plain = merged(reserving: nil)
+        let reserved = merged(reserving: users)
+        #expect(reserved.usersSeen == 15_000)
+        #expect(reserved == plain)
+    }
+
     /// Random users, files and times: every merge order gives the result the definition gives.
     @Test(arguments: 1...12)
     func mergeOrderIndependence(seed: UInt64) {

@@ -23,4 +23,24 @@ struct UserIndexTests {
         #expect(more[10_000...].elementsEqual((20_000..<50_000).map { Int32($0) }))
         #expect(index.names == (0..<50_000).map(name))
     }
+
+    /// Reserved ahead (the closing audit's state users), then interned in small batches and
+    /// past the reservation: the same ids and names as without it.
+    @Test(arguments: [0, 1, 5_000, 30_000])
+    func reservedAheadGivesTheSameIds(reserved: Int) {
+        var plain = UserIndex()
+        var reserving = UserIndex()
+        reserving.reserveCapacity(reserved)
+        let names = (0..<30_000).map(name) + (0..<1_000).map(name)
+        var start = 0
+        while start < names.count {
+            let end = min(start + 4_096, names.count)
+            let a = plain.intern(count: end - start) { names[start + $0] }
+            let b = reserving.intern(count: end - start) { names[start + $0] }
+            #expect(a == b)
+            start = end
+        }
+        #expect(reserving.names == plain.names)
+        #expect(reserving.count == 30_000)
+    }
 }

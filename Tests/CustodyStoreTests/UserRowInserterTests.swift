@@ -92,6 +92,60 @@ import Testing
         #expect(try stored(database) == before.map { byKey[$0.key] ?? $0 })
     }
 
+    /// Appending (keys left to SQLite), rows after the table's highest key get exactly the given
+    /// keys, names and values, whatever the count's remainder; into an empty table from 1.
+    @Test(arguments: [(0, 1), (10, 1), (10, 64), (10, 65), (0, 64 * 3 + 37)])
+    func appendedRowsGetTheirKeys(already: Int, count: Int) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("custody-userrows-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let database = try StateDatabase(directory: dir.path)
+        let rows = (0..<already + count).map { i in
+            Expected(
+                key: Int64(1 + i), name: i % 7 == 0 ? "" : String(repeating: "ü", count: i % 5) + "user-\(i)",
+                verifiedAt: i % 2 == 0 ? Int64(i) * 1000 : nil, firstMillis: i % 3 == 0 ? Int64(i) * 7 : nil,
+                firstSegment: i % 3 == 0 ? Int64(i % 11) : nil, firstLine: i % 3 == 0 ? Int64(i + 1) : nil)
+        }
+        for (part, appending) in [(rows.prefix(already), false), (rows.dropFirst(already), true)] {
+            try database.pool.write { db in
+                var inserter = UserRowInserter(db, appending: appending)
+                for row in part {
+                    try inserter.add(
+                        key: row.key, name: row.name, verifiedAt: row.verifiedAt, firstMillis: row.firstMillis,
+                        firstSegment: row.firstSegment, firstLine: row.firstLine)
+                }
+                try inserter.flush()
+            }
+        }
+        #expect(try stored(database) == rows)
+    }
+
+    /// Appending rows whose keys do not follow the table's highest (a gap, or a key already
+    /// taken), or one another, throws and leaves nothing: the keys SQLite gives are checked.
+    @Test(arguments: [[12, 13], [10, 11], [11, 13], [11, 12, 12]] as [[Int64]])
+    func appendedKeysOutOfStepThrow(keys: [Int64]) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("custody-userrows-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let database = try StateDatabase(directory: dir.path)
+        try database.pool.write { db in
+            var inserter = UserRowInserter(db)
+            for key in 1...10 as ClosedRange<Int64> {
+                try inserter.add(key: key, name: "u\(key)", verifiedAt: nil, firstMillis: nil, firstSegment: nil, firstLine: nil)
+            }
+            try inserter.flush()
+        }
+        let before = try stored(database)
+        #expect(throws: DatabaseError.self) {
+            try database.pool.write { db in
+                var inserter = UserRowInserter(db, appending: true)
+                for key in keys {
+                    try inserter.add(key: key, name: "n\(key)", verifiedAt: nil, firstMillis: nil, firstSegment: nil, firstLine: nil)
+                }
+                try inserter.flush()
+            }
+        }
+        #expect(try stored(database) == before, "rolled back")
+    }
+
     /// A failing row fails the whole insert with SQLite's error (here a key already taken).
     @Test func aFailingRowThrows() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("custody-userrows-\(UUID().uuidString)")
@@ -175,6 +229,69 @@ import Testing
         }
         #expect(after.map { $0[1] as String } == ["u7", "u500"])
         #expect(after.last?[0] == 221 as Int64)
+    }
+}
+
+/// Known users are rewritten in their keys' order whatever order a file names them in: placed
+/// by key when they are many for the keys' range, sorted when few, and sorted when a key was
+/// edited by hand outside `1...count`. Each user keeps their key and gets their new values.
+@Suite struct StateWriterUpdateOrderTests {
+    @Test(arguments: [(200, nil), (2, nil), (200, Int64(-5)), (200, Int64(1) << 40)] as [(Int, Int64?)])
+    func knownUsersUpdatedInAnyOrder(updated: Int, editedKey: Int64?) throws {
+        let fixture = try ReadOnceTests.Fixture()
+        let t = StateWriterUserRowsTests()
+        let a = try t.log(fixture, "a.log.gz", (0..<200).map { t.line("u\($0)", day: 10, "view") })
+        let runID = try fixture.database.pool.write { db -> Int64 in
+            try db.execute(sql: "INSERT INTO runs (started_at, outcome) VALUES ('2026-11-19T00:00:00Z', 'running')")
+            return db.lastInsertedRowID
+        }
+        try StateWriter(database: fixture.database, policy: fixture.policy, runID: runID)
+            .commit(Ingestion.read(try fixture.plan([a])[0], policy: fixture.policy, vault: fixture.vault))
+        if let editedKey {
+            try fixture.database.pool.write { db in try db.execute(sql: "UPDATE users SET id = ? WHERE user = 'u3'", arguments: [editedKey])
+            }
+        }
+        let keys = try fixture.database.pool.read { db in
+            try Dictionary(
+                uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT user, id FROM users").map { ($0[0] as String, $0[1] as Int64) })
+        }
+        // Verifying on an earlier day, the last users first: against the keys' order.
+        let b = try t.log(fixture, "b.log.gz", (0..<updated).reversed().map { t.line("u\($0 * (200 / updated))", day: 5, "verify_id") })
+        let writer = try StateWriter(database: fixture.database, policy: fixture.policy, runID: runID)
+        try writer.commit(Ingestion.read(try fixture.plan([b])[0], policy: fixture.policy, vault: fixture.vault))
+
+        let rows = try fixture.database.pool.read { db in try Row.fetchAll(db, sql: "SELECT user, id, verified_at_ms FROM users") }
+        #expect(rows.count == 200)
+        let verifiedUsers = Set((0..<updated).map { "u\($0 * (200 / updated))" })
+        for row in rows {
+            let user: String = row[0]
+            #expect(row[1] as Int64 == keys[user], "\(user) keeps its key")
+            #expect(((row[2] as Int64?) != nil) == verifiedUsers.contains(user), "\(user)")
+        }
+    }
+}
+
+/// A state edited by hand whose only user has a key below 1: the next new user gets key 1, as
+/// the writer counts (SQLite would have given the highest key plus one, 0): new users are then
+/// inserted with their keys, and a later part's new users, whose keys follow again, appended.
+@Suite struct StateWriterAppendTests {
+    @Test func newUsersAfterKeysBelowOne() throws {
+        let fixture = try ReadOnceTests.Fixture()
+        let t = StateWriterUserRowsTests()
+        let runID = try fixture.database.pool.write { db -> Int64 in
+            try db.execute(sql: "INSERT INTO runs (started_at, outcome) VALUES ('2026-11-19T00:00:00Z', 'running')")
+            let runID = db.lastInsertedRowID
+            try db.execute(sql: "INSERT INTO users (id, user) VALUES (-1, 'old')")
+            return runID
+        }
+        let a = try t.log(fixture, "a.log.gz", [t.line("old", day: 9, "view"), t.line("new1", day: 9, "view")])
+        let b = try t.log(fixture, "b.log.gz", [t.line("new2", day: 8, "view"), t.line("new3", day: 8, "view")])
+        let writer = try StateWriter(database: fixture.database, policy: fixture.policy, runID: runID)
+        try writer.commit(Ingestion.read(try fixture.plan([a])[0], policy: fixture.policy, vault: fixture.vault))
+        try writer.commit(Ingestion.read(try fixture.plan([b])[0], policy: fixture.policy, vault: fixture.vault))
+        let rows = try fixture.database.pool.read { db in try Row.fetchAll(db, sql: "SELECT id, user FROM users ORDER BY id") }
+        #expect(rows.map { $0[0] as Int64 } == [-1, 1, 2, 3])
+        #expect(rows.map { $0[1] as String } == ["old", "new1", "new2", "new3"])
     }
 }
 

@@ -50,6 +50,14 @@ public struct RealNameRegistry: Sendable {
 
     public var usersSeen: Int { verifiedAt.count }
 
+    /// Makes room for `users` users in all (a hint: more may be merged). Merging that many in
+    /// batches then grows nothing as it goes; the result is the same with or without it.
+    public mutating func reserveCapacity(users count: Int) {
+        users.reserveCapacity(count)
+        verifiedAt.reserveCapacity(count)
+        uncoveredIndex.reserveCapacity(count)
+    }
+
     /// Folds one file's per-user activity in. Merge order never changes the result.
     public mutating func merge(fileIndex: Int32, activities: [UserFileActivity]) {
         let ids = users.intern(count: activities.count) { activities[$0].user }

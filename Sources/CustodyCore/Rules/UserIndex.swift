@@ -97,6 +97,14 @@ public struct UserIndex: Sendable {
         return id
     }
 
+    /// Makes room for `total` names in all, so that interning up to that many rehashes nothing.
+    /// Callers that intern in batches and know the count ahead (the closing audit: a state's
+    /// users, 65,536 at a time) save the table's rehash at each doubling.
+    public mutating func reserveCapacity(_ total: Int) {
+        reserve(total)
+        names.reserveCapacity(total)
+    }
+
     /// Grows the table so that `total` names keep it at most half full.
     private mutating func reserve(_ total: Int) {
         guard total * 2 > slots.count else { return }

@@ -32,6 +32,10 @@ public enum StateAudit {
             // distinct, so batches never change the result; all of them as one array of
             // activities held ~60 MB beside the registry with 1,000,000 users (Benchmarks/RESULTS.md).
             var registry = RealNameRegistry()
+            // Sized for all of them at once: grown batch by batch, its table was rehashed at each
+            // doubling (with 500,000 users, an eighth of the closing audit). Counted, not taken
+            // from the highest key: a state edited by hand may have any keys.
+            registry.reserveCapacity(users: try Int.fetchOne(db, sql: "SELECT count(*) FROM users") ?? 0)
             var users: [UserFileActivity] = []
             let batch = max(1, userBatch)
             try UserRegistryRows.forEach(db) { _, user, verifiedAt, first in

@@ -199,16 +199,24 @@ final class StateWriter: @unchecked Sendable {
         }(transaction)
         // The next part of the group merges with these (new users' keys included);
         // `commit(parts:)` undoes them on failure.
-        for (id, row) in changedUsers {
-            if let old = rows[Int(id)] {
-                undo.replaced.append((id, old))
-            } else {
-                undo.created.append(id)
-                nextStoredID = max(nextStoredID, row.storedID + 1)
+        // Through pointers: each access to a property of this class is checked for exclusivity,
+        // and a first file's ~400,000 new users took one such check (and a bounds check) apiece.
+        var next = nextStoredID
+        rows.withUnsafeMutableBufferPointer { rows in
+            for (id, row) in changedUsers {
+                if let old = rows[Int(id)] {
+                    undo.replaced.append((id, old))
+                } else {
+                    undo.created.append(id)
+                    next = max(next, row.storedID + 1)
+                }
+                rows[Int(id)] = row
             }
-            rows[Int(id)] = row
         }
-        for id in spannedUsers { mayHaveSpans[Int(id)] = true }
+        nextStoredID = next
+        mayHaveSpans.withUnsafeMutableBufferPointer { mayHaveSpans in
+            for id in spannedUsers { mayHaveSpans[Int(id)] = true }
+        }
         return fileID
     }
 
@@ -331,7 +339,10 @@ final class StateWriter: @unchecked Sendable {
     ) throws -> (changed: [(id: Int32, row: UserRow)], spanned: [Int32]) {
         // Values bound one by one (BoundStatement): with 500,000 users a fresh run writes ~1,000,000 rows.
         // Users' rows go in many to a statement (`UserRowInserter`), new ones and changed ones apart.
-        var insertUsers = UserRowInserter(db)
+        // New users' keys follow the table's highest (as `nextStoredID` was set from it) but in
+        // a state edited by hand (keys all below 1): then they are inserted with their keys.
+        let highest = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM users"))
+        var insertUsers = UserRowInserter(db, appending: (highest ?? 0) + 1 == self.nextStoredID)
         let coverSpans = try BoundStatement(db, sql: "DELETE FROM pending_publishes WHERE user = ? AND earliest_ms >= ?")
         let insertSpan = try BoundStatement(
             db,
@@ -347,47 +358,60 @@ final class StateWriter: @unchecked Sendable {
         // Read only here: a local array's reads are not checked for exclusive access.
         let rows = self.rows
         let mayHaveSpans = self.mayHaveSpans
-        for (i, (activity, id)) in zip(activities, ids).enumerated() {
-            // Users come in the file's order, not their ids': fetch rows a few users ahead.
-            if i + 8 < ids.count {
-                rows.withUnsafeBufferPointer { custody_prefetch($0.baseAddress! + Int(ids[i + 8])) }
-            }
-            let old = rows[Int(id)]
-            var row: UserRow
-            if let old {
-                row = old
-            } else {
-                row = UserRow(storedID: nextStoredID)
-                nextStoredID += 1
-            }
-            var verificationMovedEarlier = false
-            if let v = activity.verifiedAt, row.verifiedAt.map({ v < $0 }) ?? true {
-                row.verifiedAt = v
-                verificationMovedEarlier = old?.verifiedAt != nil
-            }
-            if var first = activity.firstPending {
-                first.file = segment
-                if row.firstPending.map({ first < $0 }) ?? true { row.firstPending = first }
-            }
-            if old == nil || old?.verifiedAt != row.verifiedAt || old?.firstPending != row.firstPending {
-                changed.append((id, row))
-            }
-            if verificationMovedEarlier, mayHaveSpans[Int(id)], let v = row.verifiedAt {
-                coverSpans.bind(v, at: 2)
-                try coverSpans.run(db, text: activity.user, at: 1)
-            }
-            guard !activity.pending.isEmpty else { continue }
-            var pending = activity.pending
-            if let v = row.verifiedAt { pending.prune(verifiedAt: v) }
-            if !pending.isEmpty {
-                spanned.append(id)
-                let exact = pending.isExact ? ExactTimesText.format(pending.exact) : nil
-                insertSpan.bind(segmentID, at: 2)
-                insertSpan.bind(Int64(pending.count), at: 3)
-                insertSpan.bind(pending.earliest, at: 4)
-                insertSpan.bind(pending.latest, at: 5)
-                insertSpan.bind(exact, at: 6)
-                try insertSpan.run(db, text: activity.user, at: 1)
+        // Activities are read in place (a copy of each costs a retain and a release of its name
+        // and box), rows through a pointer (an array's subscript checks its bounds).
+        try activities.withUnsafeBufferPointer { activities in
+            try rows.withUnsafeBufferPointer { rows in
+                try mayHaveSpans.withUnsafeBufferPointer { mayHaveSpans in
+                    for i in activities.indices {
+                        let id = ids[i]
+                        // Users come in the file's order, not their ids': fetch rows a few users ahead.
+                        if i + 8 < ids.count { custody_prefetch(rows.baseAddress! + Int(ids[i + 8])) }
+                        let old = rows[Int(id)]
+                        // Most users of a file only appear in it: nothing changes for a known one.
+                        if old != nil && activities[i].isOnlySeen { continue }
+                        let activity = activities[i]
+                        var row: UserRow
+                        if let old {
+                            row = old
+                        } else {
+                            row = UserRow(storedID: nextStoredID)
+                            nextStoredID += 1
+                        }
+                        var verificationMovedEarlier = false
+                        if let v = activity.verifiedAt, row.verifiedAt.map({ v < $0 }) ?? true {
+                            row.verifiedAt = v
+                            verificationMovedEarlier = old?.verifiedAt != nil
+                        }
+                        if var first = activity.firstPending {
+                            first.file = segment
+                            if row.firstPending.map({ first < $0 }) ?? true { row.firstPending = first }
+                        }
+                        if old == nil || old?.verifiedAt != row.verifiedAt || old?.firstPending != row.firstPending {
+                            changed.append((id, row))
+                        }
+                        // `mayHaveSpans` is read only when a verification moved earlier (rarely),
+                        // through a call the compiler cannot move: its element was loaded ahead of
+                        // that test, for every user (a cache miss each, a sixth of this loop's time).
+                        if verificationMovedEarlier, Self.flag(mayHaveSpans, id), let v = row.verifiedAt {
+                            coverSpans.bind(v, at: 2)
+                            try coverSpans.run(db, text: activity.user, at: 1)
+                        }
+                        guard !activity.pending.isEmpty else { continue }
+                        var pending = activity.pending
+                        if let v = row.verifiedAt { pending.prune(verifiedAt: v) }
+                        if !pending.isEmpty {
+                            spanned.append(id)
+                            let exact = pending.isExact ? ExactTimesText.format(pending.exact) : nil
+                            insertSpan.bind(segmentID, at: 2)
+                            insertSpan.bind(Int64(pending.count), at: 3)
+                            insertSpan.bind(pending.earliest, at: 4)
+                            insertSpan.bind(pending.latest, at: 5)
+                            insertSpan.bind(exact, at: 6)
+                            try insertSpan.run(db, text: activity.user, at: 1)
+                        }
+                    }
+                }
             }
         }
         // New users' keys rise in the file's order, as `changed` holds them: inserted as they
@@ -395,9 +419,10 @@ final class StateWriter: @unchecked Sendable {
         // visited once; only they are sorted (sorting all of a file's changed users was 6 % of a
         // commit's time with 500,000 users).
         let names = users.names
+        let firstNewKey = self.nextStoredID
         var updates: [Int] = []
         for (i, (id, row)) in changed.enumerated() {
-            if row.storedID >= self.nextStoredID {
+            if row.storedID >= firstNewKey {
                 try insertUsers.add(
                     key: row.storedID, name: names[Int(id)], verifiedAt: row.verifiedAt, firstMillis: row.firstPending?.millis,
                     firstSegment: row.firstPending.map { Int64($0.file) }, firstLine: row.firstPending.map { Int64($0.line) })
@@ -406,7 +431,16 @@ final class StateWriter: @unchecked Sendable {
             }
         }
         var updateUsers = UserRowInserter(db, updating: true)
-        for i in Self.byKey(updates, of: changed) {
+        let ordered = Self.byKey(updates, of: changed, keysBelow: firstNewKey)
+        for (k, i) in ordered.enumerated() {
+            // In key order, `changed` and the names are visited at random: fetch each a few rows
+            // ahead (waiting for them was most of this loop's time with 500,000 users).
+            changed.withUnsafeBufferPointer { changed in
+                if k + 16 < ordered.count { custody_prefetch(changed.baseAddress! + ordered[k + 16]) }
+                if k + 8 < ordered.count {
+                    names.withUnsafeBufferPointer { custody_prefetch($0.baseAddress! + Int(changed[ordered[k + 8]].id)) }
+                }
+            }
             let (id, row) = changed[i]
             try updateUsers.add(
                 key: row.storedID, name: names[Int(id)], verifiedAt: row.verifiedAt, firstMillis: row.firstPending?.millis,
@@ -417,17 +451,51 @@ final class StateWriter: @unchecked Sendable {
         return (changed, spanned)
     }
 
+    /// `flags[id]`, not inlined: so that it is loaded only where it is called (see `mergeUsers`).
+    @inline(never)
+    private static func flag(_ flags: UnsafeBufferPointer<Bool>, _ id: Int32) -> Bool { flags[Int(id)] }
+
     /// `indices` (into `changed`) in the order of their rows' keys, so that rows are updated in
-    /// the table's order. Sorted as one integer each (key, then position), not as the rows.
-    private static func byKey(_ indices: [Int], of changed: [(id: Int32, row: UserRow)]) -> [Int] {
+    /// the table's order. The keys are distinct and, but in a state edited by hand, below
+    /// `keysBelow`. When they are many for their range (a big file rewrites a good part of all
+    /// users), each is placed at its key and the keys walked in order, in one pass; otherwise
+    /// sorted as one integer each (key, then position), not as the rows (a sort was 4 % of a
+    /// fresh run's commit time with 500,000 users).
+    private static func byKey(_ indices: [Int], of changed: [(id: Int32, row: UserRow)], keysBelow: Int64) -> [Int] {
         // Often already in order.
         if zip(indices, indices.dropFirst()).allSatisfy({ changed[$0].row.storedID < changed[$1].row.storedID }) { return indices }
-        guard changed.count < 1 << 32, indices.allSatisfy({ changed[$0].row.storedID < 1 << 32 }) else {
+        if keysBelow <= 16 * Int64(indices.count) && keysBelow < Int64(Int32.max) && changed.count < Int(Int32.max),
+            let placed = placedByKey(indices, of: changed, keysBelow: Int(keysBelow))
+        {
+            return placed
+        }
+        // Packed only when every key fits in 32 bits: a negative key (a state edited by hand)
+        // trapped in the conversion, and the run crashed.
+        guard changed.count < 1 << 32, indices.allSatisfy({ (0..<1 << 32).contains(changed[$0].row.storedID) }) else {
             return indices.sorted { changed[$0].row.storedID < changed[$1].row.storedID }
         }
         var order = indices.map { UInt64($0) | UInt64(changed[$0].row.storedID) << 32 }
         order.sort()
         return order.map { Int(truncatingIfNeeded: $0 & 0xFFFF_FFFF) }
+    }
+
+    /// `byKey` by placing: nil when some key is outside `0..<keysBelow` or taken twice (a state
+    /// edited by hand), for the caller to sort instead.
+    private static func placedByKey(_ indices: [Int], of changed: [(id: Int32, row: UserRow)], keysBelow: Int) -> [Int]? {
+        var at = [Int32](repeating: -1, count: keysBelow)
+        let placed = at.withUnsafeMutableBufferPointer { at -> Bool in
+            for i in indices {
+                let key = changed[i].row.storedID
+                guard key >= 0 && key < keysBelow && at[Int(key)] < 0 else { return false }
+                at[Int(key)] = Int32(i)
+            }
+            return true
+        }
+        guard placed else { return nil }
+        var ordered: [Int] = []
+        ordered.reserveCapacity(indices.count)
+        for i in at where i >= 0 { ordered.append(Int(i)) }
+        return ordered
     }
 
     private func mergeIssues(into record: inout LogFileRecord, _ issues: InputIssues) {
