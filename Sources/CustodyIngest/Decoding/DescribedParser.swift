@@ -94,9 +94,6 @@ final class DescribedParser {
         case .delimited(let separator):
             guard DelimitedLayout.split(line, separator: separator, r) else { return .rejected(.invalidCSV) }
         }
-        // Only for this call: a range kept past it could cover another buffer by chance.
-        r.line = line
-        defer { r.line = UnsafeBufferPointer(start: nil, count: 0) }
-        return r.record(fallbackMillis: fallbackMillis)
+        return r.record(fallbackMillis: fallbackMillis, line: line)
     }
 }

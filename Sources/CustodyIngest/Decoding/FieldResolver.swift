@@ -151,7 +151,12 @@ final class FieldResolver {
 
     /// The record from the fields set for this line. `fallbackMillis`: the time to use when no
     /// timestamp field is present (the container runtime's time, for CRI and Docker).
-    func record(formatRejection: Rejection = .formatTimestamp, fallbackMillis: Int64? = nil) -> ParseOutcome {
+    /// `line`: the line the fields were split from, if they were: a request read in place in it
+    /// lets the HTTP matcher read on past the request (its remembered request lines need that).
+    func record(
+        formatRejection: Rejection = .formatTimestamp, fallbackMillis: Int64? = nil,
+        line: UnsafeBufferPointer<UInt8> = UnsafeBufferPointer(start: nil, count: 0)
+    ) -> ParseOutcome {
         var millis = fallbackMillis
         switch first(timestampRefs, simple: timestampSlot, scratch: timeScratch, capacity: 256) {
         case .ambiguous: return .rejected(.ambiguousField)
@@ -174,18 +179,14 @@ final class FieldResolver {
         var event: UnsafeBufferPointer<UInt8>?
         switch first(eventRefs, simple: eventSlot, scratch: eventScratch, capacity: LineReader.maximumLineLength) {
         case .ambiguous: return .rejected(.ambiguousField)
-        case .absent: event = classifyRequest()
-        case .value(let v): event = v.isEmpty || (v.count == 1 && v[0] == 0x2D) ? classifyRequest() : v
+        case .absent: event = classifyRequest(in: line)
+        case .value(let v): event = v.isEmpty || (v.count == 1 && v[0] == 0x2D) ? classifyRequest(in: line) : v
         }
         return .record(ParsedLine(millis: millis, user: user, event: event))
     }
 
-    /// The line being resolved, set by the parser before `record`: a request read in place may
-    /// let the matcher read on past its end within it (its remembered request lines need that).
-    var line = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
-
     /// The `http_events` name of the line's request, when it has one.
-    private func classifyRequest() -> UnsafeBufferPointer<UInt8>? {
+    private func classifyRequest(in line: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
         if let slot = requestSlot, starts[slot] >= 0, let raw = value(slot, scratch: eventScratch) {
             guard let base = raw.baseAddress else { return nil }
             if let lineStart = line.baseAddress, base >= lineStart, base + raw.count <= lineStart + line.count {
