@@ -7,11 +7,7 @@ import CustodyCore
 /// range, non-text bytes) summed here. One per parsing thread; call `deallocate()` when done.
 struct BlockParser {
     private(set) var parser: LineParser
-    private var calendar: DayCalendar
-    private let roles: EventRoleTable
-    private var days = DayTally()
-    private(set) var earliest = Int64.max
-    private(set) var latest = Int64.min
+    private var counts: RecordCounts
     /// Only `nonTextBytes` is used: the other issues are in the blocks, in order.
     private(set) var nonText = InputIssues()
     /// Line ends found per `custody_newlines` call.
@@ -19,8 +15,7 @@ struct BlockParser {
 
     init(path: String, policy: Policy, format: LogFormat) {
         parser = LineParser(policy: policy, format: format, path: path)
-        calendar = DayCalendar(timeZone: policy.timeZone)
-        roles = EventRoleTable(policy: policy)
+        counts = RecordCounts(policy: policy)
         newlines = .allocate(capacity: LineReader.newlineBatch)
     }
 
@@ -30,7 +25,10 @@ struct BlockParser {
     }
 
     /// Records per day over every block parsed here.
-    mutating func finishDays() -> [Int32: Int] { days.finish() }
+    mutating func finishDays() -> [Int32: Int] { counts.finishDays() }
+
+    var earliest: Int64 { counts.earliest }
+    var latest: Int64 { counts.latest }
 
     /// Whether lines of this format can be parsed by separate parsers, in any order, with the
     /// same results: the built-ins that keep no state from line to line (CSV reads its header,
@@ -145,10 +143,7 @@ struct BlockParser {
     @inline(__always)
     private mutating func add<Users: UserRecordSink>(_ record: ParsedLine, line: Int, to block: LineBlock, _ users: inout Users) {
         block.records += 1
-        days.add(calendar.day(ofMillis: record.millis))
-        if record.millis < earliest { earliest = record.millis }
-        if record.millis > latest { latest = record.millis }
-        let role: EventRole? = if let event = record.event { roles.role(of: event, prefix: record.eventPrefix) } else { nil }
+        let role = counts.count(record)
         guard let user = record.user else {
             // Whoever publishes must be identified: a publish without a user is a violation.
             if role == .publish { block.anonymousPublishLines.append(line) }

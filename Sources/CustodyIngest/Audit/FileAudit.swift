@@ -33,17 +33,16 @@ public struct FileAudit: Sendable {
         }
         // Kept publish times serve a check's recounts; `run` (bytes consumed into the vault) has none.
         var sink = AuditSink(
-            calendar: DayCalendar(timeZone: policy.timeZone), roles: EventRoleTable(policy: policy),
-            users: UserActivityTally(file: index, keepsPublishTimes: plan.consumed == nil))
+            counts: RecordCounts(policy: policy), users: UserActivityTally(file: index, keepsPublishTimes: plan.consumed == nil))
         let outcome = RecordReader.read(path: path, policy: policy, format: format, plan: plan, into: &sink)
         let activities = sink.users.finish()
         var issues = outcome.issues
         issues.anonymousPublishes = sink.anonymous.anonymousPublishes
         issues.firstAnonymousPublishLines = sink.anonymous.firstAnonymousPublishLines
         var audit = FileAudit(
-            path: path, index: index, records: outcome.records, dayCounts: sink.days.finish(),
+            path: path, index: index, records: outcome.records, dayCounts: sink.counts.finishDays(),
             issues: issues, users: activities, compressed: outcome.compressed, bytesRead: outcome.bytesRead,
-            end: outcome.end, timeRange: sink.earliest <= sink.latest ? sink.earliest...sink.latest : nil)
+            end: outcome.end, timeRange: sink.counts.timeRange)
         audit.pendingTimes = sink.users.pendingTimes
         return audit
     }
@@ -80,27 +79,18 @@ public struct FileAudit: Sendable {
 /// What the single pass counts per record: days, the time range, anonymous publishes and the
 /// per-user tally. A sink rather than a closure so that it is inlined into the line loop.
 private struct AuditSink: RecordSink {
-    var calendar: DayCalendar
-    let roles: EventRoleTable
+    var counts: RecordCounts
     let users: UserActivityTally
-    var days = DayTally()
-    var earliest = Int64.max
-    var latest = Int64.min
     var anonymous = InputIssues()
 
     @inline(__always)
     mutating func take(_ record: ParsedLine, line: Int) {
-        days.add(calendar.day(ofMillis: record.millis))
-        if record.millis < earliest { earliest = record.millis }
-        if record.millis > latest { latest = record.millis }
+        let role = counts.count(record)
         guard let user = record.user else {
             // Whoever publishes must be identified: a publish without a user is a violation.
-            if let event = record.event, roles.role(of: event, prefix: record.eventPrefix) == .publish {
-                anonymous.anonymousPublish(line: line)
-            }
+            if role == .publish { anonymous.anonymousPublish(line: line) }
             return
         }
-        let role: EventRole? = if let event = record.event { roles.role(of: event, prefix: record.eventPrefix) } else { nil }
         users.add(user: user, prefix: record.userPrefix, role: role, millis: record.millis, line: line)
     }
 }
