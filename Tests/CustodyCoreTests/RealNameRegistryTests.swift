@@ -64,10 +64,14 @@ struct RealNameOracle {
     }
 
     /// Merges the files in `order` and settles the rule, recounting where the registry asks.
-    func run(order: [Int32]) -> (RealNameResult, [RealNameRegistry.Recount]) {
+    /// With `distinct`, a file whose users are all different is merged as a file's audit is
+    /// (`distinctUsers`: the first such merge takes the names without looking them up).
+    func run(order: [Int32], distinct: Bool = false) -> (RealNameResult, [RealNameRegistry.Recount]) {
         var registry = RealNameRegistry()
         for file in order {
-            registry.merge(fileIndex: file, activities: logs.filter { $0.file == file }.map(\.activity))
+            let activities = logs.filter { $0.file == file }.map(\.activity)
+            let unique = Set(activities.map(\.user)).count == activities.count
+            registry.merge(fileIndex: file, activities: activities, distinctUsers: distinct && unique)
         }
         let needed = registry.recountsNeeded()
         return (registry.result(recounted: recounts(needed)), needed)
@@ -101,6 +105,10 @@ struct RealNameRegistryTests {
             }
             if let first { #expect(result == first, "order \(order)", sourceLocation: sourceLocation) }
             first = result
+            // Merged as files' audits are: the same result and recounts.
+            let (distinct, distinctRecounts) = oracle.run(order: order, distinct: true)
+            #expect(distinct == result, "order \(order), distinct users", sourceLocation: sourceLocation)
+            #expect(Set(distinctRecounts) == Set(oracle.run(order: order).1), sourceLocation: sourceLocation)
         }
     }
 

@@ -43,4 +43,30 @@ struct UserIndexTests {
         #expect(reserving.names == plain.names)
         #expect(reserving.count == 30_000)
     }
+
+    /// Names adopted without lookups (one file's distinct users) and then looked up again, in
+    /// a few names or many (whether or not the table must grow): the same ids and names as
+    /// interning them. The table is built at that next lookup; a lookup that missed the adopted
+    /// names would hand them new ids.
+    @Test(arguments: [1, 100, 20_000])
+    func adoptedNamesAreFoundByTheNextLookup(adopted: Int) {
+        var plain = UserIndex()
+        var adopting = UserIndex()
+        let first = (0..<adopted).map(name)
+        let a = plain.intern(count: first.count) { first[$0] }
+        let b = adopting.adoptDistinct(count: first.count) { first[$0] }
+        #expect(b == a)
+        let second = (0..<(adopted + 50)).reversed().map(name)
+        #expect(adopting.intern(count: second.count) { second[$0] } == plain.intern(count: second.count) { second[$0] })
+        #expect(adopting.names == plain.names)
+        #expect(adopting.count == adopted + 50)
+    }
+
+    /// Only an empty index adopts: names are then interned as usual by the caller.
+    @Test func onlyAnEmptyIndexAdopts() {
+        var index = UserIndex()
+        _ = index.intern(count: 1) { _ in "u1" }
+        #expect(index.adoptDistinct(count: 1) { _ in "u2" } == nil)
+        #expect(index.names == ["u1"])
+    }
 }

@@ -59,8 +59,13 @@ public struct RealNameRegistry: Sendable {
     }
 
     /// Folds one file's per-user activity in. Merge order never changes the result.
-    public mutating func merge(fileIndex: Int32, activities: [UserFileActivity]) {
-        let ids = users.intern(count: activities.count) { activities[$0].user }
+    ///
+    /// With `distinctUsers` (no two activities name the same user, as in one file's audit), the
+    /// first merge takes the names without looking them up.
+    public mutating func merge(fileIndex: Int32, activities: [UserFileActivity], distinctUsers: Bool = false) {
+        let ids =
+            (distinctUsers ? users.adoptDistinct(count: activities.count) { activities[$0].user } : nil)
+            ?? users.intern(count: activities.count) { activities[$0].user }
         if verifiedAt.count < users.count {
             verifiedAt.append(contentsOf: repeatElement(.max, count: users.count - verifiedAt.count))
             uncoveredIndex.append(contentsOf: repeatElement(-1, count: users.count - uncoveredIndex.count))

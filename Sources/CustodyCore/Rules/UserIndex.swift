@@ -31,6 +31,9 @@ public struct UserIndex: Sendable {
     private var slots = [Slot](repeating: .empty, count: 256)
     /// The names by id, in first-seen order.
     public private(set) var names: [String] = []
+    /// Whether `names` were added by `adoptDistinct` without entering the table, which is then
+    /// built at the next lookup: a check of one file never looks a name up again.
+    private var tableBehind = false
 
     public var count: Int { names.count }
 
@@ -40,8 +43,20 @@ public struct UserIndex: Sendable {
     /// sizing for a whole file's users at once doubled it when most of them were already known.
     private static let batch = 4096
 
+    /// Takes `count` names, none equal to another (`name(i)` for i in 0..<count), as ids
+    /// 0..<count, into an empty index without hashing them; nil (nothing taken) when the index
+    /// is not empty. The table is built at the next `intern`.
+    public mutating func adoptDistinct(count: Int, _ name: (Int) -> String) -> [Int32]? {
+        guard names.isEmpty else { return nil }
+        names.reserveCapacity(count)
+        for i in 0..<count { names.append(name(i)) }
+        tableBehind = !names.isEmpty
+        return (0..<Int32(count)).map { $0 }
+    }
+
     /// The ids of `count` names (`name(i)` for i in 0..<count), adding new names in order.
     public mutating func intern(count: Int, _ name: (Int) -> String) -> [Int32] {
+        if tableBehind { rebuild(for: names.count + count) }
         var ids = [Int32](repeating: 0, count: count)
         // The first file's names are all new: one table for all of them at once, not a rehash
         // of every name so far at each doubling (a tenth of a one-file check's serial tail).
@@ -108,6 +123,13 @@ public struct UserIndex: Sendable {
     /// Grows the table so that `total` names keep it at most half full.
     private mutating func reserve(_ total: Int) {
         guard total * 2 > slots.count else { return }
+        rebuild(for: total)
+    }
+
+    /// A new table, at least as large as now and at most half full with `total` names, holding
+    /// every name so far.
+    private mutating func rebuild(for total: Int) {
+        tableBehind = false
         var size = slots.count
         while total * 2 > size { size *= 2 }
         var table = [Slot](repeating: .empty, count: size)

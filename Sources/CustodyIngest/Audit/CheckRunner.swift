@@ -138,7 +138,7 @@ struct MergedAudit {
     mutating func add(_ audit: FileAudit) {
         records += audit.records
         for (day, count) in audit.dayCounts { dayCounts[day, default: 0] += count }
-        registry.merge(fileIndex: audit.index, activities: audit.users)
+        registry.merge(fileIndex: audit.index, activities: audit.users, distinctUsers: true)
         issues[Int(audit.index)] = audit.issues
         fileRecords[Int(audit.index)] = audit.records
         fileBytes[Int(audit.index)] = audit.end.bytes
