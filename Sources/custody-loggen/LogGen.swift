@@ -10,7 +10,7 @@ struct LogGen: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "custody-loggen",
         abstract: "Generate deterministic app activity logs (sample logs, benchmark inputs).",
-        subcommands: [Sample.self, Bench.self, BenchEntropy.self, ParseTiming.self])
+        subcommands: [Sample.self, Bench.self, BenchEntropy.self, ParseTiming.self, ScanTiming.self])
 
     struct Sample: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write the SampleLogs/logs tree.")
@@ -143,6 +143,36 @@ struct LogGen: ParsableCommand {
                 }
             }
             print(String(format: "%d lines, %d records, best of %d passes: %.1f ns per line", lines.count, records, passes, best))
+        }
+    }
+
+    struct ScanTiming: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "scan-timing",
+            abstract: "Time the single pass (inflate, lines, records, tally) over one file, on this thread.",
+            discussion: """
+                The path `custody check` takes for each file when there are at least as many files as \
+                --jobs, without the command's start-up and report: for instruction counts (callgrind \
+                runs this where it cannot run `custody check`) and profiles. Prints milliseconds per pass.
+                """)
+
+        @Argument(help: "A log file (gzip or plain).")
+        var file: String
+
+        @Option(help: "Policy giving the field names.")
+        var policy: String = "Policies/cn-apps.yaml"
+
+        @Option(help: "Passes over the file; each is printed.")
+        var passes: Int = 1
+
+        func run() throws {
+            let policy = try PolicyLoader.load(path: policy)
+            for _ in 0..<passes {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let audit = FileAudit.scan(path: file, index: 0, policy: policy, format: .auto)
+                let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+                print(String(format: "%d records, %d users: %.1f ms", audit.records, audit.users.count, elapsed))
+            }
         }
     }
 }
