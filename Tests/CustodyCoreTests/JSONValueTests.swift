@@ -53,6 +53,19 @@ struct JSONValueTests {
         }
     }
 
+    /// The same in strings too long to be stored inline (their bytes are read in place), with the
+    /// character last: a check that stopped early would let it through raw.
+    @Test func everyCharacterLastInALongStringRoundTrips() throws {
+        let scalars = (0..<0x80).map { Unicode.Scalar(UInt8($0)) } + ["é", "\u{7F}"].flatMap(\.unicodeScalars)
+        for scalar in scalars {
+            let raw = String(repeating: "user-name-", count: 4) + String(Character(scalar))
+            let text = JSONValue.string(raw).rendered()
+            #expect(!text.utf8.contains { $0 < 0x20 }, "\(scalar.value)")
+            let decoded = try JSONSerialization.jsonObject(with: Data("[\(text)]".utf8)) as? [String]
+            #expect(decoded == [raw], "\(scalar.value)")
+        }
+    }
+
     @Test func numbers() {
         #expect(JSONValue.int(-42).rendered() == "-42")
         #expect(JSONValue.double(2).rendered() == "2")

@@ -1,5 +1,6 @@
 import CPrefetch
 import CustodyCore
+import Dispatch
 
 /// One file's real-name facts per user: the earliest accepted verification, and the publish
 /// events no verification seen so far covers.
@@ -123,30 +124,65 @@ final class UserActivityTally {
     func finish() -> [UserFileActivity] {
         drain()
         users.releaseLookupTable()
-        var activities: [UserFileActivity] = []
-        activities.reserveCapacity(users.count)
-        for id in 0..<users.count {
-            let v = verifiedAt[id] == .max ? nil : verifiedAt[id]
-            var p = PendingPublishes()
-            var first: EventLocation?
-            if publishesIndex[id] >= 0 {
-                let uncovered = publishes[Int(publishesIndex[id])]
-                p = uncovered.pending
-                first = uncovered.first
-                if let v { p.prune(verifiedAt: v) }
-            }
-            let name = users.string(Int32(id))
-            if keepsPublishTimes {
-                if p.isExact {
-                    if !p.isEmpty { pendingTimes[name] = p.exact }
-                } else if !publishes[Int(publishesIndex[id])].keptTimesOverflowed {
-                    let kept = publishes[Int(publishesIndex[id])].keptTimes
-                    pendingTimes[name] = if let v { kept.filter { $0 < v } } else { kept }
+        let total = users.count
+        // Each user's entry is built on its own (a name, a time, rarely its publishes): with many
+        // users, in two halves on two threads. This runs after a file's last record, alone when
+        // the file is a check's last (always for one file), with the other core idle.
+        let parts = total >= Self.usersPerFinishThread * 2 ? 2 : 1
+        let activities = [UserFileActivity](unsafeUninitializedCapacity: total) { buffer, initialized in
+            let shared = FinishShared(tally: self, slots: buffer.baseAddress!)
+            if parts == 1 {
+                for id in 0..<total { (shared.slots + id).initialize(to: activity(of: id)) }
+            } else {
+                DispatchQueue.concurrentPerform(iterations: parts) { part in
+                    for id in (part * total / parts)..<((part + 1) * total / parts) {
+                        (shared.slots + id).initialize(to: shared.tally.activity(of: id))
+                    }
                 }
             }
-            activities.append(UserFileActivity(user: name, verifiedAt: v, pending: p, firstPending: first))
+            initialized = total
+        }
+        if keepsPublishTimes {
+            // Only users with publish events not covered by a verification in this file.
+            for id in 0..<total where publishesIndex[id] >= 0 {
+                let v = activities[id].verifiedAt
+                let uncovered = publishes[Int(publishesIndex[id])]
+                var p = uncovered.pending
+                if let v { p.prune(verifiedAt: v) }
+                let name = activities[id].user
+                if p.isExact {
+                    if !p.isEmpty { pendingTimes[name] = p.exact }
+                } else if !uncovered.keptTimesOverflowed {
+                    pendingTimes[name] = if let v { uncovered.keptTimes.filter { $0 < v } } else { uncovered.keptTimes }
+                }
+            }
         }
         return activities
+    }
+
+    /// Below this many users per thread, `finish` builds the entries on the calling thread.
+    static let usersPerFinishThread = 32_768
+
+    /// User `id`'s entry, from the tally's columns (read only: `finish` calls it from two
+    /// threads at once).
+    private func activity(of id: Int) -> UserFileActivity {
+        let v = verifiedAt[id] == .max ? nil : verifiedAt[id]
+        var p = PendingPublishes()
+        var first: EventLocation?
+        if publishesIndex[id] >= 0 {
+            let uncovered = publishes[Int(publishesIndex[id])]
+            p = uncovered.pending
+            first = uncovered.first
+            if let v { p.prune(verifiedAt: v) }
+        }
+        return UserFileActivity(user: users.string(Int32(id)), verifiedAt: v, pending: p, firstPending: first)
+    }
+
+    /// What `finish`'s two threads share: the tally, which nothing writes while they run (its
+    /// queue is drained first), and the array being filled, of which each writes its own half.
+    private struct FinishShared: @unchecked Sendable {
+        let tally: UserActivityTally
+        let slots: UnsafeMutablePointer<UserFileActivity>
     }
 
     // MARK: the queue
