@@ -11,39 +11,41 @@ extension JSONValue {
         item: (Int) -> [(String, JSONValue)], chunk: Int = 1 << 16,
         to emit: (String) -> Void
     ) {
-        var out = ""
+        var out = JSONText()
         if pairs.isEmpty {
             emit("{}")
             return
         }
-        out += "{"
+        out.append("{")
         for (i, (name, value)) in pairs.enumerated() {
-            if i > 0 { out += "," }
-            out += "\n  "
-            quote(name, into: &out)
-            out += ": "
+            if i > 0 { out.append(",") }
+            out.newline(indent: 1)
+            out.quote(name)
+            out.append(": ")
             guard name == key else {
                 value.write(into: &out, indent: 1)
                 continue
             }
             // As `write` lays out an array of objects at depth one (never on one line).
             if count == 0 {
-                out += "[]"
+                out.append("[]")
                 continue
             }
-            out += "["
+            out.append("[")
             for j in 0..<count {
-                if j > 0 { out += "," }
-                out += "\n    "
+                if j > 0 { out.append(",") }
+                out.newline(indent: 2)
                 JSONValue.object(item(j)).write(into: &out, indent: 2)
-                if out.utf8.count >= chunk {
-                    emit(out)
-                    out = ""
+                if out.count >= chunk {
+                    emit(out.string)
+                    out.removeAll()
                 }
             }
-            out += "\n  ]"
+            out.newline(indent: 1)
+            out.append("]")
         }
-        out += "\n}"
-        emit(out)
+        out.newline(indent: 0)
+        out.append("}")
+        emit(out.string)
     }
 }

@@ -70,22 +70,22 @@ public indirect enum JSONValue: Equatable, Sendable {
 
     /// Pretty-printed with two-space indentation (`pretty`) or compact on one line.
     public func rendered(pretty: Bool = true) -> String {
-        var out = ""
+        var out = JSONText()
         write(into: &out, indent: pretty ? 0 : nil)
-        return out
+        return out.string
     }
 
-    func write(into out: inout String, indent: Int?) {
+    func write(into out: inout JSONText, indent: Int?) {
         switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
+        case .null: out.append("null")
+        case .bool(let b): out.append(b ? "true" : "false")
+        case .int(let i): out.append(String(i))
         case .double(let d):
-            if d.isFinite { out += d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d) } else { out += "null" }
-        case .string(let s): JSONValue.quote(s, into: &out)
+            if d.isFinite { out.append(d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d)) } else { out.append("null") }
+        case .string(let s): out.quote(s)
         case .array(let items):
             if items.isEmpty {
-                out += "[]"
+                out.append("[]")
                 return
             }
             // Arrays of scalars stay on one line: lists of days read better that way.
@@ -94,59 +94,85 @@ public indirect enum JSONValue: Equatable, Sendable {
                 if case .object = $0 { return false }
                 return true
             }
-            out += "["
+            out.append("[")
             for (i, item) in items.enumerated() {
-                if i > 0 { out += indent == nil || scalars ? (indent == nil ? "," : ", ") : "," }
-                if let indent, !scalars { out += "\n" + String(repeating: "  ", count: indent + 1) }
+                if i > 0 { out.append(indent == nil || scalars ? (indent == nil ? "," : ", ") : ",") }
+                if let indent, !scalars { out.newline(indent: indent + 1) }
                 item.write(into: &out, indent: indent.map { $0 + 1 })
             }
-            if let indent, !scalars { out += "\n" + String(repeating: "  ", count: indent) }
-            out += "]"
+            if let indent, !scalars { out.newline(indent: indent) }
+            out.append("]")
         case .object(let pairs):
             if pairs.isEmpty {
-                out += "{}"
+                out.append("{}")
                 return
             }
-            out += "{"
+            out.append("{")
             for (i, (key, value)) in pairs.enumerated() {
-                if i > 0 { out += "," }
-                if let indent { out += "\n" + String(repeating: "  ", count: indent + 1) }
-                JSONValue.quote(key, into: &out)
-                out += indent == nil ? ":" : ": "
+                if i > 0 { out.append(",") }
+                if let indent { out.newline(indent: indent + 1) }
+                out.quote(key)
+                out.append(indent == nil ? ":" : ": ")
                 value.write(into: &out, indent: indent.map { $0 + 1 })
             }
-            if let indent { out += "\n" + String(repeating: "  ", count: indent) }
-            out += "}"
+            if let indent { out.newline(indent: indent) }
+            out.append("}")
         }
     }
 
     public static func quote(_ s: String, into out: inout String) {
-        out += "\""
-        // Most strings need no escape: appended whole, not scalar by scalar (a check report's
-        // JSON for 500 findings took 7 ms, all of it after the files were read).
-        // Over the bytes in place where the string has them so (native strings do): the
-        // generic `contains(where:)` on the UTF-8 view took an index step per byte, a fifth of
-        // the time a report of 2,000 findings took to write (perf).
+        var text = JSONText()
+        text.quote(s)
+        out += text.string
+    }
+}
+
+/// JSON text being written, as UTF-8 bytes: appending to a `String` piece by piece (its
+/// capacity and flags checked and updated at each append) was most of the time a check report
+/// of 2,000 findings took to write, after the last file was read (perf).
+struct JSONText {
+    private(set) var bytes: [UInt8] = []
+
+    var count: Int { bytes.count }
+    var string: String { String(decoding: bytes, as: UTF8.self) }
+
+    mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
+
+    mutating func append(_ s: String) {
+        if s.utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil { bytes.append(contentsOf: s.utf8) }
+    }
+
+    /// A line break and `indent` levels of two spaces.
+    mutating func newline(indent: Int) {
+        bytes.append(0x0A)
+        bytes.append(contentsOf: repeatElement(0x20, count: 2 * indent))
+    }
+
+    /// `s` as a JSON string: quoted, with `"`, `\` and control characters escaped.
+    mutating func quote(_ s: String) {
+        bytes.append(0x22)
+        // Most strings need no escape: appended whole, not scalar by scalar; checked over the
+        // bytes in place where the string has them so (native strings do).
         func needsEscape(_ c: UInt8) -> Bool { c < 0x20 || c == 0x22 || c == 0x5C }
         let plain = s.utf8.withContiguousStorageIfAvailable { !$0.contains(where: needsEscape) } ?? !s.utf8.contains(where: needsEscape)
         if plain {
-            out += s
-            out += "\""
+            append(s)
+            bytes.append(0x22)
             return
         }
         for scalar in s.unicodeScalars {
             switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
+            case "\"": append("\\\"")
+            case "\\": append("\\\\")
+            case "\n": append("\\n")
+            case "\r": append("\\r")
+            case "\t": append("\\t")
             case _ where scalar.value < 0x20:
                 let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
+                append("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
+            default: UTF8.encode(scalar) { bytes.append($0) }
             }
         }
-        out += "\""
+        bytes.append(0x22)
     }
 }
