@@ -37,7 +37,7 @@ enum CustodyVersion {
 enum Main {
     static func main() async {
         do {
-            var command = try Custody.parseAsRoot()
+            var command = try parse(Array(CommandLine.arguments.dropFirst()))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -45,6 +45,28 @@ enum Main {
             }
         } catch {
             exit(for: error)
+        }
+    }
+
+    /// The command `arguments` name. `check` and `run`, which CI, cron and the benchmark start
+    /// most, are first parsed on their own: parsing against the whole tree (a dozen commands whose
+    /// options are read by reflection, and the completion-script request looked for in all of
+    /// them) took about a third of a check's start-up before its first file was read. Whatever
+    /// does not parse that way (help, a mistake, another command) is parsed against the whole
+    /// tree, whose messages and help name `custody` as always.
+    static func parse(_ arguments: [String]) throws -> ParsableCommand {
+        if let command = parsedOnItsOwn(arguments) { return command }
+        return try Custody.parseAsRoot(arguments)
+    }
+
+    /// `check` or `run` parsed without the rest of the tree; nil for any other command, and for
+    /// arguments that do not parse (valid) that way.
+    static func parsedOnItsOwn(_ arguments: [String]) -> ParsableCommand? {
+        let rest = Array(arguments.dropFirst())
+        switch arguments.first {
+        case "check": return try? CheckCommand.parse(rest)
+        case "run": return try? RunCommand.parse(rest)
+        default: return nil
         }
     }
 
