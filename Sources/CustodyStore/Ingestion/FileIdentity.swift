@@ -155,6 +155,10 @@ public struct FileIdentity: Sendable {
 }
 
 extension FileIdentity.Status {
+    init(_ status: InputCollector.FileStatus) {
+        self.init(inode: status.inode, size: status.size, modifiedNanoseconds: status.modifiedNanoseconds)
+    }
+
     init(_ st: stat) {
         self.init(
             inode: UInt64(st.st_ino), size: Int64(st.st_size),
