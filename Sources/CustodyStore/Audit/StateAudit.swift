@@ -93,11 +93,27 @@ public enum StateAudit {
 
             let files = try fileOutcomes(db)
             let records = files.reduce(0) { $0 + ($1.records ?? 0) }
-            var segmentPaths: [Int64: String] = [:]
-            for row in try Row.fetchAll(
-                db, sql: "SELECT segments.id, log_files.last_path FROM segments JOIN log_files ON log_files.id = segments.log_file_id")
-            {
-                segmentPaths[row[0]] = row[1]
+            // Each segment's file, read only when a finding names one (a run over 10,000 small
+            // files read 10,000 paths for none). A failed read fails the audit, as before.
+            var segmentPaths: [Int64: String]?
+            var pathsFailure: Error?
+            func path(ofSegment segment: Int64) -> String {
+                if segmentPaths == nil {
+                    do {
+                        var paths: [Int64: String] = [:]
+                        for row in try Row.fetchAll(
+                            db,
+                            sql: "SELECT segments.id, log_files.last_path FROM segments JOIN log_files ON log_files.id = segments.log_file_id")
+                        {
+                            paths[row[0]] = row[1]
+                        }
+                        segmentPaths = paths
+                    } catch {
+                        pathsFailure = error
+                        segmentPaths = [:]
+                    }
+                }
+                return segmentPaths?[segment] ?? "?"
             }
             // Records still in the vault, per day: what a maximum_days finding is about.
             var kept: [Int32: Int] = [:]
@@ -112,12 +128,14 @@ public enum StateAudit {
             {
                 if let day = CivilDay(iso: row[0]) { kept[day.daysSinceEpoch] = row[1] }
             }
-            return CheckReport.build(
+            let report = CheckReport.build(
                 policy: policy, rule: rule,
                 files: files,
                 records: records, retention: rule.evaluate(daysWithRecords: days),
                 realName: realName, recordsPerDay: kept, inputFindings: inputFindings, recordDays: CheckReport.span(ofDays: days),
-                locate: { segmentPaths[Int64($0.file)] ?? "?" })
+                locate: { path(ofSegment: Int64($0.file)) })
+            if let pathsFailure { throw pathsFailure }
+            return report
         }
     }
 
