@@ -68,4 +68,30 @@ struct InputCollectorTests {
         #expect(files.count == 1)
         #expect(Set(try identities(files)).count == files.count)
     }
+
+    /// Each file comes with what `stat` said of it as it was found (a link: of its target), so
+    /// that `custody run` need not `stat` it again.
+    @Test
+    func eachFileComesWithItsStatus() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write("a.log", "12345")
+        try dir.write("sub/b.log", "1234567890")
+        try FileManager.default.createSymbolicLink(atPath: dir.path("sub/c.log"), withDestinationPath: dir.path("a.log"))
+        try dir.write("z.log", "")
+        let gathered = try InputCollector.gather([dir.path, dir.path("z.log")])
+        #expect(gathered.files == [dir.path("a.log"), dir.path("sub/b.log"), dir.path("z.log")])
+        #expect(gathered.statuses.count == gathered.files.count)
+        for (file, status) in zip(gathered.files, gathered.statuses) {
+            var st = stat()
+            #expect(stat(file, &st) == 0)
+            #expect(status.inode == UInt64(st.st_ino), "\(file)")
+            #expect(status.size == Int64(st.st_size), "\(file)")
+            #expect(status.modifiedNanoseconds == Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec), "\(file)")
+        }
+        #expect(gathered.statuses.map(\.size) == [5, 10, 0])
+        // Through a link, the target's: only the link was found here, its target is a.log.
+        let linked = try InputCollector.gather([dir.path("sub")], roots: [dir.path])
+        #expect(linked.files == [dir.path("sub/b.log"), dir.path("sub/c.log")])
+        #expect(linked.statuses.map(\.size) == [10, 5])
+    }
 }

@@ -38,6 +38,32 @@ import Testing
         #expect(groups(CommitGrouping(), parts) == [256, 256, 256, 232])
     }
 
+    /// As a run takes them: a group full by count lets the next hold twice as many parts, up
+    /// to the ceiling; groups closed by bytes or age do not.
+    @Test func fullGroupsGrowToTheCeiling() {
+        var grouping = CommitGrouping()
+        var sizes: [Int] = []
+        var open = 0
+        for ms in 0..<3000 {
+            open += 1
+            if grouping.add(newBytes: 1024, at: .milliseconds(ms / 4)) {
+                sizes.append(open)
+                grouping.reset(taken: open)
+                open = 0
+            }
+        }
+        #expect(sizes == [256, 512, 1024, 1024])
+        #expect(grouping.maxParts == 1024)
+
+        // Closed by its bytes, not its count: the next group is no larger.
+        var byBytes = CommitGrouping(maxParts: 100, maxBytes: 10_000, maxAge: .seconds(60))
+        for ms in 0..<4 { _ = byBytes.add(newBytes: 3_000, at: .milliseconds(ms)) }
+        byBytes.reset(taken: 4)
+        #expect(byBytes.maxParts == 100)
+        // A ceiling below the first size is the first size.
+        #expect(CommitGrouping(maxParts: 2048, maxBytes: 1, maxAge: .seconds(1)).partsCeiling == 2048)
+    }
+
     @Test func newBytesCloseAGroupAtTheByteLimit() {
         let grouping = CommitGrouping(maxParts: 100, maxBytes: 10_000, maxAge: .seconds(60))
         let parts = (0..<10).map { (bytes: 3_000, atMs: $0) }

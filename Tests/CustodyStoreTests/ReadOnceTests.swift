@@ -53,6 +53,40 @@ import Testing
         #expect(try WholeFile.read(path: path, limit: whole.contents.count) != nil)
     }
 
+    /// A small file is read with one `read`: its end is seen from the short count, without a
+    /// second call returning 0. A file that grew since its `fstat` fills the byte asked beyond
+    /// its size, and is not read whole; one whose reads come in pieces is read to its size.
+    @Test func aWholeFileIsReadInOneCallAndGrowthIsStillSeen() throws {
+        let fixture = try Fixture()
+        let path = try fixture.log("a.log.gz", user: "alice")
+        let size = try #require(try WholeFile.read(path: path)).contents.count
+        var calls = 0
+        let counted: (Int32, UnsafeMutableRawPointer, Int) -> Int = { fd, buffer, count in
+            calls += 1
+            return Foundation.read(fd, buffer, count)
+        }
+        let once = try #require(try WholeFile.read(path: path, readBytes: counted))
+        #expect(once.contents.count == size)
+        #expect(calls == 1)
+
+        // Grown after the `fstat`: the read fills the extra byte asked for.
+        let grown: (Int32, UnsafeMutableRawPointer, Int) -> Int = { _, buffer, count in
+            memset(buffer, 0x41, count)
+            return count
+        }
+        #expect(try WholeFile.read(path: path, readBytes: grown) == nil)
+
+        // In pieces of 7 bytes: read on until the end, the same bytes.
+        var pieces = 0
+        let inPieces: (Int32, UnsafeMutableRawPointer, Int) -> Int = { fd, buffer, count in
+            pieces += 1
+            return Foundation.read(fd, buffer, min(count, 7))
+        }
+        let pieced = try #require(try WholeFile.read(path: path, readBytes: inPieces))
+        #expect(pieced.contents == once.contents)
+        #expect(pieces > 1)
+    }
+
     /// A read that fails part-way (EIO on a failing disk) does not drop the file: it is not read
     /// whole, and the run reads it from its path, where the fault is recorded with its offset.
     @Test func aFailingReadLeavesTheFileToBeReadFromItsPath() throws {

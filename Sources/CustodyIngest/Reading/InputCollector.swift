@@ -26,6 +26,22 @@ public enum InputCollector {
     public struct Gathered: Sendable {
         public var files: [String]
         public var findings: [Finding]
+        /// What `stat` said of each file as it was found, in the order of `files`: `custody run`
+        /// plans from it rather than `stat` each file again.
+        public var statuses: [FileStatus] = []
+    }
+
+    /// A file's inode, size and modification time (nanoseconds since the epoch), as `stat` gave them.
+    public struct FileStatus: Sendable, Equatable {
+        public var inode: UInt64
+        public var size: Int64
+        public var modifiedNanoseconds: Int64
+
+        init(_ st: stat) {
+            inode = UInt64(st.st_ino)
+            size = Int64(st.st_size)
+            modifiedNanoseconds = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        }
     }
 
     private struct Identity: Hashable {
@@ -57,11 +73,12 @@ public enum InputCollector {
             let identity = Identity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
             switch kind(st) {
             case .directory: try walk.walk(directory: path, identity: identity)
-            case .regular: walk.add(path, identity)
+            case .regular: walk.add(path, identity, st)
             case .special: walk.skipSpecial(path, st)
             }
         }
-        return Gathered(files: walk.files.values.sorted(), findings: walk.findings)
+        let found = walk.files.values.sorted { $0.path < $1.path }
+        return Gathered(files: found.map(\.path), findings: walk.findings, statuses: found.map(\.status))
     }
 
     private static func kind(_ st: stat) -> Kind {
@@ -80,7 +97,7 @@ public enum InputCollector {
 
     private struct Walk {
         let roots: [String]
-        var files: [Identity: String] = [:]
+        var files: [Identity: (path: String, status: FileStatus)] = [:]
         var walked = Set<Identity>()
         var findings: [Finding] = []
 
@@ -90,9 +107,9 @@ public enum InputCollector {
             roots.contains { root in target == root || target.hasPrefix(root.hasSuffix("/") ? root : root + "/") }
         }
 
-        mutating func add(_ path: String, _ identity: Identity) {
-            if let existing = files[identity], existing <= path { return }
-            files[identity] = path
+        mutating func add(_ path: String, _ identity: Identity, _ st: stat) {
+            if let existing = files[identity], existing.path <= path { return }
+            files[identity] = (path, FileStatus(st))
         }
 
         mutating func skipSpecial(_ path: String, _ st: stat) {
@@ -139,12 +156,13 @@ public enum InputCollector {
                         continue
                     }
                 }
-                var st = stat()
-                guard stat(path, &st) == 0 else { continue }
+                // Only a link needs a second look (at its target): otherwise `lstat` said it all.
+                var st = link
+                guard link.st_mode & S_IFMT != S_IFLNK || stat(path, &st) == 0 else { continue }
                 let child = Identity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
                 switch InputCollector.kind(st) {
                 case .directory: try walk(directory: path, identity: child)
-                case .regular: add(path, child)
+                case .regular: add(path, child, st)
                 case .special: skipSpecial(path, st)
                 }
             }

@@ -14,18 +14,24 @@ public enum StateAudit {
         userBatch: Int = 1 << 16
     ) throws -> CheckReport {
         try database.pool.read { db in
+            // Only days a vault copy still holds: a purged copy is not retention. The days with
+            // records, and the records still in the vault per day (what a maximum_days finding is
+            // about), in one pass: each was a join over every day's row (10,000 small files: 4 %
+            // of a fresh run's CPU for the two).
             var days = Set<Int32>()
-            // Only days a vault copy still holds: a purged copy is not retention.
-            for text in try String.fetchAll(
+            var kept: [Int32: Int] = [:]
+            for row in try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT DISTINCT daily_records.day FROM daily_records
+                    SELECT daily_records.day, sum(daily_records.records), max(daily_records.records > 0) FROM daily_records
                     JOIN segments ON segments.id = daily_records.segment_id
                     JOIN vault_objects ON vault_objects.sha256 = segments.vault_object
-                    WHERE daily_records.records > 0 AND vault_objects.purged_at IS NULL
+                    WHERE vault_objects.purged_at IS NULL GROUP BY daily_records.day
                     """)
             {
-                if let day = CivilDay(iso: text) { days.insert(day.daysSinceEpoch) }
+                guard let day = CivilDay(iso: row[0]) else { continue }
+                kept[day.daysSinceEpoch] = row[1]
+                if (row[2] as Int64) != 0 { days.insert(day.daysSinceEpoch) }
             }
 
             // Merged in batches: the registry looks names up a batch at a time. The users are
@@ -93,31 +99,37 @@ public enum StateAudit {
 
             let files = try fileOutcomes(db)
             let records = files.reduce(0) { $0 + ($1.records ?? 0) }
-            var segmentPaths: [Int64: String] = [:]
-            for row in try Row.fetchAll(
-                db, sql: "SELECT segments.id, log_files.last_path FROM segments JOIN log_files ON log_files.id = segments.log_file_id")
-            {
-                segmentPaths[row[0]] = row[1]
+            // Each segment's file, read only when a finding names one (a run over 10,000 small
+            // files read 10,000 paths for none). A failed read fails the audit, as before.
+            var segmentPaths: [Int64: String]?
+            var pathsFailure: Error?
+            func path(ofSegment segment: Int64) -> String {
+                if segmentPaths == nil {
+                    do {
+                        var paths: [Int64: String] = [:]
+                        for row in try Row.fetchAll(
+                            db,
+                            sql:
+                                "SELECT segments.id, log_files.last_path FROM segments JOIN log_files ON log_files.id = segments.log_file_id"
+                        ) {
+                            paths[row[0]] = row[1]
+                        }
+                        segmentPaths = paths
+                    } catch {
+                        pathsFailure = error
+                        segmentPaths = [:]
+                    }
+                }
+                return segmentPaths?[segment] ?? "?"
             }
-            // Records still in the vault, per day: what a maximum_days finding is about.
-            var kept: [Int32: Int] = [:]
-            for row in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT daily_records.day, sum(daily_records.records) FROM daily_records
-                    JOIN segments ON segments.id = daily_records.segment_id
-                    JOIN vault_objects ON vault_objects.sha256 = segments.vault_object
-                    WHERE vault_objects.purged_at IS NULL GROUP BY daily_records.day
-                    """)
-            {
-                if let day = CivilDay(iso: row[0]) { kept[day.daysSinceEpoch] = row[1] }
-            }
-            return CheckReport.build(
+            let report = CheckReport.build(
                 policy: policy, rule: rule,
                 files: files,
                 records: records, retention: rule.evaluate(daysWithRecords: days),
                 realName: realName, recordsPerDay: kept, inputFindings: inputFindings, recordDays: CheckReport.span(ofDays: days),
-                locate: { segmentPaths[Int64($0.file)] ?? "?" })
+                locate: { path(ofSegment: Int64($0.file)) })
+            if let pathsFailure { throw pathsFailure }
+            return report
         }
     }
 

@@ -7,8 +7,16 @@
 /// first part arrived, whichever comes first. A part as large as `maxBytes` therefore closes its
 /// group at once: a big file's progress is never held back waiting for others, and a killed run
 /// re-reads at most one group. Pure: the caller says what arrived and when.
+///
+/// A group taken full by count lets the next hold twice as many parts, up to `partsCeiling`:
+/// a run over many small files commits them 256, 512, then 1,024 at a time. Each group rewrote
+/// the pages its files' random keys (fingerprints, object names) fall in, in every index, so
+/// the state's log grew with groups × files: over 10,000 small files, ~15,000 pages written in
+/// 40 groups. A run with few files, or files arriving slowly, keeps groups of 256 or fewer.
 struct CommitGrouping: Sendable, Equatable {
     var maxParts = 256
+    /// What `maxParts` grows to at most (see `reset(taken:)`).
+    var partsCeiling = 1024
     var maxBytes = 64 << 20
     var maxAge: Duration = .seconds(1)
 
@@ -23,6 +31,7 @@ struct CommitGrouping: Sendable, Equatable {
 
     init(maxParts: Int, maxBytes: Int, maxAge: Duration) {
         self.maxParts = max(1, maxParts)
+        partsCeiling = max(partsCeiling, self.maxParts)
         self.maxBytes = max(1, maxBytes)
         self.maxAge = maxAge
     }
@@ -45,6 +54,13 @@ struct CommitGrouping: Sendable, Equatable {
     func isDue(at now: Duration) -> Bool {
         guard let openedAt else { return false }
         return parts >= maxParts || bytes >= maxBytes || now - openedAt >= maxAge
+    }
+
+    /// Starts a new, empty group after one of `taken` parts was taken to be committed: when it
+    /// was full by count, the next may hold twice as many (up to `partsCeiling`).
+    mutating func reset(taken: Int) {
+        if taken >= maxParts { maxParts = min(partsCeiling, maxParts * 2) }
+        reset()
     }
 
     /// Starts a new, empty group (after the open one was committed).

@@ -47,16 +47,17 @@ public struct FileIdentity: Sendable {
     }
 
     private static func identify(_ source: DecodedSource, status: Status) -> FileIdentity? {
-        var prefix = [UInt8](repeating: 0, count: fingerprintLength)
-        var filled = 0
-        prefix.withUnsafeMutableBytes { buffer in
+        // Not zero-filled first: only the bytes read are kept (a small file's prefix is short).
+        let prefix = [UInt8](unsafeUninitializedCapacity: fingerprintLength) { buffer, count in
+            let bytes = UnsafeMutableRawBufferPointer(buffer)
+            var filled = 0
             while filled < fingerprintLength {
-                let n = source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+                let n = source.read(into: UnsafeMutableRawBufferPointer(rebasing: bytes[filled...]))
                 if n == 0 { break }
                 filled += n
             }
+            count = filled
         }
-        prefix.removeLast(fingerprintLength - filled)
         guard !prefix.isEmpty else { return nil }
         return FileIdentity(
             prefix: prefix, fingerprint: Self.hash(prefix[...]), compressed: source.isCompressed,
@@ -155,6 +156,10 @@ public struct FileIdentity: Sendable {
 }
 
 extension FileIdentity.Status {
+    init(_ status: InputCollector.FileStatus) {
+        self.init(inode: status.inode, size: status.size, modifiedNanoseconds: status.modifiedNanoseconds)
+    }
+
     init(_ st: stat) {
         self.init(
             inode: UInt64(st.st_ino), size: Int64(st.st_size),

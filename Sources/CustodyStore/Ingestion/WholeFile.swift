@@ -44,9 +44,14 @@ public struct WholeFile: Sendable {
         let contents = [UInt8](unsafeUninitializedCapacity: want) { buffer, count in
             var n = 0
             while n < want {
-                let got = readBytes(fd, buffer.baseAddress! + n, want - n)
+                let asked = want - n
+                let got = readBytes(fd, buffer.baseAddress! + n, asked)
                 if got > 0 {
                     n += got
+                    // A regular file's read returns fewer bytes than asked only at its end: the
+                    // size reached so, the file has not grown, and a second read only to be told
+                    // so (0 bytes) is not needed (10,000 `read` calls over 10,000 small files).
+                    if got < asked && n == Int(st.st_size) { break }
                 } else if got == 0 {
                     break
                 } else if errno != EINTR {

@@ -121,7 +121,7 @@ public enum IngestionRun {
             }
             let taken = Array(pending.prefix(count))
             pending.removeFirst(taken.count)
-            grouping.reset()
+            grouping.reset(taken: taken.count)
             for part in pending { _ = grouping.add(newBytes: part.addedBytes, at: now) }
             return taken
         }

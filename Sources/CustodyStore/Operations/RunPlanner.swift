@@ -37,7 +37,8 @@ struct RunPlanner: Sendable {
         // grown since its `stat` is read from its path instead, so the budget holds).
         var toOpen: [(input: SourceExpander.Input, whole: Int?)] = []
         for input in inputs {
-            let status = FileIdentity.status(path: input.path)
+            // As the sources were walked (a `stat` of each file there already), else now.
+            let status = input.status ?? FileIdentity.status(path: input.path)
             if let status, known.isUnchanged(path: input.path, status) { continue }
             var whole: Int?
             if let status, status.size <= min(WholeFile.sizeLimit, budget) {

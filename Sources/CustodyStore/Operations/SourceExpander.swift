@@ -7,6 +7,9 @@ enum SourceExpander {
     struct Input: Sendable {
         var path: String
         var format: LogFormat
+        /// What `stat` said of the file when the sources were walked; nil when not known. The
+        /// planner judges the file by it instead of a `stat` of its own.
+        var status: FileIdentity.Status? = nil
     }
 
     /// The files to read, and the findings about the sources: a source that does not exist or
@@ -29,8 +32,9 @@ enum SourceExpander {
                     let gathered = try InputCollector.gather([path], roots: roots)
                     findings += gathered.findings
                     found += gathered.files.count
-                    for file in gathered.files where seen.insert(file).inserted {
-                        inputs.append(Input(path: file, format: source.format))
+                    for (i, file) in gathered.files.enumerated() where seen.insert(file).inserted {
+                        let status = i < gathered.statuses.count ? FileIdentity.Status(gathered.statuses[i]) : nil
+                        inputs.append(Input(path: file, format: source.format, status: status))
                     }
                 } catch {
                     problem = "\(error)"

@@ -118,17 +118,22 @@ final class PackStore: @unchecked Sendable {
         let unique = objects.filter { seen.insert($0.sha256).inserted }
         guard !unique.isEmpty else { return nil }
         var entries: [PackFile.Entry] = []
+        // The entries are put together in memory and written in one call: two writes per object
+        // (its header, its bytes) were 20,000 system calls of a fresh run over 10,000 small files.
+        // The objects are small (at most the vault's pack limit each), and a group's are in memory
+        // already.
+        var contents: [UInt8] = []
+        contents.reserveCapacity(unique.reduce(0) { $0 + PackFile.entryHeaderSize + $1.bytes.count })
+        var offset = PackFile.headerSize
+        for object in unique {
+            contents += PackFile.entryHeader(sha256: object.sha256, length: object.bytes.count)
+            contents += object.bytes
+            offset += PackFile.entryHeaderSize
+            entries.append(PackFile.Entry(sha256: object.sha256, offset: offset, length: object.bytes.count, complete: true))
+            offset += object.bytes.count
+        }
         let path = try writePack(sync: sync) { fd, temporary in
-            var offset = PackFile.headerSize
-            for object in unique {
-                try PackFile.entryHeader(sha256: object.sha256, length: object.bytes.count).withUnsafeBytes {
-                    try PackFile.writeAll(fd, $0, path: temporary)
-                }
-                try object.bytes.withUnsafeBytes { try PackFile.writeAll(fd, $0, path: temporary) }
-                offset += PackFile.entryHeaderSize
-                entries.append(PackFile.Entry(sha256: object.sha256, offset: offset, length: object.bytes.count, complete: true))
-                offset += object.bytes.count
-            }
+            try contents.withUnsafeBytes { try PackFile.writeAll(fd, $0, path: temporary) }
         }
         lock.lock()
         if index != nil {

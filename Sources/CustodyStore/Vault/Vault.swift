@@ -25,15 +25,19 @@ public struct Vault: Sendable {
     public var packLimit = Vault.defaultPackLimit
     public static let defaultPackLimit = 1 << 20
     let packs: PackStore
+    /// The shard directories loose objects can be in (`looseStoredSize`).
+    let shards: LooseShards
 
     /// Opens the vault; with `create` (the default), makes its directory when missing.
     public init(directory: String, create: Bool = true) throws {
         self.directory = directory
         packs = PackStore(vaultDirectory: directory)
-        guard create else { return }
-        try FileManager.default.createDirectory(
-            atPath: directory, withIntermediateDirectories: true,
-            attributes: [.posixPermissions: 0o700])
+        if create {
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
+        }
+        shards = LooseShards(vaultDirectory: directory)
     }
 
     /// Deletes half-written objects left by a killed run. Call only while holding the run lock.
@@ -73,6 +77,10 @@ public struct Vault: Sendable {
     /// The stored size of an intact loose copy of the object, or nil. (Packed copies are not
     /// looked for when storing: see `VaultObjectWriter.commit`.)
     func looseStoredSize(of sha256: String) -> Int? {
+        // No loose object can be in a shard that did not exist when the vault was opened and
+        // that no object was stored in since: a fresh run over 10,000 small files looked for
+        // each of them in vain (a failing `stat` per file).
+        guard shards.mayHold(sha256) else { return nil }
         var status = stat()
         // stat, not FileManager: a missing file (the usual case) is not worth an NSError.
         guard stat(path(of: sha256), &status) == 0, Self.check(file: path(of: sha256), against: sha256) == .intact else {
@@ -475,6 +483,7 @@ public final class VaultObjectWriter {
             storedSize = writer.bytesWritten
         }
         let shard = (target as NSString).deletingLastPathComponent
+        vault.shards.add(sha)  // before the object is there: a later lookup must not miss it
         try fm.createDirectory(atPath: shard, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         guard chmod(temporaryPath, 0o440) == 0, rename(temporaryPath, target) == 0 else {
             throw StoreError.io(path: target, reason: String(cString: strerror(errno)))
@@ -621,5 +630,57 @@ extension Error {
     var message: String {
         if let fault = self as? ReadFault { return fault.message }
         return "\(self)"
+    }
+}
+
+/// Which of the vault's 256 shard directories (`ab/` for names starting `ab`) may hold loose
+/// objects: those there when the vault was opened, and those this process stored one in since.
+/// Only a hint for `Vault.looseStoredSize`: a shard it does not list holds no loose object this
+/// run could reuse (a run holds the lock, so no other process stores any meanwhile). When the
+/// vault's directory cannot be listed, every shard may hold some.
+final class LooseShards: @unchecked Sendable {
+    private let lock = NSLock()
+    /// By the shard's number (its two hex digits).
+    private var present = [Bool](repeating: false, count: 256)
+
+    init(vaultDirectory: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: vaultDirectory) else {
+            present = [Bool](repeating: true, count: 256)
+            return
+        }
+        for name in names {
+            if let shard = Self.shard(of: name), name.utf8.count == 2 { present[shard] = true }
+        }
+    }
+
+    /// Whether the object named `sha256` may be a loose file (always, for a name that is not hex).
+    func mayHold(_ sha256: String) -> Bool {
+        guard let shard = Self.shard(of: sha256) else { return true }
+        lock.lock()
+        defer { lock.unlock() }
+        return present[shard]
+    }
+
+    /// Notes that the object named `sha256` is stored as a loose file.
+    func add(_ sha256: String) {
+        guard let shard = Self.shard(of: sha256) else { return }
+        lock.lock()
+        present[shard] = true
+        lock.unlock()
+    }
+
+    /// The shard number of a name's first two characters, nil unless both are lowercase hex.
+    private static func shard(of name: String) -> Int? {
+        var digits = name.utf8.prefix(2).makeIterator()
+        guard let high = digits.next().flatMap(hexValue), let low = digits.next().flatMap(hexValue) else { return nil }
+        return high << 4 | low
+    }
+
+    private static func hexValue(_ byte: UInt8) -> Int? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): Int(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): Int(byte - UInt8(ascii: "a")) + 10
+        default: nil
+        }
     }
 }
