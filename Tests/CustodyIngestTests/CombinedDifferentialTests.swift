@@ -111,7 +111,7 @@ struct CombinedDifferentialTests {
     }
 
     /// Whole lines from pieces that move the first three spaces around the 32-byte window and the
-    /// line's end around it: hosts and users of every length from 1 to 30, doubled, missing and
+    /// line's end around it: hosts and users of every length from 1 to 30, empty fields, doubled, missing and
     /// leading spaces, tabs, brackets in the user, `]` inside or missing from the time, escaped
     /// quotes, non-ASCII and zero bytes, and lines cut anywhere.
     @Test func linesAsThePlainRuleHasThem() {
@@ -120,7 +120,7 @@ struct CombinedDifferentialTests {
             "GET /api/feed HTTP/1.1", "POST /api/register HTTP/1.1", "POST /api/verify/id HTTP/1.1", "post /api/posts/7 HTTP/1.1",
             "POST /api/%70osts HTTP/1.1", "POST /api//posts HTTP/1.1", "GET /a\\\"b HTTP/1.1", "-", "POST /api/posts/../register",
         ]
-        let odd: [[UInt8]] = [[0x20], [0x20, 0x20], [0x09], [0x5B], [0x5D], [0x22], [0x5C], [0xC3, 0xA9], [0], [0x2D]]
+        let odd: [[UInt8]] = [[0x20], [0x20, 0x20], [0x09], [0x5B], [0x5D], [0x22], [0x5C], [0xC3, 0xA9], [0], [0x2D], []]
         var seconds = 1_790_000_000
         var lines: [[UInt8]] = []
         for k in 0..<40_000 {
@@ -133,16 +133,18 @@ struct CombinedDifferentialTests {
             let request = Array(requests[Int.random(in: 0..<requests.count, using: &random)].utf8)
             var ident: [UInt8] = [0x2D]
             var separators: [[UInt8]] = [[0x20], [0x20], [0x20]]
-            // Now and then a piece the usual line does not have.
+            // Now and then a piece the usual line does not have (or an empty field).
             if Int.random(in: 0..<3, using: &random) == 0 {
                 let piece = odd[Int.random(in: 0..<odd.count, using: &random)]
-                switch Int.random(in: 0..<7, using: &random) {
+                switch Int.random(in: 0..<9, using: &random) {
                 case 0: host.insert(contentsOf: piece, at: Int.random(in: 0...host.count, using: &random))
                 case 1: user.insert(contentsOf: piece, at: Int.random(in: 0...user.count, using: &random))
                 case 2: time.insert(contentsOf: piece, at: Int.random(in: 0...time.count, using: &random))
-                case 3: time[Int.random(in: 0..<time.count, using: &random)] = piece[0]
+                case 3: time[Int.random(in: 0..<time.count, using: &random)] = piece.first ?? 0x5D
                 case 4: separators[Int.random(in: 0..<3, using: &random)] = piece
                 case 5: ident = piece
+                case 6: user = piece
+                case 7: host = piece
                 default: time.removeLast(Int.random(in: 1...3, using: &random))
                 }
             }
