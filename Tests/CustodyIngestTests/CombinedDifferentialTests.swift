@@ -87,7 +87,8 @@ struct CombinedDifferentialTests {
             let got: Outcome
             switch parser.parse(bytes) {
             case .record(let record):
-                got = .record(millis: record.millis, user: record.user.map(Array.init), event: Array(record.event ?? .init(start: nil, count: 0)))
+                got = .record(
+                    millis: record.millis, user: record.user.map(Array.init), event: Array(record.event ?? .init(start: nil, count: 0)))
                 #expect(record.userPrefix == ByteScan.prefixWord(record.user))
                 records += 1
             case .rejected(let rejection): got = .rejected(rejection)

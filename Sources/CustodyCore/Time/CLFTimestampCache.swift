@@ -73,7 +73,8 @@ public struct CLFTimestampCache: Sendable {
         }
         guard let millis = TimestampParser.parseCLF(b) else { return nil }
         let second = Int64(base[18] &- 0x30) * 10 + Int64(base[19] &- 0x30)
-        let hoursAndMinutes = Int64(base[12] &- 0x30) * 36_000 + Int64(base[13] &- 0x30) * 3600
+        let hoursAndMinutes =
+            Int64(base[12] &- 0x30) * 36_000 + Int64(base[13] &- 0x30) * 3600
             + Int64(base[15] &- 0x30) * 600 + Int64(base[16] &- 0x30) * 60
         head = words
         self.tail = tail

@@ -64,7 +64,8 @@ public struct ISOTimestampCache: Sendable {
             zoneLength = length
             zone = Self.zoneWord(raw, b.count, length)
             minuteMillis = millis - Int64(secondMillis)
-            let hoursAndMinutes = Int64(base[11] &- 0x30) * 36_000 + Int64(base[12] &- 0x30) * 3600
+            let hoursAndMinutes =
+                Int64(base[11] &- 0x30) * 36_000 + Int64(base[12] &- 0x30) * 3600
                 + Int64(base[14] &- 0x30) * 600 + Int64(base[15] &- 0x30) * 60
             dayMillis = minuteMillis - hoursAndMinutes * 1000
         }
