@@ -84,4 +84,36 @@ struct CLFTimestampCacheTests {
         // The sequence must really exercise the remembered minute, not only full parses.
         #expect(parsed > 10_000)
     }
+
+    /// A clock moving on by up to a few minutes a line, through hours, days, month and year ends
+    /// and a leap day, with now and then an hour, minute or separator that `parseCLF` refuses
+    /// (`24`, `60`, `2x`, `;`) or another zone: another minute of the remembered day is read
+    /// from its hours and minutes, and every answer must still be `parseCLF`'s.
+    @Test func agreesWithParseCLFOnAMovingClock() {
+        var random = SplitMix64(seed: 1519)
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        var cache = CLFTimestampCache()
+        var seconds = 1_709_100_000  // 28 Feb 2024
+        var disagreements: [String] = []
+        var parsed = 0
+        for _ in 0..<60_000 {
+            seconds += Int.random(in: 0...240, using: &random)
+            let day = CivilDay(daysSinceEpoch: Int32(seconds / 86_400)).components
+            let s = seconds % 86_400
+            let zone = Int.random(in: 0..<50, using: &random) == 0 ? "-0530" : "+0800"
+            var bytes = Array(
+                "\(two(day.day))/\(months[day.month - 1])/\(day.year):\(two(s / 3600)):\(two(s / 60 % 60)):\(two(s % 60)) \(zone)".utf8)
+            if Int.random(in: 0..<10, using: &random) == 0 {
+                let at = [12, 13, 14, 15, 16, 17, 18, 19][Int.random(in: 0..<8, using: &random)]
+                bytes[at] = Array("2469x;:".utf8)[Int.random(in: 0..<7, using: &random)]
+            }
+            let text = String(decoding: bytes, as: UTF8.self)
+            let expected = full(text)
+            if parse(&cache, text) != expected { disagreements.append(text) }
+            if expected != nil { parsed += 1 }
+        }
+        #expect(disagreements.isEmpty, "\(disagreements.prefix(5))")
+        #expect(parsed > 50_000)
+    }
 }

@@ -61,4 +61,38 @@ struct ISOTimestampCacheTests {
         }
         #expect(disagreements.isEmpty, "first: \(disagreements.prefix(5))")
     }
+
+    /// A clock moving on by up to a few minutes a line, through hours, days, month and year ends
+    /// and a leap day, with now and then an hour, minute or separator that `parseISO` refuses
+    /// (`24`, `60`, `2x`, `;`) or another zone or form: another minute of the remembered day is
+    /// read from its hours and minutes, and every answer must still be `parseISO`'s.
+    @Test func agreesWithParseISOOnAMovingClock() {
+        var random = SplitMix64(seed: 1520)
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        var cache = ISOTimestampCache()
+        var seconds = 1_709_100_000  // 28 Feb 2024
+        var disagreements: [String] = []
+        var parsed = 0
+        for _ in 0..<60_000 {
+            seconds += Int.random(in: 0...240, using: &random)
+            let day = CivilDay(daysSinceEpoch: Int32(seconds / 86_400)).components
+            let s = seconds % 86_400
+            let zone = ["+08:00", "+08:00", "+08:00", "Z", "-05:30", "+0800"][Int.random(in: 0..<6, using: &random)]
+            let separator = Int.random(in: 0..<20, using: &random) == 0 ? " " : "T"
+            let fraction = Int.random(in: 0..<10, using: &random) == 0 ? "" : ".\(Int.random(in: 100...999, using: &random))"
+            var bytes = Array(
+                "\(day.year)-\(two(day.month))-\(two(day.day))\(separator)\(two(s / 3600)):\(two(s / 60 % 60)):\(two(s % 60))\(fraction)\(zone)"
+                    .utf8)
+            if Int.random(in: 0..<10, using: &random) == 0 {
+                let at = [10, 11, 12, 13, 14, 15, 16][Int.random(in: 0..<7, using: &random)]
+                bytes[at] = Array("2469x;:t".utf8)[Int.random(in: 0..<8, using: &random)]
+            }
+            let expected = bytes.withUnsafeBufferPointer { TimestampParser.parseISO($0) }
+            let cached = bytes.withUnsafeBufferPointer { cache.parse($0) }
+            if cached != expected { disagreements.append(String(decoding: bytes, as: UTF8.self)) }
+            if expected != nil { parsed += 1 }
+        }
+        #expect(disagreements.isEmpty, "first: \(disagreements.prefix(5))")
+        #expect(parsed > 50_000)
+    }
 }

@@ -11,6 +11,9 @@ public struct ISOTimestampCache: Sendable {
     @usableFromInline var zoneLength = 0
     /// The remembered minute's start, in Unix milliseconds.
     @usableFromInline var minuteMillis: Int64 = 0
+    /// The start of the remembered day in the remembered zone (the minute less its hours and
+    /// minutes), in Unix milliseconds: another minute of that day is read from `HH:MM`.
+    @usableFromInline var dayMillis: Int64 = 0
 
     public init() {}
 
@@ -39,8 +42,21 @@ public struct ISOTimestampCache: Sendable {
         let head = (raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
         guard let (secondMillis, zoneStart) = TimestampParser.isoSeconds(b) else { return nil }
         let length = b.count - zoneStart
-        if head == prefix, length == zoneLength, Self.zoneWord(raw, b.count, length) == zone {
+        let sameZone = zoneLength > 0 && length == zoneLength && Self.zoneWord(raw, b.count, length) == zone
+        if sameZone && head == prefix {
             return minuteMillis + Int64(secondMillis)
+        }
+        // Another minute of the remembered day (`YYYY-MM-DDT`, bytes 0..<11, which `parseISO`
+        // validated) and zone: `parseISO` is the day's start plus HH:MM and the seconds, each
+        // checked as it checks them. (A log changes minute every few dozen lines, and the full
+        // parse was the tenth of a logfmt line's instructions.)
+        if sameZone && head.0 == prefix.0 && (head.1 ^ prefix.1) & 0xFF_FFFF == 0 && base[13] == 0x3A,
+            let hour = CLFTimestampCache.twoDigits(base, 11), hour <= 23, let minute = CLFTimestampCache.twoDigits(base, 14),
+            minute <= 59
+        {
+            prefix = head
+            minuteMillis = dayMillis &+ Int64(hour &* 3600 &+ minute &* 60) &* 1000
+            return minuteMillis &+ Int64(secondMillis)
         }
         guard let millis = TimestampParser.parseISO(b) else { return nil }
         if length <= 6 {
@@ -48,6 +64,10 @@ public struct ISOTimestampCache: Sendable {
             zoneLength = length
             zone = Self.zoneWord(raw, b.count, length)
             minuteMillis = millis - Int64(secondMillis)
+            let hoursAndMinutes =
+                Int64(base[11] &- 0x30) * 36_000 + Int64(base[12] &- 0x30) * 3600
+                + Int64(base[14] &- 0x30) * 600 + Int64(base[15] &- 0x30) * 60
+            dayMillis = minuteMillis - hoursAndMinutes * 1000
         }
         return millis
     }
@@ -73,6 +93,8 @@ public struct ISOTimestampCache: Sendable {
     /// The last `length` (1...6) bytes before `end`, as the top bytes of a word.
     @inlinable @inline(__always)
     static func zoneWord(_ raw: UnsafeRawPointer, _ end: Int, _ length: Int) -> UInt64 {
-        raw.loadUnaligned(fromByteOffset: end - 8, as: UInt64.self) >> UInt64(8 * (8 - length))
+        // Wrapping and masking arithmetic (`end` ≥ 20, `length` 1...6): `-` and `>>` tested
+        // their operands on every line.
+        raw.loadUnaligned(fromByteOffset: end &- 8, as: UInt64.self) &>> UInt64(truncatingIfNeeded: 8 &* (8 &- length))
     }
 }

@@ -202,15 +202,36 @@ final class HTTPEventMatcher {
                     | Self.movemask(_mm_cmpeq_epi8(high, entry.load(fromByteOffset: 16, as: __m128i.self))) &<< 16
                 if same | ~within == .max { return entry.load(fromByteOffset: 40, as: UnsafeBufferPointer<UInt8>.self) }
             }
-            let event = classifyUnremembered(requestLine: p, start, end, readable: readable)
-            entry.storeBytes(of: low, as: __m128i.self)
-            entry.storeBytes(of: high, toByteOffset: 16, as: __m128i.self)
-            entry.storeBytes(of: length, toByteOffset: 32, as: Int.self)
-            entry.storeBytes(of: event, toByteOffset: 40, as: UnsafeBufferPointer<UInt8>.self)
-            return event
+            return classifyAndRemember(requestLine: p, start, end, readable: readable, at: entry)
         }
         #endif
-        return classifyUnremembered(requestLine: p, start, end, readable: readable)
+        return classifyOnce(requestLine: p, start, end, readable: readable)
+    }
+
+    /// A request line not remembered at `entry` (the place of its hash): classified, then
+    /// remembered there. Behind a call, as is `classifyOnce`: so that the remembered line's path
+    /// is small enough to be inlined into the line loops (with the rest inlined too, the compiler
+    /// kept `classify` a call, which saved and restored five registers every line).
+    #if arch(x86_64)
+    @inline(never)
+    private func classifyAndRemember(
+        requestLine p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, readable: Int, at entry: UnsafeMutableRawPointer
+    ) -> UnsafeBufferPointer<UInt8> {
+        let event = classifyUnremembered(requestLine: p, start, end, readable: readable)
+        entry.storeBytes(of: _mm_loadu_si128(UnsafeRawPointer(p + start).assumingMemoryBound(to: __m128i.self)), as: __m128i.self)
+        entry.storeBytes(
+            of: _mm_loadu_si128(UnsafeRawPointer(p + (start &+ 16)).assumingMemoryBound(to: __m128i.self)), toByteOffset: 16,
+            as: __m128i.self)
+        entry.storeBytes(of: end &- start, toByteOffset: 32, as: Int.self)
+        entry.storeBytes(of: event, toByteOffset: 40, as: UnsafeBufferPointer<UInt8>.self)
+        return event
+    }
+    #endif
+
+    /// `classifyUnremembered` behind a call, for request lines the table does not take.
+    @inline(never)
+    private func classifyOnce(requestLine p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, readable: Int) -> UnsafeBufferPointer<UInt8> {
+        classifyUnremembered(requestLine: p, start, end, readable: readable)
     }
 
     /// `classify(requestLine:_:_:readable:)` without the remembered lines.

@@ -17,6 +17,8 @@ struct LogfmtParser {
     /// repeat their keys in the same order, or in a few orders (with and without a user, say),
     /// and a compare replaces the table's hash and probe. (The JSON walk keeps the same guesses.)
     private let guesses: UnsafeMutablePointer<KeyGuess>
+    /// A line's candidates (`Candidates`).
+    private let candidates: UnsafeMutablePointer<Candidates>
     private static let guessPositions = 16
 
     struct KeyGuess {
@@ -60,6 +62,7 @@ struct LogfmtParser {
     init(fields: FieldTable) {
         self.fields = fields
         guesses = .allocate(capacity: 2 * Self.guessPositions)
+        candidates = .allocate(capacity: 1)
         guesses.initialize(repeating: KeyGuess(), count: 2 * Self.guessPositions)
         userScratch = .allocate(capacity: LineReader.maximumLineLength)
         eventScratch = .allocate(capacity: LineReader.maximumLineLength)
@@ -68,6 +71,7 @@ struct LogfmtParser {
 
     func deallocate() {
         guesses.deallocate()
+        candidates.deallocate()
         userScratch.deallocate()
         eventScratch.deallocate()
         timeScratch.deallocate()
@@ -120,7 +124,10 @@ struct LogfmtParser {
         let n = line.count
         var i = 0
         var pairs = 0
-        var found = Candidates()
+        // In memory on purpose: offered to three times a line, while the pair loop needs its
+        // registers for the line and the guesses.
+        let found = candidates
+        found.initialize(to: Candidates())
         while true {
             // One space before the next key, the usual case, in one test; else the loop.
             if i &+ 1 < n && p[i] == 0x20 && p[i &+ 1] > 0x20 {
@@ -188,24 +195,24 @@ struct LogfmtParser {
                 i = Self.bareValueEnd(p, from: i, n)
                 value = UnsafeBufferPointer(start: p + start, count: i &- start)
             }
-            guard found.offer(field, value, escaped: escaped) else { return .rejected(.ambiguousField) }
+            guard found.pointee.offer(field, value, escaped: escaped) else { return .rejected(.ambiguousField) }
         }
         guard pairs > 0 else { return .rejected(.notLogfmt) }
-        let ts = found.timestamp
+        let ts = found.pointee.timestamp
         guard ts.rank != Candidate.none else { return .rejected(.missingTimestamp) }
         let timeText = ts.escaped ? Self.unescape(ts.value, into: timeScratch, capacity: 64) : ts.value
         guard let millis = timestamps.parse(timeText) ?? TimestampParser.parseEpoch(timeText) else {
             return .rejected(.invalidTimestamp)
         }
         var userBytes: UnsafeBufferPointer<UInt8>?
-        if found.user.rank != Candidate.none {
-            let user = found.user
+        if found.pointee.user.rank != Candidate.none {
+            let user = found.pointee.user
             let bytes = user.escaped ? Self.unescape(user.value, into: userScratch, capacity: LineReader.maximumLineLength) : user.value
             userBytes = bytes.isEmpty || (bytes.count == 1 && bytes[0] == 0x2D) ? nil : bytes
         }
         var eventBytes: UnsafeBufferPointer<UInt8>?
-        if found.event.rank != Candidate.none {
-            let event = found.event
+        if found.pointee.event.rank != Candidate.none {
+            let event = found.pointee.event
             let bytes = event.escaped ? Self.unescape(event.value, into: eventScratch, capacity: LineReader.maximumLineLength) : event.value
             eventBytes = bytes.isEmpty ? nil : bytes
         }
