@@ -8,18 +8,32 @@ import Testing
 struct YAMLMappingTests {
     func document(_ text: String) throws -> YAMLMapping { try YAMLMapping.parseDocument(text, file: "test.yaml") }
 
-    @Test func booleansInYAML11Spellings() throws {
+    @Test func booleansAsYamsReadsThem() throws {
         for (word, value) in [
-            ("true", true), ("True", true), ("TRUE", true), ("yes", true), ("On", true), ("false", false),
+            ("true", true), ("True", true), ("TRUE", true), ("TrUe", true), ("yes", true), ("On", true), ("false", false),
             ("False", false), ("NO", false), ("off", false), ("!!bool \"true\"", true),
         ] {
             #expect(try document("flag: \(word)\n").bool("flag") == value, "\(word)")
         }
-        // Quoted, or spelt otherwise, it is text.
-        for word in ["\"true\"", "'false'", "tRuE", "1", "y", "truth"] {
+        // Quoted or tagged as a string, it is text; other words are not booleans.
+        for word in ["\"true\"", "'false'", "!!str true", "1", "y", "truth"] {
             #expect((try? document("flag: \(word)\n").bool("flag")) == nil, "\(word)")
         }
         #expect(try document("other: 1\n").bool("flag") == nil)
+    }
+
+    /// A key given twice, also when one is quoted and looks like a number: rejected, and the
+    /// message names the line of its first use.
+    @Test func duplicateKeysNameTheirLine() {
+        for text in ["a: 1\nflag: x\nflag: y\n", "a: 1\n1: x\n\"1\": y\n"] {
+            do {
+                _ = try document(text)
+                Issue.record("accepted: \(text)")
+            } catch {
+                #expect("\(error)".hasPrefix("test.yaml:2:"), "\(error)")
+                #expect("\(error)".contains("duplicate key"), "\(error)")
+            }
+        }
     }
 
     @Test func textNumbersAndNulls() throws {

@@ -22,7 +22,7 @@ import Testing
                         // Long: the whole suite runs tests in parallel, and other suites' work
                         // can hold the concurrency pool's threads for minutes under load (the
                         // gate waited 121 s once); only a pool that never frees one times out.
-                        return gate.wait(timeout: .now() + .seconds(600)) == .success
+                        return gate.wait(timeout: .now() + .seconds(300)) == .success
                     }
                 }
             }

@@ -32,8 +32,9 @@ public struct YAMLMapping {
 
     /// Parses a whole document whose root must be a mapping.
     ///
-    /// Plain scalars stay text (`Resolver.basic`: no implicit tags): every typed read below
-    /// converts the text itself, `bool` with YAML 1.1's words. Yams' default resolver compiles
+    /// No implicit tags are resolved (`Resolver.basic`): every typed read below converts the
+    /// text itself, and `bool` (Yams' `Bool.construct`) refuses only scalars tagged as strings,
+    /// which quoted ones still are, so it answers as before. Yams' default resolver compiles
     /// seven regular expressions (through ICU) the first time it is used, which took ~2 ms of
     /// every command's start (uprobes on `custody check`), and its default constructor builds
     /// tables nothing here reads.
@@ -132,11 +133,7 @@ public struct YAMLMapping {
 
     public func bool(_ key: String) throws -> Bool? {
         guard let value = node(key) else { return nil }
-        guard case .scalar(let scalar) = value,
-            let bool = scalar.tag.description == Tag.Name.bool.rawValue ? Bool.construct(from: scalar) : Self.plainBool(scalar)
-        else {
-            throw error(key, "expected true or false")
-        }
+        guard case .scalar = value, let bool = value.bool else { throw error(key, "expected true or false") }
         return bool
     }
 
@@ -179,17 +176,6 @@ public struct YAMLMapping {
 
     // MARK: helpers
 
-    /// A plain `true`/`false` (and YAML 1.1's `yes`, `no`, `on`, `off`) in the spellings YAML 1.1
-    /// resolves as booleans: all lower case, capitalised, or all upper case. Quoted, it is text.
-    static func plainBool(_ scalar: Node.Scalar) -> Bool? {
-        guard scalar.style == .plain else { return nil }
-        switch scalar.string {
-        case "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON": return true
-        case "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF": return false
-        default: return nil
-        }
-    }
-
     static func isNull(_ scalar: Node.Scalar) -> Bool {
         scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string)
     }
@@ -199,6 +185,8 @@ public struct YAMLMapping {
     static func line(of error: YamlError) -> Int? {
         switch error {
         case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
+        // The first of the duplicated keys.
+        case .duplicatedKeysInMapping(_, let context): return context.mark.line
         default: return nil
         }
     }
