@@ -69,4 +69,18 @@ struct UserIndexTests {
         #expect(index.adoptDistinct(count: 1) { _ in "u2" } == nil)
         #expect(index.names == ["u1"])
     }
+
+    /// A second file holding the adopted users again: the table is sized as when the first file
+    /// was interned, not for twice the users (which doubled a check's memory for the table).
+    @Test func adoptedThenSeenAgainSizesTheTableAsInterning() {
+        let names = (0..<20_000).map(name)
+        var plain = UserIndex()
+        _ = plain.intern(count: names.count) { names[$0] }
+        _ = plain.intern(count: names.count) { names[$0] }
+        var adopting = UserIndex()
+        _ = adopting.adoptDistinct(count: names.count) { names[$0] }
+        _ = adopting.intern(count: names.count) { names[$0] }
+        #expect(adopting.tableSlots == plain.tableSlots)
+        #expect(adopting.names == plain.names)
+    }
 }

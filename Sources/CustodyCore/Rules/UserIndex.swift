@@ -37,6 +37,9 @@ public struct UserIndex: Sendable {
 
     public var count: Int { names.count }
 
+    /// Slots of the lookup table (for tests of its sizing).
+    var tableSlots: Int { slots.count }
+
     public init() {}
 
     /// Names looked up per table reservation: the table is sized for all of them being new, and
@@ -56,7 +59,10 @@ public struct UserIndex: Sendable {
 
     /// The ids of `count` names (`name(i)` for i in 0..<count), adding new names in order.
     public mutating func intern(count: Int, _ name: (Int) -> String) -> [Int32] {
-        if tableBehind { rebuild(for: names.count + count) }
+        // Sized for the names so far and one batch: sizing for all `count` names as new (the
+        // usual second file holds the first one's users again) doubled the table (+30 MB of a
+        // check with 1,000,000 users, make bench); each batch grows it as needed.
+        if tableBehind { rebuild(for: names.count + min(count, Self.batch)) }
         var ids = [Int32](repeating: 0, count: count)
         // The first file's names are all new: one table for all of them at once, not a rehash
         // of every name so far at each doubling (a tenth of a one-file check's serial tail).
