@@ -54,7 +54,7 @@ public struct UserIndex: Sendable {
         names.reserveCapacity(count)
         for i in 0..<count { names.append(name(i)) }
         tableBehind = !names.isEmpty
-        return (0..<Int32(count)).map { $0 }
+        return Array(0..<Int32(count))
     }
 
     /// The ids of `count` names (`name(i)` for i in 0..<count), adding new names in order.

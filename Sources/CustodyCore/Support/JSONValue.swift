@@ -119,12 +119,6 @@ public indirect enum JSONValue: Equatable, Sendable {
             out.append("}")
         }
     }
-
-    public static func quote(_ s: String, into out: inout String) {
-        var text = JSONText()
-        text.quote(s)
-        out += text.string
-    }
 }
 
 /// JSON text being written, as UTF-8 bytes: appending to a `String` piece by piece (its

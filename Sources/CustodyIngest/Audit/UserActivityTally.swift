@@ -132,12 +132,10 @@ final class UserActivityTally {
         let activities = [UserFileActivity](unsafeUninitializedCapacity: total) { buffer, initialized in
             let shared = FinishShared(tally: self, slots: buffer.baseAddress!)
             if parts == 1 {
-                for id in 0..<total { (shared.slots + id).initialize(to: activity(of: id)) }
+                shared.fill(0..<total)
             } else {
                 DispatchQueue.concurrentPerform(iterations: parts) { part in
-                    for id in (part * total / parts)..<((part + 1) * total / parts) {
-                        (shared.slots + id).initialize(to: shared.tally.activity(of: id))
-                    }
+                    shared.fill((part * total / parts)..<((part + 1) * total / parts))
                 }
             }
             initialized = total
@@ -147,8 +145,8 @@ final class UserActivityTally {
             for id in 0..<total where publishesIndex[id] >= 0 {
                 let v = activities[id].verifiedAt
                 let uncovered = publishes[Int(publishesIndex[id])]
-                var p = uncovered.pending
-                if let v { p.prune(verifiedAt: v) }
+                // Already pruned to the file's own verification by `activity(of:)`.
+                let p = activities[id].pending
                 let name = activities[id].user
                 if p.isExact {
                     if !p.isEmpty { pendingTimes[name] = p.exact }
@@ -183,6 +181,10 @@ final class UserActivityTally {
     private struct FinishShared: @unchecked Sendable {
         let tally: UserActivityTally
         let slots: UnsafeMutablePointer<UserFileActivity>
+
+        func fill(_ ids: Range<Int>) {
+            for id in ids { (slots + id).initialize(to: tally.activity(of: id)) }
+        }
     }
 
     // MARK: the queue
