@@ -6,9 +6,13 @@ extension CheckReport {
     /// without the whole report as one value and one string (with a finding for each of
     /// hundreds of thousands of users, about a kilobyte each).
     public func writeJSON(to emit: (String) -> Void) {
-        JSONValue.writePretty(
-            object: jsonMembers(findings: .array([])), streaming: "findings", count: findings.count,
-            item: { findings[$0].jsonMembers }, to: emit)
+        // Each finding is written in place (a subscript of the array itself copied it, a retain
+        // and a release for each of its strings).
+        findings.withUnsafeBufferPointer { findings in
+            JSONValue.writePretty(
+                object: jsonMembers(findings: .array([])), streaming: "findings", count: findings.count,
+                writeItem: { findings[$0].write(into: &$1, indent: 2) }, to: emit)
+        }
     }
 
     private func jsonMembers(findings: JSONValue) -> [(String, JSONValue)] {

@@ -135,15 +135,25 @@ public struct CheckReport: Sendable, Equatable {
                     file: file.path, line: issues.firstAnonymousPublishLines.first,
                     count: issues.anonymousPublishes, lines: issues.firstAnonymousPublishLines))
         }
+        // A file's name as shown, once per file rather than once per user.
+        var shownPaths: [String: String] = [:]
+        findings.reserveCapacity(findings.count + realName.violatingUsers.count)
         for user in realName.violatingUsers {
             let path = locate?(user.first) ?? (files.indices.contains(Int(user.first.file)) ? files[Int(user.first.file)].path : "?")
+            let shownPath: String
+            if let known = shownPaths[path] {
+                shownPath = known
+            } else {
+                shownPath = shown(path)
+                shownPaths[path] = shownPath
+            }
             let time = TimestampParser.formatUTC(user.first.millis)
             let status = user.verifiedAt.map { "verified at \(TimestampParser.formatUTC($0))" } ?? "never verified"
             findings.append(
                 Finding(
                     rule: .violatingUser, severity: .error,
                     message:
-                        "user \(user.user) published \(user.events) time\(user.events == 1 ? "" : "s") before verifying (\(status)); first at \(shown(path)):\(user.first.line), \(time)",
+                        "user \(user.user) published \(user.events) time\(user.events == 1 ? "" : "s") before verifying (\(status)); first at \(shownPath):\(user.first.line), \(time)",
                     user: user.user, file: path, line: user.first.line, time: time, count: user.events))
         }
         let inputs = Inputs(

@@ -105,6 +105,55 @@ public struct Finding: Sendable, Equatable {
 
     public var json: JSONValue { .object(jsonMembers) }
 
+    /// Writes `json` pretty-printed at depth `indent`, the same bytes as
+    /// `json.write(into:indent:)`, without building the members as values first: a check report
+    /// writes one finding for every user who published before verifying, and building them was
+    /// most of the time it took to write one with 100,000 such users (perf).
+    func write(into out: inout JSONText, indent: Int) {
+        let inner = indent + 1
+        out.append("{")
+        out.member("rule", indent: inner, first: true)
+        out.quote(rule.rawValue)
+        out.member("severity", indent: inner, first: false)
+        out.quote(severity.rawValue)
+        out.member("message", indent: inner, first: false)
+        out.quote(message)
+        if let day {
+            out.member("day", indent: inner, first: false)
+            out.quote(day.description)
+        }
+        if let user {
+            out.member("user", indent: inner, first: false)
+            out.quote(user)
+        }
+        if let file {
+            out.member("file", indent: inner, first: false)
+            out.quote(file)
+        }
+        if let line {
+            out.member("line", indent: inner, first: false)
+            out.append(line)
+        }
+        if let time {
+            out.member("time", indent: inner, first: false)
+            out.quote(time)
+        }
+        if let offset {
+            out.member("offset", indent: inner, first: false)
+            out.append(offset)
+        }
+        if let count {
+            out.member("count", indent: inner, first: false)
+            out.append(count)
+        }
+        if let lines {
+            out.member("lines", indent: inner, first: false)
+            JSONValue.array(lines.map { .int($0) }).write(into: &out, indent: inner)
+        }
+        out.newline(indent: indent)
+        out.append("}")
+    }
+
     /// The members of `json`, in order.
     public var jsonMembers: [(String, JSONValue)] {
         var pairs: [(String, JSONValue)] = [

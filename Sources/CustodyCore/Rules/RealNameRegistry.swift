@@ -1,5 +1,11 @@
 import CPrefetch
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The real-name rule over all inputs: merges what each file says about each user, in any order,
 /// and settles who published before verifying.
 ///
@@ -172,7 +178,7 @@ public struct RealNameRegistry: Sendable {
                 events += count
             }
         }
-        violating.sort { $0.user < $1.user }
+        Self.sortByUser(&violating)
         let verified = verifiedAt.reduce(0) { $0 + ($1 != .max ? 1 : 0) }
         return RealNameResult(usersSeen: verifiedAt.count, verifiedUsers: verified, violatingUsers: violating, violatingEvents: events)
     }
@@ -189,12 +195,13 @@ extension RealNameRegistry {
         onDays window: ClosedRange<Int32>, day: (Int64) -> Int32,
         recount: (_ file: Int32, _ verifiedAt: [String: Int64]) throws -> [String: Int]?
     ) rethrows -> ViolationCount {
-        var counts: [String: Int] = [:]
+        // Users with violations found here, by id (names are hashed only for the rare recounts).
+        var counted: [Int32] = []
+        var events = 0
         var needed: [Int32: [String: Int64]] = [:]
         for id in verifiedAt.indices where uncoveredIndex[id] >= 0 {
             let entry = uncovered[Int(uncoveredIndex[id])]
             let v = verifiedAt[id]
-            let user = users.names[id]
             var count = 0
             for t in entry.exact where t < v && window.contains(day(t)) { count += 1 }
             for span in entry.spans where span.earliest < v {
@@ -204,16 +211,68 @@ extension RealNameRegistry {
                 if span.latest < v && first >= window.lowerBound && last <= window.upperBound {
                     count += span.count
                 } else {
-                    needed[span.file, default: [:]][user] = v
+                    needed[span.file, default: [:]][users.names[id]] = v
                 }
             }
-            if count > 0 { counts[user] = count }
+            if count > 0 {
+                counted.append(Int32(id))
+                events += count
+            }
         }
-        for (file, targets) in needed.sorted(by: { $0.key < $1.key }) {
-            guard let found = try recount(file, targets) else { continue }
-            for (user, n) in found where n > 0 { counts[user, default: 0] += n }
+        // Users whose violations only the recounts found.
+        var recountedOnly = Set<String>()
+        if !needed.isEmpty {
+            let countedNames = Set(counted.map { users.names[Int($0)] })
+            for (file, targets) in needed.sorted(by: { $0.key < $1.key }) {
+                guard let found = try recount(file, targets) else { continue }
+                for (user, n) in found where n > 0 {
+                    events += n
+                    if !countedNames.contains(user) { recountedOnly.insert(user) }
+                }
+            }
         }
-        return ViolationCount(users: counts.count, events: counts.values.reduce(0, +))
+        return ViolationCount(users: counted.count + recountedOnly.count, events: events)
+    }
+}
+
+extension RealNameRegistry {
+    /// Sorts `users` by name as `String`'s `<` orders them. When every name is ASCII that is
+    /// the order of their bytes: the names are copied back to back into one buffer and sorted
+    /// by their first eight bytes as one integer, then by `memcmp` of the rest, without
+    /// touching a `String`. Sorting 100,000 names through `String`'s `<` (a retain, a release
+    /// and a call per comparison) was a fifth of the time a check took after its last file was
+    /// read (perf).
+    static func sortByUser(_ users: inout [ViolatingUser]) {
+        var bytes: [UInt8] = []
+        var keys: [(prefix: UInt64, start: Int32, length: Int32, index: Int32)] = []
+        keys.reserveCapacity(users.count)
+        for (i, user) in users.enumerated() {
+            let start = bytes.count
+            var prefix: UInt64 = 0
+            for (k, c) in user.user.utf8.enumerated() {
+                if c >= 0x80 || bytes.count >= Int(Int32.max) {
+                    users.sort { $0.user < $1.user }
+                    return
+                }
+                if k < 8 { prefix |= UInt64(c) << (56 - 8 * UInt64(k)) }
+                bytes.append(c)
+            }
+            keys.append((prefix, Int32(start), Int32(bytes.count - start), Int32(i)))
+        }
+        bytes.withUnsafeBufferPointer { buffer in
+            let base = buffer.baseAddress
+            keys.sort { a, b in
+                if a.prefix != b.prefix { return a.prefix < b.prefix }
+                // The first eight bytes are equal (a shorter name is zero-padded there).
+                let shorter = Int(min(a.length, b.length))
+                if shorter > 8, let base {
+                    let order = memcmp(base + Int(a.start) + 8, base + Int(b.start) + 8, shorter - 8)
+                    if order != 0 { return order < 0 }
+                }
+                return a.length < b.length
+            }
+        }
+        users = keys.map { users[Int($0.index)] }
     }
 }
 

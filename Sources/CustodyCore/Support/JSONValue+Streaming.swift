@@ -11,6 +11,18 @@ extension JSONValue {
         item: (Int) -> [(String, JSONValue)], chunk: Int = 1 << 16,
         to emit: (String) -> Void
     ) {
+        writePretty(
+            object: pairs, streaming: key, count: count, writeItem: { JSONValue.object(item($0)).write(into: &$1, indent: 2) },
+            chunk: chunk, to: emit)
+    }
+
+    /// `writePretty(object:streaming:count:item:chunk:to:)` with each item written by
+    /// `writeItem(index, &text)` at depth two, as `JSONValue.write(into:indent:)` would.
+    static func writePretty(
+        object pairs: [(String, JSONValue)], streaming key: String, count: Int,
+        writeItem: (Int, inout JSONText) -> Void, chunk: Int = 1 << 16,
+        to emit: (String) -> Void
+    ) {
         var out = JSONText()
         if pairs.isEmpty {
             emit("{}")
@@ -35,7 +47,7 @@ extension JSONValue {
             for j in 0..<count {
                 if j > 0 { out.append(",") }
                 out.newline(indent: 2)
-                JSONValue.object(item(j)).write(into: &out, indent: 2)
+                writeItem(j, &out)
                 if out.count >= chunk {
                     emit(out.string)
                     out.removeAll()

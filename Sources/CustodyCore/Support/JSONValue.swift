@@ -136,6 +136,36 @@ struct JSONText {
         if s.utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil { bytes.append(contentsOf: s.utf8) }
     }
 
+    /// `i` in decimal, as `String(i)` writes it, without building that string.
+    mutating func append(_ i: Int) {
+        guard i >= 0 else {
+            append(String(i))
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { raw in
+            var v = UInt(i)
+            var at = raw.count
+            repeat {
+                at -= 1
+                raw[at] = UInt8(truncatingIfNeeded: 0x30 &+ v % 10)
+                v /= 10
+            } while v > 0
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[at...]))
+        }
+    }
+
+    /// `"key": ` for a key that needs no escape, at depth `indent` (see `JSONValue.write`).
+    mutating func member(_ key: StaticString, indent: Int, first: Bool) {
+        if !first { bytes.append(0x2C) }
+        newline(indent: indent)
+        bytes.append(0x22)
+        bytes.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+        bytes.append(0x22)
+        bytes.append(0x3A)
+        bytes.append(0x20)
+    }
+
     /// A line break and `indent` levels of two spaces.
     mutating func newline(indent: Int) {
         bytes.append(0x0A)

@@ -32,7 +32,27 @@ public struct CivilDay: Hashable, Comparable, Sendable, CustomStringConvertible 
     /// `YYYY-MM-DD`.
     public var description: String {
         let (y, m, d) = components
-        return "\(Self.pad(y, 4))-\(Self.pad(m, 2))-\(Self.pad(d, 2))"
+        guard (0...9999).contains(y) else { return "\(Self.pad(y, 4))-\(Self.pad(m, 2))-\(Self.pad(d, 2))" }
+        return String(unsafeUninitializedCapacity: 10) { out in
+            Self.writeDigits(y, 4, into: out, at: 0)
+            out[4] = 0x2D
+            Self.writeDigits(m, 2, into: out, at: 5)
+            out[7] = 0x2D
+            Self.writeDigits(d, 2, into: out, at: 8)
+            return 10
+        }
+    }
+
+    /// Writes `value` (0 ≤ value < 10^width) as `width` decimal digits, zero-padded, at `offset`.
+    @inline(__always)
+    static func writeDigits(_ value: Int, _ width: Int, into out: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
+        var v = value
+        var i = offset + width - 1
+        while i >= offset {
+            out[i] = UInt8(truncatingIfNeeded: 0x30 + v % 10)
+            v /= 10
+            i -= 1
+        }
     }
 
     static func pad(_ value: Int, _ width: Int) -> String {

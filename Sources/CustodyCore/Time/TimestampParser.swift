@@ -174,7 +174,30 @@ public enum TimestampParser {
         let days = floorDiv(seconds, 86_400)
         let rem = Int(seconds - days * 86_400)
         let day = CivilDay(daysSinceEpoch: Int32(days))
-        return
-            "\(day)T\(CivilDay.pad(rem / 3600, 2)):\(CivilDay.pad(rem / 60 % 60, 2)):\(CivilDay.pad(rem % 60, 2)).\(CivilDay.pad(ms, 3))Z"
+        let (y, m, d) = day.components
+        // Written into the string's own storage: a check report formats one or two of these for
+        // every user who published before verifying, and the interpolated form below built a
+        // string for each of its seven parts.
+        guard (0...9999).contains(y) else {
+            return
+                "\(day)T\(CivilDay.pad(rem / 3600, 2)):\(CivilDay.pad(rem / 60 % 60, 2)):\(CivilDay.pad(rem % 60, 2)).\(CivilDay.pad(ms, 3))Z"
+        }
+        return String(unsafeUninitializedCapacity: 24) { out in
+            CivilDay.writeDigits(y, 4, into: out, at: 0)
+            out[4] = 0x2D
+            CivilDay.writeDigits(m, 2, into: out, at: 5)
+            out[7] = 0x2D
+            CivilDay.writeDigits(d, 2, into: out, at: 8)
+            out[10] = 0x54  // T
+            CivilDay.writeDigits(rem / 3600, 2, into: out, at: 11)
+            out[13] = 0x3A
+            CivilDay.writeDigits(rem / 60 % 60, 2, into: out, at: 14)
+            out[16] = 0x3A
+            CivilDay.writeDigits(rem % 60, 2, into: out, at: 17)
+            out[19] = 0x2E
+            CivilDay.writeDigits(ms, 3, into: out, at: 20)
+            out[23] = 0x5A  // Z
+            return 24
+        }
     }
 }
