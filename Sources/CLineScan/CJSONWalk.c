@@ -16,6 +16,11 @@
 
 #define GOLDEN 0x9E3779B97F4A7C15ULL
 
+/* After this many lines in a row that the member walk took and no template matched, the
+   templates are left alone for the next CUSTODY_JSON_TEMPLATE_PAUSE_LINES lines. */
+#define CUSTODY_JSON_TEMPLATE_MISS_LIMIT 16
+#define CUSTODY_JSON_TEMPLATE_PAUSE_LINES 1024
+
 static inline uint64_t load64(const uint8_t *p) {
     uint64_t w;
     memcpy(&w, p, 8);
@@ -490,13 +495,25 @@ static custody_json_found walk_avx512(const uint8_t *line, size_t n, custody_jso
     }
     /* The usual line has the shape of one of the last lines: checked whole, not key by key. */
     custody_json_found found;
-    for (int k = 0; k < 2; k++) {
-        const custody_json_template *t = &keys->templates[k];
-        if (t->length != 0 && t->quotes == nq && match_template(t, copy, n, quote_masks, q, &found)) return found;
+    if (keys->template_pause == 0) {
+        for (int k = 0; k < 2; k++) {
+            const custody_json_template *t = &keys->templates[k];
+            if (t->length != 0 && t->quotes == nq && match_template(t, copy, n, quote_masks, q, &found)) {
+                keys->template_misses = 0;
+                return found;
+            }
+        }
+    } else {
+        keys->template_pause--;
     }
     found = walk_members(line, n, q, nq, keys);
     if (found.high & CUSTODY_JSON_ACCEPTED) {
-        if (keys->learn_pause > 0) {
+        if (keys->template_pause > 0) {
+            /* Shapes change too often here to be worth learning: neither matched nor learnt. */
+        } else if (keys->templates[0].length != 0 && ++keys->template_misses >= CUSTODY_JSON_TEMPLATE_MISS_LIMIT) {
+            keys->template_misses = 0;
+            keys->template_pause = CUSTODY_JSON_TEMPLATE_PAUSE_LINES;
+        } else if (keys->learn_pause > 0) {
             keys->learn_pause--;
         } else if (!learn_template(keys, line, n, q, nq, found)) {
             keys->learn_pause = 64;

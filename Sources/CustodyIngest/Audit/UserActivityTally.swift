@@ -141,6 +141,8 @@ final class UserActivityTally {
             initialized = total
         }
         if keepsPublishTimes {
+            // At most one entry per user with publishes: room made once, not grown by doubling.
+            pendingTimes.reserveCapacity(publishes.count)
             // Only users with publish events not covered by a verification in this file.
             for id in 0..<total where publishesIndex[id] >= 0 {
                 let v = activities[id].verifiedAt

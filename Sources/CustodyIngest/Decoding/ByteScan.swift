@@ -34,6 +34,50 @@ enum ByteScan {
         #endif
     }
 
+    /// Bit k of `opens` is set when byte k of the block at `p` is `{` or `[`, of `closes` when it
+    /// is `}` or `]`, of `quotes` when it is `"`, of `backslashes` when it is `\`. Reads exactly
+    /// 16 bytes from `p`.
+    @inline(__always)
+    static func structural(_ p: UnsafePointer<UInt8>) -> (opens: UInt32, closes: UInt32, quotes: UInt32, backslashes: UInt32) {
+        #if arch(x86_64)
+        let block = _mm_loadu_si128(UnsafeRawPointer(p).assumingMemoryBound(to: __m128i.self))
+        // `[` and `{` differ only in bit 5, as do `]` and `}`: one compare each after setting it.
+        let folded = _mm_or_si128(block, _mm_set1_epi8(0x20))
+        let opens = _mm_movemask_epi8(_mm_cmpeq_epi8(folded, _mm_set1_epi8(0x7B)))
+        let closes = _mm_movemask_epi8(_mm_cmpeq_epi8(folded, _mm_set1_epi8(0x7D)))
+        let quotes = _mm_movemask_epi8(_mm_cmpeq_epi8(block, _mm_set1_epi8(0x22)))
+        let backslashes = _mm_movemask_epi8(_mm_cmpeq_epi8(block, _mm_set1_epi8(0x5C)))
+        return (
+            UInt32(truncatingIfNeeded: opens), UInt32(truncatingIfNeeded: closes), UInt32(truncatingIfNeeded: quotes),
+            UInt32(truncatingIfNeeded: backslashes)
+        )
+        #else
+        var opens: UInt32 = 0
+        var closes: UInt32 = 0
+        var quotes: UInt32 = 0
+        var backslashes: UInt32 = 0
+        for k in 0..<blockSize {
+            if p[k] == 0x7B || p[k] == 0x5B { opens |= 1 << UInt32(k) }
+            if p[k] == 0x7D || p[k] == 0x5D { closes |= 1 << UInt32(k) }
+            if p[k] == 0x22 { quotes |= 1 << UInt32(k) }
+            if p[k] == 0x5C { backslashes |= 1 << UInt32(k) }
+        }
+        return (opens, closes, quotes, backslashes)
+        #endif
+    }
+
+    /// Bit k set when an odd number of bits 0...k of `x` (16 bits) are: with `x` a block's
+    /// quotes, the bytes inside a string (its opening quote included, its closing one not).
+    @inline(__always)
+    static func prefixXor16(_ x: UInt32) -> UInt32 {
+        var y = x
+        y ^= y &<< 1
+        y ^= y &<< 2
+        y ^= y &<< 4
+        y ^= y &<< 8
+        return y & 0xFFFF
+    }
+
     /// The first `count` (≤ 8) bytes at `p` as a little-endian integer, zero-padded; reads 8 bytes.
     @inline(__always)
     static func prefixWord(_ p: UnsafePointer<UInt8>, count: Int) -> UInt64 {
