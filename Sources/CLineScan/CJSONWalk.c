@@ -16,7 +16,7 @@
 
 #define GOLDEN 0x9E3779B97F4A7C15ULL
 
-/* After this many lines in a row that the member walk took and no template matched, the
+/* After this many shapes learnt in a row without a template matching a line in between, the
    templates are left alone for the next CUSTODY_JSON_TEMPLATE_PAUSE_LINES lines. */
 #define CUSTODY_JSON_TEMPLATE_MISS_LIMIT 16
 #define CUSTODY_JSON_TEMPLATE_PAUSE_LINES 1024
@@ -123,6 +123,10 @@ __attribute__((always_inline)) static inline int lookup_at(
 
 static inline int is_digit(uint8_t c) { return (uint8_t)(c - '0') < 10; }
 
+/* A space or a tab: blanks the full walk skips too (it also skips line breaks, which a line
+   of a log does not hold). */
+static inline int is_blank(uint8_t c) { return c == ' ' || c == '\t'; }
+
 /* The end of a JSON number at `i` < n (as JSONLineParser.numberEnd), or 0. */
 static inline size_t number_end(const uint8_t *b, size_t i, size_t n) {
     if (b[i] == '-') i++;
@@ -175,6 +179,10 @@ __attribute__((always_inline)) static inline custody_json_found walk_members(
         int field = lookup_at(keys, position, b + i + 1, keyEnd - i - 1, b + n, &rank);
         if (keyEnd + 2 >= n || b[keyEnd + 1] != ':') return refused;
         i = keyEnd + 2;
+        /* Blanks after the colon (`"key": value`, as Python's json.dumps writes by default). */
+        while (is_blank(b[i])) {
+            if (++i >= n) return refused;
+        }
         size_t start = i;
         uint8_t kind;
         uint8_t c = b[i];
@@ -200,7 +208,7 @@ __attribute__((always_inline)) static inline custody_json_found walk_members(
                 i += 4;
                 kind = CUSTODY_JSON_NULL;
             } else {
-                return refused; /* nested values, blanks, anything invalid: the full walk */
+                return refused; /* nested values, anything invalid: the full walk */
             }
         }
         if (field >= 0) {
@@ -215,6 +223,8 @@ __attribute__((always_inline)) static inline custody_json_found walk_members(
         }
         if (b[i] != ',') return refused;
         i++;
+        /* Blanks after the comma (`, "key"`); the next key's quote must follow them. */
+        while (i < n && is_blank(b[i])) i++;
     }
 }
 
@@ -510,13 +520,14 @@ static custody_json_found walk_avx512(const uint8_t *line, size_t n, custody_jso
     if (found.high & CUSTODY_JSON_ACCEPTED) {
         if (keys->template_pause > 0) {
             /* Shapes change too often here to be worth learning: neither matched nor learnt. */
-        } else if (keys->templates[0].length != 0 && ++keys->template_misses >= CUSTODY_JSON_TEMPLATE_MISS_LIMIT) {
-            keys->template_misses = 0;
-            keys->template_pause = CUSTODY_JSON_TEMPLATE_PAUSE_LINES;
         } else if (keys->learn_pause > 0) {
             keys->learn_pause--;
         } else if (!learn_template(keys, line, n, q, nq, found)) {
             keys->learn_pause = 64;
+        } else if (++keys->template_misses >= CUSTODY_JSON_TEMPLATE_MISS_LIMIT) {
+            /* Shape after shape learnt, and none matched since: leave the templates alone. */
+            keys->template_misses = 0;
+            keys->template_pause = CUSTODY_JSON_TEMPLATE_PAUSE_LINES;
         }
     }
     return found;

@@ -79,10 +79,10 @@ typedef struct {
     /// a line whose shape could not be learnt (floats, literals, a long skeleton): such a file
     /// would otherwise try on every line.
     uint32_t learn_pause;
-    /// Lines in a row the member walk took that no template matched, and lines still to go
-    /// without trying the templates: in a file whose lines change shape from line to line (keys
-    /// in any order, members present or not), every line learnt a shape that the next line did
-    /// not have, and paid for two failed matches, the walk and the learning.
+    /// Shapes learnt since a template last matched a line, and lines still to go without trying
+    /// the templates: in a file whose lines change shape from line to line (keys in any order,
+    /// members present or not), every line learnt a shape that the next line did not have, and
+    /// paid for two failed matches, the walk and the learning.
     uint32_t template_misses;
     uint32_t template_pause;
 } custody_json_keys;

@@ -1,0 +1,108 @@
+import CLineScan
+import CustodyCore
+import CustodyTesting
+import Testing
+
+@testable import CustodyIngest
+
+/// JSON lines written with blanks between tokens (`{"ts": "…", "user": "u1"}`, as Python's
+/// `json.dumps` writes by default) go the structural walk when the blanks follow colons and
+/// commas. Over many generated lines with blanks anywhere (spaces, tabs, several, a line break,
+/// before colons and commas, inside braces), a parser using it must give exactly the verdict of a
+/// parser that walks every line in full, and the walk's two forms must agree.
+@Suite("JSON lines parser: blanks between tokens")
+struct JSONSpacedLinesTests {
+    static func verdict(_ parser: inout JSONLineParser, _ bytes: [UInt8]) -> Parsed {
+        switch bytes.withUnsafeBufferPointer({ parser.parse($0) }) {
+        case .record(let r):
+            return .record(
+                millis: r.millis, user: r.user.map { String(decoding: $0, as: UTF8.self) },
+                event: r.event.map { String(decoding: $0, as: UTF8.self) })
+        case .rejected(let rejection): return .rejected(rejection)
+        case .skipped: return .skipped
+        }
+    }
+
+    static func line(_ rng: inout SplitMix64) -> [UInt8] {
+        func blank() -> String {
+            switch Int.random(in: 0..<12, using: &rng) {
+            case 0..<5: return ""
+            case 5..<9: return " "
+            case 9: return "\t"
+            case 10: return "  "
+            default: return ["\r", "\n", " \t", "\u{0B}"].randomElement(using: &rng)!
+            }
+        }
+        let keys = ["ts", "user", "event", "uid", "time", "ip", "n", "ok", "x", "user"]
+        let values = [
+            #""2026-09-20T08:00:01.212+08:00""#, #""2026-09-20T08:00:01Z""#, "1790000000123", #""u1""#, #""post""#, "12345", "-1.5e3",
+            "true", "false", "null", #""a b""#, #""""#, "0", "01",
+        ]
+        var members: [String] = []
+        for _ in 0..<Int.random(in: 1...7, using: &rng) {
+            // Mostly after colons and commas, as real writers put them; sometimes anywhere.
+            let beforeColon = Int.random(in: 0..<8, using: &rng) == 0 ? blank() : ""
+            members.append(
+                "\"\(keys.randomElement(using: &rng)!)\"\(beforeColon):\(blank())\(values.randomElement(using: &rng)!)"
+                    + (Int.random(in: 0..<8, using: &rng) == 0 ? blank() : ""))
+        }
+        let open = Int.random(in: 0..<8, using: &rng) == 0 ? blank() : ""
+        let close = Int.random(in: 0..<8, using: &rng) == 0 ? blank() : ""
+        var text = "{" + open + members.joined(separator: "," + blank()) + close + "}"
+        if Int.random(in: 0..<20, using: &rng) == 0 { text = blank() + text }
+        if Int.random(in: 0..<20, using: &rng) == 0, !text.isEmpty { text.removeLast(Int.random(in: 1...min(3, text.count), using: &rng)) }
+        return Array(text.utf8)
+    }
+
+    @Test(arguments: [21, 22])
+    func blanksGetTheVerdictsOfTheFullWalk(seed: UInt64) throws {
+        let policy = try loadPolicy()
+        let fields = FieldTable(policy.fields)
+        defer { fields.deallocate() }
+        var structural = JSONLineParser(fields: fields)
+        structural.usesStructuralWalk = true
+        structural.pausesStructuralWalk = false
+        var full = JSONLineParser(fields: fields)
+        full.usesStructuralWalk = false
+        defer {
+            structural.deallocate()
+            full.deallocate()
+        }
+        let keys = try #require(fields.structuralKeys())
+        defer { keys.deallocate() }
+        var rng = SplitMix64(seed: seed)
+        var disagreements: [String] = []
+        var takenWithBlanks = 0
+        let lines = 30_000
+        for _ in 0..<lines {
+            let bytes = Self.line(&rng)
+            let fast = Self.verdict(&structural, bytes)
+            let slow = Self.verdict(&full, bytes)
+            if fast != slow { disagreements.append("\(String(decoding: bytes, as: UTF8.self)): \(fast) vs \(slow)") }
+            let avx = bytes.withUnsafeBufferPointer { custody_json_walk($0.baseAddress, $0.count, keys) }
+            let portable = bytes.withUnsafeBufferPointer { custody_json_walk_portable($0.baseAddress, $0.count, keys) }
+            if avx.low != portable.low || avx.high != portable.high {
+                disagreements.append("AVX-512 against portable: \(String(decoding: bytes, as: UTF8.self))")
+            }
+            if portable.high & CUSTODY_JSON_ACCEPTED != 0 && (bytes.contains(0x20) || bytes.contains(0x09)) { takenWithBlanks += 1 }
+        }
+        #expect(disagreements.prefix(5) == [])
+        // The walk takes lines with blanks (after colons and commas), not only compact ones.
+        #expect(takenWithBlanks > lines / 10)
+    }
+
+    @Test func pythonStyleLineIsTakenByTheStructuralWalk() throws {
+        let policy = try loadPolicy()
+        let fields = FieldTable(policy.fields)
+        defer { fields.deallocate() }
+        let keys = try #require(fields.structuralKeys())
+        defer { keys.deallocate() }
+        let line = Array(#"{"ts": "2026-09-20T08:00:01.212+08:00", "user": "u1", "event": "post", "n": 3, "ok": true}"#.utf8)
+        let found = line.withUnsafeBufferPointer { custody_json_walk_portable($0.baseAddress, $0.count, keys) }
+        #expect(found.high & CUSTODY_JSON_ACCEPTED != 0)
+        #expect(
+            parseLine(String(decoding: line, as: UTF8.self), format: .jsonl, policy: policy)
+                == .record(
+                    millis: ms("2026-09-20T08:00:01.212+08:00"), user: "u1", event: "post"))
+    }
+}
