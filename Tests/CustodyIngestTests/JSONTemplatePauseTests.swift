@@ -61,4 +61,40 @@ struct JSONTemplatePauseTests {
         #expect(keys.pointee.template_pause == 0 && keys.pointee.template_misses == 0)
         #expect(keys.pointee.templates.0.length != 0)
     }
+
+    /// The full walk's key predictions (the key that followed each key on the line before) stop
+    /// for 1,024 lines after 16 lines in a row with more keys learnt than predicted; every line
+    /// still gets the verdict a fresh parser (which has predicted nothing) gives it.
+    @Test func keyPredictionsPauseWhenKeysKeepChangingOrder() throws {
+        let policy = try loadPolicy()
+        let fields = FieldTable(policy.fields)
+        defer { fields.deallocate() }
+        var parser = JSONLineParser(fields: fields)
+        parser.usesStructuralWalk = false
+        defer { parser.deallocate() }
+        func verdict(_ parser: inout JSONLineParser, _ bytes: [UInt8]) -> String? {
+            guard case .record(let r) = bytes.withUnsafeBufferPointer({ parser.parse($0) }) else { return nil }
+            return r.user.map { String(decoding: $0, as: UTF8.self) }
+        }
+        func fresh(_ bytes: [UInt8]) -> String? {
+            var parser = JSONLineParser(fields: fields)
+            parser.usesStructuralWalk = false
+            defer { parser.deallocate() }
+            return verdict(&parser, bytes)
+        }
+        var rng = SplitMix64(seed: 9)
+        let order = Array(0..<7)
+        for u in 0..<100 { #expect(verdict(&parser, Self.line(order, user: u)) == "u\(u)") }
+        #expect(parser.keyPredictionPausedLines == 0)
+        for u in 0..<116 {
+            let bytes = Self.line(order.shuffled(using: &rng), user: u)
+            #expect(verdict(&parser, bytes) == fresh(bytes))
+        }
+        #expect(parser.keyPredictionPausedLines == KeySuccessors.pauseLines - 100)
+        for u in 0..<1_000 { #expect(verdict(&parser, Self.line(order, user: u)) == "u\(u)") }
+        #expect(parser.keyPredictionPausedLines == 0)
+        // Predicting again, on lines whose keys keep one order: no new pause.
+        for u in 0..<100 { _ = verdict(&parser, Self.line(order, user: u)) }
+        #expect(parser.keyPredictionPausedLines == 0)
+    }
 }

@@ -34,6 +34,9 @@ struct JSONLineParser {
     static let structuralPauseLines = 1024
     /// Lines the structural walk was tried on (for tests).
     private(set) var structuralAttempts = 0
+    /// Lines the full walk has still to go without predicting keys (for tests; see
+    /// `KeySuccessors.endLine`).
+    var keyPredictionPausedLines: Int { successors.pausedLines }
 
     /// Raw values as `custody_json_walk` reports kinds (it never reports escaped strings).
     private enum Kind: UInt8 {
@@ -198,11 +201,15 @@ struct JSONLineParser {
             i += 1
         } else {
             var previousKey = KeySuccessors.objectStart
+            let predicting = successors.startLine()
+            var predicted = 0
+            var learnt = 0
             while true {
                 guard i < n, p[i] == 0x22 else { return .invalidJSON }
                 let keyStart = i + 1
                 let field: (FieldTable.Field, UInt8)?
-                if let guess = successors.predict(after: previousKey, p + keyStart, available: n - keyStart) {
+                if predicting, let guess = successors.predict(after: previousKey, p + keyStart, available: n - keyStart) {
+                    predicted &+= 1
                     field = guess.pointee.field
                     previousKey = guess.pointee.index
                     if guess.pointee.throughColon {
@@ -224,9 +231,12 @@ struct JSONLineParser {
                             ? fields.match(key, word: ByteScan.prefixWord(p + keyStart, count: key.count))
                             : fields.match(key)
                     }
-                    previousKey = successors.learn(
-                        after: previousKey, key, escaped: escaped, field: field,
-                        colonFollows: keyEnd < n && p[keyEnd] == 0x3A)
+                    if predicting {
+                        previousKey = successors.learn(
+                            after: previousKey, key, escaped: escaped, field: field,
+                            colonFollows: keyEnd < n && p[keyEnd] == 0x3A)
+                        learnt &+= 1
+                    }
                     guard let afterColon = colon(p, keyEnd, n) else { return .invalidJSON }
                     i = afterColon
                 }
@@ -279,6 +289,7 @@ struct JSONLineParser {
                 i += 1
                 break
             }
+            if predicting { successors.endLine(predicted: predicted, learnt: learnt) }
         }
         guard skipSpace(p, i, n) == n else { return .invalidJSON }
         return nil
