@@ -462,8 +462,8 @@ CUSTODY_AVX512_TARGET static int match_template(
     return match_shape(t, copy, n, quote_masks, q, found, 0);
 }
 
-CUSTODY_AVX512_TARGET
-static custody_json_found walk_avx512(const uint8_t *line, size_t n, custody_json_keys *keys) {
+CUSTODY_AVX512_TARGET __attribute__((always_inline))
+static inline custody_json_found walk_avx512(const uint8_t *line, size_t n, custody_json_keys *keys) {
     /* Room for a whole block's 64 positions written past the last quote. */
     uint16_t q[CUSTODY_JSON_FAST_MAX + 64];
     /* The line again, zero after its end, and each block's quotes, for the templates. */
@@ -554,11 +554,25 @@ custody_json_found custody_json_walk(const uint8_t *line, size_t length, custody
         const custody_json_found refused = {0, 0};
         return refused;
     }
-    if (avx512_available()) return walk_avx512(line, length, keys);
+    if (avx512_available()) return custody_json_walk_avx512(line, length, keys);
     return walk_portable(line, length, keys);
 }
 
+/* The AVX-512 walk compiled into its entry point (one call a line, not two). */
+CUSTODY_AVX512_TARGET custody_json_found custody_json_walk_avx512(const uint8_t *line, size_t length, custody_json_keys *keys) {
+    if (length < 2 || length > CUSTODY_JSON_FAST_MAX) {
+        const custody_json_found refused = {0, 0};
+        return refused;
+    }
+    return walk_avx512(line, length, keys);
+}
+
 #else
+
+custody_json_found custody_json_walk_avx512(const uint8_t *line, size_t length, custody_json_keys *keys) {
+    return custody_json_walk_portable(line, length, keys);
+}
+
 
 int custody_json_walk_available(void) { return 0; }
 

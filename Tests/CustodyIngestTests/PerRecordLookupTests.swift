@@ -38,6 +38,61 @@ struct PerRecordLookupTests {
         #expect(wrong.prefix(5) == [])
     }
 
+    /// More names than the cache has places (two ways in each of its sets), asked in runs and
+    /// in turn, so that names share sets, move between the ways and are evicted from both: every
+    /// answer must still be the policy's.
+    @Test func eventRolesThroughFullSets() throws {
+        let policy = try loadPolicy()
+        let table = EventRoleTable(policy: policy)
+        var names = ["view", "upload", "post", "verify_id", "verify_phone", "publish", "comment"]
+        for k in 0..<200 { names.append(k % 3 == 0 ? "verify_phone\(k)" : "event\(k)") }
+        names += names.map { String($0.prefix(16)) + "_" }
+        var random = SplitMix64(seed: 11)
+        var wrong: [String] = []
+        var asked = 0
+        while asked < 40_000 {
+            let name = names[Int.random(in: 0..<names.count, using: &random)]
+            // A run of the same name, then often a switch back to one of the first two.
+            for _ in 0..<Int.random(in: 1...4, using: &random) {
+                for candidate in [name, names[asked % 2]] {
+                    let expected = policy.role(ofEvent: candidate)
+                    let bytes = Array(candidate.utf8) + Array("\",\"x".utf8)
+                    let role = bytes.withUnsafeBufferPointer { table.role(of: UnsafeBufferPointer(rebasing: $0[0..<candidate.utf8.count])) }
+                    if role != expected { wrong.append("\(candidate): \(role) vs \(expected)") }
+                    asked += 1
+                }
+            }
+        }
+        #expect(wrong.prefix(5) == [])
+    }
+
+    /// The tally's lookup of a short key by its slot word alone gives the ids, keys and names
+    /// the lookup by bytes gives, through the table's growths and for keys of every length up
+    /// to eight bytes (zero bytes in them too), new and seen again.
+    @Test func shortKeysByTheirWordAsByTheirBytes() {
+        let byBytes = ByteInterner()
+        let byWord = ByteInterner()
+        var random = SplitMix64(seed: 13)
+        var keys: [[UInt8]] = [[], [0], [0, 0], [0x41, 0]]
+        for k in 0..<6_000 { keys.append((0..<(k % 9)).map { _ in UInt8.random(in: 0...0x7F, using: &random) }) }
+        var wrong = 0
+        for round in 0..<30_000 {
+            let key = round < keys.count ? keys[round] : keys[Int.random(in: 0..<keys.count, using: &random)]
+            let expected = key.withUnsafeBufferPointer { byBytes.intern($0) }
+            let id = key.withUnsafeBufferPointer { buffer in
+                let word = ByteScan.prefixWord(buffer)
+                return byWord.intern(shortKeyOfLength: key.count, probe: byWord.probe(buffer, prefix: word))
+            }
+            if id != expected { wrong += 1 }
+        }
+        #expect(wrong == 0)
+        #expect(byWord.count == byBytes.count)
+        for id in 0..<Int32(byBytes.count) {
+            #expect(Array(byWord.key(id)) == Array(byBytes.key(id)))
+            #expect(byWord.string(id) == byBytes.string(id))
+        }
+    }
+
     /// Ids stay what they were through many growths (keys of every length up to 12 bytes, the
     /// short ones rehashed from their slot word), and names come back as `EscapedText` has them.
     @Test func idsSurviveGrowthAndNamesAreEscapedText() {

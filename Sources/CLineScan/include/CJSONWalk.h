@@ -133,6 +133,9 @@ custody_json_found custody_json_walk(const uint8_t *line, size_t length, custody
 /// use it only where this is 1.
 int custody_json_walk_available(void);
 
+/// custody_json_walk where custody_json_walk_available() is 1 (the caller asked once): the
+/// AVX-512 walk without the question and the second call per line. Elsewhere the portable walk.
+custody_json_found custody_json_walk_avx512(const uint8_t *line, size_t length, custody_json_keys *keys);
 /// custody_json_walk without AVX-512, so tests can check both paths on one machine.
 custody_json_found custody_json_walk_portable(const uint8_t *line, size_t length, custody_json_keys *keys);
 

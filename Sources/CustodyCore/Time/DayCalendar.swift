@@ -8,20 +8,24 @@ import Foundation
 /// value with a cache, not shared state.
 public struct DayCalendar: Sendable {
     public let timeZone: TimeZone
-    private var cachedStart: Int64 = 1
-    private var cachedEnd: Int64 = 0
-    private var cachedDay: Int32 = 0
+    @usableFromInline var cachedStart: Int64 = 1
+    @usableFromInline var cachedEnd: Int64 = 0
+    @usableFromInline var cachedDay: Int32 = 0
 
     public init(timeZone: TimeZone) { self.timeZone = timeZone }
 
     /// The calendar day, in this zone, that contains the instant.
-    @inline(__always)
+    ///
+    /// Inlinable: every record of a check asks, from another module (the line loops), and the
+    /// call was its own symbol in a profile of the four-file check (0.75 % of its CPU).
+    @inlinable @inline(__always)
     public mutating func day(ofMillis millis: Int64) -> Int32 {
         if millis >= cachedStart && millis < cachedEnd { return cachedDay }
         return resolve(millis)
     }
 
-    private mutating func resolve(_ millis: Int64) -> Int32 {
+    @usableFromInline
+    mutating func resolve(_ millis: Int64) -> Int32 {
         let seconds = floorDiv(millis, 1000)
         let offset = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(seconds))))
         let day = floorDiv(seconds + offset, 86_400)

@@ -117,6 +117,36 @@ final class ByteInterner {
         return id
     }
 
+    /// `intern(_:probe:)` for a key of at most eight bytes given as its slot word (`probe.word`,
+    /// the key's bytes little-endian and zero-padded) and length: no buffer of its bytes is
+    /// needed unless it is new. (The tally's queue keeps short keys only as that word, and
+    /// spelling them into a stack buffer per lookup put a stack-protector check on its path.)
+    @inline(__always)
+    func intern(shortKeyOfLength length: Int, probe: Probe) -> Int32 {
+        let word = probe.word
+        var slot = Int(truncatingIfNeeded: probe.hash) & slotMask
+        while true {
+            let s = slots[slot]
+            if s.meta == 0 { break }
+            if s.word == word && Int(s.meta >> 32) == length { return Int32(truncatingIfNeeded: s.meta & 0xFFFF_FFFF) - 1 }
+            slot = (slot + 1) & slotMask
+        }
+        return addShort(word: word, length: length, at: slot)
+    }
+
+    /// A new short key into `slot` (empty), its bytes from its slot word.
+    @inline(never)
+    private func addShort(word: UInt64, length: Int, at slot: Int) -> Int32 {
+        var bytes = word.littleEndian
+        let id = Int32(ends.count)
+        withUnsafeBytes(of: &bytes) {
+            append(UnsafeBufferPointer(start: $0.baseAddress!.assumingMemoryBound(to: UInt8.self), count: length))
+        }
+        slots[slot] = Slot(word: word, meta: UInt64(length) << 32 | UInt64(id + 1))
+        if ends.count * 2 > slotCount { grow() }
+        return id
+    }
+
     /// The id of `key` if present.
     @inline(__always)
     func find(_ key: UnsafeBufferPointer<UInt8>) -> Int32? {

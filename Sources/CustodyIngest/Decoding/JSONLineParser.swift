@@ -21,6 +21,8 @@ struct JSONLineParser {
     /// portable form runs about half again as many instructions a line as the full walk,
     /// Benchmarks/RESULTS.md); tests set it to compare the two walks.
     var usesStructuralWalk = custody_json_walk_available() != 0
+    /// Whether the structural walk's AVX-512 form runs here: then it is called directly.
+    private let walksWithAVX512 = custody_json_walk_available() != 0
     /// Whether the structural walk pauses on files whose lines it keeps refusing (tests that
     /// compare the two walks turn this off so that every line tries both).
     var pausesStructuralWalk = true
@@ -153,7 +155,7 @@ struct JSONLineParser {
         // captures, and leaves every other line (and so every rejection) to the full walk.
         if usesStructuralWalk, let keys = structuralKeys, structuralPause == 0 {
             structuralAttempts &+= 1
-            let found = custody_json_walk(p, n, keys)
+            let found = walksWithAVX512 ? custody_json_walk_avx512(p, n, keys) : custody_json_walk(p, n, keys)
             if found.high & CUSTODY_JSON_ACCEPTED != 0 {
                 structuralRefusals = 0
                 return record(p, n, Captures(found), fallbackMillis: fallbackMillis)

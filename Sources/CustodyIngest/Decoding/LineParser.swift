@@ -18,6 +18,10 @@ public struct LineParser {
     private var combined: CombinedParser
     private let fields: FieldTable
     private let extras: Extras
+    /// `kind == .jsonl && extras.described == nil`, kept as one flag: asked on every line of the
+    /// single pass, the test read the optional kind and the class's field (ten instructions a
+    /// line). Set wherever either changes (`init`, `sniff`).
+    private var inlinesJSON = false
 
     /// Parsers and state that only some formats need, made when first needed.
     final class Extras {
@@ -79,6 +83,7 @@ public struct LineParser {
             kind = format.builtIn
         }
         if let kind { prepare(kind) }
+        inlinesJSON = kind == .jsonl && extras.described == nil
     }
 
     public func deallocate() {
@@ -126,9 +131,10 @@ public struct LineParser {
     /// what the compiler inlines into, and none was.
     @inline(__always)
     mutating func parseInline(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
-        // Spelled out: written as `inlinableFormat == .jsonl`, the compiler no longer inlined
-        // the JSON parser into `RecordReader` (objdump showed the call back).
-        if kind == .jsonl && extras.described == nil { return json.parseInline(line) }
+        // A stored flag, not a computed test: written as `inlinableFormat == .jsonl`, the
+        // compiler no longer inlined the JSON parser into `RecordReader` (objdump showed the
+        // call back).
+        if inlinesJSON { return json.parseInline(line) }
         return parse(line)
     }
 
@@ -225,6 +231,7 @@ public struct LineParser {
         kind = sniffed
         if extras.definition == nil { format = LogFormat(sniffed) }
         prepare(sniffed)
+        inlinesJSON = sniffed == .jsonl && extras.described == nil
         return parse(line)
     }
 
