@@ -7,11 +7,13 @@ import GRDB
 /// files): the same rules and the same report as `custody check`.
 public enum StateAudit {
     /// `userBatch`: the state's users are merged this many at a time (any value gives the same
-    /// report).
+    /// report). `fileOutcomes`, when given, returns what `fileOutcomes(_:)` reads, read elsewhere
+    /// (`custody run` reads it on another connection meanwhile: its log files cannot change
+    /// under the run's lock).
     public static func report(
         database: StateDatabase, vault: Vault, policy: Policy, asOf: CivilDay,
         since: CivilDay?, formats: VaultFormats = .sniffed, inputFindings: [Finding] = [],
-        userBatch: Int = 1 << 16
+        userBatch: Int = 1 << 16, fileOutcomes readFiles: (() throws -> [CheckReport.FileOutcome])? = nil
     ) throws -> CheckReport {
         try database.pool.read { db in
             // Only days a vault copy still holds: a purged copy is not retention. The days with
@@ -97,7 +99,7 @@ public enum StateAudit {
                 }
             }
 
-            let files = try fileOutcomes(db)
+            let files = try readFiles?() ?? fileOutcomes(db)
             let records = files.reduce(0) { $0 + ($1.records ?? 0) }
             // Each segment's file, read only when a finding names one (a run over 10,000 small
             // files read 10,000 paths for none). A failed read fails the audit, as before.

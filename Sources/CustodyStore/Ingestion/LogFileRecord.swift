@@ -141,9 +141,9 @@ extension LogFileRecord {
         .firstRejectedLines, .firstRejectionCause, .faultOffset, .faultMessage, .readToEnd, .lastInode, .lastSize, .lastMtimeNs,
         .firstSeenAt, .lastReadAt, .nonTextBytes, .anonymousPublishes, .firstAnonymousPublishLines, .contentChecksum,
     ]
-    private static let insertSQL =
+    static let insertSQL =
         "INSERT INTO log_files (\(columns.map(\.rawValue).joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
-    private static let updateSQL = "UPDATE log_files SET \(columns.map { "\($0.rawValue) = ?" }.joined(separator: ", ")) WHERE id = ?"
+    static let updateSQL = "UPDATE log_files SET \(columns.map { "\($0.rawValue) = ?" }.joined(separator: ", ")) WHERE id = ?"
 
     /// Binds every column but `id`, in the order of `columns`, from parameter 1 on.
     private func bind(_ statement: BoundStatement) {
@@ -178,7 +178,11 @@ extension LogFileRecord {
     /// GRDB's `Encodable` path, which builds the row's statement each time, was a tenth of a fresh
     /// run over 10,000 small files (perf), and an argument array per row most of what was left.
     mutating func insertCached(_ db: Database) throws {
-        let insert = try BoundStatement(db, sql: Self.insertSQL)
+        try insert(through: BoundStatement(db, sql: Self.insertSQL), db)
+    }
+
+    /// Inserts the row (setting `id`) through `insert`, a statement of `insertSQL` already looked up.
+    mutating func insert(through insert: BoundStatement, _ db: Database) throws {
         bind(insert)
         try insert.run(db)
         id = db.lastInsertedRowID
@@ -186,7 +190,11 @@ extension LogFileRecord {
 
     /// Updates every column of the row with `id`, through one cached statement.
     func updateCached(_ db: Database) throws {
-        let update = try BoundStatement(db, sql: Self.updateSQL)
+        try update(through: BoundStatement(db, sql: Self.updateSQL), db)
+    }
+
+    /// Updates every column of the row with `id` through `update`, a statement of `updateSQL`.
+    func update(through update: BoundStatement, _ db: Database) throws {
         bind(update)
         update.bind(id, at: Int32(Self.columns.count + 1))
         try update.run(db)

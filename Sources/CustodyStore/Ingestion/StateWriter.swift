@@ -125,7 +125,8 @@ final class StateWriter: @unchecked Sendable {
                 let scopes = try OpenRequestScopes(db)
                 // One time for the group's rows: they are committed together.
                 let now = StateDatabase.timestamp()
-                let ids = try parts.map { try write($0, in: db, scopes: scopes, now: now, undo: &undo) }
+                let statements = try FileRowStatements(db)
+                let ids = try parts.map { try write($0, in: db, scopes: scopes, now: now, statements: statements, undo: &undo) }
                 try beforeCommit()
                 return ids
             }
@@ -150,7 +151,7 @@ final class StateWriter: @unchecked Sendable {
     /// Writes one part inside the caller's transaction `transaction`.
     private func write(
         _ part: IngestedPart, in transaction: Database, scopes: OpenRequestScopes, now: String,
-        undo: inout Undo
+        statements: FileRowStatements, undo: inout Undo
     ) throws -> Int64 {
         var changedUsers: [(id: Int32, row: UserRow)] = []
         var spannedUsers: [Int32] = []
@@ -194,10 +195,15 @@ final class StateWriter: @unchecked Sendable {
             record.lastReadAt = now
             // A new file's row is inserted once, complete (10,000 small files: an insert and an
             // update each were a tenth of the commit time).
-            if record.id == nil { try record.insertCached(db) } else { try record.updateCached(db) }
+            if record.id == nil {
+                try record.insert(through: statements.insertFile, db)
+            } else {
+                try record.update(through: statements.updateFile, db)
+            }
             let fileID = record.id!
             if let object = stored {
-                let segmentID = try insertSegment(db, part: part, object: object, fileID: fileID, scopes: scopes, now: now)
+                let segmentID = try insertSegment(
+                    db, part: part, object: object, fileID: fileID, scopes: scopes, now: now, statements: statements)
                 (changedUsers, spannedUsers) = try mergeUsers(db, part.audit.users, ids: ids, segmentID: segmentID)
             }
             return fileID
@@ -235,22 +241,16 @@ final class StateWriter: @unchecked Sendable {
 
     private func insertSegment(
         _ db: Database, part: IngestedPart, object: IngestedPart.StoredObject, fileID: Int64, scopes: OpenRequestScopes,
-        now: String
+        now: String, statements: FileRowStatements
     ) throws -> Int64 {
         var calendar = DayCalendar(timeZone: policy.timeZone)
         let range = part.audit.timeRange
         let firstDay = range.map { CivilDay(daysSinceEpoch: calendar.day(ofMillis: $0.lowerBound)).description }
         let lastDay = range.map { CivilDay(daysSinceEpoch: calendar.day(ofMillis: $0.upperBound)).description }
-        // Cached statements (prepared once per run, not once per file), values bound one by one
-        // (`BoundStatement`: an argument array per row was most of what these rows cost).
-        let insertObject = try BoundStatement(
-            db,
-            sql: """
-                INSERT INTO vault_objects (sha256, size, stored_size, records, first_record_at_ms, last_record_at_ms,
-                                           first_day, last_day, stored_at, format)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(sha256) DO UPDATE SET purged_at = NULL
-                """)
+        // Cached statements (prepared once per run, looked up once per group: `FileRowStatements`),
+        // values bound one by one (`BoundStatement`: an argument array per row was most of what
+        // these rows cost).
+        let insertObject = statements.insertObject
         insertObject.bind(object.sha256, at: 1)
         insertObject.bind(Int64(object.size), at: 2)
         insertObject.bind(Int64(object.storedSize), at: 3)
@@ -262,12 +262,7 @@ final class StateWriter: @unchecked Sendable {
         insertObject.bind(now, at: 9)
         insertObject.bind(VaultFormats.storedName(of: part.plan.format), at: 10)
         try insertObject.run(db)
-        let insertSegment = try BoundStatement(
-            db,
-            sql: """
-                INSERT INTO segments (log_file_id, vault_object, start_offset, end_offset, first_line, records, run_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """)
+        let insertSegment = statements.insertSegment
         insertSegment.bind(fileID, at: 1)
         insertSegment.bind(object.sha256, at: 2)
         insertSegment.bind(Int64(part.start.bytes), at: 3)
@@ -278,7 +273,7 @@ final class StateWriter: @unchecked Sendable {
         try insertSegment.run(db)
         let segmentID = db.lastInsertedRowID
         if let range, scopes.overlap(range) { try holdForOpenRequests(db, object: object.sha256, range: range) }
-        let insertDay = try BoundStatement(db, sql: "INSERT INTO daily_records (segment_id, day, records) VALUES (?, ?, ?)")
+        let insertDay = statements.insertDay
         insertDay.bind(segmentID, at: 1)
         for (day, count) in part.audit.dayCounts.sorted(by: { $0.key < $1.key }) {
             insertDay.bind(CivilDay(daysSinceEpoch: day).description, at: 2)
