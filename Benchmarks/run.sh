@@ -6,7 +6,8 @@
 # Two data sets: the regular one (`custody-loggen bench`: sequence-derived addresses and
 # sessions, 50,000 users) and a high-entropy one (`custody-loggen bench-entropy`: random 64-bit
 # session ids and addresses, ~190,000 users a file, heavy-headed activity), each as four JSON
-# files plus one combined and one logfmt file. Then many files (1,000 / 10,000 / 100,000 small
+# files plus one combined and one logfmt file; and one varied JSON file (`bench-entropy --varied`:
+# four shapes of line, as apps behind one gateway write them). Then many files (1,000 / 10,000 / 100,000 small
 # gzip files) and many users (500,000 and 1,000,000).
 #
 # Commands of one comparison are timed interleaved (Benchmarks/interleave.py: every round runs
@@ -78,6 +79,11 @@ for FMT in combined logfmt; do
   generate "Benchmarks/work/entropy-l${LINES}-f1-u${ENTROPY_USERS}-s${SEED}-$FMT" "$GEN" bench-entropy --files 1 --lines "$LINES" --users "$ENTROPY_USERS" --seed "$SEED" --format "$FMT"
 done
 
+# A third JSON file, as several apps behind one gateway write them: keys in a new order on some
+# lines, Python's blanks after colons and commas, nested objects, escapes, UUID users.
+VARIED=Benchmarks/work/varied-l${LINES}-f1-u${ENTROPY_USERS}-s${SEED}
+generate "$VARIED" "$GEN" bench-entropy --files 1 --lines "$LINES" --users "$ENTROPY_USERS" --seed "$SEED" --varied
+
 for SET in regular entropy; do
   if [ $SET = regular ]; then DIR=$WORK; OTHER=Benchmarks/work/l${LINES}-f1-u${USERS}-s${SEED}; else DIR=$ENT; OTHER=Benchmarks/work/entropy-l${LINES}-f1-u${ENTROPY_USERS}-s${SEED}; fi
   FIRST=$(ls "$DIR"/*.gz | head -n 1)
@@ -101,6 +107,10 @@ for SET in regular entropy; do
   cmp -s <(CUSTODY_INFLATE=zlib $BIN check $ALL $C) "$OUT/$SET-report" && echo "$SET: zlib output identical to ISA-L: yes" || { echo "$SET: zlib output differs"; exit 1; }
   echo "$SET rss_1=$(rss_of $BIN check $FIRST $C) rss_all=$(rss_of $BIN check $ALL $C)" > "$OUT/$SET-rss"
 done
+
+VF=$(ls "$VARIED"/*.gz | head -n 1)
+python3 $TIME --runs "$RUNS" --warmup 1 --export-json "$OUT/varied.json" \
+  "pigz-varied=pigz -dc $VF" "igzip-varied=igzip -dc $VF" "check-varied=$BIN check $VF --as-of $AS_OF --format json"
 
 # custody run on the regular set: fresh state, then again with nothing new.
 RUNDIR=$OUT/run; mkdir -p "$RUNDIR"; config "$RUNDIR" "$WORK"
@@ -218,6 +228,9 @@ for label, num, den, bound in [("one file: check ≤ 1.5 × igzip -dc", "check-1
 for s in ("regular", "entropy"):
     r = kv(f"{out}/{s}-rss")
     if r: print(f"{s}: peak RSS one file {int(r['rss_1'])/1024:.1f} MiB, four files {int(r['rss_all'])/1024:.1f} MiB")
+if m("", "check-varied") is not None:
+    v = m("", "check-varied") / m("", "igzip-varied")
+    print(f"\nvaried JSON file (four shapes: keys reordered, blanks, nested, escapes, UUID users): check {m('', 'check-varied'):.3f} s = {v:.2f} × igzip -dc ({m('', 'igzip-varied'):.3f} s), {m('', 'check-varied') / m('', 'pigz-varied'):.2f} × pigz -dc (one-file bound 1.5: {ok(v, 1.5)})")
 print(f"\nrun, fresh state, 4 regular files: {m('', 'run-fresh'):.3f} s = {m('', 'run-fresh') / m('', 'check-all-again'):.2f} × check ({m('', 'check-all-again'):.3f} s)  (target ≤ 1.6)")
 print(f"run, nothing new (4 files): {m('', 'run-nothing-new'):.3f} s")
 for n, bound in (("1000", 0.2), (os.environ.get("MANY", "10000"), 1.0), (os.environ.get("MANY_BIG", "100000"), 10.0)):

@@ -29,12 +29,16 @@ extension LogGen {
         @Option(help: "Format: jsonl, combined or logfmt.")
         var format: String = "jsonl"
 
+        @Flag(help: "JSON lines in four shapes (keys in changing order, nested objects, blanks, escapes, UUID users).")
+        var varied = false
+
         func run() throws {
             guard let format = LogLineRenderer.Format(rawValue: format) else { throw ValidationError("unknown format \(format)") }
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             for index in 0..<files {
-                let generator = EntropyLogGenerator(users: users, lines: lines, seed: seed &+ UInt64(index) &* 1_000_003, format: format)
-                let path = "\(out)/entropy-\(index + 1).\(format.rawValue).gz"
+                let generator = EntropyLogGenerator(
+                    users: users, lines: lines, seed: seed &+ UInt64(index) &* 1_000_003, format: format, varied: varied)
+                let path = "\(out)/\(varied ? "varied" : "entropy")-\(index + 1).\(format.rawValue).gz"
                 let writer = try GzipWriter(path: path, level: 6)
                 var batch = ""
                 try generator.forEachLine { line in
