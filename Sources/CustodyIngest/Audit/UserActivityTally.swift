@@ -64,6 +64,9 @@ final class UserActivityTally {
     private static let capacity = 32
     /// Records between a slot's prefetch and the lookup that uses it.
     private static let resolveLag = 16
+    /// Records before its lookup that a long id's stored bytes are fetched (its slot was fetched
+    /// `resolveLag - storedKeyLead` records before that).
+    private static let storedKeyLead = 8
     /// Longer user ids are not queued (their records are applied at once, after the queue);
     /// ids of nine to this many bytes are copied into the queue, shorter ones live in its words.
     private static let longestQueuedKey = 64
@@ -201,6 +204,12 @@ final class UserActivityTally {
 
     @inline(__always)
     private func resolveNext() {
+        // A long id some records ahead: its slot has arrived by now; fetch the bytes its lookup
+        // will compare (short ids are compared in the slot itself).
+        if resolved + Self.storedKeyLead < count {
+            let ahead = (head + resolved + Self.storedKeyLead) & (Self.capacity - 1)
+            if queue[ahead].keyLength > 8 { users.prefetchStoredKey(probe: queue[ahead].probe, length: queue[ahead].keyLength) }
+        }
         let slot = (head + resolved) & (Self.capacity - 1)
         let length = queue[slot].keyLength
         let id: Int32
