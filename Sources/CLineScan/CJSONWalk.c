@@ -11,7 +11,8 @@
    once the previous one is done: one long chain of dependent loads. Here every quote of the line
    is found first, 64 bytes a compare with no dependency between blocks (simdjson's first stage,
    without its escape handling: a line with a backslash goes the full walk), and the walk then
-   reads keys and string values off consecutive quote positions. Only the usual shape is taken;
+   reads keys and string values off consecutive quote positions (nested values are skipped by
+   their brackets, their strings by their quotes). Only the usual shape is taken;
    anything else answers 0 and the full walk decides, so every rejection keeps its cause. */
 
 #define GOLDEN 0x9E3779B97F4A7C15ULL
@@ -207,8 +208,31 @@ __attribute__((always_inline)) static inline custody_json_found walk_members(
             } else if (c == 'n' && literal(b, i, n, "null", 4)) {
                 i += 4;
                 kind = CUSTODY_JSON_NULL;
+            } else if (c == '{' || c == '[') {
+                /* A nested value, skipped as the full walk skips it (JSONLineParser.nestedEnd):
+                   brackets outside strings counted, kinds not matched; its strings by their
+                   quotes, which pair up (no quote is escaped). Its keys are no fields. */
+                size_t depth = 0;
+                for (;;) {
+                    if (i >= n) return refused;
+                    uint8_t d = b[i];
+                    if (d == '"') {
+                        if (k + 1 >= nq || q[k] != i) return refused;
+                        i = (size_t)q[k + 1] + 1;
+                        k += 2;
+                        continue;
+                    }
+                    if (d == '{' || d == '[') {
+                        depth++;
+                    } else if (d == '}' || d == ']') {
+                        if (--depth == 0) break;
+                    }
+                    i++;
+                }
+                i++;
+                kind = CUSTODY_JSON_OTHER;
             } else {
-                return refused; /* nested values, anything invalid: the full walk */
+                return refused; /* anything invalid: the full walk */
             }
         }
         if (field >= 0) {

@@ -349,7 +349,7 @@ struct JSONStructuralWalkTests {
         }
     }
 
-    /// Lines the structural walk refuses in a row (nested values on every line) make it pause
+    /// Lines the structural walk refuses in a row (escapes on every line) make it pause
     /// for a stretch of lines, so such a file does not pay for both walks on each; lines it
     /// takes never make it pause; the results are the full walk's either way.
     @Test func pausesOnFilesItKeepsRefusing() throws {
@@ -359,7 +359,7 @@ struct JSONStructuralWalkTests {
         var parser = JSONLineParser(fields: fields)
         parser.usesStructuralWalk = true
         defer { parser.deallocate() }
-        let nested = #"{"ts":"2026-09-20T08:00:01.212+08:00","user":"u1","event":"post","ctx":{"a":1}}"#
+        let nested = #"{"ts":"2026-09-20T08:00:01.212+08:00","user":"u1","event":"post","ctx":"a \"b\""}"#
         let plain = #"{"ts":"2026-09-20T08:00:01.212+08:00","user":"u1","event":"post"}"#
         for _ in 0..<3_000 { #expect(verdict(&parser, Array(nested.utf8)).user == "u1") }
         // 16 refusals, 1,024 lines paused, 16 refusals, 1,024 paused, 16 refusals, a third

@@ -1,3 +1,4 @@
+import CLineScan
 import CustodyCore
 import CustodyTesting
 import Testing
@@ -92,5 +93,60 @@ struct NestedValueEndTests {
             if expected != nil { ended += 1 }
         }
         #expect(ended > 1_000)
+    }
+
+    /// Lines with nested values go the structural walk too (skipped by their brackets, their
+    /// strings by their quotes): over generated lines with nested values anywhere among the
+    /// members, some damaged, some with escapes (which the structural walk leaves to the full
+    /// walk), the verdicts are the full walk's, and the AVX-512 and portable walks agree.
+    @Test(arguments: [31, 32])
+    func structuralWalkGivesTheFullWalksVerdicts(seed: UInt64) throws {
+        var rng = SplitMix64(seed: seed)
+        let policy = try loadPolicy()
+        let fields = FieldTable(policy.fields)
+        defer { fields.deallocate() }
+        var structural = JSONLineParser(fields: fields)
+        structural.usesStructuralWalk = true
+        structural.pausesStructuralWalk = false
+        var full = JSONLineParser(fields: fields)
+        full.usesStructuralWalk = false
+        defer {
+            structural.deallocate()
+            full.deallocate()
+        }
+        let keys = try #require(fields.structuralKeys())
+        defer { keys.deallocate() }
+        var disagreements: [String] = []
+        var takenWithNested = 0
+        var clean = 0
+        let lines = 12_000
+        for _ in 0..<lines {
+            var members = [#""ts":"2026-09-20T08:00:01.212+08:00""#, #""user":"u1""#, #""event":"post""#]
+            for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                let key = ["ctx", "user", "tags", "meta"][Int.random(in: 0..<4, using: &rng)]
+                members.insert("\"\(key)\":" + Self.container(&rng, depth: 1), at: Int.random(in: 0...members.count, using: &rng))
+            }
+            var bytes = Array(("{" + members.joined(separator: ",") + "}").utf8)
+            let damaged = Int.random(in: 0..<8, using: &rng) == 0
+            if damaged {
+                bytes[Int.random(in: 0..<bytes.count, using: &rng)] = [0x22, 0x7D, 0x5D, 0x7B, 0x2C][Int.random(in: 0..<5, using: &rng)]
+            }
+            let fast = JSONSpacedLinesTests.verdict(&structural, bytes)
+            let slow = JSONSpacedLinesTests.verdict(&full, bytes)
+            if fast != slow { disagreements.append("\(String(decoding: bytes, as: UTF8.self)): \(fast) vs \(slow)") }
+            let avx = bytes.withUnsafeBufferPointer { custody_json_walk($0.baseAddress, $0.count, keys) }
+            let portable = bytes.withUnsafeBufferPointer { custody_json_walk_portable($0.baseAddress, $0.count, keys) }
+            if avx.low != portable.low || avx.high != portable.high {
+                disagreements.append("AVX-512 against portable: \(String(decoding: bytes, as: UTF8.self))")
+            }
+            // Undamaged, without escapes and with one user member: the structural walk's to take.
+            if !damaged && !bytes.contains(0x5C) && members.filter({ $0.hasPrefix(#""user":"#) }).count == 1 {
+                clean += 1
+                if portable.high & CUSTODY_JSON_ACCEPTED != 0 { takenWithNested += 1 }
+            }
+        }
+        #expect(disagreements.prefix(5) == [])
+        #expect(clean > lines / 20)
+        #expect(takenWithNested == clean)
     }
 }

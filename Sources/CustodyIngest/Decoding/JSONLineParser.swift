@@ -150,8 +150,8 @@ struct JSONLineParser {
     mutating func parseInline(_ line: UnsafeBufferPointer<UInt8>, fallbackMillis: Int64? = nil) -> ParseOutcome {
         guard let p = line.baseAddress else { return .rejected(.notJSONObject) }
         let n = line.count
-        // The usual line (no escapes or nested values, blanks only after colons and commas) goes
-        // the structural walk; it answers only for lines the full walk accepts, with the same
+        // The usual line (no escapes, blanks only after colons and commas) goes the structural
+        // walk; it answers only for lines the full walk accepts, with the same
         // captures, and leaves every other line (and so every rejection) to the full walk.
         if usesStructuralWalk, let keys = structuralKeys, structuralPause == 0 {
             structuralAttempts &+= 1
