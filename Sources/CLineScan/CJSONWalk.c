@@ -281,6 +281,9 @@ static int learn_template(custody_json_keys *keys, const uint8_t *b, size_t n, c
         /* `"key":` at q[k], q[k + 1] (the walk took the line: quotes pair up, one colon follows). */
         if (k + 1 >= nq) return 0;
         size_t value = (size_t)q[k + 1] + 2, end;
+        /* Blanks after the colon stay in the skeleton (a line of this shape has them too). */
+        while (value < n && is_blank(b[value])) value++;
+        if (value >= n) return 0;
         if (b[value] == '"') {
             if (k + 3 >= nq || q[k + 2] != value) return 0;
             end = (size_t)q[k + 3] + 1;
@@ -313,7 +316,8 @@ static int learn_template(custody_json_keys *keys, const uint8_t *b, size_t n, c
             for (int f = 0; f < 3; f++) {
                 if (learnt.rank[f] != 255 && ((captures[f] >> 10) & 0x7FF) == value) learnt.number_slot[f] = learnt.numbers;
             }
-            learnt.number_key_end[learnt.numbers++] = (uint8_t)(k + 1);
+            learnt.number_key_end[learnt.numbers] = (uint8_t)(k + 1);
+            learnt.number_offset[learnt.numbers++] = (uint8_t)(value - (size_t)q[k + 1]);
             if (length + (value - from) > CUSTODY_JSON_TEMPLATE_MAX) return 0;
             memcpy(learnt.skeleton + length, b + from, value - from);
             length += value - from;
@@ -321,8 +325,12 @@ static int learn_template(custody_json_keys *keys, const uint8_t *b, size_t n, c
             k += 2;
         }
         if (end + 1 == n && b[end] == '}') break;
-        /* `,"` and the next key (anything else: the walk would not have taken the line). */
-        if (end + 1 >= n || b[end] != ',' || k >= nq || q[k] != end + 1) return 0;
+        /* `,"` (or `, "`) and the next key (anything else: the walk would not have taken the
+           line). */
+        if (end + 1 >= n || b[end] != ',' || k >= nq) return 0;
+        size_t next = end + 1;
+        while (next < n && is_blank(b[next])) next++;
+        if (q[k] != next) return 0;
     }
     if (k != nq || n - from + length > CUSTODY_JSON_TEMPLATE_MAX) return 0;
     /* A shape with fractions cuts every `e` outside strings, those of `true` and `false` too. */
@@ -453,7 +461,7 @@ CUSTODY_AVX512_TARGET __attribute__((always_inline)) static inline int match_sha
        JSON number), followed by `,` or `}`, and they hold every byte taken out. */
     uint32_t number_captures[CUSTODY_JSON_TEMPLATE_NUMBERS];
     for (unsigned j = 0; j < t->numbers; j++) {
-        size_t start = (size_t)q[t->number_key_end[j]] + 2;
+        size_t start = (size_t)q[t->number_key_end[j]] + t->number_offset[j];
         size_t end = with_numbers == 2 ? (start < n ? number_end(copy, start, n) : 0) : integer_end(copy, start, n);
         if (end == 0 || end >= n || (copy[end] != ',' && copy[end] != '}')) return 0;
         digits -= end - start;

@@ -105,4 +105,59 @@ struct JSONSpacedLinesTests {
                 == .record(
                     millis: ms("2026-09-20T08:00:01.212+08:00"), user: "u1", event: "post"))
     }
+
+    /// Python-style lines of a few shapes, values changing from line to line, with look-alikes
+    /// (other blanks, a blank before a comma, numbers of other lengths and signs, a fraction
+    /// where an integer was): the shapes are learnt with their blanks, and every line gets the
+    /// full walk's verdict, the AVX-512 walk (with its shapes) agreeing with the portable one.
+    @Test func pythonStyleShapesAreLearntAndMatched() throws {
+        guard custody_json_walk_available() != 0 else { return }
+        let policy = try loadPolicy()
+        let fields = FieldTable(policy.fields)
+        defer { fields.deallocate() }
+        var structural = JSONLineParser(fields: fields)
+        structural.usesStructuralWalk = true
+        structural.pausesStructuralWalk = false
+        var full = JSONLineParser(fields: fields)
+        full.usesStructuralWalk = false
+        defer {
+            structural.deallocate()
+            full.deallocate()
+        }
+        let keys = try #require(fields.structuralKeys())
+        defer { keys.deallocate() }
+        var rng = SplitMix64(seed: 41)
+        let shapes = [
+            #"{"ts": "<T>", "user": "<U>", "event": "post", "n": <N>, "ok": true}"#,
+            #"{"ts": "<T>", "status": <N>, "user": "<U>", "event": "view"}"#,
+            #"{"ts":  "<T>", "user": "<U>", "event": "post", "n": <N>, "ok": true}"#,
+            #"{"ts": "<T>", "user": "<U>", "event": "post", "n": <N> , "ok": true}"#,
+            #"{"ts": "<T>", "user": "<U>", "event": "post", "n":<N>, "ok": true}"#,
+            #"{"ts": "<T>",\#t"user": "<U>", "event": "post", "n": <N>, "ok": true}"#,
+            #"{"ts": "<T>", "user": "<U>", "event": "post", "n": <N>.5, "ok": true}"#,
+        ]
+        var disagreements: [String] = []
+        for round in 0..<6_000 {
+            let shape = round % 5 < 4 ? round % 2 : Int.random(in: 2..<shapes.count, using: &rng)
+            let number = [String(Int.random(in: 0...99_999, using: &rng)), "-\(Int.random(in: 1...99, using: &rng))", "0", "007"][
+                Int.random(in: 0..<4, using: &rng)]
+            let line = shapes[shape].replacingOccurrences(of: "<T>", with: "2026-09-20T08:00:\(10 + round % 50).212+08:00")
+                .replacingOccurrences(of: "<U>", with: String(repeating: "u", count: 1 + round % 9))
+                .replacingOccurrences(of: "<N>", with: number)
+            let bytes = Array(line.utf8)
+            let fast = Self.verdict(&structural, bytes)
+            let slow = Self.verdict(&full, bytes)
+            if fast != slow { disagreements.append("\(line): \(fast) vs \(slow)") }
+            let avx = bytes.withUnsafeBufferPointer { custody_json_walk($0.baseAddress, $0.count, keys) }
+            let portable = bytes.withUnsafeBufferPointer { custody_json_walk_portable($0.baseAddress, $0.count, keys) }
+            if avx.low != portable.low || avx.high != portable.high { disagreements.append("AVX-512 against portable: \(line)") }
+        }
+        #expect(disagreements.prefix(5) == [])
+        // The last two shapes learnt are the usual ones, blanks and all.
+        let learnt = [keys.pointee.templates.0, keys.pointee.templates.1].map { template in
+            withUnsafeBytes(of: template.skeleton) { String(decoding: $0.prefix(Int(template.length)), as: UTF8.self) }
+        }
+        #expect(learnt.contains(#"{"ts": "", "user": "", "event": "", "n": , "ok": true}"#))
+        #expect(learnt.contains(#"{"ts": "", "status": , "user": "", "event": ""}"#))
+    }
 }

@@ -61,6 +61,9 @@ typedef struct {
     /// digits and `-`; otherwise only integers.
     uint8_t fractions;
     uint8_t number_key_end[CUSTODY_JSON_TEMPLATE_NUMBERS];
+    /// Bytes from each number member's key's closing quote to the number: 2 for `":5`, more
+    /// with blanks after the colon (`": 5`).
+    uint8_t number_offset[CUSTODY_JSON_TEMPLATE_NUMBERS];
     uint8_t value_quote[3];
     uint8_t number_slot[3];
     uint8_t rank[3];
