@@ -12,17 +12,6 @@ import Testing
 /// parser that walks every line in full, and the walk's two forms must agree.
 @Suite("JSON lines parser: blanks between tokens")
 struct JSONSpacedLinesTests {
-    static func verdict(_ parser: inout JSONLineParser, _ bytes: [UInt8]) -> Parsed {
-        switch bytes.withUnsafeBufferPointer({ parser.parse($0) }) {
-        case .record(let r):
-            return .record(
-                millis: r.millis, user: r.user.map { String(decoding: $0, as: UTF8.self) },
-                event: r.event.map { String(decoding: $0, as: UTF8.self) })
-        case .rejected(let rejection): return .rejected(rejection)
-        case .skipped: return .skipped
-        }
-    }
-
     static func line(_ rng: inout SplitMix64) -> [UInt8] {
         func blank() -> String {
             switch Int.random(in: 0..<12, using: &rng) {
@@ -56,37 +45,15 @@ struct JSONSpacedLinesTests {
 
     @Test(arguments: [21, 22])
     func blanksGetTheVerdictsOfTheFullWalk(seed: UInt64) throws {
-        let policy = try loadPolicy()
-        let fields = FieldTable(policy.fields)
-        defer { fields.deallocate() }
-        var structural = JSONLineParser(fields: fields)
-        structural.usesStructuralWalk = true
-        structural.pausesStructuralWalk = false
-        var full = JSONLineParser(fields: fields)
-        full.usesStructuralWalk = false
-        defer {
-            structural.deallocate()
-            full.deallocate()
-        }
-        let keys = try #require(fields.structuralKeys())
-        defer { keys.deallocate() }
+        let walks = try WalkComparison(policy: try loadPolicy())
         var rng = SplitMix64(seed: seed)
-        var disagreements: [String] = []
         var takenWithBlanks = 0
         let lines = 30_000
         for _ in 0..<lines {
             let bytes = Self.line(&rng)
-            let fast = Self.verdict(&structural, bytes)
-            let slow = Self.verdict(&full, bytes)
-            if fast != slow { disagreements.append("\(String(decoding: bytes, as: UTF8.self)): \(fast) vs \(slow)") }
-            let avx = bytes.withUnsafeBufferPointer { custody_json_walk($0.baseAddress, $0.count, keys) }
-            let portable = bytes.withUnsafeBufferPointer { custody_json_walk_portable($0.baseAddress, $0.count, keys) }
-            if avx.low != portable.low || avx.high != portable.high {
-                disagreements.append("AVX-512 against portable: \(String(decoding: bytes, as: UTF8.self))")
-            }
-            if portable.high & CUSTODY_JSON_ACCEPTED != 0 && (bytes.contains(0x20) || bytes.contains(0x09)) { takenWithBlanks += 1 }
+            if walks.compare(bytes).taken && (bytes.contains(0x20) || bytes.contains(0x09)) { takenWithBlanks += 1 }
         }
-        #expect(disagreements.prefix(5) == [])
+        #expect(walks.disagreements.prefix(5) == [])
         // The walk takes lines with blanks (after colons and commas), not only compact ones.
         #expect(takenWithBlanks > lines / 10)
     }
@@ -112,20 +79,8 @@ struct JSONSpacedLinesTests {
     /// full walk's verdict, the AVX-512 walk (with its shapes) agreeing with the portable one.
     @Test func pythonStyleShapesAreLearntAndMatched() throws {
         guard custody_json_walk_available() != 0 else { return }
-        let policy = try loadPolicy()
-        let fields = FieldTable(policy.fields)
-        defer { fields.deallocate() }
-        var structural = JSONLineParser(fields: fields)
-        structural.usesStructuralWalk = true
-        structural.pausesStructuralWalk = false
-        var full = JSONLineParser(fields: fields)
-        full.usesStructuralWalk = false
-        defer {
-            structural.deallocate()
-            full.deallocate()
-        }
-        let keys = try #require(fields.structuralKeys())
-        defer { keys.deallocate() }
+        let walks = try WalkComparison(policy: try loadPolicy())
+        let keys = walks.keys
         var rng = SplitMix64(seed: 41)
         let shapes = [
             #"{"ts": "<T>", "user": "<U>", "event": "post", "n": <N>, "ok": true}"#,
@@ -136,7 +91,6 @@ struct JSONSpacedLinesTests {
             #"{"ts": "<T>",\#t"user": "<U>", "event": "post", "n": <N>, "ok": true}"#,
             #"{"ts": "<T>", "user": "<U>", "event": "post", "n": <N>.5, "ok": true}"#,
         ]
-        var disagreements: [String] = []
         for round in 0..<6_000 {
             let shape = round % 5 < 4 ? round % 2 : Int.random(in: 2..<shapes.count, using: &rng)
             let number = [String(Int.random(in: 0...99_999, using: &rng)), "-\(Int.random(in: 1...99, using: &rng))", "0", "007"][
@@ -144,15 +98,9 @@ struct JSONSpacedLinesTests {
             let line = shapes[shape].replacingOccurrences(of: "<T>", with: "2026-09-20T08:00:\(10 + round % 50).212+08:00")
                 .replacingOccurrences(of: "<U>", with: String(repeating: "u", count: 1 + round % 9))
                 .replacingOccurrences(of: "<N>", with: number)
-            let bytes = Array(line.utf8)
-            let fast = Self.verdict(&structural, bytes)
-            let slow = Self.verdict(&full, bytes)
-            if fast != slow { disagreements.append("\(line): \(fast) vs \(slow)") }
-            let avx = bytes.withUnsafeBufferPointer { custody_json_walk($0.baseAddress, $0.count, keys) }
-            let portable = bytes.withUnsafeBufferPointer { custody_json_walk_portable($0.baseAddress, $0.count, keys) }
-            if avx.low != portable.low || avx.high != portable.high { disagreements.append("AVX-512 against portable: \(line)") }
+            walks.compare(Array(line.utf8))
         }
-        #expect(disagreements.prefix(5) == [])
+        #expect(walks.disagreements.prefix(5) == [])
         // The last two shapes learnt are the usual ones, blanks and all.
         let learnt = [keys.pointee.templates.0, keys.pointee.templates.1].map { template in
             withUnsafeBytes(of: template.skeleton) { String(decoding: $0.prefix(Int(template.length)), as: UTF8.self) }

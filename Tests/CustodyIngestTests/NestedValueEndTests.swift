@@ -102,21 +102,7 @@ struct NestedValueEndTests {
     @Test(arguments: [31, 32])
     func structuralWalkGivesTheFullWalksVerdicts(seed: UInt64) throws {
         var rng = SplitMix64(seed: seed)
-        let policy = try loadPolicy()
-        let fields = FieldTable(policy.fields)
-        defer { fields.deallocate() }
-        var structural = JSONLineParser(fields: fields)
-        structural.usesStructuralWalk = true
-        structural.pausesStructuralWalk = false
-        var full = JSONLineParser(fields: fields)
-        full.usesStructuralWalk = false
-        defer {
-            structural.deallocate()
-            full.deallocate()
-        }
-        let keys = try #require(fields.structuralKeys())
-        defer { keys.deallocate() }
-        var disagreements: [String] = []
+        let walks = try WalkComparison(policy: try loadPolicy())
         var takenWithNested = 0
         var clean = 0
         let lines = 12_000
@@ -131,21 +117,14 @@ struct NestedValueEndTests {
             if damaged {
                 bytes[Int.random(in: 0..<bytes.count, using: &rng)] = [0x22, 0x7D, 0x5D, 0x7B, 0x2C][Int.random(in: 0..<5, using: &rng)]
             }
-            let fast = JSONSpacedLinesTests.verdict(&structural, bytes)
-            let slow = JSONSpacedLinesTests.verdict(&full, bytes)
-            if fast != slow { disagreements.append("\(String(decoding: bytes, as: UTF8.self)): \(fast) vs \(slow)") }
-            let avx = bytes.withUnsafeBufferPointer { custody_json_walk($0.baseAddress, $0.count, keys) }
-            let portable = bytes.withUnsafeBufferPointer { custody_json_walk_portable($0.baseAddress, $0.count, keys) }
-            if avx.low != portable.low || avx.high != portable.high {
-                disagreements.append("AVX-512 against portable: \(String(decoding: bytes, as: UTF8.self))")
-            }
+            let taken = walks.compare(bytes).taken
             // Undamaged, without escapes and with one user member: the structural walk's to take.
             if !damaged && !bytes.contains(0x5C) && members.filter({ $0.hasPrefix(#""user":"#) }).count == 1 {
                 clean += 1
-                if portable.high & CUSTODY_JSON_ACCEPTED != 0 { takenWithNested += 1 }
+                if taken { takenWithNested += 1 }
             }
         }
-        #expect(disagreements.prefix(5) == [])
+        #expect(walks.disagreements.prefix(5) == [])
         #expect(clean > lines / 20)
         #expect(takenWithNested == clean)
     }

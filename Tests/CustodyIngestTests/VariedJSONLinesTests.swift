@@ -10,34 +10,19 @@ import Testing
 @Suite("JSON lines parser: the varied benchmark lines")
 struct VariedJSONLinesTests {
     @Test func everyLineIsARecordWithEitherWalk() throws {
-        let policy = try loadPolicy()
-        let fields = FieldTable(policy.fields)
-        defer { fields.deallocate() }
-        var structural = JSONLineParser(fields: fields)
-        structural.usesStructuralWalk = true
-        var full = JSONLineParser(fields: fields)
-        full.usesStructuralWalk = false
-        defer {
-            structural.deallocate()
-            full.deallocate()
-        }
+        let walks = try WalkComparison(policy: try loadPolicy())
         var lines: [String] = []
         EntropyLogGenerator(users: 2_000, lines: 8_000, seed: 3, varied: true).forEachLine { lines.append($0) }
         var users = Set<String>()
-        var disagreements: [String] = []
         for line in lines {
-            let bytes = Array(line.utf8)
-            let a = JSONSpacedLinesTests.verdict(&structural, bytes)
-            let b = JSONSpacedLinesTests.verdict(&full, bytes)
-            if a != b { disagreements.append(line) }
-            guard case .record(_, let user?, let event?) = b else {
+            guard case .record(_, let user?, let event?) = walks.compare(Array(line.utf8)).verdict else {
                 Issue.record("not a record with a user and an event: \(line)")
                 continue
             }
             users.insert(user)
             #expect(!event.isEmpty)
         }
-        #expect(disagreements.prefix(3) == [])
+        #expect(walks.disagreements.prefix(3) == [])
         #expect(users.count > 1_000)
         #expect(users.contains { $0.count == 36 } && users.contains { $0.count < 12 })
         #expect(lines.contains { $0.hasPrefix(#"{"ts": "#) && $0.contains(#""client": {"#) })
