@@ -53,16 +53,7 @@ struct JSONStructuralWalkTests {
     }
 
     /// What a parser gives for a line, copied out of its buffers.
-    private func verdict(_ parser: inout JSONLineParser, _ bytes: [UInt8]) -> Parsed {
-        switch bytes.withUnsafeBufferPointer({ parser.parse($0) }) {
-        case .record(let r):
-            return .record(
-                millis: r.millis, user: r.user.map { String(decoding: $0, as: UTF8.self) },
-                event: r.event.map { String(decoding: $0, as: UTF8.self) })
-        case .rejected(let rejection): return .rejected(rejection)
-        case .skipped: return .skipped
-        }
-    }
+    private func verdict(_ parser: inout JSONLineParser, _ bytes: [UInt8]) -> Parsed { WalkComparison.verdict(&parser, bytes) }
 
     /// A parser that tries the structural walk on every line (never pausing) and one that
     /// only takes the full walk, over the same field names.
