@@ -154,7 +154,9 @@ public struct Finding: Sendable, Equatable {
         out.append("}")
     }
 
-    /// The members of `json`, in order.
+    /// The members of `json`, in order. `write(into:indent:)` writes the same members in the
+    /// same order without building them: a member added here is added there too
+    /// (`ReportTailTests` compares the two over every member).
     public var jsonMembers: [(String, JSONValue)] {
         var pairs: [(String, JSONValue)] = [
             ("rule", .string(rule.rawValue)), ("severity", .string(severity.rawValue)), ("message", .string(message)),
