@@ -90,7 +90,7 @@ struct JSONTemplatePauseTests {
             let bytes = Self.line(order.shuffled(using: &rng), user: u)
             #expect(verdict(&parser, bytes) == fresh(bytes))
         }
-        #expect(parser.keyPredictionPausedLines == KeySuccessors.pauseLines - 100)
+        #expect(parser.keyPredictionPausedLines == ShortcutBackoff().pauseLength - 100)
         for u in 0..<1_000 { #expect(verdict(&parser, Self.line(order, user: u)) == "u\(u)") }
         #expect(parser.keyPredictionPausedLines == 0)
         // Predicting again, on lines whose keys keep one order: no new pause.

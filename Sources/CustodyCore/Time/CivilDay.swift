@@ -34,13 +34,19 @@ public struct CivilDay: Hashable, Comparable, Sendable, CustomStringConvertible 
         let (y, m, d) = components
         guard (0...9999).contains(y) else { return "\(Self.pad(y, 4))-\(Self.pad(m, 2))-\(Self.pad(d, 2))" }
         return String(unsafeUninitializedCapacity: 10) { out in
-            Self.writeDigits(y, 4, into: out, at: 0)
-            out[4] = 0x2D
-            Self.writeDigits(m, 2, into: out, at: 5)
-            out[7] = 0x2D
-            Self.writeDigits(d, 2, into: out, at: 8)
+            Self.writeDate(y, m, d, into: out)
             return 10
         }
+    }
+
+    /// Writes `YYYY-MM-DD` (0 ≤ year ≤ 9999) into the first ten bytes of `out`.
+    @inline(__always)
+    static func writeDate(_ y: Int, _ m: Int, _ d: Int, into out: UnsafeMutableBufferPointer<UInt8>) {
+        writeDigits(y, 4, into: out, at: 0)
+        out[4] = 0x2D
+        writeDigits(m, 2, into: out, at: 5)
+        out[7] = 0x2D
+        writeDigits(d, 2, into: out, at: 8)
     }
 
     /// Writes `value` (0 ≤ value < 10^width) as `width` decimal digits, zero-padded, at `offset`.

@@ -183,11 +183,7 @@ public enum TimestampParser {
                 "\(day)T\(CivilDay.pad(rem / 3600, 2)):\(CivilDay.pad(rem / 60 % 60, 2)):\(CivilDay.pad(rem % 60, 2)).\(CivilDay.pad(ms, 3))Z"
         }
         return String(unsafeUninitializedCapacity: 24) { out in
-            CivilDay.writeDigits(y, 4, into: out, at: 0)
-            out[4] = 0x2D
-            CivilDay.writeDigits(m, 2, into: out, at: 5)
-            out[7] = 0x2D
-            CivilDay.writeDigits(d, 2, into: out, at: 8)
+            CivilDay.writeDate(y, m, d, into: out)
             out[10] = 0x54  // T
             CivilDay.writeDigits(rem / 3600, 2, into: out, at: 11)
             out[13] = 0x3A

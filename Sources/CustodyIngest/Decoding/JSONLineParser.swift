@@ -26,14 +26,12 @@ struct JSONLineParser {
     /// Whether the structural walk pauses on files whose lines it keeps refusing (tests that
     /// compare the two walks turn this off so that every line tries both).
     var pausesStructuralWalk = true
-    /// Lines in a row the structural walk refused, and lines still to send straight to the full
-    /// walk: an app that logs nested objects or escapes on every line would otherwise pay for
-    /// both walks on every line; after `structuralRefusalLimit` refusals in a row the next
-    /// `structuralPauseLines` lines skip it, then it is tried again.
-    private var structuralRefusals = 0
-    private var structuralPause = 0
-    static let structuralRefusalLimit = 16
-    static let structuralPauseLines = 1024
+    /// The structural walk's refusals: an app that logs escapes on every line would otherwise
+    /// pay for both walks on every line; after `limit` refusals in a row the next `pauseLength`
+    /// lines skip it, then it is tried again.
+    private var structuralBackoff = ShortcutBackoff()
+    static let structuralRefusalLimit = ShortcutBackoff().limit
+    static let structuralPauseLines = ShortcutBackoff().pauseLength
     /// Lines the structural walk was tried on (for tests).
     private(set) var structuralAttempts = 0
     /// Lines the full walk has still to go without predicting keys (for tests; see
@@ -151,13 +149,13 @@ struct JSONLineParser {
         guard let p = line.baseAddress else { return .rejected(.notJSONObject) }
         let n = line.count
         // The usual line (no escapes, blanks only after colons and commas) goes the structural
-        // walk; it answers only for lines the full walk accepts, with the same
-        // captures, and leaves every other line (and so every rejection) to the full walk.
-        if usesStructuralWalk, let keys = structuralKeys, structuralPause == 0 {
+        // walk; it answers only for lines the full walk accepts, with the same captures, and
+        // leaves every other line (and so every rejection) to the full walk.
+        if usesStructuralWalk, let keys = structuralKeys, !structuralBackoff.isPaused {
             structuralAttempts &+= 1
             let found = walksWithAVX512 ? custody_json_walk_avx512(p, n, keys) : custody_json_walk(p, n, keys)
             if found.high & CUSTODY_JSON_ACCEPTED != 0 {
-                structuralRefusals = 0
+                structuralBackoff.succeeded()
                 return record(p, n, Captures(found), fallbackMillis: fallbackMillis)
             }
             return refused(p, n, fallbackMillis: fallbackMillis)
@@ -166,22 +164,17 @@ struct JSONLineParser {
     }
 
     /// A line the structural walk refused: counted (a file whose lines it keeps refusing makes
-    /// it pause: after `structuralRefusalLimit` refusals in a row the next
-    /// `structuralPauseLines` lines skip it), then walked in full.
+    /// it pause, `structuralBackoff`), then walked in full.
     @inline(never)
     private mutating func refused(_ p: UnsafePointer<UInt8>, _ n: Int, fallbackMillis: Int64?) -> ParseOutcome {
-        structuralRefusals &+= 1
-        if structuralRefusals >= Self.structuralRefusalLimit && pausesStructuralWalk {
-            structuralRefusals = 0
-            structuralPause = Self.structuralPauseLines
-        }
+        if pausesStructuralWalk { structuralBackoff.failed() }
         return walkedInFull(p, n, fallbackMillis: fallbackMillis)
     }
 
     /// A line the structural walk is not tried on (turned off, or paused: counted down here).
     @inline(never)
     private mutating func notTried(_ p: UnsafePointer<UInt8>, _ n: Int, fallbackMillis: Int64?) -> ParseOutcome {
-        if usesStructuralWalk && structuralKeys != nil && structuralPause > 0 { structuralPause &-= 1 }
+        if usesStructuralWalk && structuralKeys != nil && structuralBackoff.isPaused { structuralBackoff.skipped() }
         return walkedInFull(p, n, fallbackMillis: fallbackMillis)
     }
 

@@ -30,53 +30,41 @@ struct KeySuccessors {
     static let longestKey = 16
 
     private let entries: UnsafeMutablePointer<Guess>
-    /// Lines in a row on which more keys were learnt than predicted (`[0]`), and lines still to
-    /// walk without predicting (`[1]`): in a file whose keys come in a different order on every
-    /// line, every key was mispredicted and learnt, a cost on top of scanning it.
-    private let thrash: UnsafeMutablePointer<Int>
-    static let thrashLimit = 16
-    static let pauseLines = 1024
+    /// Lines on which more keys were learnt than predicted back off (`ShortcutBackoff`): in a
+    /// file whose keys come in a different order on every line, every key was mispredicted and
+    /// learnt, a cost on top of scanning it. Behind a pointer: the walk that uses it does not
+    /// mutate its parser.
+    private let backoff: UnsafeMutablePointer<ShortcutBackoff>
 
     init() {
         entries = .allocate(capacity: Self.objectStart + 1)
         entries.initialize(repeating: Guess(), count: Self.objectStart + 1)
-        thrash = .allocate(capacity: 2)
-        thrash.initialize(repeating: 0, count: 2)
+        backoff = .allocate(capacity: 1)
+        backoff.initialize(to: ShortcutBackoff())
     }
 
     func deallocate() {
         entries.deallocate()
-        thrash.deallocate()
+        backoff.deallocate()
     }
 
     /// Whether to predict the keys of the next line (false while paused; counts the pause down).
     @inline(__always)
     func startLine() -> Bool {
-        if thrash[1] > 0 {
-            thrash[1] &-= 1
-            return false
-        }
-        return true
+        guard backoff.pointee.isPaused else { return true }
+        backoff.pointee.skipped()
+        return false
     }
 
-    /// After a line walked with predictions: `predicted` keys were, `learnt` were not. After
-    /// `thrashLimit` lines in a row with more learnt than predicted, the next `pauseLines` lines
-    /// are walked without predicting (scanning each key, as a mispredicted key is anyway).
+    /// After a line walked with predictions: `predicted` keys were, `learnt` were not. A line
+    /// with more learnt than predicted is a failure of the predictions (`ShortcutBackoff`).
     @inline(__always)
     func endLine(predicted: Int, learnt: Int) {
-        guard learnt > predicted else {
-            thrash[0] = 0
-            return
-        }
-        thrash[0] &+= 1
-        if thrash[0] >= Self.thrashLimit {
-            thrash[0] = 0
-            thrash[1] = Self.pauseLines
-        }
+        if learnt > predicted { backoff.pointee.failed() } else { backoff.pointee.succeeded() }
     }
 
     /// Lines still to walk without predicting (for tests).
-    var pausedLines: Int { thrash[1] }
+    var pausedLines: Int { backoff.pointee.paused }
 
     /// The key expected after `previous`, if the bytes at `key` are exactly it and its closing
     /// quote. `available` is how many bytes from `key` belong to the line.
