@@ -107,5 +107,15 @@ struct JSONSpacedLinesTests {
         }
         #expect(learnt.contains(#"{"ts": "", "user": "", "event": "", "n": , "ok": true}"#))
         #expect(learnt.contains(#"{"ts": "", "status": , "user": "", "event": ""}"#))
+        // And they match such lines (their numbers found after the blanks): a line that matched
+        // no shape would be learnt again, and learnt shapes count toward a pause.
+        keys.pointee.template_misses = 0
+        for round in 0..<40 {
+            walks.compare(
+                Array(
+                    shapes[round % 2].replacingOccurrences(of: "<T>", with: "2026-09-20T08:01:00.000+08:00")
+                        .replacingOccurrences(of: "<U>", with: "u\(round)").replacingOccurrences(of: "<N>", with: "\(round * 37)").utf8))
+        }
+        #expect(keys.pointee.template_misses == 0 && keys.pointee.template_pause == 0)
     }
 }
