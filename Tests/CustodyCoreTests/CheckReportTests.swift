@@ -102,7 +102,7 @@ struct CheckReportTests {
         let report = CheckReport.build(
             policy: policy, rule: rule, files: [], records: 1,
             retention: rule.evaluate(daysWithRecords: []), realName: registry.result(),
-            locate: { "vault:\($0.file)" })
+            locate: { "vault:\($0)" })
         #expect(report.findings.last?.file == "vault:0")
     }
 

@@ -152,4 +152,54 @@ struct ReportTailTests {
         #expect(count == ViolationCount(users: expected.count, events: expected.values.reduce(0, +)))
         #expect(recounts > 0)
     }
+
+    /// Enough users who published before verifying for their findings to be built and written
+    /// on several threads: the findings are those a plain loop makes, in the users' order, and
+    /// the JSON written a window at a time is the report rendered whole.
+    @Test func manyViolatingUsersBuiltAndWrittenOnSeveralThreads() throws {
+        let policy = try loadPolicy()
+        let rule = RetentionRule(minimumDays: 60, asOf: CivilDay(iso: "2026-11-26")!, since: nil)
+        let count = 3 * CheckReport.violatingUsersPerThread + 17
+        #expect(CheckReport.findingThreads(count) > 1 || ProcessInfo.processInfo.activeProcessorCount == 1)
+        var rng = SplitMix64(seed: 21)
+        let t: Int64 = 1_790_000_000_000
+        let users = (0..<count).map { i in
+            ViolatingUser(
+                user: i % 97 == 0 ? "u\(i)\"\u{1}" : "u\(i)", events: 1 + i % 3,
+                first: EventLocation(millis: t + Int64.random(in: 0..<5_000_000_000, using: &rng), file: Int32(i % 3), line: i + 1),
+                verifiedAt: i % 4 == 0 ? t + 6_000_000_000 : nil)
+        }
+        let files = ["logs/a.jsonl", "logs/b\u{1}.jsonl.gz", "logs/c.log"].map {
+            CheckReport.FileOutcome(path: $0, issues: InputIssues(), records: 1)
+        }
+        let report = CheckReport.build(
+            policy: policy, rule: rule, files: files, records: count,
+            retention: rule.evaluate(daysWithRecords: []),
+            realName: RealNameResult(usersSeen: count, verifiedUsers: count / 4, violatingUsers: users, violatingEvents: 2 * count))
+        let made = report.findings.filter { $0.rule == .violatingUser }
+        #expect(made.count == count)
+        for (user, finding) in zip(users, made) {
+            let path = files[Int(user.first.file)].path
+            let status = user.verifiedAt.map { "verified at \(Self.plainUTC($0))" } ?? "never verified"
+            let message =
+                "user \(user.user) published \(user.events) time\(user.events == 1 ? "" : "s") before verifying (\(status)); first at \(EscapedText.escape(path)):\(user.first.line), \(Self.plainUTC(user.first.millis))"
+            guard
+                finding
+                    == Finding(
+                        rule: .violatingUser, severity: .error, message: message, user: user.user, file: path,
+                        line: user.first.line, time: Self.plainUTC(user.first.millis), count: user.events)
+            else {
+                Issue.record("finding for \(user.user) differs: \(finding)")
+                return
+            }
+        }
+        var text = ""
+        var pieces = 0
+        report.writeJSON {
+            text += $0
+            pieces += 1
+        }
+        #expect(text == report.json.rendered())
+        #expect(pieces > 1)
+    }
 }

@@ -1,17 +1,48 @@
+import Foundation
+
 extension CheckReport {
     /// The `custody.check.v1` document described in the contract.
     public var json: JSONValue { .object(jsonMembers(findings: .array(findings.map(\.json)))) }
 
-    /// Writes `json.rendered()` to `emit` in pieces, one finding at a time: the same text,
-    /// without the whole report as one value and one string (with a finding for each of
-    /// hundreds of thousands of users, about a kilobyte each).
+    /// Writes `json.rendered()` to `emit` in pieces, a window of findings at a time: the same
+    /// text, without the whole report as one value and one string (with a finding for each of
+    /// hundreds of thousands of users, about a kilobyte each). With many findings, a window's
+    /// are written on several threads, each into its own text, then appended in order: this
+    /// runs after the last file was read, with the other cores idle.
     public func writeJSON(to emit: (String) -> Void) {
+        let findings = findings
+        let threads = Self.findingThreads(findings.count)
+        JSONValue.writePretty(
+            object: jsonMembers(findings: .array([])), streaming: "findings", count: findings.count,
+            window: threads * 2_048,
+            writeItems: { range, out in
+                guard threads > 1 && range.count >= 2 * threads else {
+                    Self.writeFindings(findings, range, into: &out)
+                    return
+                }
+                var parts = [JSONText](repeating: JSONText(), count: threads)
+                parts.withUnsafeMutableBufferPointer { parts in
+                    // Each part is written by one thread only, and read after they all finished.
+                    nonisolated(unsafe) let parts = parts
+                    DispatchQueue.concurrentPerform(iterations: threads) { t in
+                        let lower = range.lowerBound + range.count * t / threads
+                        let upper = range.lowerBound + range.count * (t + 1) / threads
+                        Self.writeFindings(findings, lower..<upper, into: &parts[t])
+                    }
+                }
+                for part in parts { out.append(part) }
+            }, to: emit)
+    }
+
+    /// Findings `range` as items of the report's `findings` array.
+    private static func writeFindings(_ findings: [Finding], _ range: Range<Int>, into out: inout JSONText) {
         // Each finding is written in place (a subscript of the array itself copied it, a retain
         // and a release for each of its strings).
         findings.withUnsafeBufferPointer { findings in
-            JSONValue.writePretty(
-                object: jsonMembers(findings: .array([])), streaming: "findings", count: findings.count,
-                writeItem: { findings[$0].write(into: &$1, indent: 2) }, to: emit)
+            for j in range {
+                out.startItem(j)
+                findings[j].write(into: &out, indent: 2)
+            }
         }
     }
 

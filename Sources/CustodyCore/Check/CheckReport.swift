@@ -60,15 +60,15 @@ public struct CheckReport: Sendable, Equatable {
         }
     }
 
-    /// Assembles the report and its findings. `locate` names the file of an event location;
-    /// by default `EventLocation.file` indexes `files`. `recordsPerDay` (days since the epoch →
+    /// Assembles the report and its findings. `locate` names the file of an event location's
+    /// file index (`EventLocation.file`); by default that index is one into `files`. `recordsPerDay` (days since the epoch →
     /// records still kept) lets the report name records kept past `maximum_days`.
     public static func build(
         policy: Policy, rule: RetentionRule, files: [FileOutcome], records: Int,
         retention: RetentionResult, realName: RealNameResult,
         recordsPerDay: [Int32: Int] = [:],
         inputFindings: [Finding] = [], recordDays: ClosedRange<CivilDay>? = nil,
-        locate: ((EventLocation) -> String)? = nil
+        locate: ((Int32) -> String)? = nil
     ) -> CheckReport {
         var findings = inputFindings
         if let finding = PolicyFindings.notInForce(policy: policy, rule: rule) { findings.append(finding) }
@@ -135,27 +135,11 @@ public struct CheckReport: Sendable, Equatable {
                     file: file.path, line: issues.firstAnonymousPublishLines.first,
                     count: issues.anonymousPublishes, lines: issues.firstAnonymousPublishLines))
         }
-        // A file's name as shown, once per file rather than once per user.
-        var shownPaths: [String: String] = [:]
         findings.reserveCapacity(findings.count + realName.violatingUsers.count)
-        for user in realName.violatingUsers {
-            let path = locate?(user.first) ?? (files.indices.contains(Int(user.first.file)) ? files[Int(user.first.file)].path : "?")
-            let shownPath: String
-            if let known = shownPaths[path] {
-                shownPath = known
-            } else {
-                shownPath = shown(path)
-                shownPaths[path] = shownPath
-            }
-            let time = TimestampParser.formatUTC(user.first.millis)
-            let status = user.verifiedAt.map { "verified at \(TimestampParser.formatUTC($0))" } ?? "never verified"
-            findings.append(
-                Finding(
-                    rule: .violatingUser, severity: .error,
-                    message:
-                        "user \(user.user) published \(user.events) time\(user.events == 1 ? "" : "s") before verifying (\(status)); first at \(shownPath):\(user.first.line), \(time)",
-                    user: user.user, file: path, line: user.first.line, time: time, count: user.events))
-        }
+        findings.append(
+            contentsOf: violatingUserFindings(realName.violatingUsers) { file in
+                locate?(file) ?? (files.indices.contains(Int(file)) ? files[Int(file)].path : "?")
+            })
         let inputs = Inputs(
             files: files.count, records: records,
             rejectedLines: files.reduce(0) { $0 + $1.issues.rejectedLines },

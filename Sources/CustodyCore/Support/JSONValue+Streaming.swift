@@ -23,6 +23,25 @@ extension JSONValue {
         writeItem: (Int, inout JSONText) -> Void, chunk: Int = 1 << 16,
         to emit: (String) -> Void
     ) {
+        writePretty(
+            object: pairs, streaming: key, count: count, window: 1,
+            writeItems: { range, out in
+                for j in range {
+                    out.startItem(j)
+                    writeItem(j, &out)
+                }
+            }, chunk: chunk, to: emit)
+    }
+
+    /// `writePretty(object:streaming:count:item:chunk:to:)` with the items written `window` at
+    /// a time by `writeItems(range, &text)`: each item of the range after `text.startItem(index)`,
+    /// at depth two, as `JSONValue.write(into:indent:)` would. (A window's items can then be
+    /// written on several threads, each into its own text, and appended in order.)
+    static func writePretty(
+        object pairs: [(String, JSONValue)], streaming key: String, count: Int,
+        window: Int, writeItems: (Range<Int>, inout JSONText) -> Void, chunk: Int = 1 << 16,
+        to emit: (String) -> Void
+    ) {
         var out = JSONText()
         if pairs.isEmpty {
             emit("{}")
@@ -44,10 +63,8 @@ extension JSONValue {
                 continue
             }
             out.append("[")
-            for j in 0..<count {
-                if j > 0 { out.append(",") }
-                out.newline(indent: 2)
-                writeItem(j, &out)
+            for start in stride(from: 0, to: count, by: max(1, window)) {
+                writeItems(start..<min(start + max(1, window), count), &out)
                 if out.count >= chunk {
                     emit(out.string)
                     out.removeAll()

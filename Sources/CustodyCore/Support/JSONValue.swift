@@ -166,6 +166,16 @@ struct JSONText {
         bytes.append(0x20)
     }
 
+    /// What goes before item `index` of an array at depth one whose items are at depth two:
+    /// a comma after the first, then a new line.
+    mutating func startItem(_ index: Int) {
+        if index > 0 { bytes.append(0x2C) }
+        newline(indent: 2)
+    }
+
+    /// Appends `other`'s bytes.
+    mutating func append(_ other: JSONText) { bytes.append(contentsOf: other.bytes) }
+
     /// A line break and `indent` levels of two spaces.
     mutating func newline(indent: Int) {
         bytes.append(0x0A)

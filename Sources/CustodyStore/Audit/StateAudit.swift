@@ -129,7 +129,7 @@ public enum StateAudit {
                 files: files,
                 records: records, retention: rule.evaluate(daysWithRecords: days),
                 realName: realName, recordsPerDay: kept, inputFindings: inputFindings, recordDays: CheckReport.span(ofDays: days),
-                locate: { path(ofSegment: Int64($0.file)) })
+                locate: { path(ofSegment: Int64($0)) })
             if let pathsFailure { throw pathsFailure }
             return report
         }
