@@ -146,6 +146,22 @@ struct LogfmtDifferentialTests {
         }
     }
 
+    /// A key read as two words (eight bytes readable from its start) is the guess the byte loop
+    /// makes of it, for every length a guess holds, whatever follows the key.
+    @Test func keyGuessReadAsWordsIsTheByteLoopsGuess() {
+        for text in ["abcdefghijklmnop=value and more", "k=v                 ", "é\u{0}xyz_key_name=1 2 3 4 5 6 7"] {
+            let line = Array(text.utf8)
+            line.withUnsafeBufferPointer { b in
+                for length in 1...16 {
+                    let fast = LogfmtParser.KeyGuess(at: b.baseAddress!, length: length)
+                    let slow = LogfmtParser.KeyGuess(UnsafeBufferPointer(rebasing: b[0..<length]), field: nil)
+                    #expect(fast.isSame(slow), "length \(length) of \(text.debugDescription)")
+                    #expect(fast.mask == slow.mask && fast.extent == slow.extent && fast.tailOffset == slow.tailOffset)
+                }
+            }
+        }
+    }
+
     /// Random lines from pieces that matter to the scans: separators, quotes, escapes, `=`,
     /// non-ASCII and zero bytes, field names short and long, duplicate keys, long values, lines
     /// cut anywhere.
