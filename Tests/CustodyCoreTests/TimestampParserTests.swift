@@ -110,6 +110,53 @@ struct EpochTimestampTests {
         #expect(parseBytes(text, TimestampParser.parseEpoch) == nil)
     }
 
+    /// The rule, a digit at a time (as `parseEpoch` read every number before it took eight
+    /// digits a step).
+    static func plainEpoch(_ text: [UInt8]) -> Int64? {
+        let n = text.count
+        guard n > 0, n <= 24 else { return nil }
+        var i = 0
+        var whole: Int64 = 0
+        while i < n, text[i] >= 0x30, text[i] <= 0x39 {
+            whole = whole * 10 + Int64(text[i] - 0x30)
+            i += 1
+            if whole > 9_999_999_999_999_999 { return nil }
+        }
+        if i == 0 { return nil }
+        var fraction: Int64 = 0
+        if i < n && text[i] == 0x2E {
+            i += 1
+            let start = i
+            var scale: Int64 = 100
+            while i < n, text[i] >= 0x30, text[i] <= 0x39 {
+                fraction += Int64(text[i] - 0x30) * scale
+                scale /= 10
+                i += 1
+            }
+            if i == start { return nil }
+        }
+        guard i == n else { return nil }
+        return whole < 100_000_000_000 ? whole * 1000 + fraction : whole
+    }
+
+    /// Numbers of every length up to the limit and past it, with fractions, leading zeros and
+    /// one byte changed (to a byte next to a digit's, a dot, a letter): what the plain rule says.
+    @Test func eightDigitsAStepAsADigitAStep() {
+        var random = SplitMix64(seed: 31)
+        let odd: [UInt8] = [0x2F, 0x3A, 0x2E, 0x20, 0x65, 0x00, 0xB0, 0x70, 0x2D]
+        var checked = 0
+        for _ in 0..<60_000 {
+            var text = (0..<Int.random(in: 1...26, using: &random)).map { _ in UInt8(0x30 + random.next() % 10) }
+            if random.next() % 3 == 0 { text[Int(random.next() % UInt64(text.count))] = 0x2E }
+            if random.next() % 3 == 0 { text[Int(random.next() % UInt64(text.count))] = odd[Int(random.next() % UInt64(odd.count))] }
+            if random.next() % 4 == 0 { text.replaceSubrange(0..<min(text.count, 9), with: [UInt8](repeating: 0x30, count: 9)) }
+            let got = text.withUnsafeBufferPointer { TimestampParser.parseEpoch($0) }
+            #expect(got == Self.plainEpoch(text), "\(String(decoding: text, as: UTF8.self).debugDescription)")
+            if got != nil { checked += 1 }
+        }
+        #expect(checked > 10_000)
+    }
+
     @Test func parseDispatchesEpochText() {
         #expect(TimestampParser.parse("1790000000") == 1_790_000_000_000)
         #expect(TimestampParser.parse("1790000000123") == 1_790_000_000_123)
