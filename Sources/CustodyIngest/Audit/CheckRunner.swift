@@ -72,6 +72,7 @@ public enum CheckRunner {
                 merged.add(audit)
                 progress?(CheckProgress(filesDone: merged.filesDone, filesTotal: files.count, records: merged.records))
                 startNext()
+                BackgroundRelease.release(consume audit)
             }
         }
 
@@ -92,10 +93,12 @@ public enum CheckRunner {
                 path: request.displayNames[files[$0]] ?? files[$0], issues: merged.issues[$0], records: merged.fileRecords[$0],
                 bytes: merged.fileBytes[$0])
         }
-        return CheckReport.build(
+        let report = CheckReport.build(
             policy: policy, rule: rule, files: outcomes, records: merged.records,
             retention: retention, realName: realName, recordsPerDay: merged.dayCounts, inputFindings: gathered.findings,
             recordDays: CheckReport.span(ofDays: merged.dayCounts.keys))
+        BackgroundRelease.release(consume merged)
+        return report
     }
 }
 
