@@ -37,7 +37,7 @@ struct KeptPublishTimesTests {
             ParallelFileScan.scan(path: path, index: 0, policy: policy, format: .jsonl, blockBytes: 100, parserThreads: 2),
         ] {
             // Users with pending events have their times, pruned to the file's own verification.
-            #expect(audit.pendingTimes.keys.sorted() == ["heavy", "light", "never"])
+            #expect(audit.pendingTimes.names.sorted() == ["heavy", "light", "never"])
             #expect(audit.pendingTimes["light"]?.count == 2)
             #expect(audit.pendingTimes["heavy"]?.count == 6)
             #expect(audit.pendingTimes["never"]?.count == 10)
@@ -55,6 +55,9 @@ struct KeptPublishTimesTests {
             }
             // A user without kept times: the file must be read again.
             #expect(kept.recount(verifiedAt: ["nobody": .max], calendar: &calendar) == nil)
+            // Nor when only some of the users asked for have them.
+            #expect(kept.recount(verifiedAt: ["heavy": .max, "nobody": .max], calendar: &calendar) == nil)
+            #expect(kept.recount(verifiedAt: [:], calendar: &calendar) == [:])
         }
     }
 
@@ -64,7 +67,7 @@ struct KeptPublishTimesTests {
         let dir = try TemporaryDirectory()
         let path = try writeFixture(dir)
         let audits = (0..<3).map { FileAudit.scan(path: path, index: Int32($0), policy: policy, format: .jsonl) }
-        let cost = KeptPublishTimes.estimatedBytes(audits[0].pendingTimes)
+        let cost = audits[0].pendingTimes.estimatedBytes
         #expect(cost > 3 * 96)
         var merged = MergedAudit(fileCount: 3)
         merged.keptBudget = 2 * cost + cost / 2

@@ -164,7 +164,7 @@ struct MergedAudit {
         issues[Int(audit.index)] = audit.issues
         fileRecords[Int(audit.index)] = audit.records
         fileBytes[Int(audit.index)] = audit.end.bytes
-        let cost = KeptPublishTimes.estimatedBytes(audit.pendingTimes)
+        let cost = audit.pendingTimes.estimatedBytes
         if keptBytes + cost <= keptBudget {
             kept[Int(audit.index)] = KeptPublishTimes(times: audit.pendingTimes)
             keptBytes += cost
@@ -176,13 +176,7 @@ struct MergedAudit {
 /// One file's kept publish times (see `FileAudit.pendingTimes`), for settling spans without
 /// reading the file again.
 struct KeptPublishTimes {
-    var times: [String: [Int64]] = [:]
-
-    /// About what `times` holds in memory: a dictionary entry, a name and an array header per
-    /// user, 8 bytes per time.
-    static func estimatedBytes(_ times: [String: [Int64]]) -> Int {
-        times.reduce(0) { $0 + 96 + $1.key.utf8.count + 8 * $1.value.count }
-    }
+    var times = PublishTimes()
 
     /// What `FileAudit.recount` would find in the file, from the kept times; nil when a user's
     /// times were not kept (the file is then read again). Publish events the scan did not keep
@@ -193,9 +187,9 @@ struct KeptPublishTimes {
     )
         -> [String: Int]?
     {
+        guard let found = times.times(of: targets) else { return nil }
         var counts: [String: Int] = [:]
-        for (user, v) in targets {
-            guard let kept = times[user] else { return nil }
+        for (user, (v, kept)) in found {
             var count = 0
             for t in kept where t < v {
                 if let window, !window.contains(calendar.day(ofMillis: t)) { continue }

@@ -20,7 +20,7 @@ public struct FileAudit: Sendable {
     /// also when those are only a count and a span (users with very many are left out), so that
     /// settling a span needs no second read of the file (`KeptPublishTimes`). A span can also
     /// arise when several files' exact times are merged.
-    public var pendingTimes: [String: [Int64]] = [:]
+    public var pendingTimes = PublishTimes()
 
     /// Reads and audits one file, or the part of it that `plan` names.
     public static func scan(

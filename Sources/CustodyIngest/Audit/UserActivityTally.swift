@@ -45,7 +45,7 @@ final class UserActivityTally {
     /// After `finish()`: for each user with pending publishes, the exact times of those events,
     /// also when they are only a count and a span (see `FileAudit.pendingTimes`). Users past
     /// `keptTimesLimit` are left out.
-    private(set) var pendingTimes: [String: [Int64]] = [:]
+    private(set) var pendingTimes = PublishTimes()
 
     private struct Waiting {
         var probe: ByteInterner.Probe
@@ -155,9 +155,9 @@ final class UserActivityTally {
                 let p = activities[id].pending
                 let name = activities[id].user
                 if p.isExact {
-                    if !p.isEmpty { pendingTimes[name] = p.exact }
+                    if !p.isEmpty { pendingTimes.append(name, p.exact) }
                 } else if !uncovered.keptTimesOverflowed {
-                    pendingTimes[name] = if let v { uncovered.keptTimes.filter { $0 < v } } else { uncovered.keptTimes }
+                    pendingTimes.append(name, v.map { v in uncovered.keptTimes.filter { $0 < v } } ?? uncovered.keptTimes)
                 }
             }
         }
