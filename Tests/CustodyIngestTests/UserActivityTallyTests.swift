@@ -61,5 +61,8 @@ struct UserActivityTallyTests {
         #expect(tally.pendingTimes.count == (users + 2) / 3)
         #expect(tally.pendingTimes["user-0"] == [0])
         #expect(tally.pendingTimes["user-1"] == nil)
+        // In first-seen order, whichever thread collected them.
+        #expect(tally.pendingTimes.names == stride(from: 0, to: users, by: 3).map { "user-\($0)" })
+        #expect(tally.pendingTimes.times == stride(from: 0, to: users, by: 3).map { [Int64($0)] })
     }
 }

@@ -25,6 +25,12 @@ public struct PublishTimes: Sendable {
         times.append(userTimes)
     }
 
+    /// Adds `other`'s users after these.
+    mutating func append(contentsOf other: PublishTimes) {
+        names.append(contentsOf: other.names)
+        times.append(contentsOf: other.times)
+    }
+
     /// The times kept for `name` (a scan of every user: for tests and single lookups).
     public subscript(name: String) -> [Int64]? {
         names.firstIndex(of: name).map { times[$0] }

@@ -133,34 +133,25 @@ final class UserActivityTally {
         // users, in two halves on two threads. This runs after a file's last record, alone when
         // the file is a check's last (always for one file), with the other core idle.
         let parts = total >= Self.usersPerFinishThread * 2 ? 2 : 1
+        // Each part also collects its users' kept publish times, in the same order.
+        var kept = [PublishTimes](repeating: PublishTimes(), count: parts)
         let activities = [UserFileActivity](unsafeUninitializedCapacity: total) { buffer, initialized in
             let shared = FinishShared(tally: self, slots: buffer.baseAddress!)
-            if parts == 1 {
-                shared.fill(0..<total)
-            } else {
-                DispatchQueue.concurrentPerform(iterations: parts) { part in
-                    shared.fill((part * total / parts)..<((part + 1) * total / parts))
+            kept.withUnsafeMutableBufferPointer { kept in
+                // Each part is written by one thread only, and read after they all finished.
+                nonisolated(unsafe) let kept = kept
+                if parts == 1 {
+                    kept[0] = shared.fill(0..<total)
+                } else {
+                    DispatchQueue.concurrentPerform(iterations: parts) { part in
+                        kept[part] = shared.fill((part * total / parts)..<((part + 1) * total / parts))
+                    }
                 }
             }
             initialized = total
         }
-        if keepsPublishTimes {
-            // At most one entry per user with publishes: room made once, not grown by doubling.
-            pendingTimes.reserveCapacity(publishes.count)
-            // Only users with publish events not covered by a verification in this file.
-            for id in 0..<total where publishesIndex[id] >= 0 {
-                let v = activities[id].verifiedAt
-                let uncovered = publishes[Int(publishesIndex[id])]
-                // Already pruned to the file's own verification by `activity(of:)`.
-                let p = activities[id].pending
-                let name = activities[id].user
-                if p.isExact {
-                    if !p.isEmpty { pendingTimes.append(name, p.exact) }
-                } else if !uncovered.keptTimesOverflowed {
-                    pendingTimes.append(name, v.map { v in uncovered.keptTimes.filter { $0 < v } } ?? uncovered.keptTimes)
-                }
-            }
-        }
+        pendingTimes = kept[0]
+        for part in kept.dropFirst() { pendingTimes.append(contentsOf: part) }
         return activities
     }
 
@@ -182,14 +173,33 @@ final class UserActivityTally {
         return UserFileActivity(user: users.string(Int32(id)), verifiedAt: v, pending: p, firstPending: first)
     }
 
+    /// The exact times of user `id`'s publish events that no verification in the file covers
+    /// (`activity` is theirs: its pending events are already pruned to that verification), or
+    /// nil for none or too many kept (read only, as `activity(of:)`).
+    private func keptTimes(of id: Int, _ activity: UserFileActivity) -> [Int64]? {
+        let index = Int(publishesIndex[id])
+        guard keepsPublishTimes, index >= 0 else { return nil }
+        if activity.pending.isExact { return activity.pending.isEmpty ? nil : activity.pending.exact }
+        if publishes[index].keptTimesOverflowed { return nil }
+        guard let v = activity.verifiedAt else { return publishes[index].keptTimes }
+        return publishes[index].keptTimes.filter { $0 < v }
+    }
+
     /// What `finish`'s two threads share: the tally, which nothing writes while they run (its
     /// queue is drained first), and the array being filled, of which each writes its own half.
     private struct FinishShared: @unchecked Sendable {
         let tally: UserActivityTally
         let slots: UnsafeMutablePointer<UserFileActivity>
 
-        func fill(_ ids: Range<Int>) {
-            for id in ids { (slots + id).initialize(to: tally.activity(of: id)) }
+        /// Fills the entries of users `ids`, and returns their kept publish times.
+        func fill(_ ids: Range<Int>) -> PublishTimes {
+            var kept = PublishTimes()
+            for id in ids {
+                let activity = tally.activity(of: id)
+                (slots + id).initialize(to: activity)
+                if let times = tally.keptTimes(of: id, activity) { kept.append(activity.user, times) }
+            }
+            return kept
         }
     }
 
