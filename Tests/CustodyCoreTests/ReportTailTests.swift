@@ -178,6 +178,15 @@ struct ReportTailTests {
             realName: RealNameResult(usersSeen: count, verifiedUsers: count / 4, violatingUsers: users, violatingEvents: 2 * count))
         let made = report.findings.filter { $0.rule == .violatingUser }
         #expect(made.count == count)
+        // The report's other findings come first, as they are without these users.
+        let others = CheckReport.build(
+            policy: policy, rule: rule, files: files, records: count,
+            retention: rule.evaluate(daysWithRecords: []),
+            realName: RealNameResult(usersSeen: count, verifiedUsers: count / 4, violatingUsers: [], violatingEvents: 2 * count)
+        ).findings
+        #expect(!others.isEmpty)
+        #expect(Array(report.findings.prefix(others.count)) == others)
+        #expect(report.findings.count == others.count + count)
         for (user, finding) in zip(users, made) {
             let path = files[Int(user.first.file)].path
             let status = user.verifiedAt.map { "verified at \(Self.plainUTC($0))" } ?? "never verified"

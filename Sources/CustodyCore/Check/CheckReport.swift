@@ -135,11 +135,9 @@ public struct CheckReport: Sendable, Equatable {
                     file: file.path, line: issues.firstAnonymousPublishLines.first,
                     count: issues.anonymousPublishes, lines: issues.firstAnonymousPublishLines))
         }
-        findings.reserveCapacity(findings.count + realName.violatingUsers.count)
-        findings.append(
-            contentsOf: violatingUserFindings(realName.violatingUsers) { file in
-                locate?(file) ?? (files.indices.contains(Int(file)) ? files[Int(file)].path : "?")
-            })
+        findings = violatingUserFindings(after: findings, realName.violatingUsers) { file in
+            locate?(file) ?? (files.indices.contains(Int(file)) ? files[Int(file)].path : "?")
+        }
         let inputs = Inputs(
             files: files.count, records: records,
             rejectedLines: files.reduce(0) { $0 + $1.issues.rejectedLines },

@@ -128,6 +128,7 @@ enum ParallelFileScan {
             end: LineReader.Position(bytes: outcome.bytes, lines: lines),
             timeRange: earliest <= latest ? earliest...latest : nil)
         audit.pendingTimes = users.pendingTimes
+        BackgroundRelease.release(consume users)
         return audit
     }
 
