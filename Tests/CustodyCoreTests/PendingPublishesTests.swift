@@ -35,6 +35,24 @@ struct PendingPublishesTests {
         #expect(p.isEmpty)
     }
 
+    /// Pruning is filtering the times and adding those kept again, whether any is dropped or
+    /// none (then the value is left as it is).
+    @Test func pruneIsAddingTheKeptTimesAgain() {
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            var p = PendingPublishes()
+            let times = (0..<Int.random(in: 0...PendingPublishes.exactLimit, using: &random)).map { _ in
+                Int64.random(in: 0..<100, using: &random)
+            }
+            for t in times { p.add(t) }
+            let v = Int64.random(in: 0..<110, using: &random)
+            var expected = PendingPublishes()
+            for t in times where t < v { expected.add(t) }
+            p.prune(verifiedAt: v)
+            #expect(p == expected, "\(times) pruned at \(v)")
+        }
+    }
+
     @Test func pruneSpanOnlyWhenWhollyCovered() {
         var p = PendingPublishes()
         for t in 0..<20 { p.add(Int64(100 + t)) }

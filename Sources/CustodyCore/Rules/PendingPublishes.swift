@@ -44,6 +44,10 @@ public struct PendingPublishes: Sendable, Equatable {
     public mutating func prune(verifiedAt: Int64) {
         if isEmpty { return }
         if isExact {
+            // Nothing to drop, the usual case (a scan keeps only events before the file's own
+            // verification): no new array. Refiltering made two for every such user, in each
+            // file's tally and again when merged (perf).
+            if exact.allSatisfy({ $0 < verifiedAt }) { return }
             let kept = exact.filter { $0 < verifiedAt }
             self = PendingPublishes()
             for t in kept { add(t) }
