@@ -6,7 +6,8 @@ import CustodyCore
 /// all of `users` seen in a 2M-line file), seven fields, ~150 bytes a JSON line.
 ///
 /// Each user's first event in a file is a phone verification, except for one user in a hundred
-/// whose first event is a post (a real-name violation); times rise through the file.
+/// (`violatingPercent`) whose first event is a post (a real-name violation); times rise through
+/// the file.
 public struct EntropyLogGenerator: Sendable {
     public var users: Int
     public var lines: Int
@@ -16,9 +17,12 @@ public struct EntropyLogGenerator: Sendable {
     /// JSON lines as several apps behind one gateway would write them, not all alike (see
     /// `variedLine`); only for `.jsonl`.
     public var varied: Bool
+    /// Users in a hundred whose first event is a post, not a verification (0...100).
+    public var violatingPercent: Int
 
     public init(
-        users: Int, lines: Int, days: Int = 60, seed: UInt64, format: LogLineRenderer.Format = .jsonl, varied: Bool = false
+        users: Int, lines: Int, days: Int = 60, seed: UInt64, format: LogLineRenderer.Format = .jsonl, varied: Bool = false,
+        violatingPercent: Int = 1
     ) {
         self.users = users
         self.lines = lines
@@ -26,6 +30,7 @@ public struct EntropyLogGenerator: Sendable {
         self.seed = seed
         self.format = format
         self.varied = varied
+        self.violatingPercent = violatingPercent
     }
 
     /// The events a user does after their first, and how often (out of 100).
@@ -51,7 +56,8 @@ public struct EntropyLogGenerator: Sendable {
             let event: String
             if !seen[user] {
                 seen[user] = true
-                event = user % 100 == 37 ? "post" : "verify_phone"
+                // With one in a hundred, the users whose id ends in 37 (as before the percentage).
+                event = (user % 100 + 63) % 100 < violatingPercent ? "post" : "verify_phone"
             } else {
                 event = table[Int(rng.next() % UInt64(table.count))]
             }

@@ -32,12 +32,17 @@ extension LogGen {
         @Flag(help: "JSON lines in four shapes (keys in changing order, nested objects, blanks, escapes, UUID users).")
         var varied = false
 
+        @Option(help: "Users in a hundred whose first event is a post, not a verification (real-name violations).")
+        var violatingPercent: Int = 1
+
         func run() throws {
+            guard (0...100).contains(violatingPercent) else { throw ValidationError("--violating-percent must be 0...100") }
             guard let format = LogLineRenderer.Format(rawValue: format) else { throw ValidationError("unknown format \(format)") }
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             for index in 0..<files {
                 let generator = EntropyLogGenerator(
-                    users: users, lines: lines, seed: seed &+ UInt64(index) &* 1_000_003, format: format, varied: varied)
+                    users: users, lines: lines, seed: seed &+ UInt64(index) &* 1_000_003, format: format, varied: varied,
+                    violatingPercent: violatingPercent)
                 let path = "\(out)/\(varied ? "varied" : "entropy")-\(index + 1).\(format.rawValue).gz"
                 let writer = try GzipWriter(path: path, level: 6)
                 var batch = ""
