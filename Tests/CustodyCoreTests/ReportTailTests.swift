@@ -210,5 +210,12 @@ struct ReportTailTests {
         }
         #expect(text == report.json.rendered())
         #expect(pieces > 1)
+        // The text lists the first of them and counts the rest.
+        let limit = CheckReport.textListLimit
+        let listed = made.prefix(limit).map { "  \($0.message)\n" }.joined()
+        #expect(
+            report.text().contains(
+                "\n\(Finding.Rule.violatingUser.title) (\(count), errors)\n\(listed)  … and \(count - limit) more (use --format json for the full list)\n"
+            ))
     }
 }
