@@ -386,20 +386,3 @@ public enum IngestionRun {
         }
     }
 }
-
-/// Findings of a run, kept for `status` and for people reading the state.
-enum FindingStore {
-    static func save(_ findings: [Finding], runID: Int64, db: Database) throws {
-        let insert = try db.cachedStatement(
-            sql: """
-                INSERT INTO findings (run_id, rule, severity, message, day, user, file, line, time, byte_offset, count)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-        for f in findings {
-            try insert.execute(arguments: [
-                runID, f.rule.rawValue, f.severity.rawValue, f.message, f.day?.description,
-                f.user, f.file, f.line, f.time, f.offset, f.count,
-            ])
-        }
-    }
-}
