@@ -47,16 +47,17 @@ public struct FileIdentity: Sendable {
     }
 
     private static func identify(_ source: DecodedSource, status: Status) -> FileIdentity? {
-        // Not zero-filled first: only the bytes read are kept (a small file's prefix is short).
-        let prefix = [UInt8](unsafeUninitializedCapacity: fingerprintLength) { buffer, count in
-            let bytes = UnsafeMutableRawBufferPointer(buffer)
+        // Read on the stack, then kept at its own length: the plans hold every file's prefix
+        // until the run ends, and an array made with room for 4 KiB keeps 4 KiB however little
+        // was read (10,000 small files of 1.6 KB: 40 MB, a fifth of a fresh run's page faults).
+        let prefix = withUnsafeTemporaryAllocation(byteCount: fingerprintLength, alignment: 16) { bytes in
             var filled = 0
             while filled < fingerprintLength {
                 let n = source.read(into: UnsafeMutableRawBufferPointer(rebasing: bytes[filled...]))
                 if n == 0 { break }
                 filled += n
             }
-            count = filled
+            return [UInt8](UnsafeRawBufferPointer(rebasing: bytes[0..<filled]))
         }
         guard !prefix.isEmpty else { return nil }
         return FileIdentity(

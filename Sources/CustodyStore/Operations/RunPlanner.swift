@@ -50,6 +50,7 @@ struct RunPlanner: Sendable {
         let identities = Self.readIdentities(toOpen, jobs: jobs)
 
         var plans: [IngestionPlan] = []
+        plans.reserveCapacity(toOpen.count)
         for ((input, _), read) in zip(toOpen, identities) {
             let identity: FileIdentity
             let contents: [UInt8]?
