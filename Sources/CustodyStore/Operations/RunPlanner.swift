@@ -78,7 +78,9 @@ struct RunPlanner: Sendable {
                 }
                 newByFingerprint[identity.fingerprint, default: []].append(content)
             }
-            plans.append(IngestionPlan(path: input.path, format: input.format, identity: identity, record: record, contents: contents))
+            // The prefix was for matching, done now: only its length is written.
+            plans.append(
+                IngestionPlan(path: input.path, format: input.format, identity: identity.droppingPrefix(), record: record, contents: contents))
         }
         return plans
     }
