@@ -18,13 +18,20 @@ final class IngestionPlan: Sendable {
     /// The whole file, read when it was planned (`WholeFile`): audited and stored from these
     /// bytes, without opening it again. Nil for a file read from its path.
     let contents: [UInt8]?
+    /// `contents` decoded, when planning decoded all of it (a small gzip file, cleanly:
+    /// `FileIdentity.readDecoding`): a new file is scanned from these bytes, not inflated again.
+    let decoded: [UInt8]?
 
-    init(path: String, format: LogFormat, identity: FileIdentity, record: LogFileRecord?, contents: [UInt8]? = nil) {
+    init(
+        path: String, format: LogFormat, identity: FileIdentity, record: LogFileRecord?, contents: [UInt8]? = nil,
+        decoded: [UInt8]? = nil
+    ) {
         self.path = path
         self.format = format
         self.identity = identity
         self.record = record
         self.contents = contents
+        self.decoded = decoded
     }
 
     var start: LineReader.Position {
@@ -93,14 +100,24 @@ enum Ingestion {
             copyInline: plan.identity.size <= inlineCopyLimit, durable: durable, pack: !durable)
         var writeError: Error?
         var newPartCRC: UInt32 = 0
+        // A new small gzip file decoded whole at planning is scanned from those bytes: they are
+        // the bytes its identity was taken from and what its stored copy (`contents`) decodes to.
+        let decoded = plan.start == .start ? plan.decoded : nil
         let readerPlan = RecordReader.Plan(
-            start: plan.start, completeLinesOnly: !plan.identity.compressed, prefetch: prefetch, contents: plan.contents
+            start: plan.start, completeLinesOnly: !plan.identity.compressed, prefetch: prefetch,
+            contents: decoded ?? plan.contents
         ) { bytes in
             newPartCRC = CRC32.update(newPartCRC, bytes)
             guard writeError == nil else { return }
             do { try writer.append(bytes) } catch { writeError = error }
         }
-        let audit = FileAudit.scan(path: plan.path, index: 0, policy: policy, format: plan.format, plan: readerPlan)
+        var audit = FileAudit.scan(path: plan.path, index: 0, policy: policy, format: plan.format, plan: readerPlan)
+        if decoded != nil, let contents = plan.contents {
+            // What the gzip source says at the clean end it was seen to reach when planned: a
+            // compressed file, every byte of it consumed.
+            audit.compressed = true
+            audit.bytesRead = contents.count
+        }
         if let writeError { throw writeError }
         let shrank = audit.end.bytes < plan.start.bytes
         var object: IngestedPart.StoredObject?
