@@ -62,7 +62,7 @@ import Testing
         byBytes.reset(taken: 4)
         #expect(byBytes.maxParts == 100)
         // A ceiling below the first size is the first size.
-        #expect(CommitGrouping(maxParts: 2048, maxBytes: 1, maxAge: .seconds(1)).partsCeiling == 2048)
+        #expect(CommitGrouping(maxParts: 8192, maxBytes: 1, maxAge: .seconds(1)).partsCeiling == 8192)
     }
 
     @Test func newBytesCloseAGroupAtTheByteLimit() {

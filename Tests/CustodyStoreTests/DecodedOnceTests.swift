@@ -112,7 +112,7 @@ import Testing
                 try Row.fetchAll(
                     db,
                     sql: """
-                        SELECT fingerprint, fingerprint_length, compressed, bytes_read, lines_read, records, rejected_lines,
+                        SELECT fingerprint, fingerprint_length, compressed, bytes_read, lines_read, log_files.records, rejected_lines,
                                fault_offset, read_to_end, content_checksum, s.vault_object, s.end_offset, o.size, o.stored_size
                         FROM log_files JOIN segments s ON s.log_file_id = log_files.id JOIN vault_objects o ON o.sha256 = s.vault_object
                         """
