@@ -44,16 +44,17 @@ import Testing
         var grouping = CommitGrouping()
         var sizes: [Int] = []
         var open = 0
-        for ms in 0..<3000 {
+        // 16 parts a millisecond: every group fills by count well inside a second.
+        for part in 0..<12_032 {
             open += 1
-            if grouping.add(newBytes: 1024, at: .milliseconds(ms / 4)) {
+            if grouping.add(newBytes: 1024, at: .milliseconds(part / 16)) {
                 sizes.append(open)
                 grouping.reset(taken: open)
                 open = 0
             }
         }
-        #expect(sizes == [256, 512, 1024, 1024])
-        #expect(grouping.maxParts == 1024)
+        #expect(sizes == [256, 512, 1024, 2048, 4096, 4096])
+        #expect(grouping.maxParts == 4096)
 
         // Closed by its bytes, not its count: the next group is no larger.
         var byBytes = CommitGrouping(maxParts: 100, maxBytes: 10_000, maxAge: .seconds(60))
@@ -61,7 +62,7 @@ import Testing
         byBytes.reset(taken: 4)
         #expect(byBytes.maxParts == 100)
         // A ceiling below the first size is the first size.
-        #expect(CommitGrouping(maxParts: 2048, maxBytes: 1, maxAge: .seconds(1)).partsCeiling == 2048)
+        #expect(CommitGrouping(maxParts: 8192, maxBytes: 1, maxAge: .seconds(1)).partsCeiling == 8192)
     }
 
     @Test func newBytesCloseAGroupAtTheByteLimit() {

@@ -61,6 +61,15 @@ public enum DecodedSources {
         try open(RawInput(contents: contents), head: contents.prefix(OtherCompression.headLength), inflater: inflater)
     }
 
+    /// Whether `open(contents:)` reads `bytes` as they are: they start with neither gzip's magic
+    /// nor another compressor's. Only then can a gzip file's decoded bytes be read in its place
+    /// (`custody run` scans a small gzip file from what planning decoded of it); decoded bytes that
+    /// look compressed themselves would be decoded again, or refused.
+    public static func readsAsPlain(_ bytes: [UInt8]) -> Bool {
+        let head = bytes.prefix(OtherCompression.headLength)
+        return !head.starts(with: [0x1F, 0x8B]) && OtherCompression.identify(head) == nil
+    }
+
     /// Chooses plain or gzip decoding by the input's first bytes, `head`.
     private static func open(_ file: RawInput, head magic: ArraySlice<UInt8>, inflater: GzipInflater) throws(ReadFault) -> DecodedSource {
         if magic.starts(with: [0x1F, 0x8B]) {

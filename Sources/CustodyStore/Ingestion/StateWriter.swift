@@ -161,7 +161,7 @@ final class StateWriter: @unchecked Sendable {
             var record =
                 part.plan.record
                 ?? LogFileRecord(
-                    id: nil, fingerprint: part.plan.identity.fingerprint, fingerprintLength: part.plan.identity.prefix.count,
+                    id: nil, fingerprint: part.plan.identity.fingerprint, fingerprintLength: part.plan.identity.prefixLength,
                     firstPath: part.plan.path, lastPath: part.plan.path, compressed: part.plan.identity.compressed,
                     bytesRead: 0, linesRead: 0, records: 0, rejectedLines: 0, firstRejectedLines: "[]",
                     firstRejectionCause: nil, faultOffset: nil, faultMessage: nil, readToEnd: false,
@@ -182,9 +182,9 @@ final class StateWriter: @unchecked Sendable {
                 }
             }
             // A longer prefix identifies the file better next time.
-            if part.plan.identity.prefix.count > record.fingerprintLength {
+            if part.plan.identity.prefixLength > record.fingerprintLength {
                 record.fingerprint = part.plan.identity.fingerprint
-                record.fingerprintLength = part.plan.identity.prefix.count
+                record.fingerprintLength = part.plan.identity.prefixLength
             }
             record.lastPath = part.plan.path
             record.compressed = part.plan.identity.compressed

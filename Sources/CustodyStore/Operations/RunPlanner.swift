@@ -50,12 +50,14 @@ struct RunPlanner: Sendable {
         let identities = Self.readIdentities(toOpen, jobs: jobs)
 
         var plans: [IngestionPlan] = []
+        plans.reserveCapacity(toOpen.count)
         for ((input, _), read) in zip(toOpen, identities) {
             let identity: FileIdentity
             let contents: [UInt8]?
+            let decoded: [UInt8]?
             switch read {
             case .success(nil): continue  // empty: nothing yet
-            case .success(let found?): (identity, contents) = found
+            case .success(let found?): (identity, contents, decoded) = (found.identity, found.contents, found.decoded)
             case .failure(let error):
                 logger.warning("\(EscapedText.escape(input.path)): \(error.message)")
                 continue
@@ -77,19 +79,27 @@ struct RunPlanner: Sendable {
                 }
                 newByFingerprint[identity.fingerprint, default: []].append(content)
             }
-            plans.append(IngestionPlan(path: input.path, format: input.format, identity: identity, record: record, contents: contents))
+            // The prefix was for matching, done now: only its length is written.
+            plans.append(
+                IngestionPlan(
+                    path: input.path, format: input.format, identity: identity.droppingPrefix(), record: record, contents: contents,
+                    decoded: decoded))
         }
         return plans
     }
+
+    /// A file's identity and, when it was read whole, its bytes, and its decoded content when
+    /// reading the identity decoded all of it (`FileIdentity.readDecoding`).
+    typealias Identified = (identity: FileIdentity, contents: [UInt8]?, decoded: [UInt8]?)
 
     /// Each file's identity (nil when empty) and, when read whole, its bytes; in order, read on
     /// up to `jobs` threads (each result is written by one thread, at its own index).
     static func readIdentities(
         _ files: [(input: SourceExpander.Input, whole: Int?)], jobs: Int
-    ) -> [Result<(FileIdentity, [UInt8]?)?, ReadFault>] {
+    ) -> [Result<Identified?, ReadFault>] {
         let threads = min(max(1, jobs), files.count / 64)
         guard threads > 1 else { return files.map(identify) }
-        var results = [Result<(FileIdentity, [UInt8]?)?, ReadFault>](repeating: .success(nil), count: files.count)
+        var results = [Result<Identified?, ReadFault>](repeating: .success(nil), count: files.count)
         results.withUnsafeMutableBufferPointer { out in
             // Each index is written by one thread only, and read after they all finished.
             nonisolated(unsafe) let out = out
@@ -101,13 +111,13 @@ struct RunPlanner: Sendable {
         return results
     }
 
-    static func identify(_ file: (input: SourceExpander.Input, whole: Int?)) -> Result<(FileIdentity, [UInt8]?)?, ReadFault> {
-        Result { () throws(ReadFault) -> (FileIdentity, [UInt8]?)? in
+    static func identify(_ file: (input: SourceExpander.Input, whole: Int?)) -> Result<Identified?, ReadFault> {
+        Result { () throws(ReadFault) -> Identified? in
             if let limit = file.whole, let read = try WholeFile.read(path: file.input.path, limit: limit) {
-                return try FileIdentity.read(read).map { ($0, read.contents) }
+                return try FileIdentity.readDecoding(read).map { ($0.identity, read.contents, $0.decoded) }
             }
             // Too large, or changed while it was read: identified from its path, read later.
-            return try FileIdentity.read(path: file.input.path).map { ($0, nil) }
+            return try FileIdentity.read(path: file.input.path).map { ($0, nil, nil) }
         }
     }
 }

@@ -32,6 +32,7 @@ enum SourceExpander {
                     let gathered = try InputCollector.gather([path], roots: roots)
                     findings += gathered.findings
                     found += gathered.files.count
+                    inputs.reserveCapacity(inputs.count + gathered.files.count)
                     for (i, file) in gathered.files.enumerated() where seen.insert(file).inserted {
                         let status = i < gathered.statuses.count ? FileIdentity.Status(gathered.statuses[i]) : nil
                         inputs.append(Input(path: file, format: source.format, status: status))
