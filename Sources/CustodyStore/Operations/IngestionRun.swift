@@ -110,15 +110,10 @@ public enum IngestionRun {
         }
         /// The next group to commit: the open group, at most `maxParts` of it, and no more parts
         /// once it holds `waitingUsersLimit` users (parts that arrive while a group is committed
-        /// join the open group; the rest opens the next one). Two big files' parts in one group
-        /// kept both, and the writer's changes for both, in memory until it committed.
+        /// join the open group; the rest opens the next one; `groupSize`). The bound keeps a
+        /// group's parts, held until it commits, to what already waits for it.
         func takeGroup(at now: Duration) -> [IngestedPart] {
-            var count = 0
-            var users = 0
-            while count < min(pending.count, grouping.maxParts) && (count == 0 || users < Self.waitingUsersLimit) {
-                users += pending[count].audit.users.count
-                count += 1
-            }
+            let count = Self.groupSize(users: pending.lazy.map(\.audit.users.count), maxParts: grouping.maxParts)
             let taken = Array(pending.prefix(count))
             pending.removeFirst(taken.count)
             grouping.reset(taken: taken.count)
@@ -337,7 +332,23 @@ public enum IngestionRun {
     static let planSlice = 2048
 
     /// Users in a group past which it takes no more parts (see `takeGroup`).
-    static let waitingUsersLimit = 100_000
+    static let waitingUsersLimit = 1_000_000
+
+    /// How many of the parts waiting (`users`: each one's users, in order) the next group takes:
+    /// at most `maxParts`, and no more once it holds `waitingUsersLimit` users. Big files' parts
+    /// that wait together are committed together: the writer writes each user a group changed
+    /// once, and a big file's users are mostly the one before's (500,000 users: the last two
+    /// files' ~400,000 each, written as two groups, rewrote most of the users table twice).
+    static func groupSize(users: some Sequence<Int>, maxParts: Int) -> Int {
+        var count = 0
+        var total = 0
+        for partUsers in users {
+            guard count < maxParts && (count == 0 || total < waitingUsersLimit) else { break }
+            total += partUsers
+            count += 1
+        }
+        return count
+    }
 
     /// Users waiting in read parts past which no file is started from its path while a group is
     /// committed (see `startMore`): a bound on memory, not a pace.
