@@ -81,11 +81,11 @@ import Testing
         ] as [[Int32: Int64]])
     func idsInKeyOrderEachOnce(keys: [Int32: Int64]) {
         let ids: [Int32] = [1, 0, 1, 3, 2, 0, 1]
-        let ordered = StateWriter.byKey(ids, keysBelow: 4) { keys[$0]! }
+        let ordered = StateWriter.byKey(ids, keys: ids.map { keys[$0]! }, keysBelow: 4)
         #expect(ordered == keys.keys.sorted { keys[$0]! < keys[$1]! })
         // Few for their range: sorted rather than placed.
-        #expect(StateWriter.byKey(ids, keysBelow: 1000) { keys[$0]! } == ordered)
-        #expect(StateWriter.byKey([2, 2], keysBelow: 4) { keys[$0]! } == [2])
+        #expect(StateWriter.byKey(ids, keys: ids.map { keys[$0]! }, keysBelow: 1000) == ordered)
+        #expect(StateWriter.byKey([2, 2], keys: [2, 2], keysBelow: 4) == [2])
     }
 
     /// Big parts waiting together go into one group, up to the users' bound; small ones up to

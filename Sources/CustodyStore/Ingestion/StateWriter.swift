@@ -218,7 +218,9 @@ final class StateWriter: @unchecked Sendable {
         // and a first file's ~400,000 new users took one such check (and a bounds check) apiece.
         var next = nextStoredID
         rows.withUnsafeMutableBufferPointer { rows in
-            for (id, row) in changedUsers {
+            for (k, (id, row)) in changedUsers.enumerated() {
+                // In the file's order, the rows are visited at random: fetch each a few ahead.
+                if k + 8 < changedUsers.count { custody_prefetch(rows.baseAddress! + Int(changedUsers[k + 8].id)) }
                 if let old = rows[Int(id)] {
                     undo.replaced.append((id, old))
                 } else {
@@ -445,11 +447,18 @@ final class StateWriter: @unchecked Sendable {
             for id in changed.created { try add(id, to: &insertUsers) }
             try insertUsers.flush()
         }
-        // Known before the group (a user new in one part and changed by a later one was inserted above).
+        // Known before the group (a user new in one part and changed by a later one was inserted
+        // above). A row's key never changes: taken from the undo's old rows, in order, rather
+        // than from the rows at random.
         var known: [Int32] = []
+        var keys: [Int64] = []
         known.reserveCapacity(changed.replaced.count)
-        for (id, _) in changed.replaced where rows[Int(id)].map({ $0.storedID < firstNewKey }) ?? false { known.append(id) }
-        let ordered = Self.byKey(known, rows: rows, keysBelow: firstNewKey)
+        keys.reserveCapacity(changed.replaced.count)
+        for (id, old) in changed.replaced where old.storedID < firstNewKey {
+            known.append(id)
+            keys.append(old.storedID)
+        }
+        let ordered = Self.byKey(known, keys: keys, keysBelow: firstNewKey)
         var updateUsers = UserRowInserter(db, updating: true)
         try rows.withUnsafeBufferPointer { rowsPointer in
             try names.withUnsafeBufferPointer { namesPointer in
@@ -471,52 +480,49 @@ final class StateWriter: @unchecked Sendable {
     @inline(never)
     private static func flag(_ flags: UnsafeBufferPointer<Bool>, _ id: Int32) -> Bool { flags[Int(id)] }
 
-    /// `ids` in the order of their rows' keys, each once (a user changed by several parts of a
-    /// group is listed once per part), so that rows are updated in the table's order. The keys
-    /// of distinct users are distinct and, but in a state edited by hand, below `keysBelow`.
-    /// When they are many for their range (a big file rewrites a good part of all users), each
-    /// is placed at its key and the keys walked in order, in one pass; otherwise sorted as one
-    /// integer each (key, then id), not as the rows (a sort was 4 % of a fresh run's commit
-    /// time with 500,000 users).
-    static func byKey(_ ids: [Int32], keysBelow: Int64, key: (Int32) -> Int64) -> [Int32] {
+    /// `ids` in the order of their rows' keys (`keys`, one for each), each once (a user changed
+    /// by several parts of a group is listed once per part), so that rows are updated in the
+    /// table's order. The keys of distinct users are distinct and, but in a state edited by
+    /// hand, below `keysBelow`. When they are many for their range (a big file rewrites a good
+    /// part of all users), each is placed at its key and the keys walked in order, in one pass;
+    /// otherwise sorted as one integer each (key, then position), not as the rows (a sort was
+    /// 4 % of a fresh run's commit time with 500,000 users).
+    static func byKey(_ ids: [Int32], keys: [Int64], keysBelow: Int64) -> [Int32] {
+        precondition(ids.count == keys.count)
         // Often already in order.
-        if zip(ids, ids.dropFirst()).allSatisfy({ key($0) < key($1) }) { return ids }
+        if zip(keys, keys.dropFirst()).allSatisfy({ $0 < $1 }) { return ids }
         if keysBelow <= 16 * Int64(ids.count) && keysBelow < Int64(Int32.max),
-            let placed = placedByKey(ids, keysBelow: Int(keysBelow), key: key)
+            let placed = placedByKey(ids, keys: keys, keysBelow: Int(keysBelow))
         {
             return placed
         }
-        // Packed only when every key fits in 32 bits: a negative key (a state edited by hand)
-        // trapped in the conversion, and the run crashed.
         var ordered: [Int32] = []
         ordered.reserveCapacity(ids.count)
-        guard ids.allSatisfy({ (0..<1 << 32).contains(key($0)) }) else {
-            for id in ids.sorted(by: { (key($0), $0) < (key($1), $1) }) where ordered.last != id { ordered.append(id) }
+        // Packed only when every key fits in 32 bits: a negative key (a state edited by hand)
+        // trapped in the conversion, and the run crashed.
+        guard ids.count < 1 << 32, keys.allSatisfy({ (0..<1 << 32).contains($0) }) else {
+            for i in ids.indices.sorted(by: { (keys[$0], $0) < (keys[$1], $1) }) where ordered.last != ids[i] {
+                ordered.append(ids[i])
+            }
             return ordered
         }
-        var order = ids.map { UInt64(UInt32(bitPattern: $0)) | UInt64(key($0)) << 32 }
+        var order = ids.indices.map { UInt64($0) | UInt64(keys[$0]) << 32 }
         order.sort()
         for packed in order {
-            let id = Int32(bitPattern: UInt32(truncatingIfNeeded: packed))
+            let id = ids[Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)]
             if ordered.last != id { ordered.append(id) }
         }
         return ordered
     }
 
-    /// `ids` in rows' key order, as `byKey` needs it.
-    private static func byKey(_ ids: [Int32], rows: [UserRow?], keysBelow: Int64) -> [Int32] {
-        rows.withUnsafeBufferPointer { rows in byKey(ids, keysBelow: keysBelow) { rows[Int($0)]?.storedID ?? -1 } }
-    }
-
     /// `byKey` by placing: nil when some key is outside `0..<keysBelow` or taken by two ids (a
     /// state edited by hand), for the caller to sort instead.
-    private static func placedByKey(_ ids: [Int32], keysBelow: Int, key: (Int32) -> Int64) -> [Int32]? {
+    private static func placedByKey(_ ids: [Int32], keys: [Int64], keysBelow: Int) -> [Int32]? {
         var at = [Int32](repeating: -1, count: keysBelow)
         let placed = at.withUnsafeMutableBufferPointer { at -> Bool in
-            for id in ids {
-                let k = key(id)
-                guard k >= 0 && k < keysBelow && (at[Int(k)] < 0 || at[Int(k)] == id) else { return false }
-                at[Int(k)] = id
+            for (id, key) in zip(ids, keys) {
+                guard key >= 0 && key < keysBelow && (at[Int(key)] < 0 || at[Int(key)] == id) else { return false }
+                at[Int(key)] = id
             }
             return true
         }
