@@ -97,4 +97,18 @@ import Testing
         #expect(IngestionRun.groupSize(users: Array(repeating: 3, count: 300), maxParts: 256) == 256)
         #expect(IngestionRun.groupSize(users: [], maxParts: 256) == 0)
     }
+
+    /// A group due with one big part waits a little for the reads under way (half the run so
+    /// far, at most a group's age); small parts, groups of several parts, and parts with no read
+    /// under way do not wait.
+    @Test func aLoneBigPartWaitsForReadsUnderWay() {
+        let hold = { (users: Int, waiting: Int, underWay: Int, elapsed: Duration) in
+            IngestionRun.bigPartHold(users: users, waiting: waiting, underWay: underWay, elapsed: elapsed)
+        }
+        #expect(hold(400_000, 1, 1, .milliseconds(500)) == .milliseconds(250))
+        #expect(hold(400_000, 1, 3, .seconds(30)) == CommitGrouping().maxAge)
+        #expect(hold(99_999, 1, 1, .milliseconds(500)) == nil)
+        #expect(hold(400_000, 2, 1, .milliseconds(500)) == nil)
+        #expect(hold(400_000, 1, 0, .milliseconds(500)) == nil)
+    }
 }
