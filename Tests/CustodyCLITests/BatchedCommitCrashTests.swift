@@ -9,7 +9,7 @@ import Testing
 /// together, then one transaction). Killed with SIGKILL at any moment, the state is as before
 /// some group; the next run reads the rest, and every file is ingested exactly once.
 @Suite(.serialized) struct BatchedCommitCrashTests {
-    static let files = 400
+    static let files = 800
     static let asOf = "2026-12-01"
 
     /// `files` small gzip files of ~30 lines each, in two directories; returns the events.
@@ -89,7 +89,12 @@ import Testing
         var kills = 0
         var partialStates = 0
         var span = cleanDuration
-        for step in 1...8 {
+        // Eight runs killed, and up to eight more while none was killed between two groups: the
+        // second group commits right after the first (tens of ms with faster commits), and a
+        // kill aimed there can still land after both.
+        var step = 0
+        while step < 8 || (partialStates == 0 && step < 16) {
+            step += 1
             let before = (try? crashed.totalRecords()) ?? 0
             let process = try startRun(crashed)
             if step % 2 == 0 {

@@ -68,16 +68,19 @@ final class StateWriter: @unchecked Sendable {
     private let ledger: Ledger
     /// Set when a commit placed a hold: the run signs the ledger head before it ends.
     private(set) var heldAfterIntake = false
-    /// The `users` table's highest key within the commit under way, read at its first part
-    /// that has users and kept up to date after (a query per part was ~1 % of a fresh run over
-    /// 10,000 small files); `.none` until read.
-    private var highestKey: Int64?? = .none
 
     init(database: StateDatabase, policy: Policy, runID: Int64) throws {
         self.database = database
         self.policy = policy
         self.runID = runID
         ledger = Ledger(stateDirectory: database.directory)
+        // A statement that writes many rows keeps each page's old content it changes, to undo
+        // the statement alone if it fails (its statement journal), and SQLite spills that journal
+        // to a temporary file past 64 KiB: each 64-row upsert of known users changes ~64 pages,
+        // and a fresh run with 500,000 users wrote ~18,600 pages there (37,000 `pwrite`s). Kept
+        // in memory, it holds at most one statement's pages. (Not the transaction's journal: a
+        // commit is as durable as before, and a killed run loses only the open group.)
+        try database.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA temp_store = MEMORY") }
         var names: [String] = []
         try database.pool.read { db in
             try UserRegistryRows.forEach(db) { storedID, user, verifiedAt, first in
@@ -119,7 +122,6 @@ final class StateWriter: @unchecked Sendable {
         // set: a spare "may" only costs a delete that finds nothing.)
         var undo = Undo()
         let keyBefore = nextStoredID
-        highestKey = .none
         do {
             return try database.pool.write { db in
                 let scopes = try OpenRequestScopes(db)
@@ -127,6 +129,7 @@ final class StateWriter: @unchecked Sendable {
                 let now = StateDatabase.timestamp()
                 let statements = try FileRowStatements(db)
                 let ids = try parts.map { try write($0, in: db, scopes: scopes, now: now, statements: statements, undo: &undo) }
+                try writeUsers(db, changed: undo, firstNewKey: keyBefore)
                 try beforeCommit()
                 return ids
             }
@@ -140,9 +143,10 @@ final class StateWriter: @unchecked Sendable {
         }
     }
 
-    /// What a group's commit changed in the rows in memory, to put back if it fails. New rows are
-    /// only their ids: a first file's hundreds of thousands of new users, each kept with its
-    /// (empty) old row, were ~70 MB of a fresh run's peak with 1,000,000 users.
+    /// What a group's commit changed in the rows in memory: the rows it writes at its end
+    /// (`writeUsers`), and what to put back if it fails. New rows are only their ids, in the
+    /// order of their keys: a first file's hundreds of thousands of new users, each kept with
+    /// its (empty) old row, were ~70 MB of a fresh run's peak with 1,000,000 users.
     private struct Undo {
         var created: [Int32] = []
         var replaced: [(id: Int32, row: UserRow)] = []
@@ -214,7 +218,9 @@ final class StateWriter: @unchecked Sendable {
         // and a first file's ~400,000 new users took one such check (and a bounds check) apiece.
         var next = nextStoredID
         rows.withUnsafeMutableBufferPointer { rows in
-            for (id, row) in changedUsers {
+            for (k, (id, row)) in changedUsers.enumerated() {
+                // In the file's order, the rows are visited at random: fetch each a few ahead.
+                if k + 8 < changedUsers.count { custody_prefetch(rows.baseAddress! + Int(changedUsers[k + 8].id)) }
                 if let old = rows[Int(id)] {
                     undo.replaced.append((id, old))
                 } else {
@@ -337,17 +343,8 @@ final class StateWriter: @unchecked Sendable {
         _ db: Database, _ activities: [UserFileActivity], ids: [Int32],
         segmentID: Int64
     ) throws -> (changed: [(id: Int32, row: UserRow)], spanned: [Int32]) {
-        // Values bound one by one (BoundStatement): with 500,000 users a fresh run writes ~1,000,000 rows.
-        // Users' rows go in many to a statement (`UserRowInserter`), new ones and changed ones apart.
-        // New users' keys follow the table's highest (as `nextStoredID` was set from it) but in
-        // a state edited by hand (keys all below 1): then they are inserted with their keys.
-        let highest: Int64?
-        if case .some(let known) = highestKey {
-            highest = known
-        } else {
-            highest = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM users"))
-        }
-        var insertUsers = UserRowInserter(db, appending: (highest ?? 0) + 1 == self.nextStoredID)
+        // Values bound one by one (BoundStatement). The users' rows themselves are written once
+        // the group's parts are all merged (`writeUsers`).
         let coverSpans = try BoundStatement(db, sql: "DELETE FROM pending_publishes WHERE user = ? AND earliest_ms >= ?")
         let insertSpan = try BoundStatement(
             db,
@@ -419,89 +416,120 @@ final class StateWriter: @unchecked Sendable {
                 }
             }
         }
-        // New users' keys rise in the file's order, as `changed` holds them: inserted as they
-        // come (each at the table's end). Known users are rewritten in key order, each B-tree page
-        // visited once; only they are sorted (sorting all of a file's changed users was 6 % of a
-        // commit's time with 500,000 users).
+        return (changed, spanned)
+    }
+
+    /// Writes the `users` rows the group changed (`changed`, its undo), each once and as the
+    /// group's last part left it. Written per part, a user changed by several parts of a group
+    /// was written as many times, and each big part's rows rewrote most of the table's pages
+    /// into the log again (with 500,000 users, a big file's users are mostly the last one's).
+    ///
+    /// New users' keys are `firstNewKey...`, created in key order: appended at the table's end,
+    /// as their keys follow its highest (but in a state edited by hand, keys all below 1: then
+    /// inserted with their keys). Known users are rewritten in key order, each B-tree page
+    /// visited once.
+    private func writeUsers(_ db: Database, changed: Undo, firstNewKey: Int64) throws {
+        guard !changed.created.isEmpty || !changed.replaced.isEmpty else { return }
         let names = users.names
-        let firstNewKey = self.nextStoredID
-        var updates: [Int] = []
-        for (i, (id, row)) in changed.enumerated() {
-            if row.storedID >= firstNewKey {
-                try insertUsers.add(
-                    key: row.storedID, name: names[Int(id)], verifiedAt: row.verifiedAt, firstMillis: row.firstPending?.millis,
-                    firstSegment: row.firstPending.map { Int64($0.file) }, firstLine: row.firstPending.map { Int64($0.line) })
-            } else {
-                updates.append(i)
+        let rows = self.rows
+        func add(_ id: Int32, to inserter: inout UserRowInserter) throws {
+            // Every id a group changed has its row in memory (written back after each part).
+            guard let row = rows[Int(id)] else {
+                throw StoreError.database(path: database.path, reason: "user \(names[Int(id)]) was changed but has no row")
             }
-        }
-        var updateUsers = UserRowInserter(db, updating: true)
-        let ordered = Self.byKey(updates, of: changed, keysBelow: firstNewKey)
-        for (k, i) in ordered.enumerated() {
-            // In key order, `changed` and the names are visited at random: fetch each a few rows
-            // ahead (waiting for them was most of this loop's time with 500,000 users).
-            changed.withUnsafeBufferPointer { changed in
-                if k + 16 < ordered.count { custody_prefetch(changed.baseAddress! + ordered[k + 16]) }
-                if k + 8 < ordered.count {
-                    names.withUnsafeBufferPointer { custody_prefetch($0.baseAddress! + Int(changed[ordered[k + 8]].id)) }
-                }
-            }
-            let (id, row) = changed[i]
-            try updateUsers.add(
+            try inserter.add(
                 key: row.storedID, name: names[Int(id)], verifiedAt: row.verifiedAt, firstMillis: row.firstPending?.millis,
                 firstSegment: row.firstPending.map { Int64($0.file) }, firstLine: row.firstPending.map { Int64($0.line) })
         }
+        if !changed.created.isEmpty {
+            let highest = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM users"))
+            var insertUsers = UserRowInserter(db, appending: (highest ?? 0) + 1 == firstNewKey)
+            for id in changed.created { try add(id, to: &insertUsers) }
+            try insertUsers.flush()
+        }
+        // Known before the group (a user new in one part and changed by a later one was inserted
+        // above). A row's key never changes: taken from the undo's old rows, in order, rather
+        // than from the rows at random.
+        var known: [Int32] = []
+        var keys: [Int64] = []
+        known.reserveCapacity(changed.replaced.count)
+        keys.reserveCapacity(changed.replaced.count)
+        for (id, old) in changed.replaced where old.storedID < firstNewKey {
+            known.append(id)
+            keys.append(old.storedID)
+        }
+        let ordered = Self.byKey(known, keys: keys, keysBelow: firstNewKey)
+        var updateUsers = UserRowInserter(db, updating: true)
+        try rows.withUnsafeBufferPointer { rowsPointer in
+            try names.withUnsafeBufferPointer { namesPointer in
+                for (k, id) in ordered.enumerated() {
+                    // In key order, rows and names are visited at random: fetch each a few rows
+                    // ahead (waiting for them was most of this loop's time with 500,000 users).
+                    if k + 8 < ordered.count {
+                        custody_prefetch(rowsPointer.baseAddress! + Int(ordered[k + 8]))
+                        custody_prefetch(namesPointer.baseAddress! + Int(ordered[k + 8]))
+                    }
+                    try add(id, to: &updateUsers)
+                }
+            }
+        }
         try updateUsers.flush()
-        try insertUsers.flush()
-        // The rows just inserted have keys firstNewKey..<nextStoredID; no other row was added.
-        highestKey = .some(nextStoredID > firstNewKey ? max(highest ?? nextStoredID - 1, nextStoredID - 1) : highest)
-        return (changed, spanned)
     }
 
     /// `flags[id]`, not inlined: so that it is loaded only where it is called (see `mergeUsers`).
     @inline(never)
     private static func flag(_ flags: UnsafeBufferPointer<Bool>, _ id: Int32) -> Bool { flags[Int(id)] }
 
-    /// `indices` (into `changed`) in the order of their rows' keys, so that rows are updated in
-    /// the table's order. The keys are distinct and, but in a state edited by hand, below
-    /// `keysBelow`. When they are many for their range (a big file rewrites a good part of all
-    /// users), each is placed at its key and the keys walked in order, in one pass; otherwise
-    /// sorted as one integer each (key, then position), not as the rows (a sort was 4 % of a
-    /// fresh run's commit time with 500,000 users).
-    private static func byKey(_ indices: [Int], of changed: [(id: Int32, row: UserRow)], keysBelow: Int64) -> [Int] {
+    /// `ids` in the order of their rows' keys (`keys`, one for each), each once (a user changed
+    /// by several parts of a group is listed once per part), so that rows are updated in the
+    /// table's order. The keys of distinct users are distinct and, but in a state edited by
+    /// hand, below `keysBelow`. When they are many for their range (a big file rewrites a good
+    /// part of all users), each is placed at its key and the keys walked in order, in one pass;
+    /// otherwise sorted as one integer each (key, then position), not as the rows (a sort was
+    /// 4 % of a fresh run's commit time with 500,000 users).
+    static func byKey(_ ids: [Int32], keys: [Int64], keysBelow: Int64) -> [Int32] {
+        precondition(ids.count == keys.count)
         // Often already in order.
-        if zip(indices, indices.dropFirst()).allSatisfy({ changed[$0].row.storedID < changed[$1].row.storedID }) { return indices }
-        if keysBelow <= 16 * Int64(indices.count) && keysBelow < Int64(Int32.max) && changed.count < Int(Int32.max),
-            let placed = placedByKey(indices, of: changed, keysBelow: Int(keysBelow))
+        if zip(keys, keys.dropFirst()).allSatisfy({ $0 < $1 }) { return ids }
+        if keysBelow <= 16 * Int64(ids.count) && keysBelow < Int64(Int32.max),
+            let placed = placedByKey(ids, keys: keys, keysBelow: Int(keysBelow))
         {
             return placed
         }
+        var ordered: [Int32] = []
+        ordered.reserveCapacity(ids.count)
         // Packed only when every key fits in 32 bits: a negative key (a state edited by hand)
         // trapped in the conversion, and the run crashed.
-        guard changed.count < 1 << 32, indices.allSatisfy({ (0..<1 << 32).contains(changed[$0].row.storedID) }) else {
-            return indices.sorted { changed[$0].row.storedID < changed[$1].row.storedID }
+        guard ids.count < 1 << 32, keys.allSatisfy({ (0..<1 << 32).contains($0) }) else {
+            for i in ids.indices.sorted(by: { (keys[$0], $0) < (keys[$1], $1) }) where ordered.last != ids[i] {
+                ordered.append(ids[i])
+            }
+            return ordered
         }
-        var order = indices.map { UInt64($0) | UInt64(changed[$0].row.storedID) << 32 }
+        var order = ids.indices.map { UInt64($0) | UInt64(keys[$0]) << 32 }
         order.sort()
-        return order.map { Int(truncatingIfNeeded: $0 & 0xFFFF_FFFF) }
+        for packed in order {
+            let id = ids[Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)]
+            if ordered.last != id { ordered.append(id) }
+        }
+        return ordered
     }
 
-    /// `byKey` by placing: nil when some key is outside `0..<keysBelow` or taken twice (a state
-    /// edited by hand), for the caller to sort instead.
-    private static func placedByKey(_ indices: [Int], of changed: [(id: Int32, row: UserRow)], keysBelow: Int) -> [Int]? {
+    /// `byKey` by placing: nil when some key is outside `0..<keysBelow` or taken by two ids (a
+    /// state edited by hand), for the caller to sort instead.
+    private static func placedByKey(_ ids: [Int32], keys: [Int64], keysBelow: Int) -> [Int32]? {
         var at = [Int32](repeating: -1, count: keysBelow)
         let placed = at.withUnsafeMutableBufferPointer { at -> Bool in
-            for i in indices {
-                let key = changed[i].row.storedID
-                guard key >= 0 && key < keysBelow && at[Int(key)] < 0 else { return false }
-                at[Int(key)] = Int32(i)
+            for (id, key) in zip(ids, keys) {
+                guard key >= 0 && key < keysBelow && (at[Int(key)] < 0 || at[Int(key)] == id) else { return false }
+                at[Int(key)] = id
             }
             return true
         }
         guard placed else { return nil }
-        var ordered: [Int] = []
-        ordered.reserveCapacity(indices.count)
-        for i in at where i >= 0 { ordered.append(Int(i)) }
+        var ordered: [Int32] = []
+        ordered.reserveCapacity(ids.count)
+        for id in at where id >= 0 { ordered.append(id) }
         return ordered
     }
 
