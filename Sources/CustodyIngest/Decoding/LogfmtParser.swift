@@ -37,15 +37,22 @@ struct LogfmtParser {
 
         init() {}
 
+        /// A key of `length` (at most sixteen) bytes whose first and last eight bytes are read
+        /// by `load(offset)` (zero-padded or not: the key's mask is applied here).
+        @inline(__always)
+        private init(length: Int, field: (FieldTable.Field, UInt8)?, load: (_ offset: Int) -> UInt64) {
+            self.length = length
+            tailOffset = max(length &- 8, 0)
+            extent = max(length, 8)
+            mask = length >= 8 ? .max : (1 &<< UInt64(truncatingIfNeeded: 8 &* length)) &- 1
+            word = load(0) & mask
+            tail = load(tailOffset) & mask
+            self.field = field
+        }
+
         /// A key of at most sixteen bytes, read a byte at a time (it may end the line).
         init(_ key: UnsafeBufferPointer<UInt8>, field: (FieldTable.Field, UInt8)?) {
-            length = key.count
-            tailOffset = max(length - 8, 0)
-            extent = max(length, 8)
-            word = KeyHash.prefixWord(key)
-            tail = KeyHash.prefixWord(UnsafeBufferPointer(rebasing: key[tailOffset...]))
-            mask = length >= 8 ? .max : (1 &<< UInt64(truncatingIfNeeded: 8 &* length)) &- 1
-            self.field = field
+            self.init(length: key.count, field: field) { KeyHash.prefixWord(UnsafeBufferPointer(rebasing: key[$0...])) }
         }
 
         /// Whether the key at `p` (of a line of `n` bytes from `p`) is this one followed by `=`.
@@ -62,13 +69,7 @@ struct LogfmtParser {
         /// (with keys in a new order on every line, that loop ran for most keys: 16 % of a line).
         @inline(__always)
         init(at p: UnsafePointer<UInt8>, length: Int) {
-            self.length = length
-            tailOffset = max(length &- 8, 0)
-            extent = max(length, 8)
-            mask = length >= 8 ? .max : (1 &<< UInt64(truncatingIfNeeded: 8 &* length)) &- 1
-            word = UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)) & mask
-            tail = UInt64(littleEndian: UnsafeRawPointer(p + tailOffset).loadUnaligned(as: UInt64.self)) & mask
-            field = nil
+            self.init(length: length, field: nil) { UInt64(littleEndian: UnsafeRawPointer(p + $0).loadUnaligned(as: UInt64.self)) }
         }
 
         func isSame(_ other: KeyGuess) -> Bool { length == other.length && word == other.word && tail == other.tail }
