@@ -36,15 +36,16 @@ public struct PublishTimes: Sendable {
         names.firstIndex(of: name).map { times[$0] }
     }
 
-    /// The times kept for each of `users`, by name, or nil when one of them has none (its
-    /// file must then be read again). One pass over the kept users, looking each up in `users`.
-    func times<Value>(of users: [String: Value]) -> [String: (Value, [Int64])]? {
-        var found: [String: (Value, [Int64])] = [:]
-        found.reserveCapacity(users.count)
+    /// The times kept for each user of `verifiedAt` (by name), with that user's verification
+    /// time, or nil when one of them has none (its file must then be read again). One pass over
+    /// the kept users, looking each up in `verifiedAt`.
+    func times(of verifiedAt: [String: Int64]) -> [String: (verifiedAt: Int64, times: [Int64])]? {
+        var found: [String: (verifiedAt: Int64, times: [Int64])] = [:]
+        found.reserveCapacity(verifiedAt.count)
         for (i, name) in names.enumerated() {
-            if let value = users[name] { found[name] = (value, times[i]) }
+            if let v = verifiedAt[name] { found[name] = (v, times[i]) }
         }
-        return found.count == users.count ? found : nil
+        return found.count == verifiedAt.count ? found : nil
     }
 
     /// About what the times hold in memory: per user a name, an array header and the entry, and
