@@ -202,12 +202,7 @@ struct ReportTailTests {
                 return
             }
         }
-        var text = ""
-        var pieces = 0
-        report.writeJSON {
-            text += $0
-            pieces += 1
-        }
+        let (text, pieces) = report.writtenJSON()
         #expect(text == report.json.rendered())
         #expect(pieces > 1)
         // The text lists the first of them and counts the rest.

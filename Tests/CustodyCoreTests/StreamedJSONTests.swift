@@ -61,12 +61,7 @@ struct StreamedJSONTests {
             policy: policy, rule: rule, files: [CheckReport.FileOutcome(path: "logs/a.jsonl", issues: InputIssues())],
             records: 100, retention: rule.evaluate(daysWithRecords: []), realName: registry.result())
         #expect(report.findings.count > 50)
-        var text = ""
-        var pieces = 0
-        report.writeJSON {
-            text += $0
-            pieces += 1
-        }
+        let (text, pieces) = report.writtenJSON()
         #expect(text == report.json.rendered())
         #expect(pieces >= 1)
     }
