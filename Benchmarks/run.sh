@@ -173,7 +173,7 @@ GEN
     if [ ! -f "$D/.complete" ]; then rm -rf "$D"; mkdir -p "$D"; manyfiles "$N" "$D"; touch "$D/.complete"; fi
     M=$OUT/many-$N; mkdir -p "$M"; config "$M" "$D"
     if [ "$N" = "$MANY" ]; then
-      python3 $TIME --runs 3 --export-json "$OUT/many-fresh.json" --prepare "run-fresh-$N=rm -rf $M/state" \
+      python3 $TIME --runs "$RUNS" --warmup 1 --export-json "$OUT/many-fresh.json" --prepare "run-fresh-$N=rm -rf $M/state" \
         "run-fresh-$N=$BIN run --config $M/custody.yaml --as-of $AS_OF --quiet" \
         "check-$N=$BIN check $D --as-of $AS_OF --format json"
     fi
@@ -189,7 +189,7 @@ GEN
   done
   BIG=Benchmarks/work/l${LINES}-f${FILES}-u${HALF}-s${SEED}
   U5=$OUT/users-half; mkdir -p "$U5"; config "$U5" "$BIG"
-  python3 $TIME --runs 3 --export-json "$OUT/users.json" --prepare "run-fresh-users=rm -rf $U5/state" \
+  python3 $TIME --runs "$RUNS" --warmup 1 --export-json "$OUT/users.json" --prepare "run-fresh-users=rm -rf $U5/state" \
     "run-fresh-users=$BIN run --config $U5/custody.yaml --as-of $AS_OF --quiet" \
     "check-users=$BIN check $BIG/*.gz --as-of $AS_OF --format json"
   MIL=Benchmarks/work/l${LINES}-f${FILES}-u${MILLION}-s${SEED}
