@@ -394,6 +394,13 @@ custody_json_found custody_json_walk_portable(const uint8_t *line, size_t length
 
 #define CUSTODY_AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vbmi2,bmi2,pclmul")))
 
+/* The bytes of the 64-byte block at `i` that lie in a line of `n` bytes, as a mask (none when the
+   block starts at or past the end). */
+CUSTODY_AVX512_TARGET static inline uint64_t valid_bytes(size_t n, size_t i) {
+    size_t left = n > i ? n - i : 0;
+    return _bzhi_u64(~0ULL, (unsigned)(left < 64 ? left : 64));
+}
+
 /* Bit i set when an odd number of bits 0...i of `x` are: inside a string, given its quotes. */
 CUSTODY_AVX512_TARGET static inline uint64_t prefix_xor(uint64_t x) {
     __m128i product = _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)x), _mm_set1_epi8((char)0xFF), 0);
@@ -410,52 +417,77 @@ CUSTODY_AVX512_TARGET static inline uint64_t prefix_xor(uint64_t x) {
    has no backslash) and other number bytes where its numbers were; each number slot is then
    checked (a well-formed integer, or JSON number with `fractions`, and all the bytes taken out
    lie in those slots), so the full walk takes the line with the same keys. */
-CUSTODY_AVX512_TARGET __attribute__((always_inline)) static inline int match_shape(
-    const custody_json_template *t, const uint8_t *copy, size_t n, const uint64_t *quote_masks, const uint16_t *q,
-    custody_json_found *found, const int with_numbers) {
+/* Lines of up to three blocks (most log lines: 100 to 192 bytes) take one unrolled path. */
+#define CUSTODY_JSON_SHORT_BLOCKS 3
+
+/* What `match_shape` carries from one block to the next. */
+typedef struct {
+    size_t length, quotes, digits;
+    uint64_t in_value, in_string; /* all ones when the block starts inside one */
+} match_state;
+
+/* One block of `match_shape`: 0 when the line's skeleton already differs from the template's. */
+CUSTODY_AVX512_TARGET __attribute__((always_inline)) static inline int match_block(
+    const custody_json_template *t, const uint8_t *copy, size_t n, const uint64_t *quote_masks, const int with_numbers, size_t b,
+    match_state *m) {
     const __m512i zero = _mm512_set1_epi8('0');
     const __m512i ten = _mm512_set1_epi8(10);
     const __m512i minus = _mm512_set1_epi8('-');
-    size_t length = 0, quotes = 0, digits = 0;
-    uint64_t in_value = 0, in_string = 0; /* all ones when the block starts inside one */
-    for (size_t i = 0; i < n; i += 64) {
-        uint64_t block_quotes = quote_masks[i / 64];
-        size_t word = quotes / 64, shift = quotes % 64;
-        uint64_t picked = t->value_quotes[word] >> shift;
-        if (shift) picked |= t->value_quotes[word + 1] << (64 - shift);
-        uint64_t value_quotes = _pdep_u64(picked, block_quotes);
-        uint64_t values = prefix_xor(value_quotes) ^ in_value;
-        in_value = (uint64_t)((int64_t)values >> 63);
-        size_t left = n - i;
-        uint64_t valid = left >= 64 ? ~0ULL : (1ULL << left) - 1;
-        __m512i bytes = _mm512_load_si512((const void *)(copy + i));
-        uint64_t numbers = 0;
-        /* Without numbers in the shape, a digit outside strings stays in the skeleton and fails
-           the compare: nothing to take out. */
-        if (with_numbers) {
-            uint64_t strings = prefix_xor(block_quotes) ^ in_string;
-            in_string = (uint64_t)((int64_t)strings >> 63);
-            uint64_t numeric = _mm512_cmplt_epu8_mask(_mm512_sub_epi8(bytes, zero), ten) | _mm512_cmpeq_epi8_mask(bytes, minus);
-            if (with_numbers == 2) {
-                /* Fractions and exponents: `.`, `+`, and `e` or `E` (one compare, `E | 0x20`). */
-                numeric |= _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('.')) | _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('+')) |
-                           _mm512_cmpeq_epi8_mask(_mm512_or_si512(bytes, _mm512_set1_epi8(0x20)), _mm512_set1_epi8('e'));
-            }
-            numbers = numeric & ~strings & valid;
+    size_t i = 64 * b;
+    uint64_t block_quotes = quote_masks[b];
+    size_t word = m->quotes / 64, shift = m->quotes % 64;
+    /* The next word's bits above (shifted in two steps: no branch for a shift of 0). */
+    uint64_t picked = t->value_quotes[word] >> shift | (t->value_quotes[word + 1] << 1) << (63 - shift);
+    uint64_t value_quotes = _pdep_u64(picked, block_quotes);
+    uint64_t values = prefix_xor(value_quotes) ^ m->in_value;
+    m->in_value = (uint64_t)((int64_t)values >> 63);
+    uint64_t valid = valid_bytes(n, i);
+    __m512i bytes = _mm512_load_si512((const void *)(copy + i));
+    uint64_t numbers = 0;
+    /* Without numbers in the shape, a digit outside strings stays in the skeleton and fails
+       the compare: nothing to take out. */
+    if (with_numbers) {
+        uint64_t strings = prefix_xor(block_quotes) ^ m->in_string;
+        m->in_string = (uint64_t)((int64_t)strings >> 63);
+        uint64_t numeric = _mm512_cmplt_epu8_mask(_mm512_sub_epi8(bytes, zero), ten) | _mm512_cmpeq_epi8_mask(bytes, minus);
+        if (with_numbers == 2) {
+            /* Fractions and exponents: `.`, `+`, and `e` or `E` (one compare, `E | 0x20`). */
+            numeric |= _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('.')) | _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('+')) |
+                       _mm512_cmpeq_epi8_mask(_mm512_or_si512(bytes, _mm512_set1_epi8(0x20)), _mm512_set1_epi8('e'));
         }
-        uint64_t kept = valid & ~(values & ~value_quotes) & ~numbers;
-        size_t count = (size_t)__builtin_popcountll(kept);
-        quotes += (size_t)__builtin_popcountll(block_quotes);
-        digits += (size_t)__builtin_popcountll(numbers);
-        if (length + count > t->length || quotes > t->quotes) return 0;
-        /* The kept bytes against the skeleton's next ones, in registers: stored and read back,
-           a skeleton's pieces (at any offset) could not be forwarded to the wide load. A
-           masked load reads nothing past the skeleton's end. */
-        __mmask64 piece = count == 64 ? ~0ULL : (1ULL << count) - 1;
-        __m512i shape = _mm512_maskz_loadu_epi8(piece, (const void *)(t->skeleton + length));
-        if (_mm512_mask_cmpneq_epi8_mask(piece, _mm512_maskz_compress_epi8(kept, bytes), shape)) return 0;
-        length += count;
+        numbers = numeric & ~strings & valid;
     }
+    uint64_t kept = valid & ~(values & ~value_quotes) & ~numbers;
+    size_t count = (size_t)__builtin_popcountll(kept);
+    m->quotes += (size_t)__builtin_popcountll(block_quotes);
+    m->digits += (size_t)__builtin_popcountll(numbers);
+    if (m->length + count > t->length || m->quotes > t->quotes) return 0;
+    /* The kept bytes against the skeleton's next ones, in registers: stored and read back,
+       a skeleton's pieces (at any offset) could not be forwarded to the wide load. A
+       masked load reads nothing past the skeleton's end. */
+    __mmask64 piece = count == 64 ? ~0ULL : (1ULL << count) - 1;
+    __m512i shape = _mm512_maskz_loadu_epi8(piece, (const void *)(t->skeleton + m->length));
+    if (_mm512_mask_cmpneq_epi8_mask(piece, _mm512_maskz_compress_epi8(kept, bytes), shape)) return 0;
+    m->length += count;
+    return 1;
+}
+
+CUSTODY_AVX512_TARGET __attribute__((always_inline)) static inline int match_shape(
+    const custody_json_template *t, const uint8_t *copy, size_t n, const uint64_t *quote_masks, const uint16_t *q,
+    custody_json_found *found, const int with_numbers, const size_t blocks) {
+    match_state m = {0, 0, 0, 0, 0};
+    if (blocks == CUSTODY_JSON_SHORT_BLOCKS) {
+        /* Spelt out: at -O2 (as SwiftPM builds C) the loop below was unrolled in only some of the
+           six copies of this path, and the others were ~7 % slower a line. */
+        if (!match_block(t, copy, n, quote_masks, with_numbers, 0, &m)) return 0;
+        if (!match_block(t, copy, n, quote_masks, with_numbers, 1, &m)) return 0;
+        if (!match_block(t, copy, n, quote_masks, with_numbers, 2, &m)) return 0;
+    } else {
+        for (size_t b = 0; b < blocks; b++) {
+            if (!match_block(t, copy, n, quote_masks, with_numbers, b, &m)) return 0;
+        }
+    }
+    size_t length = m.length, quotes = m.quotes, digits = m.digits;
     if (length != t->length || quotes != t->quotes) return 0;
     /* The numbers: each slot (after its key's `":`) holds one (an integer, or with fractions any
        JSON number), followed by `,` or `}`, and they hold every byte taken out. */
@@ -468,16 +500,17 @@ CUSTODY_AVX512_TARGET __attribute__((always_inline)) static inline int match_sha
         number_captures[j] = (uint32_t)CUSTODY_JSON_NUMBER << 8 | (uint32_t)start << 10 | (uint32_t)end << 21;
     }
     if (digits != 0) return 0;
+    /* Each capture picked without a branch: a field that one of a file's shapes has and the
+       other not (a user) made the branch a guess on every line. A template has at least two
+       quotes, so q[0] and q[1] stand in for a string value it does not have. */
     uint32_t captures[3];
     for (int f = 0; f < 3; f++) {
         uint8_t v = t->value_quote[f], slot = t->number_slot[f];
-        if (v != 255) {
-            captures[f] = t->rank[f] | (uint32_t)CUSTODY_JSON_STRING << 8 | (uint32_t)q[v] << 10 | (uint32_t)(q[v + 1] + 1) << 21;
-        } else if (slot != 255) {
-            captures[f] = t->rank[f] | number_captures[slot];
-        } else {
-            captures[f] = 255u | (uint32_t)CUSTODY_JSON_OTHER << 8;
-        }
+        size_t at = v != 255 ? v : 0;
+        uint32_t string = t->rank[f] | (uint32_t)CUSTODY_JSON_STRING << 8 | (uint32_t)q[at] << 10 | (uint32_t)(q[at + 1] + 1) << 21;
+        uint32_t other = 255u | (uint32_t)CUSTODY_JSON_OTHER << 8;
+        if (with_numbers && slot != 255) other = t->rank[f] | number_captures[slot];
+        captures[f] = v != 255 ? string : other;
     }
     found->low = captures[0] | (uint64_t)captures[1] << 32;
     found->high = captures[2] | CUSTODY_JSON_ACCEPTED;
@@ -486,16 +519,20 @@ CUSTODY_AVX512_TARGET __attribute__((always_inline)) static inline int match_sha
 
 /* `match_shape` for a shape with numbers (fractions or exponents among them, or integers only)
    and (a separate copy, without the number masks, on the usual path) for one without. */
-CUSTODY_AVX512_TARGET static int match_template(
+CUSTODY_AVX512_TARGET __attribute__((always_inline)) static inline int match_template(
     const custody_json_template *t, const uint8_t *copy, size_t n, const uint64_t *quote_masks, const uint16_t *q,
-    custody_json_found *found) {
-    if (t->numbers && t->fractions) return match_shape(t, copy, n, quote_masks, q, found, 2);
-    if (t->numbers) return match_shape(t, copy, n, quote_masks, q, found, 1);
-    return match_shape(t, copy, n, quote_masks, q, found, 0);
+    custody_json_found *found, const size_t blocks) {
+    if (t->numbers && t->fractions) return match_shape(t, copy, n, quote_masks, q, found, 2, blocks);
+    if (t->numbers) return match_shape(t, copy, n, quote_masks, q, found, 1, blocks);
+    return match_shape(t, copy, n, quote_masks, q, found, 0, blocks);
 }
 
+/* The walk over `blocks` 64-byte blocks (those past the line's end are empty). Called with a
+   constant for the usual lengths, so that its loops are unrolled: a loop ending after two blocks
+   on some lines and three on others, and a template picked by a branch on the line's quote count,
+   were branches the predictor missed on lines of two shapes in no order (a user or none). */
 CUSTODY_AVX512_TARGET __attribute__((always_inline))
-static inline custody_json_found walk_avx512(const uint8_t *line, size_t n, custody_json_keys *keys) {
+static inline custody_json_found walk_blocks(const uint8_t *line, size_t n, custody_json_keys *keys, const size_t blocks) {
     /* Room for a whole block's 64 positions written past the last quote. */
     uint16_t q[CUSTODY_JSON_FAST_MAX + 64];
     /* The line again, zero after its end, and each block's quotes, for the templates. */
@@ -509,15 +546,14 @@ static inline custody_json_found walk_avx512(const uint8_t *line, size_t n, cust
         1, 0);
     size_t nq = 0;
     uint64_t backslashes = 0;
-    for (size_t i = 0; i < n; i += 64) {
+    for (size_t b = 0; b < blocks; b++) {
+        size_t i = 64 * b;
         /* A masked load reads nothing past the line and zeroes the rest of the block. */
-        size_t left = n - i;
-        __mmask64 valid = left >= 64 ? ~0ULL : (1ULL << left) - 1;
-        __m512i block = _mm512_maskz_loadu_epi8(valid, (const void *)(line + i));
+        __m512i block = _mm512_maskz_loadu_epi8(valid_bytes(n, i), (const void *)(line + i));
         _mm512_store_si512((void *)(copy + i), block);
         backslashes |= _mm512_cmpeq_epi8_mask(block, backslash);
         uint64_t quotes = _mm512_cmpeq_epi8_mask(block, quote);
-        quote_masks[i / 64] = quotes;
+        quote_masks[b] = quotes;
         /* The quotes' offsets in the block, packed to the front in one instruction (no loop
            over the bits, whose exit the branch predictor would miss every block), then
            widened to line positions. */
@@ -535,15 +571,21 @@ static inline custody_json_found walk_avx512(const uint8_t *line, size_t n, cust
         const custody_json_found refused = {0, 0};
         return refused;
     }
-    /* The usual line has the shape of one of the last lines: checked whole, not key by key. */
+    /* The usual line has the shape of one of the last lines: checked whole, not key by key. The
+       template with the line's quote count is tried first, picked without a branch. */
     custody_json_found found;
     if (keys->template_pause == 0) {
-        for (int k = 0; k < 2; k++) {
-            const custody_json_template *t = &keys->templates[k];
-            if (t->length != 0 && t->quotes == nq && match_template(t, copy, n, quote_masks, q, &found)) {
-                keys->template_misses = 0;
-                return found;
-            }
+        size_t first = keys->templates[0].quotes != nq;
+        const custody_json_template *t = &keys->templates[first];
+        if (t->length != 0 && t->quotes == nq && match_template(t, copy, n, quote_masks, q, &found, blocks)) {
+            keys->template_misses = 0;
+            return found;
+        }
+        /* Both templates with as many quotes (the first one tried was templates[0]). */
+        t = &keys->templates[1];
+        if (first == 0 && t->length != 0 && t->quotes == nq && match_template(t, copy, n, quote_masks, q, &found, blocks)) {
+            keys->template_misses = 0;
+            return found;
         }
     } else {
         keys->template_pause--;
@@ -563,6 +605,13 @@ static inline custody_json_found walk_avx512(const uint8_t *line, size_t n, cust
         }
     }
     return found;
+}
+
+
+CUSTODY_AVX512_TARGET __attribute__((always_inline))
+static inline custody_json_found walk_avx512(const uint8_t *line, size_t n, custody_json_keys *keys) {
+    if (n <= 64 * CUSTODY_JSON_SHORT_BLOCKS) return walk_blocks(line, n, keys, CUSTODY_JSON_SHORT_BLOCKS);
+    return walk_blocks(line, n, keys, (n + 63) / 64);
 }
 
 /* Parser threads ask at once: the flag is read and written atomically (every thread computes
