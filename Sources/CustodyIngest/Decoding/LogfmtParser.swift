@@ -182,7 +182,10 @@ struct LogfmtParser {
         guard let p = line.baseAddress else { return .rejected(.notLogfmt) }
         let n = line.count
         var i = 0
-        var pairs = 0
+        // The two remembered keys of the position of the next pair (past `guessEnd`, none): a
+        // running pointer rather than the pair count times the guesses' size.
+        var guess = guesses
+        let guessEnd = guesses + 2 &* Self.guessPositions
         // In memory on purpose: offered to three times a line, while the pair loop needs its
         // registers for the line and the guesses. Only the ranks are reset: a value is read only
         // under a rank.
@@ -203,13 +206,12 @@ struct LogfmtParser {
             // `=` after them. A remembered key has none of the bytes that end a key, so it ends
             // exactly there, as `keyEnd` would find; no scan, no checks, no table.
             var known: UnsafeMutablePointer<KeyGuess>?
-            if pairs < Self.guessPositions {
-                let guess = guesses + 2 &* pairs
+            if guess < guessEnd {
                 if guess[0].isAt(p + i, n &- i) {
                     known = guess
                 } else if guess[1].isAt(p + i, n &- i) {
                     known = guess + 1
-                    if wayOrder.pointee.secondWayAnswered(at: pairs) {
+                    if wayOrder.pointee.secondWayAnswered(at: (guess - guesses) &>> 1) {
                         swap(&guess[0], &guess[1])
                         known = guess
                     }
@@ -227,12 +229,11 @@ struct LogfmtParser {
                 guard key.count > 0 else { return .rejected(.notLogfmt) }
                 guard i < n, p[i] == 0x3D else { continue }  // a bare flag
                 i &+= 1
-                if pairs < Self.guessPositions && key.count <= 16 {
+                if guess < guessEnd && key.count <= 16 {
                     // A key the fast path could not compare (near the line's end) may still be
                     // one remembered: then it stays remembered.
                     var candidate =
                         keyStart &+ max(key.count, 8) <= n ? KeyGuess(at: p + keyStart, length: key.count) : KeyGuess(key, field: nil)
-                    let guess = guesses + 2 &* pairs
                     if guess[0].isSame(candidate) {
                         field = guess[0].field
                     } else if guess[1].isSame(candidate) {
@@ -250,7 +251,7 @@ struct LogfmtParser {
                     field = fields.match(key)
                 }
             }
-            pairs &+= 1
+            guess += 2
             let value: UnsafeBufferPointer<UInt8>
             var escaped = false
             if i < n && p[i] == 0x22 {
@@ -266,7 +267,7 @@ struct LogfmtParser {
             }
             guard found.pointee.offer(field, value, escaped: escaped) else { return .rejected(.ambiguousField) }
         }
-        guard pairs > 0 else { return .rejected(.notLogfmt) }
+        guard guess != guesses else { return .rejected(.notLogfmt) }  // no pair
         let ts = found.pointee.timestamp
         guard ts.rank != Candidate.none else { return .rejected(.missingTimestamp) }
         let timeText = ts.escaped ? Self.unescape(ts.value, into: timeScratch, capacity: 64) : ts.value
