@@ -20,8 +20,7 @@ struct LogfmtParser {
     /// A line's candidates (`Candidates`).
     private let candidates: UnsafeMutablePointer<Candidates>
     private static let guessPositions = 16
-    /// For each position, how often its second way answered since `reorderWindow` lines ago
-    /// (`WayOrder`).
+    /// Which of each position's two guesses is compared first (`WayOrder`).
     private let wayOrder: UnsafeMutablePointer<WayOrder>
 
     struct KeyGuess {
