@@ -262,6 +262,57 @@ struct LogfmtDifferentialTests {
         Self.check(lines)
     }
 
+    /// Lines in two orders of keys (with and without a user), the share of each changing from
+    /// phase to phase, so that a position's two remembered keys swap ways back and forth
+    /// (`LogfmtParser.WayOrder`), with look-alikes and cut lines among them: every line parses as
+    /// the plain rule has it, and after a run of mostly one order its keys are compared first.
+    @Test func keysOfTwoOrdersSwapWays() {
+        var random = SplitMix64(seed: 17)
+        let withUser = Array("ts=2026-09-20T08:00:01.212+08:00 user=u1 event=post ip=10.0.0.1 msg=\"view handled\" latency_ms=7".utf8)
+        let withoutUser = Array("ts=2026-09-20T08:00:02.345+08:00 event=view ip=10.0.0.2 msg=\"view\" latency_ms=12".utf8)
+        let lookAlikes = ["user=", "use=", "event=", "even=", "ip=", "i=", "msg=", "latency_ms="].map { Array($0.utf8) }
+        // (lines, share of lines with a user, in percent): the user's order comes last in the
+        // first two lines, so it is learnt into the first way.
+        let phases = [(2, 50), (300, 5), (300, 95), (200, 50), (300, 20), (300, 100), (300, 0)]
+        let table = FieldTable(Self.names)
+        var parser = LogfmtParser(fields: table)
+        defer {
+            parser.deallocate()
+            table.deallocate()
+        }
+        var lines: [[UInt8]] = []
+        for (index, (count, share)) in phases.enumerated() {
+            var phase: [[UInt8]] = []
+            for k in 0..<count {
+                let user = index == 0 ? k == 1 : Int(random.next() % 100) < share
+                var line = user ? withUser : withoutUser
+                // Look-alikes (which take a way when they are learnt) and cut lines, but not in a
+                // phase's last 150 lines, where the ways are looked at.
+                switch k < count - 150 ? random.next() % 40 : 2 {
+                case 0:
+                    // A look-alike key where another is remembered.
+                    let spaces = line.indices.filter { line[$0] == 0x20 }
+                    let at = spaces[Int(random.next() % UInt64(spaces.count))] + 1
+                    let end = line[at...].firstIndex(of: 0x3D)! + 1
+                    line.replaceSubrange(at..<end, with: lookAlikes[Int(random.next() % UInt64(lookAlikes.count))])
+                case 1: line.removeLast(Int.random(in: 0...line.count, using: &random))
+                default: break
+                }
+                phase.append(line)
+            }
+            Self.check(phase)
+            lines += phase
+            for line in phase {
+                _ = line.withUnsafeBufferPointer { parser.parse($0) }
+            }
+            // After a phase of mostly one order, that order's key is compared first at the
+            // position after `ts` (`user` in one, `event` in the other).
+            if share >= 95 { #expect(parser.firstWayKeyLength(at: 1) == 4, "phase \(index)") }
+            if share <= 5 && index > 0 { #expect(parser.firstWayKeyLength(at: 1) == 5, "phase \(index)") }
+        }
+        Self.check(lines)
+    }
+
     /// A quote, backslash, blank or `=` at every offset of a value ending at every distance from
     /// the line's end, on both sides of sixteen-byte boundaries: where the block scans switch to
     /// the line's last sixteen bytes.

@@ -174,7 +174,7 @@ private struct KeptInBlock: UserRecordSink {
             offset = UInt32(block.unescaped.count) | LineBlock.UserRecord.unescapedFlag
             block.unescaped.append(contentsOf: user)
         }
-        block.userRecords.append(
+        block.appendUserRecord(
             LineBlock.UserRecord(
                 millis: millis, userPrefix: prefix, userOffset: offset, userLength: UInt32(user.count), line: line, role: role))
     }
