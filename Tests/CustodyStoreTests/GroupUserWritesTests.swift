@@ -71,6 +71,48 @@ import Testing
         #expect(try Self.writes(fixture) == ["k1": 2, "k2": 1, "fresh": 1, "late": 1, "later": 1])
     }
 
+    /// A part's rows are changed in memory as it is merged: when the group fails part-way
+    /// through a part (here a pending span refused after "k1" moved earlier and "n1" was
+    /// created), the rows go back to what the state holds, and committing the part again writes
+    /// what a writer that never failed writes.
+    @Test func aGroupFailingPartWayThroughAPartLeavesTheRowsAsStored() throws {
+        let t = StateWriterUserRowsTests()
+        func rows(_ fixture: ReadOnceTests.Fixture) throws -> [[String]] {
+            try fixture.database.pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT * FROM users ORDER BY id").map { row in row.databaseValues.map(\.description) }
+            }
+        }
+        func commitBoth(_ fixture: ReadOnceTests.Fixture, refusing: Bool) throws {
+            let a = try t.log(
+                fixture, "a.log.gz",
+                [t.line("k1", day: 9, "verify_phone"), t.line("k2", day: 9, "verify_phone"), t.line("k3", day: 9, "verify_phone")])
+            let b = try t.log(
+                fixture, "b.log.gz", [t.line("k1", day: 5, "verify_id"), t.line("n1", day: 5, "view"), t.line("k3", day: 4, "post")])
+            let writer = try CoveredSpansTests.writer(fixture)
+            try writer.commit(Ingestion.read(try fixture.plan([a])[0], policy: fixture.policy, vault: fixture.vault))
+            let part = try Ingestion.read(try fixture.plan([b])[0], policy: fixture.policy, vault: fixture.vault)
+            if refusing {
+                try fixture.database.pool.write { db in
+                    try db.execute(
+                        sql: """
+                            CREATE TRIGGER refuse BEFORE INSERT ON pending_publishes WHEN new.user = 'k3'
+                            BEGIN SELECT RAISE(ABORT, 'refused'); END
+                            """)
+                }
+                #expect(throws: (any Error).self) { try writer.commit(part) }
+                try fixture.database.pool.write { db in try db.execute(sql: "DROP TRIGGER refuse") }
+            }
+            try writer.commit(part)
+        }
+        let failed = try ReadOnceTests.Fixture()
+        try commitBoth(failed, refusing: true)
+        let clean = try ReadOnceTests.Fixture()
+        try commitBoth(clean, refusing: false)
+        #expect(try rows(failed) == rows(clean))
+        let names = try failed.database.pool.read { db in try String.fetchAll(db, sql: "SELECT user FROM users ORDER BY id") }
+        #expect(names == ["k1", "k2", "k3", "n1"])
+    }
+
     /// Ids listed more than once (a user changed by several parts) come out once, in their
     /// keys' order: placed by key, and sorted when a key is negative or far beyond the range.
     @Test(

@@ -5,16 +5,34 @@ import GRDBSQLite
 /// Reads the `users` table in key order: each user's key, name, earliest verification and
 /// earliest uncovered publish (whose `file` is the segment id).
 enum UserRegistryRows {
-    static func forEach(_ db: Database, _ body: (Int64, String, Int64?, EventLocation?) throws -> Void) throws {
+    /// Every row, or those whose keys are in `keys`.
+    static func forEach(
+        _ db: Database, keys: ClosedRange<Int64>? = nil, _ body: (Int64, String, Int64?, EventLocation?) throws -> Void
+    ) throws {
+        try forEachRaw(db, keys: keys) { key, name, verifiedAt, first in
+            try body(key, String(decoding: name, as: UTF8.self), verifiedAt, first)
+        }
+    }
+
+    /// Every row (or those whose keys are in `keys`) with its name's bytes as stored, valid only
+    /// during the call.
+    static func forEachRaw(
+        _ db: Database, keys: ClosedRange<Int64>? = nil,
+        _ body: (Int64, UnsafeBufferPointer<UInt8>, Int64?, EventLocation?) throws -> Void
+    ) throws {
         // Stepped and read through SQLite's C API: a GRDB row per user, its columns converted
         // through `DatabaseValue`, was a fifth of the closing audit with 500,000 users.
         let statement = try db.makeStatement(
             sql: """
                 SELECT id, user, verified_at_ms, first_unverified_publish_ms, first_unverified_publish_segment,
-                       first_unverified_publish_line FROM users ORDER BY id
+                       first_unverified_publish_line FROM users \(keys == nil ? "" : "WHERE id BETWEEN ? AND ?") ORDER BY id
                 """)
         let handle = statement.sqliteStatement
         defer { sqlite3_reset(handle) }
+        if let keys {
+            sqlite3_bind_int64(handle, 1, keys.lowerBound)
+            sqlite3_bind_int64(handle, 2, keys.upperBound)
+        }
         func integer(_ column: Int32) -> Int64? {
             sqlite3_column_type(handle, column) == SQLITE_NULL ? nil : sqlite3_column_int64(handle, column)
         }
@@ -29,12 +47,54 @@ enum UserRegistryRows {
             // The name as stored (NOT NULL); its bytes are valid until the next step.
             let bytes = sqlite3_column_text(handle, 1)
             let count = Int(sqlite3_column_bytes(handle, 1))
-            let user = bytes.map { String(decoding: UnsafeBufferPointer(start: $0, count: count), as: UTF8.self) } ?? ""
+            let name = bytes.map { UnsafeBufferPointer(start: $0, count: count) } ?? UnsafeBufferPointer(start: nil, count: 0)
             var first: EventLocation?
             if let ms = integer(3), let segment = integer(4), let line = integer(5) {
                 first = EventLocation(millis: ms, file: Int32(truncatingIfNeeded: segment), line: Int(line))
             }
-            try body(sqlite3_column_int64(handle, 0), user, integer(2), first)
+            try body(sqlite3_column_int64(handle, 0), name, integer(2), first)
+        }
+    }
+}
+
+/// Rows of the `users` table read on another connection, kept compact until the closing audit
+/// merges them (a name's bytes, its verification and, rarely, its first uncovered publish):
+/// ~20 bytes a user, not an activity's ~100.
+struct UserRowColumns: Sendable {
+    private var nameBytes: [UInt8] = []
+    /// Where each row's name ends in `nameBytes`.
+    private var nameEnds: [Int] = []
+    private var verifiedAt: [Int64?] = []
+    /// The few rows that have one, in row order.
+    private var firstPending: [(row: Int, location: EventLocation)] = []
+
+    var count: Int { nameEnds.count }
+
+    /// The rows whose keys are in `keys`, in key order.
+    init(_ db: Database, keys: ClosedRange<Int64>) throws {
+        try UserRegistryRows.forEachRaw(db, keys: keys) { _, name, verified, first in
+            if let first { firstPending.append((nameEnds.count, first)) }
+            nameBytes.append(contentsOf: name)
+            nameEnds.append(nameBytes.count)
+            verifiedAt.append(verified)
+        }
+    }
+
+    /// Each row, in order, as the registry merges it.
+    func forEach(_ body: (UserFileActivity) throws -> Void) rethrows {
+        var nextFirst = 0
+        try nameBytes.withUnsafeBufferPointer { bytes in
+            var start = 0
+            for (i, end) in nameEnds.enumerated() {
+                var first: EventLocation?
+                if nextFirst < firstPending.count && firstPending[nextFirst].row == i {
+                    first = firstPending[nextFirst].location
+                    nextFirst += 1
+                }
+                let name = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+                try body(UserFileActivity(user: name, verifiedAt: verifiedAt[i], pending: PendingPublishes(), firstPending: first))
+                start = end
+            }
         }
     }
 }

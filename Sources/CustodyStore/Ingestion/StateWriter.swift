@@ -157,7 +157,6 @@ final class StateWriter: @unchecked Sendable {
         _ part: IngestedPart, in transaction: Database, scopes: OpenRequestScopes, now: String,
         statements: FileRowStatements, undo: inout Undo
     ) throws -> Int64 {
-        var changedUsers: [(id: Int32, row: UserRow)] = []
         var spannedUsers: [Int32] = []
         let ids = users.intern(count: part.audit.users.count) { part.audit.users[$0].user }
         growColumns()
@@ -208,29 +207,10 @@ final class StateWriter: @unchecked Sendable {
             if let object = stored {
                 let segmentID = try insertSegment(
                     db, part: part, object: object, fileID: fileID, scopes: scopes, now: now, statements: statements)
-                (changedUsers, spannedUsers) = try mergeUsers(db, part.audit.users, ids: ids, segmentID: segmentID)
+                spannedUsers = try mergeUsers(db, part.audit.users, ids: ids, segmentID: segmentID, undo: &undo)
             }
             return fileID
         }(transaction)
-        // The next part of the group merges with these (new users' keys included);
-        // `commit(parts:)` undoes them on failure.
-        // Through pointers: each access to a property of this class is checked for exclusivity,
-        // and a first file's ~400,000 new users took one such check (and a bounds check) apiece.
-        var next = nextStoredID
-        rows.withUnsafeMutableBufferPointer { rows in
-            for (k, (id, row)) in changedUsers.enumerated() {
-                // In the file's order, the rows are visited at random: fetch each a few ahead.
-                if k + 8 < changedUsers.count { custody_prefetch(rows.baseAddress! + Int(changedUsers[k + 8].id)) }
-                if let old = rows[Int(id)] {
-                    undo.replaced.append((id, old))
-                } else {
-                    undo.created.append(id)
-                    next = max(next, row.storedID + 1)
-                }
-                rows[Int(id)] = row
-            }
-        }
-        nextStoredID = next
         mayHaveSpans.withUnsafeMutableBufferPointer { mayHaveSpans in
             for id in spannedUsers { mayHaveSpans[Int(id)] = true }
         }
@@ -239,7 +219,11 @@ final class StateWriter: @unchecked Sendable {
 
     /// Columns by user id, as long as the index of users.
     private func growColumns() {
-        if rows.count < users.count { rows.append(contentsOf: repeatElement(nil, count: users.count - rows.count)) }
+        if rows.count < users.count {
+            // Visited at random (in a file's order of users): in 2 MiB pages when large.
+            rows.reserveHugePaged(users.count)
+            rows.append(contentsOf: repeatElement(nil, count: users.count - rows.count))
+        }
         if mayHaveSpans.count < users.count {
             mayHaveSpans.append(contentsOf: repeatElement(false, count: users.count - mayHaveSpans.count))
         }
@@ -337,14 +321,20 @@ final class StateWriter: @unchecked Sendable {
         }
     }
 
-    /// Writes what `activities` (whose user ids are `ids`) change; returns the changed rows and
+    /// Merges what `activities` (whose user ids are `ids`) change into the rows in memory, each
+    /// changed row noted in `undo` as it is changed (the `users` rows themselves are written once
+    /// the group's parts are all merged: `writeUsers`), and writes their pending spans; returns
     /// the users given pending spans.
+    ///
+    /// A part's users are distinct, so each row is changed in place, once: the changed rows were
+    /// gathered first (48 bytes each, a fresh array of a part's size: with 500,000 users, a
+    /// tenth of the commit thread's time went to faulting its pages in) and written back in a
+    /// second pass that visited each row at random again.
     private func mergeUsers(
         _ db: Database, _ activities: [UserFileActivity], ids: [Int32],
-        segmentID: Int64
-    ) throws -> (changed: [(id: Int32, row: UserRow)], spanned: [Int32]) {
-        // Values bound one by one (BoundStatement). The users' rows themselves are written once
-        // the group's parts are all merged (`writeUsers`).
+        segmentID: Int64, undo: inout Undo
+    ) throws -> [Int32] {
+        // Values bound one by one (BoundStatement).
         let coverSpans = try BoundStatement(db, sql: "DELETE FROM pending_publishes WHERE user = ? AND earliest_ms >= ?")
         let insertSpan = try BoundStatement(
             db,
@@ -353,17 +343,21 @@ final class StateWriter: @unchecked Sendable {
                 VALUES (?, ?, ?, ?, ?, ?)
                 """)
         let segment = Int32(truncatingIfNeeded: segmentID)
-        var changed: [(id: Int32, row: UserRow)] = []
-        changed.reserveCapacity(activities.count)
         var nextStoredID = self.nextStoredID
+        defer { self.nextStoredID = nextStoredID }
         var spanned: [Int32] = []
+        // Taken out while they are changed through a pointer (each access to a property of this
+        // class is checked for exclusive access, an array's subscript for its bounds); put back
+        // whatever happens: the caller's undo then puts back what was changed.
+        var rows = self.rows
+        self.rows = []
+        defer { self.rows = rows }
         // Read only here: a local array's reads are not checked for exclusive access.
-        let rows = self.rows
         let mayHaveSpans = self.mayHaveSpans
         // Activities are read in place (a copy of each costs a retain and a release of its name
-        // and box), rows through a pointer (an array's subscript checks its bounds).
+        // and box).
         try activities.withUnsafeBufferPointer { activities in
-            try rows.withUnsafeBufferPointer { rows in
+            try rows.withUnsafeMutableBufferPointer { rows in
                 try mayHaveSpans.withUnsafeBufferPointer { mayHaveSpans in
                     for i in activities.indices {
                         let id = ids[i]
@@ -389,8 +383,15 @@ final class StateWriter: @unchecked Sendable {
                             first.file = segment
                             if row.firstPending.map({ first < $0 }) ?? true { row.firstPending = first }
                         }
-                        if old == nil || old?.verifiedAt != row.verifiedAt || old?.firstPending != row.firstPending {
-                            changed.append((id, row))
+                        if let old {
+                            if old.verifiedAt != row.verifiedAt || old.firstPending != row.firstPending {
+                                undo.replaced.append((id, old))
+                                rows[Int(id)] = row
+                            }
+                        } else {
+                            // New users are created in key order (`writeUsers` appends them so).
+                            undo.created.append(id)
+                            rows[Int(id)] = row
                         }
                         // `mayHaveSpans` is read only when a verification moved earlier (rarely),
                         // through a call the compiler cannot move: its element was loaded ahead of
@@ -416,7 +417,7 @@ final class StateWriter: @unchecked Sendable {
                 }
             }
         }
-        return (changed, spanned)
+        return spanned
     }
 
     /// Writes the `users` rows the group changed (`changed`, its undo), each once and as the

@@ -322,7 +322,12 @@ public enum IngestionRun {
         let report = try StateAudit.report(
             database: database, vault: vault, policy: policy, asOf: asOf, since: configuration.since,
             formats: try VaultFormats(database: database, configuration: configuration),
-            inputFindings: sourceFindings, fileOutcomes: { try outcomes.wait() })
+            inputFindings: sourceFindings, fileOutcomes: { try outcomes.wait() },
+            usersBeside: { from in
+                // The state cannot change meanwhile: this run holds the lock.
+                let later = Background(on: .reads) { try database.pool.read { db in try UserRowColumns(db, keys: from...Int64.max) } }
+                return { try later.wait() }
+            })
         try await checkpointed
         let duration = Date().timeIntervalSince(started)
         let (read, added) = (filesRead, recordsAdded)
