@@ -138,8 +138,7 @@ public struct UserIndex: Sendable {
         tableBehind = false
         var size = slots.count
         while total * 2 > size { size *= 2 }
-        // Looked up at random: in 2 MiB pages when large (`hugePaged`).
-        var table = [Slot].hugePaged(repeating: .empty, count: size)
+        var table = [Slot](repeating: .empty, count: size)
         let mask = size - 1
         for (id, var name) in names.enumerated() {
             let (word, hash) = name.withUTF8 { KeyHash.wordAndHash($0) }

@@ -220,8 +220,6 @@ final class StateWriter: @unchecked Sendable {
     /// Columns by user id, as long as the index of users.
     private func growColumns() {
         if rows.count < users.count {
-            // Visited at random (in a file's order of users): in 2 MiB pages when large.
-            rows.reserveHugePaged(users.count)
             rows.append(contentsOf: repeatElement(nil, count: users.count - rows.count))
         }
         if mayHaveSpans.count < users.count {
