@@ -219,9 +219,7 @@ final class StateWriter: @unchecked Sendable {
 
     /// Columns by user id, as long as the index of users.
     private func growColumns() {
-        if rows.count < users.count {
-            rows.append(contentsOf: repeatElement(nil, count: users.count - rows.count))
-        }
+        if rows.count < users.count { rows.append(contentsOf: repeatElement(nil, count: users.count - rows.count)) }
         if mayHaveSpans.count < users.count {
             mayHaveSpans.append(contentsOf: repeatElement(false, count: users.count - mayHaveSpans.count))
         }
