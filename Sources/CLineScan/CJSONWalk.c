@@ -407,16 +407,6 @@ CUSTODY_AVX512_TARGET static inline uint64_t prefix_xor(uint64_t x) {
     return (uint64_t)_mm_cvtsi128_si64(product);
 }
 
-/* The captures of a line of template `t`'s shape, if it has it (`copy`: the line, zero after it,
-   in 64-byte blocks; `quote_masks`: each block's quotes; `q`: their positions). The line's
-   skeleton is made the way `learn_template` made the template's: the contents of the string
-   values taken out (their quotes picked by index with `pdep`, the bytes between them by a prefix
-   xor), and every digit and `-` outside strings (with `fractions`, `.`, `+`, `e` and `E` too),
-   and compared whole. With as many quotes as the template's and the same skeleton, the line is
-   the template's with other quote-free, backslash-free bytes inside its string values (the line
-   has no backslash) and other number bytes where its numbers were; each number slot is then
-   checked (a well-formed integer, or JSON number with `fractions`, and all the bytes taken out
-   lie in those slots), so the full walk takes the line with the same keys. */
 /* Lines of up to three blocks (most log lines: 100 to 192 bytes) take one unrolled path. */
 #define CUSTODY_JSON_SHORT_BLOCKS 3
 
@@ -472,6 +462,16 @@ CUSTODY_AVX512_TARGET __attribute__((always_inline)) static inline int match_blo
     return 1;
 }
 
+/* The captures of a line of template `t`'s shape, if it has it (`copy`: the line, zero after it,
+   in 64-byte blocks; `quote_masks`: each block's quotes; `q`: their positions). The line's
+   skeleton is made the way `learn_template` made the template's: the contents of the string
+   values taken out (their quotes picked by index with `pdep`, the bytes between them by a prefix
+   xor), and every digit and `-` outside strings (with `fractions`, `.`, `+`, `e` and `E` too),
+   and compared whole. With as many quotes as the template's and the same skeleton, the line is
+   the template's with other quote-free, backslash-free bytes inside its string values (the line
+   has no backslash) and other number bytes where its numbers were; each number slot is then
+   checked (a well-formed integer, or JSON number with `fractions`, and all the bytes taken out
+   lie in those slots), so the full walk takes the line with the same keys. */
 CUSTODY_AVX512_TARGET __attribute__((always_inline)) static inline int match_shape(
     const custody_json_template *t, const uint8_t *copy, size_t n, const uint64_t *quote_masks, const uint16_t *q,
     custody_json_found *found, const int with_numbers, const size_t blocks) {
@@ -606,7 +606,6 @@ static inline custody_json_found walk_blocks(const uint8_t *line, size_t n, cust
     }
     return found;
 }
-
 
 CUSTODY_AVX512_TARGET __attribute__((always_inline))
 static inline custody_json_found walk_avx512(const uint8_t *line, size_t n, custody_json_keys *keys) {
