@@ -29,19 +29,19 @@ final class DescribedParser {
         self.resolver = resolver
         if case .dissect(let layout) = splitter {
             dissect = DissectSplitter(layout, needed: resolver.neededSlots)
-            appendScratch = layout.hasAppends ? .allocate(capacity: LineReader.maximumLineLength) : nil
+            appendScratch = layout.hasAppends ? ScratchPool.takeBytes(LineReader.maximumLineLength) : nil
         } else {
             dissect = nil
             appendScratch = nil
         }
-        keyScratch = .allocate(capacity: LineReader.maximumLineLength)
+        keyScratch = ScratchPool.takeBytes(LineReader.maximumLineLength)
         slotKeys = resolver.names.map { Array($0.utf8) }
     }
 
     deinit {
         dissect?.deallocate()
-        appendScratch?.deallocate()
-        keyScratch.deallocate()
+        if let appendScratch { ScratchPool.giveBytes(appendScratch, count: LineReader.maximumLineLength) }
+        ScratchPool.giveBytes(keyScratch, count: LineReader.maximumLineLength)
     }
 
     func parse(_ line: UnsafeBufferPointer<UInt8>, fallbackMillis: Int64? = nil) -> ParseOutcome {

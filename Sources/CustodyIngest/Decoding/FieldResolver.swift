@@ -100,9 +100,9 @@ final class FieldResolver {
         self.timeFormat = timeFormat
         self.times = times
         timeScratch = .allocate(capacity: 256)
-        userScratch = .allocate(capacity: LineReader.maximumLineLength)
-        eventScratch = .allocate(capacity: LineReader.maximumLineLength)
-        keyScratch = .allocate(capacity: LineReader.maximumLineLength)
+        userScratch = ScratchPool.takeBytes(LineReader.maximumLineLength)
+        eventScratch = ScratchPool.takeBytes(LineReader.maximumLineLength)
+        keyScratch = ScratchPool.takeBytes(LineReader.maximumLineLength)
     }
 
     deinit {
@@ -110,9 +110,9 @@ final class FieldResolver {
         ends.deallocate()
         bases.deallocate()
         timeScratch.deallocate()
-        userScratch.deallocate()
-        eventScratch.deallocate()
-        keyScratch.deallocate()
+        ScratchPool.giveBytes(userScratch, count: LineReader.maximumLineLength)
+        ScratchPool.giveBytes(eventScratch, count: LineReader.maximumLineLength)
+        ScratchPool.giveBytes(keyScratch, count: LineReader.maximumLineLength)
     }
 
     /// The reference `text` against these field names, or nil if it can name nothing here.

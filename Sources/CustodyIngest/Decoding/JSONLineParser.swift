@@ -118,16 +118,16 @@ struct JSONLineParser {
 
     init(fields: FieldTable) {
         self.fields = fields
-        userScratch = .allocate(capacity: LineReader.maximumLineLength)
-        eventScratch = .allocate(capacity: LineReader.maximumLineLength)
-        keyScratch = .allocate(capacity: LineReader.maximumLineLength)
+        userScratch = ScratchPool.takeBytes(LineReader.maximumLineLength)
+        eventScratch = ScratchPool.takeBytes(LineReader.maximumLineLength)
+        keyScratch = ScratchPool.takeBytes(LineReader.maximumLineLength)
         structuralKeys = fields.structuralKeys()
     }
 
     func deallocate() {
-        userScratch.deallocate()
-        eventScratch.deallocate()
-        keyScratch.deallocate()
+        ScratchPool.giveBytes(userScratch, count: LineReader.maximumLineLength)
+        ScratchPool.giveBytes(eventScratch, count: LineReader.maximumLineLength)
+        ScratchPool.giveBytes(keyScratch, count: LineReader.maximumLineLength)
         successors.deallocate()
         structuralKeys?.deallocate()
     }

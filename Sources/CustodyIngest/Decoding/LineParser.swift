@@ -52,8 +52,8 @@ public struct LineParser {
 
         deinit {
             partialLine?.deallocate()
-            dockerScratch?.deallocate()
-            keyScratch?.deallocate()
+            if let dockerScratch { ScratchPool.giveBytes(dockerScratch, count: LineReader.maximumLineLength) }
+            if let keyScratch { ScratchPool.giveBytes(keyScratch, count: LineReader.maximumLineLength) }
         }
 
         /// The definition's field references apply to this built-in.
@@ -116,8 +116,8 @@ public struct LineParser {
                 extras.inner = FormatCompiler.structured(.jsonl, definition: extras.definition, policy: extras.policy, path: extras.path)
             }
             if kind == .docker {
-                extras.dockerScratch = .allocate(capacity: LineReader.maximumLineLength)
-                extras.keyScratch = .allocate(capacity: LineReader.maximumLineLength)
+                extras.dockerScratch = ScratchPool.takeBytes(LineReader.maximumLineLength)
+                extras.keyScratch = ScratchPool.takeBytes(LineReader.maximumLineLength)
             }
         case .csv, .tsv, .auto:
             break

@@ -85,8 +85,8 @@ struct LogfmtParser {
         wayOrder = .allocate(capacity: 1)
         wayOrder.initialize(to: WayOrder())
         guesses.initialize(repeating: KeyGuess(), count: 2 * Self.guessPositions)
-        userScratch = .allocate(capacity: LineReader.maximumLineLength)
-        eventScratch = .allocate(capacity: LineReader.maximumLineLength)
+        userScratch = ScratchPool.takeBytes(LineReader.maximumLineLength)
+        eventScratch = ScratchPool.takeBytes(LineReader.maximumLineLength)
         timeScratch = .allocate(capacity: 64)
     }
 
@@ -94,8 +94,8 @@ struct LogfmtParser {
         guesses.deallocate()
         candidates.deallocate()
         wayOrder.deallocate()
-        userScratch.deallocate()
-        eventScratch.deallocate()
+        ScratchPool.giveBytes(userScratch, count: LineReader.maximumLineLength)
+        ScratchPool.giveBytes(eventScratch, count: LineReader.maximumLineLength)
         timeScratch.deallocate()
     }
 

@@ -76,8 +76,8 @@ public struct LineReader {
             }
         }
         let capacity = maximumLineLength + readSize + 1
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
-        defer { buffer.deallocate() }
+        let buffer = UnsafeMutableRawBufferPointer(start: ScratchPool.take(byteCount: capacity), count: capacity)
+        defer { ScratchPool.give(buffer.baseAddress!, byteCount: capacity) }
         let base = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let newlines = UnsafeMutablePointer<UInt32>.allocate(capacity: Self.newlineBatch)
         defer { newlines.deallocate() }
