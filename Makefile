@@ -20,7 +20,9 @@ AS_OF   := 2026-11-19
 # The Swift runtime and Foundation linked in: the binary runs on machines without the Swift
 # toolchain, and starts in 4 ms instead of 9 (dynamic loading; Benchmarks/RESULTS.md). Linked
 # with the toolchain's lld: GNU ld warns about mktemp inside the toolchain's static Foundation.
-RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -use-ld=lld
+# Relative relocations packed (DT_RELR, glibc 2.36 and later): the loader applied 95,000 of them
+# from a 2.3 MB table at every start; packed, 18 KB, and a check starts ~0.5-1 ms sooner.
+RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs
 POLICY  := Policies/cn-apps.yaml
 
 APT_PACKAGES := libz-dev libisal-dev libsqlite3-dev pkg-config

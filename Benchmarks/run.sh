@@ -39,14 +39,14 @@ need igzip isal
 
 # One product per call: with two --product flags SwiftPM builds only the last one, and the
 # benchmark then measured a stale custody.
-# Linked as `make release` links it (statically); both products alike, or each build redoes
-# the other's.
+# Linked as `make release` links it (statically, relocations packed); both products alike, or
+# each build redoes the other's.
 # An incremental build has left an executable compiled against an older layout of a library's
 # public struct (parse-timing then crashed mid-bench): the executables' own sources are touched
 # so that both are always recompiled against the libraries as they are (seconds).
 touch Sources/custody/*.swift Sources/custody-loggen/*.swift
-swift build -c release --static-swift-stdlib -Xswiftc -use-ld=lld --product custody
-swift build -c release --static-swift-stdlib -Xswiftc -use-ld=lld --product custody-loggen
+swift build -c release --static-swift-stdlib -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs --product custody
+swift build -c release --static-swift-stdlib -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs --product custody-loggen
 BIN=.build/release/custody
 GEN=.build/release/custody-loggen
 OUT=$(mktemp -d)
