@@ -1,3 +1,4 @@
+import CLineScan
 import CustodyCore
 
 #if arch(x86_64)
@@ -22,6 +23,14 @@ struct LogfmtParser {
     private static let guessPositions = 16
     /// Which of each position's two guesses is compared first (`WayOrder`).
     private let wayOrder: UnsafeMutablePointer<WayOrder>
+    /// The shapes of the last lines the pair loop read (`custody_logfmt_match`): a line of one
+    /// of them has its fields found from one pass of masks over the whole line, without the pair
+    /// loop. Where the masks have no fast form (no AVX-512), the pair loop reads every line.
+    private let templates: UnsafeMutablePointer<custody_logfmt_templates>
+    /// Where a learnt line's three fields start, for `custody_logfmt_learn`.
+    private let learntStarts: UnsafeMutablePointer<Int32>
+    /// Off in tests, to compare the pair loop with the templates.
+    var usesTemplates = custody_logfmt_templates_available() != 0
 
     struct KeyGuess {
         /// The key's first eight bytes and the eight it ends with (from `tailOffset`), each
@@ -85,6 +94,9 @@ struct LogfmtParser {
         wayOrder = .allocate(capacity: 1)
         wayOrder.initialize(to: WayOrder())
         guesses.initialize(repeating: KeyGuess(), count: 2 * Self.guessPositions)
+        templates = .allocate(capacity: 1)
+        custody_logfmt_templates_init(templates)
+        learntStarts = .allocate(capacity: 3)
         userScratch = .allocate(capacity: LineReader.maximumLineLength)
         eventScratch = .allocate(capacity: LineReader.maximumLineLength)
         timeScratch = .allocate(capacity: 64)
@@ -94,6 +106,8 @@ struct LogfmtParser {
         guesses.deallocate()
         candidates.deallocate()
         wayOrder.deallocate()
+        templates.deallocate()
+        learntStarts.deallocate()
         userScratch.deallocate()
         eventScratch.deallocate()
         timeScratch.deallocate()
@@ -180,6 +194,78 @@ struct LogfmtParser {
     mutating func parseInline(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
         guard let p = line.baseAddress else { return .rejected(.notLogfmt) }
         let n = line.count
+        let found = candidates
+        if usesTemplates, case let captures = custody_logfmt_match(p, n, templates), captures & Self.templateMatched != 0 {
+            found.pointee.timestamp = Self.captured(captures, field: 0, in: p)
+            found.pointee.user = Self.captured(captures, field: 1, in: p)
+            found.pointee.event = Self.captured(captures, field: 2, in: p)
+        } else {
+            if let rejection = readPairs(p, n) { return .rejected(rejection) }
+            if usesTemplates { learnShape(p, n) }
+        }
+        let ts = found.pointee.timestamp
+        guard ts.rank != Candidate.none else { return .rejected(.missingTimestamp) }
+        let timeText = ts.escaped ? Self.unescape(ts.value, into: timeScratch, capacity: 64) : ts.value
+        guard let millis = timestamps.parse(timeText) ?? TimestampParser.parseEpoch(timeText) else {
+            return .rejected(.invalidTimestamp)
+        }
+        var userBytes: UnsafeBufferPointer<UInt8>?
+        var userPrefix: UInt64 = 0
+        if found.pointee.user.rank != Candidate.none {
+            let (bytes, prefix) = Self.value(found.pointee.user, lineEnd: p + n, scratch: userScratch)
+            if !(bytes.isEmpty || (bytes.count == 1 && bytes[0] == 0x2D)) {
+                userBytes = bytes
+                userPrefix = prefix
+            }
+        }
+        var eventBytes: UnsafeBufferPointer<UInt8>?
+        var eventPrefix: UInt64 = 0
+        if found.pointee.event.rank != Candidate.none {
+            let (bytes, prefix) = Self.value(found.pointee.event, lineEnd: p + n, scratch: eventScratch)
+            if !bytes.isEmpty {
+                eventBytes = bytes
+                eventPrefix = prefix
+            }
+        }
+        return .record(ParsedLine(millis: millis, user: userBytes, userPrefix: userPrefix, event: eventBytes, eventPrefix: eventPrefix))
+    }
+
+    /// Bits of `custody_logfmt_match`'s answer (`CUSTODY_LOGFMT_MATCHED`, `CUSTODY_LOGFMT_ABSENT`).
+    private static let templateMatched: UInt64 = 1 << 63
+    private static let templateAbsent: UInt64 = 0xFFFF
+
+    /// Field `field`'s value as `custody_logfmt_match` found it (never escaped: a line with a
+    /// backslash matches no template).
+    @inline(__always)
+    private static func captured(_ captures: UInt64, field: Int, in p: UnsafePointer<UInt8>) -> Candidate {
+        let bits = (captures &>> UInt64(truncatingIfNeeded: 16 &* field)) & templateAbsent
+        guard bits != templateAbsent else { return Candidate() }
+        let start = Int(truncatingIfNeeded: bits & 0xFF)
+        let end = Int(truncatingIfNeeded: bits &>> 8)
+        return Candidate(rank: 0, value: UnsafeBufferPointer(start: p + start, count: end &- start), escaped: false)
+    }
+
+    /// Offers the shape of a line the pair loop read to the templates, with where its fields'
+    /// values start.
+    @inline(never)
+    private func learnShape(_ p: UnsafePointer<UInt8>, _ n: Int) {
+        guard n <= Int(CUSTODY_LOGFMT_TEMPLATE_LINE_MAX) else { return }
+        func start(of candidate: Candidate) -> Int32 {
+            guard candidate.rank != Candidate.none, let base = candidate.value.baseAddress else { return -1 }
+            return Int32(base - p)
+        }
+        let found = candidates.pointee
+        learntStarts[0] = start(of: found.timestamp)
+        learntStarts[1] = start(of: found.user)
+        learntStarts[2] = start(of: found.event)
+        _ = custody_logfmt_learn(p, n, learntStarts, templates)
+    }
+
+    /// The line's pairs, each value offered to the candidates (`candidates`), or why the line is
+    /// not logfmt.
+    @inline(__always)
+    private mutating func readPairs(_ p: UnsafePointer<UInt8>, _ n: Int) -> Rejection? {
+        let found = candidates
         var i = 0
         // The two remembered keys of the position of the next pair (past `guessEnd`, none): a
         // running pointer rather than the pair count times the guesses' size.
@@ -188,7 +274,6 @@ struct LogfmtParser {
         // In memory on purpose: offered to three times a line, while the pair loop needs its
         // registers for the line and the guesses. Only the ranks are reset: a value is read only
         // under a rank.
-        let found = candidates
         found.pointee.timestamp.rank = Candidate.none
         found.pointee.user.rank = Candidate.none
         found.pointee.event.rank = Candidate.none
@@ -223,9 +308,9 @@ struct LogfmtParser {
             } else {
                 let keyStart = i
                 i = Self.keyEnd(p, from: i, n)
-                if i < n && p[i] == 0x22 { return .rejected(.notLogfmt) }
+                if i < n && p[i] == 0x22 { return .notLogfmt }
                 let key = UnsafeBufferPointer(start: p + keyStart, count: i &- keyStart)
-                guard key.count > 0 else { return .rejected(.notLogfmt) }
+                guard key.count > 0 else { return .notLogfmt }
                 guard i < n, p[i] == 0x3D else { continue }  // a bare flag
                 i &+= 1
                 if guess < guessEnd && key.count <= 16 {
@@ -255,7 +340,7 @@ struct LogfmtParser {
             var escaped = false
             if i < n && p[i] == 0x22 {
                 let start = i &+ 1
-                guard let (close, hasEscapes) = ByteScan.closingQuote(p, from: start, n) else { return .rejected(.notLogfmt) }
+                guard let (close, hasEscapes) = ByteScan.closingQuote(p, from: start, n) else { return .notLogfmt }
                 escaped = hasEscapes
                 value = UnsafeBufferPointer(start: p + start, count: close &- start)
                 i = close &+ 1
@@ -264,34 +349,10 @@ struct LogfmtParser {
                 i = Self.bareValueEnd(p, from: i, n)
                 value = UnsafeBufferPointer(start: p + start, count: i &- start)
             }
-            guard found.pointee.offer(field, value, escaped: escaped) else { return .rejected(.ambiguousField) }
+            guard found.pointee.offer(field, value, escaped: escaped) else { return .ambiguousField }
         }
-        guard guess != guesses else { return .rejected(.notLogfmt) }  // no pair
-        let ts = found.pointee.timestamp
-        guard ts.rank != Candidate.none else { return .rejected(.missingTimestamp) }
-        let timeText = ts.escaped ? Self.unescape(ts.value, into: timeScratch, capacity: 64) : ts.value
-        guard let millis = timestamps.parse(timeText) ?? TimestampParser.parseEpoch(timeText) else {
-            return .rejected(.invalidTimestamp)
-        }
-        var userBytes: UnsafeBufferPointer<UInt8>?
-        var userPrefix: UInt64 = 0
-        if found.pointee.user.rank != Candidate.none {
-            let (bytes, prefix) = Self.value(found.pointee.user, lineEnd: p + n, scratch: userScratch)
-            if !(bytes.isEmpty || (bytes.count == 1 && bytes[0] == 0x2D)) {
-                userBytes = bytes
-                userPrefix = prefix
-            }
-        }
-        var eventBytes: UnsafeBufferPointer<UInt8>?
-        var eventPrefix: UInt64 = 0
-        if found.pointee.event.rank != Candidate.none {
-            let (bytes, prefix) = Self.value(found.pointee.event, lineEnd: p + n, scratch: eventScratch)
-            if !bytes.isEmpty {
-                eventBytes = bytes
-                eventPrefix = prefix
-            }
-        }
-        return .record(ParsedLine(millis: millis, user: userBytes, userPrefix: userPrefix, event: eventBytes, eventPrefix: eventPrefix))
+        guard guess != guesses else { return .notLogfmt }  // no pair
+        return nil
     }
 
     /// A candidate's value (unescaped into `scratch` if it has escapes) and its first eight
