@@ -34,8 +34,8 @@
    or the next quote (quoted), as the pair loop's scans end it. Anything else is left to the pair
    loop, which also gives every rejection its cause. */
 
-/* After this many lines learnt in a row without a template matching a line in between (a file
-   whose keys come in a new order on every line), templates pause for PAUSE_LINES lines. */
+/* After this many lines in a row that matched no template (a file whose keys come in a new order
+   on every line, or whose lines have escapes), templates pause for PAUSE_LINES lines. */
 #define MISS_LIMIT 16
 #define PAUSE_LINES 1024
 
@@ -221,7 +221,14 @@ static unsigned simple_pairs(const uint8_t *s, unsigned length) {
 }
 
 LOGFMT_TARGET int custody_logfmt_learn(const uint8_t *line, size_t length, const int32_t *starts, custody_logfmt_templates *templates) {
-    if (!available() || templates->pause > 0 || length == 0 || length > CUSTODY_LOGFMT_TEMPLATE_LINE_MAX) return 0;
+    if (!available() || templates->pause > 0) return 0;
+    /* Every line offered counts, learnt or not: lines that never match (escapes in every line, say)
+       would otherwise pay for the masks twice each, in the match and here (+25 % a line). */
+    if (++templates->misses >= MISS_LIMIT) {
+        templates->misses = 0;
+        templates->pause = PAUSE_LINES;
+    }
+    if (length == 0 || length > CUSTODY_LOGFMT_TEMPLATE_LINE_MAX) return 0;
     line_shape shape;
     const int blocks = length <= 128 ? 2 : 3;
     if (!shape_of(line, length, &shape, blocks)) return 0;
@@ -256,10 +263,6 @@ LOGFMT_TARGET int custody_logfmt_learn(const uint8_t *line, size_t length, const
     }
     templates->templates[1] = templates->templates[0];
     templates->templates[0] = learnt;
-    if (++templates->misses >= MISS_LIMIT) {
-        templates->misses = 0;
-        templates->pause = PAUSE_LINES;
-    }
     return 1;
 }
 

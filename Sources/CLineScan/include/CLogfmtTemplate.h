@@ -29,7 +29,7 @@ typedef struct {
 /// and without) and the state that stops learning on files whose lines keep changing shape.
 typedef struct {
     custody_logfmt_template templates[2];
-    /// Lines learnt since a template last matched.
+    /// Lines offered to custody_logfmt_learn since a template last matched.
     uint32_t misses;
     /// Lines left before templates are tried again (after too many misses in a row).
     uint32_t pause;
@@ -60,8 +60,8 @@ uint64_t custody_logfmt_match(const uint8_t *line, size_t length, custody_logfmt
 /// template: `starts[f]` is where the winning value of field f starts in the line (after its
 /// opening quote if quoted), or -1 for none. Lines of no simple shape (tabs, backslashes, flags,
 /// blanks other than single spaces between pairs, quotes anywhere but around a whole value, over
-/// CUSTODY_LOGFMT_TEMPLATE_LINE_MAX bytes) are not learnt. After too many lines learnt without a
-/// match in between, templates pause for a while. Returns 1 if it learnt the line.
+/// CUSTODY_LOGFMT_TEMPLATE_LINE_MAX bytes) are not learnt. After too many lines offered without a
+/// match in between, learnt or not, templates pause for a while. Returns 1 if it learnt the line.
 int custody_logfmt_learn(const uint8_t *line, size_t length, const int32_t *starts, custody_logfmt_templates *templates);
 
 #endif

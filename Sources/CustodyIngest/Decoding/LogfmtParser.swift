@@ -195,13 +195,109 @@ struct LogfmtParser {
         guard let p = line.baseAddress else { return .rejected(.notLogfmt) }
         let n = line.count
         let found = candidates
-        if usesTemplates, case let captures = custody_logfmt_match(p, n, templates), captures & Self.templateMatched != 0 {
+        var captures: UInt64 = 0
+        if usesTemplates {
+            // The pause counted down here, without a call, on files no template takes.
+            if templates.pointee.pause == 0 {
+                captures = custody_logfmt_match(p, n, templates)
+            } else {
+                templates.pointee.pause &-= 1
+            }
+        }
+        if captures & Self.templateMatched != 0 {
             found.pointee.timestamp = Self.captured(captures, field: 0, in: p)
             found.pointee.user = Self.captured(captures, field: 1, in: p)
             found.pointee.event = Self.captured(captures, field: 2, in: p)
         } else {
-            if let rejection = readPairs(p, n) { return .rejected(rejection) }
-            if usesTemplates { learnShape(p, n) }
+            var i = 0
+            // The two remembered keys of the position of the next pair (past `guessEnd`, none): a
+            // running pointer rather than the pair count times the guesses' size.
+            var guess = guesses
+            let guessEnd = guesses + 2 &* Self.guessPositions
+            // In memory on purpose: offered to three times a line, while the pair loop needs its
+            // registers for the line and the guesses. Only the ranks are reset: a value is read only
+            // under a rank.
+            found.pointee.timestamp.rank = Candidate.none
+            found.pointee.user.rank = Candidate.none
+            found.pointee.event.rank = Candidate.none
+            wayOrder.pointee.startLine()
+            while true {
+                // One space before the next key, the usual case, in one test; else the loop.
+                if i &+ 1 < n && p[i] == 0x20 && p[i &+ 1] > 0x20 {
+                    i &+= 1
+                } else {
+                    while i < n, p[i] == 0x20 || p[i] == 0x09 { i &+= 1 }
+                    if i >= n { break }
+                }
+                // The key this position had before, if it comes again: its bytes as two words and the
+                // `=` after them. A remembered key has none of the bytes that end a key, so it ends
+                // exactly there, as `keyEnd` would find; no scan, no checks, no table.
+                var known: UnsafeMutablePointer<KeyGuess>?
+                if guess < guessEnd {
+                    if guess[0].isAt(p + i, n &- i) {
+                        known = guess
+                    } else if guess[1].isAt(p + i, n &- i) {
+                        known = guess + 1
+                        if wayOrder.pointee.secondWayAnswered(at: (guess - guesses) &>> 1) {
+                            swap(&guess[0], &guess[1])
+                            known = guess
+                        }
+                    }
+                }
+                let field: (FieldTable.Field, UInt8)?
+                if let known {
+                    i &+= known.pointee.length &+ 1
+                    field = known.pointee.field
+                } else {
+                    let keyStart = i
+                    i = Self.keyEnd(p, from: i, n)
+                    if i < n && p[i] == 0x22 { return .rejected(.notLogfmt) }
+                    let key = UnsafeBufferPointer(start: p + keyStart, count: i &- keyStart)
+                    guard key.count > 0 else { return .rejected(.notLogfmt) }
+                    guard i < n, p[i] == 0x3D else { continue }  // a bare flag
+                    i &+= 1
+                    if guess < guessEnd && key.count <= 16 {
+                        // A key the fast path could not compare (near the line's end) may still be
+                        // one remembered: then it stays remembered.
+                        var candidate =
+                            keyStart &+ max(key.count, 8) <= n ? KeyGuess(at: p + keyStart, length: key.count) : KeyGuess(key, field: nil)
+                        if guess[0].isSame(candidate) {
+                            field = guess[0].field
+                        } else if guess[1].isSame(candidate) {
+                            field = guess[1].field
+                        } else {
+                            field = fields.match(key, word: candidate.word)
+                            candidate.field = field
+                            guess[1] = guess[0]
+                            guess[0] = candidate
+                        }
+                    } else if keyStart &+ 8 <= n {
+                        // A key is followed by `=` and its value: its first eight bytes are one load.
+                        field = fields.match(key, word: ByteScan.prefixWord(p + keyStart, count: key.count))
+                    } else {
+                        field = fields.match(key)
+                    }
+                }
+                guess += 2
+                let value: UnsafeBufferPointer<UInt8>
+                var escaped = false
+                if i < n && p[i] == 0x22 {
+                    let start = i &+ 1
+                    guard let (close, hasEscapes) = ByteScan.closingQuote(p, from: start, n) else { return .rejected(.notLogfmt) }
+                    escaped = hasEscapes
+                    value = UnsafeBufferPointer(start: p + start, count: close &- start)
+                    i = close &+ 1
+                } else {
+                    let start = i
+                    i = Self.bareValueEnd(p, from: i, n)
+                    value = UnsafeBufferPointer(start: p + start, count: i &- start)
+                }
+                guard found.pointee.offer(field, value, escaped: escaped) else { return .rejected(.ambiguousField) }
+            }
+            guard guess != guesses else { return .rejected(.notLogfmt) }  // no pair
+            // Not while the templates pause: reading the candidates back for the offer cost more
+            // than the pause saved (lines with escapes, which no template takes: +15 % a line).
+            if usesTemplates && templates.pointee.pause == 0 { learnShape(p, n) }
         }
         let ts = found.pointee.timestamp
         guard ts.rank != Candidate.none else { return .rejected(.missingTimestamp) }
@@ -246,10 +342,10 @@ struct LogfmtParser {
     }
 
     /// Offers the shape of a line the pair loop read to the templates, with where its fields'
-    /// values start.
+    /// values start. Every line offered counts toward the templates' pause, a line too long for
+    /// them too (`custody_logfmt_learn`).
     @inline(never)
     private func learnShape(_ p: UnsafePointer<UInt8>, _ n: Int) {
-        guard n <= Int(CUSTODY_LOGFMT_TEMPLATE_LINE_MAX) else { return }
         func start(of candidate: Candidate) -> Int32 {
             guard candidate.rank != Candidate.none, let base = candidate.value.baseAddress else { return -1 }
             return Int32(base - p)
@@ -259,100 +355,6 @@ struct LogfmtParser {
         learntStarts[1] = start(of: found.user)
         learntStarts[2] = start(of: found.event)
         _ = custody_logfmt_learn(p, n, learntStarts, templates)
-    }
-
-    /// The line's pairs, each value offered to the candidates (`candidates`), or why the line is
-    /// not logfmt.
-    @inline(__always)
-    private mutating func readPairs(_ p: UnsafePointer<UInt8>, _ n: Int) -> Rejection? {
-        let found = candidates
-        var i = 0
-        // The two remembered keys of the position of the next pair (past `guessEnd`, none): a
-        // running pointer rather than the pair count times the guesses' size.
-        var guess = guesses
-        let guessEnd = guesses + 2 &* Self.guessPositions
-        // In memory on purpose: offered to three times a line, while the pair loop needs its
-        // registers for the line and the guesses. Only the ranks are reset: a value is read only
-        // under a rank.
-        found.pointee.timestamp.rank = Candidate.none
-        found.pointee.user.rank = Candidate.none
-        found.pointee.event.rank = Candidate.none
-        wayOrder.pointee.startLine()
-        while true {
-            // One space before the next key, the usual case, in one test; else the loop.
-            if i &+ 1 < n && p[i] == 0x20 && p[i &+ 1] > 0x20 {
-                i &+= 1
-            } else {
-                while i < n, p[i] == 0x20 || p[i] == 0x09 { i &+= 1 }
-                if i >= n { break }
-            }
-            // The key this position had before, if it comes again: its bytes as two words and the
-            // `=` after them. A remembered key has none of the bytes that end a key, so it ends
-            // exactly there, as `keyEnd` would find; no scan, no checks, no table.
-            var known: UnsafeMutablePointer<KeyGuess>?
-            if guess < guessEnd {
-                if guess[0].isAt(p + i, n &- i) {
-                    known = guess
-                } else if guess[1].isAt(p + i, n &- i) {
-                    known = guess + 1
-                    if wayOrder.pointee.secondWayAnswered(at: (guess - guesses) &>> 1) {
-                        swap(&guess[0], &guess[1])
-                        known = guess
-                    }
-                }
-            }
-            let field: (FieldTable.Field, UInt8)?
-            if let known {
-                i &+= known.pointee.length &+ 1
-                field = known.pointee.field
-            } else {
-                let keyStart = i
-                i = Self.keyEnd(p, from: i, n)
-                if i < n && p[i] == 0x22 { return .notLogfmt }
-                let key = UnsafeBufferPointer(start: p + keyStart, count: i &- keyStart)
-                guard key.count > 0 else { return .notLogfmt }
-                guard i < n, p[i] == 0x3D else { continue }  // a bare flag
-                i &+= 1
-                if guess < guessEnd && key.count <= 16 {
-                    // A key the fast path could not compare (near the line's end) may still be
-                    // one remembered: then it stays remembered.
-                    var candidate =
-                        keyStart &+ max(key.count, 8) <= n ? KeyGuess(at: p + keyStart, length: key.count) : KeyGuess(key, field: nil)
-                    if guess[0].isSame(candidate) {
-                        field = guess[0].field
-                    } else if guess[1].isSame(candidate) {
-                        field = guess[1].field
-                    } else {
-                        field = fields.match(key, word: candidate.word)
-                        candidate.field = field
-                        guess[1] = guess[0]
-                        guess[0] = candidate
-                    }
-                } else if keyStart &+ 8 <= n {
-                    // A key is followed by `=` and its value: its first eight bytes are one load.
-                    field = fields.match(key, word: ByteScan.prefixWord(p + keyStart, count: key.count))
-                } else {
-                    field = fields.match(key)
-                }
-            }
-            guess += 2
-            let value: UnsafeBufferPointer<UInt8>
-            var escaped = false
-            if i < n && p[i] == 0x22 {
-                let start = i &+ 1
-                guard let (close, hasEscapes) = ByteScan.closingQuote(p, from: start, n) else { return .notLogfmt }
-                escaped = hasEscapes
-                value = UnsafeBufferPointer(start: p + start, count: close &- start)
-                i = close &+ 1
-            } else {
-                let start = i
-                i = Self.bareValueEnd(p, from: i, n)
-                value = UnsafeBufferPointer(start: p + start, count: i &- start)
-            }
-            guard found.pointee.offer(field, value, escaped: escaped) else { return .ambiguousField }
-        }
-        guard guess != guesses else { return .notLogfmt }  // no pair
-        return nil
     }
 
     /// A candidate's value (unescaped into `scratch` if it has escapes) and its first eight
