@@ -404,6 +404,27 @@ struct LogfmtDifferentialTests {
         #expect(matched > plain.count / 2, "\(matched) of \(plain.count)")
     }
 
+    /// Lines of one shape whose user value grows a byte at a time (lines of 64 to 213 bytes), so
+    /// that every part of every pair (key, `=`, value, quote, blank) falls on the 64-, 128- and
+    /// 192-byte block edges of the templates' masks, each followed by copies with a quote, a
+    /// blank, `=` or a backslash at one offset: every line parses as the plain rule has it.
+    @Test func templateBlockEdges() {
+        var lines: [[UInt8]] = []
+        for length in 1...150 {
+            let line =
+                Array("ts=2026-09-20T08:00:01.212+08:00 user=".utf8) + [UInt8](repeating: 0x75, count: length)
+                + Array(" event=post msg=\"a b\" n=1".utf8)
+            lines.append(line)
+            for at in stride(from: length % 3, to: line.count, by: 3) {
+                var marked = line
+                marked[at] = [0x22, 0x20, 0x3D, 0x5C][at % 4]
+                lines.append(marked)
+                lines.append(line)
+            }
+        }
+        Self.check(lines)
+    }
+
     /// A quote, backslash, blank or `=` at every offset of a value ending at every distance from
     /// the line's end, on both sides of sixteen-byte boundaries: where the block scans switch to
     /// the line's last sixteen bytes.
