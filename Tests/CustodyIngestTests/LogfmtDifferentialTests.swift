@@ -1,3 +1,4 @@
+import CLineScan
 import CustodyCore
 import CustodyTesting
 import Testing
@@ -116,10 +117,17 @@ struct LogfmtDifferentialTests {
     }
 
     /// Parses each line with one parser (its timestamp cache carried from line to line, as in a
-    /// file) and compares with the plain rule; also checks the record's prefixes.
+    /// file) and compares with the plain rule; also checks the record's prefixes. Twice: with the
+    /// line templates (`custody_logfmt_match`, where the CPU has them) and with the pair loop alone.
     static func check(_ lines: [[UInt8]]) {
+        check(lines, templates: true)
+        check(lines, templates: false)
+    }
+
+    static func check(_ lines: [[UInt8]], templates: Bool) {
         let table = FieldTable(names)
         var parser = LogfmtParser(fields: table)
+        parser.usesTemplates = parser.usesTemplates && templates
         defer {
             parser.deallocate()
             table.deallocate()
@@ -142,7 +150,7 @@ struct LogfmtDifferentialTests {
                 continue
             }
             let expected = reference(line)
-            #expect(got == expected, "\(String(decoding: line, as: UTF8.self).debugDescription)")
+            #expect(got == expected, "\(templates ? "templates" : "pair loop"): \(String(decoding: line, as: UTF8.self).debugDescription)")
         }
     }
 
@@ -276,6 +284,8 @@ struct LogfmtDifferentialTests {
         let phases = [(2, 50), (300, 5), (300, 95), (200, 50), (300, 20), (300, 100), (300, 0)]
         let table = FieldTable(Self.names)
         var parser = LogfmtParser(fields: table)
+        // The ways are the pair loop's: lines of a learnt shape would not reach it.
+        parser.usesTemplates = false
         defer {
             parser.deallocate()
             table.deallocate()
@@ -309,6 +319,108 @@ struct LogfmtDifferentialTests {
             // position after `ts` (`user` in one, `event` in the other).
             if share >= 95 { #expect(parser.firstWayKeyLength(at: 1) == 4, "phase \(index)") }
             if share <= 5 && index > 0 { #expect(parser.firstWayKeyLength(at: 1) == 5, "phase \(index)") }
+        }
+        Self.check(lines)
+    }
+
+    /// Lines of a few shapes (with a user and without, a quoted user, an empty and a quoted
+    /// value, `=` and blanks inside values), their values of every length so that keys, quotes
+    /// and blanks fall on both sides of the 64-, 128- and 192-byte boundaries of the templates' masks
+    /// (`custody_logfmt_match`), and one in three of them mutated (a byte replaced by a blank, a
+    /// tab, a quote, a backslash, `=` or another; a byte inserted or dropped; a blank doubled,
+    /// leading or trailing): every line parses as the plain rule has it, and the unmutated lines
+    /// of a learnt shape match its template.
+    @Test func templatesAgainstPlainRule() {
+        var random = SplitMix64(seed: 18)
+        let shapes: [[(key: String, quoted: Bool)]] = [
+            [("ts", false), ("user", false), ("event", false), ("ip", false), ("msg", true), ("latency_ms", false)],
+            [("ts", false), ("event", false), ("ip", false), ("msg", true), ("latency_ms", false)],
+            [("time", false), ("uid", true), ("action", false), ("note", true)],
+            [("a", false), ("ts", false), ("user_identifier", false), ("event", true), ("b", false)],
+        ]
+        let times = ["2026-09-20T08:00:01.212+08:00", "2026-09-20T08:00:59.999+08:00", "2026-09-20T08:01:00Z", "1790000000"]
+        let alphabet: [UInt8] = Array("ab-_.:/=".utf8) + [0xC3, 0xA9]
+        let quotedAlphabet: [UInt8] = alphabet + [0x20, 0x3D]
+        let marks: [UInt8] = [0x20, 0x09, 0x22, 0x5C, 0x3D, 0x78, 0x00, 0xC3]
+        func value(_ key: String, quoted: Bool) -> [UInt8] {
+            if key == "ts" || key == "time" { return Array(times[Int(random.next() % UInt64(times.count))].utf8) }
+            let pool = quoted ? quotedAlphabet : alphabet
+            return (0..<Int.random(in: 0...30, using: &random)).map { _ in pool[Int(random.next() % UInt64(pool.count))] }
+        }
+        var lines: [[UInt8]] = []
+        var plain: [[UInt8]] = []
+        for _ in 0..<30_000 {
+            let shape = shapes[Int(random.next() % UInt64(shapes.count))]
+            var line: [UInt8] = []
+            for (k, pair) in shape.enumerated() {
+                if k > 0 { line.append(0x20) }
+                line += Array(pair.key.utf8) + [0x3D]
+                let v = value(pair.key, quoted: pair.quoted)
+                line += pair.quoted ? [0x22] + v + [0x22] : v
+            }
+            if random.next() % 3 == 0 && !line.isEmpty {
+                let at = Int(random.next() % UInt64(line.count))
+                let mark = marks[Int(random.next() % UInt64(marks.count))]
+                switch random.next() % 6 {
+                case 0, 1: line[at] = mark
+                case 2: line.insert(mark, at: at)
+                case 3: line.remove(at: at)
+                case 4: line = [0x20] + line
+                default: line += [0x20]
+                }
+            } else if line.count <= Int(CUSTODY_LOGFMT_TEMPLATE_LINE_MAX) && shape.count >= 5 {
+                plain.append(line)
+            }
+            lines.append(line)
+        }
+        Self.check(lines)
+
+        guard custody_logfmt_templates_available() != 0 else { return }
+        let templates = UnsafeMutablePointer<custody_logfmt_templates>.allocate(capacity: 1)
+        defer { templates.deallocate() }
+        custody_logfmt_templates_init(templates)
+        var matched = 0
+        for line in plain {
+            line.withUnsafeBufferPointer { b in
+                if custody_logfmt_match(b.baseAddress!, b.count, templates) != 0 {
+                    matched += 1
+                } else {
+                    // The first three pairs are bare: ts, user and event, or ts and event.
+                    var pairStarts: [Int32] = []
+                    var i = 0
+                    while pairStarts.count < 3 {
+                        while b[i] != 0x3D { i += 1 }
+                        i += 1
+                        pairStarts.append(Int32(i))
+                        while b[i] != 0x20 { i += 1 }
+                    }
+                    let withUser = b[Int(pairStarts[1]) - 5..<Int(pairStarts[1])].elementsEqual("user=".utf8)
+                    let starts = withUser ? pairStarts : [pairStarts[0], -1, pairStarts[1]]
+                    _ = custody_logfmt_learn(b.baseAddress!, b.count, starts, templates)
+                }
+            }
+        }
+        // The two shapes alternate at random: most lines have one of the last two shapes learnt.
+        #expect(matched > plain.count / 2, "\(matched) of \(plain.count)")
+    }
+
+    /// Lines of one shape whose user value grows a byte at a time (lines of 64 to 213 bytes), so
+    /// that every part of every pair (key, `=`, value, quote, blank) falls on the 64-, 128- and
+    /// 192-byte block edges of the templates' masks, each followed by copies with a quote, a
+    /// blank, `=` or a backslash at one offset: every line parses as the plain rule has it.
+    @Test func templateBlockEdges() {
+        var lines: [[UInt8]] = []
+        for length in 1...150 {
+            let line =
+                Array("ts=2026-09-20T08:00:01.212+08:00 user=".utf8) + [UInt8](repeating: 0x75, count: length)
+                + Array(" event=post msg=\"a b\" n=1".utf8)
+            lines.append(line)
+            for at in stride(from: length % 3, to: line.count, by: 3) {
+                var marked = line
+                marked[at] = [0x22, 0x20, 0x3D, 0x5C][at % 4]
+                lines.append(marked)
+                lines.append(line)
+            }
         }
         Self.check(lines)
     }

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "CJSONWalk.h"
+#include "CLogfmtTemplate.h"
 
 /// Finds the line ends of data[0..<length] in order: every '\n', and every '\r' whose next byte
 /// is not '\n' (a lone CR; a CR in the last byte is not reported, its next byte being unknown), writes their offsets from `data` into

@@ -1,3 +1,4 @@
+import CLineScan
 import CustodyCore
 
 #if arch(x86_64)
@@ -22,6 +23,14 @@ struct LogfmtParser {
     private static let guessPositions = 16
     /// Which of each position's two guesses is compared first (`WayOrder`).
     private let wayOrder: UnsafeMutablePointer<WayOrder>
+    /// The shapes of the last lines the pair loop read (`custody_logfmt_match`): a line of one
+    /// of them has its fields found from one pass of masks over the whole line, without the pair
+    /// loop. Where the masks have no fast form (no AVX-512), the pair loop reads every line.
+    private let templates: UnsafeMutablePointer<custody_logfmt_templates>
+    /// Where a learnt line's three fields start, for `custody_logfmt_learn`.
+    private let learntStarts: UnsafeMutablePointer<Int32>
+    /// Off in tests, to compare the pair loop with the templates.
+    var usesTemplates = custody_logfmt_templates_available() != 0
 
     struct KeyGuess {
         /// The key's first eight bytes and the eight it ends with (from `tailOffset`), each
@@ -85,6 +94,9 @@ struct LogfmtParser {
         wayOrder = .allocate(capacity: 1)
         wayOrder.initialize(to: WayOrder())
         guesses.initialize(repeating: KeyGuess(), count: 2 * Self.guessPositions)
+        templates = .allocate(capacity: 1)
+        custody_logfmt_templates_init(templates)
+        learntStarts = .allocate(capacity: 3)
         userScratch = ScratchPool.takeBytes(LineReader.maximumLineLength)
         eventScratch = ScratchPool.takeBytes(LineReader.maximumLineLength)
         timeScratch = .allocate(capacity: 64)
@@ -94,6 +106,8 @@ struct LogfmtParser {
         guesses.deallocate()
         candidates.deallocate()
         wayOrder.deallocate()
+        templates.deallocate()
+        learntStarts.deallocate()
         ScratchPool.giveBytes(userScratch, count: LineReader.maximumLineLength)
         ScratchPool.giveBytes(eventScratch, count: LineReader.maximumLineLength)
         timeScratch.deallocate()
@@ -180,93 +194,111 @@ struct LogfmtParser {
     mutating func parseInline(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
         guard let p = line.baseAddress else { return .rejected(.notLogfmt) }
         let n = line.count
-        var i = 0
-        // The two remembered keys of the position of the next pair (past `guessEnd`, none): a
-        // running pointer rather than the pair count times the guesses' size.
-        var guess = guesses
-        let guessEnd = guesses + 2 &* Self.guessPositions
-        // In memory on purpose: offered to three times a line, while the pair loop needs its
-        // registers for the line and the guesses. Only the ranks are reset: a value is read only
-        // under a rank.
         let found = candidates
-        found.pointee.timestamp.rank = Candidate.none
-        found.pointee.user.rank = Candidate.none
-        found.pointee.event.rank = Candidate.none
-        wayOrder.pointee.startLine()
-        while true {
-            // One space before the next key, the usual case, in one test; else the loop.
-            if i &+ 1 < n && p[i] == 0x20 && p[i &+ 1] > 0x20 {
-                i &+= 1
+        var captures: UInt64 = 0
+        if usesTemplates {
+            // The pause counted down here, without a call, on files no template takes.
+            if templates.pointee.pause == 0 {
+                captures = custody_logfmt_match(p, n, templates)
             } else {
-                while i < n, p[i] == 0x20 || p[i] == 0x09 { i &+= 1 }
-                if i >= n { break }
+                templates.pointee.pause &-= 1
             }
-            // The key this position had before, if it comes again: its bytes as two words and the
-            // `=` after them. A remembered key has none of the bytes that end a key, so it ends
-            // exactly there, as `keyEnd` would find; no scan, no checks, no table.
-            var known: UnsafeMutablePointer<KeyGuess>?
-            if guess < guessEnd {
-                if guess[0].isAt(p + i, n &- i) {
-                    known = guess
-                } else if guess[1].isAt(p + i, n &- i) {
-                    known = guess + 1
-                    if wayOrder.pointee.secondWayAnswered(at: (guess - guesses) &>> 1) {
-                        swap(&guess[0], &guess[1])
-                        known = guess
-                    }
-                }
-            }
-            let field: (FieldTable.Field, UInt8)?
-            if let known {
-                i &+= known.pointee.length &+ 1
-                field = known.pointee.field
-            } else {
-                let keyStart = i
-                i = Self.keyEnd(p, from: i, n)
-                if i < n && p[i] == 0x22 { return .rejected(.notLogfmt) }
-                let key = UnsafeBufferPointer(start: p + keyStart, count: i &- keyStart)
-                guard key.count > 0 else { return .rejected(.notLogfmt) }
-                guard i < n, p[i] == 0x3D else { continue }  // a bare flag
-                i &+= 1
-                if guess < guessEnd && key.count <= 16 {
-                    // A key the fast path could not compare (near the line's end) may still be
-                    // one remembered: then it stays remembered.
-                    var candidate =
-                        keyStart &+ max(key.count, 8) <= n ? KeyGuess(at: p + keyStart, length: key.count) : KeyGuess(key, field: nil)
-                    if guess[0].isSame(candidate) {
-                        field = guess[0].field
-                    } else if guess[1].isSame(candidate) {
-                        field = guess[1].field
-                    } else {
-                        field = fields.match(key, word: candidate.word)
-                        candidate.field = field
-                        guess[1] = guess[0]
-                        guess[0] = candidate
-                    }
-                } else if keyStart &+ 8 <= n {
-                    // A key is followed by `=` and its value: its first eight bytes are one load.
-                    field = fields.match(key, word: ByteScan.prefixWord(p + keyStart, count: key.count))
-                } else {
-                    field = fields.match(key)
-                }
-            }
-            guess += 2
-            let value: UnsafeBufferPointer<UInt8>
-            var escaped = false
-            if i < n && p[i] == 0x22 {
-                let start = i &+ 1
-                guard let (close, hasEscapes) = ByteScan.closingQuote(p, from: start, n) else { return .rejected(.notLogfmt) }
-                escaped = hasEscapes
-                value = UnsafeBufferPointer(start: p + start, count: close &- start)
-                i = close &+ 1
-            } else {
-                let start = i
-                i = Self.bareValueEnd(p, from: i, n)
-                value = UnsafeBufferPointer(start: p + start, count: i &- start)
-            }
-            guard found.pointee.offer(field, value, escaped: escaped) else { return .rejected(.ambiguousField) }
         }
-        guard guess != guesses else { return .rejected(.notLogfmt) }  // no pair
+        if captures & Self.templateMatched != 0 {
+            found.pointee.timestamp = Self.captured(captures, field: 0, in: p)
+            found.pointee.user = Self.captured(captures, field: 1, in: p)
+            found.pointee.event = Self.captured(captures, field: 2, in: p)
+        } else {
+            var i = 0
+            // The two remembered keys of the position of the next pair (past `guessEnd`, none): a
+            // running pointer rather than the pair count times the guesses' size.
+            var guess = guesses
+            let guessEnd = guesses + 2 &* Self.guessPositions
+            // In memory on purpose: offered to three times a line, while the pair loop needs its
+            // registers for the line and the guesses. Only the ranks are reset: a value is read only
+            // under a rank.
+            found.pointee.timestamp.rank = Candidate.none
+            found.pointee.user.rank = Candidate.none
+            found.pointee.event.rank = Candidate.none
+            wayOrder.pointee.startLine()
+            while true {
+                // One space before the next key, the usual case, in one test; else the loop.
+                if i &+ 1 < n && p[i] == 0x20 && p[i &+ 1] > 0x20 {
+                    i &+= 1
+                } else {
+                    while i < n, p[i] == 0x20 || p[i] == 0x09 { i &+= 1 }
+                    if i >= n { break }
+                }
+                // The key this position had before, if it comes again: its bytes as two words and the
+                // `=` after them. A remembered key has none of the bytes that end a key, so it ends
+                // exactly there, as `keyEnd` would find; no scan, no checks, no table.
+                var known: UnsafeMutablePointer<KeyGuess>?
+                if guess < guessEnd {
+                    if guess[0].isAt(p + i, n &- i) {
+                        known = guess
+                    } else if guess[1].isAt(p + i, n &- i) {
+                        known = guess + 1
+                        if wayOrder.pointee.secondWayAnswered(at: (guess - guesses) &>> 1) {
+                            swap(&guess[0], &guess[1])
+                            known = guess
+                        }
+                    }
+                }
+                let field: (FieldTable.Field, UInt8)?
+                if let known {
+                    i &+= known.pointee.length &+ 1
+                    field = known.pointee.field
+                } else {
+                    let keyStart = i
+                    i = Self.keyEnd(p, from: i, n)
+                    if i < n && p[i] == 0x22 { return .rejected(.notLogfmt) }
+                    let key = UnsafeBufferPointer(start: p + keyStart, count: i &- keyStart)
+                    guard key.count > 0 else { return .rejected(.notLogfmt) }
+                    guard i < n, p[i] == 0x3D else { continue }  // a bare flag
+                    i &+= 1
+                    if guess < guessEnd && key.count <= 16 {
+                        // A key the fast path could not compare (near the line's end) may still be
+                        // one remembered: then it stays remembered.
+                        var candidate =
+                            keyStart &+ max(key.count, 8) <= n ? KeyGuess(at: p + keyStart, length: key.count) : KeyGuess(key, field: nil)
+                        if guess[0].isSame(candidate) {
+                            field = guess[0].field
+                        } else if guess[1].isSame(candidate) {
+                            field = guess[1].field
+                        } else {
+                            field = fields.match(key, word: candidate.word)
+                            candidate.field = field
+                            guess[1] = guess[0]
+                            guess[0] = candidate
+                        }
+                    } else if keyStart &+ 8 <= n {
+                        // A key is followed by `=` and its value: its first eight bytes are one load.
+                        field = fields.match(key, word: ByteScan.prefixWord(p + keyStart, count: key.count))
+                    } else {
+                        field = fields.match(key)
+                    }
+                }
+                guess += 2
+                let value: UnsafeBufferPointer<UInt8>
+                var escaped = false
+                if i < n && p[i] == 0x22 {
+                    let start = i &+ 1
+                    guard let (close, hasEscapes) = ByteScan.closingQuote(p, from: start, n) else { return .rejected(.notLogfmt) }
+                    escaped = hasEscapes
+                    value = UnsafeBufferPointer(start: p + start, count: close &- start)
+                    i = close &+ 1
+                } else {
+                    let start = i
+                    i = Self.bareValueEnd(p, from: i, n)
+                    value = UnsafeBufferPointer(start: p + start, count: i &- start)
+                }
+                guard found.pointee.offer(field, value, escaped: escaped) else { return .rejected(.ambiguousField) }
+            }
+            guard guess != guesses else { return .rejected(.notLogfmt) }  // no pair
+            // Not while the templates pause: reading the candidates back for the offer cost more
+            // than the pause saved (lines with escapes, which no template takes: +15 % a line).
+            if usesTemplates && templates.pointee.pause == 0 { learnShape(p, n) }
+        }
         let ts = found.pointee.timestamp
         guard ts.rank != Candidate.none else { return .rejected(.missingTimestamp) }
         let timeText = ts.escaped ? Self.unescape(ts.value, into: timeScratch, capacity: 64) : ts.value
@@ -292,6 +324,37 @@ struct LogfmtParser {
             }
         }
         return .record(ParsedLine(millis: millis, user: userBytes, userPrefix: userPrefix, event: eventBytes, eventPrefix: eventPrefix))
+    }
+
+    /// Bits of `custody_logfmt_match`'s answer (`CUSTODY_LOGFMT_MATCHED`, `CUSTODY_LOGFMT_ABSENT`).
+    private static let templateMatched: UInt64 = 1 << 63
+    private static let templateAbsent: UInt64 = 0xFFFF
+
+    /// Field `field`'s value as `custody_logfmt_match` found it (never escaped: a line with a
+    /// backslash matches no template).
+    @inline(__always)
+    private static func captured(_ captures: UInt64, field: Int, in p: UnsafePointer<UInt8>) -> Candidate {
+        let bits = (captures &>> UInt64(truncatingIfNeeded: 16 &* field)) & templateAbsent
+        guard bits != templateAbsent else { return Candidate() }
+        let start = Int(truncatingIfNeeded: bits & 0xFF)
+        let end = Int(truncatingIfNeeded: bits &>> 8)
+        return Candidate(rank: 0, value: UnsafeBufferPointer(start: p + start, count: end &- start), escaped: false)
+    }
+
+    /// Offers the shape of a line the pair loop read to the templates, with where its fields'
+    /// values start. Every line offered counts toward the templates' pause, a line too long for
+    /// them too (`custody_logfmt_learn`).
+    @inline(never)
+    private func learnShape(_ p: UnsafePointer<UInt8>, _ n: Int) {
+        func start(of candidate: Candidate) -> Int32 {
+            guard candidate.rank != Candidate.none, let base = candidate.value.baseAddress else { return -1 }
+            return Int32(base - p)
+        }
+        let found = candidates.pointee
+        learntStarts[0] = start(of: found.timestamp)
+        learntStarts[1] = start(of: found.user)
+        learntStarts[2] = start(of: found.event)
+        _ = custody_logfmt_learn(p, n, learntStarts, templates)
     }
 
     /// A candidate's value (unescaped into `scratch` if it has escapes) and its first eight
