@@ -13,6 +13,12 @@ import Testing
     /// 150 users on day 10 (every third publishes before verifying, even ones verify), then the
     /// first 100 verify on day 5 and 70 new ones appear.
     static func state() throws -> ReadOnceTests.Fixture {
+        try stateAndWriter().fixture
+    }
+
+    /// `state()` and the writer that wrote it; with `prepared`, both parts are read and their
+    /// users interned ahead (`StateWriter.prepare`, as `custody run` does) before either is committed.
+    static func stateAndWriter(prepared: Bool = false) throws -> (fixture: ReadOnceTests.Fixture, writer: StateWriter) {
         let fixture = try ReadOnceTests.Fixture()
         let t = StateWriterUserRowsTests()
         let first = (0..<150).flatMap { i -> [String] in
@@ -25,8 +31,14 @@ import Testing
         let second = (0..<100).map { t.line("u\($0)", day: 5, "verify_id") } + (150..<220).map { t.line("u\($0)", day: 5, "view") }
         let plans = try fixture.plan([try t.log(fixture, "a.log.gz", first), try t.log(fixture, "b.log.gz", second)])
         let writer = try CoveredSpansTests.writer(fixture)
-        for plan in plans { try writer.commit(Ingestion.read(plan, policy: fixture.policy, vault: fixture.vault)) }
-        return fixture
+        if prepared {
+            let parts = try plans.map { try Ingestion.read($0, policy: fixture.policy, vault: fixture.vault) }
+            for part in parts { writer.prepare(part) }
+            for part in parts { try writer.commit(part) }
+        } else {
+            for plan in plans { try writer.commit(Ingestion.read(plan, policy: fixture.policy, vault: fixture.vault)) }
+        }
+        return (fixture, writer)
     }
 
     static func report(

@@ -54,7 +54,30 @@ public struct RealNameRegistry: Sendable {
 
     public init() {}
 
+    /// A registry whose users are `index`'s names, with their ids there, each seen and nothing
+    /// more known of them yet: `merge(user:…)` then folds in what is known of each, by id. For a
+    /// caller that holds its users' names indexed already (the closing audit of `custody run`
+    /// takes the state writer's, checked name by name against the rows it reads), so that they
+    /// are not hashed again (500,000 names: the largest single cost of that audit).
+    public init(seenUsers index: consuming UserIndex) {
+        verifiedAt = Array(repeating: .max, count: index.count)
+        uncoveredIndex = Array(repeating: -1, count: index.count)
+        users = index
+    }
+
     public var usersSeen: Int { verifiedAt.count }
+
+    /// The users' names, by id.
+    public var userNames: [String] { users.names }
+
+    /// Folds in a user's earliest verification and first uncovered publish event from
+    /// `fileIndex`, the user given by id (see `init(seenUsers:)`), as merging an activity of
+    /// theirs with no publish events of its own does.
+    public mutating func merge(user id: Int32, fileIndex: Int32, verifiedAt newVerification: Int64?, firstPending: EventLocation?) {
+        Self.fold(
+            verifiedAt: newVerification, pending: PendingPublishes(), first: firstPending, from: fileIndex,
+            verifiedAt: &verifiedAt[Int(id)], uncoveredIndex: &uncoveredIndex[Int(id)], uncovered: &uncovered)
+    }
 
     /// Makes room for `users` users in all (a hint: more may be merged). Merging that many in
     /// batches then grows nothing as it goes; the result is the same with or without it.
@@ -94,25 +117,26 @@ public struct RealNameRegistry: Sendable {
                         if activities[i].isOnlySeen { continue }
                         let id = Int(ids[i])
                         Self.fold(
-                            activities[i], from: fileIndex, verifiedAt: &verifiedAt[id], uncoveredIndex: &uncoveredIndex[id],
-                            uncovered: &uncovered)
+                            verifiedAt: activities[i].verifiedAt, pending: activities[i].pending, first: activities[i].firstPending,
+                            from: fileIndex, verifiedAt: &verifiedAt[id], uncoveredIndex: &uncoveredIndex[id], uncovered: &uncovered)
                     }
                 }
             }
         }
     }
 
+    /// Folds one activity of a user (its verification, pending publishes and first pending
+    /// publish) into the user's columns.
     private static func fold(
-        _ activity: UserFileActivity, from fileIndex: Int32, verifiedAt: inout Int64,
-        uncoveredIndex: inout Int32, uncovered: inout [Uncovered]
+        verifiedAt newVerification: Int64?, pending: PendingPublishes, first: EventLocation?, from fileIndex: Int32,
+        verifiedAt: inout Int64, uncoveredIndex: inout Int32, uncovered: inout [Uncovered]
     ) {
-        if let v = activity.verifiedAt, v < verifiedAt {
+        if let v = newVerification, v < verifiedAt {
             verifiedAt = v
             if uncoveredIndex >= 0 { uncovered[Int(uncoveredIndex)].cover(by: v) }
         }
-        var pending = activity.pending
+        var pending = pending
         if verifiedAt != .max { pending.prune(verifiedAt: verifiedAt) }
-        let first = activity.firstPending
         guard !pending.isEmpty || first != nil else { return }
         if uncoveredIndex < 0 {
             uncoveredIndex = Int32(uncovered.count)

@@ -25,11 +25,17 @@ public enum StateAudit {
     /// at least `besideUsers` (`custody run`: the closing audit is the run's tail, on one core).
     /// Only where the state cannot change meanwhile (the run holds the lock); the rows of both
     /// halves must add up to the users this read counts, or the audit fails.
+    ///
+    /// `knownUsers`, when given, returns names already indexed, likely the users' in key order
+    /// (the run's state writer's, handed over: `StateWriter.takeUserIndex`): the registry is
+    /// built on them, each name checked against the row read at its place, instead of hashing
+    /// every name again; from the rows' names as without it when they are not those.
     static func report(
         database: StateDatabase, vault: Vault, policy: Policy, asOf: CivilDay,
         since: CivilDay?, formats: VaultFormats = .sniffed, inputFindings: [Finding] = [],
         userBatch: Int = 1 << 16, fileOutcomes readFiles: (() throws -> [CheckReport.FileOutcome])? = nil,
-        usersBeside: ((_ fromKey: Int64) -> () throws -> UserRowColumns)?, besideUsers: Int = 100_000
+        usersBeside: ((_ fromKey: Int64) -> () throws -> UserRowColumns)?, besideUsers: Int = 100_000,
+        knownUsers: (() -> UserIndex)? = nil
     ) throws -> CheckReport {
         try database.pool.read { db in
             // Only days a vault copy still holds: a purged copy is not retention. The days with
@@ -52,15 +58,9 @@ public enum StateAudit {
                 if (row[2] as Int64) != 0 { days.insert(day.daysSinceEpoch) }
             }
 
-            // Merged in batches: the registry looks names up a batch at a time. The users are
-            // distinct, so batches never change the result; all of them as one array of
-            // activities held ~60 MB beside the registry with 1,000,000 users (Benchmarks/RESULTS.md).
             var registry = RealNameRegistry()
-            // Sized for all of them at once: grown batch by batch, its table was rehashed at each
-            // doubling (with 500,000 users, an eighth of the closing audit). Counted, not taken
-            // from the highest key: a state edited by hand may have any keys.
+            // Counted, not taken from the highest key: a state edited by hand may have any keys.
             let userCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM users") ?? 0
-            registry.reserveCapacity(users: userCount)
             // With many users, the later half is read on another connection meanwhile (its rows
             // kept compact), and merged after the first: the same rows, in the same order.
             var later: (() throws -> UserRowColumns)?
@@ -77,27 +77,46 @@ public enum StateAudit {
                 keys = Int64.min...(split - 1)
                 later = usersBeside(split)
             }
-            var users: [UserFileActivity] = []
-            let batch = max(1, userBatch)
-            var read = 0
-            func add(_ activity: UserFileActivity) {
-                read += 1
-                users.append(activity)
-                if users.count == batch {
-                    registry.merge(fileIndex: 0, activities: users)
-                    users.removeAll(keepingCapacity: true)
+            var read: Int?
+            if let knownUsers {
+                // Taken, not copied: the registry's look-ups below then change its table in place.
+                var known = RealNameRegistry(seenUsers: knownUsers())
+                if known.usersSeen == userCount, let rows = try KnownUserNames.merge(into: &known, db, keys: keys, later: later) {
+                    registry = known
+                    read = rows
                 }
             }
-            try UserRegistryRows.forEach(db, keys: keys) { _, user, verifiedAt, first in
-                add(UserFileActivity(user: user, verifiedAt: verifiedAt, pending: PendingPublishes(), firstPending: first))
+            if read == nil {
+                // Merged in batches: the registry looks names up a batch at a time. The users are
+                // distinct, so batches never change the result; all of them as one array of
+                // activities held ~60 MB beside the registry with 1,000,000 users (Benchmarks/RESULTS.md).
+                // Sized for all of them at once: grown batch by batch, its table was rehashed at
+                // each doubling (with 500,000 users, an eighth of the closing audit).
+                registry.reserveCapacity(users: userCount)
+                var users: [UserFileActivity] = []
+                let batch = max(1, userBatch)
+                var count = 0
+                func add(_ activity: UserFileActivity) {
+                    count += 1
+                    users.append(activity)
+                    if users.count == batch {
+                        registry.merge(fileIndex: 0, activities: users)
+                        users.removeAll(keepingCapacity: true)
+                    }
+                }
+                try UserRegistryRows.forEach(db, keys: keys) { _, user, verifiedAt, first in
+                    add(UserFileActivity(user: user, verifiedAt: verifiedAt, pending: PendingPublishes(), firstPending: first))
+                }
+                if let later { try later().forEach(add) }
+                registry.merge(fileIndex: 0, activities: users)
+                read = count
             }
-            if let later { try later().forEach(add) }
-            registry.merge(fileIndex: 0, activities: users)
-            users = []
             // Fail closed: two reads that did not see the same rows judge no state at all.
-            guard read == userCount else {
+            // Set by one of the two reads above.
+            let rowsRead = read ?? 0
+            guard rowsRead == userCount else {
                 throw StoreError.database(
-                    path: database.path, reason: "the users table changed during the audit (\(read) rows read, \(userCount) counted)")
+                    path: database.path, reason: "the users table changed during the audit (\(rowsRead) rows read, \(userCount) counted)")
             }
             // Verifications from the user database count like verification events at their time.
             registry.merge(fileIndex: 0, activities: RegistryFile.activities(try RegistryStore.verifications(db), policy: policy))

@@ -82,6 +82,16 @@ struct UserRowColumns: Sendable {
 
     /// Each row, in order, as the registry merges it.
     func forEach(_ body: (UserFileActivity) throws -> Void) rethrows {
+        try forEachRaw { name, verifiedAt, first in
+            try body(
+                UserFileActivity(
+                    user: String(decoding: name, as: UTF8.self), verifiedAt: verifiedAt, pending: PendingPublishes(),
+                    firstPending: first))
+        }
+    }
+
+    /// Each row, in order, with its name's bytes as read (valid only during the call).
+    func forEachRaw(_ body: (UnsafeBufferPointer<UInt8>, Int64?, EventLocation?) throws -> Void) rethrows {
         var nextFirst = 0
         try nameBytes.withUnsafeBufferPointer { bytes in
             var start = 0
@@ -91,8 +101,7 @@ struct UserRowColumns: Sendable {
                     first = firstPending[nextFirst].location
                     nextFirst += 1
                 }
-                let name = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
-                try body(UserFileActivity(user: name, verifiedAt: verifiedAt[i], pending: PendingPublishes(), firstPending: first))
+                try body(UnsafeBufferPointer(rebasing: bytes[start..<end]), verifiedAt[i], first)
                 start = end
             }
         }

@@ -120,11 +120,12 @@ public enum IngestionRun {
             for part in pending { _ = grouping.add(newBytes: part.addedBytes, at: now) }
             return taken
         }
-        /// Commits what is pending, here and now (at the end of intake).
-        func commitPending() throws {
+        /// Commits what is pending, now (at the end of intake): on the committing thread, after
+        /// whatever is queued there (parts' users interned ahead, `StateWriter.prepare`).
+        func commitPending() async throws {
             while !pending.isEmpty {
                 let parts = takeGroup(at: clock.now - begun)
-                try commitGroup(parts)
+                try await WorkerPool.commits.run { try commitGroup(parts) }
                 committed(parts)
             }
         }
@@ -292,13 +293,17 @@ public enum IngestionRun {
                 reading -= 1
                 pending.append(part)
                 waitingUsers += part.audit.users.count
+                // Its users interned now, on the committing thread (after any commit under way, and
+                // before the commit of its group: one thread, in order), rather than in its group's
+                // commit: the last group's is the run's tail, on one core.
+                WorkerPool.commits.submit { [writer] in writer.prepare(part) }
                 // The next file is read while this group is committed: with the commit first, a
                 // core stood idle through every commit (500,000 users: ~0.5 s each). Stopping
                 // (SIGTERM) between groups: what was read is committed below.
                 startMore()
                 if grouping.add(newBytes: part.addedBytes, at: clock.now - begun) { commitIfDue() }
             }
-            try commitPending()
+            try await commitPending()
             group.cancelAll()
             if let failure { throw failure }
         }
@@ -329,7 +334,9 @@ public enum IngestionRun {
                 // The state cannot change meanwhile: this run holds the lock.
                 let later = Background(on: .reads) { try database.pool.read { db in try UserRowColumns(db, keys: from...Int64.max) } }
                 return { try later.wait() }
-            })
+            },
+            // The writer's names, not hashed again (checked against the rows; see `KnownUserNames`).
+            knownUsers: { writer.takeUserIndex() })
         try await checkpointed
         let duration = Date().timeIntervalSince(started)
         let (read, added) = (filesRead, recordsAdded)
