@@ -16,8 +16,12 @@ public struct LineReader {
     /// Reading as much as the buffer held (up to ~1.25 MiB) at ever new offsets cost the line
     /// scan 50 % more CPU and the inflate 2–3 % (a C loop over ISA-L, Benchmarks/RESULTS.md).
     public static let readSize = 256 * 1024
-    /// Line ends found per `custody_newlines` call (at least 64).
-    static let newlineBatch = 1024
+    /// Line ends found per `custody_newlines` call (at least 64): ~19 KB of regular lines, so
+    /// that the parser reads a line soon after the scan brought it into the first-level cache
+    /// (48 KiB here). 1,024 (~150 KB) left each line to be fetched again from L2 (3–4 % of a
+    /// four-file check's CPU, Benchmarks/RESULTS.md); 128 gained nothing while the reads were
+    /// ~1.25 MiB and the scan waited for L3 anyway.
+    static let newlineBatch = 128
 
     public enum Event {
         case line(UnsafeBufferPointer<UInt8>, number: Int)
