@@ -21,9 +21,16 @@ static inline uint64_t lone_crs(const uint8_t *data, size_t i, size_t length, ui
     return lone;
 }
 
-/* Appends the offsets of the set bits of `mask`, the line ends of the 64 bytes at `base`. */
+/* Appends the offsets of the set bits of `mask`, the line ends of the 64 bytes at `base`; `out`
+   has room for 64 more. The first is written whether there is one or not, and counted only if
+   there is: most 64-byte blocks of log lines hold one line end or none, in no order, and a loop
+   run once or not at all missed its exit about once a line (a C loop over ISA-L's output, one
+   regular file: the scan 11.7-12.5 -> 8.3-9.7 ms, Benchmarks/RESULTS.md). */
 static inline size_t emit(uint64_t mask, size_t base, uint32_t *out, size_t count) {
-    while (mask) {
+    out[count] = (uint32_t)(base + (size_t)__builtin_ctzll(mask | (1ULL << 63)));
+    count += mask != 0;
+    mask &= mask - 1;
+    while (__builtin_expect(mask != 0, 0)) {
         out[count++] = (uint32_t)(base + (size_t)__builtin_ctzll(mask));
         mask &= mask - 1;
     }

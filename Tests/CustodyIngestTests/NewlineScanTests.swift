@@ -98,4 +98,31 @@ struct NewlineScanTests {
             }
         }
     }
+
+    /// The scan writes each block's first line end before knowing whether there is one (counted
+    /// only if there is): it must still write nothing past `capacity`, whatever the density.
+    @Test func writesNothingPastTheCapacity() {
+        var random = SplitMix64(seed: 77)
+        let guardCount = 64
+        let sentinel: UInt32 = 0xDEAD_BEEF
+        for (name, scan) in Self.scans {
+            for density in [1, 2, 64, 1_000_000] {
+                let bytes = (0..<4096).map { _ -> UInt8 in random.next() % UInt64(density) == 0 ? 0x0A : 0x61 }
+                for capacity in [64, 65, 127, 128] {
+                    let out = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity + guardCount)
+                    defer { out.deallocate() }
+                    out.initialize(repeating: sentinel, count: capacity + guardCount)
+                    var scanned = 0
+                    let found = bytes.withUnsafeBufferPointer { scan($0.baseAddress, $0.count, out, capacity, &scanned) }
+                    #expect(found <= capacity, "\(name), density \(density), capacity \(capacity)")
+                    #expect(
+                        (capacity..<(capacity + guardCount)).allSatisfy { out[$0] == sentinel },
+                        "\(name), density \(density), capacity \(capacity): written past the capacity")
+                    // What it reports is right: every offset a line end, in order, none missed.
+                    let expected = (0..<scanned).filter { bytes[$0] == 0x0A }
+                    #expect((0..<found).map { Int(out[$0]) } == expected, "\(name), density \(density), capacity \(capacity)")
+                }
+            }
+        }
+    }
 }

@@ -10,10 +10,18 @@ import Foundation
 /// numbers start at 1 and count every line, empty ones included.
 public struct LineReader {
     public static let maximumLineLength = 1 << 20
-    /// Decoded bytes requested from the source at a time.
+    /// Decoded bytes requested from the source at a time, always into the buffer's front (after
+    /// the unfinished line): the inflate writes the bytes, the line scan and the parser read
+    /// them while they are still in the core's L2, and the next read writes the same addresses.
+    /// Reading as much as the buffer held (up to ~1.25 MiB) at ever new offsets cost the line
+    /// scan 50 % more CPU and the inflate 2–3 % (a C loop over ISA-L, Benchmarks/RESULTS.md).
     public static let readSize = 256 * 1024
-    /// Line ends found per `custody_newlines` call (at least 64).
-    static let newlineBatch = 1024
+    /// Line ends found per `custody_newlines` call (at least 64): ~19 KB of regular lines, so
+    /// that the parser reads a line soon after the scan brought it into the first-level cache
+    /// (48 KiB here). 1,024 (~150 KB) left each line to be fetched again from L2 (3–4 % of a
+    /// four-file check's CPU, Benchmarks/RESULTS.md); 128 gained nothing while the reads were
+    /// ~1.25 MiB and the scan waited for L3 anyway.
+    static let newlineBatch = 128
 
     public enum Event {
         case line(UnsafeBufferPointer<UInt8>, number: Int)
@@ -98,8 +106,8 @@ public struct LineReader {
         }
 
         while true {
-            if end + readSize > capacity {
-                // Move the unfinished line to the front to make room.
+            if lineStart > 0 {
+                // Move the unfinished line to the front (usually part of one line: ~100 bytes).
                 tee(upTo: lineStart)
                 let pending = end - lineStart
                 if pending > 0 && lineStart > 0 { memmove(base, base + lineStart, pending) }
@@ -108,7 +116,8 @@ public struct LineReader {
                 teed = 0
                 end = pending
             }
-            let n = source.read(into: UnsafeMutableRawBufferPointer(start: base + end, count: capacity - end))
+            // With the unfinished line at the front (at most the limit and a `\r`) there is room.
+            let n = source.read(into: UnsafeMutableRawBufferPointer(start: base + end, count: min(readSize, capacity - end)))
             if n == 0 { break }
             // A `\r` that ended the data read so far may be a lone line end: look at it again
             // now that its next byte is known.
