@@ -169,7 +169,7 @@ LOGFMT_TARGET __attribute__((always_inline)) static inline uint64_t capture(
     return (uint64_t)start | ((uint64_t)ends[t->pair[f]] << 8);
 }
 
-/* custody_logfmt_match for a line of more than 64 * (`blocks` - 1) and at most 64 * `blocks` bytes. */
+/* custody_logfmt_match for a line of at most 64 * `blocks` bytes (the two-block path also takes lines of 64 or fewer). */
 LOGFMT_TARGET __attribute__((always_inline)) static inline uint64_t match_blocks(
     const uint8_t *line, size_t length, custody_logfmt_templates *templates, const int blocks) {
     line_shape shape;

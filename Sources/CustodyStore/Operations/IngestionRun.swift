@@ -108,10 +108,6 @@ public enum IngestionRun {
                 log(part, logger: logger)
             }
         }
-        /// The next group to commit: the open group, at most `maxParts` of it, and no more parts
-        /// once it holds `waitingUsersLimit` users (parts that arrive while a group is committed
-        /// join the open group; the rest opens the next one; `groupSize`). The bound keeps a
-        /// group's parts, held until it commits, to what already waits for it.
         /// Parts waiting, in order, whose users are not interned ahead (`prepareAhead`): the
         /// pending parts from the first one not prepared.
         var unprepared: [IngestedPart] = []
@@ -127,14 +123,25 @@ public enum IngestionRun {
             unprepared = []
             WorkerPool.commits.submit { [writer] in for part in parts { writer.prepare(part) } }
         }
+        /// The next group to commit: the open group, at most `maxParts` of it, and no more parts
+        /// once it holds `waitingUsersLimit` users (parts that arrive while a group is committed
+        /// join the open group; the rest opens the next one; `groupSize`). The bound keeps a
+        /// group's parts, held until it commits, to what already waits for it.
         func takeGroup(at now: Duration) -> [IngestedPart] {
             let count = Self.groupSize(users: pending.lazy.map(\.audit.users.count), maxParts: grouping.maxParts)
             let taken = Array(pending.prefix(count))
             pending.removeFirst(taken.count)
-            // Those of them not prepared are interned by their group's commit, queued now on the
-            // committing thread before any later part's preparation.
+            // Those of them not prepared yet are prepared now, queued on the committing thread
+            // before any later part's preparation: the group's commit itself is queued there only
+            // once its task runs, and a big part arriving meanwhile would be prepared first (its
+            // new users' ids then no longer follow their rows' keys, and the closing audit hashes
+            // every name again). One hand-off a group, not one a part.
             let takenIDs = Set(taken.map(ObjectIdentifier.init))
-            unprepared.removeAll { takenIDs.contains(ObjectIdentifier($0)) }
+            let toPrepare = unprepared.filter { takenIDs.contains(ObjectIdentifier($0)) }
+            if !toPrepare.isEmpty {
+                unprepared.removeAll { takenIDs.contains(ObjectIdentifier($0)) }
+                WorkerPool.commits.submit { [writer] in for part in toPrepare { writer.prepare(part) } }
+            }
             grouping.reset(taken: taken.count)
             for part in pending { _ = grouping.add(newBytes: part.addedBytes, at: now) }
             return taken
@@ -180,7 +187,7 @@ public enum IngestionRun {
                     stoppedEarly = true
                     return false
                 }
-                guard let plan = plans.take() else { return false }
+                let plan = plans.take()!
                 planMore()
                 reading += 1
                 // A big file is read on a thread of its own, not the concurrency pool's: this loop

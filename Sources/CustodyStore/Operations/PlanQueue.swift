@@ -20,7 +20,7 @@ struct PlanQueue {
     /// The next plan to start, nil when all have started.
     var next: IngestionPlan? { started < plans.count ? plans[started] : nil }
 
-    mutating func append(contentsOf more: [IngestionPlan]) { plans += more.lazy.map { $0 } }
+    mutating func append(contentsOf more: [IngestionPlan]) { plans += more as [IngestionPlan?] }
 
     /// The next plan, let go here.
     mutating func take() -> IngestionPlan? {
