@@ -31,6 +31,10 @@ struct LogfmtParser {
     private let learntStarts: UnsafeMutablePointer<Int32>
     /// Off in tests, to compare the pair loop with the templates.
     var usesTemplates = custody_logfmt_templates_available() != 0
+    #if DEBUG
+    /// Lines a template took (debug builds only, for tests: the release line loop counts nothing).
+    private(set) var templateMatches = 0
+    #endif
 
     struct KeyGuess {
         /// The key's first eight bytes and the eight it ends with (from `tailOffset`), each
@@ -205,6 +209,9 @@ struct LogfmtParser {
             }
         }
         if captures & Self.templateMatched != 0 {
+            #if DEBUG
+            templateMatches += 1
+            #endif
             found.pointee.timestamp = Self.captured(captures, field: 0, in: p)
             found.pointee.user = Self.captured(captures, field: 1, in: p)
             found.pointee.event = Self.captured(captures, field: 2, in: p)
