@@ -78,7 +78,12 @@ final class ByteInterner {
     @inline(__always)
     func probe(_ key: UnsafeBufferPointer<UInt8>, prefix: UInt64) -> Probe {
         let (word, hash) = KeyHash.wordAndHash(key, prefix: prefix)
-        custody_prefetch(slots + (Int(truncatingIfNeeded: hash) & slotMask))
+        let slot = Int(truncatingIfNeeded: hash) & slotMask
+        custody_prefetch(slots + slot)
+        // The next slot too (the same cache line but for the last slot of a line), which a
+        // lookup reads when the first holds another key (about one in six at the table's load
+        // of up to a half). The last slot's next lies past the table: a prefetch never faults.
+        custody_prefetch(slots + slot + 1)
         return Probe(word: word, hash: hash)
     }
 
