@@ -93,6 +93,37 @@ struct PerRecordLookupTests {
         }
     }
 
+    /// Keys longer than eight bytes (whose slot word is a hash, their bytes compared in the
+    /// arena), asked again while the table grows and after every one was added: each gets the
+    /// id it got first, and keys that differ only in their last byte stay apart. (The other
+    /// tests ask such keys again only through `find`.)
+    @Test func longKeysAskedAgainKeepTheirIds() {
+        let interner = ByteInterner()
+        var random = SplitMix64(seed: 17)
+        var keys: [[UInt8]] = []
+        for k in 0..<8_000 {
+            var key = (0..<(9 + k % 32)).map { _ in UInt8.random(in: 0x20...0x7E, using: &random) }
+            keys.append(key)
+            key[key.count - 1] ^= 1
+            keys.append(key)
+        }
+        var first: [Int32] = []
+        var wrong = 0
+        for (k, key) in keys.enumerated() {
+            first.append(key.withUnsafeBufferPointer { interner.intern($0) })
+            // One asked before, while the table is still growing.
+            let earlier = Int.random(in: 0...k, using: &random)
+            if keys[earlier].withUnsafeBufferPointer({ interner.intern($0) }) != first[earlier] { wrong += 1 }
+        }
+        for _ in 0..<40_000 {
+            let k = Int.random(in: 0..<keys.count, using: &random)
+            if keys[k].withUnsafeBufferPointer({ interner.intern($0) }) != first[k] { wrong += 1 }
+        }
+        #expect(wrong == 0)
+        #expect(interner.count == keys.count)
+        #expect(Set(first).count == keys.count)
+    }
+
     /// Ids stay what they were through many growths (keys of every length up to 12 bytes, the
     /// short ones rehashed from their slot word), and names come back as `EscapedText` has them.
     @Test func idsSurviveGrowthAndNamesAreEscapedText() {
