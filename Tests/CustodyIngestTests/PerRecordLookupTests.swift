@@ -93,6 +93,59 @@ struct PerRecordLookupTests {
         }
     }
 
+    /// The lookup of a short key by its word compares its first slot and the next at once: keys
+    /// placed where that could go wrong, found by their hashes in a fresh table. Two keys whose
+    /// first slot is the table's last (the second wraps to slot 0, and a third whose first slot
+    /// is 0 goes on to slot 1); a key stored beside its twin of the same word and another length
+    /// (`p` after `p` + NUL, same first slot); and probes taken before the table grows, used after.
+    @Test func shortKeysAtTheTableEdgeBesideTheirTwinsAndAcrossGrowth() {
+        func word(_ key: [UInt8]) -> UInt64 { key.withUnsafeBufferPointer { ByteScan.prefixWord($0) } }
+        func byWord(_ interner: ByteInterner, _ key: [UInt8]) -> Int32 {
+            key.withUnsafeBufferPointer { interner.intern(shortKeyOfLength: key.count, probe: interner.probe($0, prefix: word(key))) }
+        }
+        let fresh = ByteInterner()
+        let mask = UInt64(fresh.slotCount - 1)
+        func home(_ key: [UInt8]) -> UInt64 { KeyHash.shortHash(word: word(key), count: key.count) & mask }
+        let candidates = (0..<200_000).map { Array("k\($0)".utf8) }
+
+        // The table's last slot, then slot 0 by wrapping, then slot 1.
+        let atEnd = candidates.filter { home($0) == mask }.prefix(2)
+        let atStart = candidates.first { home($0) == 0 }!
+        #expect(atEnd.count == 2)
+        let edge = ByteInterner()
+        let edgeKeys = Array(atEnd) + [atStart]
+        let edgeIDs = edgeKeys.map { byWord(edge, $0) }
+        #expect(edgeIDs == [0, 1, 2])
+        for _ in 0..<3 { #expect(edgeKeys.map { byWord(edge, $0) } == [0, 1, 2]) }
+        #expect(edgeKeys.map { key in key.withUnsafeBufferPointer { edge.find($0) } } == [0, 1, 2])
+
+        // `p` + NUL first, then `p`: the same word, in the same first slot, lengths apart.
+        let twin = candidates.lazy.map { Array($0.prefix(7)) }.first { home($0) == home($0 + [0]) }!
+        let twins = ByteInterner()
+        #expect(byWord(twins, twin + [0]) == 0)
+        #expect(byWord(twins, twin) == 1)
+        #expect(byWord(twins, twin) == 1)
+        #expect(byWord(twins, twin + [0]) == 0)
+        #expect(Array(twins.key(1)) == twin)
+
+        // Probes taken, then the table grows many times, then the lookups: a known key keeps its
+        // id, a new one is added once.
+        let growing = ByteInterner()
+        let known = Array("known".utf8)
+        let new = Array("new".utf8)
+        #expect(byWord(growing, known) == 0)
+        let knownProbe = known.withUnsafeBufferPointer { growing.probe($0, prefix: word(known)) }
+        let newProbe = new.withUnsafeBufferPointer { growing.probe($0, prefix: word(new)) }
+        let before = growing.slotCount
+        for key in candidates.prefix(5_000) { _ = byWord(growing, key) }
+        #expect(growing.slotCount > before)
+        #expect(growing.intern(shortKeyOfLength: known.count, probe: knownProbe) == 0)
+        let newID = growing.intern(shortKeyOfLength: new.count, probe: newProbe)
+        #expect(newID == Int32(growing.count - 1))
+        #expect(byWord(growing, new) == newID)
+        #expect(new.withUnsafeBufferPointer { growing.find($0) } == newID)
+    }
+
     /// Keys longer than eight bytes (whose slot word is a hash, their bytes compared in the
     /// arena), asked again while the table grows and after every one was added: each gets the
     /// id it got first, and keys that differ only in their last byte stay apart. (The other

@@ -5,9 +5,10 @@ import CustodyCore
 /// line: an open-addressing hash table over keys copied once into an arena.
 ///
 /// Every record with a user costs one lookup, and with tens of thousands of users the table
-/// does not fit in L1/L2, so a lookup is designed to touch one cache line: a slot holds the key
-/// itself when it is at most eight bytes (most user ids and event names), else its hash, plus
-/// its length and id. Only longer keys are compared against the arena.
+/// does not fit in L1/L2, so a lookup is designed to touch the key's slot and the next one (one
+/// cache line, or two when the first is the last of its line; both fetched ahead by `probe`):
+/// a slot holds the key itself when it is at most eight bytes (most user ids and event names),
+/// else its hash, plus its length and id. Only longer keys are compared against the arena.
 ///
 /// Not thread-safe; each file scan owns its own.
 final class ByteInterner {
@@ -24,7 +25,8 @@ final class ByteInterner {
     /// Where each key ends in the arena (keys are stored back to back): 4 bytes per key.
     private var ends: [UInt32] = []
     private var slots: UnsafeMutablePointer<Slot>
-    private var slotCount: Int
+    /// Slots in the table (a power of two); internal for tests that place keys at its edge.
+    private(set) var slotCount: Int
     private var slotMask: Int
 
     init() {
@@ -74,7 +76,8 @@ final class ByteInterner {
     }
 
     /// Hashes `key` (whose first eight bytes, zero-padded, are `prefix`) and asks the CPU to
-    /// fetch its slot, so that an `intern(_:probe:)` a little later finds it in cache.
+    /// fetch its first slot and the next, so that an `intern(_:probe:)` a little later finds them
+    /// in cache. The table may grow in between: the lookup places the hash in the table it finds.
     @inline(__always)
     func probe(_ key: UnsafeBufferPointer<UInt8>, prefix: UInt64) -> Probe {
         let (word, hash) = KeyHash.wordAndHash(key, prefix: prefix)
@@ -146,8 +149,9 @@ final class ByteInterner {
         // A key seen before is in its first slot or (about one in six) the next, both fetched by
         // `probe`: both compared, then one branch, which the usual key takes. Going slot by slot,
         // the branch to the next slot was missed on each such key (3 % of the line loop's
-        // samples). A key stored second never has an empty first slot (no key is removed), and
-        // a key of length 0 could match an empty slot here: it goes the loop.
+        // samples). Short keys are unique (a key is its word and length), so whichever slot
+        // matches holds it; the second is read modulo the table (the last slot's next is slot 0).
+        // A key of length 0 could match an empty slot here: it goes the loop.
         if length > 0 {
             let first = slots[slot]
             let second = slots[(slot &+ 1) & slotMask]
