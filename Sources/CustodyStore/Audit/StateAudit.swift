@@ -30,12 +30,14 @@ public enum StateAudit {
     /// (the run's state writer's, handed over: `StateWriter.takeUserIndex`): the registry is
     /// built on them, each name checked against the row read at its place, instead of hashing
     /// every name again; from the rows' names as without it when they are not those.
+    /// `builtOnKnownNames`, when given, is told which of the two built the registry (for tests:
+    /// the report is the same either way).
     static func report(
         database: StateDatabase, vault: Vault, policy: Policy, asOf: CivilDay,
         since: CivilDay?, formats: VaultFormats = .sniffed, inputFindings: [Finding] = [],
         userBatch: Int = 1 << 16, fileOutcomes readFiles: (() throws -> [CheckReport.FileOutcome])? = nil,
         usersBeside: ((_ fromKey: Int64) -> () throws -> UserRowColumns)?, besideUsers: Int = 100_000,
-        knownUsers: (() -> UserIndex)? = nil
+        knownUsers: (() -> UserIndex)? = nil, builtOnKnownNames: ((Bool) -> Void)? = nil
     ) throws -> CheckReport {
         try database.pool.read { db in
             // Only days a vault copy still holds: a purged copy is not retention. The days with
@@ -86,6 +88,7 @@ public enum StateAudit {
                     read = rows
                 }
             }
+            builtOnKnownNames?(read != nil)
             if read == nil {
                 // Merged in batches: the registry looks names up a batch at a time. The users are
                 // distinct, so batches never change the result; all of them as one array of
