@@ -56,20 +56,20 @@ import Testing
         #expect(try stored(database) == rows)
     }
 
-    /// Updating, the rows' four values are replaced and their names left as stored, for any
-    /// count's remainder.
+    /// Updating, the rows given are written whole (values, NULLs and the name given) and the
+    /// others left, for any count's remainder.
     @Test(arguments: [1, 64, 64 * 2 + 21])
-    func updatingReplacesTheValuesAndKeepsTheNames(count: Int) throws {
+    func updatingReplacesTheRowsGiven(count: Int) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("custody-userrows-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let database = try StateDatabase(directory: dir.path)
         let before = (0..<count + 5).map {
             Expected(key: Int64($0 + 1), name: "user-\($0)", verifiedAt: 5, firstMillis: 6, firstSegment: 7, firstLine: 8)
         }
-        // Every other row changes, some values to NULL; the names given are not the stored ones.
+        // Every other row changes, some values to NULL, and its name.
         let changed = before.enumerated().filter { $0.offset % 2 == 0 }.prefix(count).map { i, row in
             Expected(
-                key: row.key, name: row.name, verifiedAt: i % 4 == 0 ? nil : Int64(i), firstMillis: Int64(i) * 3,
+                key: row.key, name: "renamed-\(i)", verifiedAt: i % 4 == 0 ? nil : Int64(i), firstMillis: Int64(i) * 3,
                 firstSegment: i % 3 == 0 ? nil : 9, firstLine: Int64(i))
         }
         try database.pool.write { db in
@@ -83,7 +83,7 @@ import Testing
             var updater = UserRowInserter(db, updating: true)
             for row in changed {
                 try updater.add(
-                    key: row.key, name: "renamed", verifiedAt: row.verifiedAt, firstMillis: row.firstMillis,
+                    key: row.key, name: row.name, verifiedAt: row.verifiedAt, firstMillis: row.firstMillis,
                     firstSegment: row.firstSegment, firstLine: row.firstLine)
             }
             try updater.flush()
