@@ -87,6 +87,22 @@ import Testing
         #expect(unsplit.rows == -1)
     }
 
+    /// The audit tells at its start whether it reads the later half beside (`custody run` starts
+    /// its checkpoint of the log on that): once, true exactly when it asks `usersBeside`.
+    @Test(arguments: [1, 221])
+    func theSplitIsToldOnce(besideUsers: Int) throws {
+        let fixture = try Self.state()
+        let read = Count()
+        var told: [Bool] = []
+        let report = try StateAudit.report(
+            database: fixture.database, vault: fixture.vault, policy: fixture.policy, asOf: CivilDay(iso: "2026-11-19")!,
+            since: nil, userBatch: 16, usersBeside: Self.beside(fixture, read: read), besideUsers: besideUsers,
+            splitDecided: { told.append($0) })
+        #expect(told == [besideUsers == 1])
+        #expect(read.rows == (besideUsers == 1 ? 110 : -1))
+        #expect(report.json.rendered() == (try Self.report(fixture, nil)).json.rendered())
+    }
+
     /// Fail closed: a later read that misses a row, or reads one twice, is no audit of the state.
     @Test(arguments: [1, -1] as [Int64])
     func halvesThatDoNotAddUpFailTheAudit(shift: Int64) throws {

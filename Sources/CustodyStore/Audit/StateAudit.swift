@@ -31,15 +31,40 @@ public enum StateAudit {
     /// built on them, each name checked against the row read at its place, instead of hashing
     /// every name again; from the rows' names as without it when they are not those.
     /// `builtOnKnownNames`, when given, is told which of the two built the registry (for tests:
-    /// the report is the same either way).
+    /// the report is the same either way). `splitDecided`, when given, is told at the start
+    /// whether `usersBeside` was asked for the later half (`custody run` then starts its
+    /// checkpoint once that read is done, otherwise at once).
     static func report(
         database: StateDatabase, vault: Vault, policy: Policy, asOf: CivilDay,
         since: CivilDay?, formats: VaultFormats = .sniffed, inputFindings: [Finding] = [],
         userBatch: Int = 1 << 16, fileOutcomes readFiles: (() throws -> [CheckReport.FileOutcome])? = nil,
         usersBeside: ((_ fromKey: Int64) -> () throws -> UserRowColumns)?, besideUsers: Int = 100_000,
-        knownUsers: (() -> UserIndex)? = nil, builtOnKnownNames: ((Bool) -> Void)? = nil
+        knownUsers: (() -> UserIndex)? = nil, builtOnKnownNames: ((Bool) -> Void)? = nil,
+        splitDecided: ((Bool) -> Void)? = nil
     ) throws -> CheckReport {
         try database.pool.read { db in
+            // With many users, the later half (by key) is read on another connection meanwhile
+            // (its rows kept compact), and merged after the first: the same rows, in the same
+            // order. Started first, so that it also runs beside the reads of the days and the
+            // count below (which walks every page of the table: 10–30 ms with 500,000 users).
+            var later: (() throws -> UserRowColumns)?
+            var keys: ClosedRange<Int64>?
+            // The lowest and highest keys in separate statements: each is then one descent of the
+            // table, where `count(*), min(id), max(id)` in one statement visited every row (50 ms
+            // with 500,000 users, as long as the later half's read). Their range stands for the
+            // count here (keys are dense unless the state was edited by hand): the split needs
+            // only to be worth a thread.
+            if let usersBeside,
+                let low = try Int64.fetchOne(db, sql: "SELECT min(id) FROM users"),
+                let high = try Int64.fetchOne(db, sql: "SELECT max(id) FROM users"),
+                case let (range, overflow) = high.subtractingReportingOverflow(low), !overflow, range > 0, range >= besideUsers - 1
+            {
+                let split = low + range / 2 + 1
+                keys = Int64.min...(split - 1)
+                later = usersBeside(split)
+            }
+            splitDecided?(later != nil)
+
             // Only days a vault copy still holds: a purged copy is not retention. The days with
             // records, and the records still in the vault per day (what a maximum_days finding is
             // about), in one pass: each was a join over every day's row (10,000 small files: 4 %
@@ -63,22 +88,6 @@ public enum StateAudit {
             var registry = RealNameRegistry()
             // Counted, not taken from the highest key: a state edited by hand may have any keys.
             let userCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM users") ?? 0
-            // With many users, the later half is read on another connection meanwhile (its rows
-            // kept compact), and merged after the first: the same rows, in the same order.
-            var later: (() throws -> UserRowColumns)?
-            var keys: ClosedRange<Int64>?
-            // The lowest and highest keys in separate statements: each is then one descent of the
-            // table, where `count(*), min(id), max(id)` in one statement visited every row (50 ms
-            // with 500,000 users, as long as the later half's read).
-            if let usersBeside, userCount >= besideUsers,
-                let low = try Int64.fetchOne(db, sql: "SELECT min(id) FROM users"),
-                let high = try Int64.fetchOne(db, sql: "SELECT max(id) FROM users"),
-                case let (range, overflow) = high.subtractingReportingOverflow(low), !overflow, range > 0
-            {
-                let split = low + range / 2 + 1
-                keys = Int64.min...(split - 1)
-                later = usersBeside(split)
-            }
             var read: Int?
             if let knownUsers {
                 // Taken, not copied: the registry's look-ups below then change its table in place.

@@ -72,6 +72,16 @@ struct UserRowColumns: Sendable {
 
     /// The rows whose keys are in `keys`, in key order.
     init(_ db: Database, keys: ClosedRange<Int64>) throws {
+        // Sized for the keys in range up to the highest (dense unless the state was edited by
+        // hand; at most a million rows ahead): grown by doubling instead, each array was copied
+        // into fresh pages again and again.
+        if let high = try Int64.fetchOne(db, sql: "SELECT max(id) FROM users"), high >= keys.lowerBound {
+            let (span, overflow) = min(high, keys.upperBound).subtractingReportingOverflow(keys.lowerBound)
+            let rows = overflow ? 0 : Int(min(span, 1 << 20)) + 1
+            nameEnds.reserveCapacity(rows)
+            verifiedAt.reserveCapacity(rows)
+            nameBytes.reserveCapacity(rows * 8)
+        }
         try UserRegistryRows.forEachRaw(db, keys: keys) { _, name, verified, first in
             if let first { firstPending.append((nameEnds.count, first)) }
             nameBytes.append(contentsOf: name)

@@ -336,10 +336,9 @@ public enum IngestionRun {
         // The log is checkpointed on the writer's connection while the closing audit reads on
         // another (a reader does not hold a passive checkpoint back from what it may read): done
         // first, its ~3,600 page writes with 500,000 users were time the run spent on one core.
-        async let checkpointed: Void = database.pool.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 1000")
-            try db.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)")
-        }
+        // Started at once, or, when the audit reads its users on two connections, once the
+        // second is done: with three threads on two cores, the users' read waited for it.
+        let checkpoint = WALCheckpoint(database: database)
         // Each file's outcome is read on another connection while the audit reads the days and
         // the users: the audit is the run's tail, on one core (10,000 small files: the files'
         // outcomes, sorted by name, were half of it). The log files cannot change meanwhile:
@@ -351,18 +350,32 @@ public enum IngestionRun {
             logger.notice("stop requested: \(plans.count - filesRead) files left for the next run\(unplanned)")
         }
 
-        let report = try StateAudit.report(
-            database: database, vault: vault, policy: policy, asOf: asOf, since: configuration.since,
-            formats: try VaultFormats(database: database, configuration: configuration),
-            inputFindings: sourceFindings, fileOutcomes: { try outcomes.wait() },
-            usersBeside: { from in
-                // The state cannot change meanwhile: this run holds the lock.
-                let later = Background(on: .reads) { try database.pool.read { db in try UserRowColumns(db, keys: from...Int64.max) } }
-                return { try later.wait() }
-            },
-            // The writer's names, not hashed again (checked against the rows; see `KnownUserNames`).
-            knownUsers: { writer.takeUserIndex() })
-        try await checkpointed
+        func closingAudit() throws -> CheckReport {
+            try StateAudit.report(
+                database: database, vault: vault, policy: policy, asOf: asOf, since: configuration.since,
+                formats: try VaultFormats(database: database, configuration: configuration),
+                inputFindings: sourceFindings, fileOutcomes: { try outcomes.wait() },
+                usersBeside: { from in
+                    // The state cannot change meanwhile: this run holds the lock.
+                    let later = Background(on: .reads) {
+                        defer { checkpoint.start() }
+                        return try database.pool.read { db in try UserRowColumns(db, keys: from...Int64.max) }
+                    }
+                    return { try later.wait() }
+                },
+                // The writer's names, not hashed again (checked against the rows; see `KnownUserNames`).
+                knownUsers: { writer.takeUserIndex() },
+                splitDecided: { split in if !split { checkpoint.start() } })
+        }
+        let report: CheckReport
+        do {
+            report = try closingAudit()
+        } catch {
+            // Nothing of the run's is left running when it fails.
+            try? checkpoint.wait()
+            throw error
+        }
+        try checkpoint.wait()
         let duration = Date().timeIntervalSince(started)
         let (read, added) = (filesRead, recordsAdded)
         try await database.pool.write { db in
