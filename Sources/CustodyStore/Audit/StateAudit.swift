@@ -31,7 +31,9 @@ public enum StateAudit {
     /// built on them, each name checked against the row read at its place, instead of hashing
     /// every name again; from the rows' names as without it when they are not those.
     /// `builtOnKnownNames`, when given, is told which of the two built the registry (for tests:
-    /// the report is the same either way). `splitDecided`, when given, is told at the start
+    /// the report is the same either way). `usersRegistry`, when given, holds the state's users
+    /// already (`custody run`'s writer's: `StateWriter.takeRegistry`): their rows are not read,
+    /// only counted, and the audit fails unless the table holds as many. `splitDecided`, when given, is told at the start
     /// whether `usersBeside` was asked for the later half (`custody run` then starts its
     /// checkpoint once that read is done, otherwise at once).
     static func report(
@@ -40,6 +42,7 @@ public enum StateAudit {
         userBatch: Int = 1 << 16, fileOutcomes readFiles: (() throws -> [CheckReport.FileOutcome])? = nil,
         usersBeside: ((_ fromKey: Int64) -> () throws -> UserRowColumns)?, besideUsers: Int = 100_000,
         knownUsers: (() -> UserIndex)? = nil, builtOnKnownNames: ((Bool) -> Void)? = nil,
+        usersRegistry: RealNameRegistry? = nil,
         splitDecided: ((Bool) -> Void)? = nil
     ) throws -> CheckReport {
         try database.pool.read { db in
@@ -89,7 +92,10 @@ public enum StateAudit {
             // Counted, not taken from the highest key: a state edited by hand may have any keys.
             let userCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM users") ?? 0
             var read: Int?
-            if let knownUsers {
+            if let usersRegistry {
+                registry = usersRegistry
+                read = registry.usersSeen
+            } else if let knownUsers {
                 // Taken, not copied: the registry's look-ups below then change its table in place.
                 var known = RealNameRegistry(seenUsers: knownUsers())
                 if known.usersSeen == userCount, let rows = try KnownUserNames.merge(into: &known, db, keys: keys, later: later) {
@@ -97,7 +103,7 @@ public enum StateAudit {
                     read = rows
                 }
             }
-            builtOnKnownNames?(read != nil)
+            if usersRegistry == nil { builtOnKnownNames?(read != nil) }
             if read == nil {
                 // Merged in batches: the registry looks names up a batch at a time. The users are
                 // distinct, so batches never change the result; all of them as one array of
@@ -123,12 +129,15 @@ public enum StateAudit {
                 registry.merge(fileIndex: 0, activities: users)
                 read = count
             }
-            // Fail closed: two reads that did not see the same rows judge no state at all.
-            // Set by one of the two reads above.
+            // Fail closed: two reads that did not see the same rows judge no state at all, nor do
+            // users held that are not the table's. Set by one of the paths above.
             let rowsRead = read ?? 0
             guard rowsRead == userCount else {
                 throw StoreError.database(
-                    path: database.path, reason: "the users table changed during the audit (\(rowsRead) rows read, \(userCount) counted)")
+                    path: database.path,
+                    reason: usersRegistry == nil
+                        ? "the users table changed during the audit (\(rowsRead) rows read, \(userCount) counted)"
+                        : "the users table holds \(userCount) users, the run \(rowsRead)")
             }
             // Verifications from the user database count like verification events at their time.
             registry.merge(fileIndex: 0, activities: RegistryFile.activities(try RegistryStore.verifications(db), policy: policy))

@@ -116,6 +116,26 @@ final class StateWriter: @unchecked Sendable {
         return users
     }
 
+    /// The real-name registry of the state's users as the run leaves them, for the closing audit:
+    /// the rows this writer loaded at its start as its commits changed them (the run holds the
+    /// lock: no one else writes them meanwhile), by the ids and names it holds. Reading 500,000
+    /// rows back through SQLite, their names checked against these, was most of a fresh run's
+    /// closing audit, on one core after the last commit. The writer commits nothing more; its
+    /// rows are freed. Nil when some user it holds has no row (a part that shrank, or a pending
+    /// span of a user without one in a state edited by hand): the audit then reads the rows.
+    func takeRegistry() -> RealNameRegistry? {
+        guard rows.count == users.count, rows.allSatisfy({ $0 != nil }) else { return nil }
+        let rows = self.rows
+        self.rows = []
+        mayHaveSpans = []
+        var registry = RealNameRegistry(seenUsers: users)
+        users = UserIndex()
+        for (id, row) in rows.enumerated() {
+            registry.merge(user: Int32(id), fileIndex: 0, verifiedAt: row?.verifiedAt, firstPending: row?.firstPending)
+        }
+        return registry
+    }
+
     /// Interns `part`'s users ahead of its commit, which then finds their ids ready: `custody
     /// run` does it on the committing thread as each part arrives, while the other files are
     /// still read (the last group's names were a sixth of the run's tail on one core, 500,000

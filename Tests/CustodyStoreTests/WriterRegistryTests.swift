@@ -1,0 +1,70 @@
+import CustodyCore
+import CustodyIngest
+import Foundation
+import GRDB
+import Testing
+
+@testable import CustodyStore
+
+/// `custody run`'s closing audit takes the state's users as its writer holds them
+/// (`StateWriter.takeRegistry`, `StateAudit.report(usersRegistry:)`), not read back: the same
+/// report as from the rows, only when the writer holds a row for every user it knows, and no
+/// report when the table does not hold as many users.
+@Suite struct WriterRegistryTests {
+    static func audit(_ fixture: ReadOnceTests.Fixture, registry: RealNameRegistry?) throws -> CheckReport {
+        try StateAudit.report(
+            database: fixture.database, vault: fixture.vault, policy: fixture.policy, asOf: CivilDay(iso: "2026-11-19")!,
+            since: nil, userBatch: 16, usersBeside: nil, usersRegistry: registry)
+    }
+
+    /// Two files, the second with users new and known, some verifying earlier and some
+    /// publishing before verifying; their users interned ahead of the commits or not.
+    @Test(arguments: [false, true])
+    func theWritersRegistryAuditsAsTheRowsDo(prepared: Bool) throws {
+        let (fixture, writer) = try ClosingAuditSplitTests.stateAndWriter(prepared: prepared)
+        let registry = try #require(writer.takeRegistry())
+        #expect(registry.usersSeen == 220)
+        let fromWriter = try Self.audit(fixture, registry: registry)
+        let fromRows = try Self.audit(fixture, registry: nil)
+        #expect(!fromRows.realName.violatingUsers.isEmpty)
+        #expect(fromWriter.json.rendered() == fromRows.json.rendered())
+    }
+
+    /// A known state loaded by a new writer (the rows it reads at its start) and changed by one
+    /// more file: the registry is the table's as it ends.
+    @Test func aWriterOnAStateItLoadedHoldsItsRows() throws {
+        let (fixture, _) = try ClosingAuditSplitTests.stateAndWriter()
+        let t = StateWriterUserRowsTests()
+        let writer = try CoveredSpansTests.writer(fixture)
+        let more = try t.log(fixture, "c.log.gz", [t.line("u3", day: 4, "verify_id"), t.line("new", day: 4, "post")])
+        try writer.commit(Ingestion.read(try fixture.plan([more])[0], policy: fixture.policy, vault: fixture.vault))
+        let registry = try #require(writer.takeRegistry())
+        #expect(registry.usersSeen == 221)
+        #expect(try Self.audit(fixture, registry: registry).json.rendered() == Self.audit(fixture, registry: nil).json.rendered())
+    }
+
+    /// A user the writer knows without a row (here: a part interned ahead and never committed)
+    /// leaves the audit to the rows.
+    @Test func aUserWithoutARowLeavesTheAuditToTheRows() throws {
+        let (fixture, writer) = try ClosingAuditSplitTests.stateAndWriter()
+        let t = StateWriterUserRowsTests()
+        let more = try t.log(fixture, "c.log.gz", [t.line("never-committed", day: 4, "view")])
+        writer.prepare(try Ingestion.read(try fixture.plan([more])[0], policy: fixture.policy, vault: fixture.vault))
+        #expect(writer.takeRegistry() == nil)
+    }
+
+    /// Fail closed: users held that are not the table's (a row more, or one fewer) judge nothing.
+    @Test(arguments: [true, false])
+    func aTableWithOtherUsersFailsTheAudit(extraRow: Bool) throws {
+        let (fixture, writer) = try ClosingAuditSplitTests.stateAndWriter()
+        let registry = try #require(writer.takeRegistry())
+        try fixture.database.pool.write { db in
+            if extraRow {
+                try db.execute(sql: "INSERT INTO users (user) VALUES ('stranger')")
+            } else {
+                try db.execute(sql: "DELETE FROM users WHERE id = (SELECT max(id) FROM users)")
+            }
+        }
+        #expect(throws: StoreError.self) { try Self.audit(fixture, registry: registry) }
+    }
+}
