@@ -14,7 +14,7 @@ import Testing
     static func audit(_ fixture: ReadOnceTests.Fixture, registry: RealNameRegistry?) throws -> CheckReport {
         try StateAudit.report(
             database: fixture.database, vault: fixture.vault, policy: fixture.policy, asOf: CivilDay(iso: "2026-11-19")!,
-            since: nil, userBatch: 16, usersBeside: nil, usersRegistry: registry)
+            since: nil, userBatch: 16, usersBeside: nil, usersRegistry: { registry })
     }
 
     /// Two files, the second with users new and known, some verifying earlier and some

@@ -10,8 +10,14 @@ enum ExactTimesText {
     /// The integers of a JSON array of integers (spaces allowed); nil for any other text, which
     /// the audit then treats as a span whose times are not known exactly.
     static func parse(_ text: String) -> [Int64]? {
+        var text = text
+        return text.withUTF8 { parse($0) }
+    }
+
+    /// `parse` of the text's UTF-8 bytes.
+    static func parse(_ text: UnsafeBufferPointer<UInt8>) -> [Int64]? {
         var times: [Int64] = []
-        var bytes = text.utf8[...]
+        var bytes = text[...]
         func skipSpaces() { while let b = bytes.first, b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 { bytes.removeFirst() } }
         skipSpaces()
         guard bytes.popFirst() == UInt8(ascii: "[") else { return nil }

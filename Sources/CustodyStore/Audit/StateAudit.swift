@@ -31,9 +31,10 @@ public enum StateAudit {
     /// built on them, each name checked against the row read at its place, instead of hashing
     /// every name again; from the rows' names as without it when they are not those.
     /// `builtOnKnownNames`, when given, is told which of the two built the registry (for tests:
-    /// the report is the same either way). `usersRegistry`, when given, holds the state's users
-    /// already (`custody run`'s writer's: `StateWriter.takeRegistry`): their rows are not read,
-    /// only counted, and the audit fails unless the table holds as many. `splitDecided`, when given, is told at the start
+    /// the report is the same either way). `usersRegistry`, when given, hands over the state's
+    /// users when it holds them already (`custody run`'s writer's: `StateWriter.takeRegistry`):
+    /// their rows are then not read, only counted, and the audit fails unless the table holds as
+    /// many; the other ways are for when it returns nil. `splitDecided`, when given, is told at the start
     /// whether `usersBeside` was asked for the later half (`custody run` then starts its
     /// checkpoint once that read is done, otherwise at once).
     static func report(
@@ -42,10 +43,15 @@ public enum StateAudit {
         userBatch: Int = 1 << 16, fileOutcomes readFiles: (() throws -> [CheckReport.FileOutcome])? = nil,
         usersBeside: ((_ fromKey: Int64) -> () throws -> UserRowColumns)?, besideUsers: Int = 100_000,
         knownUsers: (() -> UserIndex)? = nil, builtOnKnownNames: ((Bool) -> Void)? = nil,
-        usersRegistry: RealNameRegistry? = nil,
+        usersRegistry: (() -> RealNameRegistry?)? = nil,
         splitDecided: ((Bool) -> Void)? = nil
     ) throws -> CheckReport {
         try database.pool.read { db in
+            var registry = RealNameRegistry()
+            // Taken, not copied: the look-ups below change the registry's tables in place (a copy
+            // of them was a tenth of a fresh run's closing audit with 500,000 users).
+            var held = usersRegistry?()
+            let usersHeld = held != nil
             // With many users, the later half (by key) is read on another connection meanwhile
             // (its rows kept compact), and merged after the first: the same rows, in the same
             // order. Started first, so that it also runs beside the reads of the days and the
@@ -57,7 +63,7 @@ public enum StateAudit {
             // with 500,000 users, as long as the later half's read). Their range stands for the
             // count here (keys are dense unless the state was edited by hand): the split needs
             // only to be worth a thread.
-            if let usersBeside,
+            if !usersHeld, let usersBeside,
                 let low = try Int64.fetchOne(db, sql: "SELECT min(id) FROM users"),
                 let high = try Int64.fetchOne(db, sql: "SELECT max(id) FROM users"),
                 case let (range, overflow) = high.subtractingReportingOverflow(low), !overflow, range > 0, range >= besideUsers - 1
@@ -88,12 +94,11 @@ public enum StateAudit {
                 if (row[2] as Int64) != 0 { days.insert(day.daysSinceEpoch) }
             }
 
-            var registry = RealNameRegistry()
             // Counted, not taken from the highest key: a state edited by hand may have any keys.
             let userCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM users") ?? 0
             var read: Int?
-            if let usersRegistry {
-                registry = usersRegistry
+            if usersHeld, let users = held.take() {
+                registry = users
                 read = registry.usersSeen
             } else if let knownUsers {
                 // Taken, not copied: the registry's look-ups below then change its table in place.
@@ -103,7 +108,7 @@ public enum StateAudit {
                     read = rows
                 }
             }
-            if usersRegistry == nil { builtOnKnownNames?(read != nil) }
+            if !usersHeld { builtOnKnownNames?(read != nil) }
             if read == nil {
                 // Merged in batches: the registry looks names up a batch at a time. The users are
                 // distinct, so batches never change the result; all of them as one array of
@@ -135,26 +140,14 @@ public enum StateAudit {
             guard rowsRead == userCount else {
                 throw StoreError.database(
                     path: database.path,
-                    reason: usersRegistry == nil
+                    reason: !usersHeld
                         ? "the users table changed during the audit (\(rowsRead) rows read, \(userCount) counted)"
                         : "the users table holds \(userCount) users, the run \(rowsRead)")
             }
             // Verifications from the user database count like verification events at their time.
             registry.merge(fileIndex: 0, activities: RegistryFile.activities(try RegistryStore.verifications(db), policy: policy))
             // One per segment.
-            var pendingBySegment: [Int32: [UserFileActivity]] = [:]
-            let spans = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT user, segment_id, events, earliest_ms, latest_ms, exact_times_ms FROM pending_publishes
-                    """)
-            while let row = try spans.next() {
-                let exactText: String? = row[5]
-                let exact = exactText.flatMap(ExactTimesText.parse)
-                let pending = PendingPublishes(count: row[2], earliest: row[3], latest: row[4], exact: exact)
-                pendingBySegment[Int32(truncatingIfNeeded: row[1] as Int64), default: []]
-                    .append(UserFileActivity(user: row[0], verifiedAt: nil, pending: pending, firstPending: nil))
-            }
+            let pendingBySegment = try PendingSpanRows.bySegment(db)
             for (segment, activities) in pendingBySegment {
                 registry.merge(fileIndex: segment, activities: activities)
             }

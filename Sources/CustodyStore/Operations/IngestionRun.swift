@@ -350,25 +350,23 @@ public enum IngestionRun {
             logger.notice("stop requested: \(plans.count - filesRead) files left for the next run\(unplanned)")
         }
 
-        // The state's users as the writer holds them, not read back (`StateWriter.takeRegistry`).
-        let usersRegistry = writer.takeRegistry()
         func closingAudit() throws -> CheckReport {
             try StateAudit.report(
                 database: database, vault: vault, policy: policy, asOf: asOf, since: configuration.since,
                 formats: try VaultFormats(database: database, configuration: configuration),
                 inputFindings: sourceFindings, fileOutcomes: { try outcomes.wait() },
-                usersBeside: usersRegistry != nil
-                    ? nil
-                    : { from in
-                        // The state cannot change meanwhile: this run holds the lock.
-                        let later = Background(on: .reads) {
-                            defer { checkpoint.start() }
-                            return try database.pool.read { db in try UserRowColumns(db, keys: from...Int64.max) }
-                        }
-                        return { try later.wait() }
-                    },
+                usersBeside: { from in
+                    // The state cannot change meanwhile: this run holds the lock.
+                    let later = Background(on: .reads) {
+                        defer { checkpoint.start() }
+                        return try database.pool.read { db in try UserRowColumns(db, keys: from...Int64.max) }
+                    }
+                    return { try later.wait() }
+                },
                 // The writer's names, not hashed again (checked against the rows; see `KnownUserNames`).
-                knownUsers: { writer.takeUserIndex() }, usersRegistry: usersRegistry,
+                knownUsers: { writer.takeUserIndex() },
+                // The state's users as the writer holds them, not read back (when it holds them all).
+                usersRegistry: { writer.takeRegistry() },
                 splitDecided: { split in if !split { checkpoint.start() } })
         }
         let report: CheckReport
