@@ -20,16 +20,7 @@ import Testing
     /// users interned ahead (`StateWriter.prepare`, as `custody run` does) before either is committed.
     static func stateAndWriter(prepared: Bool = false) throws -> (fixture: ReadOnceTests.Fixture, writer: StateWriter) {
         let fixture = try ReadOnceTests.Fixture()
-        let t = StateWriterUserRowsTests()
-        let first = (0..<150).flatMap { i -> [String] in
-            var lines: [String] = []
-            if i % 3 == 0 { lines.append(t.line("u\(i)", day: 10, "post")) }
-            if i % 2 == 0 { lines.append(t.line("u\(i)", day: 10, "verify_phone")) }
-            lines.append(t.line("u\(i)", day: 10, "view"))
-            return lines
-        }
-        let second = (0..<100).map { t.line("u\($0)", day: 5, "verify_id") } + (150..<220).map { t.line("u\($0)", day: 5, "view") }
-        let plans = try fixture.plan([try t.log(fixture, "a.log.gz", first), try t.log(fixture, "b.log.gz", second)])
+        let plans = try fixture.plan(try logs(fixture))
         let writer = try CoveredSpansTests.writer(fixture)
         if prepared {
             let parts = try plans.map { try Ingestion.read($0, policy: fixture.policy, vault: fixture.vault) }
@@ -39,6 +30,20 @@ import Testing
             for plan in plans { try writer.commit(Ingestion.read(plan, policy: fixture.policy, vault: fixture.vault)) }
         }
         return (fixture, writer)
+    }
+
+    /// The two files of `state()`, written into `fixture`'s logs.
+    static func logs(_ fixture: ReadOnceTests.Fixture) throws -> [String] {
+        let t = StateWriterUserRowsTests()
+        let first = (0..<150).flatMap { i -> [String] in
+            var lines: [String] = []
+            if i % 3 == 0 { lines.append(t.line("u\(i)", day: 10, "post")) }
+            if i % 2 == 0 { lines.append(t.line("u\(i)", day: 10, "verify_phone")) }
+            lines.append(t.line("u\(i)", day: 10, "view"))
+            return lines
+        }
+        let second = (0..<100).map { t.line("u\($0)", day: 5, "verify_id") } + (150..<220).map { t.line("u\($0)", day: 5, "view") }
+        return [try t.log(fixture, "a.log.gz", first), try t.log(fixture, "b.log.gz", second)]
     }
 
     static func report(

@@ -43,6 +43,55 @@ import Testing
         #expect(try Self.audit(fixture, registry: registry).json.rendered() == Self.audit(fixture, registry: nil).json.rendered())
     }
 
+    /// The two files of `stateAndWriter`, read, and a writer with neither committed.
+    static func unwritten() throws -> (ReadOnceTests.Fixture, StateWriter, [IngestedPart]) {
+        let fixture = try ReadOnceTests.Fixture()
+        let plans = try fixture.plan(try ClosingAuditSplitTests.logs(fixture))
+        let parts = try plans.map { try Ingestion.read($0, policy: fixture.policy, vault: fixture.vault) }
+        return (fixture, try CoveredSpansTests.writer(fixture), parts)
+    }
+
+    /// Built while the last group's rows are written (`registryAhead`): the same report.
+    @Test func aRegistryBuiltAheadAuditsAsTheRowsDo() throws {
+        let (fixture, writer, parts) = try Self.unwritten()
+        try writer.commit(parts[0])
+        try writer.commit(parts: [parts[1]], registryAhead: true)
+        let registry = try #require(writer.takeRegistry())
+        #expect(registry.usersSeen == 220)
+        #expect(try Self.audit(fixture, registry: registry).json.rendered() == Self.audit(fixture, registry: nil).json.rendered())
+        // Handed over once.
+        #expect(writer.takeRegistry() == nil)
+    }
+
+    /// A commit after the one that built ahead: the registry is the rows as they end.
+    @Test func aCommitAfterTheBuildIsInTheRegistry() throws {
+        let (fixture, writer, parts) = try Self.unwritten()
+        try writer.commit(parts: [parts[0]], registryAhead: true)
+        try writer.commit(parts[1])
+        let registry = try #require(writer.takeRegistry())
+        #expect(registry.usersSeen == 220)
+        #expect(try Self.audit(fixture, registry: registry).json.rendered() == Self.audit(fixture, registry: nil).json.rendered())
+    }
+
+    /// A last commit that fails (after its registry was started): the registry is the rows as
+    /// the database still has them. Here the failed file would have had u105, who published
+    /// before verifying, verify first.
+    @Test func aFailedCommitIsNotInTheRegistry() throws {
+        struct SyncFailed: Error {}
+        let (fixture, writer, parts) = try Self.unwritten()
+        try writer.commit(parts: parts)
+        let t = StateWriterUserRowsTests()
+        let more = try t.log(fixture, "c.log.gz", [t.line("u105", day: 4, "verify_id")])
+        let part = try Ingestion.read(try fixture.plan([more])[0], policy: fixture.policy, vault: fixture.vault)
+        #expect(throws: SyncFailed.self) {
+            try writer.commit(parts: [part], beforeCommit: { throw SyncFailed() }, registryAhead: true)
+        }
+        let registry = try #require(writer.takeRegistry())
+        let report = try Self.audit(fixture, registry: registry)
+        #expect(report.realName.violatingUsers.contains { $0.user == "u105" })
+        #expect(report.json.rendered() == (try Self.audit(fixture, registry: nil)).json.rendered())
+    }
+
     /// A user the writer knows without a row (here: a part interned ahead and never committed)
     /// leaves the audit to the rows.
     @Test func aUserWithoutARowLeavesTheAuditToTheRows() throws {

@@ -80,8 +80,9 @@ public enum IngestionRun {
         var grouping = CommitGrouping()
         var pending: [IngestedPart] = []
         var groups = 0
-        /// Writes one group: its small objects in one pack, its rows in one transaction.
-        let commitGroup: @Sendable ([IngestedPart]) throws -> Void = { [writer, vault, vaultSync] parts in
+        /// Writes one group: its small objects in one pack, its rows in one transaction. The last
+        /// group has the closing audit's registry built while its rows are written.
+        let commitGroup: @Sendable ([IngestedPart], _ last: Bool) throws -> Void = { [writer, vault, vaultSync] parts, last in
             // The group's small objects go into one pack (one file created and renamed, not one per object).
             let stored = parts.compactMap { $0.shrank ? nil : $0.object }
             let pack = try vault.writePack(stored.compactMap { object in object.packBytes.map { (object.sha256, $0) } })
@@ -92,7 +93,7 @@ public enum IngestionRun {
             let loose = stored.filter { $0.packBytes == nil }.map(\.sha256)
             let durable = Background(on: .syncs) { [vaultSync] in try vaultSync.sync(objects: loose, packs: pack.map { [$0] } ?? []) }
             do {
-                try writer.commit(parts: parts, beforeCommit: { try durable.wait() })
+                try writer.commit(parts: parts, beforeCommit: { try durable.wait() }, registryAhead: last)
             } catch {
                 _ = try? durable.wait()  // nothing of the group's may be left running
                 throw error
@@ -151,7 +152,8 @@ public enum IngestionRun {
         func commitPending() async throws {
             while !pending.isEmpty {
                 let parts = takeGroup(at: clock.now - begun)
-                try await WorkerPool.commits.run { try commitGroup(parts) }
+                let last = pending.isEmpty
+                try await WorkerPool.commits.run { try commitGroup(parts, last) }
                 committed(parts)
             }
         }
@@ -254,9 +256,12 @@ public enum IngestionRun {
                 let parts = takeGroup(at: clock.now - begun)
                 waitingUsers = pending.reduce(0) { $0 + $1.audit.users.count }
                 committing = true
+                // Nothing read, being read or left to read after it (a stop or a failed read
+                // may still end intake sooner: the writer then builds the registry at the end).
+                let last = pending.isEmpty && reading == 0 && !planning && plans.next == nil && planned == inputs.count
                 group.addTask {
                     do {
-                        try await WorkerPool.commits.run { try commitGroup(parts) }
+                        try await WorkerPool.commits.run { try commitGroup(parts, last) }
                         return .committed(parts)
                     } catch {
                         return .commitFailed(error)
