@@ -108,6 +108,19 @@ import Testing
         #expect(report.json.rendered() == (try Self.report(fixture, nil)).json.rendered())
     }
 
+    /// With the users held (`usersRegistry`), the later half is never read beside: told so.
+    @Test func theSplitIsToldNotToHappenWithTheUsersHeld() throws {
+        let (fixture, writer) = try Self.stateAndWriter()
+        let read = Count()
+        var told: [Bool] = []
+        _ = try StateAudit.report(
+            database: fixture.database, vault: fixture.vault, policy: fixture.policy, asOf: CivilDay(iso: "2026-11-19")!,
+            since: nil, userBatch: 16, usersBeside: Self.beside(fixture, read: read), besideUsers: 1,
+            usersRegistry: { writer.takeRegistry() }, splitDecided: { told.append($0) })
+        #expect(told == [false])
+        #expect(read.rows == -1)
+    }
+
     /// Fail closed: a later read that misses a row, or reads one twice, is no audit of the state.
     @Test(arguments: [1, -1] as [Int64])
     func halvesThatDoNotAddUpFailTheAudit(shift: Int64) throws {

@@ -52,9 +52,13 @@ import Testing
         #expect(spans.values.joined().allSatisfy { $0.verifiedAt == nil && $0.firstPending == nil })
     }
 
-    /// A table remade by hand without its NOT NULL constraints, holding a NULL count: an error,
-    /// not a span of 0 events.
-    @Test func aNullWhereNoneMayBeFailsTheRead() throws {
+    /// A table remade by hand without its constraints, holding a NULL, a text, a real or a blob
+    /// where an integer or a text belongs: an error, not a span of 0 events.
+    @Test(arguments: [
+        "('ana', 1, NULL, 10, 20, NULL)", "('ana', 1, 'two', 10, 20, NULL)", "('ana', 1, 2.5, 10, 20, NULL)",
+        "('ana', NULL, 2, 10, 20, NULL)", "(NULL, 1, 2, 10, 20, NULL)", "(X'61', 1, 2, 10, 20, NULL)", "('ana', 1, 2, 10, 20, X'5B5D')",
+    ])
+    func aValueOfAnotherTypeFailsTheRead(values: String) throws {
         let (database, dir) = try database()
         defer { try? FileManager.default.removeItem(at: dir) }
         try database.pool.writeWithoutTransaction { db in
@@ -63,7 +67,7 @@ import Testing
                     DROP TABLE pending_publishes;
                     CREATE TABLE pending_publishes (user TEXT, segment_id INTEGER, events INTEGER, earliest_ms INTEGER,
                                                     latest_ms INTEGER, exact_times_ms TEXT);
-                    INSERT INTO pending_publishes VALUES ('ana', 1, NULL, 10, 20, NULL);
+                    INSERT INTO pending_publishes VALUES \(values);
                     """)
         }
         #expect(throws: DatabaseError.self) { try database.pool.read { db in try PendingSpanRows.bySegment(db) } }

@@ -33,8 +33,9 @@ public enum StateAudit {
     /// `builtOnKnownNames`, when given, is told which of the two built the registry (for tests:
     /// the report is the same either way). `usersRegistry`, when given, hands over the state's
     /// users when it holds them already (`custody run`'s writer's: `StateWriter.takeRegistry`):
-    /// their rows are then not read, only counted, and the audit fails unless the table holds as
-    /// many; the other ways are for when it returns nil. `splitDecided`, when given, is told at the start
+    /// their rows are then not read, and the audit fails unless the table holds as many and a
+    /// sample of its rows are the ones held (`HeldRows`); the other ways are for when it
+    /// returns nil. `splitDecided`, when given, is told at the start
     /// whether `usersBeside` was asked for the later half (`custody run` then starts its
     /// checkpoint once that read is done, otherwise at once).
     static func report(
@@ -43,7 +44,7 @@ public enum StateAudit {
         userBatch: Int = 1 << 16, fileOutcomes readFiles: (() throws -> [CheckReport.FileOutcome])? = nil,
         usersBeside: ((_ fromKey: Int64) -> () throws -> UserRowColumns)?, besideUsers: Int = 100_000,
         knownUsers: (() -> UserIndex)? = nil, builtOnKnownNames: ((Bool) -> Void)? = nil,
-        usersRegistry: (() -> RealNameRegistry?)? = nil,
+        usersRegistry: (() -> HeldUsers?)? = nil,
         splitDecided: ((Bool) -> Void)? = nil
     ) throws -> CheckReport {
         try database.pool.read { db in
@@ -52,11 +53,26 @@ public enum StateAudit {
             // of them was a tenth of a fresh run's closing audit with 500,000 users).
             var held = usersRegistry?()
             let usersHeld = held != nil
+            // The table checked against the users held (`HeldRows`: counted, a sample compared),
+            // on another connection meanwhile (the count walks every page of the table: ~12 ms
+            // with 500,000 users); the state cannot change under `custody run`'s lock.
+            let heldCheck = held.map { held in
+                let rows = held.rows
+                return Background(on: .reads) { try database.pool.read { db in try rows.check(db, path: database.path) } }
+            }
             // With many users, the later half (by key) is read on another connection meanwhile
             // (its rows kept compact), and merged after the first: the same rows, in the same
             // order. Started first, so that it also runs beside the reads of the days and the
             // count below (which walks every page of the table: 10–30 ms with 500,000 users).
             var later: (() throws -> UserRowColumns)?
+            // Whatever fails, nothing started beside is left running when the audit ends.
+            var finished = false
+            defer {
+                if !finished {
+                    _ = try? heldCheck?.wait()
+                    _ = try? later?()
+                }
+            }
             var keys: ClosedRange<Int64>?
             // The lowest and highest keys in separate statements: each is then one descent of the
             // table, where `count(*), min(id), max(id)` in one statement visited every row (50 ms
@@ -95,14 +111,11 @@ public enum StateAudit {
             }
 
             // Counted, not taken from the highest key: a state edited by hand may have any keys.
-            // With the users held, counted on another connection meanwhile (it walks every page of
-            // the table: ~12 ms with 500,000 users); the state cannot change under `custody run`'s lock.
-            let heldCount =
-                usersHeld ? Background(on: .reads) { try database.pool.read { db in try Self.userCount(db) } } : nil
-            let userCount = try heldCount == nil ? Self.userCount(db) : 0
+            // (With the users held, counted beside: `heldCheck`.)
+            let userCount = try usersHeld ? 0 : Int.fetchOne(db, sql: "SELECT count(*) FROM users") ?? 0
             var read: Int?
-            if usersHeld, let users = held.take() {
-                registry = users
+            if let users = held.take() {
+                registry = users.registry
                 read = registry.usersSeen
             } else if let knownUsers {
                 // Taken, not copied: the registry's look-ups below then change its table in place.
@@ -138,20 +151,14 @@ public enum StateAudit {
                 registry.merge(fileIndex: 0, activities: users)
                 read = count
             }
-            // Fail closed: two reads that did not see the same rows judge no state at all, nor do
-            // users held that are not the table's (checked before the report is made, once they
-            // are counted). Set by one of the paths above.
+            // Fail closed: two reads that did not see the same rows judge no state at all (nor do
+            // users held that are not the table's: `heldCheck`, before the report is made). Set
+            // by one of the paths above.
             let rowsRead = read ?? 0
-            func checkCount(_ counted: Int) throws {
-                guard rowsRead == counted else {
-                    throw StoreError.database(
-                        path: database.path,
-                        reason: !usersHeld
-                            ? "the users table changed during the audit (\(rowsRead) rows read, \(counted) counted)"
-                            : "the users table holds \(counted) users, the run \(rowsRead)")
-                }
+            guard usersHeld || rowsRead == userCount else {
+                throw StoreError.database(
+                    path: database.path, reason: "the users table changed during the audit (\(rowsRead) rows read, \(userCount) counted)")
             }
-            if heldCount == nil { try checkCount(userCount) }
             // Verifications from the user database count like verification events at their time.
             registry.merge(fileIndex: 0, activities: RegistryFile.activities(try RegistryStore.verifications(db), policy: policy))
             // One per segment.
@@ -209,7 +216,8 @@ public enum StateAudit {
                 }
                 return segmentPaths?[segment] ?? "?"
             }
-            if let heldCount { try checkCount(try heldCount.wait()) }
+            try heldCheck?.wait()
+            finished = true
             let report = CheckReport.build(
                 policy: policy, rule: rule,
                 files: files,
@@ -219,11 +227,6 @@ public enum StateAudit {
             if let pathsFailure { throw pathsFailure }
             return report
         }
-    }
-
-    /// The rows of the `users` table.
-    private static func userCount(_ db: Database) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT count(*) FROM users") ?? 0
     }
 
     /// Each log file's outcome, by name: only the columns the report uses, read by position (a

@@ -27,6 +27,14 @@ enum UserRegistryRows {
                 SELECT id, user, verified_at_ms, first_unverified_publish_ms, first_unverified_publish_segment,
                        first_unverified_publish_line FROM users \(keys == nil ? "" : "WHERE id BETWEEN ? AND ?") ORDER BY id
                 """)
+        // Kept alive to the end: the statement is finalized when it goes.
+        try withExtendedLifetime(statement) { try forEachRaw(statement, keys: keys, body) }
+    }
+
+    private static func forEachRaw(
+        _ statement: Statement, keys: ClosedRange<Int64>?,
+        _ body: (Int64, UnsafeBufferPointer<UInt8>, Int64?, EventLocation?) throws -> Void
+    ) throws {
         let handle = statement.sqliteStatement
         defer { sqlite3_reset(handle) }
         if let keys {
@@ -41,7 +49,7 @@ enum UserRegistryRows {
             if code == SQLITE_DONE { break }
             guard code == SQLITE_ROW else {
                 throw DatabaseError(
-                    resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)),
+                    resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(handle))),
                     sql: statement.sql)
             }
             // The name as stored (NOT NULL); its bytes are valid until the next step.

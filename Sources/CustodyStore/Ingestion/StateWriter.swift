@@ -76,14 +76,20 @@ final class StateWriter: @unchecked Sendable {
         ledger = Ledger(stateDirectory: database.directory)
         // A statement that writes many rows keeps each page's old content it changes, to undo
         // the statement alone if it fails (its statement journal), and SQLite spills that journal
-        // to a temporary file past 64 KiB: each 64-row upsert of known users changes ~64 pages,
+        // to a temporary file past 64 KiB: each 64-row rewrite of known users changes ~64 pages,
         // and a fresh run with 500,000 users wrote ~18,600 pages there (37,000 `pwrite`s). Kept
         // in memory, it holds at most one statement's pages. (Not the transaction's journal: a
         // commit is as durable as before, and a killed run loses only the open group.)
         try database.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA temp_store = MEMORY") }
         var names: [String] = []
         try database.pool.read { db in
-            try UserRegistryRows.forEach(db) { storedID, user, verifiedAt, first in
+            try UserRegistryRows.forEachRaw(db) { storedID, bytes, verifiedAt, first in
+                // Rows are rewritten whole with the names held: a name that is not UTF-8 (never
+                // one custody wrote) would be rewritten changed. Refused, like a name held twice.
+                guard let user = String(validating: bytes, as: UTF8.self) else {
+                    throw StoreError.database(
+                        path: database.path, reason: "the users table holds a name that is not UTF-8; it was changed outside custody")
+                }
                 names.append(user)
                 rows.append(UserRow(storedID: storedID, verifiedAt: verifiedAt, firstPending: first))
                 nextStoredID = max(nextStoredID, storedID + 1)
@@ -118,42 +124,49 @@ final class StateWriter: @unchecked Sendable {
         return users
     }
 
-    /// The real-name registry of the state's users as the run leaves them, for the closing audit:
-    /// the rows this writer loaded at its start as its commits changed them (the run holds the
-    /// lock: no one else writes them meanwhile), by the ids and names it holds. Reading 500,000
-    /// rows back through SQLite, their names checked against these, was most of a fresh run's
-    /// closing audit, on one core after the last commit. The writer commits nothing more; its
-    /// rows are freed. Nil when some user it holds has no row (a part that shrank, or a pending
-    /// span of a user without one in a state edited by hand), or they were taken already: the
-    /// audit then reads the rows.
+    /// The state's users as the run leaves them, for the closing audit (`HeldUsers`): the rows
+    /// this writer loaded at its start as its commits changed them (the run holds the lock: no
+    /// one else writes them meanwhile), as a registry by the ids and names it holds, with a sample
+    /// of the rows for the audit to check the table against. Reading 500,000 rows back through
+    /// SQLite, their names checked against these, was most of a fresh run's closing audit, on one
+    /// core after the last commit. Then the writer commits nothing more; its rows are freed. Nil
+    /// (and nothing taken) when some user it holds has no row (a part that shrank, or a pending
+    /// span of a user without one in a state edited by hand): the audit then reads the rows, on
+    /// the writer's names (`takeUserIndex`).
     ///
     /// Built ahead when the last commit asked for it (`commit(parts:beforeCommit:registryAhead:)`)
     /// and nothing changed since; otherwise now.
-    func takeRegistry() -> RealNameRegistry? {
-        defer {
-            rows = []
-            mayHaveSpans = []
-            users = UserIndex()
-            taken = true
-        }
+    func takeRegistry() -> HeldUsers? {
         guard !taken else { return nil }
-        if let ahead = registryAhead {
-            registryAhead = nil
-            // The build holds the only other reference to what it returns: dropped here, the
-            // registry's tables are not copied at its first change.
-            if ahead.changes == changes { return ahead.build.wait() }
-        }
-        return Self.registry(users: users, rows: rows)
+        let ahead = registryAhead
+        registryAhead = nil
+        // The build holds the only other reference to what it returns: dropped here, the
+        // registry's tables are not copied at its first change.
+        let held = ahead.flatMap { $0.changes == changes ? $0.build.wait() : nil } ?? Self.held(users: users, rows: rows)
+        tookRegistryBuiltAhead = ahead?.changes == changes && held != nil
+        guard let held else { return nil }
+        rows = []
+        mayHaveSpans = []
+        users = UserIndex()
+        taken = true
+        return held
     }
 
-    /// The registry of `users` with `rows` by id; nil when some user has no row.
-    private static func registry(users: UserIndex, rows: [UserRow?]) -> RealNameRegistry? {
+    /// Whether `takeRegistry` returned the registry built ahead (for tests).
+    private(set) var tookRegistryBuiltAhead = false
+
+    /// `users` with `rows` by id as held; nil when some user has no row.
+    private static func held(users: UserIndex, rows: [UserRow?]) -> HeldUsers? {
         guard rows.count == users.count, rows.allSatisfy({ $0 != nil }) else { return nil }
+        let sample = HeldRows.samplePositions(count: rows.count).map { id in
+            let row = rows[id]!
+            return HeldRows.Row(key: row.storedID, name: users.names[id], verifiedAt: row.verifiedAt, firstPending: row.firstPending)
+        }
         var registry = RealNameRegistry(seenUsers: users)
         for (id, row) in rows.enumerated() {
             registry.merge(user: Int32(id), fileIndex: 0, verifiedAt: row?.verifiedAt, firstPending: row?.firstPending)
         }
-        return registry
+        return HeldUsers(registry: registry, rows: HeldRows(count: rows.count, sample: sample))
     }
 
     /// The registry being built from the rows as they were when `changes` was this count.
@@ -170,18 +183,18 @@ final class StateWriter: @unchecked Sendable {
         // have the registry's tables copied at its first change).
         private var input: (users: UserIndex, rows: [UserRow?])?
         // Written once before `done` is signalled; taken (moved out) by `wait`.
-        private var result: RealNameRegistry?
+        private var result: HeldUsers?
 
         init(users: UserIndex, rows: [UserRow?]) {
             input = (users, rows)
             WorkerPool.reads.submit { [self] in
-                if let (users, rows) = input.take() { result = StateWriter.registry(users: users, rows: rows) }
+                if let (users, rows) = input.take() { result = StateWriter.held(users: users, rows: rows) }
                 done.signal()
             }
         }
 
-        /// The registry, moved out: only once.
-        func wait() -> RealNameRegistry? {
+        /// The users held, moved out: only once.
+        func wait() -> HeldUsers? {
             done.wait()
             return result.take()
         }

@@ -104,8 +104,7 @@ struct UserRowInserter {
                 let first = Int32(i * columns) - (appending ? 1 : 0)
                 if !appending { bind(row.key, first + 1) }
                 // Not copied (a nil destructor is SQLITE_STATIC): `names` is not changed until
-                // the statement has run (and the pointer is bound again, or cleared, before it
-                // runs next).
+                // the statement has run and its parameters are cleared.
                 sqlite3_bind_text(
                     handle, first + 2, (base + row.nameStart).assumingMemoryBound(to: CChar.self), Int32(row.nameCount), nil)
                 bind(row.verifiedAt, first + 3)
@@ -115,6 +114,8 @@ struct UserRowInserter {
             }
             let code = sqlite3_step(handle)
             sqlite3_reset(handle)
+            // No pointer into `names` is left bound once they change.
+            sqlite3_clear_bindings(handle)
             return code
         }
         guard code == SQLITE_DONE else {

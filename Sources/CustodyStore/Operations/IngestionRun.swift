@@ -380,6 +380,7 @@ public enum IngestionRun {
         } catch {
             // Nothing of the run's is left running when it fails.
             try? checkpoint.wait()
+            _ = try? outcomes.wait()
             throw error
         }
         try checkpoint.wait()
