@@ -62,13 +62,7 @@ struct HeldRows: Sendable {
             for held in sample {
                 sqlite3_reset(handle)
                 sqlite3_bind_int64(handle, 1, held.key)
-                let code = sqlite3_step(handle)
-                guard code == SQLITE_ROW || code == SQLITE_DONE else {
-                    throw DatabaseError(
-                        resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)),
-                        sql: statement.sql)
-                }
-                let stored = code == SQLITE_ROW ? Self.row(handle, key: held.key) : nil
+                let stored = try statement.stepRow() ? Self.row(handle, key: held.key) : nil
                 guard stored == held else {
                     throw StoreError.database(
                         path: path,

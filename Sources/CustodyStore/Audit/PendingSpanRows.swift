@@ -21,14 +21,7 @@ enum PendingSpanRows {
         let handle = statement.sqliteStatement
         defer { sqlite3_reset(handle) }
         var bySegment: [Int32: [UserFileActivity]] = [:]
-        while true {
-            let code = sqlite3_step(handle)
-            if code == SQLITE_DONE { break }
-            guard code == SQLITE_ROW else {
-                throw DatabaseError(
-                    resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(handle))),
-                    sql: statement.sql)
-            }
+        while try statement.stepRow() {
             // Fail closed: a user's name, four integers, and the exact times as text or NULL; a
             // state edited by hand that breaks that is not judged (a NULL or a text read as 0
             // would hide events).

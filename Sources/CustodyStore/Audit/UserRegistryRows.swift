@@ -44,14 +44,7 @@ enum UserRegistryRows {
         func integer(_ column: Int32) -> Int64? {
             sqlite3_column_type(handle, column) == SQLITE_NULL ? nil : sqlite3_column_int64(handle, column)
         }
-        while true {
-            let code = sqlite3_step(handle)
-            if code == SQLITE_DONE { break }
-            guard code == SQLITE_ROW else {
-                throw DatabaseError(
-                    resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(handle))),
-                    sql: statement.sql)
-            }
+        while try statement.stepRow() {
             // The name as stored (NOT NULL); its bytes are valid until the next step.
             let bytes = sqlite3_column_text(handle, 1)
             let count = Int(sqlite3_column_bytes(handle, 1))
