@@ -114,20 +114,22 @@ import Testing
     }
 
     /// Ids listed more than once (a user changed by several parts) come out once, in their
-    /// keys' order: placed by key, and sorted when a key is negative or far beyond the range.
+    /// keys' order: placed by key (negative keys too), and sorted when the keys are few for the
+    /// span they cover, or far apart.
     @Test(
         arguments: [
             [0: 3, 1: 1, 2: 2, 3: 0],
             [0: 3, 1: -5, 2: 2, 3: 0],
             [0: 3, 1: 1 << 40, 2: 2, 3: 0],
+            [0: 3, 1: -(1 << 62), 2: 2, 3: 1 << 62],
+            [0: 1_003, 1: 1_001, 2: 1_002, 3: 1_000],
+            [0: 3, 1: 1_000, 2: 2, 3: 0],
         ] as [[Int32: Int64]])
     func idsInKeyOrderEachOnce(keys: [Int32: Int64]) {
         let ids: [Int32] = [1, 0, 1, 3, 2, 0, 1]
-        let ordered = StateWriter.byKey(ids, keys: ids.map { keys[$0]! }, keysBelow: 4)
+        let ordered = StateWriter.byKey(ids, keys: ids.map { keys[$0]! })
         #expect(ordered == keys.keys.sorted { keys[$0]! < keys[$1]! })
-        // Few for their range: sorted rather than placed.
-        #expect(StateWriter.byKey(ids, keys: ids.map { keys[$0]! }, keysBelow: 1000) == ordered)
-        #expect(StateWriter.byKey([2, 2], keys: [2, 2], keysBelow: 4) == [2])
+        #expect(StateWriter.byKey([2, 2], keys: [2, 2]) == [2])
     }
 
     /// Big parts waiting together go into one group, up to the users' bound; small ones up to

@@ -146,6 +146,84 @@ import Testing
         #expect(try stored(database) == before, "rolled back")
     }
 
+    /// Rows given as batches built apart (`UserRowBatch`, as `GroupUserMerge` builds each
+    /// range's), of any size and between single rows, are written like rows added one by one:
+    /// plain, appending and updating.
+    @Test(arguments: [false, true])
+    func batchesAreWrittenLikeSingleRows(appending: Bool) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("custody-userrows-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let database = try StateDatabase(directory: dir.path)
+        let sizes = [0, 1, 63, 1, 64, 65, 0, 200, 3]
+        let rows = (0..<sizes.reduce(0, +) + 2).map { i in
+            Expected(
+                key: Int64(1 + i), name: String(repeating: "ü", count: i % 5) + "user-\(i)",
+                verifiedAt: i % 2 == 0 ? Int64(i) * 1000 : nil, firstMillis: i % 3 == 0 ? Int64(i) * 7 : nil,
+                firstSegment: i % 3 == 0 ? Int64(i % 11) : nil, firstLine: i % 3 == 0 ? Int64(i + 1) : nil)
+        }
+        func batch(_ rows: ArraySlice<Expected>) -> UserRowBatch {
+            var batch = UserRowBatch()
+            for row in rows {
+                batch.add(
+                    key: row.key, name: row.name, verifiedAt: row.verifiedAt, firstMillis: row.firstMillis,
+                    firstSegment: row.firstSegment, firstLine: row.firstLine)
+            }
+            return batch
+        }
+        try database.pool.write { db in
+            var inserter = UserRowInserter(db, appending: appending)
+            var rest = rows[...]
+            // A single row first and last; batches of every size between.
+            try inserter.add(batch(rest.prefix(1)))
+            rest = rest.dropFirst()
+            for size in sizes {
+                try inserter.add(batch(rest.prefix(size)))
+                rest = rest.dropFirst(size)
+            }
+            let last = rest.first!
+            try inserter.add(
+                key: last.key, name: last.name, verifiedAt: last.verifiedAt, firstMillis: last.firstMillis,
+                firstSegment: last.firstSegment, firstLine: last.firstLine)
+            try inserter.flush()
+        }
+        #expect(try stored(database) == rows)
+        // Rewritten (updating) as batches: every row replaced by its changed copy.
+        let changed = rows.map {
+            Expected(key: $0.key, name: $0.name + "!", verifiedAt: 1, firstMillis: nil, firstSegment: nil, firstLine: nil)
+        }
+        try database.pool.write { db in
+            var updater = UserRowInserter(db, updating: true)
+            var rest = changed[...]
+            for size in sizes + [rest.count] {
+                try updater.add(batch(rest.prefix(size)))
+                rest = rest.dropFirst(size)
+            }
+            try updater.flush()
+        }
+        #expect(try stored(database) == changed)
+    }
+
+    /// Appending, a batch whose keys do not follow one another, or the rows before it, throws.
+    @Test(arguments: [[2, 4], [3, 4]] as [[Int64]])
+    func appendedBatchOutOfStepThrows(keys: [Int64]) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("custody-userrows-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let database = try StateDatabase(directory: dir.path)
+        #expect(throws: DatabaseError.self) {
+            try database.pool.write { db in
+                var inserter = UserRowInserter(db, appending: true)
+                try inserter.add(key: 1, name: "u1", verifiedAt: nil, firstMillis: nil, firstSegment: nil, firstLine: nil)
+                var batch = UserRowBatch()
+                for key in keys {
+                    batch.add(key: key, name: "u\(key)", verifiedAt: nil, firstMillis: nil, firstSegment: nil, firstLine: nil)
+                }
+                try inserter.add(batch)
+                try inserter.flush()
+            }
+        }
+        #expect(try stored(database).isEmpty, "rolled back")
+    }
+
     /// A failing row fails the whole insert with SQLite's error (here a key already taken).
     @Test func aFailingRowThrows() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("custody-userrows-\(UUID().uuidString)")

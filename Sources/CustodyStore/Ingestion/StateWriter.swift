@@ -1,4 +1,3 @@
-import CPrefetch
 import CustodyCore
 import CustodyIngest
 import Foundation
@@ -18,7 +17,7 @@ final class StateWriter: @unchecked Sendable {
     /// Kept to 40 bytes (56 as a key, an optional time and an optional location): one is held
     /// for every user of the run, and one more for every user a group's commit changes (with
     /// 1,000,000 users, 30 MB of a fresh run's peak).
-    private struct UserRow {
+    struct UserRow {
         /// The row's key in the `users` table.
         var storedID: Int64
         private var verified: Int64 = 0
@@ -243,7 +242,8 @@ final class StateWriter: @unchecked Sendable {
         // The in-memory user rows and the next key change part by part inside the transaction;
         // if it fails, they go back to what the database still holds. (`mayHaveSpans` is left
         // set: a spare "may" only costs a delete that finds nothing.)
-        var undo = Undo()
+        // By range of user ids (`GroupUserMerge`): ids in distinct ranges are distinct.
+        var undos: [Undo] = []
         let keyBefore = nextStoredID
         do {
             return try database.pool.write { db in
@@ -251,11 +251,14 @@ final class StateWriter: @unchecked Sendable {
                 // One time for the group's rows: they are committed together.
                 let now = StateDatabase.timestamp()
                 let statements = try FileRowStatements(db)
-                let ids = try parts.map { try write($0, in: db, scopes: scopes, now: now, statements: statements, undo: &undo) }
+                var merges: [GroupUserMerge.Part] = []
+                let ids = try parts.map {
+                    try write($0, in: db, scopes: scopes, now: now, statements: statements, merges: &merges)
+                }
+                try mergeAndWriteUsers(db, merges, firstNewKey: keyBefore, beside: ahead, undos: &undos)
                 // The rows are as the group leaves them; they are only read from here on (a failed
                 // commit changes them back, and `changes` with them).
                 if ahead && !taken { registryAhead = (changes, RegistryBuild(users: users, rows: rows)) }
-                try writeUsers(db, changed: undo, firstNewKey: keyBefore)
                 try beforeCommit()
                 return ids
             }
@@ -263,28 +266,31 @@ final class StateWriter: @unchecked Sendable {
             changes += 1
             // Changed rows back to what they were, then the group's new rows gone (a user new in
             // one part of the group and changed by a later one ends without a row).
-            for (id, row) in undo.replaced.reversed() { rows[Int(id)] = row }
-            for id in undo.created { rows[Int(id)] = nil }
+            for undo in undos {
+                for (id, row) in undo.replaced.reversed() { rows[Int(id)] = row }
+                for id in undo.created { rows[Int(id)] = nil }
+            }
             nextStoredID = keyBefore
             throw error
         }
     }
 
-    /// What a group's commit changed in the rows in memory: the rows it writes at its end
-    /// (`writeUsers`), and what to put back if it fails. New rows are only their ids, in the
-    /// order of their keys: a first file's hundreds of thousands of new users, each kept with
-    /// its (empty) old row, were ~70 MB of a fresh run's peak with 1,000,000 users.
-    private struct Undo {
+    /// What a group's commit changed in the rows in memory (of one range of user ids:
+    /// `GroupUserMerge`): the rows it writes (`writeUsers`), and what to put back if it fails.
+    /// New rows are only their ids, in the order of their keys: a first file's hundreds of
+    /// thousands of new users, each kept with its (empty) old row, were ~70 MB of a fresh run's
+    /// peak with 1,000,000 users.
+    struct Undo {
         var created: [Int32] = []
         var replaced: [(id: Int32, row: UserRow)] = []
     }
 
-    /// Writes one part inside the caller's transaction `transaction`.
+    /// Writes one part's file and segment rows inside the caller's transaction `transaction`;
+    /// its users are added to `merges`, merged and written once the group's rows all are.
     private func write(
         _ part: IngestedPart, in transaction: Database, scopes: OpenRequestScopes, now: String,
-        statements: FileRowStatements, undo: inout Undo
+        statements: FileRowStatements, merges: inout [GroupUserMerge.Part]
     ) throws -> Int64 {
-        var spannedUsers: [Int32] = []
         let ids = prepared.removeValue(forKey: ObjectIdentifier(part))?.ids ?? intern(part)
         let fileID = try { (db: Database) throws -> Int64 in
             var record =
@@ -333,13 +339,10 @@ final class StateWriter: @unchecked Sendable {
             if let object = stored {
                 let segmentID = try insertSegment(
                     db, part: part, object: object, fileID: fileID, scopes: scopes, now: now, statements: statements)
-                spannedUsers = try mergeUsers(db, part.audit.users, ids: ids, segmentID: segmentID, undo: &undo)
+                merges.append(GroupUserMerge.Part(activities: part.audit.users, ids: ids, segmentID: segmentID))
             }
             return fileID
         }(transaction)
-        mayHaveSpans.withUnsafeMutableBufferPointer { mayHaveSpans in
-            for id in spannedUsers { mayHaveSpans[Int(id)] = true }
-        }
         return fileID
     }
 
@@ -443,19 +446,33 @@ final class StateWriter: @unchecked Sendable {
         }
     }
 
-    /// Merges what `activities` (whose user ids are `ids`) change into the rows in memory, each
-    /// changed row noted in `undo` as it is changed (the `users` rows themselves are written once
-    /// the group's parts are all merged: `writeUsers`), and writes their pending spans; returns
-    /// the users given pending spans.
+    /// Ids per range of the group's merge (`GroupUserMerge`): 32,768 rows of 40 bytes, about
+    /// the second-level cache of the core that writes them after the one that merged them.
+    var mergeRangeWidth = 1 << 15
+    /// Users (of the run's last group's parts) from which the merge runs on another thread,
+    /// ahead of the writes; below, on the committing thread first (a hand-off costs more than
+    /// it saves).
+    var mergeBesideFromUsers = 100_000
+
+    /// Merges the group's users (`merges`) into the rows in memory and writes what changed: the
+    /// `users` rows, each once and as the group's last part left it, and the pending spans.
+    /// Range of user ids by range (`GroupUserMerge`): `beside` (the run's last group, when no
+    /// file is read any more) and with many users, each range is written while the next is
+    /// merged on another thread (otherwise the reads have the other cores, and the hand-offs
+    /// only add work: a fresh run with 500,000 users took ~60 ms more CPU time for the same
+    /// wall time with every group's merge beside). `undos` gets what was changed, range by
+    /// range, even when this throws.
     ///
-    /// A part's users are distinct, so each row is changed in place, once: the changed rows were
-    /// gathered first (48 bytes each, a fresh array of a part's size: with 500,000 users, a
-    /// tenth of the commit thread's time went to faulting its pages in) and written back in a
-    /// second pass that visited each row at random again.
-    private func mergeUsers(
-        _ db: Database, _ activities: [UserFileActivity], ids: [Int32],
-        segmentID: Int64, undo: inout Undo
-    ) throws -> [Int32] {
+    /// Written per part, a user changed by several parts of a group was written as many times,
+    /// and each big part's rows rewrote most of the table's pages into the log again (with
+    /// 500,000 users, a big file's users are mostly the last one's). New users' keys are
+    /// `firstNewKey...`, created in key order: appended at the table's end, as their keys follow
+    /// its highest (but in a state edited by hand, keys all below 1: then inserted with their
+    /// keys). Known users are rewritten in key order, each B-tree page visited once.
+    private func mergeAndWriteUsers(
+        _ db: Database, _ merges: [GroupUserMerge.Part], firstNewKey: Int64, beside: Bool, undos: inout [Undo]
+    ) throws {
+        guard !merges.isEmpty else { return }
         // Values bound one by one (BoundStatement).
         let coverSpans = try BoundStatement(db, sql: "DELETE FROM pending_publishes WHERE user = ? AND earliest_ms >= ?")
         let insertSpan = try BoundStatement(
@@ -464,169 +481,83 @@ final class StateWriter: @unchecked Sendable {
                 INSERT INTO pending_publishes (user, segment_id, events, earliest_ms, latest_ms, exact_times_ms)
                 VALUES (?, ?, ?, ?, ?, ?)
                 """)
-        let segment = Int32(truncatingIfNeeded: segmentID)
-        var nextStoredID = self.nextStoredID
-        defer { self.nextStoredID = nextStoredID }
-        var spanned: [Int32] = []
-        // Taken out while they are changed through a pointer (each access to a property of this
+        let highest = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM users"))
+        var insertUsers = UserRowInserter(db, appending: (highest ?? 0) + 1 == firstNewKey)
+        var updateUsers = UserRowInserter(db, updating: true)
+        let besideFromUsers = mergeBesideFromUsers
+        // Taken out while they are changed through pointers (each access to a property of this
         // class is checked for exclusive access, an array's subscript for its bounds); put back
         // whatever happens: the caller's undo then puts back what was changed.
         var rows = self.rows
         self.rows = []
         defer { self.rows = rows }
-        // Read only here: a local array's reads are not checked for exclusive access.
-        let mayHaveSpans = self.mayHaveSpans
-        // Activities are read in place (a copy of each costs a retain and a release of its name
-        // and box).
-        try activities.withUnsafeBufferPointer { activities in
-            try rows.withUnsafeMutableBufferPointer { rows in
-                try mayHaveSpans.withUnsafeBufferPointer { mayHaveSpans in
-                    for i in activities.indices {
-                        let id = ids[i]
-                        // Users come in the file's order, not their ids': fetch rows a few users ahead.
-                        if i + 8 < ids.count { Self.prefetch(row: rows.baseAddress! + Int(ids[i + 8])) }
-                        let old = rows[Int(id)]
-                        // Most users of a file only appear in it: nothing changes for a known one.
-                        if old != nil && activities[i].isOnlySeen { continue }
-                        let activity = activities[i]
-                        var row: UserRow
-                        if let old {
-                            row = old
-                        } else {
-                            row = UserRow(storedID: nextStoredID)
-                            nextStoredID += 1
-                        }
-                        var verificationMovedEarlier = false
-                        if let v = activity.verifiedAt, row.verifiedAt.map({ v < $0 }) ?? true {
-                            row.verifiedAt = v
-                            verificationMovedEarlier = old?.verifiedAt != nil
-                        }
-                        if var first = activity.firstPending {
-                            first.file = segment
-                            if row.firstPending.map({ first < $0 }) ?? true { row.firstPending = first }
-                        }
-                        if let old {
-                            if old.verifiedAt != row.verifiedAt || old.firstPending != row.firstPending {
-                                undo.replaced.append((id, old))
-                                rows[Int(id)] = row
-                            }
-                        } else {
-                            // New users are created in key order (`writeUsers` appends them so).
-                            undo.created.append(id)
-                            rows[Int(id)] = row
-                        }
-                        // `mayHaveSpans` is read only when a verification moved earlier (rarely),
-                        // through a call the compiler cannot move: its element was loaded ahead of
-                        // that test, for every user (a cache miss each, a sixth of this loop's time).
-                        if verificationMovedEarlier, Self.flag(mayHaveSpans, id), let v = row.verifiedAt {
-                            coverSpans.bind(v, at: 2)
-                            try coverSpans.run(db, text: activity.user, at: 1)
-                        }
-                        guard !activity.pending.isEmpty else { continue }
-                        var pending = activity.pending
-                        if let v = row.verifiedAt { pending.prune(verifiedAt: v) }
-                        if !pending.isEmpty {
-                            spanned.append(id)
+        var mayHaveSpans = self.mayHaveSpans
+        self.mayHaveSpans = []
+        defer { self.mayHaveSpans = mayHaveSpans }
+        let names = users.names
+        let width = mergeRangeWidth
+        nextStoredID = try rows.withUnsafeMutableBufferPointer { rowsBuffer in
+            try mayHaveSpans.withUnsafeMutableBufferPointer { flags in
+                let merge = GroupUserMerge(
+                    parts: merges, names: names, userCount: names.count, width: width, rows: rowsBuffer, mayHaveSpans: flags,
+                    nextStoredID: nextStoredID)
+                if beside && merges.reduce(0, { $0 + $1.ids.count }) >= besideFromUsers { merge.start(on: WorkerPool.merges) }
+                // The merge never outlives the buffers; its undo is the caller's, thrown or not.
+                defer {
+                    merge.waitUntilDone()
+                    undos = merge.takeUndos()
+                }
+                for range in 0..<merge.rangeCount {
+                    merge.mergeHere(range: range)
+                    merge.waitFor(range: range)
+                    let result = merge.result(of: range)
+                    for change in result.spans {
+                        switch change {
+                        case .cover(let part, let activity, let verifiedAt):
+                            coverSpans.bind(verifiedAt, at: 2)
+                            try coverSpans.run(db, text: merges[part].activities[activity].user, at: 1)
+                        case .insert(let part, let activity, let pending):
                             let exact = pending.isExact ? ExactTimesText.format(pending.exact) : nil
-                            insertSpan.bind(segmentID, at: 2)
+                            insertSpan.bind(merges[part].segmentID, at: 2)
                             insertSpan.bind(Int64(pending.count), at: 3)
                             insertSpan.bind(pending.earliest, at: 4)
                             insertSpan.bind(pending.latest, at: 5)
                             insertSpan.bind(exact, at: 6)
-                            try insertSpan.run(db, text: activity.user, at: 1)
+                            try insertSpan.run(db, text: merges[part].activities[activity].user, at: 1)
                         }
                     }
-                }
-            }
-        }
-        return spanned
-    }
-
-    /// Writes the `users` rows the group changed (`changed`, its undo), each once and as the
-    /// group's last part left it. Written per part, a user changed by several parts of a group
-    /// was written as many times, and each big part's rows rewrote most of the table's pages
-    /// into the log again (with 500,000 users, a big file's users are mostly the last one's).
-    ///
-    /// New users' keys are `firstNewKey...`, created in key order: appended at the table's end,
-    /// as their keys follow its highest (but in a state edited by hand, keys all below 1: then
-    /// inserted with their keys). Known users are rewritten in key order, each B-tree page
-    /// visited once.
-    private func writeUsers(_ db: Database, changed: Undo, firstNewKey: Int64) throws {
-        guard !changed.created.isEmpty || !changed.replaced.isEmpty else { return }
-        let names = users.names
-        let rows = self.rows
-        func add(_ id: Int32, to inserter: inout UserRowInserter) throws {
-            // Every id a group changed has its row in memory (written back after each part).
-            guard let row = rows[Int(id)] else {
-                throw StoreError.database(path: database.path, reason: "user \(names[Int(id)]) was changed but has no row")
-            }
-            try inserter.add(
-                key: row.storedID, name: names[Int(id)], verifiedAt: row.verifiedAt, firstMillis: row.firstPending?.millis,
-                firstSegment: row.firstPending.map { Int64($0.file) }, firstLine: row.firstPending.map { Int64($0.line) })
-        }
-        if !changed.created.isEmpty {
-            let highest = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM users"))
-            var insertUsers = UserRowInserter(db, appending: (highest ?? 0) + 1 == firstNewKey)
-            for id in changed.created { try add(id, to: &insertUsers) }
-            try insertUsers.flush()
-        }
-        // Known before the group (a user new in one part and changed by a later one was inserted
-        // above). A row's key never changes: taken from the undo's old rows, in order, rather
-        // than from the rows at random.
-        var known: [Int32] = []
-        var keys: [Int64] = []
-        known.reserveCapacity(changed.replaced.count)
-        keys.reserveCapacity(changed.replaced.count)
-        for (id, old) in changed.replaced where old.storedID < firstNewKey {
-            known.append(id)
-            keys.append(old.storedID)
-        }
-        let ordered = Self.byKey(known, keys: keys, keysBelow: firstNewKey)
-        var updateUsers = UserRowInserter(db, updating: true)
-        try rows.withUnsafeBufferPointer { rowsPointer in
-            try names.withUnsafeBufferPointer { namesPointer in
-                for (k, id) in ordered.enumerated() {
-                    // In key order, rows and names are visited at random: fetch each a few rows
-                    // ahead (waiting for them was most of this loop's time with 500,000 users).
-                    if k + 8 < ordered.count {
-                        Self.prefetch(row: rowsPointer.baseAddress! + Int(ordered[k + 8]))
-                        custody_prefetch(namesPointer.baseAddress! + Int(ordered[k + 8]))
+                    // Every id a group changed has its row in memory (written back as it is merged).
+                    if let id = result.withoutRow {
+                        throw StoreError.database(path: database.path, reason: "user \(names[Int(id)]) was changed but has no row")
                     }
-                    try add(id, to: &updateUsers)
+                    try insertUsers.add(result.created)
+                    try updateUsers.add(result.known)
+                    merge.release(range: range)
                 }
+                try insertUsers.flush()
+                try updateUsers.flush()
+                merge.waitUntilDone()
+                return merge.nextStoredID
             }
         }
-        try updateUsers.flush()
     }
-
-    /// Starts loading the row at `row` (one of `rows`): its first and its last byte. A row is
-    /// 38 bytes at a 40-byte stride, so half of them end in the cache line after the one they
-    /// start in; with the first line alone fetched, loading such a row still waited for the
-    /// second (~65 % of `mergeUsers`' own samples were that load, 500,000 users).
-    private static func prefetch(row: UnsafeRawPointer) {
-        custody_prefetch(row)
-        custody_prefetch(row + (MemoryLayout<UserRow?>.size - 1))
-    }
-
-    /// `flags[id]`, not inlined: so that it is loaded only where it is called (see `mergeUsers`).
-    @inline(never)
-    private static func flag(_ flags: UnsafeBufferPointer<Bool>, _ id: Int32) -> Bool { flags[Int(id)] }
 
     /// `ids` in the order of their rows' keys (`keys`, one for each), each once (a user changed
     /// by several parts of a group is listed once per part), so that rows are updated in the
-    /// table's order. The keys of distinct users are distinct and, but in a state edited by
-    /// hand, below `keysBelow`. When they are many for their range (a big file rewrites a good
-    /// part of all users), each is placed at its key and the keys walked in order, in one pass;
+    /// table's order. The keys of distinct users are distinct but in a state edited by hand.
+    /// When they are many for the span of keys they cover (a big file rewrites a good part of
+    /// a range of users), each is placed at its key and the keys walked in order, in one pass;
     /// otherwise sorted as one integer each (key, then position), not as the rows (a sort was
     /// 4 % of a fresh run's commit time with 500,000 users).
-    static func byKey(_ ids: [Int32], keys: [Int64], keysBelow: Int64) -> [Int32] {
+    static func byKey(_ ids: [Int32], keys: [Int64]) -> [Int32] {
         precondition(ids.count == keys.count)
         // Often already in order.
         if zip(keys, keys.dropFirst()).allSatisfy({ $0 < $1 }) { return ids }
-        if keysBelow <= 16 * Int64(ids.count) && keysBelow < Int64(Int32.max),
-            let placed = placedByKey(ids, keys: keys, keysBelow: Int(keysBelow))
-        {
-            return placed
+        if let low = keys.min(), let high = keys.max() {
+            let (span, overflow) = high.subtractingReportingOverflow(low)
+            if !overflow && span < 16 * Int64(ids.count), let placed = placedByKey(ids, keys: keys, from: low, count: Int(span) + 1) {
+                return placed
+            }
         }
         var ordered: [Int32] = []
         ordered.reserveCapacity(ids.count)
@@ -647,14 +578,16 @@ final class StateWriter: @unchecked Sendable {
         return ordered
     }
 
-    /// `byKey` by placing: nil when some key is outside `0..<keysBelow` or taken by two ids (a
-    /// state edited by hand), for the caller to sort instead.
-    private static func placedByKey(_ ids: [Int32], keys: [Int64], keysBelow: Int) -> [Int32]? {
-        var at = [Int32](repeating: -1, count: keysBelow)
+    /// `byKey` by placing each id at its key's offset from `low` (every key is in
+    /// `low..<low + count`): nil when a key is taken by two ids (a state edited by hand), for
+    /// the caller to sort instead.
+    private static func placedByKey(_ ids: [Int32], keys: [Int64], from low: Int64, count: Int) -> [Int32]? {
+        var at = [Int32](repeating: -1, count: count)
         let placed = at.withUnsafeMutableBufferPointer { at -> Bool in
             for (id, key) in zip(ids, keys) {
-                guard key >= 0 && key < keysBelow && (at[Int(key)] < 0 || at[Int(key)] == id) else { return false }
-                at[Int(key)] = id
+                let slot = Int(key - low)
+                guard at[slot] < 0 || at[slot] == id else { return false }
+                at[slot] = id
             }
             return true
         }

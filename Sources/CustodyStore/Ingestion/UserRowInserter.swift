@@ -26,67 +26,86 @@ struct UserRowInserter {
     static let batchRows = 64
     private static let columns = 6
 
-    private struct Row {
-        var key: Int64
-        var verifiedAt: Int64?
-        var firstMillis: Int64?
-        var firstSegment: Int64?
-        var firstLine: Int64?
-        /// The name's bytes in `names`.
-        var nameStart: Int
-        var nameCount: Int
-    }
-
     private let db: Database
     private let statements: [String]
     private let appending: Bool
-    private var rows: [Row] = []
-    /// The pending rows' names, back to back: bound without copying, they stay put until the
-    /// statement has run.
-    private var names: [UInt8] = []
+    /// The statements used so far, by log2 of their rows: looked up in the connection's cache
+    /// once (each lookup hashed the whole text, ~3 KB for 64 rows: ~5 % of writing a row).
+    private var prepared: [Statement?] = Array(repeating: nil, count: batchRows.trailingZeroBitCount + 1)
+    /// Rows added and not written yet (fewer than `batchRows`).
+    private var pending = UserRowBatch()
 
     init(_ db: Database, updating: Bool = false, appending: Bool = false) {
         self.db = db
         self.appending = appending && !updating
         statements = updating ? Self.upserts : self.appending ? Self.appends : Self.inserts
-        rows.reserveCapacity(Self.batchRows)
-        names.reserveCapacity(Self.batchRows * 16)
+        pending.reserve(Self.batchRows)
     }
 
     /// Adds a row; writes the pending rows once there are `batchRows` of them.
     mutating func add(
         key: Int64, name: String, verifiedAt: Int64?, firstMillis: Int64?, firstSegment: Int64?, firstLine: Int64?
     ) throws {
-        // Appending, each row's key follows the one before (checked again against SQLite's).
-        if appending, let previous = rows.last, key != previous.key + 1 {
+        try checkFollows(pending.rows.last, key)
+        pending.add(
+            key: key, name: name, verifiedAt: verifiedAt, firstMillis: firstMillis, firstSegment: firstSegment,
+            firstLine: firstLine)
+        if pending.rows.count == Self.batchRows { try writePending() }
+    }
+
+    /// Adds rows built elsewhere (`GroupUserMerge`, on another thread), in order: full statements
+    /// are written straight from the batch's rows, and only the rest is kept pending.
+    mutating func add(_ batch: UserRowBatch) throws {
+        guard let first = batch.rows.first else { return }
+        try checkFollows(pending.rows.last, first.key)
+        if appending, !batch.keysFollow {
+            throw DatabaseError(resultCode: .SQLITE_CONSTRAINT, message: "new users' keys do not follow each other")
+        }
+        var rest = batch.rows[...]
+        if !pending.rows.isEmpty {
+            let topUp = rest.prefix(Self.batchRows - pending.rows.count)
+            pending.append(topUp, names: batch.names)
+            rest = rest.dropFirst(topUp.count)
+            guard pending.rows.count == Self.batchRows else { return }
+            try writePending()
+        }
+        while rest.count >= Self.batchRows {
+            try write(rest.prefix(Self.batchRows), names: batch.names)
+            rest = rest.dropFirst(Self.batchRows)
+        }
+        pending.append(rest, names: batch.names)
+    }
+
+    /// Appending, each row's key follows the one before (checked again against SQLite's).
+    private func checkFollows(_ previous: UserRowBatch.Row?, _ key: Int64) throws {
+        if appending, let previous, key != previous.key + 1 {
             throw DatabaseError(
                 resultCode: .SQLITE_CONSTRAINT, message: "new users' keys \(previous.key) and \(key) do not follow each other")
         }
-        var name = name
-        let start = names.count
-        name.withUTF8 { names.append(contentsOf: $0) }
-        rows.append(
-            Row(
-                key: key, verifiedAt: verifiedAt, firstMillis: firstMillis, firstSegment: firstSegment,
-                firstLine: firstLine, nameStart: start, nameCount: names.count - start))
-        if rows.count == Self.batchRows { try write(rows[...]) }
     }
 
     /// Writes the rows still pending.
     mutating func flush() throws {
-        var rest = rows[...]
+        var rest = pending.rows[...]
         var size = Self.batchRows / 2
         while !rest.isEmpty {
             while size > rest.count { size /= 2 }
-            try write(rest.prefix(size))
+            try write(rest.prefix(size), names: pending.names)
             rest = rest.dropFirst(size)
         }
-        rows.removeAll(keepingCapacity: true)
-        names.removeAll(keepingCapacity: true)
+        pending.removeAll()
     }
 
-    private mutating func write(_ chunk: ArraySlice<Row>) throws {
-        let statement = try db.cachedStatement(sql: statements[chunk.count.trailingZeroBitCount])
+    private mutating func writePending() throws {
+        try write(pending.rows[...], names: pending.names)
+        pending.removeAll()
+    }
+
+    /// Runs one statement over `chunk` (a power of two of rows), whose names are in `names`.
+    private mutating func write(_ chunk: ArraySlice<UserRowBatch.Row>, names: [UInt8]) throws {
+        let size = chunk.count.trailingZeroBitCount
+        let statement = try prepared[size] ?? db.cachedStatement(sql: statements[size])
+        prepared[size] = statement
         let handle = statement.sqliteStatement
         // Only the values present are bound: every parameter is NULL here (a statement is new,
         // or was cleared after its last run below; these statements are only run here). Most
@@ -133,10 +152,6 @@ struct UserRowInserter {
                     sql: statement.sql)
             }
         }
-        if chunk.count == rows.count {
-            rows.removeAll(keepingCapacity: true)
-            names.removeAll(keepingCapacity: true)
-        }
     }
 
     /// The statements' text by log2 of their rows (chunks are powers of two), built once.
@@ -156,5 +171,61 @@ struct UserRowInserter {
                                first_unverified_publish_line)
             VALUES \(values)
             """
+    }
+}
+
+/// `users` rows ready to be bound: their values, and their names' bytes back to back (bound
+/// without copying). Built by `UserRowInserter.add`, or apart (`GroupUserMerge`, on the thread
+/// that merges the rows, while the committing thread writes the ones before).
+struct UserRowBatch {
+    struct Row {
+        var key: Int64
+        var verifiedAt: Int64?
+        var firstMillis: Int64?
+        var firstSegment: Int64?
+        var firstLine: Int64?
+        /// The name's bytes in `names`.
+        var nameStart: Int
+        var nameCount: Int
+    }
+
+    private(set) var rows: [Row] = []
+    private(set) var names: [UInt8] = []
+    /// Whether each row's key follows the one before (what appending needs).
+    private(set) var keysFollow = true
+
+    mutating func reserve(_ count: Int) {
+        rows.reserveCapacity(count)
+        names.reserveCapacity(count * 16)
+    }
+
+    mutating func add(
+        key: Int64, name: String, verifiedAt: Int64?, firstMillis: Int64?, firstSegment: Int64?, firstLine: Int64?
+    ) {
+        if let last = rows.last, key != last.key + 1 { keysFollow = false }
+        var name = name
+        let start = names.count
+        name.withUTF8 { names.append(contentsOf: $0) }
+        rows.append(
+            Row(
+                key: key, verifiedAt: verifiedAt, firstMillis: firstMillis, firstSegment: firstSegment,
+                firstLine: firstLine, nameStart: start, nameCount: names.count - start))
+    }
+
+    /// Appends `more`, whose names are in `moreNames`.
+    mutating func append(_ more: ArraySlice<Row>, names moreNames: [UInt8]) {
+        for var row in more {
+            if let last = rows.last, row.key != last.key + 1 { keysFollow = false }
+            let start = names.count
+            names.append(contentsOf: moreNames[row.nameStart..<row.nameStart + row.nameCount])
+            row.nameStart = start
+            rows.append(row)
+        }
+    }
+
+    mutating func removeAll() {
+        rows.removeAll(keepingCapacity: true)
+        names.removeAll(keepingCapacity: true)
+        keysFollow = true
     }
 }

@@ -20,6 +20,9 @@ final class WorkerPool: @unchecked Sendable {
     static let syncs = WorkerPool(threads: 1)
     /// Committing a group's rows during `run`, beside the reads: one group at a time.
     static let commits = WorkerPool(threads: 1)
+    /// Merging a big commit group's users while the committing thread writes them
+    /// (`GroupUserMerge`): one group at a time, and never behind a queue of reads.
+    static let merges = WorkerPool(threads: 1)
 
     private let condition = NSCondition()
     // Guarded by `condition`.
