@@ -10,14 +10,15 @@ import Foundation
 /// 500,000 users, the last group's merge (~80 ms) and then its writes (~150 ms) ran one after
 /// the other on one core, after the run's last file was read, while the other core was idle.
 /// Within a range, parts are merged in the group's order, each part's users in its own order, so
-/// every user sees the group's parts in order, as before; new users' keys follow their ids (those
-/// a part adds are interned in its order, after the earlier parts' new ones).
+/// every user sees the group's parts in order, as before. New users get their keys in the order
+/// they are merged; users new to the state were interned in the order the group's parts list
+/// them, so their keys still follow their ids.
 ///
 /// Touches no database: what needs one (covering a user's spans, inserting a span) is listed
-/// per range for the writer (`SpanChange`). Runs on the committing thread (`run()`), or on
-/// another (`start(on:)`) while the committing thread waits for each range in turn
-/// (`waitFor(range:)`); either way the caller keeps `rows` and `mayHaveSpans` alive and
-/// untouched by anything else until `waitUntilDone()` returns.
+/// per range for the writer (`SpanChange`). Runs on the committing thread, each range just
+/// before the writer writes it (`mergeHere(range:)`), or on another (`start(on:)`) while the
+/// writer waits for each range in turn (`waitFor(range:)`); either way the caller keeps `rows`
+/// and `mayHaveSpans` alive and untouched by anything else until `waitUntilDone()` returns.
 final class GroupUserMerge: @unchecked Sendable {
     /// One part of the group to merge: its users, their ids, and the segment its spans name.
     struct Part {
