@@ -11,8 +11,10 @@ import Foundation
 /// the other on one core, after the run's last file was read, while the other core was idle.
 /// Within a range, parts are merged in the group's order, each part's users in its own order, so
 /// every user sees the group's parts in order, as before. New users get their keys in the order
-/// they are merged; users new to the state were interned in the order the group's parts list
-/// them, so their keys still follow their ids.
+/// they are merged, which for users the group interns is the order its parts list them, as
+/// before: their keys follow their ids. (Not for users interned without a row, by a group that
+/// failed or a part that shrank: their keys then depend on the ranges, and the closing audit's
+/// check of names against keys falls back to reading them; `KnownUserNames`.)
 ///
 /// Touches no database: what needs one (covering a user's spans, inserting a span) is listed
 /// per range for the writer (`SpanChange`). Runs on the committing thread, each range just
@@ -151,14 +153,33 @@ final class GroupUserMerge: @unchecked Sendable {
         return mostAhead
     }
 
-    /// Takes back `range`'s rows once the writer has written them (their buffers kept for the
-    /// next ranges), letting the merge go on.
-    func release(range: Int) {
+    /// What the writer takes of a merged range to write.
+    struct ToWrite {
+        var spans: [SpanChange] = []
         var created = UserRowBatch()
         var known = UserRowBatch()
-        swap(&created, &(results + range).pointee.created)
-        swap(&known, &(results + range).pointee.known)
-        (results + range).pointee.spans = []
+        var withoutRow: Int32?
+    }
+
+    /// Moves `range`'s span changes and rows out for the writer, once it is merged
+    /// (`waitFor(range:)`); its undo stays (`takeUndos()`).
+    func take(range: Int) -> ToWrite {
+        var taken = ToWrite(withoutRow: results[range].withoutRow)
+        swap(&taken.spans, &(results + range).pointee.spans)
+        swap(&taken.created, &(results + range).pointee.created)
+        swap(&taken.known, &(results + range).pointee.known)
+        return taken
+    }
+
+    /// Takes back what the writer took of `range` (`take(range:)`) once it is written, letting
+    /// the merge go on: the row buffers are kept for the next ranges, moved out of `written` so
+    /// that they are emptied in place (shared, emptying them would allocate new ones).
+    func release(range: Int, _ written: inout ToWrite) {
+        var created = UserRowBatch()
+        var known = UserRowBatch()
+        swap(&created, &written.created)
+        swap(&known, &written.known)
+        written.spans = []
         created.removeAll()
         known.removeAll()
         condition.lock()
@@ -169,7 +190,7 @@ final class GroupUserMerge: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Waits until `range` is merged; its result is then final (`result(of:)`).
+    /// Waits until `range` is merged; what it changed is then final (`take(range:)`).
     func waitFor(range: Int) {
         condition.lock()
         while merged <= range { condition.wait() }
@@ -185,11 +206,6 @@ final class GroupUserMerge: @unchecked Sendable {
         condition.broadcast()
         while merged < rangeCount { condition.wait() }
         condition.unlock()
-    }
-
-    /// What merging `range` changed; only once it is merged (`waitFor(range:)`).
-    func result(of range: Int) -> RangeResult {
-        results[range]
     }
 
     /// Every range's undo, in order: moved out (call once, after `waitUntilDone()`).

@@ -510,8 +510,8 @@ final class StateWriter: @unchecked Sendable {
                 for range in 0..<merge.rangeCount {
                     merge.mergeHere(range: range)
                     merge.waitFor(range: range)
-                    let result = merge.result(of: range)
-                    for change in result.spans {
+                    var written = merge.take(range: range)
+                    for change in written.spans {
                         switch change {
                         case .cover(let part, let activity, let verifiedAt):
                             coverSpans.bind(verifiedAt, at: 2)
@@ -527,12 +527,12 @@ final class StateWriter: @unchecked Sendable {
                         }
                     }
                     // Every id a group changed has its row in memory (written back as it is merged).
-                    if let id = result.withoutRow {
+                    if let id = written.withoutRow {
                         throw StoreError.database(path: database.path, reason: "user \(names[Int(id)]) was changed but has no row")
                     }
-                    try insertUsers.add(result.created)
-                    try updateUsers.add(result.known)
-                    merge.release(range: range)
+                    try insertUsers.add(written.created)
+                    try updateUsers.add(written.known)
+                    merge.release(range: range, &written)
                 }
                 try insertUsers.flush()
                 try updateUsers.flush()
