@@ -38,30 +38,21 @@ import Testing
     /// with users new in each, verifications moving earlier (covering spans), publishes before
     /// verifying (pending spans), and users only seen.
     func logs(_ fixture: ReadOnceTests.Fixture) throws -> (first: String, group: [String]) {
-        let a = try t.log(
-            fixture, "a.log.gz",
-            (0..<40).flatMap { i -> [String] in
-                var lines = [t.line("u\(i)", day: 12, "view")]
-                if i % 3 == 0 { lines.append(t.line("u\(i)", day: 8, "post")) }
-                if i % 2 == 0 { lines.append(t.line("u\(i)", day: 9, "verify_phone")) }
-                return lines
-            })
-        let b = try t.log(
-            fixture, "b.log.gz",
-            (0..<60).reversed().flatMap { i -> [String] in
-                var lines = [t.line("u\(i)", day: 13, "view")]
-                if i % 4 == 0 { lines.append(t.line("u\(i)", day: 5, "verify_id")) }
-                if i >= 40 && i % 2 == 1 { lines.append(t.line("u\(i)", day: 6, "post")) }
-                return lines
-            })
-        let c = try t.log(
-            fixture, "c.log.gz",
-            (10..<70).flatMap { i -> [String] in
-                var lines = [t.line("u\(i)", day: 14, "view")]
-                if i % 5 == 0 { lines.append(t.line("u\(i)", day: 3, "verify_id")) }
-                if i % 7 == 0 { lines.append(t.line("u\(i)", day: 2, "post")) }
-                return lines
-            })
+        /// A log of `users`, in that order: each viewed on `viewDay`, then the events `more` gives it.
+        func log(_ name: String, _ users: [Int], viewDay: Int, _ more: (Int) -> [(day: Int, event: String)]) throws -> String {
+            try t.log(
+                fixture, name,
+                users.flatMap { i in [t.line("u\(i)", day: viewDay, "view")] + more(i).map { t.line("u\(i)", day: $0.day, $0.event) } })
+        }
+        let a = try log("a.log.gz", Array(0..<40), viewDay: 12) { i in
+            (i % 3 == 0 ? [(8, "post")] : []) + (i % 2 == 0 ? [(9, "verify_phone")] : [])
+        }
+        let b = try log("b.log.gz", (0..<60).reversed(), viewDay: 13) { i in
+            (i % 4 == 0 ? [(5, "verify_id")] : []) + (i >= 40 && i % 2 == 1 ? [(6, "post")] : [])
+        }
+        let c = try log("c.log.gz", Array(10..<70), viewDay: 14) { i in
+            (i % 5 == 0 ? [(3, "verify_id")] : []) + (i % 7 == 0 ? [(2, "post")] : [])
+        }
         return (a, [b, c])
     }
 
