@@ -239,10 +239,10 @@ final class StateWriter: @unchecked Sendable {
     @discardableResult
     func commit(parts: [IngestedPart], beforeCommit: () throws -> Void = {}, registryAhead ahead: Bool = false) throws -> [Int64] {
         changes += 1
-        // The in-memory user rows and the next key change part by part inside the transaction;
-        // if it fails, they go back to what the database still holds. (`mayHaveSpans` is left
-        // set: a spare "may" only costs a delete that finds nothing.)
-        // By range of user ids (`GroupUserMerge`): ids in distinct ranges are distinct.
+        // The in-memory user rows and the next key change range by range inside the transaction
+        // (`GroupUserMerge`); if it fails, they go back to what the database still holds, from
+        // each range's undo (ranges hold distinct ids). (`mayHaveSpans` is left set: a spare
+        // "may" only costs a delete that finds nothing.)
         var undos: [Undo] = []
         let keyBefore = nextStoredID
         do {
@@ -276,7 +276,8 @@ final class StateWriter: @unchecked Sendable {
     }
 
     /// What a group's commit changed in the rows in memory (of one range of user ids:
-    /// `GroupUserMerge`): the rows it writes (`writeUsers`), and what to put back if it fails.
+    /// `GroupUserMerge`): the rows it writes (`mergeAndWriteUsers`), and what to put back if it
+    /// fails.
     /// New rows are only their ids, in the order of their keys: a first file's hundreds of
     /// thousands of new users, each kept with its (empty) old row, were ~70 MB of a fresh run's
     /// peak with 1,000,000 users.
@@ -446,8 +447,9 @@ final class StateWriter: @unchecked Sendable {
         }
     }
 
-    /// Ids per range of the group's merge (`GroupUserMerge`): 32,768 rows of 40 bytes, about
-    /// the second-level cache of the core that writes them after the one that merged them.
+    /// Ids per range of the group's merge (`GroupUserMerge`): a range's rows (32,768 of 40 bytes)
+    /// stay in the merging core's cache while the rows to write are built from them, and the
+    /// first range, which the writer waits for, is a small part of a big group's merge.
     var mergeRangeWidth = 1 << 15
     /// Users (of the run's last group's parts) from which the merge runs on another thread,
     /// ahead of the writes; below, on the committing thread first (a hand-off costs more than
