@@ -37,9 +37,8 @@ final class GroupUserMerge: @unchecked Sendable {
         case insert(part: Int, activity: Int, pending: PendingPublishes)
     }
 
-    /// What merging one range changed.
-    struct RangeResult {
-        var undo = StateWriter.Undo()
+    /// What the writer takes of a merged range to write (`take(range:)`).
+    struct ToWrite {
         var spans: [SpanChange] = []
         /// The rows to insert (new users, in key order) and to rewrite (known users, in key order).
         var created = UserRowBatch()
@@ -49,12 +48,18 @@ final class GroupUserMerge: @unchecked Sendable {
         var withoutRow: Int32?
     }
 
-    let parts: [Part]
+    /// What merging one range changed: what to put back if the group fails, and what to write.
+    struct RangeResult {
+        var undo = StateWriter.Undo()
+        var toWrite = ToWrite()
+    }
+
+    private let parts: [Part]
     private let names: [String]
     /// The key of the first row created by the group: rows with lower keys are known users'.
     private let firstNewKey: Int64
     /// Ids per range.
-    let width: Int
+    private let width: Int
     let rangeCount: Int
     private let rows: UnsafeMutableBufferPointer<StateWriter.UserRow?>
     private let mayHaveSpans: UnsafeMutableBufferPointer<Bool>
@@ -131,13 +136,13 @@ final class GroupUserMerge: @unchecked Sendable {
         if range == 0 { placeByRange() }
         var result = RangeResult()
         condition.lock()
-        result.created = spare.popLast() ?? UserRowBatch()
-        result.known = spare.popLast() ?? UserRowBatch()
+        result.toWrite.created = spare.popLast() ?? UserRowBatch()
+        result.toWrite.known = spare.popLast() ?? UserRowBatch()
         condition.unlock()
         var next = nextStoredID
         for part in parts.indices { merge(part: part, range: range, nextStoredID: &next, into: &result) }
         nextStoredID = next
-        buildRows(&result)
+        buildRows(from: result.undo, into: &result.toWrite)
         (results + range).pointee = result
         condition.lock()
         merged = range + 1
@@ -153,21 +158,11 @@ final class GroupUserMerge: @unchecked Sendable {
         return mostAhead
     }
 
-    /// What the writer takes of a merged range to write.
-    struct ToWrite {
-        var spans: [SpanChange] = []
-        var created = UserRowBatch()
-        var known = UserRowBatch()
-        var withoutRow: Int32?
-    }
-
     /// Moves `range`'s span changes and rows out for the writer, once it is merged
     /// (`waitFor(range:)`); its undo stays (`takeUndos()`).
     func take(range: Int) -> ToWrite {
-        var taken = ToWrite(withoutRow: results[range].withoutRow)
-        swap(&taken.spans, &(results + range).pointee.spans)
-        swap(&taken.created, &(results + range).pointee.created)
-        swap(&taken.known, &(results + range).pointee.known)
+        var taken = ToWrite()
+        swap(&taken, &(results + range).pointee.toWrite)
         return taken
     }
 
@@ -286,7 +281,7 @@ final class GroupUserMerge: @unchecked Sendable {
                         // through a call the compiler cannot move: its element was loaded ahead of
                         // that test, for every user (a cache miss each, a sixth of this loop's time).
                         if verificationMovedEarlier, Self.flag(mayHaveSpans, id), let v = row.verifiedAt {
-                            result.spans.append(.cover(part: index, activity: i, verifiedAt: v))
+                            result.toWrite.spans.append(.cover(part: index, activity: i, verifiedAt: v))
                         }
                         guard !activity.pending.isEmpty else { continue }
                         var pending = activity.pending
@@ -294,7 +289,7 @@ final class GroupUserMerge: @unchecked Sendable {
                         if !pending.isEmpty {
                             // A part's users are distinct: a later part of the group sees the flag.
                             self.mayHaveSpans[Int(id)] = true
-                            result.spans.append(.insert(part: index, activity: i, pending: pending))
+                            result.toWrite.spans.append(.insert(part: index, activity: i, pending: pending))
                         }
                     }
                 }
@@ -302,14 +297,16 @@ final class GroupUserMerge: @unchecked Sendable {
         }
     }
 
-    /// The range's rows to write, as it left them: new users' in key order (they were created
-    /// in key order), then known users' in key order (each once, however many parts changed it).
-    private func buildRows(_ result: inout RangeResult) {
+    /// The rows a range's merge changed (`undo`) to write, as it left them, into `toWrite`'s
+    /// (empty) batches: new users' in key order (they were created in key order), then known
+    /// users' in key order (each once, however many parts changed it).
+    private func buildRows(from undo: StateWriter.Undo, into toWrite: inout ToWrite) {
         let rows = UnsafeBufferPointer(self.rows)
-        var created = result.created
-        var known = result.known
-        result.created = UserRowBatch()
-        result.known = UserRowBatch()
+        // Moved out while the nested `add` changes them (and records a missing row).
+        var created = UserRowBatch()
+        var known = UserRowBatch()
+        swap(&created, &toWrite.created)
+        swap(&known, &toWrite.known)
         var withoutRow: Int32?
         func add(_ id: Int32, to batch: inout UserRowBatch) -> Bool {
             guard let row = rows[Int(id)] else {
@@ -322,20 +319,20 @@ final class GroupUserMerge: @unchecked Sendable {
             return true
         }
         defer {
-            result.created = created
-            result.known = known
-            result.withoutRow = withoutRow
+            toWrite.created = created
+            toWrite.known = known
+            toWrite.withoutRow = withoutRow
         }
-        created.reserve(result.undo.created.count)
-        for id in result.undo.created { guard add(id, to: &created) else { return } }
+        created.reserve(undo.created.count)
+        for id in undo.created { guard add(id, to: &created) else { return } }
         // Known before the group (a user new in one part and changed by a later one is created
         // above). A row's key never changes: taken from the undo's old rows, in order, rather
         // than from the rows at random.
         var ids: [Int32] = []
         var keys: [Int64] = []
-        ids.reserveCapacity(result.undo.replaced.count)
-        keys.reserveCapacity(result.undo.replaced.count)
-        for (id, old) in result.undo.replaced where old.storedID < firstNewKey {
+        ids.reserveCapacity(undo.replaced.count)
+        keys.reserveCapacity(undo.replaced.count)
+        for (id, old) in undo.replaced where old.storedID < firstNewKey {
             ids.append(id)
             keys.append(old.storedID)
         }
