@@ -77,8 +77,11 @@ import Testing
         let (first, group) = try logs(fixture)
         let writer = try writer(fixture, mode)
         try writer.commit(Ingestion.read(try fixture.plan([first])[0], policy: fixture.policy, vault: fixture.vault))
+        // Beside only for the run's last group (`registryAhead`), and with users enough.
+        #expect(!writer.mergedBeside)
         let parts = try fixture.plan(group).map { try Ingestion.read($0, policy: fixture.policy, vault: fixture.vault) }
         try writer.commit(parts: parts, registryAhead: true)
+        #expect(writer.mergedBeside == (mode.besideFrom <= parts.reduce(0) { $0 + $1.audit.users.count }))
         let d = try t.log(fixture, "d.log.gz", [t.line("u3", day: 1, "verify_id"), t.line("late", day: 1, "post")])
         try self.writer(fixture, mode).commit(Ingestion.read(try fixture.plan([d])[0], policy: fixture.policy, vault: fixture.vault))
     }

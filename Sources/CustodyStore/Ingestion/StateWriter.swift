@@ -455,6 +455,8 @@ final class StateWriter: @unchecked Sendable {
     /// ahead of the writes; below, on the committing thread first (a hand-off costs more than
     /// it saves).
     var mergeBesideFromUsers = 100_000
+    /// Whether the last commit's merge ran on another thread (for tests).
+    private(set) var mergedBeside = false
 
     /// Merges the group's users (`merges`) into the rows in memory and writes what changed: the
     /// `users` rows, each once and as the group's last part left it, and the pending spans.
@@ -503,7 +505,8 @@ final class StateWriter: @unchecked Sendable {
                 let merge = GroupUserMerge(
                     parts: merges, names: names, userCount: names.count, width: width, rows: rowsBuffer, mayHaveSpans: flags,
                     nextStoredID: nextStoredID)
-                if beside && merges.reduce(0, { $0 + $1.ids.count }) >= besideFromUsers { merge.start(on: WorkerPool.merges) }
+                mergedBeside = beside && merges.reduce(0, { $0 + $1.ids.count }) >= besideFromUsers
+                if mergedBeside { merge.start(on: WorkerPool.merges) }
                 // The merge never outlives the buffers; its undo is the caller's, thrown or not.
                 defer {
                     merge.waitUntilDone()
