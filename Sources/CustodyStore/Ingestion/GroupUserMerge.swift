@@ -244,6 +244,15 @@ final class GroupUserMerge: @unchecked Sendable {
                     let listed = order[starts[index][range]..<starts[index][range + 1]]
                     for k in listed.indices {
                         let i = Int(listed[k])
+                        // A range's users are a sparse pick of the part's (one in `rangeCount`),
+                        // so each activity and id is in a cache line of its own: fetched 16 users
+                        // ahead (loading the activity was ~60 % of this loop's samples, 500,000
+                        // users), then the row 8 ahead, from the id fetched by then.
+                        if k + 16 < listed.endIndex {
+                            let ahead = Int(listed[k + 16])
+                            Self.prefetch(activities.baseAddress! + ahead)
+                            custody_prefetch(ids.baseAddress! + ahead)
+                        }
                         let id = ids[i]
                         // Users come in the file's order, not their ids': fetch rows a few users ahead.
                         if k + 8 < listed.endIndex { Self.prefetch(row: rows.baseAddress! + Int(ids[Int(listed[k + 8])])) }
@@ -358,6 +367,13 @@ final class GroupUserMerge: @unchecked Sendable {
     static func prefetch(row: UnsafeRawPointer) {
         custody_prefetch(row)
         custody_prefetch(row + (MemoryLayout<StateWriter.UserRow?>.size - 1))
+    }
+
+    /// Starts loading the activity at `activity`: its first and its last byte (32 bytes from a
+    /// 16-byte boundary, so one in two spans two cache lines).
+    static func prefetch(_ activity: UnsafePointer<UserFileActivity>) {
+        custody_prefetch(activity)
+        custody_prefetch(UnsafeRawPointer(activity) + (MemoryLayout<UserFileActivity>.size - 1))
     }
 
     /// `flags[id]`, not inlined: so that it is loaded only where it is called (see `merge`).
