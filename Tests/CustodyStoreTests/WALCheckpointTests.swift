@@ -53,4 +53,44 @@ import Testing
         let users = try database.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM users") }
         #expect(users == 5_000)
     }
+
+    /// The checkpoint runs on a connection of its own while the writer's connection is in a
+    /// transaction (the run writes its findings meanwhile): it copies the log without waiting for
+    /// that transaction, which then commits.
+    @Test func theCheckpointGoesOnBesideAWriteUnderWay() throws {
+        let (database, dir) = try stateWithAFullLog(rows: 5_000)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let before = try fileSize(database.path)
+        let inside = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let done = DispatchGroup()
+        nonisolated(unsafe) var written: Error?
+        DispatchQueue.global().async(group: done) {
+            do {
+                try database.pool.write { db in
+                    try db.execute(sql: "INSERT INTO runs (started_at, outcome) VALUES ('2026-12-01T00:00:00Z', 'running')")
+                    inside.signal()
+                    release.wait()
+                }
+            } catch {
+                written = error
+                inside.signal()
+            }
+        }
+        inside.wait()
+        try WALCheckpoint.checkpointPassively(path: database.path)
+        let copied = try fileSize(database.path)
+        release.signal()
+        done.wait()
+        #expect(written == nil)
+        #expect(copied >= before + 50 * 4096)
+        let runs = try database.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM runs") }
+        #expect(runs == 1)
+    }
+
+    /// A database that cannot be opened for writing fails the checkpoint with SQLite's reason.
+    @Test func aCheckpointOfAMissingDatabaseFails() {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("custody-no-state-\(UUID().uuidString)/state.db").path
+        #expect(throws: DatabaseError.self) { try WALCheckpoint.checkpointPassively(path: path) }
+    }
 }
