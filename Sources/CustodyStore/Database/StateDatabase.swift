@@ -49,6 +49,31 @@ public final class StateDatabase: Sendable {
         }
     }
 
+    /// Runs `updates` in a write transaction whose commit is on disk when this returns, with every
+    /// commit before it: for what something outside the state vouches for next (the ledger's
+    /// signed checkpoint, copied to the witness directory).
+    ///
+    /// The pool commits in WAL mode with `synchronous = NORMAL` (GRDB's setting): a commit
+    /// survives the process being killed, but a power cut can lose the last ones. A witness
+    /// written meanwhile would then name entries the state no longer holds, and `custody verify`
+    /// would call the state altered. With `FULL` for this transaction, its commit flushes the
+    /// log, and so everything committed before it.
+    public func durableWrite<T>(_ updates: (Database) throws -> T) throws -> T {
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Back to the pool's setting whatever happens: left at FULL, later commits would only
+            // be slower.
+            defer { try? db.execute(sql: "PRAGMA synchronous = NORMAL") }
+            var result: T?
+            try db.inTransaction {
+                result = try updates(db)
+                return .commit
+            }
+            // Set before the commit: the transaction returned `.commit` only after `updates`.
+            return result!
+        }
+    }
+
     /// ISO 8601 UTC with seconds, for the `*_at` text columns.
     public static func timestamp(_ date: Date = Date()) -> String {
         let seconds = Int64(date.timeIntervalSince1970.rounded(.down))

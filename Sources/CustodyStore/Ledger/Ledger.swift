@@ -74,7 +74,8 @@ public struct Ledger: Sendable {
                 "the ledger does not contain the witness checkpoint \(failure.source) (\(failure.reason)): not signing it; run custody verify"
             )
         }
-        let (checkpoint, isNew) = try database.pool.write { db -> (LedgerCheckpoint, Bool) in
+        // Flushed with the entries it signs before the witness gets a copy (`durableWrite`).
+        let (checkpoint, isNew) = try database.durableWrite { db -> (LedgerCheckpoint, Bool) in
             guard let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM ledger_entries ORDER BY seq DESC LIMIT 1") else {
                 return (try LedgerCheckpoint.sign(entries: 0, headHash: Self.genesis, signedAt: StateDatabase.timestamp(), key: key), false)
             }
