@@ -54,6 +54,35 @@ import Testing
         #expect(!verify.stdout.contains("vault.object_missing"))
     }
 
+    /// Every purge of an `--apply` is recorded in one transaction (flushed to disk) before any
+    /// object is deleted: when recording the second one fails, neither is recorded, and both
+    /// objects stay. (Recorded one transaction each, the first stayed recorded as purged.)
+    @Test func purgesAreRecordedTogetherBeforeAnyDeletion() throws {
+        let fixture = try StateFixture()
+        let events = StateFixture.events(days: 20, firstDay: CivilDay(year: 2025, month: 3, day: 1)!)
+        try fixture.append(StateFixture.lines(Array(events.prefix(300))), to: "old-a.jsonl")
+        try fixture.append(StateFixture.lines(Array(events.dropFirst(300))), to: "old-b.jsonl")
+        _ = try fixture.custody("run", asOf: "2026-06-01")
+        let queue = try DatabaseQueue(path: fixture.state + "/state.db")
+        let old = try queue.read { db in
+            try String.fetchAll(db, sql: "SELECT sha256 FROM vault_objects WHERE last_day < '2026-01-01' ORDER BY last_day")
+        }
+        #expect(old.count == 2)
+        try queue.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER refuse_second_purge BEFORE INSERT ON purges WHEN (SELECT count(*) FROM purges) >= 1
+                    BEGIN SELECT RAISE(ABORT, 'refused by the test'); END
+                    """)
+        }
+        let applied = try fixture.custody("purge", ["--apply"], asOf: "2026-06-01")
+        #expect(applied.status != 0)
+        #expect(try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM purges") } == 0)
+        #expect(try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM vault_objects WHERE purged_at IS NOT NULL") } == 0)
+        #expect(fixture.vaultHolds(old[0]))
+        #expect(fixture.vaultHolds(old[1]))
+    }
+
     /// `purge --apply` rewrites packs a run writes to: while a run holds the lock it exits 75 and
     /// deletes nothing; a dry run needs no lock.
     @Test func purgeApplyWaitsForNoRun() throws {

@@ -90,6 +90,7 @@ public struct Purge: Sendable {
                     "purge --apply refuses to delete while the ledger fails verification (entry \(failure.seq): \(failure.reason)); run custody verify"
                 )
             }
+            var toDelete: [Candidate] = []
             for index in candidates.indices where candidates[index].holds.isEmpty {
                 let candidate = candidates[index]
                 if let why = reasonToKeep(
@@ -99,29 +100,37 @@ public struct Purge: Sendable {
                     candidates[index].keptBecause = why
                     continue
                 }
-                // Record first, then delete (below): a crash in between leaves a recorded purge of an
-                // object that still exists, which the next purge finishes.
-                try database.pool.write { db in
-                    try db.execute(
-                        sql: "UPDATE vault_objects SET purged_at = ? WHERE sha256 = ?",
-                        arguments: [StateDatabase.timestamp(), candidate.sha256])
-                    try db.execute(
-                        sql: """
-                            INSERT INTO purges (vault_object, purged_at, records, last_record_at_ms, reason)
-                            SELECT sha256, ?, records, last_record_at_ms, ? FROM vault_objects WHERE sha256 = ?
-                            """,
-                        arguments: [
-                            StateDatabase.timestamp(), "newest record \(candidate.lastDay) is past maximum_days \(maximum)",
-                            candidate.sha256,
-                        ])
-                    try ledger.append(
-                        "purge.deleted",
-                        .object([
-                            ("vault_object", .string(candidate.sha256)), ("last_day", .string(candidate.lastDay)),
-                            ("records", .int(candidate.records)), ("maximum_days", .int(maximum)),
-                        ]), db: db)
+                toDelete.append(candidate)
+            }
+            // Record first, then delete (below): every purge in one transaction, flushed to disk
+            // before any object goes (`durableWrite`; the state's other commits are not flushed
+            // one by one). A crash or a power cut in between leaves recorded purges of objects
+            // that still exist, which the next purge finishes; never an object gone that the
+            // state and the ledger still count as kept.
+            if !toDelete.isEmpty {
+                try database.durableWrite { db in
+                    for candidate in toDelete {
+                        try db.execute(
+                            sql: "UPDATE vault_objects SET purged_at = ? WHERE sha256 = ?",
+                            arguments: [StateDatabase.timestamp(), candidate.sha256])
+                        try db.execute(
+                            sql: """
+                                INSERT INTO purges (vault_object, purged_at, records, last_record_at_ms, reason)
+                                SELECT sha256, ?, records, last_record_at_ms, ? FROM vault_objects WHERE sha256 = ?
+                                """,
+                            arguments: [
+                                StateDatabase.timestamp(), "newest record \(candidate.lastDay) is past maximum_days \(maximum)",
+                                candidate.sha256,
+                            ])
+                        try ledger.append(
+                            "purge.deleted",
+                            .object([
+                                ("vault_object", .string(candidate.sha256)), ("last_day", .string(candidate.lastDay)),
+                                ("records", .int(candidate.records)), ("maximum_days", .int(maximum)),
+                            ]), db: db)
+                    }
                 }
-                deleted.append(candidate.sha256)
+                deleted = toDelete.map(\.sha256)
             }
             // Deleted together, once all are recorded: each pack holding some is rewritten once
             // (one by one, a day of 10,000 small objects rewrote each pack up to 256 times, and
