@@ -51,7 +51,8 @@ public final class StateDatabase: Sendable {
 
     /// Runs `updates` in a write transaction whose commit is on disk when this returns, with every
     /// commit before it: for what something outside the state vouches for next (the ledger's
-    /// signed checkpoint, copied to the witness directory).
+    /// signed checkpoint, copied to the witness directory). Only a transaction that writes
+    /// something is flushed: one that changes nothing adds nothing to the log.
     ///
     /// The pool commits in WAL mode with `synchronous = NORMAL` (GRDB's setting): a commit
     /// survives the process being killed, but a power cut can lose the last ones. A witness

@@ -41,8 +41,9 @@ final class WALCheckpoint: @unchecked Sendable {
         if let running { return running }
         let database = database
         let checkpoint = Background(on: .commits) {
+            // The default back on the writer whether or not the checkpoint went through.
+            defer { try? database.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 1000") } }
             try Self.checkpointPassively(path: database.path)
-            try database.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 1000") }
         }
         running = checkpoint
         return checkpoint
@@ -62,6 +63,8 @@ final class WALCheckpoint: @unchecked Sendable {
                 resultCode: ResultCode(rawValue: opened), message: connection.map { String(cString: sqlite3_errmsg($0)) },
                 sql: "open for checkpoint")
         }
+        // As long as the pool's connections wait for a lock (`StateDatabase`), not failing at once.
+        sqlite3_busy_timeout(connection, 10_000)
         // A new connection knows the database is in WAL mode only once it has read it: before
         // that, a checkpoint returns at once having copied nothing.
         let read = sqlite3_exec(connection, "PRAGMA schema_version", nil, nil, nil)
