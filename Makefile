@@ -61,7 +61,8 @@ release: deps
 	@# SQLite is compiled in (Sources/CSQLite): no sqlite3_ function may come from a shared library,
 	@# or two copies of SQLite would run in one process.
 	@if nm -D --undefined-only $(RELEASE) | grep -q ' sqlite3_'; then \
-	  echo "make: $(RELEASE) takes SQLite functions from a shared library (Sources/CSQLite/README.md)"; exit 1; fi
+	  echo "make: $(RELEASE) takes SQLite functions from a shared library (Sources/CSQLite/README.md); removed"; \
+	  rm -f $(RELEASE); exit 1; fi
 
 test: deps
 	$(SWIFT) build

@@ -40,10 +40,10 @@ let package = Package(
         .target(name: "CSyncFS"),
 
         // SQLite 3.54.1, compiled in: GRDB's calls resolve to it rather than to the system
-        // library (Debian 12's 3.40.1, built without lookaside memory), which took ~35 % more CPU
-        // per row written (Sources/CSQLite/README.md, docs/performance.md). The options keep
-        // Debian's behaviour where Custody could see it: deleted content overwritten, URI names,
-        // 250,000 parameters a statement.
+        // library (Debian 12's 3.40.1, built without lookaside memory), which took 1.3-1.8 times
+        // the CPU per row written (Sources/CSQLite/README.md, docs/performance.md). The options
+        // keep Debian's behaviour where Custody could see it: deleted content overwritten, URI
+        // names, 250,000 parameters a statement.
         .target(
             name: "CSQLite",
             exclude: ["sqlite3.c", "README.md"],

@@ -1,5 +1,5 @@
 // SQLite compiled into Custody, in place of the system library's (Debian 12: 3.40.1, built with
-// OMIT_LOOKASIDE): the same rows written with ~35 % less CPU (docs/performance.md).
+// OMIT_LOOKASIDE): the same rows written with a third to two fifths less CPU (docs/performance.md).
 //
 // GRDB reaches SQLite through its `GRDBSQLite` system-library module, which links
 // `libsqlite3.so`. Its `sqlite3_*` references are resolved when the executable is linked, and a
