@@ -7,16 +7,10 @@ import Testing
 /// `custody purge`: lists over-retained objects, deletes only with --apply, never a held one.
 @Suite struct PurgeTests {
     @Test func purgeSparesHeldObjectsAndRecordsDeletions() throws {
-        let fixture = try StateFixture()
         // Two files from March 2025, one from later: as of mid-2026 the first two are past
         // the shipped policy's maximum_days (180), the third is not. (--apply takes no day
         // later than today.)
-        try Self.appendTwoOldFiles(to: fixture)
-        try fixture.append("{\"ts\":\"2026-05-20T10:00:00+08:00\",\"event\":\"view\"}\n", to: "recent.jsonl")
-        _ = try fixture.custody("run", asOf: "2026-06-01")
-
-        let queue = try DatabaseQueue(path: fixture.state + "/state.db")
-        let old = try Self.oldObjects(queue)
+        let (fixture, queue, old) = try Self.stateWithTwoOldObjects(andARecentOne: true)
         #expect(old.count == 2)
         try queue.write { db in
             try db.execute(
@@ -54,11 +48,7 @@ import Testing
     /// object is deleted: when recording the second one fails, neither is recorded, and both
     /// objects stay. (Recorded one transaction each, the first stayed recorded as purged.)
     @Test func purgesAreRecordedTogetherBeforeAnyDeletion() throws {
-        let fixture = try StateFixture()
-        try Self.appendTwoOldFiles(to: fixture)
-        _ = try fixture.custody("run", asOf: "2026-06-01")
-        let queue = try DatabaseQueue(path: fixture.state + "/state.db")
-        let old = try Self.oldObjects(queue)
+        let (fixture, queue, old) = try Self.stateWithTwoOldObjects(andARecentOne: false)
         #expect(old.count == 2)
         try queue.write { db in
             try db.execute(
@@ -75,19 +65,21 @@ import Testing
         #expect(fixture.vaultHolds(old[1]))
     }
 
-    /// Two files of events from March 2025 (`old-a.jsonl`, `old-b.jsonl`): past the shipped
-    /// policy's maximum_days (180) as of mid-2026.
-    static func appendTwoOldFiles(to fixture: StateFixture) throws {
+    /// A state run as of 2026-06-01 over two files of events from March 2025 (past the shipped
+    /// policy's maximum_days, 180) and, if asked, one from May 2026; with the vault objects whose
+    /// newest record is before 2026, oldest first.
+    static func stateWithTwoOldObjects(andARecentOne recent: Bool) throws -> (StateFixture, DatabaseQueue, [String]) {
+        let fixture = try StateFixture()
         let events = StateFixture.events(days: 20, firstDay: CivilDay(year: 2025, month: 3, day: 1)!)
         try fixture.append(StateFixture.lines(Array(events.prefix(300))), to: "old-a.jsonl")
         try fixture.append(StateFixture.lines(Array(events.dropFirst(300))), to: "old-b.jsonl")
-    }
-
-    /// The vault objects whose newest record is before 2026, oldest first.
-    static func oldObjects(_ queue: DatabaseQueue) throws -> [String] {
-        try queue.read { db in
+        if recent { try fixture.append("{\"ts\":\"2026-05-20T10:00:00+08:00\",\"event\":\"view\"}\n", to: "recent.jsonl") }
+        _ = try fixture.custody("run", asOf: "2026-06-01")
+        let queue = try DatabaseQueue(path: fixture.state + "/state.db")
+        let old = try queue.read { db in
             try String.fetchAll(db, sql: "SELECT sha256 FROM vault_objects WHERE last_day < '2026-01-01' ORDER BY last_day")
         }
+        return (fixture, queue, old)
     }
 
     /// `purge --apply` rewrites packs a run writes to: while a run holds the lock it exits 75 and
