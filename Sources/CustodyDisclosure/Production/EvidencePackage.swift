@@ -108,12 +108,12 @@ public enum EvidencePackage {
                 ("files", .array(files.map(\.json))),
             ]).rendered() + "\n"
         let manifestPath = directory + "/manifest.json"
-        try write(manifest, to: manifestPath)
         // The package on disk before the state and the ledger name it: the record files are
-        // flushed as they are closed, the manifest just now; their directory entries here. (The
-        // ledger's checkpoint flushes the entry that names the manifest's hash.)
-        try syncDirectory(directory + "/records")
-        try syncDirectory(directory)
+        // flushed as they are closed, the manifest as it is written; their directory entries
+        // here. (The ledger's checkpoint flushes the entry that names the manifest's hash.)
+        try DurableFile.write(Array(manifest.utf8), to: manifestPath)
+        try DurableFile.flush(path: directory + "/records", directory: true)
+        try DurableFile.flush(path: directory, directory: true)
         let manifestSHA = SHA256.hash(data: Data(manifest.utf8)).hex
 
         try book.database.pool.write { db in
@@ -154,30 +154,6 @@ public enum EvidencePackage {
         }
         try fm.createDirectory(atPath: directory + "/records", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         chmod(directory, 0o700)
-    }
-
-    /// Writes `text` to a new file at `path` (mode 0600) and flushes it to disk.
-    static func write(_ text: String, to path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw DisclosureError("\(path): cannot write: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        let bytes = Array(text.utf8)
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw DisclosureError("\(path): cannot write: \(String(cString: strerror(errno)))") }
-            written += n
-        }
-        guard fsync(fd) == 0 else { throw DisclosureError("\(path): cannot flush: \(String(cString: strerror(errno)))") }
-    }
-
-    /// Flushes a directory's entries (new files in it) to disk.
-    static func syncDirectory(_ path: String) throws {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw DisclosureError("\(path): cannot open to flush: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw DisclosureError("\(path): cannot flush: \(String(cString: strerror(errno)))") }
     }
 }
 

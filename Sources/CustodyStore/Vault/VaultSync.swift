@@ -38,24 +38,17 @@ final class VaultSync: Sendable {
         var directories = Set<String>()
         for sha in objects {
             let path = vault.path(of: sha)
-            try Self.flush(path: path, flags: O_RDONLY)
+            try DurableFile.flush(path: path)
             directories.insert((path as NSString).deletingLastPathComponent)
         }
         for pack in packs {
-            try Self.flush(path: pack, flags: O_RDONLY)
+            try DurableFile.flush(path: pack)
             directories.insert((pack as NSString).deletingLastPathComponent)
         }
-        for directory in directories.sorted() { try Self.flush(path: directory, flags: O_RDONLY | O_DIRECTORY) }
+        for directory in directories.sorted() { try DurableFile.flush(path: directory, directory: true) }
         // A shard directory made in this group is itself an entry of the vault directory.
         guard fsync(descriptor) == 0 else {
             throw StoreError.io(path: vault.directory, reason: "fsync: \(String(cString: strerror(errno)))")
         }
-    }
-
-    private static func flush(path: String, flags: Int32) throws {
-        let fd = open(path, flags | O_CLOEXEC)
-        guard fd >= 0 else { throw StoreError.io(path: path, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw StoreError.io(path: path, reason: "fsync: \(String(cString: strerror(errno)))") }
     }
 }
