@@ -58,26 +58,18 @@ final class WALCheckpoint: @unchecked Sendable {
         let opened = sqlite3_open_v2(path, &connection, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nil)
         // Closed whatever happened (a failed open still returns a handle to release).
         defer { sqlite3_close_v2(connection) }
-        guard opened == SQLITE_OK, let connection else {
-            throw DatabaseError(
-                resultCode: ResultCode(rawValue: opened), message: connection.map { String(cString: sqlite3_errmsg($0)) },
-                sql: "open for checkpoint")
+        func failure(_ code: Int32, _ step: String) -> DatabaseError {
+            DatabaseError(
+                resultCode: ResultCode(rawValue: code), message: connection.map { String(cString: sqlite3_errmsg($0)) }, sql: step)
         }
+        guard opened == SQLITE_OK, let connection else { throw failure(opened, "open for checkpoint") }
         // As long as the pool's connections wait for a lock (`StateDatabase`), not failing at once.
         sqlite3_busy_timeout(connection, 10_000)
         // A new connection knows the database is in WAL mode only once it has read it: before
         // that, a checkpoint returns at once having copied nothing.
         let read = sqlite3_exec(connection, "PRAGMA schema_version", nil, nil, nil)
-        guard read == SQLITE_OK else {
-            throw DatabaseError(
-                resultCode: ResultCode(rawValue: read), message: String(cString: sqlite3_errmsg(connection)),
-                sql: "PRAGMA schema_version")
-        }
+        guard read == SQLITE_OK else { throw failure(read, "PRAGMA schema_version") }
         let code = sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
-        guard code == SQLITE_OK || code == SQLITE_BUSY else {
-            throw DatabaseError(
-                resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(connection)),
-                sql: "PRAGMA wal_checkpoint(PASSIVE)")
-        }
+        guard code == SQLITE_OK || code == SQLITE_BUSY else { throw failure(code, "PRAGMA wal_checkpoint(PASSIVE)") }
     }
 }
