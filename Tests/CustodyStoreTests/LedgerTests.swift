@@ -37,6 +37,34 @@ import Testing
         }
     }
 
+    /// The signed checkpoint is committed at `synchronous = FULL` (`durableWrite`), so the log is
+    /// flushed with the entries it signs before the witness gets its copy; the pool's NORMAL
+    /// comes back after. Statements traced on the writer's connection.
+    @Test func theCheckpointIsCommittedFlushed() throws {
+        let (database, ledger, dir) = try makeLedger()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        final class Statements: @unchecked Sendable {
+            let lock = NSLock()
+            var sql: [String] = []
+            func add(_ text: String) { lock.withLock { sql.append(text) } }
+        }
+        let traced = Statements()
+        try database.pool.writeWithoutTransaction { db in
+            try ledger.append("request.closed", .object([("request", .string("REQ-1"))]), db: db)
+            db.trace { traced.add("\($0)") }
+        }
+        defer { database.pool.writeWithoutTransaction { db in db.trace(nil) } }
+        try ledger.checkpoint(database: database)
+        let sql = traced.lock.withLock { traced.sql }
+        let full = sql.firstIndex { $0.contains("PRAGMA synchronous = FULL") }
+        let signed = sql.firstIndex { $0.contains("INTO ledger_checkpoints") }
+        let normal = sql.lastIndex { $0.contains("PRAGMA synchronous = NORMAL") }
+        #expect(full != nil && signed != nil && normal != nil)
+        if let full, let signed, let normal {
+            #expect(full < signed && signed < normal)
+        }
+    }
+
     @Test func intactLedgerVerifies() throws {
         let (database, ledger, dir) = try makeLedger()
         defer { try? FileManager.default.removeItem(at: dir) }
