@@ -53,26 +53,39 @@ public enum CheckRunner {
 
         // With fewer files than cores, each file's decoding gets a thread of its own.
         let prefetch = files.count < request.parallelism
+        // Otherwise each worker reads whole files, and one with none left helps another's.
+        let helpers = DecodeHelpers()
         // Registry rows count only for users the logs show (a user database holds everyone).
         var seen = Set<String>()
-        await withTaskGroup(of: FileAudit.self) { group in
+        await withTaskGroup(of: WorkerResult.self) { group in
             var next = 0
             func startNext() {
                 guard next < files.count else { return }
                 let path = files[next]
                 let index = Int32(next)
+                var plan = RecordReader.Plan(prefetch: prefetch)
+                if !prefetch { plan.helpers = (helpers, Int(gathered.statuses[next].size)) }
                 group.addTask {
-                    FileAudit.scan(path: path, index: index, policy: policy, format: format, plan: RecordReader.Plan(prefetch: prefetch))
+                    .audited(FileAudit.scan(path: path, index: index, policy: policy, format: format, plan: plan))
                 }
                 next += 1
             }
+            func help() {
+                group.addTask { .helped(helpers.helpOne()) }
+            }
             for _ in 0..<min(request.parallelism, files.count) { startNext() }
-            while let audit = await group.next() {
-                if !request.registry.isEmpty { for activity in audit.users { seen.insert(activity.user) } }
-                merged.add(audit)
-                progress?(CheckProgress(filesDone: merged.filesDone, filesTotal: files.count, records: merged.records))
-                startNext()
-                BackgroundRelease.release(consume audit)
+            while let result = await group.next() {
+                switch result {
+                case .audited(let audit):
+                    if !request.registry.isEmpty { for activity in audit.users { seen.insert(activity.user) } }
+                    merged.add(audit)
+                    progress?(CheckProgress(filesDone: merged.filesDone, filesTotal: files.count, records: merged.records))
+                    if next < files.count { startNext() } else if !prefetch { help() }
+                    BackgroundRelease.release(consume audit)
+                case .helped(let helped):
+                    // Another file may still be read without help (with more than two workers).
+                    if helped { help() }
+                }
             }
         }
 
@@ -129,6 +142,13 @@ extension CheckRunner {
         }
         return (result!, inWindow)
     }
+}
+
+/// What one of the check's tasks did: read a file, or helped another worker read one.
+private enum WorkerResult: Sendable {
+    case audited(FileAudit)
+    /// Whether it decoded the rest of a file (`DecodeHelpers.helpOne`).
+    case helped(Bool)
 }
 
 /// The running merge of per-file audits.

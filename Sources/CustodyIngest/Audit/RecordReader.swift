@@ -24,6 +24,9 @@ public enum RecordReader {
         /// The whole file, already read: decoded from memory (`DecodedSources.open(contents:)`)
         /// instead of opening the path again.
         public var contents: [UInt8]?
+        /// Workers with no file left may decode the rest of this one (`DecodeHelpers`);
+        /// `fileBytes`, the file's size, lets them choose the file with the most left to read.
+        var helpers: (board: DecodeHelpers, fileBytes: Int)?
 
         public init(
             start: LineReader.Position = .start, completeLinesOnly: Bool = false, prefetch: Bool = false,
@@ -56,6 +59,7 @@ public enum RecordReader {
     ) -> Outcome {
         var outcome = Outcome()
         let source: DecodedSource
+        var helped: (board: DecodeHelpers, source: HandOffSource)?
         do {
             let opened: DecodedSource
             if let contents = plan.contents {
@@ -63,11 +67,26 @@ public enum RecordReader {
             } else {
                 opened = try DecodedSources.open(path: path)
             }
-            source = plan.prefetch ? PrefetchingSource(opened) : opened
+            if plan.prefetch {
+                source = PrefetchingSource(opened)
+            } else if let helpers = plan.helpers {
+                let handOff = HandOffSource(opened, totalBytes: helpers.fileBytes)
+                helpers.board.add(handOff)
+                helped = (helpers.board, handOff)
+                source = handOff
+            } else {
+                source = opened
+            }
         } catch {
             outcome.issues.fault = error
             outcome.end = plan.start
             return outcome
+        }
+        defer {
+            if let helped {
+                helped.board.remove(helped.source)
+                helped.source.close()
+            }
         }
         outcome.compressed = source.isCompressed
         var lines = RecordLines(parser: LineParser(policy: policy, format: format, path: path), sink: sink)

@@ -1,0 +1,33 @@
+import Foundation
+
+/// The files a check's workers are reading, so that a worker with no file left can help one of
+/// them: it decodes ahead for the file with the most compressed bytes left (`HandOffSource`),
+/// and the file's own worker only parses.
+final class DecodeHelpers: @unchecked Sendable {
+    private let lock = NSLock()
+    private var reading: [ObjectIdentifier: HandOffSource] = [:]
+
+    /// `source` is being read and may take help.
+    func add(_ source: HandOffSource) {
+        lock.withLock { reading[ObjectIdentifier(source)] = source }
+    }
+
+    /// `source` is read to its end (or its reader stopped).
+    func remove(_ source: HandOffSource) {
+        _ = lock.withLock { reading.removeValue(forKey: ObjectIdentifier(source)) }
+    }
+
+    /// On an idle worker's thread: decodes the rest of the file with the most left to read and
+    /// returns true once it is decoded; false at once when no file takes help.
+    func helpOne() -> Bool {
+        while true {
+            let candidate = lock.withLock {
+                reading.values.compactMap { source in source.bytesLeftToHelp.map { (source, $0) } }
+                    .max { $0.1 < $1.1 }?.0
+            }
+            guard let candidate else { return false }
+            // A source that ended meanwhile declines and no longer takes help: the next is tried.
+            if candidate.help() { return true }
+        }
+    }
+}

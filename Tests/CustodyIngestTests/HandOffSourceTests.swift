@@ -1,0 +1,158 @@
+import CustodyCore
+import CustodyTesting
+import Foundation
+import Testing
+
+@testable import CustodyIngest
+
+/// A worker with no file left decodes the rest of another's (`HandOffSource`, `DecodeHelpers`):
+/// the reader must get the same bytes, fault and count as when it decodes alone, and an offer
+/// must never leave either thread waiting.
+@Suite("Hand-off of decoding to an idle worker")
+struct HandOffSourceTests {
+    /// A whole gzip file of several members and the same file cut at two thirds (a fault).
+    private func files(in dir: TemporaryDirectory) throws -> [String] {
+        let lines = randomHexLines(count: 30_000, seed: 11)
+        let path = try dir.writeGzip("big.gz", lines: lines, membersEvery: 400)
+        let bytes = try fileBytes(path)
+        return [path, try dir.write("cut.gz", Array(bytes[0..<(bytes.count * 2 / 3)]))]
+    }
+
+    private func handOff(_ path: String, _ inflater: GzipInflater) throws -> HandOffSource {
+        HandOffSource(try DecodedSources.open(path: path, inflater: inflater), totalBytes: try fileBytes(path).count)
+    }
+
+    /// Waits (bounded) until a helper's offer is made: the source no longer takes help.
+    private func waitForOffer(on source: HandOffSource) {
+        for _ in 0..<5_000 where source.bytesLeftToHelp != nil { usleep(1_000) }
+    }
+
+    @Test(arguments: GzipInflater.allCases)
+    func aHelperDecodesTheRestAndTheReaderSeesTheSame(inflater: GzipInflater) throws {
+        let dir = try TemporaryDirectory()
+        for path in try files(in: dir) {
+            let alone = try decode(inflater, path, chunk: 10_000)
+            let source = try handOff(path, inflater)
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 10_000, alignment: 16)
+            defer { buffer.deallocate() }
+            var bytes: [UInt8] = []
+            for _ in 0..<3 { bytes += buffer[0..<source.read(into: buffer)] }
+            let left = try #require(source.bytesLeftToHelp)
+            #expect(left > 0 && left < source.totalBytes)
+
+            let helped = HelpOutcome()
+            let helper = Thread { [source = UncheckedHandOff(source)] in helped.set(source.source.help()) }
+            helper.start()
+            waitForOffer(on: source)
+            #expect(source.bytesLeftToHelp == nil)
+            let rest = drain(source, chunk: 10_000)
+            helped.wait()
+
+            #expect(helped.value == true)
+            #expect(bytes + rest.bytes == alone.bytes)
+            #expect(rest.fault == alone.fault)
+            #expect(rest.compressedBytesRead == alone.compressedBytesRead)
+        }
+    }
+
+    @Test func anOfferAfterTheEndIsDeclinedAtOnce() throws {
+        let dir = try TemporaryDirectory()
+        let path = try files(in: dir)[0]
+        let source = try handOff(path, .preferred)
+        let whole = drain(source)
+        #expect(whole.bytes == (try decode(path)).bytes)
+        #expect(source.bytesLeftToHelp == nil)
+        #expect(source.help() == false)
+    }
+
+    @Test func aReaderThatStopsDeclinesAWaitingOffer() throws {
+        let dir = try TemporaryDirectory()
+        let source = try handOff(try files(in: dir)[0], .preferred)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4_096, alignment: 16)
+        defer { buffer.deallocate() }
+        #expect(source.read(into: buffer) > 0)
+        let helped = HelpOutcome()
+        let helper = Thread { [source = UncheckedHandOff(source)] in helped.set(source.source.help()) }
+        helper.start()
+        waitForOffer(on: source)
+        source.close()
+        helped.wait()
+        #expect(helped.value == false)
+    }
+
+    @Test func theIdleWorkerHelpsTheFileWithTheMostLeft() throws {
+        let dir = try TemporaryDirectory()
+        let path = try files(in: dir)[0]
+        let board = DecodeHelpers()
+        #expect(board.helpOne() == false)
+        // Same content; the second claims a larger file, so more is left of it.
+        let small = try handOff(path, .preferred)
+        let large = HandOffSource(try DecodedSources.open(path: path), totalBytes: small.totalBytes * 10)
+        board.add(small)
+        board.add(large)
+        let helped = HelpOutcome()
+        let helper = Thread { helped.set(board.helpOne()) }
+        helper.start()
+        waitForOffer(on: large)
+        #expect(large.bytesLeftToHelp == nil)
+        #expect(small.bytesLeftToHelp != nil)
+        let rest = drain(large)
+        // Stopping the small one's reader declines an offer made to it (a wrong choice), so a
+        // failure here is reported rather than hung.
+        small.close()
+        helped.wait()
+        #expect(helped.value == true)
+        #expect(rest.bytes == (try decode(path)).bytes)
+        // Neither takes help now.
+        #expect(board.helpOne() == false)
+        board.remove(small)
+        board.remove(large)
+    }
+
+    /// One large file and small ones on two workers: the one that runs out of files helps with
+    /// the large file. The report, faults included, is the one worker's.
+    @Test func aCheckWithHelpReportsAsOneWorker() async throws {
+        let policy = try loadPolicy()
+        let scenario = ActivityGenerator.Scenario(
+            firstDay: CivilDay(iso: "2026-09-10")!, days: 70, users: 400, eventsPerDay: 1_500, seed: 5,
+            lateVerifiers: 6, neverVerified: 4, silentDays: [])
+        let events = ActivityGenerator(scenario).events()
+        let files = [
+            LogFileSpec(name: "a-small.jsonl.gz", format: .jsonl, gzip: true),
+            LogFileSpec(name: "b-small.jsonl.gz", format: .jsonl, gzip: true),
+            LogFileSpec(name: "c-large.jsonl.gz", format: .jsonl, gzip: true, membersEvery: 5_000),
+        ]
+        let dir = try TemporaryDirectory()
+        try writeLogs(events, files: files, in: dir, assign: { i, _ in i % 20 == 0 ? i % 40 / 20 : 2 })
+        let large = dir.path + "/c-large.jsonl.gz"
+        let bytes = try fileBytes(large)
+        let cut = try dir.write("d-cut.jsonl.gz", Array(bytes[0..<(bytes.count * 3 / 4)]))
+        for paths in [[dir.path + "/a-small.jsonl.gz", dir.path + "/b-small.jsonl.gz", large], [dir.path]] {
+            let asOf = CivilDay(iso: "2026-11-19")!
+            let alone = try await runCheck(paths, policy: policy, asOf: asOf, parallelism: 1)
+            let helped = try await runCheck(paths, policy: policy, asOf: asOf, parallelism: 2)
+            #expect(helped.json.rendered() == alone.json.rendered())
+            #expect(alone.inputs.records > 90_000)
+            // The cut copy's fault is part of the comparison.
+            #expect(alone.findings.contains { $0.file == cut } == (paths == [dir.path]))
+        }
+    }
+}
+
+private struct UncheckedHandOff: @unchecked Sendable {
+    let source: HandOffSource
+    init(_ source: HandOffSource) { self.source = source }
+}
+
+/// A helper thread's answer, waited for by the test.
+private final class HelpOutcome: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private(set) var value: Bool?
+
+    func set(_ value: Bool) {
+        self.value = value
+        done.signal()
+    }
+
+    func wait() { done.wait() }
+}
