@@ -8,7 +8,7 @@ import Testing
 /// A worker with no file left decodes the rest of another's (`HandOffSource`, `DecodeHelpers`):
 /// the reader must get the same bytes, fault and count as when it decodes alone, and an offer
 /// must never leave either thread waiting.
-@Suite("Hand-off of decoding to an idle worker")
+@Suite("Hand-off of decoding to an idle worker", .timeLimit(.minutes(1)))
 struct HandOffSourceTests {
     /// A whole gzip file of several members and the same file cut at two thirds (a fault).
     private func files(in dir: TemporaryDirectory) throws -> [String] {
@@ -75,9 +75,45 @@ struct HandOffSourceTests {
         let helper = Thread { [source = UncheckedHandOff(source)] in helped.set(source.source.help()) }
         helper.start()
         waitForOffer(on: source)
+        #expect(source.bytesLeftToHelp == nil)
         source.close()
         helped.wait()
         #expect(helped.value == false)
+    }
+
+    /// A reader that stops once the helper has filled the ring: the helper stops too (its
+    /// `help` returns), and neither the ring nor its semaphores are freed while in use.
+    @Test func aReaderThatStopsAfterTheHandOffStopsTheHelper() throws {
+        let dir = try TemporaryDirectory()
+        let source = try handOff(try files(in: dir)[0], .preferred)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4_096, alignment: 16)
+        defer { buffer.deallocate() }
+        #expect(source.read(into: buffer) > 0)
+        let helped = HelpOutcome()
+        let helper = Thread { [source = UncheckedHandOff(source)] in helped.set(source.source.help()) }
+        helper.start()
+        waitForOffer(on: source)
+        #expect(source.read(into: buffer) > 0)  // accepted: from the ring now
+        usleep(50_000)  // the helper fills every free block and waits
+        source.close()
+        helped.wait()
+        #expect(helped.value == true)
+    }
+
+    /// A prefetching source dropped with its ring full: its thread stops, nothing is freed in use.
+    @Test func aPrefetchingSourceDroppedEarly() throws {
+        let dir = try TemporaryDirectory()
+        let path = try files(in: dir)[0]
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4_096, alignment: 16)
+        defer { buffer.deallocate() }
+        for pause in [0, 50_000] as [UInt32] {
+            var source: PrefetchingSource? = PrefetchingSource(try DecodedSources.open(path: path))
+            #expect(source!.read(into: buffer) == 4_096)
+            usleep(pause)
+            source = nil
+        }
+        // Still decodes whole afterwards (and the process is alive).
+        #expect(drain(PrefetchingSource(try DecodedSources.open(path: path))).bytes == (try decode(path)).bytes)
     }
 
     @Test func theIdleWorkerHelpsTheFileWithTheMostLeft() throws {
@@ -109,8 +145,9 @@ struct HandOffSourceTests {
         board.remove(large)
     }
 
-    /// One large file and small ones on two workers: the one that runs out of files helps with
-    /// the large file. The report, faults included, is the one worker's.
+    /// One large file and small ones. With one worker, a helper thread of the test's hands the
+    /// large file over (the check registers the file it reads); with two, the check's own idle
+    /// worker offers help. The report, faults included, is the one worker's alone.
     @Test func aCheckWithHelpReportsAsOneWorker() async throws {
         let policy = try loadPolicy()
         let scenario = ActivityGenerator.Scenario(
@@ -127,14 +164,34 @@ struct HandOffSourceTests {
         let large = dir.path + "/c-large.jsonl.gz"
         let bytes = try fileBytes(large)
         let cut = try dir.write("d-cut.jsonl.gz", Array(bytes[0..<(bytes.count * 3 / 4)]))
-        for paths in [[dir.path + "/a-small.jsonl.gz", dir.path + "/b-small.jsonl.gz", large], [dir.path]] {
-            let asOf = CivilDay(iso: "2026-11-19")!
-            let alone = try await runCheck(paths, policy: policy, asOf: asOf, parallelism: 1)
-            let helped = try await runCheck(paths, policy: policy, asOf: asOf, parallelism: 2)
-            #expect(helped.json.rendered() == alone.json.rendered())
-            #expect(alone.inputs.records > 90_000)
+        let asOf = CivilDay(iso: "2026-11-19")!
+        func check(_ paths: [String], parallelism: Int, board: DecodeHelpers) async throws -> CheckReport {
+            try await CheckRunner.run(CheckRequest(paths: paths, policy: policy, asOf: asOf, parallelism: parallelism), helpers: board)
+        }
+        for paths in [[large], [dir.path]] {
+            let alone = DecodeHelpers()
+            let expected = try await check(paths, parallelism: 1, board: alone).json.rendered()
+            #expect(alone.handOffs == 0)
+
+            let board = DecodeHelpers()
+            let stop = ManagedAtomicFlag()
+            let ended = DispatchSemaphore(value: 0)
+            let helper = Thread {
+                while !stop.isSet && !board.helpOne() { usleep(100) }
+                ended.signal()
+            }
+            helper.start()
+            let helped = try await check(paths, parallelism: 1, board: board)
+            stop.set()
+            ended.wait()
+            #expect(board.handOffs == 1)
+            #expect(helped.json.rendered() == expected)
+
+            let two = DecodeHelpers()
+            #expect(try await check(paths, parallelism: 2, board: two).json.rendered() == expected)
+            #expect(two.offers >= (paths == [large] ? 0 : 1))
             // The cut copy's fault is part of the comparison.
-            #expect(alone.findings.contains { $0.file == cut } == (paths == [dir.path]))
+            #expect(expected.contains(cut) == (paths == [dir.path]))
         }
     }
 }

@@ -43,6 +43,13 @@ public enum CheckRunner {
         _ request: CheckRequest,
         progress: (@Sendable (CheckProgress) -> Void)? = nil
     ) async throws -> CheckReport {
+        try await run(request, progress: progress, helpers: DecodeHelpers())
+    }
+
+    /// `run` with the board through which idle workers help (tests watch it).
+    static func run(
+        _ request: CheckRequest, progress: (@Sendable (CheckProgress) -> Void)? = nil, helpers: DecodeHelpers
+    ) async throws -> CheckReport {
         let gathered = try InputCollector.gather(request.paths)
         let files = gathered.files
         // Fail closed: a verdict on no input at all would say "compliant" about nothing.
@@ -54,7 +61,6 @@ public enum CheckRunner {
         // With fewer files than cores, each file's decoding gets a thread of its own.
         let prefetch = files.count < request.parallelism
         // Otherwise each worker reads whole files, and one with none left helps another's.
-        let helpers = DecodeHelpers()
         // Registry rows count only for users the logs show (a user database holds everyone).
         var seen = Set<String>()
         await withTaskGroup(of: WorkerResult.self) { group in

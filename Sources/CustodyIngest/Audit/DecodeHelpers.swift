@@ -6,6 +6,12 @@ import Foundation
 final class DecodeHelpers: @unchecked Sendable {
     private let lock = NSLock()
     private var reading: [ObjectIdentifier: HandOffSource] = [:]
+    private var _offers = 0
+    private var _handOffs = 0
+
+    /// Times an idle worker asked for a file to help (`helpOne`), and files it helped: for tests.
+    var offers: Int { lock.withLock { _offers } }
+    var handOffs: Int { lock.withLock { _handOffs } }
 
     /// `source` is being read and may take help.
     func add(_ source: HandOffSource) {
@@ -20,6 +26,7 @@ final class DecodeHelpers: @unchecked Sendable {
     /// On an idle worker's thread: decodes the rest of the file with the most left to read and
     /// returns true once it is decoded; false at once when no file takes help.
     func helpOne() -> Bool {
+        lock.withLock { _offers += 1 }
         while true {
             let candidate = lock.withLock {
                 reading.values.compactMap { source in source.bytesLeftToHelp.map { (source, $0) } }
@@ -27,7 +34,10 @@ final class DecodeHelpers: @unchecked Sendable {
             }
             guard let candidate else { return false }
             // A source that ended meanwhile declines and no longer takes help: the next is tried.
-            if candidate.help() { return true }
+            if candidate.help() {
+                lock.withLock { _handOffs += 1 }
+                return true
+            }
         }
     }
 }

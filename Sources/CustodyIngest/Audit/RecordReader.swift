@@ -69,7 +69,8 @@ public enum RecordReader {
             }
             if plan.prefetch {
                 source = PrefetchingSource(opened)
-            } else if let helpers = plan.helpers {
+            } else if let helpers = plan.helpers, opened.isCompressed {
+                // Only inflating is worth handing over: a plain file's read is a copy.
                 let handOff = HandOffSource(opened, totalBytes: helpers.fileBytes)
                 helpers.board.add(handOff)
                 helped = (helpers.board, handOff)

@@ -13,9 +13,13 @@ final class DecodeRing: @unchecked Sendable {
     static let blockCount = 4
 
     private let blocks: [UnsafeMutableRawPointer]
-    private var counts: [Int]
+    /// Bytes in each block: written by the producer, read by the consumer, one block at a time
+    /// (raw memory, so the two threads never touch one array's storage).
+    private let counts: UnsafeMutablePointer<Int>
     private let filled = DispatchSemaphore(value: 0)
-    private let empty = DispatchSemaphore(value: DecodeRing.blockCount)
+    /// Created at 0 and signalled once per block: libdispatch aborts when a semaphore is freed
+    /// below its initial value, which a reader that stops early (the ring full) would leave.
+    private let empty = DispatchSemaphore(value: 0)
     private let cancelled = ManagedAtomicFlag()
     // Consumer side.
     private var current = -1
@@ -25,12 +29,15 @@ final class DecodeRing: @unchecked Sendable {
 
     init() {
         blocks = (0..<Self.blockCount).map { _ in UnsafeMutableRawPointer.allocate(byteCount: Self.blockSize, alignment: 64) }
-        counts = Array(repeating: 0, count: Self.blockCount)
+        counts = UnsafeMutablePointer<Int>.allocate(capacity: Self.blockCount)
+        counts.initialize(repeating: 0, count: Self.blockCount)
+        for _ in 0..<Self.blockCount { empty.signal() }
     }
 
     // The producer holds the ring while it runs, so the blocks go only after it has stopped.
     deinit {
         for block in blocks { block.deallocate() }
+        counts.deallocate()
     }
 
     /// On the consumer's side, when it reads no more: a producer waiting for a free block stops.
