@@ -145,6 +145,7 @@ let package = Package(
                 "custody", "CustodyTesting", "CustodyCore", "CustodyIngest", "CustodyReports",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
     ]
 )

@@ -1,17 +1,20 @@
 import Foundation
 
-/// The files a check's workers are reading, so that a worker with no file left can help one of
-/// them: it decodes ahead for the file with the most compressed bytes left (`HandOffSource`),
-/// and the file's own worker only parses.
-final class DecodeHelpers: @unchecked Sendable {
+/// The files a check's (or a run's) workers are reading, so that a worker with no file left can
+/// help one of them: it decodes ahead for the file with the most compressed bytes left
+/// (`HandOffSource`), and the file's own worker only parses. A file joins when it is read with
+/// `RecordReader.Plan.helpers` naming the board.
+public final class DecodeHelpers: @unchecked Sendable {
     private let lock = NSLock()
     private var reading: [ObjectIdentifier: HandOffSource] = [:]
     private var _offers = 0
     private var _handOffs = 0
 
+    public init() {}
+
     /// Times an idle worker asked for a file to help (`helpOne`), and files it helped: for tests.
-    var offers: Int { lock.withLock { _offers } }
-    var handOffs: Int { lock.withLock { _handOffs } }
+    public var offers: Int { lock.withLock { _offers } }
+    public var handOffs: Int { lock.withLock { _handOffs } }
 
     /// `source` is being read and may take help.
     func add(_ source: HandOffSource) {
@@ -25,7 +28,7 @@ final class DecodeHelpers: @unchecked Sendable {
 
     /// On an idle worker's thread: decodes the rest of the file with the most left to read and
     /// returns true once it is decoded; false at once when no file takes help.
-    func helpOne() -> Bool {
+    public func helpOne() -> Bool {
         lock.withLock { _offers += 1 }
         while true {
             let candidate = lock.withLock {

@@ -24,9 +24,10 @@ public enum RecordReader {
         /// The whole file, already read: decoded from memory (`DecodedSources.open(contents:)`)
         /// instead of opening the path again.
         public var contents: [UInt8]?
-        /// Workers with no file left may decode the rest of this one (`DecodeHelpers`);
-        /// `fileBytes`, the file's size, lets them choose the file with the most left to read.
-        var helpers: (board: DecodeHelpers, fileBytes: Int)?
+        /// Workers with no file left may decode the rest of this one (`DecodeHelpers`); a
+        /// compressed file only. `fileBytes`, the file's size, lets them choose the file with the
+        /// most left to read.
+        public var helpers: (board: DecodeHelpers, fileBytes: Int)?
 
         public init(
             start: LineReader.Position = .start, completeLinesOnly: Bool = false, prefetch: Bool = false,

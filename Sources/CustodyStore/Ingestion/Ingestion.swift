@@ -90,8 +90,10 @@ enum Ingestion {
     /// With `durable: false` the part's vault object is not yet flushed to disk: the caller makes
     /// it durable (`VaultSync`) before committing the part, and a small object is not written at
     /// all but carried in the part (`StoredObject.packBytes`) for the caller's pack.
+    /// With `helpers`, a worker of the run with no file left may inflate the rest of this one.
     static func read(
-        _ plan: IngestionPlan, policy: Policy, vault: Vault, prefetch: Bool = false, durable: Bool = true
+        _ plan: IngestionPlan, policy: Policy, vault: Vault, prefetch: Bool = false, durable: Bool = true,
+        helpers: DecodeHelpers? = nil
     ) throws -> IngestedPart {
         // A gzip file read whole from its start is stored as it is; anything else is compressed.
         let whole = plan.identity.compressed && plan.start.bytes == 0
@@ -103,7 +105,7 @@ enum Ingestion {
         // A new small gzip file decoded whole at planning is scanned from those bytes: they are
         // the bytes its identity was taken from and what its stored copy (`contents`) decodes to.
         let decoded = plan.start == .start ? plan.decoded : nil
-        let readerPlan = RecordReader.Plan(
+        var readerPlan = RecordReader.Plan(
             start: plan.start, completeLinesOnly: !plan.identity.compressed, prefetch: prefetch,
             contents: decoded ?? plan.contents
         ) { bytes in
@@ -111,6 +113,7 @@ enum Ingestion {
             guard writeError == nil else { return }
             do { try writer.append(bytes) } catch { writeError = error }
         }
+        if let helpers, !prefetch { readerPlan.helpers = (helpers, Int(plan.identity.size)) }
         var audit = FileAudit.scan(path: plan.path, index: 0, policy: policy, format: plan.format, plan: readerPlan)
         if decoded != nil, let contents = plan.contents {
             // What the gzip source says at the clean end it was seen to reach when planned: a
