@@ -27,6 +27,15 @@ struct HandOffSourceTests {
         for _ in 0..<5_000 where source.bytesLeftToHelp != nil { usleep(1_000) }
     }
 
+    /// Starts a helper thread that offers to decode the rest of `source`, and waits until the
+    /// offer is made; the outcome is `help`'s answer.
+    private func offerHelp(to source: HandOffSource) -> HelpOutcome {
+        let helped = HelpOutcome()
+        Thread { [source = UncheckedHandOff(source)] in helped.set(source.source.help()) }.start()
+        waitForOffer(on: source)
+        return helped
+    }
+
     @Test(arguments: GzipInflater.allCases)
     func aHelperDecodesTheRestAndTheReaderSeesTheSame(inflater: GzipInflater) throws {
         let dir = try TemporaryDirectory()
@@ -40,10 +49,7 @@ struct HandOffSourceTests {
             let left = try #require(source.bytesLeftToHelp)
             #expect(left > 0 && left < source.totalBytes)
 
-            let helped = HelpOutcome()
-            let helper = Thread { [source = UncheckedHandOff(source)] in helped.set(source.source.help()) }
-            helper.start()
-            waitForOffer(on: source)
+            let helped = offerHelp(to: source)
             #expect(source.bytesLeftToHelp == nil)
             let rest = drain(source, chunk: 10_000)
             helped.wait()
@@ -65,39 +71,26 @@ struct HandOffSourceTests {
         #expect(source.help() == false)
     }
 
-    @Test func aReaderThatStopsDeclinesAWaitingOffer() throws {
+    /// A reader that stops before its next read declines the waiting offer (`help` answers
+    /// false); one that stops after accepting it, once the helper has filled the ring, stops
+    /// the helper (`help` returns true), and neither the ring nor its semaphores are freed while
+    /// in use (libdispatch aborts on a semaphore freed below its initial value).
+    @Test(arguments: [false, true])
+    func aReaderThatStopsEndsTheHelp(afterAccepting: Bool) throws {
         let dir = try TemporaryDirectory()
         let source = try handOff(try files(in: dir)[0], .preferred)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4_096, alignment: 16)
         defer { buffer.deallocate() }
         #expect(source.read(into: buffer) > 0)
-        let helped = HelpOutcome()
-        let helper = Thread { [source = UncheckedHandOff(source)] in helped.set(source.source.help()) }
-        helper.start()
-        waitForOffer(on: source)
+        let helped = offerHelp(to: source)
         #expect(source.bytesLeftToHelp == nil)
+        if afterAccepting {
+            #expect(source.read(into: buffer) > 0)  // from the ring now
+            usleep(50_000)  // the helper fills every free block and waits
+        }
         source.close()
         helped.wait()
-        #expect(helped.value == false)
-    }
-
-    /// A reader that stops once the helper has filled the ring: the helper stops too (its
-    /// `help` returns), and neither the ring nor its semaphores are freed while in use.
-    @Test func aReaderThatStopsAfterTheHandOffStopsTheHelper() throws {
-        let dir = try TemporaryDirectory()
-        let source = try handOff(try files(in: dir)[0], .preferred)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4_096, alignment: 16)
-        defer { buffer.deallocate() }
-        #expect(source.read(into: buffer) > 0)
-        let helped = HelpOutcome()
-        let helper = Thread { [source = UncheckedHandOff(source)] in helped.set(source.source.help()) }
-        helper.start()
-        waitForOffer(on: source)
-        #expect(source.read(into: buffer) > 0)  // accepted: from the ring now
-        usleep(50_000)  // the helper fills every free block and waits
-        source.close()
-        helped.wait()
-        #expect(helped.value == true)
+        #expect(helped.value == afterAccepting)
     }
 
     /// A prefetching source dropped with its ring full: its thread stops, nothing is freed in use.
