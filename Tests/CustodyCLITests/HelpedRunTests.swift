@@ -41,7 +41,11 @@ import Testing
                 sql: """
                     SELECT v.sha256 || '|' || v.size || '|' || v.records || '|' || s.start_offset || '|' || s.end_offset
                     FROM segments s JOIN vault_objects v ON v.sha256 = s.vault_object ORDER BY v.sha256
-                    """) + String.fetchAll(db, sql: "SELECT day || '|' || records FROM daily_records ORDER BY day")
+                    """)
+                // The checksum of the decoded bytes as the read passed them on, in order (an adopted
+                // gzip file's object is the file itself, whatever order its bytes were seen in).
+                + String.fetchAll(db, sql: "SELECT content_checksum FROM log_files ORDER BY first_path")
+                + String.fetchAll(db, sql: "SELECT day || '|' || records FROM daily_records ORDER BY day")
         }
     }
 
@@ -87,7 +91,10 @@ import Testing
         #expect(helped.report.json.rendered() == expected.report.json.rendered())
         #expect(try stored(fixture.dir.path("helped")) == stored(fixture.dir.path("alone")))
 
-        // Two jobs: the thread whose small file is done offers help to the big one's.
+        // Two jobs: once the small file is read (inline, on the run's own loop) the run starts a
+        // helper for the big one. Whether it takes the file over depends on the big read not
+        // having ended by then, so only the offer is required here; the hand-off itself is
+        // required with one job above.
         let two = DecodeHelpers()
         let both = try await run(state: "two", jobs: 2, board: two, helper: false)
         #expect(two.offers >= 1)

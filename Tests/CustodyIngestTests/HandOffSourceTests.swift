@@ -117,8 +117,8 @@ struct HandOffSourceTests {
         // Same content; the second claims a larger file, so more is left of it.
         let small = try handOff(path, .preferred)
         let large = HandOffSource(try DecodedSources.open(path: path), totalBytes: small.totalBytes * 10)
-        board.add(small)
-        board.add(large)
+        board.settle(board.expectRead(fileBytes: small.totalBytes), source: small)
+        board.settle(board.expectRead(fileBytes: large.totalBytes), source: large)
         let helped = HelpOutcome()
         let helper = Thread { helped.set(board.helpOne()) }
         helper.start()
@@ -136,6 +136,37 @@ struct HandOffSourceTests {
         #expect(board.helpOne() == false)
         board.remove(small)
         board.remove(large)
+    }
+
+    /// A helper started right after a read (before that read has opened its file) waits for it
+    /// rather than find nothing and give up; a read that opens no source for help (a plain
+    /// file, a failure) releases a waiting helper.
+    @Test func aHelperWaitsForAnAnnouncedRead() throws {
+        let dir = try TemporaryDirectory()
+        let path = try files(in: dir)[0]
+        let board = DecodeHelpers()
+        let ticket = board.expectRead(fileBytes: try fileBytes(path).count)
+        let helped = HelpOutcome()
+        Thread { helped.set(board.helpOne()) }.start()
+        usleep(20_000)  // the helper has found nothing yet
+        let source = try handOff(path, .preferred)
+        board.settle(ticket, source: source)
+        waitForOffer(on: source)
+        #expect(source.bytesLeftToHelp == nil)
+        let rest = drain(source)
+        helped.wait()
+        #expect(helped.value == true)
+        #expect(rest.bytes == (try decode(path)).bytes)
+        board.remove(source)
+
+        let plain = board.expectRead(fileBytes: 1)
+        let declined = HelpOutcome()
+        Thread { declined.set(board.helpOne()) }.start()
+        plain.settle()
+        plain.settle()  // a second settle does nothing
+        declined.wait()
+        #expect(declined.value == false)
+        #expect(board.handOffs == 1)
     }
 
     /// One large file and small ones. With one worker, a helper thread of the test's hands the

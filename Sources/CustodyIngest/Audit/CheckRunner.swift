@@ -70,7 +70,7 @@ public enum CheckRunner {
                 let path = files[next]
                 let index = Int32(next)
                 var plan = RecordReader.Plan(prefetch: prefetch)
-                if !prefetch { plan.helpers = (helpers, Int(gathered.statuses[next].size)) }
+                if !prefetch { plan.helpers = helpers.expectRead(fileBytes: Int(gathered.statuses[next].size)) }
                 group.addTask {
                     .audited(FileAudit.scan(path: path, index: index, policy: policy, format: format, plan: plan))
                 }

@@ -24,10 +24,10 @@ public enum RecordReader {
         /// The whole file, already read: decoded from memory (`DecodedSources.open(contents:)`)
         /// instead of opening the path again.
         public var contents: [UInt8]?
-        /// Workers with no file left may decode the rest of this one (`DecodeHelpers`); a
-        /// compressed file only. `fileBytes`, the file's size, lets them choose the file with the
-        /// most left to read.
-        public var helpers: (board: DecodeHelpers, fileBytes: Int)?
+        /// A read announced to a board of helpers (`DecodeHelpers.expectRead`): once the file is
+        /// open, a worker with no file left may decode the rest of it. A compressed file only,
+        /// and not with `prefetch` (which decodes ahead already); the ticket is settled either way.
+        public var helpers: DecodeHelpers.Ticket?
 
         public init(
             start: LineReader.Position = .start, completeLinesOnly: Bool = false, prefetch: Bool = false,
@@ -60,7 +60,7 @@ public enum RecordReader {
     ) -> Outcome {
         var outcome = Outcome()
         let source: DecodedSource
-        var helped: (board: DecodeHelpers, source: HandOffSource)?
+        var handOff: HandOffSource?
         do {
             let opened: DecodedSource
             if let contents = plan.contents {
@@ -70,24 +70,25 @@ public enum RecordReader {
             }
             if plan.prefetch {
                 source = PrefetchingSource(opened)
-            } else if let helpers = plan.helpers, opened.isCompressed {
+            } else if let ticket = plan.helpers, opened.isCompressed {
                 // Only inflating is worth handing over: a plain file's read is a copy.
-                let handOff = HandOffSource(opened, totalBytes: helpers.fileBytes)
-                helpers.board.add(handOff)
-                helped = (helpers.board, handOff)
-                source = handOff
+                let helped = HandOffSource(opened, totalBytes: ticket.fileBytes)
+                handOff = helped
+                source = helped
             } else {
                 source = opened
             }
         } catch {
+            if let ticket = plan.helpers { ticket.board.settle(ticket) }
             outcome.issues.fault = error
             outcome.end = plan.start
             return outcome
         }
+        if let ticket = plan.helpers { ticket.board.settle(ticket, source: handOff) }
         defer {
-            if let helped {
-                helped.board.remove(helped.source)
-                helped.source.close()
+            if let ticket = plan.helpers, let handOff {
+                ticket.board.remove(handOff)
+                handOff.close()
             }
         }
         outcome.compressed = source.isCompressed

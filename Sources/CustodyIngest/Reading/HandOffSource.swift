@@ -6,9 +6,10 @@ import Foundation
 /// to decode the rest (`DecodeHelpers`); from the next read on, that worker inflates into a
 /// `DecodeRing` and the reader only parses.
 ///
-/// A check gives each worker whole files, so its end waits for the slowest worker's last file:
-/// with equal files on two cores of unequal speed, one core sat idle for the last ~10 % of the
-/// check. The hand-off puts that core to work on the inflate (about half a file's CPU).
+/// A check (and a run) gives each worker whole files, so its end waits for the slowest worker's
+/// last file: with equal files on two cores of unequal speed, one core sat idle for the last
+/// ~10 % of the check. The hand-off puts that core to work on the inflate (about half a file's
+/// CPU).
 ///
 /// The source is touched by one thread at a time: the reader until it accepts an offer, the
 /// helper from then until the end. The reader accepts at its next read, so it never waits.

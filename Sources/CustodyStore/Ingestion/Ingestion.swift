@@ -90,11 +90,15 @@ enum Ingestion {
     /// With `durable: false` the part's vault object is not yet flushed to disk: the caller makes
     /// it durable (`VaultSync`) before committing the part, and a small object is not written at
     /// all but carried in the part (`StoredObject.packBytes`) for the caller's pack.
-    /// With `helpers`, a worker of the run with no file left may inflate the rest of this one.
+    /// With `helpers` (a read announced to the run's board, not with `prefetch`), a read thread
+    /// with no file left may inflate the rest of this one.
     static func read(
         _ plan: IngestionPlan, policy: Policy, vault: Vault, prefetch: Bool = false, durable: Bool = true,
-        helpers: DecodeHelpers? = nil
+        helpers: DecodeHelpers.Ticket? = nil
     ) throws -> IngestedPart {
+        // Settled once the file is open; here too, should the read fail before (a helper waiting
+        // for it stops waiting).
+        defer { helpers?.settle() }
         // A gzip file read whole from its start is stored as it is; anything else is compressed.
         let whole = plan.identity.compressed && plan.start.bytes == 0
         let writer = try vault.beginObject(
@@ -113,7 +117,7 @@ enum Ingestion {
             guard writeError == nil else { return }
             do { try writer.append(bytes) } catch { writeError = error }
         }
-        if let helpers, !prefetch { readerPlan.helpers = (helpers, Int(plan.identity.size)) }
+        if !prefetch { readerPlan.helpers = helpers }
         var audit = FileAudit.scan(path: plan.path, index: 0, policy: policy, format: plan.format, plan: readerPlan)
         if decoded != nil, let contents = plan.contents {
             // What the gzip source says at the clean end it was seen to reach when planned: a

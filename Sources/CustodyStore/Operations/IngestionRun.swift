@@ -209,11 +209,13 @@ public enum IngestionRun {
                 if plan.identity.size <= Ingestion.inlineCopyLimit {
                     group.addTask { .part(try Ingestion.read(plan, policy: policy, vault: vault, prefetch: prefetch, durable: false)) }
                 } else {
+                    // Announced now, before any helper this loop starts next looks for it.
+                    let ticket = prefetch ? nil : helpers.expectRead(fileBytes: Int(plan.identity.size))
                     group.addTask {
                         .part(
                             try await WorkerPool.reads.run {
                                 try Ingestion.read(
-                                    plan, policy: policy, vault: vault, prefetch: prefetch, durable: false, helpers: helpers)
+                                    plan, policy: policy, vault: vault, prefetch: prefetch, durable: false, helpers: ticket)
                             })
                     }
                 }
@@ -229,7 +231,8 @@ public enum IngestionRun {
                     reading + helping < max(1, jobs)
                 else { return }
                 helping += 1
-                group.addTask { .helped(try await WorkerPool.reads.run { helpers.helpOne() }) }
+                // Never throws: the loop counts a thrown error as a failed read.
+                group.addTask { .helped((try? await WorkerPool.reads.run { helpers.helpOne() }) ?? false) }
             }
             // Up to `jobs` files are read at once; files already in memory (`WholeFile`) further
             // ahead, up to a group's worth: reading them costs no I/O and little memory (their
