@@ -65,6 +65,20 @@ import Testing
         }
     }
 
+    /// A report names the head `publishedHead` gives: the last entry, also one appended after
+    /// the last checkpoint (in the write-ahead log only, which it flushes).
+    @Test func aPublishedHeadIsTheLastEntry() throws {
+        let (database, ledger, dir) = try makeLedger()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try database.pool.write { db in
+            _ = try ledger.append("request.closed", .object([("id", .string("REQ-1"))]), db: db)
+        }
+        #expect(FileManager.default.fileExists(atPath: database.path + "-wal"))
+        let published = try #require(try ledger.publishedHead(database: database))
+        #expect(published.seq == 4)
+        #expect(published.hash == (try ledger.head(database: database))?.hash)
+    }
+
     @Test func intactLedgerVerifies() throws {
         let (database, ledger, dir) = try makeLedger()
         defer { try? FileManager.default.removeItem(at: dir) }

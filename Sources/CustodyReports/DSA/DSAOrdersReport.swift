@@ -78,7 +78,7 @@ public struct DSAOrdersReport: Sendable {
         var report = DSAOrdersReport(
             period: period, service: about.service ?? "", rows: rows(orders), version: correction?.version ?? 1,
             correction: correction)
-        if let head = try book.ledger.head(database: book.database) {
+        if let head = try book.ledger.publishedHead(database: book.database) {
             report.ledgerSeq = head.seq
             report.ledgerHead = head.hash
         }

@@ -122,7 +122,7 @@ public struct TransparencyReport: Sendable {
         var report = build(
             records: try book.list(), period: period, asOf: asOf, about: about,
             bandWidth: policy.reportingBandWidth, timeZone: policy.timeZone)
-        if let head = try book.ledger.head(database: book.database) {
+        if let head = try book.ledger.publishedHead(database: book.database) {
             report.ledgerSeq = head.seq
             report.ledgerHead = head.hash
             report.ledgerTime = head.recordedAt

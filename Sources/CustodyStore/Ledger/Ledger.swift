@@ -114,6 +114,15 @@ public struct Ledger: Sendable {
         }
     }
 
+    /// The head for something published to name (a signed report): read, then the state's
+    /// log flushed (`StateDatabase.flushCommitted`), so that the head is on disk before the
+    /// report that names it exists.
+    public func publishedHead(database: StateDatabase) throws -> (seq: Int64, hash: String, recordedAt: String)? {
+        let head = try head(database: database)
+        try database.flushCommitted()
+        return head
+    }
+
     /// The base64 raw Ed25519 public key. Never creates a key.
     public func publicKey() throws -> String {
         LedgerKey.publicText(try signingKey().publicKey)
