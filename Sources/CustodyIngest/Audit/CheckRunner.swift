@@ -58,9 +58,9 @@ public enum CheckRunner {
         let policy = request.policy
         let format = request.inputFormat
 
-        // With fewer files than cores, each file's decoding gets a thread of its own.
+        // With fewer files than cores, each file's decoding gets a thread of its own; otherwise
+        // each worker reads whole files, and one with none left helps another's (`DecodeHelpers`).
         let prefetch = files.count < request.parallelism
-        // Otherwise each worker reads whole files, and one with none left helps another's.
         // Registry rows count only for users the logs show (a user database holds everyone).
         var seen = Set<String>()
         await withTaskGroup(of: WorkerResult.self) { group in
@@ -69,10 +69,13 @@ public enum CheckRunner {
                 guard next < files.count else { return }
                 let path = files[next]
                 let index = Int32(next)
-                var plan = RecordReader.Plan(prefetch: prefetch)
-                if !prefetch { plan.helpers = helpers.expectRead(fileBytes: Int(gathered.statuses[next].size)) }
+                let fileBytes = Int(gathered.statuses[next].size)
                 group.addTask {
-                    .audited(FileAudit.scan(path: path, index: index, policy: policy, format: format, plan: plan))
+                    var plan = RecordReader.Plan(prefetch: prefetch)
+                    // Announced as the read starts, not when it is queued: with more jobs than
+                    // cores, a queued read would keep a helper waiting for a file no thread opens.
+                    if !prefetch { plan.helpers = helpers.expectRead(fileBytes: fileBytes) }
+                    return .audited(FileAudit.scan(path: path, index: index, policy: policy, format: format, plan: plan))
                 }
                 next += 1
             }
