@@ -58,7 +58,7 @@ enum ParallelFileScan {
                 bytesRead: 0, end: .start, timeRange: nil)
         }
         let shared = Shared(blockBytes: blockBytes, readBytes: readBytes)
-        let reader = Thread { [shared, source = UncheckedSource(source)] in
+        let reader = Thread { [shared, source = UncheckedDecodedSource(source)] in
             shared.read(source.source, readBytes: readBytes)
             shared.finished.leave()
         }
@@ -170,11 +170,6 @@ enum ParallelFileScan {
         var earliest: Int64
         var latest: Int64
         var nonText: Int
-    }
-
-    private struct UncheckedSource: @unchecked Sendable {
-        let source: DecodedSource
-        init(_ source: DecodedSource) { self.source = source }
     }
 
     /// The blocks and their hand-over between threads: every field below `condition` is read

@@ -26,8 +26,9 @@ public final class PrefetchingSource: DecodedSource, @unchecked Sendable {
     public var compressedBytesRead: Int { ring.isFinished ? inner.compressedBytesRead : 0 }
 }
 
-/// A source handed to the one thread that decodes it while another only waits on a
-/// `DecodeRing` (a source is not thread-safe, but it is used by one thread at a time).
+/// A source handed to the one thread that decodes it while others only wait for what it
+/// decodes (`DecodeRing`, `ParallelFileScan`): a source is not thread-safe, but it is used by
+/// one thread at a time.
 struct UncheckedDecodedSource: @unchecked Sendable {
     let source: DecodedSource
     init(_ source: DecodedSource) { self.source = source }
