@@ -30,7 +30,7 @@ import Testing
     @Test func noLogIsNothingToFlush() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        #expect(try StateDatabase.flushLog(at: directory + "/state.db-wal") == false)
+        #expect(try DurableFile.flushIfPresent(path: directory + "/state.db-wal") == false)
     }
 
     @Test func aLogThatCannotBeOpenedIsAnErrorNamingIt() throws {
@@ -39,7 +39,7 @@ import Testing
         let loop = directory + "/state.db-wal"
         try FileManager.default.createSymbolicLink(atPath: loop, withDestinationPath: loop)
         #expect {
-            try StateDatabase.flushLog(at: loop)
+            try DurableFile.flushIfPresent(path: loop)
         } throws: { error in
             "\(error)".hasPrefix(loop + ": ")
         }

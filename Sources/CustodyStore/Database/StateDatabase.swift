@@ -80,22 +80,11 @@ public final class StateDatabase: Sendable {
     /// `synchronous = NORMAL`: its last commits can be in the write-ahead log only, unflushed,
     /// and a power cut would take back entries someone outside already holds proof of.
     /// Returns whether there was a log to flush.
+    /// No log: every commit is in the database file, which the checkpoint that removed the log
+    /// flushed.
     @discardableResult
     public func flushCommitted() throws -> Bool {
-        try Self.flushLog(at: path + "-wal")
-    }
-
-    /// `flushCommitted` for the log at `path`. No log: every commit is in the database file,
-    /// which the checkpoint that removed the log flushed.
-    static func flushLog(at path: String) throws -> Bool {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return false }
-            throw StoreError.io(path: path, reason: String(cString: strerror(errno)))
-        }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw StoreError.io(path: path, reason: "fsync: \(String(cString: strerror(errno)))") }
-        return true
+        try DurableFile.flushIfPresent(path: path + "-wal")
     }
 
     /// ISO 8601 UTC with seconds, for the `*_at` text columns.

@@ -16,9 +16,23 @@ public enum DurableFile {
 
     /// Flushes what is written to `path` (a file, or with `directory` a directory's entries).
     public static func flush(path: String, directory: Bool = false) throws {
+        _ = try flush(path: path, directory: directory, missingIsNothing: false)
+    }
+
+    /// `flush` of a file that may not exist: false when there is none (a database's log,
+    /// removed by its last checkpoint).
+    public static func flushIfPresent(path: String) throws -> Bool {
+        try flush(path: path, directory: false, missingIsNothing: true)
+    }
+
+    private static func flush(path: String, directory: Bool, missingIsNothing: Bool) throws -> Bool {
         let fd = open(path, (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC)
-        guard fd >= 0 else { throw StoreError.io(path: path, reason: String(cString: strerror(errno))) }
+        if fd < 0 {
+            if missingIsNothing && errno == ENOENT { return false }
+            throw StoreError.io(path: path, reason: String(cString: strerror(errno)))
+        }
         defer { close(fd) }
         guard fsync(fd) == 0 else { throw StoreError.io(path: path, reason: "fsync: \(String(cString: strerror(errno)))") }
+        return true
     }
 }
