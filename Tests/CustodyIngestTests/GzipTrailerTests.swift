@@ -129,6 +129,23 @@ struct GzipTrailerTests {
         #expect(decoded.fault?.offset == member.count - 8)
     }
 
+    /// A header with a reserved flag set (bits 5 to 7) is refused, as zlib refuses it: ISA-L
+    /// read past it, so the two paths disagreed on the same file.
+    @Test(arguments: GzipInflater.allCases)
+    func reservedHeaderFlagsAreRefused(inflater: GzipInflater) throws {
+        let dir = try TemporaryDirectory()
+        let plain = storedMember(Array("plain\n".utf8))
+        for flag: UInt8 in [0x20, 0x40, 0x80] {
+            var member = storedMember(Array("reserved\n".utf8))
+            member[3] = flag
+            let decoded = try decode(inflater, try dir.write("reserved-\(flag).gz", plain + member))
+            #expect(decoded.text == "plain\n")
+            #expect(decoded.fault?.message.contains("unknown header flags set") == true, "\(String(describing: decoded.fault))")
+            // Where zlib stops: after the member's first four bytes (the flags among them).
+            #expect(decoded.fault?.offset == plain.count + 4)
+        }
+    }
+
     /// Members whose header carries its own CRC-16 are checked by zlib, header and trailer.
     @Test(arguments: GzipInflater.allCases)
     func headerCRCMembersAreCheckedByZlib(inflater: GzipInflater) throws {

@@ -91,7 +91,8 @@ final class IsalGzipSource: DecodedSource {
             if !headerChecked {
                 headerChecked = true
                 // FHCRC (flag bit 1): zlib checks the header's CRC-16; ISA-L is left out of it.
-                if availIn >= 4 && nextIn![3] & 0x02 != 0 {
+                // Reserved flags (bits 5–7): zlib refuses the member, ISA-L read past them.
+                if availIn >= 4 && nextIn![3] & 0xE2 != 0 {
                     handOver(at: memberStart, betweenMembers: false, skipping: 0)
                     break
                 }
