@@ -102,9 +102,26 @@ struct EpochTimestampTests {
         #expect(parseBytes("1790000000123", TimestampParser.parseEpoch) == parseBytes("1790000000.123", TimestampParser.parseEpoch))
     }
 
+    /// Microseconds were read as milliseconds: a 2020 record landed in year 51970, past every
+    /// retention window, and an over-retention error went unseen.
+    @Test func microsecondsFrom1e14() {
+        #expect(parseBytes("1600000000123456", TimestampParser.parseEpoch) == 1_600_000_000_123)
+        #expect(parseBytes("100000000000000", TimestampParser.parseEpoch) == 100_000_000_000)
+        // The last millisecond value and the first microsecond one.
+        #expect(parseBytes("99999999999999", TimestampParser.parseEpoch) == 99_999_999_999_999)
+    }
+
+    @Test func nanosecondsFrom1e17() {
+        #expect(parseBytes("1600000000123456789", TimestampParser.parseEpoch) == 1_600_000_000_123)
+        #expect(parseBytes("100000000000000000", TimestampParser.parseEpoch) == 100_000_000_000)
+        // The largest Int64, and one past it.
+        #expect(parseBytes("9223372036854775807", TimestampParser.parseEpoch) == 9_223_372_036_854)
+        #expect(parseBytes("9223372036854775808", TimestampParser.parseEpoch) == nil)
+    }
+
     @Test(arguments: [
         "", "-5", "+5", "1e9", "1.", ".5", "17900000x0", "1790000000.5.5", "1790000000 ", "abc",
-        "99999999999999999999999",
+        "99999999999999999999999", "10000000000000000000",
     ])
     func malformedNumbersAreRefused(text: String) {
         #expect(parseBytes(text, TimestampParser.parseEpoch) == nil)
@@ -114,13 +131,13 @@ struct EpochTimestampTests {
     /// digits a step).
     static func plainEpoch(_ text: [UInt8]) -> Int64? {
         let n = text.count
-        guard n > 0, n <= 24 else { return nil }
+        guard n > 0, n <= 30 else { return nil }
         var i = 0
         var whole: Int64 = 0
         while i < n, text[i] >= 0x30, text[i] <= 0x39 {
+            guard whole <= (Int64.max - Int64(text[i] - 0x30)) / 10 else { return nil }
             whole = whole * 10 + Int64(text[i] - 0x30)
             i += 1
-            if whole > 9_999_999_999_999_999 { return nil }
         }
         if i == 0 { return nil }
         var fraction: Int64 = 0
@@ -136,7 +153,9 @@ struct EpochTimestampTests {
             if i == start { return nil }
         }
         guard i == n else { return nil }
-        return whole < 100_000_000_000 ? whole * 1000 + fraction : whole
+        if whole < 100_000_000_000 { return whole * 1000 + fraction }
+        if whole < 100_000_000_000_000 { return whole }
+        return whole < 100_000_000_000_000_000 ? whole / 1000 : whole / 1_000_000
     }
 
     /// Numbers of every length up to the limit and past it, with fractions, leading zeros and

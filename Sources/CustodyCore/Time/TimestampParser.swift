@@ -83,23 +83,29 @@ public enum TimestampParser {
         return offsetSeconds
     }
 
-    /// A JSON/logfmt number of epoch seconds (< 1e11, may have a fraction) or milliseconds.
+    /// A JSON/logfmt number of Unix epoch time, in milliseconds; the unit is told by the size
+    /// (as log tools tell it): seconds below 1e11 (a fraction allowed), milliseconds below 1e14,
+    /// microseconds below 1e17, nanoseconds above (up to nineteen digits). Each range starts
+    /// past year 5000 of the one before, so no time of this age is read in the wrong unit:
+    /// microseconds read as milliseconds put a 2020 record in year 51970, past every window.
     public static func parseEpoch(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         let n = b.count
-        guard n > 0, n <= 24, let base = b.baseAddress else { return nil }
+        guard n > 0, n <= 30, let base = b.baseAddress else { return nil }
         var i = 0
         var whole: Int64 = 0
         // Eight digits a step while eight bytes of the number are left, for at most sixteen (so
-        // that `whole` stays below the limit checked below): epoch milliseconds have thirteen,
-        // and a digit a step was a tenth of parsing a JSON line with such a time (perf).
+        // that `whole` cannot overflow there): epoch milliseconds have thirteen, and a digit a
+        // step was a tenth of parsing a JSON line with such a time (perf).
         while i + 8 <= n && i < 16, let eight = eightDigits(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) {
             whole = whole &* 100_000_000 &+ eight
             i += 8
         }
         while i < n, b[i] &- 0x30 < 10 {
-            whole = whole * 10 + Int64(b[i] &- 0x30)
+            let (tens, over) = whole.multipliedReportingOverflow(by: 10)
+            let (next, overAgain) = tens.addingReportingOverflow(Int64(b[i] &- 0x30))
+            if over || overAgain { return nil }
+            whole = next
             i += 1
-            if whole > 9_999_999_999_999_999 { return nil }
         }
         if i == 0 { return nil }
         var fractionMillis: Int64 = 0
@@ -116,7 +122,9 @@ public enum TimestampParser {
         }
         guard i == n else { return nil }
         if whole < 100_000_000_000 { return whole * 1000 + fractionMillis }
-        return whole
+        if whole < 100_000_000_000_000 { return whole }
+        if whole < 100_000_000_000_000_000 { return whole / 1000 }
+        return whole / 1_000_000
     }
 
     /// The value of eight ASCII digits loaded as a little-endian word (the first digit in the

@@ -29,8 +29,8 @@ public struct RegistryFileError: Error, CustomStringConvertible, Sendable {
 
 /// Reads a registry export: CSV with a header naming the columns `user`, `verified_at` and
 /// `method` (any order, other columns ignored), or JSON lines with those members. `verified_at`
-/// is an RFC 3339 time with a zone, or Unix seconds or milliseconds. All or nothing: the first
-/// bad row is an error naming its line.
+/// is an RFC 3339 time with a zone, or a Unix epoch number (seconds, milli-, micro- or
+/// nanoseconds, told by its size). All or nothing: the first bad row is an error naming its line.
 public enum RegistryFile {
     public static let columns = ["user", "verified_at", "method"]
 
@@ -100,7 +100,7 @@ public enum RegistryFile {
         guard !user.isEmpty else { throw RegistryFileError(file: file, line: line, message: "empty user") }
         guard let millis = TimestampParser.parse(time), !time.contains("/") else {
             throw RegistryFileError(
-                file: file, line: line, message: "verified_at '\(time)' is not an RFC 3339 time with a zone or Unix seconds/milliseconds")
+                file: file, line: line, message: "verified_at '\(time)' is not an RFC 3339 time with a zone or a Unix epoch number")
         }
         guard !method.isEmpty else { throw RegistryFileError(file: file, line: line, message: "empty method") }
         // Ids are compared as the logs' ids are kept: `EscapedText`, so an id holding a `\` or a
