@@ -126,10 +126,11 @@ struct HTTPEventMatcherDifferentialTests {
             let got = line.withUnsafeBufferPointer { b in
                 String(decoding: matcher.classify(requestLine: b.baseAddress ?? UnsafePointer(bitPattern: 1)!, 0, b.count), as: UTF8.self)
             }
-            // The definition: the method up to the first space, the target up to the next.
+            // The definition: the method up to the first space, the target after the spaces
+            // there (nginx skips them) up to the next.
             var expected = "http_request"
             if let space = line.firstIndex(of: 0x20) {
-                let rest = line[(space + 1)...]
+                let rest = line[(space + 1)...].drop { $0 == 0x20 }
                 let targetBytes = Array(rest.prefix { $0 != 0x20 })
                 let methodBytes = Array(line[..<space])
                 expected = methodBytes.withUnsafeBufferPointer { m in
@@ -232,7 +233,8 @@ struct HTTPEventMatcherDifferentialTests {
         guard let space = request.firstIndex(of: 0x20) else { return "http_request" }
         let upper = { (bytes: [UInt8]) in bytes.map { $0 &- 0x61 < 26 ? $0 - 0x20 : $0 } }
         let method = upper(Array(request[..<space]))
-        let target = Array(request[(space + 1)...].prefix { $0 != 0x20 })
+        // Spaces before the target are skipped, as nginx skips them.
+        let target = Array(request[(space + 1)...].drop { $0 == 0x20 }.prefix { $0 != 0x20 })
         let normalised = referenceNeedsNormalising(target) ? target.withUnsafeBufferPointer { Array(matcher.normalise($0)) } : target
         return rules.first { upper(Array($0.method.utf8)) == method && normalised.starts(with: Array($0.pathPrefix.utf8)) }?.event
             ?? "http_request"
