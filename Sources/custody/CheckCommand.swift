@@ -83,6 +83,8 @@ struct CheckCommand: AsyncParsableCommand {
         if paths.isEmpty { throw ValidationError("name at least one log file or directory") }
         if paths.filter({ $0 == "-" }).count > 1 { throw ValidationError("- (standard input) can be named only once") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        // Every day of the window would be exempt: a check of nothing, called compliant.
+        if let since, let asOf, since > asOf { throw ValidationError("--since \(since) is after --as-of \(asOf)") }
     }
 
     func run() async throws {
@@ -105,9 +107,11 @@ struct CheckCommand: AsyncParsableCommand {
             // Several policies: the same check once per policy (a thin layer; each report is
             // exactly the one that policy alone gives).
             for policy in policies {
+                let day = asOf ?? today(in: policy.timeZone)
+                if let since, since > day { throw CommandFailure("--since \(since) is after --as-of \(day) (today in the policy's zone)") }
                 var request = CheckRequest(
                     paths: paths.map { $0 == "-" ? stdin!.path : $0 }, policy: policy,
-                    asOf: asOf ?? today(in: policy.timeZone), since: since, inputFormat: logFormat,
+                    asOf: day, since: since, inputFormat: logFormat,
                     parallelism: jobs ?? ProcessInfo.processInfo.activeProcessorCount)
                 if let stdin { request.displayNames[stdin.path] = StandardInputSpool.displayName }
                 if let registryEntries { request.registry = registryEntries }

@@ -33,6 +33,15 @@ final class StandardInputSpool {
             try? FileManager.default.removeItem(atPath: directory)
             throw CommandFailure("reading standard input: \(error.localizedDescription)")
         }
+        // The copy's modification time says nothing of the log's: set to 0, which the readers
+        // of times without a year (`year: file_mtime`, RFC 3164 syslog) take as unknown, and
+        // refuse, rather than date an old log piped in to the year it was piped.
+        do {
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 0)], ofItemAtPath: path)
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw CommandFailure("cannot reset the modification time of \(path): \(error.localizedDescription)")
+        }
     }
 
     deinit { try? FileManager.default.removeItem(atPath: directory) }

@@ -141,3 +141,35 @@ import Testing
         #expect(twice.status == 2)
     }
 }
+
+@Suite("check: dates and standard input that would pass unjudged")
+struct CheckUnjudgedInputTests {
+    /// With `--since` after `--as-of` every day of the window was exempt: compliant, unread.
+    @Test func sinceAfterAsOfIsAUsageError() throws {
+        let dir = try TemporaryDirectory()
+        let log = try dir.write("app.jsonl", StateFixture.lines(StateFixture.events()))
+        let result = try CustodyProcess.run(["check", log, "--as-of", "2026-11-05", "--since", "2099-01-01"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("--since 2099-01-01 is after --as-of 2026-11-05"), "\(result.stderr)")
+        let same = try CustodyProcess.run(["check", log, "--as-of", "2026-11-05", "--since", "2026-11-05", "--format", "json"])
+        #expect(same.status != 2, "\(same.stderr)")
+    }
+
+    /// RFC 3164 times have no year: piped in, their copy's modification time is not the log's,
+    /// and taken as now it dated a 2025 log to 2026 (compliant). Now every such line is refused.
+    @Test func syslogWithoutAYearFromStandardInputIsRefused() throws {
+        let dir = try TemporaryDirectory()
+        let lines = (0..<3).map { "<34>Nov 0\($0 + 2) 10:00:00 host app: user=u\($0) event=view" }
+        let log = try dir.write("messages", lines.joined(separator: "\n") + "\n")
+        let policy = CustodyProcess.repositoryRoot.appendingPathComponent("Policies/cn-cac-2016-apps.yaml").path
+        let bin = CustodyProcess.executable.path
+        let piped = try CustodyProcess.run(
+            ["-c", "cat '\(log)' | '\(bin)' check - --policy '\(policy)' --as-of 2026-11-05 --format json"],
+            in: dir.url, program: URL(fileURLWithPath: "/bin/sh"))
+        #expect(piped.status == 1, "\(piped.stderr)")
+        let inputs = try #require(try CustodyProcess.json(piped)["inputs"] as? [String: Any])
+        #expect(inputs["records"] as? Int == 0)
+        #expect(inputs["rejected_lines"] as? Int == 3)
+        #expect(piped.stdout.contains("modification time"), "\(piped.stdout)")
+    }
+}

@@ -144,8 +144,10 @@ struct JSONLineParserTests {
         #expect(parse(#"{"ts":"1790000000"}"#).millis == 1_790_000_000_000)
     }
 
-    @Test func nonStringEventIsNoEvent() {
-        #expect(parse(#"{"ts":"2026-10-10T05:55:36.123Z","user":"a","event":42}"#) == .record(millis: t, user: "a", event: nil))
+    /// An integer event is named by its digits, as an integer user is (it used to be no event,
+    /// and an array or object too: see `MisreadInputTests`).
+    @Test func integerEventIsItsDigitsAndNullIsNone() {
+        #expect(parse(#"{"ts":"2026-10-10T05:55:36.123Z","user":"a","event":42}"#) == .record(millis: t, user: "a", event: "42"))
         #expect(parse(#"{"ts":"2026-10-10T05:55:36.123Z","user":"a","event":null}"#) == .record(millis: t, user: "a", event: nil))
     }
 

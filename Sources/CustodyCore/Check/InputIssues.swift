@@ -58,6 +58,17 @@ public struct InputIssues: Sendable, Equatable {
         if firstRejectedLines.count < Self.listedLines { firstRejectedLines.append(line) }
         if firstRejectionCause == nil { firstRejectionCause = cause }
     }
+
+    /// `reject` for a line known only after later ones were rejected (a line whose fault shows
+    /// at the end of the file): listed in line order, its cause first if it is the first line.
+    public mutating func rejectEarlier(line: Int, cause: String) {
+        rejectedLines += 1
+        let place = firstRejectedLines.firstIndex { $0 > line } ?? firstRejectedLines.count
+        guard place < Self.listedLines else { return }
+        if place == 0 { firstRejectionCause = cause }
+        firstRejectedLines.insert(line, at: place)
+        if firstRejectedLines.count > Self.listedLines { firstRejectedLines.removeLast() }
+    }
 }
 
 /// A fault that stopped reading a file: records decoded before it are kept.

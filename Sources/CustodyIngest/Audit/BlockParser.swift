@@ -47,8 +47,9 @@ struct BlockParser {
     /// (stored a field at a time, read back in wider loads the CPU could not forward), and one
     /// loop inlining all three parsers was too big for the compiler to inline any.
     mutating func parse(_ block: LineBlock) {
+        // Only stateless formats are parsed here, and they hold no partial lines to number.
         var kept = KeptInBlock(block: block)
-        parse(block, &kept)
+        parse(block, &kept, firstLine: 0)
     }
 
     /// `parse(_:)` for the thread that applies blocks, when `block` is the next to apply: its
@@ -56,17 +57,23 @@ struct BlockParser {
     /// instead of through `block.userRecords`, which saves storing and reading them again.
     mutating func parse(_ block: LineBlock, into users: UserActivityTally, firstLine: Int) {
         var direct = DirectToTally(users: users, firstLine: firstLine)
-        parse(block, &direct)
+        parse(block, &direct, firstLine: firstLine)
     }
 
-    private mutating func parse<Users: UserRecordSink>(_ block: LineBlock, _ users: inout Users) {
+    private mutating func parse<Users: UserRecordSink>(_ block: LineBlock, _ users: inout Users, firstLine: Int) {
         switch parser.inlinableFormat {
         case .jsonl?: parseLines(block, JSONLines.self, &users)
         case .combined?: parseLines(block, CombinedLines.self, &users)
         case .logfmt?: parseLines(block, LogfmtLines.self, &users)
-        default: parseLines(block, AnyLines.self, &users)
+        default:
+            skippedLineOffset = firstLine
+            parseLines(block, AnyLines.self, &users)
         }
     }
+
+    /// Lines of the blocks before the one `AnyLines` parses: a skipped line's number in the file
+    /// is this plus its number in the block (`LineParser.notePartialLine`).
+    private var skippedLineOffset = 0
 
     @inline(never)
     private mutating func parseLines<Lines: LineParsing, Users: UserRecordSink>(
@@ -136,7 +143,7 @@ struct BlockParser {
             block.rejections.append((number, parser.cause(of: rejection)))
             nonText.countNonText(bytes)
         case .skipped:
-            break
+            parser.notePartialLine(skippedLineOffset + number)
         }
     }
 

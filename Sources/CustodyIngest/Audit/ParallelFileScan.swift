@@ -118,6 +118,7 @@ enum ParallelFileScan {
             nonText += part.nonText
         }
         let outcome = shared.outcome
+        for line in main.parser.unfinishedPartialLines { issues.rejectEarlier(line: line, cause: Rejection.unfinishedPartial.cause) }
         issues.fault = outcome.fault
         issues.nonTextBytes = nonText
         issues.anonymousPublishes = anonymous.anonymousPublishes

@@ -97,6 +97,7 @@ public enum RecordReader {
         let result = LineReader.forEachLine(
             in: source, from: plan.start, completeLinesOnly: plan.completeLinesOnly, consumed: plan.consumed, visitor: &lines)
         sink = lines.sink
+        for line in lines.parser.unfinishedPartialLines { lines.issues.rejectEarlier(line: line, cause: Rejection.unfinishedPartial.cause) }
         lines.issues.fault = result.fault
         outcome.records = lines.records
         outcome.issues = lines.issues
@@ -143,7 +144,7 @@ private struct RecordLines<Sink: RecordSink>: LineVisitor {
                 issues.reject(line: number, cause: parser.cause(of: rejection))
                 issues.countNonText(bytes)
             case .skipped:
-                break
+                parser.notePartialLine(number)
             }
         case .overlong(let number):
             issues.reject(line: number, cause: Rejection.overlong.cause)

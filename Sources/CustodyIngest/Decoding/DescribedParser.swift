@@ -81,7 +81,7 @@ final class DescribedParser {
             for (k, key) in slotKeys.enumerated() {
                 switch FieldResolver.pair(key, in: line) {
                 case .ambiguous: return .rejected(.ambiguousField)
-                case .absent: break
+                case .absent, .notText, .object: break  // `pair` reads text: never the last two
                 case .value(let v):
                     r.bases[k] = UnsafePointer(v.baseAddress!)
                     r.starts[k] = 0

@@ -147,6 +147,11 @@ final class FieldResolver {
         case absent
         case value(UnsafeBufferPointer<UInt8>)
         case ambiguous
+        /// A JSON object, array, `true` or `false`: not text a time, a user or an event can be
+        /// read from (read as text, a publish written `["post"]` would pass unseen).
+        case notText
+        /// A JSON object met on a path (`descend`), raw, for the path's next step.
+        case object(UnsafeBufferPointer<UInt8>)
     }
 
     /// The record from the fields set for this line. `fallbackMillis`: the time to use when no
@@ -160,12 +165,16 @@ final class FieldResolver {
         var millis = fallbackMillis
         switch first(timestampRefs, simple: timestampSlot, scratch: timeScratch, capacity: 256) {
         case .ambiguous: return .rejected(.ambiguousField)
+        case .notText, .object: return .rejected(formatRejection)
         case .absent: break
         case .value(let text):
             if let m = timeFormat.clfMillis(text, cache: &clfTimes) {
                 millis = m
             } else {
-                guard let parsed = timeFormat.parse(text), let m = times.millis(parsed) else { return .rejected(formatRejection) }
+                guard let parsed = timeFormat.parse(text) else { return .rejected(formatRejection) }
+                guard let m = times.millis(parsed) else {
+                    return .rejected(parsed.year == nil && times.lacksYear ? .yearUnknown : formatRejection)
+                }
                 millis = m
             }
         }
@@ -173,12 +182,14 @@ final class FieldResolver {
         var user: UnsafeBufferPointer<UInt8>?
         switch first(userRefs, simple: userSlot, scratch: userScratch, capacity: LineReader.maximumLineLength) {
         case .ambiguous: return .rejected(.ambiguousField)
+        case .notText, .object: return .rejected(.invalidUser)
         case .absent: user = nil
         case .value(let v): user = v.isEmpty || (v.count == 1 && v[0] == 0x2D) ? nil : v
         }
         var event: UnsafeBufferPointer<UInt8>?
         switch first(eventRefs, simple: eventSlot, scratch: eventScratch, capacity: LineReader.maximumLineLength) {
         case .ambiguous: return .rejected(.ambiguousField)
+        case .notText, .object: return .rejected(.invalidEvent)
         case .absent: event = classifyRequest(in: line)
         case .value(let v): event = v.isEmpty || (v.count == 1 && v[0] == 0x2D) ? classifyRequest(in: line) : v
         }
@@ -207,6 +218,7 @@ final class FieldResolver {
     private func first(_ refs: [Reference], simple: Int, scratch: UnsafeMutablePointer<UInt8>, capacity: Int) -> Lookup {
         // The usual case, one plain field: no reference is copied out of the array.
         if simple >= 0 {
+            if isNotText(simple) { return .notText }
             guard let v = value(simple, scratch: scratch) else { return .absent }
             return .value(v)
         }
@@ -216,6 +228,17 @@ final class FieldResolver {
             return found
         }
         return .absent
+    }
+
+    /// Whether a JSON layout's slot holds an object, an array, `true` or `false`.
+    private func isNotText(_ slot: Int) -> Bool {
+        guard encoding == .json, starts[slot] >= 0, starts[slot] < ends[slot] else { return false }
+        return Self.startsNonText(bases[slot][starts[slot]])
+    }
+
+    /// The first byte of a JSON value that is not text: `{`, `[`, `t` or `f`.
+    private static func startsNonText(_ byte: UInt8) -> Bool {
+        byte == 0x7B || byte == 0x5B || byte == 0x74 || byte == 0x66
     }
 
     /// A slot's value as text (JSON strings and CSV quotes decoded into `scratch` when needed).
@@ -245,25 +268,14 @@ final class FieldResolver {
         case .slot:
             let slot = ref.slots[0]
             if ref.path.isEmpty || encoding != .json {
-                guard var current = value(slot, scratch: scratch) else { return .absent }
-                for key in ref.path {
-                    switch descend(current, key, scratch: scratch) {
-                    case .value(let next): current = next
-                    case let other: return other
-                    }
-                }
-                return .value(current)
+                if isNotText(slot) { return .notText }
+                guard let first = value(slot, scratch: scratch) else { return .absent }
+                return follow(ref.path, from: first, scratch: scratch)
             }
             // JSON layouts: descend through the raw object without decoding it first.
             guard starts[slot] >= 0 else { return .absent }
-            var current = UnsafeBufferPointer(start: bases[slot] + starts[slot], count: ends[slot] - starts[slot])
-            for key in ref.path {
-                switch descend(current, key, scratch: scratch) {
-                case .value(let next): current = next
-                case let other: return other
-                }
-            }
-            return .value(current)
+            let raw = UnsafeBufferPointer(start: bases[slot] + starts[slot], count: ends[slot] - starts[slot])
+            return follow(ref.path, from: raw, scratch: scratch)
         case .query:
             for slot in ref.slots {
                 guard let raw = value(slot, scratch: scratch) else { continue }
@@ -280,6 +292,24 @@ final class FieldResolver {
         }
     }
 
+    /// The value at the end of `path` from `start`: text, or `.notText` for a JSON object there.
+    private func follow(_ path: [[UInt8]], from start: UnsafeBufferPointer<UInt8>, scratch: UnsafeMutablePointer<UInt8>) -> Lookup {
+        var current = start
+        var isObject = false
+        for key in path {
+            switch descend(current, key, scratch: scratch) {
+            case .value(let next):
+                current = next
+                isObject = false
+            case .object(let next):
+                current = next
+                isObject = true
+            case let other: return other
+            }
+        }
+        return isObject ? .notText : .value(current)
+    }
+
     /// One step of a path: a member of a JSON object, or a `key=value` pair of text.
     private func descend(_ value: UnsafeBufferPointer<UInt8>, _ key: [UInt8], scratch: UnsafeMutablePointer<UInt8>) -> Lookup {
         guard let p = value.baseAddress else { return .absent }
@@ -291,7 +321,8 @@ final class FieldResolver {
             case .ambiguous: return .ambiguous
             case .found(let s, let e):
                 // Objects stay raw for the next step; strings are decoded.
-                if p[s] == 0x7B { return .value(UnsafeBufferPointer(start: p + s, count: e - s)) }
+                if p[s] == 0x7B { return .object(UnsafeBufferPointer(start: p + s, count: e - s)) }
+                if Self.startsNonText(p[s]) { return .notText }
                 guard let text = JSONScan.text(p, s, e, scratch: scratch) else { return .absent }
                 return .value(text)
             }

@@ -326,13 +326,20 @@ struct JSONLineParser {
             if userBytes?.count == 0 { userBytes = nil }
         }
         var eventBytes: UnsafeBufferPointer<UInt8>?
-        switch event.kind {
-        case .string where event.rank != 255:
-            eventBytes = UnsafeBufferPointer(start: p + event.start + 1, count: event.end - event.start - 2)
-        case .escapedString where event.rank != 255:
-            eventBytes = JSONScan.unescape(p, event.start, event.end, into: eventScratch)
-        default:
-            eventBytes = nil
+        if event.rank != 255 {
+            switch event.kind {
+            case .string: eventBytes = UnsafeBufferPointer(start: p + event.start + 1, count: event.end - event.start - 2)
+            case .escapedString: eventBytes = JSONScan.unescape(p, event.start, event.end, into: eventScratch)
+            case .number:
+                // An event code, as a user id may be a number: its digits are its name.
+                let digits = UnsafeBufferPointer(start: p + event.start, count: event.end - event.start)
+                guard digits.allSatisfy({ $0 &- 0x30 < 10 || $0 == 0x2D }) else { return .rejected(.invalidEvent) }
+                eventBytes = digits
+            case .null: eventBytes = nil
+            // An array, an object, `true` or `false` names no event: read as none, a publish
+            // written `["post"]` would pass unseen.
+            case .other: return .rejected(.invalidEvent)
+            }
         }
         return .record(
             ParsedLine(

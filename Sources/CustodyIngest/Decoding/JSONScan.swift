@@ -175,7 +175,16 @@ enum JSONScan {
                     scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                     i += 6
                 }
-                let value = Unicode.Scalar(scalar) ?? "\u{FFFD}"
+                guard let value = Unicode.Scalar(scalar) else {
+                    // A lone surrogate (`\ud800` with no pair) is no character. Written as the
+                    // three bytes UTF-8 would give it (not valid UTF-8, so they show escaped),
+                    // it stays itself: as U+FFFD, `\ud800`, `\udfff` and `\ufffd` were one user.
+                    out[o] = UInt8(0xE0 | scalar >> 12)
+                    out[o + 1] = UInt8(0x80 | (scalar >> 6) & 0x3F)
+                    out[o + 2] = UInt8(0x80 | scalar & 0x3F)
+                    o += 3
+                    continue
+                }
                 for byte in UTF8.encode(value)! {
                     out[o] = byte
                     o += 1

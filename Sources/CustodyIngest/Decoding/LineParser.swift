@@ -33,8 +33,15 @@ public struct LineParser {
         /// For CRI and Docker with a described format's references: the app's JSON line.
         var inner: DescribedParser?
         var csvHeaderRead = false
-        /// CRI partial lines (`P`) waiting for their final part.
-        var partial: [UInt8] = []
+        /// CRI partial lines (`P`) waiting for their final part, per stream (stdout, stderr):
+        /// the runtime splits each stream's lines on its own, and writes the two interleaved.
+        var partials: [[UInt8]] = [[], []]
+        /// Per stream, whether a partial is held (its text may be empty), and the number of its
+        /// first line once the caller has told it (`notePartialLine`).
+        var holding = [false, false]
+        var heldSince: [Int?] = [nil, nil]
+        /// The stream whose first partial line was the last line parsed (until its number is told).
+        var justStartedHolding: Int?
         var partialLine: UnsafeMutablePointer<UInt8>?
         var dockerScratch: UnsafeMutablePointer<UInt8>?
         var keyScratch: UnsafeMutablePointer<UInt8>?
@@ -186,20 +193,43 @@ public struct LineParser {
     }
 
     private mutating func cri(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
-        guard let (millis, partial, message) = ContainerLayout.cri(line) else { return .rejected(.notCRI) }
+        guard let (millis, partial, message, stderr) = ContainerLayout.cri(line) else { return .rejected(.notCRI) }
+        let stream = stderr ? 1 : 0
         if partial {
-            if extras.partial.count + message.count <= LineReader.maximumLineLength { extras.partial += message }
+            if !extras.holding[stream] {
+                extras.holding[stream] = true
+                extras.justStartedHolding = stream
+            }
+            if extras.partials[stream].count + message.count <= LineReader.maximumLineLength { extras.partials[stream] += message }
             return .skipped
         }
-        guard !extras.partial.isEmpty else { return payload(message, millis: millis) }
-        extras.partial += message
-        let whole = extras.partial
-        extras.partial.removeAll(keepingCapacity: true)
+        guard extras.holding[stream] else { return payload(message, millis: millis) }
+        extras.holding[stream] = false
+        extras.heldSince[stream] = nil
+        extras.partials[stream] += message
+        let whole = extras.partials[stream]
+        extras.partials[stream].removeAll(keepingCapacity: true)
         if extras.partialLine == nil { extras.partialLine = .allocate(capacity: LineReader.maximumLineLength + 1) }
         let buffer = extras.partialLine!
         let count = min(whole.count, LineReader.maximumLineLength)
         whole.withUnsafeBufferPointer { buffer.initialize(from: $0.baseAddress!, count: count) }
         return payload(UnsafeBufferPointer(start: buffer, count: count), millis: millis)
+    }
+
+    /// Tells the parser the number of the line it last parsed, when that parse answered
+    /// `.skipped`: a CRI partial line that starts a held part is remembered by it, so that one
+    /// never completed can be named (`unfinishedPartialLines`). Cheap for other formats.
+    public func notePartialLine(_ number: Int) {
+        guard let stream = extras.justStartedHolding else { return }
+        extras.heldSince[stream] = number
+        extras.justStartedHolding = nil
+    }
+
+    /// Per stream, the first line of a CRI partial line no final part (`F`) of its stream
+    /// completed, once the last line was parsed: its text was never read. In line order; empty
+    /// for none (and for other formats).
+    public var unfinishedPartialLines: [Int] {
+        zip(extras.holding, extras.heldSince).compactMap { $0 ? $1 : nil }.sorted()
     }
 
     private mutating func docker(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {

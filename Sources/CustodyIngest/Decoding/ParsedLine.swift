@@ -44,13 +44,16 @@ public enum Rejection: UInt8, Sendable {
     case notCRI
     case notDocker
     case utf16Text
+    case invalidEvent
+    case unfinishedPartial
+    case yearUnknown
 
     public var cause: String {
         switch self {
         case .notJSONObject: return "not a JSON object"
         case .invalidJSON: return "invalid JSON"
         case .missingTimestamp: return "no timestamp field"
-        case .invalidTimestamp: return "timestamp is not RFC 3339 with a zone, or Unix seconds/milliseconds"
+        case .invalidTimestamp: return "timestamp is not RFC 3339 with a zone, or a Unix epoch number"
         case .invalidUser: return "user is not a string or an integer"
         case .notCombined: return "not in the combined log format"
         case .notLogfmt: return "not logfmt key=value pairs"
@@ -65,6 +68,13 @@ public enum Rejection: UInt8, Sendable {
         case .notCRI: return "not a CRI container log line (time stream tag message)"
         case .notDocker: return "not a Docker json-file line"
         case .utf16Text: return "UTF-16 text: logs are read as UTF-8 (convert first, e.g. iconv -f UTF-16 -t UTF-8)"
+        case .invalidEvent: return "event is not a string or an integer"
+        case .yearUnknown:
+            return """
+                the time has no year, and the file's modification time that gives it is unknown \
+                (standard input: name the file instead, or use a formats file with a fixed year)
+                """
+        case .unfinishedPartial: return "CRI partial line (P) that no final part (F) of its stream completed: its text was not read"
         }
     }
 }

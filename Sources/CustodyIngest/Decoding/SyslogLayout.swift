@@ -14,13 +14,25 @@ enum SyslogLayout {
         let n = line.count
         var i = 0
         if n > 0, p[0] == 0x3C {
-            i = 1
-            while i < n, i < 5, p[i] &- 0x30 < 10 { i += 1 }
-            guard i > 1, i < n, p[i] == 0x3E else { return false }
-            i += 1
-            if i + 1 < n, p[i] &- 0x30 < 10, p[i + 1] == 0x20 { return true }  // RFC 5424 version 1
+            guard let close = priorityEnd(p, n) else { return false }
+            i = close + 1
+            if i + 1 < n, p[i] == 0x31, p[i + 1] == 0x20 { return true }  // RFC 5424 version 1
         }
         return isRFC3164Time(p + i, n - i)
+    }
+
+    /// The index of the `>` closing a line's `<PRI>` (at `p[0]`): one to three digits without a
+    /// leading zero, at most 191 (facility 23, severity 7; RFC 5424 §6.2.1), or nil. Only
+    /// version 1 of RFC 5424 exists: another version's line is no syslog line either.
+    static func priorityEnd(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int? {
+        var i = 1
+        var value = 0
+        while i < n, i < 4, p[i] &- 0x30 < 10 {
+            value = value * 10 + Int(p[i] &- 0x30)
+            i += 1
+        }
+        guard i > 1, i < n, p[i] == 0x3E, value <= 191, !(i > 2 && p[1] == 0x30) else { return nil }
+        return i
     }
 
     /// `Mmm dd HH:MM:SS ` at `p`.
@@ -42,12 +54,10 @@ enum SyslogLayout {
         }
         var i = 0
         if n > 0, p[0] == 0x3C {
-            i = 1
-            while i < n, i < 5, p[i] &- 0x30 < 10 { i += 1 }
-            guard i > 1, i < n, p[i] == 0x3E else { return false }
-            set(0, 1, i)
-            i += 1
-            if i + 1 < n, p[i] &- 0x30 < 10, p[i + 1] == 0x20 {
+            guard let close = priorityEnd(p, n) else { return false }
+            set(0, 1, close)
+            i = close + 1
+            if i + 1 < n, p[i] == 0x31, p[i + 1] == 0x20 {
                 return split5424(p, n, from: i + 2, set)
             }
         }
@@ -193,8 +203,11 @@ enum DelimitedLayout {
 /// Container runtimes' wrappers around the app's line.
 enum ContainerLayout {
     /// CRI (Kubernetes): `2026-11-01T10:00:00.123456789+08:00 stdout F message`: the time, the
-    /// message, and whether the line is complete (`F`) or a part continued on the next (`P`).
-    static func cri(_ line: UnsafeBufferPointer<UInt8>) -> (millis: Int64, partial: Bool, message: UnsafeBufferPointer<UInt8>)? {
+    /// message, whether the line is complete (`F`) or a part continued by the stream's next line
+    /// (`P`), and whether the stream is stderr.
+    static func cri(
+        _ line: UnsafeBufferPointer<UInt8>
+    ) -> (millis: Int64, partial: Bool, message: UnsafeBufferPointer<UInt8>, stderr: Bool)? {
         let n = line.count
         guard n >= 20, let space = line.firstIndex(of: 0x20),
             let millis = TimestampParser.parseISO(UnsafeBufferPointer(rebasing: line[..<space]))
@@ -210,7 +223,7 @@ enum ContainerLayout {
         guard i > tagStart, line[tagStart] == 0x46 || line[tagStart] == 0x50 else { return nil }
         let partial = line[tagStart] == 0x50
         let message = i < n ? UnsafeBufferPointer(rebasing: line[(i + 1)...]) : UnsafeBufferPointer(rebasing: line[n...])
-        return (millis, partial, message)
+        return (millis, partial, message, stream[3] == 0x65)
     }
 
     /// Docker json-file: `{"log":"…\n","stream":"stdout","time":"…"}`: the time and the `log`

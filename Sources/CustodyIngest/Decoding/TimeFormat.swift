@@ -381,7 +381,9 @@ struct TimeFormatError: Error {
 struct TimeResolver {
     private let zone: TimeZone?
     private let year: FormatDefinition.YearRule?
-    /// For `year: file_mtime`: the file's modification time.
+    /// For `year: file_mtime`: the file's modification time; nil when it is not known (no file,
+    /// or a time of 0, which standard input's copy is given: taken as now, it dated every line
+    /// of an old log piped in to this year).
     private let modified: Int64?
     private var cachedHour = Int64.min
     private var cachedOffset = 0
@@ -392,10 +394,17 @@ struct TimeResolver {
         self.year = year
         if case .fileModified = year, let path {
             var info = stat()
-            modified = stat(path, &info) == 0 ? Int64(info.st_mtim.tv_sec) * 1000 : nil
+            modified = stat(path, &info) == 0 && info.st_mtim.tv_sec > 0 ? Int64(info.st_mtim.tv_sec) * 1000 : nil
         } else {
             modified = nil
         }
+    }
+
+    /// Whether times without a year cannot be read: the year comes from a modification time
+    /// that is not known.
+    var lacksYear: Bool {
+        if case .fileModified = year { return modified == nil }
+        return false
     }
 
     mutating func millis(_ p: TimeFormat.Parsed) -> Int64? {
