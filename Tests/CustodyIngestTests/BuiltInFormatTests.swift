@@ -45,6 +45,31 @@ struct BuiltInFormatTests {
         #expect(results == [.record(millis: t, user: "carol", event: "comment"), .record(millis: t, user: nil, event: nil)])
     }
 
+    /// rsyslog's file format, the default of Debian 12 and Ubuntu 24.04 (`/var/log/auth.log`):
+    /// RFC 3164 with an RFC 3339 time, which carries its year and zone. These files were
+    /// unrecognised (an error, even with `--input-format syslog`).
+    @Test func syslogWithRFC3339TimesAsRsyslogWritesThem() {
+        let lines = [
+            "2026-10-10T13:55:36.123456+08:00 web01 sshd[4242]: Accepted publickey for deploy from 10.0.0.9 port 52144 ssh2",
+            "2026-10-10T13:55:36.000000+08:00 web01 app: user=alice event=post",
+            "2026-10-10T05:55:36Z web01 CRON[77]: (root) CMD (run-parts /etc/cron.hourly) user=bob",
+            "2026-10-10T13:55:36 web01 app: user=carol",
+        ]
+        let (results, format) = parseLines(lines, format: .auto, policy: policy)
+        #expect(format == .syslog)
+        #expect(
+            results == [
+                .record(millis: t + 123, user: nil, event: nil), .record(millis: t, user: "alice", event: "post"),
+                .record(millis: t, user: "bob", event: nil), .rejected(.notSyslog),
+            ])
+    }
+
+    /// Lines that start with such a time but lack the host and `tag:` stay what they were.
+    @Test func anRFC3339TimeAloneIsNoSyslog() {
+        #expect(parseLines(["2026-10-10T05:55:36Z level=info user=a event=post"], format: .auto, policy: policy).format == .logfmt)
+        #expect(parseLines([#"2026-10-10T05:55:36Z stdout F {"user":"a"}"#], format: .auto, policy: policy).format == .cri)
+    }
+
     @Test func csvHeaderNamesTheFields() {
         let lines = [
             "ts,user,event,note", #"2026-10-10T05:55:36Z,alice,post,"a, ""quoted"" note""#,

@@ -273,8 +273,9 @@ public struct LineParser {
         if i < line.count && line[i] == 0x7B {
             return rest.starts(with: #"{"log":"#.utf8) ? .docker : .jsonl
         }
-        if SyslogLayout.looksLikeSyslog(line) { return .syslog }
+        // CRI first: its lines start with an RFC 3339 time too, as rsyslog's files do.
         if ContainerLayout.cri(line) != nil { return .cri }
+        if SyslogLayout.looksLikeSyslog(line) { return .syslog }
         // The combined layout with a bad field (a mistyped date, say) is still combined: taking
         // it for logfmt because its query string has an `=` would lose the whole file.
         if CombinedParser.hasLayout(line) { return .combined }

@@ -2,8 +2,10 @@ import CustodyCore
 import Foundation
 
 /// Splits syslog lines into fields: RFC 5424 (`<165>1 2026-11-01T10:00:00.000+08:00 host app
-/// 1234 ID47 [sd] message`) and RFC 3164 (`<34>Oct 11 22:14:15 host su[12]: message`, the
-/// `<PRI>` optional as in files written by syslog daemons). `-` (nil in RFC 5424) is absent.
+/// 1234 ID47 [sd] message`), RFC 3164 (`<34>Oct 11 22:14:15 host su[12]: message`, the
+/// `<PRI>` optional as in files written by syslog daemons), and RFC 3164 with an RFC 3339 time
+/// (`2026-11-01T10:00:00.123456+08:00 host sshd[12]: message`: rsyslog's file format, the
+/// default of Debian 12 and Ubuntu 24.04). `-` (nil in RFC 5424) is absent.
 enum SyslogLayout {
     static let names = ["pri", "timestamp", "host", "app", "pid", "msgid", "structured_data", "message"]
     static let timestamp = 1, host = 2, app = 3, pid = 4, msgid = 5, structuredData = 6, message = 7
@@ -18,7 +20,45 @@ enum SyslogLayout {
             i = close + 1
             if i + 1 < n, p[i] == 0x31, p[i + 1] == 0x20 { return true }  // RFC 5424 version 1
         }
-        return isRFC3164Time(p + i, n - i)
+        if isRFC3164Time(p + i, n - i) { return true }
+        // An RFC 3339 time is only taken with the rest of the traditional shape (a host, then
+        // `tag:` or `tag[pid]:`): lines of logfmt or plain text may start with such a time too.
+        guard let end = isoTimeEnd(p + i, n - i) else { return false }
+        return hasHostAndTag(p, n, from: i + end + 1)
+    }
+
+    /// The length of an RFC 3339 time with a zone at `p`, followed by a space, or nil.
+    static func isoTimeEnd(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int? {
+        guard n >= 21, p[0] &- 0x30 < 10, p[4] == 0x2D, p[10] == 0x54 || p[10] == 0x74 else { return nil }
+        var e = 10
+        while e < min(n, 40), p[e] != 0x20 { e += 1 }
+        guard e < n, TimestampParser.parseISO(UnsafeBufferPointer(start: p, count: e)) != nil else { return nil }
+        return e
+    }
+
+    /// `host tag: ` or `host tag[pid]: ` at `p[i...]`: a host without `=`, and a tag of
+    /// letters, digits and `_.-/()@`.
+    private static func hasHostAndTag(_ p: UnsafePointer<UInt8>, _ n: Int, from start: Int) -> Bool {
+        var i = start
+        while i < n, p[i] != 0x20 {
+            if p[i] == 0x3D { return false }
+            i += 1
+        }
+        guard i > start, i < n else { return false }
+        i += 1
+        let tag = i
+        while i < n, (p[i] | 0x20) &- 0x61 < 26 || p[i] &- 0x30 < 10 || [0x5F, 0x2E, 0x2D, 0x2F, 0x28, 0x29, 0x40].contains(p[i]) {
+            i += 1
+        }
+        guard i > tag, i < n else { return false }
+        if p[i] == 0x5B {
+            i += 1
+            let pid = i
+            while i < n, p[i] &- 0x30 < 10 { i += 1 }
+            guard i > pid, i < n, p[i] == 0x5D else { return false }
+            i += 1
+        }
+        return i + 1 < n && p[i] == 0x3A && p[i + 1] == 0x20
     }
 
     /// The index of the `>` closing a line's `<PRI>` (at `p[0]`): one to three digits without a
@@ -61,9 +101,15 @@ enum SyslogLayout {
                 return split5424(p, n, from: i + 2, set)
             }
         }
-        guard isRFC3164Time(p + i, n - i) else { return false }
-        set(timestamp, i, i + 15)
-        i += 16
+        if isRFC3164Time(p + i, n - i) {
+            set(timestamp, i, i + 15)
+            i += 16
+        } else if let end = isoTimeEnd(p + i, n - i) {
+            set(timestamp, i, i + end)
+            i += end + 1
+        } else {
+            return false
+        }
         var e = i
         while e < n, p[e] != 0x20 { e += 1 }
         set(host, i, e)
