@@ -166,6 +166,39 @@ struct MisreadInputTests {
         #expect(!report.compliant)
     }
 
+    /// Docker splits a line over 16 KiB into entries whose `log` lacks the final newline but the
+    /// last: the first part was a rejected line and the rest an anonymous record.
+    @Test func dockerPartsOfALongLineAreJoinedPerStream() {
+        let padding = String(repeating: "x", count: 40)
+        let entry = { (log: String, stream: String) in
+            #"{"log":"\#(log)","stream":"\#(stream)","time":"2026-10-10T05:55:36Z"}"#
+        }
+        let lines = [
+            entry(#"{\"user\":\"m\",\"pad\":\"\#(padding)"#, "stdout"),
+            entry(#"started\n"#, "stderr"),
+            entry(#"\#(padding)\",\"event\":"#, "stdout"),
+            entry(#"\"post\"}\n"#, "stdout"),
+        ]
+        #expect(
+            parseLines(lines, format: .docker, policy: policy).results == [
+                .skipped, .record(millis: t, user: nil, event: nil), .skipped, .record(millis: t, user: "m", event: "post"),
+            ])
+    }
+
+    @Test func aDockerPartNeverCompletedIsARejectedLine() async throws {
+        let dir = try TemporaryDirectory()
+        let lines = [
+            #"{"log":"{\"user\":\"amy\",\"event\":\"verify_phone\"}\n","stream":"stdout","time":"2026-10-11T04:00:00Z"}"#,
+            #"{"log":"{\"user\":\"mallory\",","stream":"stdout","time":"2026-10-11T04:00:01Z"}"#,
+        ]
+        let path = try dir.write("container.log", lines.joined(separator: "\n") + "\n")
+        let policy = try loadPolicy(policyYAML.replacingOccurrences(of: "  minimum_days: 60", with: "  minimum_days: 1"))
+        let report = try await runCheck([path], policy: policy, asOf: CivilDay(iso: "2026-10-12")!, parallelism: 1)
+        let finding = try #require(report.findings.first { $0.rule == .rejectedLines })
+        #expect(finding.lines == [2])
+        #expect(!report.compliant)
+    }
+
     @Test func aRejectionFoundLateIsListedInLineOrder() {
         var issues = InputIssues()
         for line in [4, 9, 12, 20, 31] { issues.reject(line: line, cause: "later") }

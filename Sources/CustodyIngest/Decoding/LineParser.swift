@@ -33,7 +33,8 @@ public struct LineParser {
         /// For CRI and Docker with a described format's references: the app's JSON line.
         var inner: DescribedParser?
         var csvHeaderRead = false
-        /// CRI partial lines (`P`) waiting for their final part, per stream (stdout, stderr):
+        /// CRI partial lines (`P`) and Docker's parts of long lines waiting for their final part,
+        /// per stream (stdout, stderr):
         /// the runtime splits each stream's lines on its own, and writes the two interleaved.
         var partials: [[UInt8]] = [[], []]
         /// Per stream, whether a partial is held (its text may be empty), and the number of its
@@ -194,7 +195,14 @@ public struct LineParser {
 
     private mutating func cri(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
         guard let (millis, partial, message, stderr) = ContainerLayout.cri(line) else { return .rejected(.notCRI) }
-        let stream = stderr ? 1 : 0
+        return containerMessage(message, partial: partial, stream: stderr ? 1 : 0, millis: millis)
+    }
+
+    /// A container runtime's message: held when it is a part of a longer line (per stream, until
+    /// its stream's final part), else read, joined to the parts held before it.
+    private mutating func containerMessage(
+        _ message: UnsafeBufferPointer<UInt8>, partial: Bool, stream: Int, millis: Int64
+    ) -> ParseOutcome {
         if partial {
             if !extras.holding[stream] {
                 extras.holding[stream] = true
@@ -217,15 +225,15 @@ public struct LineParser {
     }
 
     /// Tells the parser the number of the line it last parsed, when that parse answered
-    /// `.skipped`: a CRI partial line that starts a held part is remembered by it, so that one
-    /// never completed can be named (`unfinishedPartialLines`). Cheap for other formats.
+    /// `.skipped`: a CRI or Docker partial line that starts a held part is remembered by it, so
+    /// that one never completed can be named (`unfinishedPartialLines`). Cheap for other formats.
     public func notePartialLine(_ number: Int) {
         guard let stream = extras.justStartedHolding else { return }
         extras.heldSince[stream] = number
         extras.justStartedHolding = nil
     }
 
-    /// Per stream, the first line of a CRI partial line no final part (`F`) of its stream
+    /// Per stream, the first line of a CRI or Docker partial line no final part of its stream
     /// completed, once the last line was parsed: its text was never read. In line order; empty
     /// for none (and for other formats).
     public var unfinishedPartialLines: [Int] {
@@ -233,10 +241,11 @@ public struct LineParser {
     }
 
     private mutating func docker(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
-        guard let (millis, message) = ContainerLayout.docker(line, scratch: extras.dockerScratch!, keyScratch: extras.keyScratch!) else {
+        guard let entry = ContainerLayout.docker(line, scratch: extras.dockerScratch!, keyScratch: extras.keyScratch!) else {
             return .rejected(.notDocker)
         }
-        return payload(message, millis: millis)
+        // Docker splits lines over 16 KiB: every part but the last lacks the final newline.
+        return containerMessage(entry.message, partial: !entry.complete, stream: entry.stderr ? 1 : 0, millis: entry.millis)
     }
 
     /// The app's line inside a container runtime's: JSON read with the format's fields (the

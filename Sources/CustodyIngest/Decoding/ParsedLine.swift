@@ -74,7 +74,8 @@ public enum Rejection: UInt8, Sendable {
                 the time has no year, and the file's modification time that gives it is unknown \
                 (standard input: name the file instead, or use a formats file with a fixed year)
                 """
-        case .unfinishedPartial: return "CRI partial line (P) that no final part (F) of its stream completed: its text was not read"
+        case .unfinishedPartial:
+            return "container log line in parts (CRI P, or Docker's over 16 KiB) whose stream never completed it: its text was not read"
         }
     }
 }

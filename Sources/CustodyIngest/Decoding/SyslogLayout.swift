@@ -272,15 +272,18 @@ enum ContainerLayout {
         return (millis, partial, message, stream[3] == 0x65)
     }
 
-    /// Docker json-file: `{"log":"…\n","stream":"stdout","time":"…"}`: the time and the `log`
-    /// text (decoded into `scratch`, its final newline removed).
+    /// Docker json-file: `{"log":"…\n","stream":"stdout","time":"…"}`: the time, the `log` text
+    /// (decoded into `scratch`, its final newline removed), whether it had that newline (the
+    /// parts Docker splits a line over 16 KiB into have none, but the last), and whether the
+    /// stream is stderr.
     static func docker(
         _ line: UnsafeBufferPointer<UInt8>, scratch: UnsafeMutablePointer<UInt8>,
         keyScratch: UnsafeMutablePointer<UInt8>
-    ) -> (millis: Int64, message: UnsafeBufferPointer<UInt8>)? {
+    ) -> (millis: Int64, message: UnsafeBufferPointer<UInt8>, complete: Bool, stderr: Bool)? {
         guard let p = line.baseAddress else { return nil }
         var log: (Int, Int)?
         var time: (Int, Int)?
+        var stderr = false
         var duplicate = false
         let valid = JSONScan.members(p, from: 0, line.count, keyScratch: keyScratch) { key, s, e in
             if key.elementsEqual("log".utf8) {
@@ -291,13 +294,17 @@ enum ContainerLayout {
                 if time != nil { duplicate = true }
                 time = (s, e)
             }
+            if key.elementsEqual("stream".utf8) {
+                stderr = UnsafeBufferPointer(start: p + s, count: e - s).elementsEqual(#""stderr""#.utf8)
+            }
             return true
         }
         guard valid, !duplicate, let log, let time, p[log.0] == 0x22, p[time.0] == 0x22,
             let millis = TimestampParser.parseISO(UnsafeBufferPointer(start: p + time.0 + 1, count: time.1 - time.0 - 2)),
             var text = JSONScan.text(p, log.0, log.1, scratch: scratch)
         else { return nil }
+        let complete = text.last == 0x0A
         while let last = text.last, last == 0x0A || last == 0x0D { text = UnsafeBufferPointer(rebasing: text.dropLast()) }
-        return (millis, text)
+        return (millis, text, complete, stderr)
     }
 }
