@@ -326,25 +326,36 @@ struct JSONLineParser {
             if userBytes?.count == 0 { userBytes = nil }
         }
         var eventBytes: UnsafeBufferPointer<UInt8>?
-        if event.rank != 255 {
-            switch event.kind {
-            case .string: eventBytes = UnsafeBufferPointer(start: p + event.start + 1, count: event.end - event.start - 2)
-            case .escapedString: eventBytes = JSONScan.unescape(p, event.start, event.end, into: eventScratch)
-            case .number:
-                // An event code, as a user id may be a number: its digits are its name.
-                let digits = UnsafeBufferPointer(start: p + event.start, count: event.end - event.start)
-                guard digits.allSatisfy({ $0 &- 0x30 < 10 || $0 == 0x2D }) else { return .rejected(.invalidEvent) }
-                eventBytes = digits
-            case .null: eventBytes = nil
-            // An array, an object, `true` or `false` names no event: read as none, a publish
-            // written `["post"]` would pass unseen.
-            case .other: return .rejected(.invalidEvent)
+        // The usual cases first, as they were before the others were judged: spelt as one
+        // switch over all kinds, the line loop took 2–3 % more CPU (perf, regular set).
+        switch event.kind {
+        case .string where event.rank != 255:
+            eventBytes = UnsafeBufferPointer(start: p + event.start + 1, count: event.end - event.start - 2)
+        case .escapedString where event.rank != 255:
+            eventBytes = JSONScan.unescape(p, event.start, event.end, into: eventScratch)
+        case _ where event.rank == 255, .null:
+            eventBytes = nil
+        default:
+            guard let digits = Self.eventCode(p, event.start, event.end, isNumber: event.kind == .number) else {
+                return .rejected(.invalidEvent)
             }
+            eventBytes = digits
         }
         return .record(
             ParsedLine(
                 millis: millis, user: userBytes, userPrefix: prefix(userBytes, lineEnd: p + n),
                 event: eventBytes, eventPrefix: prefix(eventBytes, lineEnd: p + n)))
+    }
+
+    /// An event that is not a string: an integer is an event code, named by its digits (as a
+    /// user id may be a number); anything else (an array, an object, `true`, `false`, a
+    /// fraction) is nil, a rejected line: read as no event, a publish written `["post"]` passed
+    /// unseen. Off the usual line's path.
+    @inline(never)
+    private static func eventCode(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, isNumber: Bool) -> UnsafeBufferPointer<UInt8>? {
+        let digits = UnsafeBufferPointer(start: p + start, count: end - start)
+        guard isNumber, digits.allSatisfy({ $0 &- 0x30 < 10 || $0 == 0x2D }) else { return nil }
+        return digits
     }
 
     /// The first eight bytes of a value in the line or in this parser's scratch buffers.
