@@ -104,11 +104,17 @@ struct LedgerCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Write the checkpoint to this file instead of standard output.", valueName: "file"))
         var out: String?
 
+        @Flag(
+            help: ArgumentHelp(
+                "Also sign entries no checkpoint signs yet: only after reading them (custody ledger export), when a command was interrupted before it signed."
+            ))
+        var acceptUnsigned = false
+
         func run() async throws {
             try await CLI.guarded {
                 let configuration = try options.load()
                 let database = try StateDatabase(directory: configuration.stateDirectory, create: false)
-                let checkpoint = try Ledger(configuration: configuration).checkpoint(database: database)
+                let checkpoint = try Ledger(configuration: configuration).checkpoint(database: database, acceptingUnsigned: acceptUnsigned)
                 if let out {
                     try checkpoint.write(to: out)
                     print(

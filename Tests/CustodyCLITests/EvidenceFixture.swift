@@ -85,6 +85,31 @@ extension StateFixture {
         try FileManager.default.copyItem(atPath: dir.path(name), toPath: state + "/state.db")
     }
 
+    /// Appends an entry chained onto the head, as anyone who can write `state.db` can (a hash
+    /// chain needs no key): `body` copied from the newest `request.state` entry with `replace`
+    /// applied, and the `requests` row changed to match, so the tables agree with the ledger.
+    func appendForgedEntry(replacing old: String, with new: String, column: String, value: String) throws {
+        let queue = try insider()
+        try queue.write { db in
+            let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM ledger_entries ORDER BY seq DESC LIMIT 1")!
+            let seq: Int64 = head[0]
+            let last = try String.fetchOne(
+                db, sql: "SELECT entry FROM ledger_entries WHERE kind = 'request.state' ORDER BY seq DESC LIMIT 1")!
+            let body = try #require(JSONValue.parse(last)?["body"])
+            let forgedBody = try #require(JSONValue.parse(body.canonicalText.replacingOccurrences(of: old, with: new)))
+            let recordedAt = "2026-11-29T00:00:00Z"
+            let text = JSONValue.object([
+                ("seq", .int(Int(seq + 1))), ("kind", .string("request.state")), ("recorded_at", .string(recordedAt)),
+                ("previous", .string(head[1])), ("body", forgedBody),
+            ]).canonicalText
+            let hash = SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+            try db.execute(
+                sql: "INSERT INTO ledger_entries (seq, kind, recorded_at, entry, hash) VALUES (?, ?, ?, ?, ?)",
+                arguments: [seq + 1, "request.state", recordedAt, text, hash])
+            try db.execute(sql: "UPDATE requests SET \(column) = ?", arguments: [value])
+        }
+    }
+
     /// Rewrites every ledger entry with `replace` applied, re-links and re-hashes the chain, and
     /// signs the new head with a key of the insider's own: what a key kept in the state allowed.
     func resignLedger(replacing old: String, with new: String) throws {

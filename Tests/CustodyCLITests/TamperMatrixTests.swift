@@ -21,6 +21,8 @@ import Testing
         case stateRolledBack
         case chainResignedWithNewKey
         case fileAddedToPackage
+        case ledgerEntryAppended
+        case withheldDecisionFlipped
 
         var testDescription: String { rawValue }
 
@@ -35,6 +37,8 @@ import Testing
             case .ledgerTailDeleted, .ledgerWiped, .stateRolledBack: return ["ledger.checkpoint_failed"]
             case .chainResignedWithNewKey: return ["ledger.broken", "ledger.checkpoint_failed"]
             case .fileAddedToPackage: return ["package.extra_file"]
+            case .ledgerEntryAppended: return ["ledger.unsigned_entries"]
+            case .withheldDecisionFlipped: return ["state.ledger_mismatch"]
             }
         }
     }
@@ -103,6 +107,27 @@ import Testing
             try fixture.resignLedger(replacing: "Shanghai Public Security Bureau", with: "Ministry of Nothing")
         case .fileAddedToPackage:
             try Data("planted\n".utf8).write(to: URL(fileURLWithPath: fixture.package + "/records/planted.log"))
+        case .ledgerEntryAppended:
+            // A new authority, in a chained entry and the table alike: the tables agree with
+            // the ledger, and no key was needed. Nothing may sign, publish or produce over it.
+            try queue.close()
+            try fixture.appendForgedEntry(
+                replacing: "Shanghai Public Security Bureau", with: "Ministry of Nothing", column: "authority", value: "Ministry of Nothing"
+            )
+            let checkpoint = try fixture.sub(["ledger", "checkpoint"])
+            #expect(checkpoint.status == 1, "signed over a forged entry: \(checkpoint.stdout)")
+            #expect(checkpoint.stderr.contains("signed by no checkpoint"), "\(checkpoint.stderr)")
+            let report = try fixture.sub([
+                "report", "transparency", "--period", "2026H2", "--format", "json", "--out", fixture.dir.path("reports"),
+            ])
+            #expect(report.status == 1, "published from a forged entry: \(report.stderr)")
+            let produced = try fixture.sub(["request", "produce", StateFixture.requestID, "--out", fixture.dir.path("again")])
+            #expect(produced.status == 1, "produced under a forged entry: \(produced.stderr)")
+        case .withheldDecisionFlipped:
+            try queue.write { db in try db.execute(sql: "UPDATE request_decisions SET produce = 1") }
+            let produced = try fixture.sub(["request", "produce", StateFixture.requestID, "--out", fixture.dir.path("again")])
+            #expect(produced.status == 1, "produced a withheld user's records: \(produced.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: fixture.dir.path("again") + "/records/u09001.jsonl.gz"))
         }
 
         let verify = try fixture.custody("verify", ["--format", "json", "--checkpoint", kept])

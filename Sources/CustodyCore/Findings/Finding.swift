@@ -68,6 +68,7 @@ public struct Finding: Sendable, Equatable {
         case ledgerCheckpointFailed = "ledger.checkpoint_failed"
         case ledgerKeyInState = "ledger.key_in_state"
         case packageExtraFile = "package.extra_file"
+        case ledgerUnsignedEntries = "ledger.unsigned_entries"
 
         public static func < (a: Rule, b: Rule) -> Bool {
             allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
@@ -98,6 +99,7 @@ public struct Finding: Sendable, Equatable {
             case .stateLedgerMismatch: return "State tables the ledger contradicts"
             case .ledgerCheckpointFailed: return "Checkpoints the ledger no longer contains"
             case .ledgerKeyInState: return "Signing keys inside the state directory"
+            case .ledgerUnsignedEntries: return "Ledger entries no checkpoint signs"
             case .packageExtraFile: return "Files in evidence packages their manifest does not list"
             }
         }

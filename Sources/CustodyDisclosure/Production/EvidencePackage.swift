@@ -32,6 +32,9 @@ public enum EvidencePackage {
         }
         let approved = Set(current.decisions.filter(\.produce).map(\.user))
         guard !approved.isEmpty else { throw DisclosureError("request \(id) was rejected for every user: nothing to produce") }
+        // The decisions and scope above are read from tables: produced from, an edit there (a
+        // withheld user's decision flipped, a scope widened) was handed over.
+        try LedgerConsistency.requireAgreement(book: book)
         // An object the state does not list might hold the very records asked for: its row was
         // deleted, or the state replaced. Producing without it would hand over less than the truth.
         let listed = Set(try book.database.pool.read { db in try String.fetchAll(db, sql: "SELECT sha256 FROM vault_objects") })

@@ -96,9 +96,22 @@ public enum LedgerConsistency {
         }
     }
 
-    /// Refuses (an `IntegrityError` naming the first disagreement) when the tables disagree with
-    /// the ledger: what is published must follow from the ledger.
+    /// Refuses (an `IntegrityError` naming the first problem) when the ledger fails
+    /// verification, holds entries no checkpoint signs that this process did not record, or the
+    /// tables disagree with it: what is published or produced must follow from a ledger Custody
+    /// signed. (An entry chained onto the head needs no key; published and produced from, it
+    /// then passed every check that trusts the ledger.)
     public static func requireAgreement(book: RequestBook) throws {
+        let ledger = try book.ledger.verify(database: book.database)
+        if let failure = ledger.firstFailure {
+            throw IntegrityError("ledger entry \(failure.seq) fails verification (\(failure.reason)); run custody verify")
+        }
+        let foreign = ledger.unsignedEntries.filter { !Ledger.recordedHere($0.hash) }
+        if let first = foreign.first, let last = foreign.last {
+            throw IntegrityError(
+                "ledger entries \(first.seq)–\(last.seq) are signed by no checkpoint and were not recorded by this command; run custody verify"
+            )
+        }
         let facts = try LedgerFacts.load(ledger: book.ledger, database: book.database)
         let found = try disagreements(book: book, facts: facts)
         if let first = found.first {

@@ -53,6 +53,16 @@ public struct StateVerification: Sendable {
                     rule: .ledgerBroken, severity: .error,
                     message: "ledger entry \(failure.seq) fails: \(failure.reason)", line: Int(failure.seq)))
         }
+        let unsigned = ledger.unsignedEntries
+        if let first = unsigned.first, let last = unsigned.last {
+            let range = first.seq == last.seq ? "entry \(first.seq) is" : "entries \(first.seq)–\(last.seq) are"
+            integrity.append(
+                Finding(
+                    rule: .ledgerUnsignedEntries, severity: .error,
+                    message:
+                        "ledger \(range) signed by no checkpoint: recorded outside Custody, or by a command interrupted before it signed; read them (custody ledger export), and only if they are yours sign them (custody ledger checkpoint --accept-unsigned)",
+                    line: Int(first.seq)))
+        }
         for failure in ledger.checkpointFailures {
             integrity.append(
                 Finding(

@@ -68,6 +68,8 @@ public struct DSAOrdersReport: Sendable {
         period: ReportPeriod, asOf: CivilDay
     ) throws -> DSAOrdersReport {
         let book = try RequestBook(configuration: configuration)
+        // What is published must follow from the ledger, not from tables someone could edit.
+        try LedgerConsistency.requireAgreement(book: book)
         var calendar = DayCalendar(timeZone: policy.timeZone)
         let orders = try book.list().filter { record in
             guard record.request.memberState != nil else { return false }

@@ -48,17 +48,36 @@ public struct Ledger: Sendable {
         try db.execute(
             sql: "INSERT INTO ledger_entries (seq, kind, recorded_at, entry, hash) VALUES (?, ?, ?, ?, ?)",
             arguments: [seq, kind, recordedAt, entry, hash])
+        AppendedHere.shared.insert(hash)
         return hash
+    }
+
+    /// The hashes of the entries this process appended: the only unsigned entries `checkpoint`
+    /// vouches for. An entry inserted into `state.db` by anything else (chained correctly, which
+    /// needs no key) was signed by the next command, and then passed `verify` and a published
+    /// report's check as if Custody had recorded it.
+    /// Whether this process appended the entry with this hash (see `AppendedHere`).
+    public static func recordedHere(_ hash: String) -> Bool { AppendedHere.shared.contains(hash) }
+
+    final class AppendedHere: @unchecked Sendable {
+        static let shared = AppendedHere()
+        private let lock = NSLock()
+        private var hashes = Set<String>()
+
+        func insert(_ hash: String) { lock.withLock { _ = hashes.insert(hash) } }
+        func contains(_ hash: String) -> Bool { lock.withLock { hashes.contains(hash) } }
     }
 
     /// Signs the head if it is not signed yet, and writes that checkpoint to the witness
     /// directory. Called after each command that appended. Returns the head's checkpoint.
     ///
     /// Refuses (an `IntegrityError`) to sign a head the ledger cannot vouch for: a chain that
-    /// fails verification, or one that no longer contains the newest checkpoint in the witness
-    /// directory (rolled back or rewritten). Signing it would launder the tampering.
+    /// fails verification, one that no longer contains the newest checkpoint in the witness
+    /// directory (rolled back or rewritten), or entries no checkpoint signs yet that this process
+    /// did not append (unless `acceptingUnsigned`: an operator who looked at them, after a
+    /// command was interrupted between recording and signing). Signing would launder tampering.
     @discardableResult
-    public func checkpoint(database: StateDatabase) throws -> LedgerCheckpoint {
+    public func checkpoint(database: StateDatabase, acceptingUnsigned: Bool = false) throws -> LedgerCheckpoint {
         let key = try signingKey()
         let newestWitness = witnessDirectory.flatMap { directory in
             ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
@@ -72,6 +91,12 @@ public struct Ledger: Sendable {
         if let failure = state.checkpointFailures.first {
             throw IntegrityError(
                 "the ledger does not contain the witness checkpoint \(failure.source) (\(failure.reason)): not signing it; run custody verify"
+            )
+        }
+        let foreign = state.unsignedEntries.filter { !Self.recordedHere($0.hash) }
+        if !acceptingUnsigned, let first = foreign.first, let last = foreign.last {
+            throw IntegrityError(
+                "ledger entries \(first.seq == last.seq ? "\(first.seq)" : "\(first.seq)–\(last.seq)") are signed by no checkpoint and were not recorded by this command: not signing them; run custody verify"
             )
         }
         // Flushed with the entries it signs before the witness gets a copy (`durableWrite`).
@@ -247,6 +272,15 @@ public struct LedgerVerification: Sendable {
     /// An old-layout signing key still sits in the state directory.
     public var legacyKeyInState = false
     var hashes: [Int64: String] = [:]
+
+    /// The entries after the last signed checkpoint (all of them with none), in order. Every
+    /// command that appends signs its entries before it ends, so these were recorded outside
+    /// Custody, or by a command interrupted between recording and signing.
+    public var unsignedEntries: [(seq: Int64, hash: String)] {
+        let from = (lastSignedSeq ?? 0) + 1
+        guard Int64(entries) >= from else { return [] }
+        return (from...Int64(entries)).compactMap { seq in hashes[seq].map { (seq, $0) } }
+    }
 
     /// Why the ledger does not contain and extend `checkpoint`, or nil when it does.
     func contains(_ checkpoint: LedgerCheckpoint?, publicKey: String) -> String? {
