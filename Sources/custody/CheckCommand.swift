@@ -84,7 +84,8 @@ struct CheckCommand: AsyncParsableCommand {
         if paths.filter({ $0 == "-" }).count > 1 { throw ValidationError("- (standard input) can be named only once") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         // Every day of the window would be exempt: a check of nothing, called compliant.
-        if let since, let asOf, since > asOf { throw ValidationError("--since \(since) is after --as-of \(asOf)") }
+        // The window ends the day before --as-of: from --since = --as-of on, every day is exempt.
+        if let since, let asOf, since >= asOf { throw ValidationError("--since \(since) is not before --as-of \(asOf)") }
     }
 
     func run() async throws {
@@ -108,7 +109,9 @@ struct CheckCommand: AsyncParsableCommand {
             // exactly the one that policy alone gives).
             for policy in policies {
                 let day = asOf ?? today(in: policy.timeZone)
-                if let since, since > day { throw CommandFailure("--since \(since) is after --as-of \(day) (today in the policy's zone)") }
+                if let since, since >= day {
+                    throw CommandFailure("--since \(since) is not before --as-of \(day) (today in the policy's zone)")
+                }
                 var request = CheckRequest(
                     paths: paths.map { $0 == "-" ? stdin!.path : $0 }, policy: policy,
                     asOf: day, since: since, inputFormat: logFormat,

@@ -144,15 +144,18 @@ import Testing
 
 @Suite("check: dates and standard input that would pass unjudged")
 struct CheckUnjudgedInputTests {
-    /// With `--since` after `--as-of` every day of the window was exempt: compliant, unread.
+    /// With `--since` on or after `--as-of` every day of the window was exempt: compliant, unread.
     @Test func sinceAfterAsOfIsAUsageError() throws {
         let dir = try TemporaryDirectory()
         let log = try dir.write("app.jsonl", StateFixture.lines(StateFixture.events()))
         let result = try CustodyProcess.run(["check", log, "--as-of", "2026-11-05", "--since", "2099-01-01"])
         #expect(result.status == 2)
-        #expect(result.stderr.contains("--since 2099-01-01 is after --as-of 2026-11-05"), "\(result.stderr)")
-        let same = try CustodyProcess.run(["check", log, "--as-of", "2026-11-05", "--since", "2026-11-05", "--format", "json"])
-        #expect(same.status != 2, "\(same.stderr)")
+        #expect(result.stderr.contains("--since 2099-01-01 is not before --as-of 2026-11-05"), "\(result.stderr)")
+        // The window ends the day before --as-of: --since on --as-of exempts all of it too.
+        let same = try CustodyProcess.run(["check", log, "--as-of", "2026-11-05", "--since", "2026-11-05"])
+        #expect(same.status == 2, "\(same.stderr)")
+        let dayBefore = try CustodyProcess.run(["check", log, "--as-of", "2026-11-05", "--since", "2026-11-04", "--format", "json"])
+        #expect(dayBefore.status != 2, "\(dayBefore.stderr)")
     }
 
     /// RFC 3164 times have no year: piped in, their copy's modification time is not the log's,

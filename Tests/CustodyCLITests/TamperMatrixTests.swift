@@ -23,6 +23,7 @@ import Testing
         case fileAddedToPackage
         case ledgerEntryAppended
         case withheldDecisionFlipped
+        case vaultObjectDatesMoved
 
         var testDescription: String { rawValue }
 
@@ -39,6 +40,7 @@ import Testing
             case .fileAddedToPackage: return ["package.extra_file"]
             case .ledgerEntryAppended: return ["ledger.unsigned_entries"]
             case .withheldDecisionFlipped: return ["state.ledger_mismatch"]
+            case .vaultObjectDatesMoved: return ["state.vault_mismatch"]
             }
         }
     }
@@ -123,6 +125,16 @@ import Testing
             #expect(report.status == 1, "published from a forged entry: \(report.stderr)")
             let produced = try fixture.sub(["request", "produce", StateFixture.requestID, "--out", fixture.dir.path("again")])
             #expect(produced.status == 1, "produced under a forged entry: \(produced.stderr)")
+        case .vaultObjectDatesMoved:
+            // Productions and holds pick objects by these columns: moved, an object hides.
+            try queue.write { db in
+                try db.execute(
+                    sql: """
+                        UPDATE vault_objects SET first_record_at_ms = 1577836800000, last_record_at_ms = 1577923200000,
+                          first_day = '2020-01-01', last_day = '2020-01-02'
+                        WHERE sha256 = (SELECT MIN(sha256) FROM vault_objects)
+                        """)
+            }
         case .withheldDecisionFlipped:
             try queue.write { db in try db.execute(sql: "UPDATE request_decisions SET produce = 1") }
             let produced = try fixture.sub(["request", "produce", StateFixture.requestID, "--out", fixture.dir.path("again")])

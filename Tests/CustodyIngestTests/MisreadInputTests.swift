@@ -56,6 +56,13 @@ struct MisreadInputTests {
                 .rejected(.invalidEvent), .rejected(.invalidEvent), .rejected(.invalidEvent), .rejected(.invalidUser),
                 .record(millis: t, user: "m", event: "post"),
             ])
+        // With no event field, the request names one through `http_events`: the same rule.
+        let request = { (value: String) in #"{"@timestamp":"2026-10-10T05:55:36Z","user":{"name":"m"},"request":\#(value)}"# }
+        let requests = [request(#"["POST /api/posts HTTP/1.1"]"#), request(#""POST /api/posts HTTP/1.1""#)]
+        #expect(
+            parseLines(requests, format: format, policy: policy).results == [
+                .rejected(.invalidEvent), .record(millis: t, user: "m", event: "post"),
+            ])
     }
 
     /// A lone surrogate is no character: decoded as U+FFFD, `\ud800`, `\udfff` and `\ufffd`
@@ -166,30 +173,35 @@ struct MisreadInputTests {
         #expect(!report.compliant)
     }
 
-    /// Docker splits a line over 16 KiB into entries whose `log` lacks the final newline but the
-    /// last: the first part was a rejected line and the rest an anonymous record.
+    /// Docker splits a line over 16 KiB into 16 KiB entries whose `log` lacks the final newline
+    /// but the last: the first part was a rejected line and the rest an anonymous record.
     @Test func dockerPartsOfALongLineAreJoinedPerStream() {
-        let padding = String(repeating: "x", count: 40)
+        let part = LineParser.dockerPartBytes
         let entry = { (log: String, stream: String) in
             #"{"log":"\#(log)","stream":"\#(stream)","time":"2026-10-10T05:55:36Z"}"#
         }
+        // Parts of exactly 16 KiB once decoded (each `\"` is one byte).
+        let head = #"{\"user\":\"m\",\"pad\":\""#
+        let first = head + String(repeating: "x", count: part - 19)
+        let second = String(repeating: "y", count: part - 10) + #"\",\"event\":"#
         let lines = [
-            entry(#"{\"user\":\"m\",\"pad\":\"\#(padding)"#, "stdout"),
-            entry(#"started\n"#, "stderr"),
-            entry(#"\#(padding)\",\"event\":"#, "stdout"),
-            entry(#"\"post\"}\n"#, "stdout"),
+            entry(first, "stdout"), entry(#"started\n"#, "stderr"), entry(second, "stdout"), entry(#"\"post\"}\n"#, "stdout"),
+            // A short entry without a newline is whole (a process's last output, `echo -n`).
+            entry(#"{\"user\":\"n\",\"event\":\"post\"}"#, "stdout"),
         ]
         #expect(
             parseLines(lines, format: .docker, policy: policy).results == [
                 .skipped, .record(millis: t, user: nil, event: nil), .skipped, .record(millis: t, user: "m", event: "post"),
+                .record(millis: t, user: "n", event: "post"),
             ])
     }
 
     @Test func aDockerPartNeverCompletedIsARejectedLine() async throws {
         let dir = try TemporaryDirectory()
+        let pad = String(repeating: "x", count: LineParser.dockerPartBytes)
         let lines = [
             #"{"log":"{\"user\":\"amy\",\"event\":\"verify_phone\"}\n","stream":"stdout","time":"2026-10-11T04:00:00Z"}"#,
-            #"{"log":"{\"user\":\"mallory\",","stream":"stdout","time":"2026-10-11T04:00:01Z"}"#,
+            #"{"log":"{\"user\":\"mallory\",\"pad\":\"\#(pad)","stream":"stdout","time":"2026-10-11T04:00:01Z"}"#,
         ]
         let path = try dir.write("container.log", lines.joined(separator: "\n") + "\n")
         let policy = try loadPolicy(policyYAML.replacingOccurrences(of: "  minimum_days: 60", with: "  minimum_days: 1"))
@@ -197,6 +209,26 @@ struct MisreadInputTests {
         let finding = try #require(report.findings.first { $0.rule == .rejectedLines })
         #expect(finding.lines == [2])
         #expect(!report.compliant)
+    }
+
+    /// Parts past the line limit were dropped while the rest was joined: the line's middle went
+    /// missing and what was left read as another line. Such a line is now rejected as overlong.
+    @Test func criPartsPastTheLineLimitAreRejected() {
+        let chunk = String(repeating: "a", count: 400 * 1024)
+        let lines =
+            [#"2026-10-10T05:55:36Z stdout P {"user":"m","x":""# + chunk]
+            + (0..<3).map { _ in "2026-10-10T05:55:36Z stdout P " + chunk }
+            + [#"2026-10-10T05:55:36Z stdout F ","event":"post"}"#, #"2026-10-10T05:55:36Z stdout F {"user":"k"}"#]
+        #expect(
+            parseLines(lines, format: .cri, policy: policy).results == [
+                .skipped, .skipped, .skipped, .skipped, .rejected(.overlong), .record(millis: t, user: "k", event: nil),
+            ])
+    }
+
+    /// An empty part, then an empty final part: nothing to read (no crash on the empty text).
+    @Test func emptyCRIPartsAreAnEmptyLine() {
+        let results = parseLines(["2026-10-10T05:55:36Z stdout P ", "2026-10-10T05:55:36Z stdout F "], format: .cri, policy: policy).results
+        #expect(results == [.skipped, .record(millis: t, user: nil, event: nil)])
     }
 
     @Test func aRejectionFoundLateIsListedInLineOrder() {

@@ -3,7 +3,8 @@
 /// - RFC 3339 / ISO 8601 with `Z` or an offset (`2026-10-10T13:55:36.123+08:00`); the date and
 ///   time may be separated by `T`, `t` or a space; a fraction of any length is truncated to
 ///   milliseconds. A time without a zone is refused: it would mean a different day in each zone.
-/// - Unix epoch numbers: below 1e11 they are seconds (a fraction allowed), otherwise milliseconds.
+/// - Unix epoch numbers, their unit told by their size: seconds below 1e11 (a fraction allowed),
+///   milliseconds below 1e14, microseconds below 1e17, else nanoseconds.
 /// - The combined log format's `10/Oct/2026:13:55:36 +0800`.
 public enum TimestampParser {
     /// RFC 3339 text → milliseconds, or nil.

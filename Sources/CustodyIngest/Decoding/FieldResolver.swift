@@ -190,6 +190,7 @@ final class FieldResolver {
         switch first(eventRefs, simple: eventSlot, scratch: eventScratch, capacity: LineReader.maximumLineLength) {
         case .ambiguous: return .rejected(.ambiguousField)
         case .notText, .object: return .rejected(.invalidEvent)
+        case .absent where requestIsNotText: return .rejected(.invalidEvent)
         case .absent: event = classifyRequest(in: line)
         case .value(let v): event = v.isEmpty || (v.count == 1 && v[0] == 0x2D) ? classifyRequest(in: line) : v
         }
@@ -198,6 +199,7 @@ final class FieldResolver {
 
     /// The `http_events` name of the line's request, when it has one.
     private func classifyRequest(in line: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
+        // Not text (`"method":["POST"]`): no request to name; `record` rejects the line first.
         if let slot = requestSlot, starts[slot] >= 0, let raw = value(slot, scratch: eventScratch) {
             guard let base = raw.baseAddress else { return nil }
             if let lineStart = line.baseAddress, base >= lineStart, base + raw.count <= lineStart + line.count {
@@ -228,6 +230,12 @@ final class FieldResolver {
             return found
         }
         return .absent
+    }
+
+    /// Whether a field `http_events` reads (the request, or its method and target) holds a JSON
+    /// value that is not text: read as text, `"request":["POST /api/posts HTTP/1.1"]` was no event.
+    private var requestIsNotText: Bool {
+        [requestSlot, methodSlot, uriSlot].contains { $0.map(isNotText) ?? false }
     }
 
     /// Whether a JSON layout's slot holds an object, an array, `true` or `false`.

@@ -2,9 +2,9 @@ import CustodyCore
 
 /// Parses the lines of one file in one format, sniffing the format when asked to.
 ///
-/// Sniffing looks at the first non-empty line: `{"log":` means Docker, `{` JSON lines, a
-/// `<PRI>` or `Mmm dd HH:MM:SS` start syslog, an RFC 3339 time then `stdout`/`stderr` CRI, a
-/// line the combined parser accepts combined, a header naming a timestamp field CSV or TSV,
+/// Sniffing looks at the first non-empty line: `{"log":` means Docker, `{` JSON lines, an RFC
+/// 3339 time then `stdout`/`stderr` CRI, a `<PRI>`, `Mmm dd HH:MM:SS` or an RFC 3339 time then a
+/// host and `tag:` syslog, a line the combined parser accepts combined, a header naming a timestamp field CSV or TSV,
 /// a `key=value` pair logfmt. If the first non-empty line fits none, it is rejected and the
 /// next one is tried, so one bad first line does not lose a file.
 /// Owns scratch memory: call `deallocate()` when done.
@@ -40,6 +40,8 @@ public struct LineParser {
         /// Per stream, whether a partial is held (its text may be empty), and the number of its
         /// first line once the caller has told it (`notePartialLine`).
         var holding = [false, false]
+        /// Per stream, whether the held parts outgrew the line limit (some were not kept).
+        var overflowed = [false, false]
         var heldSince: [Int?] = [nil, nil]
         /// The stream whose first partial line was the last line parsed (until its number is told).
         var justStartedHolding: Int?
@@ -208,20 +210,32 @@ public struct LineParser {
                 extras.holding[stream] = true
                 extras.justStartedHolding = stream
             }
-            if extras.partials[stream].count + message.count <= LineReader.maximumLineLength { extras.partials[stream] += message }
+            // Past the line limit the parts are not kept: the line is rejected when it ends (a
+            // part dropped from the middle would splice the rest into another line).
+            if extras.partials[stream].count + message.count <= LineReader.maximumLineLength {
+                extras.partials[stream] += message
+            } else {
+                extras.overflowed[stream] = true
+            }
             return .skipped
         }
         guard extras.holding[stream] else { return payload(message, millis: millis) }
         extras.holding[stream] = false
         extras.heldSince[stream] = nil
+        let overflowed = extras.overflowed[stream] || extras.partials[stream].count + message.count > LineReader.maximumLineLength
+        extras.overflowed[stream] = false
+        if overflowed {
+            extras.partials[stream].removeAll(keepingCapacity: true)
+            return .rejected(.overlong)
+        }
         extras.partials[stream] += message
         let whole = extras.partials[stream]
         extras.partials[stream].removeAll(keepingCapacity: true)
+        guard !whole.isEmpty else { return payload(message, millis: millis) }
         if extras.partialLine == nil { extras.partialLine = .allocate(capacity: LineReader.maximumLineLength + 1) }
         let buffer = extras.partialLine!
-        let count = min(whole.count, LineReader.maximumLineLength)
-        whole.withUnsafeBufferPointer { buffer.initialize(from: $0.baseAddress!, count: count) }
-        return payload(UnsafeBufferPointer(start: buffer, count: count), millis: millis)
+        whole.withUnsafeBufferPointer { buffer.initialize(from: $0.baseAddress!, count: $0.count) }
+        return payload(UnsafeBufferPointer(start: buffer, count: whole.count), millis: millis)
     }
 
     /// Tells the parser the number of the line it last parsed, when that parse answered
@@ -240,12 +254,18 @@ public struct LineParser {
         zip(extras.holding, extras.heldSince).compactMap { $0 ? $1 : nil }.sorted()
     }
 
+    /// The size of the parts Docker's json-file driver splits a long line into.
+    public static let dockerPartBytes = 16 * 1024
+
     private mutating func docker(_ line: UnsafeBufferPointer<UInt8>) -> ParseOutcome {
         guard let entry = ContainerLayout.docker(line, scratch: extras.dockerScratch!, keyScratch: extras.keyScratch!) else {
             return .rejected(.notDocker)
         }
-        // Docker splits lines over 16 KiB: every part but the last lacks the final newline.
-        return containerMessage(entry.message, partial: !entry.complete, stream: entry.stderr ? 1 : 0, millis: entry.millis)
+        // Docker splits lines over 16 KiB: every part but the last lacks the final newline, and
+        // is 16 KiB long. A shorter entry without one is whole: a process's last output before
+        // it exits (`echo -n`), which must not be joined to the next process's first line.
+        let partial = !entry.complete && entry.message.count >= Self.dockerPartBytes
+        return containerMessage(entry.message, partial: partial, stream: entry.stderr ? 1 : 0, millis: entry.millis)
     }
 
     /// The app's line inside a container runtime's: JSON read with the format's fields (the

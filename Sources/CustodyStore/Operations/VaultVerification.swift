@@ -35,6 +35,9 @@ public struct VaultVerification: Sendable {
         let formats = try VaultFormats(database: database, configuration: configuration)
         // Days each intact object really holds (days since the epoch → records).
         var recounted: [String: [Int32: Int]] = [:]
+        // Records and time range each intact object really holds: `request produce` and holds
+        // pick objects by the range its row states, so a row moved to 2020 hid an object from them.
+        var recountedSpan: [String: (records: Int, range: ClosedRange<Int64>?)] = [:]
         for sha in objects {
             // The bytes recounted are the bytes checked (a packed object is copied out first).
             let (verdict, audit) = vault.withVerifiedObject(sha) {
@@ -43,6 +46,7 @@ public struct VaultVerification: Sendable {
             switch verdict {
             case .intact:
                 recounted[sha] = audit?.dayCounts
+                if let audit { recountedSpan[sha] = (audit.records, audit.timeRange) }
             case .missing:
                 let why =
                     facts.purged[sha].map { ": the ledger recorded its purge (entry \($0.seq), \($0.recordedAt)) but the state does not" }
@@ -72,6 +76,30 @@ public struct VaultVerification: Sendable {
                 Finding(
                     rule: .vaultOrphanObject, severity: .error,
                     message: "\(path): \(reason); what it holds is in the vault but not in the state", file: path))
+        }
+
+        // Each object's row against the recount.
+        let objectRows = try database.pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT sha256, records, first_record_at_ms, last_record_at_ms FROM vault_objects WHERE purged_at IS NULL")
+        }
+        for row in objectRows {
+            let sha: String = row[0]
+            guard let truth = recountedSpan[sha] else { continue }  // missing or altered: reported above
+            let records: Int64? = row[1]
+            let first: Int64? = row[2]
+            let last: Int64? = row[3]
+            if records != Int64(truth.records) || first != truth.range?.lowerBound || last != truth.range?.upperBound {
+                func span(_ n: Int64?, _ a: Int64?, _ b: Int64?) -> String {
+                    "\(n.map(String.init) ?? "no") records, \(a.map { StateDatabase.timestamp(Date(timeIntervalSince1970: Double($0) / 1000)) } ?? "-") … \(b.map { StateDatabase.timestamp(Date(timeIntervalSince1970: Double($0) / 1000)) } ?? "-")"
+                }
+                integrity.append(
+                    Finding(
+                        rule: .stateVaultMismatch, severity: .error,
+                        message:
+                            "vault_objects: the row of \(sha.prefix(16))… says \(span(records, first, last)); the object holds \(span(Int64(truth.records), truth.range?.lowerBound, truth.range?.upperBound))"
+                    ))
+            }
         }
 
         // The per-day cache against the recount, segment by segment.
