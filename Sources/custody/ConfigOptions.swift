@@ -1,5 +1,6 @@
 import ArgumentParser
 import CustodyCore
+import CustodyReports
 import CustodyStore
 import Foundation
 import Logging
@@ -19,6 +20,7 @@ struct ConfigOptions: ParsableArguments {
 
     func load() throws -> (CustodyConfiguration, Policy) {
         let configuration = try CustodyConfiguration.load(path: config)
+        try checkReporting(configuration)
         return (configuration, try PolicyLoader.load(path: configuration.policyPath))
     }
 
@@ -35,8 +37,16 @@ struct StateOptions: ParsableArguments {
 
     func load() throws -> (CustodyConfiguration, Policy) {
         let configuration = try CustodyConfiguration.load(path: config)
+        try checkReporting(configuration)
         return (configuration, try PolicyLoader.load(path: configuration.policyPath))
     }
+}
+
+/// The configuration's `reporting` section, read only by the report commands, checked by every
+/// command that loads the file: an unknown key there (`reporting.provder`) was accepted by
+/// `run` and `verify`, and a mistake is a configuration error wherever it is.
+func checkReporting(_ configuration: CustodyConfiguration) throws {
+    _ = try ReportConfiguration.load(configuration: configuration, about: nil)
 }
 
 /// One line per event on stderr, through swift-log.

@@ -105,6 +105,14 @@ import Testing
         ])
         #expect(result.status == 2)
         #expect(result.stderr.contains("custody.yaml:7: reporting.provder: unknown key"), "\(result.stderr)")
+        // Every command that reads the file says so (run and verify accepted it).
+        for command in [["run"], ["verify"], ["status"], ["request", "list"]] {
+            let other = try CustodyProcess.run(command + ["--config", fixture.config])
+            #expect(other.status == 2, "\(command): \(other.stderr)")
+            #expect(other.stderr.contains("reporting.provder: unknown key"), "\(command): \(other.stderr)")
+        }
+        try fixture.dir.write(
+            "custody.yaml", "sources:\n  - path: logs\npolicy: \(fixture.policy)\nstate_directory: state\nreporting:\n  provider: X\n")
         let realTime = try fixture.dir.write("rt.yaml", "real_time_process_types: [tap]\n")
         let unknown = try CustodyProcess.run([
             "report", "transparency", "--config", fixture.config, "--about", realTime, "--period", "2026H2", "--out", fixture.dir.path("o"),
