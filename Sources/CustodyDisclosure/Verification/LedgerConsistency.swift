@@ -106,11 +106,8 @@ public enum LedgerConsistency {
         if let failure = ledger.firstFailure {
             throw IntegrityError("ledger entry \(failure.seq) fails verification (\(failure.reason)); run custody verify")
         }
-        let foreign = ledger.unsignedEntries.filter { !Ledger.recordedHere($0.hash) }
-        if let first = foreign.first, let last = foreign.last {
-            throw IntegrityError(
-                "ledger entries \(first.seq)–\(last.seq) are signed by no checkpoint and were not recorded by this command; run custody verify"
-            )
+        if let named = LedgerVerification.naming(ledger.unsignedNotRecordedHere) {
+            throw IntegrityError("ledger \(named) signed by no checkpoint and not recorded by this command; run custody verify")
         }
         let facts = try LedgerFacts.load(ledger: book.ledger, database: book.database)
         let found = try disagreements(book: book, facts: facts)

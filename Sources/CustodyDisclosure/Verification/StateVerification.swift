@@ -53,14 +53,12 @@ public struct StateVerification: Sendable {
                     rule: .ledgerBroken, severity: .error,
                     message: "ledger entry \(failure.seq) fails: \(failure.reason)", line: Int(failure.seq)))
         }
-        let unsigned = ledger.unsignedEntries
-        if let first = unsigned.first, let last = unsigned.last {
-            let range = first.seq == last.seq ? "entry \(first.seq) is" : "entries \(first.seq)–\(last.seq) are"
+        if let named = LedgerVerification.naming(ledger.unsignedEntries), let first = ledger.unsignedEntries.first {
             integrity.append(
                 Finding(
                     rule: .ledgerUnsignedEntries, severity: .error,
                     message:
-                        "ledger \(range) signed by no checkpoint: recorded outside Custody, or by a command interrupted before it signed; read them (custody ledger export), and only if they are yours sign them (custody ledger checkpoint --accept-unsigned)",
+                        "ledger \(named) signed by no checkpoint: recorded outside Custody, or by a command interrupted before it signed; read them (custody ledger export), and only if they are yours sign them (custody ledger checkpoint --accept-unsigned)",
                     line: Int(first.seq)))
         }
         for failure in ledger.checkpointFailures {

@@ -52,13 +52,13 @@ public struct Ledger: Sendable {
         return hash
     }
 
+    /// Whether this process appended the entry with this hash (see `AppendedHere`).
+    public static func recordedHere(_ hash: String) -> Bool { AppendedHere.shared.contains(hash) }
+
     /// The hashes of the entries this process appended: the only unsigned entries `checkpoint`
     /// vouches for. An entry inserted into `state.db` by anything else (chained correctly, which
     /// needs no key) was signed by the next command, and then passed `verify` and a published
     /// report's check as if Custody had recorded it.
-    /// Whether this process appended the entry with this hash (see `AppendedHere`).
-    public static func recordedHere(_ hash: String) -> Bool { AppendedHere.shared.contains(hash) }
-
     final class AppendedHere: @unchecked Sendable {
         static let shared = AppendedHere()
         private let lock = NSLock()
@@ -93,11 +93,9 @@ public struct Ledger: Sendable {
                 "the ledger does not contain the witness checkpoint \(failure.source) (\(failure.reason)): not signing it; run custody verify"
             )
         }
-        let foreign = state.unsignedEntries.filter { !Self.recordedHere($0.hash) }
-        if !acceptingUnsigned, let first = foreign.first, let last = foreign.last {
+        if !acceptingUnsigned, let named = LedgerVerification.naming(state.unsignedNotRecordedHere) {
             throw IntegrityError(
-                "ledger entries \(first.seq == last.seq ? "\(first.seq)" : "\(first.seq)–\(last.seq)") are signed by no checkpoint and were not recorded by this command: not signing them; run custody verify"
-            )
+                "ledger \(named) signed by no checkpoint and not recorded by this command: not signing; run custody verify")
         }
         // Flushed with the entries it signs before the witness gets a copy (`durableWrite`).
         let (checkpoint, isNew) = try database.durableWrite { db -> (LedgerCheckpoint, Bool) in
@@ -280,6 +278,18 @@ public struct LedgerVerification: Sendable {
         let from = (lastSignedSeq ?? 0) + 1
         guard Int64(entries) >= from else { return [] }
         return (from...Int64(entries)).compactMap { seq in hashes[seq].map { (seq, $0) } }
+    }
+
+    /// `unsignedEntries` this process did not append (`Ledger.recordedHere`): entries no
+    /// command of this process can vouch for.
+    public var unsignedNotRecordedHere: [(seq: Int64, hash: String)] {
+        unsignedEntries.filter { !Ledger.recordedHere($0.hash) }
+    }
+
+    /// `entry 7 is` or `entries 7–9 are`, for the first and last of `entries`; nil for none.
+    public static func naming(_ entries: [(seq: Int64, hash: String)]) -> String? {
+        guard let first = entries.first, let last = entries.last else { return nil }
+        return first.seq == last.seq ? "entry \(first.seq) is" : "entries \(first.seq)–\(last.seq) are"
     }
 
     /// Why the ledger does not contain and extend `checkpoint`, or nil when it does.
