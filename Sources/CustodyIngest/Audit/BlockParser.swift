@@ -65,19 +65,15 @@ struct BlockParser {
         case .jsonl?: parseLines(block, JSONLines.self, &users)
         case .combined?: parseLines(block, CombinedLines.self, &users)
         case .logfmt?: parseLines(block, LogfmtLines.self, &users)
-        default:
-            skippedLineOffset = firstLine
-            parseLines(block, AnyLines.self, &users)
+        default: parseLines(block, AnyLines.self, &users, firstLine: firstLine)
         }
     }
 
-    /// Lines of the blocks before the one `AnyLines` parses: a skipped line's number in the file
-    /// is this plus its number in the block (`LineParser.notePartialLine`).
-    private var skippedLineOffset = 0
-
+    /// `firstLine`: lines of the blocks before, for the file's number of a skipped line
+    /// (`LineParser.notePartialLine`; only formats that skip lines need it).
     @inline(never)
     private mutating func parseLines<Lines: LineParsing, Users: UserRecordSink>(
-        _ block: LineBlock, _: Lines.Type, _ users: inout Users
+        _ block: LineBlock, _: Lines.Type, _ users: inout Users, firstLine: Int = 0
     ) {
         var number = 0
         if block.startsWithOverlong {
@@ -94,7 +90,7 @@ struct BlockParser {
             for k in 0..<found {
                 let newline = scan + Int(newlines[k])
                 number += 1
-                parseLine(lineStart, newline, number, in: block, Lines.self, &users)
+                parseLine(lineStart, newline, number, firstLine, in: block, Lines.self, &users)
                 lineStart = newline + 1
             }
             scan += scanned
@@ -107,7 +103,7 @@ struct BlockParser {
             if block.endsWithFault && count - lineStart <= LineReader.maximumLineLength + 1 {
                 block.rejections.append((number, Rejection.cutOffByFault.cause))
             } else {
-                parseLine(lineStart, count, number, in: block, Lines.self, &users)
+                parseLine(lineStart, count, number, firstLine, in: block, Lines.self, &users)
             }
         }
         if block.endsWithOverlong {
@@ -121,7 +117,7 @@ struct BlockParser {
     /// dropped here, and the length limit applies to what is left).
     @inline(__always)
     private mutating func parseLine<Lines: LineParsing, Users: UserRecordSink>(
-        _ start: Int, _ stop: Int, _ number: Int, in block: LineBlock, _: Lines.Type, _ users: inout Users
+        _ start: Int, _ stop: Int, _ number: Int, _ firstLine: Int, in block: LineBlock, _: Lines.Type, _ users: inout Users
     ) {
         var stop = stop
         if stop > start && block.bytes[stop - 1] == 0x0D { stop -= 1 }
@@ -143,7 +139,7 @@ struct BlockParser {
             block.rejections.append((number, parser.cause(of: rejection)))
             nonText.countNonText(bytes)
         case .skipped:
-            parser.notePartialLine(skippedLineOffset + number)
+            parser.notePartialLine(firstLine + number)
         }
     }
 

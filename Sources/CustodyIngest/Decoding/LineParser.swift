@@ -34,15 +34,9 @@ public struct LineParser {
         var inner: DescribedParser?
         var csvHeaderRead = false
         /// CRI partial lines (`P`) and Docker's parts of long lines waiting for their final part,
-        /// per stream (stdout, stderr):
-        /// the runtime splits each stream's lines on its own, and writes the two interleaved.
-        var partials: [[UInt8]] = [[], []]
-        /// Per stream, whether a partial is held (its text may be empty), and the number of its
-        /// first line once the caller has told it (`notePartialLine`).
-        var holding = [false, false]
-        /// Per stream, whether the held parts outgrew the line limit (some were not kept).
-        var overflowed = [false, false]
-        var heldSince: [Int?] = [nil, nil]
+        /// per stream (stdout, stderr; nil: none held): the runtime splits each stream's lines on
+        /// its own, and writes the two interleaved.
+        var held: [HeldParts?] = [nil, nil]
         /// The stream whose first partial line was the last line parsed (until its number is told).
         var justStartedHolding: Int?
         var partialLine: UnsafeMutablePointer<UInt8>?
@@ -70,6 +64,30 @@ public struct LineParser {
         var hasReferences: Bool {
             guard let d = definition else { return false }
             return d.fields != FormatDefinition.Fields() || d.timeFormat != nil || d.timezone != nil || d.httpEvents != nil
+        }
+    }
+
+    /// One stream's parts of a line a container runtime split, until its final part.
+    struct HeldParts {
+        /// The parts' text so far (parts may be empty).
+        private(set) var text: [UInt8] = []
+        /// Parts past the line limit were not kept: the line is rejected when it ends (a part
+        /// dropped from the middle would splice the rest into another line).
+        private(set) var overflowed = false
+        /// The number of the first part's line, once the caller has told it (`notePartialLine`).
+        var firstLine: Int?
+
+        mutating func add(_ part: UnsafeBufferPointer<UInt8>) {
+            if !overflowed && text.count + part.count <= LineReader.maximumLineLength {
+                text += part
+            } else {
+                overflowed = true
+            }
+        }
+
+        /// The whole line with its final part, or nil when it is over the line limit.
+        func joined(with last: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+            overflowed || text.count + last.count > LineReader.maximumLineLength ? nil : text + last
         }
     }
 
@@ -206,31 +224,16 @@ public struct LineParser {
         _ message: UnsafeBufferPointer<UInt8>, partial: Bool, stream: Int, millis: Int64
     ) -> ParseOutcome {
         if partial {
-            if !extras.holding[stream] {
-                extras.holding[stream] = true
+            if extras.held[stream] == nil {
+                extras.held[stream] = HeldParts()
                 extras.justStartedHolding = stream
             }
-            // Past the line limit the parts are not kept: the line is rejected when it ends (a
-            // part dropped from the middle would splice the rest into another line).
-            if extras.partials[stream].count + message.count <= LineReader.maximumLineLength {
-                extras.partials[stream] += message
-            } else {
-                extras.overflowed[stream] = true
-            }
+            extras.held[stream]!.add(message)
             return .skipped
         }
-        guard extras.holding[stream] else { return payload(message, millis: millis) }
-        extras.holding[stream] = false
-        extras.heldSince[stream] = nil
-        let overflowed = extras.overflowed[stream] || extras.partials[stream].count + message.count > LineReader.maximumLineLength
-        extras.overflowed[stream] = false
-        if overflowed {
-            extras.partials[stream].removeAll(keepingCapacity: true)
-            return .rejected(.overlong)
-        }
-        extras.partials[stream] += message
-        let whole = extras.partials[stream]
-        extras.partials[stream].removeAll(keepingCapacity: true)
+        guard let parts = extras.held[stream] else { return payload(message, millis: millis) }
+        extras.held[stream] = nil
+        guard let whole = parts.joined(with: message) else { return .rejected(.overlong) }
         guard !whole.isEmpty else { return payload(message, millis: millis) }
         if extras.partialLine == nil { extras.partialLine = .allocate(capacity: LineReader.maximumLineLength + 1) }
         let buffer = extras.partialLine!
@@ -243,7 +246,7 @@ public struct LineParser {
     /// that one never completed can be named (`unfinishedPartialLines`). Cheap for other formats.
     public func notePartialLine(_ number: Int) {
         guard let stream = extras.justStartedHolding else { return }
-        extras.heldSince[stream] = number
+        extras.held[stream]?.firstLine = number
         extras.justStartedHolding = nil
     }
 
@@ -251,7 +254,7 @@ public struct LineParser {
     /// completed, once the last line was parsed: its text was never read. In line order; empty
     /// for none (and for other formats).
     public var unfinishedPartialLines: [Int] {
-        zip(extras.holding, extras.heldSince).compactMap { $0 ? $1 : nil }.sorted()
+        extras.held.compactMap { $0?.firstLine }.sorted()
     }
 
     /// The size of the parts Docker's json-file driver splits a long line into.
