@@ -119,6 +119,23 @@ struct ParallelFileScanTests {
         #expect(parallel.issues.firstAnonymousPublishLines == [202])
     }
 
+    /// A CRI part never completed is named by the file's line number, also when it lies in a
+    /// later block (a block numbers its lines from 1).
+    @Test func anUnfinishedContainerPartInALaterBlock() throws {
+        let dir = try TemporaryDirectory()
+        var lines = (0..<300).map { #"2026-10-10T10:00:00Z stdout F {"user":"v\#($0)","event":"view"}"# }
+        lines.insert(#"2026-10-10T10:00:01Z stderr P {"user":"x","#, at: 250)
+        let path = try dir.write("pod.log", lines.joined(separator: "\n") + "\n")
+        let single = FileAudit.scan(path: path, index: 1, policy: policy, format: .cri)
+        // About 60 bytes a line: blocks of 1 KiB put line 251 in the fifteenth block or so.
+        for size in Self.blockSizes {
+            let parallel = ParallelFileScan.scan(path: path, index: 1, policy: policy, format: .cri, blockBytes: size, parserThreads: 2)
+            expectSameAudit(single, parallel, "\(size)-byte blocks")
+            #expect(parallel.issues.firstRejectedLines == [251], "\(size)-byte blocks")
+        }
+        #expect(single.issues.firstRejectedLines == [251])
+    }
+
     @Test func gzipCutShortKeepsTheFaultAndTheCutOffLine() throws {
         let dir = try TemporaryDirectory()
         let whole = try dir.writeGzip("whole.jsonl.gz", lines: mixedLines(count: 3000, seed: 2))

@@ -38,15 +38,17 @@ enum ParallelFileScan {
     static let readBytes = blockBytes
     static let parserThreads = 2
 
-    /// `blockBytes` and `readBytes` (decoded bytes asked of the source at a time) are
-    /// parameters so that tests can cut blocks and reads anywhere; `parserStarted` runs on each
-    /// parser thread as it starts, for tests.
+    /// `blockBytes` and `readBytes` (decoded bytes asked of the source at a time; by default a
+    /// block, as `readBytes` is for `blockBytes`) are parameters so that tests can cut blocks and
+    /// reads anywhere; `parserStarted` runs on each parser thread as it starts, for tests.
     static func scan(
         path: String, index: Int32, policy: Policy, format: LogFormat,
-        blockBytes: Int = ParallelFileScan.blockBytes, readBytes: Int = ParallelFileScan.readBytes,
+        blockBytes: Int = ParallelFileScan.blockBytes, readBytes: Int? = nil,
         parserThreads: Int = ParallelFileScan.parserThreads,
         parserStarted: (@Sendable () -> Void)? = nil
     ) -> FileAudit {
+        // With reads of a whole default block, a smaller block is never cut where it asks.
+        let readBytes = readBytes ?? blockBytes
         let source: DecodedSource
         do {
             source = try DecodedSources.open(path: path)
