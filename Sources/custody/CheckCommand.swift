@@ -109,7 +109,8 @@ struct CheckCommand: AsyncParsableCommand {
             // exactly the one that policy alone gives).
             for policy in policies {
                 let day = asOf ?? today(in: policy.timeZone)
-                if let since, since >= day {
+                // An explicit --as-of was checked in `validate`; today is known only per policy.
+                if asOf == nil, let since, since >= day {
                     throw CommandFailure("--since \(since) is not before --as-of \(day) (today in the policy's zone)")
                 }
                 var request = CheckRequest(

@@ -33,11 +33,10 @@ public struct VaultVerification: Sendable {
         }
         var integrity: [Finding] = []
         let formats = try VaultFormats(database: database, configuration: configuration)
-        // Days each intact object really holds (days since the epoch → records).
-        var recounted: [String: [Int32: Int]] = [:]
-        // Records and time range each intact object really holds: `request produce` and holds
-        // pick objects by the range its row states, so a row moved to 2020 hid an object from them.
-        var recountedSpan: [String: (records: Int, range: ClosedRange<Int64>?)] = [:]
+        // What each intact object really holds: its days (days since the epoch → records), and
+        // its records and time range (`request produce` and holds pick objects by the range its
+        // row states, so a row moved to 2020 hid an object from them).
+        var recounted: [String: (days: [Int32: Int], records: Int, range: ClosedRange<Int64>?)] = [:]
         for sha in objects {
             // The bytes recounted are the bytes checked (a packed object is copied out first).
             let (verdict, audit) = vault.withVerifiedObject(sha) {
@@ -45,8 +44,7 @@ public struct VaultVerification: Sendable {
             }
             switch verdict {
             case .intact:
-                recounted[sha] = audit?.dayCounts
-                if let audit { recountedSpan[sha] = (audit.records, audit.timeRange) }
+                if let audit { recounted[sha] = (audit.dayCounts, audit.records, audit.timeRange) }
             case .missing:
                 let why =
                     facts.purged[sha].map { ": the ledger recorded its purge (entry \($0.seq), \($0.recordedAt)) but the state does not" }
@@ -85,13 +83,16 @@ public struct VaultVerification: Sendable {
         }
         for row in objectRows {
             let sha: String = row[0]
-            guard let truth = recountedSpan[sha] else { continue }  // missing or altered: reported above
+            guard let truth = recounted[sha] else { continue }  // missing or altered: reported above
             let records: Int64? = row[1]
             let first: Int64? = row[2]
             let last: Int64? = row[3]
             if records != Int64(truth.records) || first != truth.range?.lowerBound || last != truth.range?.upperBound {
+                func time(_ millis: Int64?) -> String {
+                    millis.map { StateDatabase.timestamp(Date(timeIntervalSince1970: Double($0) / 1000)) } ?? "-"
+                }
                 func span(_ n: Int64?, _ a: Int64?, _ b: Int64?) -> String {
-                    "\(n.map(String.init) ?? "no") records, \(a.map { StateDatabase.timestamp(Date(timeIntervalSince1970: Double($0) / 1000)) } ?? "-") … \(b.map { StateDatabase.timestamp(Date(timeIntervalSince1970: Double($0) / 1000)) } ?? "-")"
+                    "\(n.map(String.init) ?? "no") records, \(time(a)) … \(time(b))"
                 }
                 integrity.append(
                     Finding(
@@ -141,7 +142,7 @@ public struct VaultVerification: Sendable {
                         message: "segments: segment \(segment) names vault object \(object), which vault_objects does not list"))
                 continue
             }
-            guard let truth = recounted[object] else { continue }  // purged, missing or altered: reported above
+            guard let truth = recounted[object]?.days else { continue }  // purged, missing or altered: reported above
             let table = (cached[segment] ?? [:]).filter { $0.value != 0 }
             if table != truth.filter({ $0.value != 0 }) {
                 let days = Set(table.keys).union(truth.keys).filter { table[$0] != truth[$0] }.sorted()
@@ -160,7 +161,7 @@ public struct VaultVerification: Sendable {
         var compliance: [Finding] = []
         let rule = RetentionRule(minimumDays: policy.retention.minimumDays, asOf: asOf, since: configuration.since)
         var covered = Set<Int32>()
-        for counts in recounted.values { for (day, n) in counts where n > 0 { covered.insert(day) } }
+        for counts in recounted.values.map(\.days) { for (day, n) in counts where n > 0 { covered.insert(day) } }
         var day = rule.windowStart
         while day <= rule.windowEnd {
             defer { day = day.adding(days: 1) }
